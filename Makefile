@@ -1,0 +1,51 @@
+# Quick start: `make run` (the product with demo data) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PG_URL ?= postgres://postgres@127.0.0.1:5432/grants
+APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils postgresql-client
+
+.PHONY: run test test-sqlite test-postgres bench system-deps clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+# Debian packages WeasyPrint needs (installed only when missing; needs root).
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages: $$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+run: system-deps $(VENV)/.installed
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py load_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: system-deps $(VENV)/.installed test-sqlite test-postgres
+
+test-sqlite: $(VENV)/.installed
+	@echo "== Test suite on SQLite =="
+	env -u DATABASE_URL $(PY) -m pytest -q
+
+# PostgreSQL: run when reachable; with CI=true a missing server is a failure, not a skip.
+test-postgres: $(VENV)/.installed
+	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0] + '/postgres', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "== Test suite on PostgreSQL =="; \
+		DATABASE_URL=$(PG_URL) $(PY) -m pytest -q; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL is not reachable at $(PG_URL) and CI=true: failing."; exit 1; \
+	else \
+		echo "PostgreSQL is not reachable at $(PG_URL): skipped the PostgreSQL run."; \
+	fi
+
+bench: system-deps $(VENV)/.installed
+	DATABASE_URL=$(PG_URL) $(PY) -m tests.bench
+
+clean:
+	rm -rf $(VENV) var

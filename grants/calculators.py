@@ -1,0 +1,142 @@
+"""Amount calculators: how a programme turns an application into an amount.
+
+A programme names its calculator and gives its parameters (Programme.calculator and
+Programme.calculator_params); the calculator declares which inputs the applicant
+must give. Adding a rule means adding a class here, not branching elsewhere.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
+
+from django.core.exceptions import ValidationError
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    label: str
+    help_text: str = ""
+
+
+def _decimal(params, key, label):
+    try:
+        value = Decimal(str(params[key]))
+    except KeyError:
+        raise ValidationError(f"Parametern '{key}' ({label}) saknas.")
+    except InvalidOperation:
+        raise ValidationError(f"Parametern '{key}' ({label}) måste vara ett belopp.")
+    if value < 0:
+        raise ValidationError(f"Parametern '{key}' ({label}) får inte vara negativ.")
+    return value
+
+
+def _count(inputs, key):
+    try:
+        value = int(inputs.get(key) or 0)
+    except (TypeError, ValueError):
+        return 0
+    return max(value, 0)
+
+
+class Requested:
+    """Project grants: the applicant asks for an amount backed by a budget."""
+
+    key = "requested"
+    label = "Sökt belopp enligt budget"
+    inputs = ()
+    applicant_states_amount = True
+    uses_budget = True
+
+    def check_params(self, params):
+        pass
+
+    def compute(self, params, inputs, requested):
+        return requested
+
+
+class Fixed:
+    key = "fixed"
+    label = "Fast belopp"
+    inputs = ()
+    applicant_states_amount = False
+    uses_budget = False
+
+    def check_params(self, params):
+        _decimal(params, "amount", "belopp")
+
+    def compute(self, params, inputs, requested):
+        return _decimal(params, "amount", "belopp").quantize(CENT)
+
+
+class BasePlusPerMember:
+    """Activity grants: a base amount plus an amount per member."""
+
+    key = "base_plus_per_member"
+    label = "Grundbelopp + belopp per medlem"
+    inputs = (Input("members", "Antal medlemmar", "Medlemmar som betalat avgift det senaste året."),)
+    applicant_states_amount = False
+    uses_budget = False
+
+    def check_params(self, params):
+        _decimal(params, "base", "grundbelopp")
+        _decimal(params, "per_member", "belopp per medlem")
+
+    def compute(self, params, inputs, requested):
+        base = _decimal(params, "base", "grundbelopp")
+        per_member = _decimal(params, "per_member", "belopp per medlem")
+        return (base + per_member * _count(inputs, "members")).quantize(CENT)
+
+
+class SessionsParticipants:
+    """Activity support (LOK): an amount per participant and session (sammankomst) for
+    participants aged 7–25; a session counts only with at least three such participants."""
+
+    key = "sessions_participants"
+    label = "Sammankomster × deltagare 7–25 år"
+    inputs = (
+        Input("sessions", "Antal sammankomster", "Sammankomster om minst 45 minuter under perioden."),
+        Input("participants", "Deltagare 7–25 år per sammankomst", "Genomsnittligt antal, minst 3 räknas."),
+    )
+    applicant_states_amount = False
+    uses_budget = False
+
+    def check_params(self, params):
+        _decimal(params, "per_participant_session", "belopp per deltagartillfälle")
+
+    def compute(self, params, inputs, requested):
+        rate = _decimal(params, "per_participant_session", "belopp per deltagartillfälle")
+        minimum = int(params.get("min_participants", 3))
+        participants = _count(inputs, "participants")
+        if participants < minimum:
+            return ZERO
+        return (rate * _count(inputs, "sessions") * participants).quantize(CENT)
+
+
+_CALCULATORS = {cls.key: cls() for cls in (Requested, Fixed, BasePlusPerMember, SessionsParticipants)}
+CHOICES = [(key, calc.label) for key, calc in _CALCULATORS.items()]
+REQUESTED = Requested.key
+
+
+def get(key):
+    return _CALCULATORS[key]
+
+
+def default_payment_plan():
+    return [{"percent": 100, "release": "decision"}]
+
+
+def split_amount(amount, plan):
+    """Split an amount by the plan's percentages, öre-exact: the last part takes the rest."""
+    parts = []
+    remaining = amount
+    for index, part in enumerate(plan):
+        if index == len(plan) - 1:
+            share = remaining
+        else:
+            share = (amount * part["percent"] / Decimal(100)).quantize(CENT, rounding=ROUND_HALF_UP)
+        parts.append(share)
+        remaining -= share
+    return parts

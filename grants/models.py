@@ -1,0 +1,647 @@
+"""The grant domain: who gives money, to whom, under which rules, and what happened.
+
+State changes happen only through the transitions declared here (viewflow.fsm),
+and transitions are called only from the services in grants/services/, which lock
+the row, check the acting user's permission and write a CaseEvent.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from viewflow import fsm
+
+from . import calculators
+from .validators import validate_bankgiro, validate_orgnr, validate_plusgiro, validate_payment_plan
+
+ZERO = Decimal("0.00")
+
+
+def money_field(**kwargs):
+    # Öre-exact amounts: never float.
+    return models.DecimalField(max_digits=14, decimal_places=2, **kwargs)
+
+
+# --- roles -----------------------------------------------------------------------------
+
+def is_officer(user):
+    return user.is_authenticated and user.has_perm("grants.handle_application")
+
+
+def is_decision_maker(user):
+    return user.is_authenticated and user.has_perm("grants.decide_application")
+
+
+def is_finance(user):
+    return user.is_authenticated and user.has_perm("grants.attest_payment")
+
+
+def is_staff_member(user):
+    return is_officer(user) or is_decision_maker(user) or is_finance(user)
+
+
+# --- organisation and configuration ----------------------------------------------------
+
+class Committee(models.Model):
+    """A nämnd that owns programmes and decides above the officers' delegation."""
+
+    code = models.CharField("förkortning", max_length=10, unique=True, help_text="Används i diarienumret, t.ex. KFN.")
+    name = models.CharField("namn", max_length=200)
+    municipality = models.CharField("kommun", max_length=100, default="Nacka kommun")
+    contact_email = models.EmailField("kontakt-e-post", blank=True)
+    contact_phone = models.CharField("telefon", max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = "nämnd"
+        verbose_name_plural = "nämnder"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Programme(models.Model):
+    """A bidragsform. Everything that differs between programmes is data here."""
+
+    class ApplicantKind(models.TextChoices):
+        ASSOCIATIONS = "associations", "Registrerade föreningar"
+        ASSOCIATIONS_AND_GROUPS = "associations_and_groups", "Föreningar och grupper med medsökare"
+
+    committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="programmes", verbose_name="nämnd")
+    slug = models.SlugField(unique=True)
+    name = models.CharField("namn", max_length=200)
+    description = models.TextField("beskrivning", blank=True)
+    who_may_apply = models.CharField(
+        "vem får söka", max_length=30, choices=ApplicantKind.choices, default=ApplicantKind.ASSOCIATIONS
+    )
+    calculator = models.CharField(
+        "beloppsberäkning", max_length=40, choices=calculators.CHOICES, default=calculators.REQUESTED
+    )
+    calculator_params = models.JSONField(
+        "parametrar för beräkningen", default=dict, blank=True,
+        help_text='T.ex. {"base": "5000", "per_member": "50"} eller {"per_participant_session": "12"}.',
+    )
+    delegation_limit = money_field(
+        verbose_name="delegationsgräns (kr)", validators=[MinValueValidator(ZERO)],
+        help_text="Handläggaren beslutar upp till och med detta belopp; över det beslutar nämnden.",
+    )
+    delegation_point = models.CharField(
+        "delegationspunkt", max_length=40, blank=True, help_text="Punkt i delegationsordningen, t.ex. 4.2."
+    )
+    payment_plan = models.JSONField(
+        "utbetalningsplan", default=calculators.default_payment_plan,
+        help_text='Lista med delar, t.ex. [{"percent": 85, "release": "decision"}, '
+                  '{"percent": 15, "release": "follow_up"}].',
+    )
+    follow_up_required = models.BooleanField("återrapportering krävs", default=True)
+    follow_up_days_after_end = models.PositiveIntegerField(
+        "dagar efter periodens slut till återrapportering", default=60
+    )
+    is_active = models.BooleanField("aktiv", default=True)
+
+    class Meta:
+        verbose_name = "bidragsform"
+        verbose_name_plural = "bidragsformer"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        try:
+            calculators.get(self.calculator).check_params(self.calculator_params or {})
+        except ValidationError as exc:
+            errors["calculator_params"] = exc.messages
+        try:
+            validate_payment_plan(self.payment_plan)
+        except ValidationError as exc:
+            errors["payment_plan"] = exc.messages
+        else:
+            if not self.follow_up_required and any(p["release"] == "follow_up" for p in self.payment_plan):
+                errors["payment_plan"] = [
+                    "En del som betalas ut efter återrapportering kräver att återrapportering är påslagen."
+                ]
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        # Programme configuration is data an administrator edits: validate on every save.
+        self.full_clean()
+        super().save(*args, **kwargs)
+
+    @property
+    def accepts_informal_groups(self):
+        return self.who_may_apply == self.ApplicantKind.ASSOCIATIONS_AND_GROUPS
+
+    def get_calculator(self):
+        return calculators.get(self.calculator)
+
+
+class Call(models.Model):
+    """An utlysning: a period in which one programme takes applications, with its budget."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="calls", verbose_name="bidragsform")
+    title = models.CharField("rubrik", max_length=200)
+    year = models.PositiveIntegerField("budgetår")
+    opens_on = models.DateField("öppnar")
+    closes_on = models.DateField("sista ansökningsdag")
+    max_amount = money_field(verbose_name="högsta belopp per ansökan", validators=[MinValueValidator(Decimal("1"))])
+    budget = money_field(verbose_name="budget", validators=[MinValueValidator(ZERO)])
+
+    class Meta:
+        verbose_name = "utlysning"
+        verbose_name_plural = "utlysningar"
+        ordering = ["closes_on"]
+        constraints = [
+            models.CheckConstraint(condition=Q(closes_on__gte=models.F("opens_on")), name="call_closes_after_opening"),
+            models.CheckConstraint(condition=Q(budget__gte=0), name="call_budget_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.programme.name}: {self.title}"
+
+    def is_open(self, on=None):
+        on = on or timezone.localdate()
+        return self.opens_on <= on <= self.closes_on
+
+
+class Organisation(models.Model):
+    """A förening, or an informal group (no organisationsnummer) that applies with a sponsor."""
+
+    class Kind(models.TextChoices):
+        ASSOCIATION = "association", "Förening"
+        INFORMAL_GROUP = "informal_group", "Grupp utan organisationsnummer"
+
+    kind = models.CharField("typ", max_length=20, choices=Kind.choices, default=Kind.ASSOCIATION)
+    name = models.CharField("namn", max_length=200)
+    org_number = models.CharField(
+        "organisationsnummer", max_length=11, blank=True, validators=[validate_orgnr], help_text="NNNNNN-NNNN"
+    )
+    bankgiro = models.CharField("bankgiro", max_length=9, blank=True, validators=[validate_bankgiro])
+    plusgiro = models.CharField("plusgiro", max_length=10, blank=True, validators=[validate_plusgiro])
+    sponsor = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="sponsored_groups",
+        verbose_name="medsökande förening",
+        limit_choices_to={"kind": "association"},
+    )
+    email = models.EmailField("e-post", blank=True)
+    district = models.CharField("kommundel", max_length=100, blank=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="organisations")
+
+    class Meta:
+        verbose_name = "förening"
+        verbose_name_plural = "föreningar"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["org_number"], condition=~Q(org_number=""), name="unique_org_number"),
+            models.CheckConstraint(
+                condition=Q(kind="informal_group", org_number="", sponsor__isnull=False)
+                | Q(kind="association", sponsor__isnull=True) & ~Q(org_number=""),
+                name="association_has_orgnr_group_has_sponsor",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.kind == self.Kind.ASSOCIATION:
+            if not self.org_number:
+                raise ValidationError({"org_number": "En förening måste ha ett organisationsnummer."})
+            if self.sponsor_id:
+                raise ValidationError({"sponsor": "Bara grupper utan organisationsnummer har medsökare."})
+        else:
+            if self.org_number:
+                raise ValidationError({"org_number": "En grupp utan organisationsnummer ska inte ha något."})
+            if not self.sponsor_id:
+                raise ValidationError({"sponsor": "En grupp utan organisationsnummer måste söka med en medsökande förening."})
+
+    @property
+    def payee(self):
+        """Who receives the money: the association itself, or an informal group's sponsor."""
+        return self.sponsor if self.kind == self.Kind.INFORMAL_GROUP else self
+
+    @property
+    def payment_account(self):
+        payee = self.payee
+        if payee.bankgiro:
+            return f"Bankgiro {payee.bankgiro}"
+        if payee.plusgiro:
+            return f"Plusgiro {payee.plusgiro}"
+        return ""
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        CONTACT = "contact", "Kontaktperson"
+        SIGNATORY = "signatory", "Firmatecknare"
+        MEMBER = "member", "Styrelseledamot"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField("roll", max_length=20, choices=Role.choices, default=Role.CONTACT)
+
+    class Meta:
+        verbose_name = "medlemskap"
+        verbose_name_plural = "medlemskap"
+        constraints = [models.UniqueConstraint(fields=["user", "organisation"], name="unique_membership")]
+
+    def __str__(self):
+        return f"{self.user} – {self.organisation}"
+
+
+class CaseNumberSeries(models.Model):
+    """The last diarienummer used per committee and year. Locked while a number is taken,
+    so numbers are gapless and never repeat, however many submit at once."""
+
+    committee = models.ForeignKey(Committee, on_delete=models.PROTECT)
+    year = models.PositiveIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["committee", "year"], name="unique_case_series")]
+
+
+# --- the case --------------------------------------------------------------------------
+
+class Application(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Utkast"
+        SUBMITTED = "submitted", "Inkommen"
+        AWAITING_COMPLETION = "awaiting_completion", "Komplettering begärd"
+        IN_ASSESSMENT = "in_assessment", "Under bedömning"
+        ASSESSED = "assessed", "Bedömd, väntar på beslut"
+        APPROVED = "approved", "Beviljad"
+        PARTLY_APPROVED = "partly_approved", "Delvis beviljad"
+        REJECTED = "rejected", "Avslagen"
+        WITHDRAWN = "withdrawn", "Återtagen"
+        CLOSED = "closed", "Avslutad"
+
+    GRANTED = (Status.APPROVED, Status.PARTLY_APPROVED)
+
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="applications", verbose_name="utlysning")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="applications", verbose_name="sökande"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = fsm.FSMField(max_length=30, choices=Status.choices, default=Status.DRAFT, enforce_initial=True)
+    case_number = models.CharField("diarienummer", max_length=30, blank=True)
+    title = models.CharField("projektnamn / rubrik", max_length=200)
+    description = models.TextField("beskrivning")
+    period_start = models.DateField("periodens början")
+    period_end = models.DateField("periodens slut")
+    requested_amount = money_field(verbose_name="sökt belopp", default=ZERO)
+    inputs = models.JSONField("uppgifter för beloppsberäkningen", default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "ansökan"
+        verbose_name_plural = "ansökningar"
+        ordering = ["-created_at"]
+        permissions = [
+            ("handle_application", "Handlägga ansökningar"),
+            ("decide_application", "Besluta om ansökningar över delegationsgränsen"),
+            ("attest_payment", "Attestera och betala ut bidrag"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["case_number"], condition=~Q(case_number=""), name="unique_case_number"),
+            models.CheckConstraint(condition=Q(requested_amount__gte=0), name="requested_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")), name="application_period_in_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(status="withdrawn", case_number="") | ~Q(case_number=""),
+                name="submitted_application_has_case_number",
+            ),
+        ]
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["organisation", "status"])]
+
+    def __str__(self):
+        return self.case_number or f"Utkast: {self.title}"
+
+    @property
+    def programme(self):
+        return self.call.programme
+
+    # Transitions. Permissions are checked by the services with .has_perm(user).
+
+    def _is_applicant(self, user):
+        return user.is_authenticated and self.organisation.memberships.filter(user=user).exists()
+
+    @status.transition(source=Status.DRAFT, target=Status.SUBMITTED, permission=_is_applicant)
+    def submit(self):
+        self.submitted_at = timezone.now()
+
+    # Withdrawal after submission must also cancel the case's flow; until the portal
+    # does that, only drafts can be withdrawn.
+    @status.transition(source=Status.DRAFT, target=Status.WITHDRAWN, permission=_is_applicant)
+    def withdraw(self):
+        pass
+
+    @status.transition(source=[Status.SUBMITTED, Status.IN_ASSESSMENT], target=Status.AWAITING_COMPLETION,
+                       permission=lambda app, user: is_officer(user))
+    def request_completion(self):
+        pass
+
+    @status.transition(source=Status.AWAITING_COMPLETION, target=Status.SUBMITTED, permission=_is_applicant)
+    def complete(self):
+        pass
+
+    @status.transition(source=Status.SUBMITTED, target=Status.IN_ASSESSMENT,
+                       permission=lambda app, user: is_officer(user))
+    def accept_as_complete(self):
+        pass
+
+    @status.transition(source=Status.IN_ASSESSMENT, target=Status.ASSESSED,
+                       permission=lambda app, user: is_officer(user))
+    def assess(self):
+        pass
+
+    @status.transition(source=Status.ASSESSED, target=fsm.State.RETURN_VALUE(*GRANTED, Status.REJECTED),
+                       permission=lambda app, user: is_officer(user) or is_decision_maker(user))
+    def decide(self, outcome):
+        return outcome
+
+    # Closing is the system's step once the case is settled (see services.follow_up);
+    # it needs no person's permission, only the settled state the service checks.
+    @status.transition(source=[Status.APPROVED, Status.PARTLY_APPROVED], target=Status.CLOSED, permission=None)
+    def close(self):
+        pass
+
+
+class BudgetLine(models.Model):
+    class Kind(models.TextChoices):
+        COST = "cost", "Kostnad"
+        INCOME = "income", "Intäkt / egen insats"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="budget_lines")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.COST)
+    label = models.CharField("post", max_length=200)
+    amount = money_field(verbose_name="belopp", validators=[MinValueValidator(ZERO)])
+
+    class Meta:
+        ordering = ["kind", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="budget_line_not_negative")]
+
+
+class CompletionRequest(models.Model):
+    """A komplettering: the officer's question and the applicant's answer."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="completion_requests")
+    message = models.TextField("vad som ska kompletteras")
+    due_on = models.DateField("svara senast")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    answer = models.TextField("svar", blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+
+class ConflictOfInterest(models.Model):
+    """A declared jäv (KL 6 kap. 28–32 §§): the person may take no further part in the case."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="conflicts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField("skäl")
+    declared_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["application", "user"], name="unique_conflict")]
+
+
+class Assessment(models.Model):
+    class Proposal(models.TextChoices):
+        APPROVE = "approved", "Bevilja"
+        PARTLY = "partly_approved", "Bevilja delvis"
+        REJECT = "rejected", "Avslå"
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="assessment")
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    no_conflict_declared = models.BooleanField("jag är inte jävig")
+    proposal = models.CharField("förslag", max_length=20, choices=Proposal.choices)
+    proposed_amount = money_field(verbose_name="föreslaget belopp", validators=[MinValueValidator(ZERO)])
+    calculated_amount = money_field(verbose_name="belopp enligt beräkningsregeln", default=ZERO)
+    justification = models.TextField("motivering")
+    assessed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(no_conflict_declared=True), name="assessor_declared_no_conflict"),
+            models.CheckConstraint(condition=Q(proposed_amount__gte=0), name="proposed_amount_not_negative"),
+        ]
+
+    @property
+    def needs_committee(self):
+        return self.proposed_amount > self.application.call.programme.delegation_limit
+
+
+class Decision(models.Model):
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", "Beviljas"
+        PARTLY_APPROVED = "partly_approved", "Beviljas delvis"
+        REJECTED = "rejected", "Avslås"
+
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="decision")
+    outcome = models.CharField("beslut", max_length=20, choices=Outcome.choices)
+    amount = money_field(verbose_name="beviljat belopp", validators=[MinValueValidator(ZERO)])
+    reasons = models.TextField("motivering")
+    conditions = models.TextField("villkor", blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+    by_committee = models.BooleanField("beslut i nämnd", default=False)
+    delegation_point = models.CharField("delegationspunkt", max_length=40, blank=True)
+    meeting_date = models.DateField("sammanträdesdatum", null=True, blank=True)
+    protocol_paragraph = models.CharField("protokollsparagraf", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "beslut"
+        verbose_name_plural = "beslut"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome="rejected", amount=0) | Q(outcome__in=["approved", "partly_approved"], amount__gt=0),
+                name="decision_amount_matches_outcome",
+            ),
+            models.CheckConstraint(
+                condition=Q(by_committee=False) | Q(meeting_date__isnull=False) & ~Q(protocol_paragraph=""),
+                name="committee_decision_has_protocol",
+            ),
+        ]
+
+    @property
+    def is_granted(self):
+        return self.outcome != self.Outcome.REJECTED
+
+
+class Payment(models.Model):
+    class Status(models.TextChoices):
+        WITHHELD = "withheld", "Väntar på godkänd återrapport"
+        PLANNED = "planned", "Väntar på attest"
+        ATTESTED = "attested", "Attesterad"
+        PAID = "paid", "Utbetald"
+        FAILED = "failed", "Misslyckad"
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="payments")
+    sequence = models.PositiveSmallIntegerField("del")
+    percent = models.PositiveSmallIntegerField("andel (%)")
+    amount = money_field(verbose_name="belopp")
+    release = models.CharField("betalas ut efter", max_length=20)
+    status = fsm.FSMField(max_length=20, choices=Status.choices, default=Status.PLANNED)
+    payee_account = models.CharField("mottagarkonto", max_length=40)
+    # The decider is copied here so that the database itself refuses a payment
+    # attested by the same person (two-person rule), whatever the code does.
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    attested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    attested_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "utbetalning"
+        verbose_name_plural = "utbetalningar"
+        ordering = ["application", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "sequence"], name="unique_payment_part"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(condition=~Q(attested_by=models.F("decided_by")), name="attester_is_not_decider"),
+            models.CheckConstraint(
+                condition=~Q(status__in=["attested", "paid"]) | Q(attested_by__isnull=False),
+                name="attested_payment_has_attester",
+            ),
+        ]
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self):
+        return f"{self.application.case_number} del {self.sequence}"
+
+    @status.transition(source=Status.WITHHELD, target=Status.PLANNED, permission=lambda p, user: is_officer(user))
+    def release_part(self):
+        pass
+
+    @status.transition(source=[Status.PLANNED, Status.FAILED], target=Status.ATTESTED,
+                       permission=lambda p, user: is_finance(user))
+    def attest(self, by):
+        self.attested_by = by
+        self.attested_at = timezone.now()
+        self.failure_reason = ""
+
+    @status.transition(source=Status.ATTESTED, target=Status.PAID, permission=lambda p, user: is_finance(user))
+    def mark_paid(self):
+        self.paid_at = timezone.now()
+
+    @status.transition(source=Status.ATTESTED, target=Status.FAILED, permission=lambda p, user: is_finance(user))
+    def mark_failed(self, reason):
+        self.failure_reason = reason
+
+
+class FollowUpReport(models.Model):
+    class Status(models.TextChoices):
+        DUE = "due", "Ska lämnas"
+        SUBMITTED = "submitted", "Inlämnad"
+        COMPLETION_REQUESTED = "completion_requested", "Komplettering begärd"
+        APPROVED = "approved", "Godkänd"
+        REJECTED = "rejected", "Underkänd"
+
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="follow_up")
+    status = fsm.FSMField(max_length=30, choices=Status.choices, default=Status.DUE)
+    due_on = models.DateField("ska lämnas senast")
+    what_was_done = models.TextField("vad genomfördes", blank=True)
+    participants = models.PositiveIntegerField("antal deltagare", null=True, blank=True)
+    outcome = models.TextField("resultat jämfört med målen", blank=True)
+    actual_costs = money_field(verbose_name="faktiska kostnader", null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    review_note = models.TextField("kommentar", blank=True)
+
+    class Meta:
+        verbose_name = "återrapportering"
+        verbose_name_plural = "återrapporteringar"
+
+    def _is_applicant(self, user):
+        return self.application._is_applicant(user)
+
+    @status.transition(source=[Status.DUE, Status.COMPLETION_REQUESTED], target=Status.SUBMITTED,
+                       permission=_is_applicant)
+    def submit(self):
+        self.submitted_at = timezone.now()
+
+    @status.transition(source=Status.SUBMITTED, target=Status.APPROVED, permission=lambda r, user: is_officer(user))
+    def approve(self):
+        pass
+
+    @status.transition(source=Status.SUBMITTED, target=Status.COMPLETION_REQUESTED,
+                       permission=lambda r, user: is_officer(user))
+    def request_completion(self):
+        pass
+
+    @status.transition(source=Status.SUBMITTED, target=Status.REJECTED, permission=lambda r, user: is_officer(user))
+    def reject(self):
+        pass
+
+
+class CaseEvent(models.Model):
+    """The case's history: who did what, when, and from which state to which."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
+    action = models.CharField(max_length=60)
+    from_state = models.CharField(max_length=30, blank=True)
+    to_state = models.CharField(max_length=30, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["application", "created_at"])]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class Document(models.Model):
+    """Every file of a case, sent or received, stored once and never overwritten."""
+
+    class Kind(models.TextChoices):
+        ATTACHMENT = "attachment", "Bilaga till ansökan"
+        COMPLETION = "completion", "Komplettering"
+        FOLLOW_UP = "follow_up", "Bilaga till återrapport"
+        DECISION_LETTER = "decision_letter", "Beslutsbrev"
+
+    SENT_BY_MUNICIPALITY = (Kind.DECISION_LETTER,)
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    filename = models.CharField("filnamn", max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    storage_key = models.CharField(max_length=300, unique=True)
+    version = models.PositiveIntegerField(default=1)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "dokument"
+        verbose_name_plural = "dokument"
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "kind", "version"], condition=Q(kind="decision_letter"),
+                name="one_letter_per_version",
+            ),
+        ]
+
+    def __str__(self):
+        return self.filename

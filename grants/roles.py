@@ -1,0 +1,26 @@
+"""The staff roles as Django groups, kept in step with the code after every migrate."""
+
+from django.contrib.auth.models import Group, Permission
+
+ROLES = {
+    "Handläggare": ["grants.handle_application"],
+    "Beslutsfattare": ["grants.decide_application"],
+    "Ekonomi": ["grants.attest_payment"],
+    "Systemförvaltare": [
+        "grants.add_programme", "grants.change_programme", "grants.view_programme",
+        "grants.add_call", "grants.change_call", "grants.view_call",
+        "grants.add_committee", "grants.change_committee", "grants.view_committee",
+        "grants.add_organisation", "grants.change_organisation", "grants.view_organisation",
+        "grants.view_application", "grants.view_caseevent",
+    ],
+}
+
+
+def roles_ensure(**kwargs):
+    for name, codes in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        permissions = [
+            Permission.objects.get(content_type__app_label=code.split(".")[0], codename=code.split(".")[1])
+            for code in codes
+        ]
+        group.permissions.set(permissions)

@@ -1,0 +1,81 @@
+"""Reads. Every list here costs a fixed number of queries, however many rows it has."""
+
+from django.db.models import Prefetch, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from .models import Application, Call, CaseEvent, Decision, Document, Organisation, Payment, is_staff_member
+
+
+def organisations_of(user):
+    return Organisation.objects.filter(memberships__user=user)
+
+
+def applications_for_user(user):
+    """The cases an applicant may see: those of their own organisations."""
+    return (
+        Application.objects.filter(organisation__memberships__user=user)
+        .select_related("call__programme__committee", "organisation")
+        .order_by("-created_at")
+    )
+
+
+def application_for_user(user, pk):
+    """The one access check for a case in the applicant portal: 404 if it is not theirs."""
+    try:
+        return applications_for_user(user).get(pk=pk)
+    except Application.DoesNotExist:
+        raise Http404("Ärendet finns inte, eller så har du inte tillgång till det.")
+
+
+def document_for_user(user, pk):
+    """A document as its reader may see it: applicants only their own cases' files,
+    staff every case's."""
+    documents = Document.objects.select_related("application")
+    if not is_staff_member(user):
+        documents = documents.filter(application__organisation__memberships__user=user)
+    try:
+        return documents.get(pk=pk)
+    except Document.DoesNotExist:
+        raise Http404("Dokumentet finns inte, eller så har du inte tillgång till det.")
+
+
+def open_calls(on=None):
+    on = on or timezone.localdate()
+    return (
+        Call.objects.filter(opens_on__lte=on, closes_on__gte=on, programme__is_active=True)
+        .select_related("programme__committee")
+        .order_by("programme__name", "closes_on")
+    )
+
+
+def budget_remaining(call):
+    granted = Decision.objects.filter(application__call=call).aggregate(total=Sum("amount"))["total"] or 0
+    return call.budget - granted
+
+
+def case_overview(pk):
+    """Everything a case page shows, in a fixed number of queries."""
+    application = (
+        Application.objects.select_related(
+            "call__programme__committee", "organisation__sponsor", "assessment__officer", "decision__decided_by",
+            "follow_up", "created_by",
+        )
+        .prefetch_related(
+            "budget_lines",
+            "completion_requests",
+            Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),
+            Prefetch("documents", queryset=Document.objects.order_by("created_at")),
+            Prefetch("payments", queryset=Payment.objects.select_related("attested_by")),
+        )
+        .get(pk=pk)
+    )
+    return {
+        "application": application,
+        "assessment": getattr(application, "assessment", None),
+        "decision": getattr(application, "decision", None),
+        "follow_up": getattr(application, "follow_up", None),
+        "budget_left": budget_remaining(application.call),
+    }
+
+

@@ -1,0 +1,110 @@
+"""Assess: completeness, completion requests, conflicts of interest (jäv), the assessment."""
+
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import Application, Assessment, CompletionRequest, ConflictOfInterest, is_decision_maker, is_officer
+from ..notifications import notify_applicant
+from ._base import lock_application, record_event, transition
+
+
+def has_conflict(application, user):
+    return ConflictOfInterest.objects.filter(application=application, user=user).exists()
+
+
+def check_may_take_part(application, user):
+    """Staff who declared jäv, or who sit in the applicant's board, take no part in the case."""
+    if has_conflict(application, user):
+        raise PermissionDenied("Du har anmält jäv i ärendet och får inte delta i handläggningen.")
+    if application._is_applicant(user):
+        raise PermissionDenied("Du tillhör den sökande föreningen och får inte handlägga ärendet (jäv).")
+
+
+def completeness_confirm(*, application, by):
+    with transaction.atomic():
+        application = lock_application(application)
+        check_may_take_part(application, by)
+        before = application.status
+        transition(application, "accept_as_complete", by=by, what="godkänna ansökan som komplett")
+        application.save()
+        record_event(application, by=by, action="Ansökan komplett", from_state=before, to_state=application.status)
+    return application
+
+
+def completion_request(*, application, by, message, due_on):
+    if not message.strip():
+        raise ValidationError("Skriv vad den sökande ska komplettera.")
+    if due_on <= timezone.localdate():
+        raise ValidationError("Sista svarsdag måste ligga efter dagens datum.")
+    with transaction.atomic():
+        application = lock_application(application)
+        check_may_take_part(application, by)
+        before = application.status
+        transition(application, "request_completion", by=by, what="begära komplettering")
+        application.save()
+        CompletionRequest.objects.create(application=application, message=message, due_on=due_on, requested_by=by)
+        record_event(application, by=by, action="Komplettering begärd", from_state=before,
+                     to_state=application.status, note=f"{message} (svar senast {due_on:%Y-%m-%d})")
+        notify_applicant(application, subject="Komplettering begärd",
+                         body=f"Handläggaren behöver mer underlag senast {due_on:%Y-%m-%d}:\n\n{message}")
+    return application
+
+
+def conflict_declare(*, application, by, reason):
+    """Declaring jäv takes the person off the case for good."""
+    if not reason.strip():
+        raise ValidationError("Ange kort varför du är jävig.")
+    if not (is_officer(by) or is_decision_maker(by)):
+        raise PermissionDenied("Bara handläggare och beslutsfattare anmäler jäv i ett ärende.")
+    with transaction.atomic():
+        application = lock_application(application)
+        conflict, created = ConflictOfInterest.objects.get_or_create(
+            application=application, user=by, defaults={"reason": reason}
+        )
+        if created:
+            record_event(application, by=by, action="Jäv anmält", note=reason)
+    return conflict
+
+
+def assessment_record(*, application, by, no_conflict, proposal, proposed_amount, justification):
+    if not no_conflict:
+        raise ValidationError("Intyga att du inte är jävig, eller anmäl jäv så att någon annan tar över ärendet.")
+    if not justification.strip():
+        raise ValidationError("Skriv en motivering till förslaget.")
+    with transaction.atomic():
+        application = lock_application(application)
+        check_may_take_part(application, by)
+        _check_amount_fits_proposal(application, proposal, proposed_amount)
+        before = application.status
+        transition(application, "assess", by=by, what="lämna en bedömning")
+        calculator = application.call.programme.get_calculator()
+        calculated = calculator.compute(application.call.programme.calculator_params, application.inputs,
+                                        application.requested_amount)
+        assessment = Assessment.objects.create(
+            application=application, officer=by, no_conflict_declared=True, proposal=proposal,
+            proposed_amount=proposed_amount, calculated_amount=calculated, justification=justification,
+        )
+        application.save()
+        where = "nämnden" if assessment.needs_committee else "handläggaren på delegation"
+        record_event(application, by=by, action="Bedömning klar", from_state=before, to_state=application.status,
+                     note=f"Förslag: {assessment.get_proposal_display()} {proposed_amount} kr. Beslut fattas av {where}.")
+    return assessment
+
+
+def _check_amount_fits_proposal(application, outcome, amount):
+    """The same rule for a proposal and a decision: what the outcome says about the amount."""
+    requested = application.requested_amount
+    if amount is None or amount < 0:
+        raise ValidationError("Ange ett belopp (0 kr vid avslag).")
+    if outcome == "rejected" and amount != 0:
+        raise ValidationError("Vid avslag är beloppet 0 kr.")
+    if outcome == "approved" and amount != requested:
+        raise ValidationError(f"Att bevilja fullt ut betyder det sökta beloppet, {requested} kr. "
+                              "Välj ”Bevilja delvis” för ett lägre belopp.")
+    if outcome == "partly_approved" and not Decimal(0) < amount < requested:
+        raise ValidationError(f"Vid delvis bifall ska beloppet vara mellan 0 och {requested} kr.")
+    if amount > application.call.max_amount:
+        raise ValidationError(f"Beloppet är högre än utlysningens högsta belopp {application.call.max_amount} kr.")

@@ -1,0 +1,67 @@
+"""Decide: the decision, under delegation or by the committee, within the call's budget."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import Call, Decision, FollowUpReport, is_decision_maker, is_officer
+from ..notifications import notify_applicant
+from ..selectors import budget_remaining
+from ._base import lock_application, record_event, transition
+from .assess import _check_amount_fits_proposal, check_may_take_part
+from .pay import payments_plan
+
+
+def decision_make(*, application, by, outcome, amount, reasons, conditions="", meeting_date=None,
+                  protocol_paragraph=""):
+    if not reasons.strip():
+        raise ValidationError("Beslutet måste ha en motivering.")
+    with transaction.atomic():
+        application = lock_application(application)
+        check_may_take_part(application, by)
+        programme = application.call.programme
+        by_committee = application.assessment.needs_committee
+        if by_committee:
+            if not is_decision_maker(by):
+                raise PermissionDenied("Förslaget ligger över delegationsgränsen; beslutet fattas av nämnden.")
+            if not meeting_date or not protocol_paragraph.strip():
+                raise ValidationError("Ange nämndens sammanträdesdatum och protokollsparagraf.")
+        else:
+            if not is_officer(by):
+                raise PermissionDenied("Beslut inom delegationen fattas av handläggaren.")
+            if amount > programme.delegation_limit:
+                raise ValidationError(
+                    f"{amount} kr är över delegationsgränsen {programme.delegation_limit} kr. "
+                    "Ändra förslaget så att nämnden beslutar."
+                )
+        _check_amount_fits_proposal(application, outcome, amount)
+        # Lock the call so that concurrent decisions see each other's amounts.
+        call = Call.objects.select_for_update().get(pk=application.call_id)
+        if amount > budget_remaining(call):
+            raise ValidationError(
+                f"Beslutet på {amount} kr ryms inte i utlysningens budget; {budget_remaining(call)} kr återstår."
+            )
+        before = application.status
+        transition(application, "decide", by=by, what="fatta beslut", args=(outcome,))
+        decision = Decision.objects.create(
+            application=application, outcome=outcome, amount=amount, reasons=reasons, conditions=conditions,
+            decided_by=by, by_committee=by_committee,
+            delegation_point="" if by_committee else programme.delegation_point,
+            meeting_date=meeting_date if by_committee else None,
+            protocol_paragraph=protocol_paragraph if by_committee else "",
+        )
+        application.save()
+        if decision.is_granted:
+            payments_plan(application=application, decision=decision)
+            if programme.follow_up_required:
+                FollowUpReport.objects.create(
+                    application=application,
+                    due_on=application.period_end + timezone.timedelta(days=programme.follow_up_days_after_end),
+                )
+        who = (f"nämnden {meeting_date:%Y-%m-%d} {protocol_paragraph}" if by_committee
+               else f"handläggare på delegation {programme.delegation_point}".strip())
+        record_event(application, by=by, action=f"Beslut: {decision.get_outcome_display()}", from_state=before,
+                     to_state=application.status, note=f"{amount} kr. Beslutat av {who}.")
+        notify_applicant(application, subject="Beslut i ditt ärende",
+                         body=f"Beslut: {decision.get_outcome_display()}, {amount} kr. Beslutsbrevet finns i portalen.")
+    return decision

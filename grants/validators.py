@@ -1,0 +1,111 @@
+"""Validation of Swedish numbers and of programme configuration.
+
+Checksums come from python-stdnum; no hand-written Luhn.
+"""
+
+from django.core.exceptions import ValidationError
+from stdnum import luhn
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.se import orgnr
+
+RELEASES = ("decision", "follow_up")
+
+
+def _digits(value):
+    return "".join(ch for ch in str(value) if ch.isdigit())
+
+
+def validate_orgnr(value):
+    """An organisationsnummer: ten digits with a Luhn check digit, and digits 3–4 at least 20
+    (which is what tells it apart from a personnummer)."""
+    try:
+        number = orgnr.validate(value)
+    except StdnumError:
+        raise ValidationError(
+            "Organisationsnumret %(value)s är inte giltigt. Skriv det som NNNNNN-NNNN och kontrollera siffrorna.",
+            params={"value": value}, code="invalid_orgnr",
+        )
+    if int(number[2:4]) < 20:
+        raise ValidationError(
+            "%(value)s är inget organisationsnummer: tredje och fjärde siffran ska tillsammans vara minst 20.",
+            params={"value": value}, code="orgnr_is_personal",
+        )
+
+
+def format_orgnr(value):
+    return orgnr.format(value)
+
+
+def validate_bankgiro(value):
+    digits = _digits(value)
+    if len(digits) not in (7, 8) or not luhn.is_valid(digits):
+        raise ValidationError(
+            "Bankgironumret %(value)s är inte giltigt (7–8 siffror med rätt kontrollsiffra, t.ex. 5050-1055).",
+            params={"value": value}, code="invalid_bankgiro",
+        )
+
+
+def validate_plusgiro(value):
+    digits = _digits(value)
+    if not 2 <= len(digits) <= 8 or not luhn.is_valid(digits):
+        raise ValidationError(
+            "Plusgironumret %(value)s är inte giltigt (2–8 siffror med rätt kontrollsiffra).",
+            params={"value": value}, code="invalid_plusgiro",
+        )
+
+
+def validate_payment_plan(plan):
+    """A payment plan is a list of parts that add up to 100 %; parts released after the
+    follow-up report come after those released at the decision."""
+    if not isinstance(plan, list) or not plan:
+        raise ValidationError("Utbetalningsplanen måste vara en lista med minst en del.")
+    total = 0
+    seen_follow_up = False
+    for index, part in enumerate(plan, start=1):
+        if not isinstance(part, dict) or set(part) != {"percent", "release"}:
+            raise ValidationError(f"Del {index}: ange exakt 'percent' och 'release'.")
+        percent, release = part["percent"], part["release"]
+        if not isinstance(percent, int) or isinstance(percent, bool) or not 0 < percent <= 100:
+            raise ValidationError(f"Del {index}: andelen måste vara ett heltal mellan 1 och 100.")
+        if release not in RELEASES:
+            raise ValidationError(f"Del {index}: 'release' ska vara 'decision' eller 'follow_up'.")
+        if release == "decision" and seen_follow_up:
+            raise ValidationError("Delar som betalas vid beslut ska komma före delar som betalas efter återrapport.")
+        seen_follow_up = seen_follow_up or release == "follow_up"
+        total += percent
+    if total != 100:
+        raise ValidationError(f"Utbetalningsplanens delar blir {total} %, de ska bli 100 %.")
+
+
+ALLOWED_UPLOADS = {
+    # extension: (content type, the bytes a real file of that kind starts with)
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+}
+
+
+def validate_upload(uploaded, *, max_mb):
+    """Check an uploaded file's size, name and first bytes. Returns its content type."""
+    name = uploaded.name.lower()
+    extension = name[name.rfind("."):] if "." in name else ""
+    if extension not in ALLOWED_UPLOADS:
+        raise ValidationError(
+            "Filen %(name)s har en filtyp som inte tas emot. Ladda upp PDF, PNG eller JPEG.",
+            params={"name": uploaded.name}, code="file_type",
+        )
+    if uploaded.size > max_mb * 1024 * 1024:
+        raise ValidationError(
+            "Filen %(name)s är för stor. Den största tillåtna storleken är %(max)s MB.",
+            params={"name": uploaded.name, "max": max_mb}, code="file_size",
+        )
+    content_type, signatures = ALLOWED_UPLOADS[extension]
+    head = uploaded.read(16)
+    uploaded.seek(0)
+    if not any(head.startswith(signature) for signature in signatures):
+        raise ValidationError(
+            "Filen %(name)s är inte en riktig %(ext)s-fil. Spara den på nytt och försök igen.",
+            params={"name": uploaded.name, "ext": extension[1:].upper()}, code="file_content",
+        )
+    return content_type

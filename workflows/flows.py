@@ -1,0 +1,211 @@
+"""The one grant flow: every programme's cases walk this chart.
+
+    submit ─▶ completeness ─▶ complete? ─no─▶ await completion (applicant) ─┐
+                 ▲                  │yes                                   │
+                 └──────────────────┼──────────────────────────────────────┘
+                                    ▼
+                  assess ─▶ conflict declared? ─yes─▶ assess (by someone else)
+                                    │no
+                      within delegation? ─yes─▶ decide (officer)
+                                    │no                       │
+                                    └─▶ decide (committee) ──┤
+                                                              ▼
+                                    letter ─▶ granted? ─no─▶ end
+                                                  │yes
+                             ┌──────────▶ attest ─▶ confirm payment ─▶ report due? ─▶ close
+                             │                                            │
+                             │                      await report (applicant) ─▶ review
+                             └──────────── payments released ◀─ approve ──┘   │ completion → await report
+                                                                               │ reject → close
+
+Programme differences (delegation limit, payment plan, follow-up) are read from the
+programme's configuration by the gates; the nodes never branch on the kind of grant.
+Callbacks are one-liners into grants.services; documents are produced after commit.
+"""
+
+from django.db import transaction
+from viewflow import this
+from viewflow.workflow import flow, lock
+
+from grants.models import Application, FollowUpReport, is_staff_member
+from grants.services import apply, follow_up
+from grants.services.pay import payments_open
+
+from . import nodes, views
+from .models import GrantProcess
+
+
+def _app(activation):
+    return activation.process.application
+
+
+class GrantFlow(flow.Flow):
+    process_class = GrantProcess
+    lock_impl = lock.select_for_update_lock
+    process_title = "Bidragsärende"
+    process_description = "Från inkommen ansökan till avslutat ärende, för alla bidragsformer."
+
+    start = (
+        flow.StartHandle(this.start_case)
+        .Annotation(title="Ansökan inkommen")
+        .Next(this.check_completeness)
+    )
+
+    check_completeness = (
+        nodes.CaseView(views.CompletenessView.as_view())
+        .Annotation(title="Kontrollera att ansökan är komplett")
+        .Permission("grants.handle_application")
+        .Next(this.is_complete)
+    )
+
+    is_complete = (
+        flow.If(lambda act: _app(act).status == Application.Status.IN_ASSESSMENT)
+        .Annotation(title="Komplett?")
+        .Then(this.assess)
+        .Else(this.await_completion)
+    )
+
+    await_completion = (
+        flow.Handle(this.completion_received)
+        .Annotation(title="Väntar på komplettering från sökande")
+        .Next(this.check_completeness)
+    )
+
+    assess = (
+        nodes.CaseView(views.AssessView.as_view())
+        .Annotation(title="Bedöm ansökan")
+        .Permission("grants.handle_application")
+        .Next(this.is_assessed)
+    )
+
+    is_assessed = (
+        # A declared conflict of interest leaves the case unassessed: it goes back to the
+        # queue, where the conflicted officer can no longer take it.
+        flow.If(lambda act: _app(act).status == Application.Status.ASSESSED)
+        .Annotation(title="Bedömd utan jäv?")
+        .Then(this.within_delegation)
+        .Else(this.assess)
+    )
+
+    within_delegation = (
+        flow.If(lambda act: not _app(act).assessment.needs_committee)
+        .Annotation(title="Inom delegationen?")
+        .Then(this.decide_by_officer)
+        .Else(this.decide_by_committee)
+    )
+
+    decide_by_officer = (
+        nodes.CaseView(views.DecideView.as_view())
+        .Annotation(title="Besluta på delegation")
+        .Permission("grants.handle_application")
+        .Assign(lambda act: _app(act).assessment.officer)
+        .Next(this.send_letter)
+    )
+
+    decide_by_committee = (
+        nodes.CaseView(views.DecideView.as_view())
+        .Annotation(title="Besluta i nämnden")
+        .Permission("grants.decide_application")
+        .Next(this.send_letter)
+    )
+
+    send_letter = (
+        flow.Function(this.produce_decision_letter)
+        .Annotation(title="Skicka beslutsbrev")
+        .Next(this.is_granted)
+    )
+
+    is_granted = (
+        flow.If(lambda act: _app(act).status in Application.GRANTED)
+        .Annotation(title="Beviljad?")
+        .Then(this.attest)
+        .Else(this.end)
+    )
+
+    attest = (
+        nodes.CaseView(views.AttestView.as_view())
+        .Annotation(title="Attestera utbetalning")
+        .Permission("grants.attest_payment")
+        .Next(this.confirm_payment)
+    )
+
+    confirm_payment = (
+        nodes.CaseView(views.ConfirmPaymentView.as_view())
+        .Annotation(title="Bekräfta utbetalning")
+        .Permission("grants.attest_payment")
+        .Next(this.payments_settled)
+    )
+
+    payments_settled = (
+        # A failed payment goes back to attestation with its reason.
+        flow.If(lambda act: not payments_open(_app(act)).exists())
+        .Annotation(title="Utbetalt?")
+        .Then(this.report_due)
+        .Else(this.attest)
+    )
+
+    report_due = (
+        flow.If(lambda act: follow_up.is_ready_to_close(_app(act)))
+        .Annotation(title="Klart att avsluta?")
+        .Then(this.close)
+        .Else(this.await_report)
+    )
+
+    await_report = (
+        flow.Handle(this.report_received)
+        .Annotation(title="Väntar på återrapport från sökande")
+        .Next(this.review_report)
+    )
+
+    review_report = (
+        nodes.CaseView(views.ReviewReportView.as_view())
+        .Annotation(title="Granska återrapport")
+        .Permission("grants.handle_application")
+        .Next(this.report_outcome)
+    )
+
+    report_outcome = (
+        flow.Switch()
+        .Annotation(title="Återrapport godkänd?")
+        .Case(this.await_report,
+              lambda act: _app(act).follow_up.status == FollowUpReport.Status.COMPLETION_REQUESTED)
+        .Case(this.attest, lambda act: payments_open(_app(act)).exists())
+        .Default(this.close)
+    )
+
+    close = (
+        flow.Function(this.close_case)
+        .Annotation(title="Avsluta ärendet")
+        .Next(this.end)
+    )
+
+    end = flow.End()
+
+    # --- callbacks: one line into the services each ---------------------------------
+
+    def start_case(self, activation, *, application, by):
+        activation.process.application = apply.application_submit(application=application, by=by)
+        return activation.process
+
+    def completion_received(self, activation, *, by, answer):
+        return apply.completion_answer(application=_app(activation), by=by, answer=answer)
+
+    def report_received(self, activation, *, by, **report):
+        return follow_up.follow_up_submit(report=_app(activation).follow_up, by=by, **report)
+
+    def produce_decision_letter(self, activation):
+        from documents.letters import decision_letter_produce
+
+        decision = _app(activation).decision
+        # The PDF is slow work: it runs once the decision is committed.
+        transaction.on_commit(lambda: decision_letter_produce(decision=decision))
+
+    def close_case(self, activation):
+        # A system step: the history shows it as done by the system, not by a person.
+        follow_up.application_close(application=_app(activation), by=None)
+
+    # --- who sees the flow in the staff interface -----------------------------------
+
+    def has_view_permission(self, user, obj=None):
+        return is_staff_member(user) or user.is_superuser
+

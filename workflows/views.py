@@ -1,0 +1,252 @@
+"""Staff task views. Each validates a small form, calls one service, then completes the task.
+
+They run inside viewflow's task wrapper, which has already checked that the user owns the
+task and, on POST, holds the flow's lock and a transaction.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.views.generic import FormView
+
+from grants.models import Assessment, Decision, Payment
+from grants.selectors import case_overview
+from grants.services import assess, decide, follow_up, pay
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+
+
+class CaseTaskView(FormView):
+    template_name = "workflows/task.html"
+    success_message = "Uppgiften är klar."
+
+    @property
+    def application(self):
+        return self.request.activation.process.application
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(case_overview(self.application.pk))
+        context["task"] = self.request.activation.task
+        context["refusal"] = self.refusal()
+        return context
+
+    def refusal(self):
+        """A reason this user cannot do the task at all, shown instead of the form."""
+        return None
+
+    def form_valid(self, form):
+        refusal = self.refusal()
+        if refusal:
+            form.add_error(None, refusal)
+            return self.form_invalid(form)
+        try:
+            self.perform(form.cleaned_data)
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+            return self.form_invalid(form)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc) or "Du har inte behörighet att göra detta.")
+            return self.form_invalid(form)
+        self.request.activation.execute()
+        messages.success(self.request, f"{self.application.case_number}: {self.success_message}")
+        return redirect(self.request.resolver_match.flow_viewset.get_success_url(self.request))
+
+    def perform(self, data):
+        raise NotImplementedError
+
+
+# --- completeness ----------------------------------------------------------------------
+
+class CompletenessForm(forms.Form):
+    result = forms.ChoiceField(
+        label="Är ansökan komplett?", widget=forms.RadioSelect,
+        choices=[("complete", "Ja, ansökan är komplett"), ("completion", "Nej, begär komplettering")],
+    )
+    message = forms.CharField(label="Vad ska kompletteras?", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    due_on = forms.DateField(label="Svar senast", widget=DATE_INPUT, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("result") == "completion":
+            if not data.get("message"):
+                self.add_error("message", "Skriv vad den sökande ska komplettera.")
+            if not data.get("due_on"):
+                self.add_error("due_on", "Ange sista svarsdag.")
+        return data
+
+
+class CompletenessView(CaseTaskView):
+    form_class = CompletenessForm
+    success_message = "Kompletthetskontrollen är gjord."
+
+    def perform(self, data):
+        if data["result"] == "complete":
+            assess.completeness_confirm(application=self.application, by=self.request.user)
+        else:
+            assess.completion_request(application=self.application, by=self.request.user,
+                                      message=data["message"], due_on=data["due_on"])
+
+
+# --- assessment ------------------------------------------------------------------------
+
+class AssessForm(forms.Form):
+    conflict = forms.ChoiceField(
+        label="Jäv", widget=forms.RadioSelect,
+        choices=[("none", "Jag är inte jävig i ärendet"), ("conflict", "Jag är jävig och lämnar ärendet")],
+    )
+    conflict_reason = forms.CharField(label="Skäl till jäv", required=False)
+    proposal = forms.ChoiceField(label="Förslag", choices=[("", "—")] + Assessment.Proposal.choices, required=False)
+    proposed_amount = forms.DecimalField(label="Föreslaget belopp (kr)", max_digits=14, decimal_places=2,
+                                         min_value=0, required=False)
+    justification = forms.CharField(label="Motivering", widget=forms.Textarea(attrs={"rows": 5}), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("conflict") == "conflict":
+            if not data.get("conflict_reason"):
+                self.add_error("conflict_reason", "Ange kort varför du är jävig.")
+        else:
+            for name, message in (("proposal", "Välj ett förslag."), ("justification", "Skriv en motivering.")):
+                if not data.get(name):
+                    self.add_error(name, message)
+            if data.get("proposed_amount") is None:
+                self.add_error("proposed_amount", "Ange ett belopp (0 kr vid avslag).")
+        return data
+
+
+class AssessView(CaseTaskView):
+    form_class = AssessForm
+    success_message = "Bedömningen är sparad."
+
+    def get_initial(self):
+        return {"proposed_amount": self.application.requested_amount, "conflict": "none"}
+
+    def perform(self, data):
+        if data["conflict"] == "conflict":
+            assess.conflict_declare(application=self.application, by=self.request.user,
+                                    reason=data["conflict_reason"])
+            self.success_message = "Jävet är anmält och ärendet går tillbaka till kön för en annan handläggare."
+            return
+        assess.assessment_record(
+            application=self.application, by=self.request.user, no_conflict=True, proposal=data["proposal"],
+            proposed_amount=data["proposed_amount"], justification=data["justification"],
+        )
+
+
+# --- decision --------------------------------------------------------------------------
+
+class DecideForm(forms.Form):
+    outcome = forms.ChoiceField(label="Beslut", choices=Decision.Outcome.choices)
+    amount = forms.DecimalField(label="Beviljat belopp (kr)", max_digits=14, decimal_places=2, min_value=0)
+    reasons = forms.CharField(label="Motivering", widget=forms.Textarea(attrs={"rows": 5}))
+    conditions = forms.CharField(label="Villkor", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    meeting_date = forms.DateField(label="Nämndens sammanträde", widget=DATE_INPUT, required=False)
+    protocol_paragraph = forms.CharField(label="Protokollsparagraf", max_length=20, required=False)
+
+    def __init__(self, *args, by_committee, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not by_committee:
+            del self.fields["meeting_date"]
+            del self.fields["protocol_paragraph"]
+        else:
+            self.fields["meeting_date"].required = True
+            self.fields["protocol_paragraph"].required = True
+
+
+class DecideView(CaseTaskView):
+    form_class = DecideForm
+    success_message = "Beslutet är fattat. Beslutsbrevet skickas till den sökande."
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["by_committee"] = self.application.assessment.needs_committee
+        return kwargs
+
+    def get_initial(self):
+        assessment = self.application.assessment
+        return {"outcome": assessment.proposal, "amount": assessment.proposed_amount,
+                "reasons": assessment.justification}
+
+    def perform(self, data):
+        decide.decision_make(
+            application=self.application, by=self.request.user, outcome=data["outcome"], amount=data["amount"],
+            reasons=data["reasons"], conditions=data["conditions"], meeting_date=data.get("meeting_date"),
+            protocol_paragraph=data.get("protocol_paragraph", ""),
+        )
+
+
+# --- payment ---------------------------------------------------------------------------
+
+class AttestForm(forms.Form):
+    confirm = forms.BooleanField(label="Jag attesterar utbetalningarna ovan", required=True)
+
+
+class AttestView(CaseTaskView):
+    form_class = AttestForm
+    success_message = "Utbetalningen är attesterad."
+
+    def payments(self):
+        return self.application.payments.filter(status__in=[Payment.Status.PLANNED, Payment.Status.FAILED])
+
+    def refusal(self):
+        payment = self.payments().first()
+        if payment is None:
+            return "Det finns ingen utbetalning att attestera i ärendet."
+        try:
+            pay.check_may_attest(payment, self.request.user)
+        except PermissionDenied as exc:
+            return str(exc)
+        return None
+
+    def perform(self, data):
+        for payment in self.payments():
+            pay.payment_attest(payment=payment, by=self.request.user)
+
+
+class ConfirmPaymentForm(forms.Form):
+    result = forms.ChoiceField(label="Utfall", widget=forms.RadioSelect,
+                               choices=[("paid", "Utbetald"), ("failed", "Misslyckades")])
+    reason = forms.CharField(label="Orsak (vid misslyckad utbetalning)", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("result") == "failed" and not data.get("reason"):
+            self.add_error("reason", "Ange varför utbetalningen misslyckades.")
+        return data
+
+
+class ConfirmPaymentView(CaseTaskView):
+    form_class = ConfirmPaymentForm
+    success_message = "Utbetalningen är bekräftad."
+
+    def perform(self, data):
+        for payment in self.application.payments.filter(status=Payment.Status.ATTESTED):
+            if data["result"] == "paid":
+                pay.payment_mark_paid(payment=payment, by=self.request.user)
+            else:
+                pay.payment_mark_failed(payment=payment, by=self.request.user, reason=data["reason"])
+
+
+# --- follow-up -------------------------------------------------------------------------
+
+class ReviewReportForm(forms.Form):
+    verdict = forms.ChoiceField(label="Bedömning", widget=forms.RadioSelect, choices=[
+        ("approve", "Godkänn återrapporten"),
+        ("completion", "Begär komplettering"),
+        ("reject", "Underkänn (återkrav kan bli aktuellt)"),
+    ])
+    note = forms.CharField(label="Kommentar till den sökande", widget=forms.Textarea(attrs={"rows": 4}),
+                           required=False)
+
+
+class ReviewReportView(CaseTaskView):
+    form_class = ReviewReportForm
+    success_message = "Återrapporten är granskad."
+
+    def perform(self, data):
+        follow_up.follow_up_review(report=self.application.follow_up, by=self.request.user,
+                                   verdict=data["verdict"], note=data["note"])
+
