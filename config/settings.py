@@ -99,6 +99,8 @@ else:
         }
     }
 EMBEDDED_DATABASE = DATABASES["default"]["ENGINE"].endswith("sqlite3") and not PRODUCTION
+if not PRODUCTION:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

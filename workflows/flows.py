@@ -36,7 +36,9 @@ from .models import GrantProcess
 
 
 def _app(activation):
-    return activation.process.application
+    # Read afresh: the services lock and change their own copy of the row, so an
+    # application cached on the process may be behind.
+    return Application.objects.select_related("call__programme").get(pk=activation.process.application_id)
 
 
 class GrantFlow(flow.Flow):

@@ -14,8 +14,8 @@ class CaseView(flow.View):
     """A staff task on a case. Viewflow's permission check, plus the conflict-of-interest rule."""
 
     def can_assign(self, user, task):
-        return super().can_assign(user, task) and not takes_no_part(user, task.process.application)
+        return super().can_assign(user, task) and not takes_no_part(user, task.coerced_process.application)
 
     def can_execute(self, user, task):
-        return super().can_execute(user, task) and not takes_no_part(user, task.process.application)
+        return super().can_execute(user, task) and not takes_no_part(user, task.coerced_process.application)
 

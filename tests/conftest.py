@@ -1,0 +1,85 @@
+import datetime as dt
+import shutil
+import tempfile
+
+import pytest
+from django.utils import timezone
+
+from . import factories
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings):
+    """Every test stores its files in a fresh folder of its own."""
+    folder = tempfile.mkdtemp(prefix="grants-media-")
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": folder},
+    }}
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def anna(db):
+    return factories.user("anna", first_name="Anna")
+
+
+@pytest.fixture
+def olle(db):
+    return factories.user("olle", role="Handläggare", first_name="Olle")
+
+
+@pytest.fixture
+def otto(db):
+    """A second officer, who takes over when Olle is jävig."""
+    return factories.user("otto", role="Handläggare", first_name="Otto")
+
+
+@pytest.fixture
+def kim(db):
+    return factories.user("kim", role="Beslutsfattare", first_name="Kim")
+
+
+@pytest.fixture
+def fia(db):
+    return factories.user("fia", role="Ekonomi", first_name="Fia")
+
+
+@pytest.fixture
+def eve(db):
+    return factories.user("eve", first_name="Eve")
+
+
+@pytest.fixture
+def fisksatra(anna):
+    return factories.association(members=[anna])
+
+
+@pytest.fixture
+def inclusion_call(db):
+    return factories.call(factories.programme("inkludering"))
+
+
+@pytest.fixture
+def activity_call(db):
+    return factories.call(factories.programme("verksamhet"))
+
+
+@pytest.fixture
+def association_call(db):
+    return factories.call(factories.programme("forening"))
+
+
+@pytest.fixture
+def today():
+    return timezone.localdate()
+
+
+@pytest.fixture
+def pdf_bytes():
+    return b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def in_a_week(today):
+    return today + dt.timedelta(days=7)

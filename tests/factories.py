@@ -1,0 +1,68 @@
+"""The fixed cast and world of the tests (and the benchmarks): one municipality, three
+programmes, Anna from Fisksätra IF, Olle the officer, Kim on the committee, Fia in
+finance, Eve the outsider."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from grants.models import Call, Committee, Membership, Organisation, Programme
+from grants.roles import roles_ensure
+
+
+def user(username, *, role=None, first_name="", email=None):
+    person = User.objects.create_user(username, email or f"{username}@example.se", "demo", first_name=first_name)
+    if role:
+        roles_ensure()
+        person.groups.add(Group.objects.get(name=role))
+    return person
+
+
+def committee(code="KFN", name="Kultur- och fritidsnämnden"):
+    return Committee.objects.get_or_create(code=code, defaults={
+        "name": name, "contact_email": "bidrag@kommun.example", "contact_phone": "08-718 80 00",
+    })[0]
+
+
+PROGRAMMES = {
+    # slug: (name, calculator, params, delegation limit, payment plan, follow-up)
+    "inkludering": ("Projektbidrag för inkludering", "requested", {}, "50000",
+                    [{"percent": 85, "release": "decision"}, {"percent": 15, "release": "follow_up"}], True),
+    "verksamhet": ("Verksamhetsbidrag", "base_plus_per_member", {"base": "5000", "per_member": "150"}, "100000",
+                   [{"percent": 100, "release": "decision"}], True),
+    "forening": ("Föreningsbidrag – aktivitetsstöd", "sessions_participants", {"per_participant_session": "12"},
+                 "100000", [{"percent": 100, "release": "decision"}], False),
+}
+
+
+def programme(slug, *, committee_=None, **overrides):
+    name, calculator, params, limit, plan, follow_up = PROGRAMMES[slug]
+    fields = dict(
+        committee=committee_ or committee(), slug=slug, name=name, calculator=calculator,
+        calculator_params=params, delegation_limit=Decimal(limit), delegation_point="4.2", payment_plan=plan,
+        follow_up_required=follow_up, who_may_apply="associations_and_groups",
+        description=f"{name}: stöd till föreningslivet.",
+    )
+    fields.update(overrides)
+    return Programme.objects.create(**fields)
+
+
+def call(programme_, *, open_=True, max_amount="200000", budget="1000000", year=None):
+    today = timezone.localdate()
+    if open_:
+        opens, closes = today - dt.timedelta(days=30), today + dt.timedelta(days=30)
+    else:
+        opens, closes = today - dt.timedelta(days=90), today - dt.timedelta(days=1)
+    return Call.objects.create(
+        programme=programme_, title=f"Ansökningsomgång {today.year}", year=year or today.year, opens_on=opens,
+        closes_on=closes, max_amount=Decimal(max_amount), budget=Decimal(budget),
+    )
+
+
+def association(name="Fisksätra IF", org_number="802412-1231", bankgiro="5050-1055", members=()):
+    org = Organisation.objects.create(name=name, org_number=org_number, bankgiro=bankgiro)
+    for person in members:
+        Membership.objects.create(user=person, organisation=org)
+    return org

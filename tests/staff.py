@@ -1,0 +1,77 @@
+"""Helpers that drive the staff interface and the portal over HTTP, as a person would."""
+
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from viewflow.workflow import STATUS
+
+from workflows.flows import GrantFlow
+from workflows.models import GrantProcess
+
+BASE = "/staff/cases/grant"
+
+
+def open_task(application, node_name):
+    process = GrantProcess.objects.get(application=application)
+    return (
+        process.task_set.filter(status__in=[STATUS.NEW, STATUS.ASSIGNED])
+        .filter(flow_task=getattr(GrantFlow, node_name))
+        .first()
+    )
+
+
+def claim(client, application, node_name):
+    """Take the task from the queue. Returns the response of the claim."""
+    task = open_task(application, node_name)
+    assert task is not None, f"no open {node_name} task for {application}"
+    return client.post(f"{BASE}/{task.process_id}/{node_name}/{task.pk}/assign/")
+
+
+def task_page(client, application, node_name):
+    task = open_task(application, node_name)
+    assert task is not None, f"no open {node_name} task for {application}"
+    return client.get(f"{BASE}/{task.process_id}/{node_name}/{task.pk}/execute/")
+
+
+def work(client, application, node_name, data, *, expect_done=True):
+    """Claim (if needed) and complete a staff task with a form post."""
+    task = open_task(application, node_name)
+    assert task is not None, f"no open {node_name} task for {application}"
+    if task.owner_id is None:
+        response = claim(client, application, node_name)
+        assert response.status_code == 302, response.status_code
+    response = client.post(f"{BASE}/{task.process_id}/{node_name}/{task.pk}/execute/", data)
+    if expect_done:
+        assert response.status_code == 302, response.content.decode()[:3000]
+    return response
+
+
+def draft(client, call, *, organisation, title="Nattvandring och läxhjälp", amount="60000", inputs=None,
+          budget=(("cost", "Ledararvoden", "50000"), ("cost", "Lokalhyra", "20000"), ("income", "Egen insats", "5000")),
+          attachment=None, period=("2026-01-01", "2026-12-31")):
+    data = {
+        "organisation": organisation.pk, "title": title,
+        "description": "Vi vill nå fler barn i Fisksätra med idrott och läxhjälp.",
+        "period_start": period[0], "period_end": period[1], "requested_amount": amount,
+        "budget-TOTAL_FORMS": "3", "budget-INITIAL_FORMS": "0", "budget-MIN_NUM_FORMS": "0",
+        "budget-MAX_NUM_FORMS": "30",
+    }
+    for index, (kind, label, value) in enumerate(budget):
+        data.update({f"budget-{index}-kind": kind, f"budget-{index}-label": label, f"budget-{index}-amount": value})
+    for key, value in (inputs or {}).items():
+        data[f"input_{key}"] = value
+    if attachment is not None:
+        data["attachment"] = attachment
+    return client.post(reverse("portal:apply", args=[call.pk]), data)
+
+
+def pdf_upload(name="budget.pdf", content=b"%PDF-1.4\n%%EOF\n"):
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def read_pdf_text(content):
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(content))
+    return "\n".join(page.extract_text() for page in reader.pages), reader

@@ -1,0 +1,128 @@
+"""The whole story, over HTTP, for each kind of grant: apply, complete, assess, decide,
+letter, attest, pay, report back, close."""
+
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.files.storage import default_storage
+from django.urls import reverse
+
+from grants.models import Application, CaseEvent, Document, FollowUpReport, Payment
+from workflows.cases import active_task_names
+
+from .staff import draft, open_task, pdf_upload, read_pdf_text, task_page, work
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_inclusion_project_grant_through_committee_with_completion(
+    client, anna, olle, kim, fia, fisksatra, inclusion_call, in_a_week
+):
+    # Anna saves a draft with a budget and a PDF, comes back, and submits it.
+    client.force_login(anna)
+    response = client.get(reverse("portal:index"))
+    assert "Projektbidrag för inkludering" in response.content.decode()
+    response = draft(client, inclusion_call, organisation=fisksatra, attachment=pdf_upload())
+    assert response.status_code == 302
+    application = Application.objects.get()
+    assert application.status == "draft"
+    assert application.documents.get().kind == Document.Kind.ATTACHMENT
+    page = client.get(reverse("portal:application", args=[application.pk])).content.decode()
+    assert "Utkast" in page and "Skicka in ansökan" in page
+
+    response = client.post(reverse("portal:submit", args=[application.pk]))
+    application.refresh_from_db()
+    assert application.status == "submitted"
+    assert application.case_number == f"KFN {application.submitted_at.year}/0001"
+    page = client.get(reverse("portal:application", args=[application.pk])).content.decode()
+    assert "Inkommen" in page and application.case_number in page
+
+    # Olle finds the case in his queue and asks for a completion.
+    client.force_login(olle)
+    queue = client.get("/staff/cases/grant/queue/").content.decode()
+    assert "Kontrollera att ansökan är komplett" in queue
+    work(client, application, "check_completeness",
+         {"result": "completion", "message": "Bifoga föreningens senaste årsmötesprotokoll.",
+          "due_on": in_a_week.isoformat()})
+    application.refresh_from_db()
+    assert application.status == "awaiting_completion"
+    assert active_task_names(application) == ["await_completion"]
+    assert any("Komplettering begärd" in m.subject for m in mail.outbox)
+
+    # Anna sees the request, answers and uploads a file; the case goes back to Olle.
+    client.force_login(anna)
+    page = client.get(reverse("portal:application", args=[application.pk])).content.decode()
+    assert "årsmötesprotokoll" in page
+    response = client.post(reverse("portal:completion", args=[application.pk]),
+                           {"answer": "Här är protokollet.", "attachment": pdf_upload("protokoll.pdf")})
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == "submitted"
+    assert active_task_names(application) == ["check_completeness"]
+
+    # Olle accepts it, assesses above his delegation limit: the committee decides.
+    client.force_login(olle)
+    work(client, application, "check_completeness", {"result": "complete"})
+    work(client, application, "assess", {
+        "conflict": "none", "proposal": "approved", "proposed_amount": "60000",
+        "justification": "Projektet når barn som inte deltar i föreningslivet i dag.",
+    })
+    application.refresh_from_db()
+    assert application.status == "assessed"
+    assert active_task_names(application) == ["decide_by_committee"]
+
+    # Olle cannot decide above the limit; Kim decides, with the protocol paragraph.
+    client.force_login(kim)
+    work(client, application, "decide_by_committee", {
+        "outcome": "approved", "amount": "60000", "reasons": "Projektet stämmer med nämndens mål för inkludering.",
+        "conditions": "Kommunens logotyp ska synas i kommunikationen.", "meeting_date": "2026-03-12",
+        "protocol_paragraph": "§ 42",
+    })
+    application.refresh_from_db()
+    assert application.status == "approved"
+    letter = application.documents.get(kind=Document.Kind.DECISION_LETTER)
+    text, reader = read_pdf_text(default_storage.open(letter.storage_key).read())
+    assert application.case_number in text
+    assert "60 000,00" in text or "60000" in text.replace("\xa0", "").replace(" ", "")
+    assert "§ 42" in text and "laglighetsprövning" in text
+    assert "nämndens mål för inkludering" in text
+
+    payments = list(application.payments.order_by("sequence"))
+    assert [(p.amount, p.status) for p in payments] == [(Decimal("51000.00"), "planned"),
+                                                        (Decimal("9000.00"), "withheld")]
+
+    # Anna downloads the letter from the portal.
+    client.force_login(anna)
+    response = client.get(reverse("document", args=[letter.pk]))
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+
+    # Fia attests the first part and marks it paid.
+    client.force_login(fia)
+    work(client, application, "attest", {"confirm": "on"})
+    work(client, application, "confirm_payment", {"result": "paid"})
+    assert Payment.objects.get(pk=payments[0].pk).status == "paid"
+    assert active_task_names(application) == ["await_report"]
+
+    # Anna reports back; Olle approves, which releases the last 15 %; Fia pays it; closed.
+    client.force_login(anna)
+    response = client.post(reverse("portal:follow_up", args=[application.pk]), {
+        "what_was_done": "Trettio träffar med läxhjälp och fotboll.", "participants": "41",
+        "outcome": "Fler flickor deltog än vi hoppats.", "actual_costs": "68000",
+    })
+    assert response.status_code == 302
+    client.force_login(olle)
+    work(client, application, "review_report", {"verdict": "approve", "note": ""})
+    assert FollowUpReport.objects.get().status == "approved"
+    client.force_login(fia)
+    work(client, application, "attest", {"confirm": "on"})
+    work(client, application, "confirm_payment", {"result": "paid"})
+
+    application.refresh_from_db()
+    assert application.status == "closed"
+    assert active_task_names(application) == []
+    actions = list(CaseEvent.objects.filter(application=application).values_list("action", flat=True))
+    for step in ("Ansökan inkommen", "Komplettering begärd", "Komplettering inkommen", "Ansökan komplett",
+                 "Bedömning klar", "Beslut: Beviljas", "Beslutsbrev skickat", "Utbetalning del 1 attesterad",
+                 "Återrapport inlämnad", "Återrapport godkänd", "Ärendet avslutat"):
+        assert step in actions, step
