@@ -2,16 +2,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from viewflow.urls import Application, Site
-from viewflow.workflow.flow import FlowAppViewset
 
 from documents.views import document_download
 from grants.portal.views import home
 from workflows.flows import GrantFlow
+from workflows.lists import GrantFlowViewset
 
 # The staff interface: viewflow's frontend with the one grant flow.
 staff_site = Site(title="Bidragshandläggning", viewsets=[
     Application(title="Bidragsärenden", icon="volunteer_activism", app_name="cases", viewsets=[
-        FlowAppViewset(GrantFlow, icon="assignment"),
+        GrantFlowViewset(GrantFlow, icon="assignment"),
     ]),
 ])
 
