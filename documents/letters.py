@@ -57,3 +57,20 @@ def decision_letter_produce(*, decision):
         )
         record_event(application, by=decision.decided_by, action="Beslutsbrev skickat", note=document.filename)
     return document
+
+
+def decision_letter_send(decision_pk):
+    """Produce the letter after the decision has committed. A failure here (the file
+    store down, say) must not undo or hide the decision: it is logged and written into
+    the case's history, where the officer sees that the letter is missing."""
+    from grants.models import Decision
+
+    decision = Decision.objects.select_related("application__call__programme__committee",
+                                               "application__organisation__sponsor", "decided_by").get(pk=decision_pk)
+    try:
+        return decision_letter_produce(decision=decision)
+    except Exception as exc:  # noqa: BLE001 - any failure is reported the same way
+        log.exception("Decision letter for %s failed", decision.application.case_number)
+        record_event(decision.application, by=None, action="Beslutsbrevet kunde inte skapas",
+                     note=f"{type(exc).__name__}: {exc}"[:500])
+        return None

@@ -27,6 +27,7 @@ from django.db import transaction
 from viewflow import this
 from viewflow.workflow import flow, lock
 
+from documents import letters
 from grants.models import Application, FollowUpReport, is_staff_member
 from grants.services import apply, follow_up
 from grants.services.pay import payments_open
@@ -196,11 +197,9 @@ class GrantFlow(flow.Flow):
         return follow_up.follow_up_submit(report=_app(activation).follow_up, by=by, **report)
 
     def produce_decision_letter(self, activation):
-        from documents.letters import decision_letter_produce
-
-        decision = _app(activation).decision
         # The PDF is slow work: it runs once the decision is committed.
-        transaction.on_commit(lambda: decision_letter_produce(decision=decision))
+        decision_pk = _app(activation).decision.pk
+        transaction.on_commit(lambda: letters.decision_letter_send(decision_pk))
 
     def close_case(self, activation):
         # A system step: the history shows it as done by the system, not by a person.
