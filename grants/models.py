@@ -332,16 +332,16 @@ class Application(models.Model):
 
     # Transitions. Permissions are checked by the services with .has_perm(user).
 
-    def _is_applicant(self, user):
+    def is_applicant(self, user):
         return user.is_authenticated and self.organisation.memberships.filter(user=user).exists()
 
-    @status.transition(source=Status.DRAFT, target=Status.SUBMITTED, permission=_is_applicant)
+    @status.transition(source=Status.DRAFT, target=Status.SUBMITTED, permission=is_applicant)
     def submit(self):
         self.submitted_at = timezone.now()
 
     # Withdrawal after submission must also cancel the case's flow; until the portal
     # does that, only drafts can be withdrawn.
-    @status.transition(source=Status.DRAFT, target=Status.WITHDRAWN, permission=_is_applicant)
+    @status.transition(source=Status.DRAFT, target=Status.WITHDRAWN, permission=is_applicant)
     def withdraw(self):
         pass
 
@@ -350,7 +350,7 @@ class Application(models.Model):
     def request_completion(self):
         pass
 
-    @status.transition(source=Status.AWAITING_COMPLETION, target=Status.SUBMITTED, permission=_is_applicant)
+    @status.transition(source=Status.AWAITING_COMPLETION, target=Status.SUBMITTED, permission=is_applicant)
     def complete(self):
         pass
 
@@ -567,11 +567,11 @@ class FollowUpReport(models.Model):
         verbose_name = "återrapportering"
         verbose_name_plural = "återrapporteringar"
 
-    def _is_applicant(self, user):
-        return self.application._is_applicant(user)
+    def is_applicant(self, user):
+        return self.application.is_applicant(user)
 
     @status.transition(source=[Status.DUE, Status.COMPLETION_REQUESTED], target=Status.SUBMITTED,
-                       permission=_is_applicant)
+                       permission=is_applicant)
     def submit(self):
         self.submitted_at = timezone.now()
 

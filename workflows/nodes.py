@@ -7,7 +7,7 @@ from grants.services.assess import has_conflict
 
 def takes_no_part(user, application):
     """Staff who declared jäv in the case, or belong to the applicant, never get its tasks."""
-    return has_conflict(application, user) or application._is_applicant(user)
+    return has_conflict(application, user) or application.is_applicant(user)
 
 
 class CaseView(flow.View):

@@ -68,7 +68,7 @@ def application_attach(*, application, by, filename, content_type, content, kind
     """Attach an uploaded file to one's own draft or open completion request."""
     from ._base import document_register
 
-    if not application._is_applicant(by):
+    if not application.is_applicant(by):
         raise PermissionDenied("Du kan bara lägga till filer i din egen förenings ansökningar.")
     allowed = {
         Document.Kind.ATTACHMENT: (Application.Status.DRAFT,),

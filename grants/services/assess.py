@@ -19,7 +19,7 @@ def check_may_take_part(application, user):
     """Staff who declared jäv, or who sit in the applicant's board, take no part in the case."""
     if has_conflict(application, user):
         raise PermissionDenied("Du har anmält jäv i ärendet och får inte delta i handläggningen.")
-    if application._is_applicant(user):
+    if application.is_applicant(user):
         raise PermissionDenied("Du tillhör den sökande föreningen och får inte handlägga ärendet (jäv).")
 
 

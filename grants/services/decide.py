@@ -18,6 +18,11 @@ def decision_make(*, application, by, outcome, amount, reasons, conditions="", m
         raise ValidationError("Beslutet måste ha en motivering.")
     with transaction.atomic():
         application = lock_application(application)
+        if not application.decide.can_proceed():
+            # Before reading the assessment: a case not yet assessed has none.
+            raise ValidationError(
+                f"Det går inte att fatta beslut nu: ärendet har status ”{application.get_status_display()}”."
+            )
         check_may_take_part(application, by)
         programme = application.call.programme
         by_committee = application.assessment.needs_committee

@@ -34,7 +34,7 @@ def check_may_attest(payment, user):
     if assessment is not None and assessment.officer_id == user.pk:
         raise PermissionDenied("Du bedömde ärendet och får därför inte attestera utbetalningen "
                                "(tvåpersonsregeln). En annan attestant måste göra det.")
-    if application._is_applicant(user) or application.organisation.payee.memberships.filter(user=user).exists():
+    if application.is_applicant(user) or application.organisation.payee.memberships.filter(user=user).exists():
         raise PermissionDenied("Du tillhör mottagande förening och får inte attestera utbetalningen.")
 
 
