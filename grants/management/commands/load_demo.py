@@ -1,0 +1,609 @@
+"""Load a small, believable municipality to try the product on: `make run` runs it after migrate.
+
+Why: a fresh install is empty, and an empty grant system shows nothing of what it does.
+The demo gives every screen something to show — cases in every state, open tasks in each
+staff queue, decision letters, payments at each step, follow-up reports — for Nacka kommun,
+three committees and the three grant programmes of the brief.
+
+How: every case is walked through the real services and the real flow — the applicant's
+steps through workflows.cases (as the portal does), the staff tasks through
+workflows.driver.task_work (as the task views do) — never by writing a state into the
+database. So each case's state, its open tasks, its history and its letters agree exactly
+as if people had done the work. The load is deliberately not one transaction: the flow
+produces each decision letter once the decision has committed, as in the product.
+
+Safety: it refuses to run outside the embedded default (SQLite, not production). Accounts
+whose password is "demo" must never reach a real database.
+"""
+
+import datetime as dt
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.test.utils import override_settings
+from django.utils import timezone
+from stdnum import luhn
+
+from grants.models import Application, Call, Committee, Decision, Document, Membership, Organisation, Payment, Programme
+from grants.roles import roles_ensure
+from grants.services import apply, assess, decide, follow_up, pay
+from grants.validators import validate_orgnr
+from workflows import cases
+from workflows.driver import open_task, task_work
+from workflows.flows import GrantFlow
+
+PASSWORD = "demo"
+URL = "http://127.0.0.1:8000/"
+MUNICIPALITY = "Nacka kommun"
+
+
+# --- the cast --------------------------------------------------------------------------
+
+# username, first name, last name, group (None: an applicant)
+STAFF = [
+    ("olle", "Olle", "Lindqvist", "Handläggare"),
+    ("otto", "Otto", "Berg", "Handläggare"),
+    ("kim", "Kim", "Nyström", "Beslutsfattare"),
+    ("fia", "Fia", "Holm", "Ekonomi"),
+]
+APPLICANTS = [
+    ("anna", "Anna", "Svensson"),
+    ("bengt", "Bengt", "Karlsson"),
+    ("leyla", "Leyla", "Hassan"),
+    ("nadia", "Nadia", "Ali"),
+    ("erik", "Erik", "Johansson"),
+    ("sara", "Sara", "Lind"),
+    ("johan", "Johan", "Ek"),
+]
+
+# What the accounts table says about each staff role.
+ROLE_TEXT = {
+    "olle": "Handläggare",
+    "otto": "Handläggare (tar ärenden där Olle är jävig)",
+    "kim": "Beslutsfattare (nämnden)",
+    "fia": "Ekonomi / attestant",
+    "admin": "Systemförvaltare (superuser)",
+}
+
+COMMITTEES = [
+    # code, name, e-mail, phone
+    ("KFN", "Kultur- och fritidsnämnden", "kultur.fritid@nacka.example", "08-718 80 00"),
+    ("SN", "Socialnämnden", "socialnamnden@nacka.example", "08-718 90 00"),
+    ("UBN", "Utbildningsnämnden", "utbildning@nacka.example", "08-718 70 00"),
+]
+
+PROGRAMMES = [
+    dict(
+        key="inkludering", committee="SN", slug="projektbidrag-inkludering", name="Projektbidrag för inkludering",
+        description=(
+            "Stöd till tidsbegränsade projekt som bryter utanförskap och får fler barn, unga och vuxna att "
+            "delta i föreningslivet. Föreningar kan söka, liksom nätverk och grupper utan organisationsnummer "
+            "tillsammans med en medsökande förening. Ansökan ska ha en budget. 85 % betalas ut efter beslut "
+            "och 15 % när återrapporten är godkänd."
+        ),
+        who_may_apply=Programme.ApplicantKind.ASSOCIATIONS_AND_GROUPS, calculator="requested", calculator_params={},
+        delegation_limit="50000", delegation_point="3.4",
+        payment_plan=[{"percent": 85, "release": "decision"}, {"percent": 15, "release": "follow_up"}],
+        follow_up_required=True,
+    ),
+    dict(
+        key="verksamhet", committee="UBN", slug="verksamhetsbidrag", name="Verksamhetsbidrag",
+        description=(
+            "Årligt bidrag till föreningar med verksamhet för barn och unga i kommunen: ett grundbelopp på "
+            "5 000 kr och 150 kr per betalande medlem. Föreningen lämnar en återrapport efter verksamhetsåret."
+        ),
+        who_may_apply=Programme.ApplicantKind.ASSOCIATIONS, calculator="base_plus_per_member",
+        calculator_params={"base": "5000", "per_member": "150"},
+        delegation_limit="30000", delegation_point="5.1",
+        payment_plan=[{"percent": 100, "release": "decision"}], follow_up_required=True,
+    ),
+    dict(
+        key="aktivitet", committee="KFN", slug="aktivitetsstod", name="Föreningsbidrag – aktivitetsstöd",
+        description=(
+            "Stöd per sammankomst och deltagare i åldern 7–25 år (12 kr per deltagartillfälle). En sammankomst "
+            "räknas när minst tre deltagare i åldern är med och den varar minst 45 minuter. Söks i efterhand "
+            "för varje halvår; ingen särskild återrapport krävs."
+        ),
+        who_may_apply=Programme.ApplicantKind.ASSOCIATIONS, calculator="sessions_participants",
+        calculator_params={"per_participant_session": "12", "min_participants": 3},
+        delegation_limit="100000", delegation_point="4.2",
+        payment_plan=[{"percent": 100, "release": "decision"}], follow_up_required=False,
+    ),
+]
+
+# key, programme, title, opens (days from today), closes, max amount, budget
+CALLS = [
+    ("inkludering", "inkludering", "Ansökningsomgång {year}", -45, 40, "150000", "1200000"),
+    ("verksamhet", "verksamhet", "Verksamhetsbidrag {year}", -60, 30, "60000", "600000"),
+    ("aktivitet", "aktivitet", "Aktivitetsstöd hösten {year}", -30, 45, "50000", "400000"),
+    # A round that is over: shown as closed in the portal, nobody can apply to it.
+    ("aktivitet_var", "aktivitet", "Aktivitetsstöd våren {year}", -230, -170, "50000", "400000"),
+]
+
+# key, name, first nine digits of the organisationsnummer (the check digit is computed),
+# bankgiro or plusgiro without its check digit, district, members (username, role)
+ORGANISATIONS = [
+    ("fisksatra", "Fisksätra IF", "802412123", ("bg", "5050105"), "Fisksätra", [("anna", "signatory")]),
+    ("scout", "Saltsjöbadens scoutkår", "802437496", ("bg", "5123477"), "Saltsjöbaden", [("bengt", "contact")]),
+    ("schack", "Nacka schackklubb", "802501773", ("pg", "4417203"), "Sickla", [("bengt", "signatory")]),
+    ("foraldrar", "Somaliska föräldraföreningen i Nacka", "802419650", ("bg", "5287910"), "Fisksätra",
+     [("leyla", "contact")]),
+    ("boo", "Boo fotbollsförening", "802478334", ("bg", "5331862"), "Boo", [("erik", "contact")]),
+    ("alta", "Älta innebandyklubb", "802490127", ("bg", "5419046"), "Älta", [("erik", "member")]),
+    ("orminge", "Orminge kulturförening", "802466218", ("pg", "2280114"), "Orminge", [("sara", "contact")]),
+    ("dans", "Sickla dansförening", "802533905", ("bg", "5560738"), "Sickla", [("sara", "signatory")]),
+    ("laxhjalp", "Ektorps läxhjälpsförening", "802520341", ("bg", "5602281"), "Ektorp", [("johan", "contact")]),
+    ("sim", "Nacka simsällskap", "802444562", ("bg", "5744193"), "Nacka strand", [("johan", "signatory")]),
+    ("hembygd", "Nacka hembygdsförening", "802453889", ("pg", "1866305"), "Nacka kyrka", [("johan", "member")]),
+    ("tornet", "Kulturföreningen Tornet i Fisksätra", "802487012", ("bg", "5871264"), "Fisksätra",
+     [("johan", "contact")]),
+]
+# An informal group without organisationsnummer: applies with a sponsor, which receives the money.
+INFORMAL_GROUPS = [
+    ("nattvandrarna", "Nattvandrarna i Fisksätra", "fisksatra", "Fisksätra", [("nadia", "contact")]),
+]
+
+
+# --- the cases -------------------------------------------------------------------------
+
+# How far a case's story goes. Each stage includes the ones before it that apply.
+STAGES = (
+    "draft", "withdrawn", "submitted", "awaiting_completion", "in_assessment", "assessed", "decided",
+    "attested", "payment_failed", "paid", "report_submitted", "report_completion", "closed",
+)
+
+
+@dataclass
+class Case:
+    who: str          # the applicant's username
+    org: str          # organisation key
+    call: str         # call key
+    title: str
+    description: str
+    until: str        # one of STAGES
+    amount: int | None = None               # project grants: the amount asked for …
+    budget: tuple = ()                      # … backed by (kind, label, amount) lines
+    inputs: dict = field(default_factory=dict)  # other programmes: what the calculator needs
+    period: tuple | None = None             # (start, end) in days from today
+    completion: str = ""                    # the officer asks for this first …
+    answer: str = ""                        # … and the applicant answers
+    conflict: str = ""                      # Olle declares jäv; Otto takes over
+    officer: str = "olle"
+    proposal: str = "approved"
+    proposed: int | None = None             # default: the requested amount (0 when rejecting)
+    reasons: str = "Ansökan uppfyller bidragsformens villkor och stämmer med nämndens mål."
+    conditions: str = ""
+    payment_fails: str = ""                 # the bank returns the payment with this reason
+    report: dict = field(default_factory=dict)
+    report_completion: str = ""             # the officer asks for more in the follow-up report
+
+
+def _budget(*lines):
+    return tuple((kind, label, Decimal(amount)) for kind, label, amount in lines)
+
+
+REPORT = dict(
+    what_was_done="Verksamheten genomfördes enligt planen med träffar varje vecka under perioden.",
+    participants=45,
+    outcome="Vi nådde fler deltagare än vi räknat med, särskilt flickor 10–15 år.",
+    actual_costs=Decimal("0"),
+)
+
+CASES = [
+    # --- Fisksätra IF (Anna): one case in each part of the story ---
+    Case("anna", "fisksatra", "aktivitet", "Aktivitetsstöd för ungdomslagen", "Fotbollsträningar och matcher för "
+         "ungdomslagen, P10–P16 och F12.", "closed", inputs={"sessions": 70, "participants": 18},
+         reasons="Sammankomsterna är redovisade och uppfyller villkoren för aktivitetsstöd."),
+    Case("anna", "fisksatra", "inkludering", "Fotboll och läxhjälp för tjejer i Fisksätra",
+         "Två kvällar i veckan: läxhjälp en timme, sedan fotbollsträning. Ledare från föreningen och "
+         "frivilliga studenter. Målet är att 40 flickor 10–15 år som i dag inte idrottar deltar regelbundet.",
+         "paid", amount=60000, period=(-210, -30),
+         budget=_budget(("cost", "Ledararvoden", "42000"), ("cost", "Hallhyra", "18000"),
+                        ("cost", "Material och mellanmål", "6000"), ("income", "Egen insats", "6000")),
+         reasons="Projektet når flickor som i dag står utanför föreningslivet och har en realistisk budget.",
+         conditions="Kommunens logotyp ska synas i projektets kommunikation."),
+    Case("anna", "fisksatra", "inkludering", "Sommarlovsfotboll för nyanlända familjer",
+         "Öppen fotboll fyra veckor under sommarlovet, med föräldrafika och information om föreningslivet "
+         "på flera språk.", "awaiting_completion", amount=35000,
+         budget=_budget(("cost", "Ledararvoden", "24000"), ("cost", "Material", "8000"),
+                        ("cost", "Fika och tolkning", "5000"), ("income", "Egen insats", "2000")),
+         completion="Bifoga föreningens senaste årsmötesprotokoll och en tidsplan för de fyra veckorna."),
+    Case("anna", "fisksatra", "verksamhet", "Verksamhetsbidrag för ungdomsverksamheten",
+         "Bidrag till föreningens barn- och ungdomsverksamhet i fotboll och futsal.", "submitted",
+         inputs={"members": 180}, period=(40, 405)),
+    Case("anna", "fisksatra", "inkludering", "Simskola för barn som inte kan simma",
+         "Simskola i Nacka simhall för barn 7–12 år i samarbete med simsällskapet.", "draft", amount=25000,
+         budget=_budget(("cost", "Simlärare", "18000"), ("cost", "Bassänghyra", "9000"),
+                        ("income", "Egen insats", "2000"))),
+
+    # --- Projektbidrag för inkludering ---
+    Case("nadia", "nattvandrarna", "inkludering", "Nattvandring fredagar och lördagar",
+         "Vuxna nattvandrar i Fisksätra centrum fredag och lördag kväll, med västar, telefoner och "
+         "utbildning för nya nattvandrare.", "attested", amount=25000,
+         budget=_budget(("cost", "Västar, ficklampor och telefoner", "9000"), ("cost", "Utbildning", "12000"),
+                        ("cost", "Fika", "4000")),
+         reasons="Gruppen gör en viktig insats för tryggheten i centrum; Fisksätra IF är medsökare."),
+    Case("leyla", "foraldrar", "inkludering", "Föräldrastöd och språkcafé",
+         "Språkcafé varannan vecka och kurser i föräldraskap på somaliska och svenska.", "report_submitted",
+         amount=45000, proposal="partly_approved", proposed=30000, period=(-200, -20),
+         budget=_budget(("cost", "Kursledare", "30000"), ("cost", "Lokal", "10000"), ("cost", "Fika", "5000")),
+         reasons="Språkcaféet beviljas. Kurserna i föräldraskap erbjuds redan av familjecentralen och "
+                 "beviljas därför inte.",
+         report=dict(REPORT, participants=38, actual_costs=Decimal("31500"))),
+    Case("johan", "laxhjalp", "inkludering", "Läxhjälp på arabiska och somaliska",
+         "Läxhjälp tre eftermiddagar i veckan med studiehandledare på modersmålen, för elever i årskurs 4–9.",
+         "assessed", amount=80000,
+         budget=_budget(("cost", "Studiehandledare", "70000"), ("cost", "Lokal", "15000"),
+                        ("income", "Egen insats", "5000")),
+         reasons="Verksamheten svarar mot ett tydligt behov; beloppet ligger över delegationen."),
+    Case("sara", "orminge", "inkludering", "Teater för alla",
+         "En teatergrupp för unga med och utan funktionsnedsättning som sätter upp en föreställning i maj.",
+         "assessed", amount=40000, officer="otto",
+         budget=_budget(("cost", "Regissör", "25000"), ("cost", "Lokal och teknik", "15000"),
+                        ("cost", "Kostym", "4000"), ("income", "Biljettintäkter", "4000"))),
+    Case("erik", "boo", "inkludering", "Fotboll utan gränser",
+         "Turnering en lördag för lag från hela kommunen.", "decided", amount=35000, proposal="rejected",
+         budget=_budget(("cost", "Domare och planhyra", "20000"), ("cost", "Priser och mat", "15000")),
+         reasons="En enstaka turnering är inte ett projekt som når nya grupper över tid, vilket "
+                 "bidragsformen kräver. Föreningen kan söka aktivitetsstöd för den ordinarie verksamheten."),
+    Case("bengt", "scout", "inkludering", "Scouting för nyanlända barn",
+         "Scoutavdelning på lördagar för barn som nyss kommit till Sverige, med hajk i Nackareservatet.",
+         "closed", amount=48000, period=(-220, -25), officer="otto",
+         budget=_budget(("cost", "Ledarutbildning", "15000"), ("cost", "Utrustning", "22000"),
+                        ("cost", "Hajker och resor", "14000"), ("income", "Egen insats", "3000")),
+         reasons="Projektet ger barn en väg in i föreningslivet och har en rimlig budget.",
+         report=dict(REPORT, participants=26, actual_costs=Decimal("47200"))),
+    Case("sara", "dans", "inkludering", "Dans för unga med funktionsnedsättning",
+         "Danslektioner i anpassad lokal med assistent, en gång i veckan under ett år.", "in_assessment",
+         amount=30000, conflict="Min syster sitter i föreningens styrelse.",
+         budget=_budget(("cost", "Danslärare", "20000"), ("cost", "Lokal", "10000"))),
+    Case("johan", "tornet", "inkludering", "Kulturkväll för unga och seniorer",
+         "En kväll med musik och berättelser där unga intervjuar äldre i Fisksätra.", "withdrawn", amount=20000,
+         budget=_budget(("cost", "Artister", "15000"), ("cost", "Lokal", "5000"))),
+
+    # --- Verksamhetsbidrag ---
+    Case("bengt", "schack", "verksamhet", "Verksamhetsbidrag för schackskolan",
+         "Schackskola för barn 7–16 år två dagar i veckan och deltagande i ungdoms-SM.", "submitted",
+         inputs={"members": 60}, period=(40, 405),
+         completion="Medlemsantalet: ange hur många av de 60 som betalat medlemsavgift det senaste året.",
+         answer="Alla 60 har betalat avgift för innevarande år. Medlemsförteckning bifogas."),
+    Case("erik", "alta", "verksamhet", "Verksamhetsbidrag för innebandyn",
+         "Träning och seriespel för tolv ungdomslag.", "in_assessment", inputs={"members": 140}, period=(40, 405)),
+    Case("johan", "sim", "verksamhet", "Verksamhetsbidrag för simskolan",
+         "Simskola och tävlingsverksamhet för barn och unga i Nacka simhall.", "decided",
+         inputs={"members": 250}, proposal="partly_approved", proposed=35000, period=(40, 405),
+         reasons="Bidraget beräknas på de 200 medlemmar som är under 26 år, enligt riktlinjerna."),
+    Case("sara", "orminge", "verksamhet", "Verksamhetsbidrag för kulturskolan",
+         "Teater, bild och musik för unga i Orminge.", "report_completion", inputs={"members": 90},
+         period=(-320, -30), report=dict(REPORT, participants=90, actual_costs=Decimal("21000")),
+         report_completion="Redovisa hur bidraget fördelades mellan teater, bild och musik."),
+    Case("johan", "hembygd", "verksamhet", "Verksamhetsbidrag för hembygdsgården",
+         "Öppet hus, skolbesök och sommarverksamhet för barn på hembygdsgården.", "closed",
+         inputs={"members": 120}, period=(-330, -40), officer="otto",
+         report=dict(REPORT, participants=310, actual_costs=Decimal("24000"))),
+    Case("leyla", "foraldrar", "verksamhet", "Verksamhetsbidrag för läxläsning",
+         "Läxläsning och föräldraträffar varje vecka.", "awaiting_completion", inputs={"members": 40},
+         period=(40, 405), officer="otto",
+         completion="Bifoga verksamhetsberättelsen och bokslutet för förra året."),
+    Case("erik", "boo", "verksamhet", "Verksamhetsbidrag för barn- och ungdomsfotbollen",
+         "Träning och matcher för 25 lag, pojkar och flickor 6–19 år.", "assessed", inputs={"members": 300},
+         period=(40, 405), reasons="Föreningen uppfyller villkoren; beloppet ligger över delegationen."),
+    Case("johan", "tornet", "verksamhet", "Verksamhetsbidrag för kulturföreningen",
+         "Föreningens verksamhet under året.", "decided", inputs={"members": 25}, proposal="rejected",
+         period=(40, 405),
+         reasons="Föreningen har ingen verksamhet riktad till barn och unga, vilket bidragsformen kräver."),
+    Case("bengt", "scout", "verksamhet", "Verksamhetsbidrag för scoutkåren", "Kårens verksamhet under året.",
+         "draft", inputs={"members": 95}, period=(40, 405)),
+
+    # --- Föreningsbidrag – aktivitetsstöd (sought afterwards for the half-year) ---
+    Case("erik", "alta", "aktivitet", "Aktivitetsstöd för innebandyns ungdomslag", "Träningar för ungdomslagen.",
+         "payment_failed", inputs={"sessions": 80, "participants": 14},
+         payment_fails="Betalningen returnerades av banken: bankgirot är avslutat. Föreningen har meddelats."),
+    Case("bengt", "scout", "aktivitet", "Aktivitetsstöd för scoutmötena", "Veckomöten för spårare, upptäckare och "
+         "äventyrare.", "in_assessment", inputs={"sessions": 30, "participants": 12}, officer="otto"),
+    Case("sara", "dans", "aktivitet", "Aktivitetsstöd för dansgrupperna", "Danslektioner för barn och unga.",
+         "submitted", inputs={"sessions": 60, "participants": 10}),
+    Case("johan", "laxhjalp", "aktivitet", "Aktivitetsstöd för läxhjälpsgrupperna", "Läxhjälp med fotboll efteråt.",
+         "draft", inputs={"sessions": 120, "participants": 15}),
+    Case("erik", "boo", "aktivitet", "Aktivitetsstöd (dubblett)", "Skapad av misstag.", "withdrawn",
+         inputs={"sessions": 10, "participants": 10}),
+    Case("erik", "boo", "aktivitet", "Aktivitetsstöd för barn- och ungdomslagen",
+         "Träningar för barn- och ungdomslagen.", "closed",
+         inputs={"sessions": 90, "participants": 22}, proposal="partly_approved", proposed=20000,
+         reasons="Tolv sammankomster saknar närvarolista och räknas inte; övriga beviljas."),
+    Case("sara", "orminge", "aktivitet", "Aktivitetsstöd för teater- och bildgrupperna", "Teater- och bildgrupper.",
+         "decided", inputs={"sessions": 40, "participants": 5}, proposal="rejected", officer="otto",
+         reasons="Deltagarna är i huvudsak över 25 år och sammankomsterna räknas därför inte för "
+                 "aktivitetsstöd."),
+    Case("johan", "sim", "aktivitet", "Aktivitetsstöd för tävlingsgrupperna", "Simträningar för ungdomsgrupperna.",
+         "closed", inputs={"sessions": 100, "participants": 16}, officer="otto"),
+    Case("johan", "hembygd", "aktivitet", "Aktivitetsstöd för barngruppen", "Barngruppens träffar på "
+         "hembygdsgården.", "decided", inputs={"sessions": 20, "participants": 8}),
+]
+
+
+# --- small helpers ---------------------------------------------------------------------
+
+def with_check_digit(digits):
+    return digits + luhn.calc_check_digit(digits)
+
+
+def orgnr(first_nine):
+    number = with_check_digit(first_nine)
+    formatted = f"{number[:6]}-{number[6:]}"
+    validate_orgnr(formatted)
+    return formatted
+
+
+def giro(kind, digits):
+    """A bankgiro (NNNN-NNNN) or plusgiro (NNNNNNN-N) with its Luhn check digit."""
+    number = with_check_digit(digits)
+    return f"{number[:-4]}-{number[-4:]}" if kind == "bg" else f"{number[:-1]}-{number[-1]}"
+
+
+def days(n):
+    return timezone.localdate() + dt.timedelta(days=n)
+
+
+class Demo:
+    """Builds the world and walks each case; `self.users`, `self.orgs`, `self.calls` by key."""
+
+    def __init__(self):
+        self.users, self.orgs, self.calls = {}, {}, {}
+        self.paragraph = 40
+
+    # --- the world ---
+
+    def build_world(self):
+        roles_ensure()
+        committees = {
+            code: Committee.objects.create(code=code, name=name, municipality=MUNICIPALITY, contact_email=email,
+                                           contact_phone=phone)
+            for code, name, email, phone in COMMITTEES
+        }
+        programmes = {}
+        for spec in PROGRAMMES:
+            spec = dict(spec)
+            key, committee = spec.pop("key"), committees[spec.pop("committee")]
+            spec["delegation_limit"] = Decimal(spec["delegation_limit"])
+            programmes[key] = Programme.objects.create(committee=committee, **spec)  # save() runs full_clean
+        for key, programme, title, opens, closes, max_amount, budget in CALLS:
+            self.calls[key] = Call.objects.create(
+                programme=programmes[programme], title=title.format(year=days(opens).year), year=days(opens).year,
+                opens_on=days(opens), closes_on=days(closes), max_amount=Decimal(max_amount), budget=Decimal(budget),
+            )
+        self.build_people()
+
+    def build_people(self):
+        password = make_password(PASSWORD)  # hashed once: every demo account has the same password
+        for username, first, last, group in STAFF:
+            person = self.person(username, first, last, password, email=f"{username}@nacka.example")
+            person.groups.add(Group.objects.get(name=group))
+        for username, first, last in APPLICANTS:
+            self.person(username, first, last, password, email=f"{username}@example.se")
+        admin = self.person("admin", "Alex", "Admin", password, email="admin@nacka.example",
+                            is_staff=True, is_superuser=True)
+        admin.groups.add(Group.objects.get(name="Systemförvaltare"))
+
+        for key, name, first_nine, (kind, account), district, members in ORGANISATIONS:
+            self.organisation(key, members, name=name, org_number=orgnr(first_nine), district=district,
+                              **{"bankgiro" if kind == "bg" else "plusgiro": giro(kind, account)})
+        for key, name, sponsor, district, members in INFORMAL_GROUPS:
+            self.organisation(key, members, name=name, kind=Organisation.Kind.INFORMAL_GROUP,
+                              sponsor=self.orgs[sponsor], district=district)
+        fisksatra = self.orgs["fisksatra"]
+        assert (fisksatra.org_number, fisksatra.bankgiro) == ("802412-1231", "5050-1055")
+
+    def person(self, username, first, last, password, **fields):
+        person = User.objects.create(username=username, first_name=first, last_name=last, password=password,
+                                     **fields)
+        self.users[username] = person
+        return person
+
+    def organisation(self, key, members, **fields):
+        org = Organisation(email=f"info@{key}.example.se", **fields)
+        org.full_clean()  # organisationsnummer, bankgiro and plusgiro checks, association vs. group
+        org.save()
+        for username, role in members:
+            Membership.objects.create(user=self.users[username], organisation=org, role=role)
+        self.orgs[key] = org
+        return org
+
+    # --- one case, walked as far as its story goes ---
+
+    def play(self, case):
+        applicant, officer = self.users[case.who], self.users[case.officer]
+        until = case.until
+        app = self.draft(case, applicant)
+        if until == "draft":
+            return app
+        if until == "withdrawn":
+            return apply.application_withdraw(application=app, by=applicant, note="Ansökan skapades av misstag.")
+        cases.case_submit(application=app, by=applicant)
+        if case.completion:
+            self.staff(app, GrantFlow.check_completeness, officer, lambda: assess.completion_request(
+                application=app, by=officer, message=case.completion, due_on=days(14)))
+            if until == "awaiting_completion":
+                return app
+            cases.case_answer_completion(application=app, by=applicant, answer=case.answer)
+        if until == "submitted":
+            return app
+        self.staff(app, GrantFlow.check_completeness, officer,
+                   lambda: assess.completeness_confirm(application=app, by=officer))
+        if case.conflict:
+            olle = self.users["olle"]
+            self.staff(app, GrantFlow.assess, olle,
+                       lambda: assess.conflict_declare(application=app, by=olle, reason=case.conflict))
+            officer = self.users["otto"]
+        if until == "in_assessment":
+            return app
+        app.refresh_from_db()
+        amount = self.proposed_amount(case, app)
+        self.staff(app, GrantFlow.assess, officer, lambda: assess.assessment_record(
+            application=app, by=officer, no_conflict=True, proposal=case.proposal, proposed_amount=amount,
+            justification=case.reasons))
+        if until == "assessed":
+            return app
+        self.decide(case, app, officer, amount)
+        if until == "decided" or case.proposal == "rejected":
+            return app
+        self.attest(app)
+        if until == "attested":
+            return app
+        if case.payment_fails:
+            self.confirm(app, failure=case.payment_fails)
+            return app
+        self.confirm(app)
+        if until == "paid" or not app.call.programme.follow_up_required:
+            return app  # without a follow-up the flow closes the case once it is paid
+        self.send_report(case, app, applicant)
+        if until == "report_submitted":
+            return app
+        if case.report_completion:
+            self.review(app, officer, "completion", case.report_completion)
+            if until == "report_completion":
+                return app
+            self.send_report(case, app, applicant)
+        self.review(app, officer, "approve", "")
+        if app.payments.filter(status=Payment.Status.PLANNED).exists():  # the part kept back until now
+            self.attest(app)
+            self.confirm(app)
+        return app
+
+    def draft(self, case, applicant):
+        call = self.calls[case.call]
+        start, end = case.period or ((-140, -10) if case.call.startswith("aktivitet") else
+                                     (-200, -20) if STAGES.index(case.until) >= STAGES.index("paid") else
+                                     (40, 220))
+        return apply.application_save_draft(
+            call=call, organisation=self.orgs[case.org], by=applicant, title=case.title,
+            description=case.description, period_start=days(start), period_end=days(end),
+            stated_amount=Decimal(case.amount) if case.amount else None, inputs=case.inputs,
+            budget_lines=case.budget,
+        )
+
+    @staticmethod
+    def proposed_amount(case, app):
+        if case.proposal == "rejected":
+            return Decimal("0")
+        return Decimal(case.proposed) if case.proposed is not None else app.requested_amount
+
+    @staticmethod
+    def staff(app, node, user, act):
+        return task_work(application=app, node=node, user=user, act=act)
+
+    def decide(self, case, app, officer, amount):
+        fields = dict(outcome=case.proposal, amount=amount, reasons=case.reasons, conditions=case.conditions)
+        if open_task(app, GrantFlow.decide_by_committee):
+            self.paragraph += 1
+            kim = self.users["kim"]
+            fields.update(meeting_date=days(-7), protocol_paragraph=f"§ {self.paragraph}")
+            self.staff(app, GrantFlow.decide_by_committee, kim,
+                       lambda: decide.decision_make(application=app, by=kim, **fields))
+        else:
+            self.staff(app, GrantFlow.decide_by_officer, officer,
+                       lambda: decide.decision_make(application=app, by=officer, **fields))
+
+    def attest(self, app):
+        fia = self.users["fia"]
+
+        def act():
+            for payment in app.payments.filter(status__in=[Payment.Status.PLANNED, Payment.Status.FAILED]):
+                pay.payment_attest(payment=payment, by=fia)
+
+        self.staff(app, GrantFlow.attest, fia, act)
+
+    def confirm(self, app, failure=""):
+        fia = self.users["fia"]
+
+        def act():
+            for payment in app.payments.filter(status=Payment.Status.ATTESTED):
+                if failure:
+                    pay.payment_mark_failed(payment=payment, by=fia, reason=failure)
+                else:
+                    pay.payment_mark_paid(payment=payment, by=fia)
+
+        self.staff(app, GrantFlow.confirm_payment, fia, act)
+
+    @staticmethod
+    def send_report(case, app, applicant):
+        report = dict(case.report or REPORT)
+        if not report.get("actual_costs"):
+            report["actual_costs"] = app.decision.amount
+        cases.case_submit_report(application=app, by=applicant, **report)
+
+    def review(self, app, officer, verdict, note):
+        self.staff(app, GrantFlow.review_report, officer,
+                   lambda: follow_up.follow_up_review(report=app.follow_up, by=officer, verdict=verdict, note=note))
+
+
+# --- the command -----------------------------------------------------------------------
+
+class Command(BaseCommand):
+    help = "Loads demo data (Nacka kommun, three programmes, ~30 cases in every state). Embedded default only."
+
+    def handle(self, *args, **options):
+        if not settings.EMBEDDED_DATABASE:
+            raise CommandError(
+                "Demodata laddas bara i den inbäddade standardmiljön (SQLite, inte produktion). "
+                "/ Demo data never loads outside the embedded default (SQLite, not production)."
+            )
+        if User.objects.filter(username="anna").exists():
+            self.stdout.write("Demodata finns redan. / Demo data is already loaded.")
+            self.print_accounts()
+            return
+
+        started = time.monotonic()
+        demo = Demo()
+        # The demo's e-mails go to made-up addresses: don't print dozens of them on the console.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            with transaction.atomic():
+                demo.build_world()
+            current = None
+            try:
+                for current in CASES:
+                    demo.play(current)
+            except Exception as exc:
+                raise CommandError(
+                    f"Demodata kunde inte laddas färdigt (vid ärendet ”{current.title}”): {exc}. "
+                    f"Ta bort databasen {settings.DATABASES['default']['NAME']} och kör migrate och load_demo igen."
+                ) from exc
+        self.report(time.monotonic() - started)
+        self.print_accounts()
+
+    def report(self, seconds):
+        counts = Counter(Application.objects.values_list("status", flat=True))
+        labels = dict(Application.Status.choices)
+        summary = ", ".join(f"{labels[status]} {counts[status]}" for status in Application.Status.values)
+        self.stdout.write(self.style.SUCCESS(
+            f"Demodata laddad på {seconds:.1f} s: {sum(counts.values())} ärenden ({summary})."
+        ))
+        missing = Decision.objects.exclude(
+            application__documents__kind=Document.Kind.DECISION_LETTER).count()
+        if missing:
+            self.stdout.write(self.style.WARNING(f"{missing} beslut saknar beslutsbrev; se ärendenas historik."))
+
+    def print_accounts(self):
+        rows = [(username, ROLE_TEXT[username]) for username in ("olle", "otto", "kim", "fia", "admin")]
+        for username, _first, _last in APPLICANTS:
+            names = Organisation.objects.filter(memberships__user__username=username).values_list("name", flat=True)
+            rows.append((username, f"Sökande för {', '.join(names)}"))
+        lines = [
+            "",
+            f"Demokonton / demo accounts — lösenord / password: {PASSWORD}",
+            "",
+            f"  {'Användare':<10} {'Lösenord':<9} Roll",
+            f"  {'-' * 10} {'-' * 9} {'-' * 40}",
+            *(f"  {username:<10} {PASSWORD:<9} {role}" for username, role in rows),
+            "",
+            f"  Öppna {URL}  — sökande: {URL}portal/  handläggning: {URL}staff/  systemförvaltning: {URL}admin/",
+            "",
+        ]
+        self.stdout.write("\n".join(lines))

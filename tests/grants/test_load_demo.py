@@ -1,0 +1,95 @@
+"""The demo data: loads only on the embedded default, once, with every case state present
+and each case's open tasks agreeing with its state (it was walked through the real flow)."""
+
+from io import StringIO
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from grants.models import Application, CompletionRequest, Document, FollowUpReport, Organisation, Payment
+from workflows.cases import active_task_names
+from workflows.models import GrantProcess
+
+ACCOUNTS = {"anna": None, "olle": "Handläggare", "kim": "Beslutsfattare", "fia": "Ekonomi",
+            "admin": "Systemförvaltare"}
+
+
+def expected_tasks(application):
+    """The open tasks a case in this state must have, read from the domain alone."""
+    status = application.status
+    if status in (Application.Status.REJECTED, Application.Status.CLOSED):
+        return []
+    if status == Application.Status.ASSESSED:
+        return ["decide_by_committee" if application.assessment.needs_committee else "decide_by_officer"]
+    if status in Application.GRANTED:
+        payments = set(application.payments.values_list("status", flat=True))
+        if payments & {Payment.Status.PLANNED, Payment.Status.FAILED}:
+            return ["attest"]
+        if Payment.Status.ATTESTED in payments:
+            return ["confirm_payment"]
+        if application.follow_up.status == FollowUpReport.Status.SUBMITTED:
+            return ["review_report"]
+        return ["await_report"]
+    return {
+        Application.Status.SUBMITTED: ["check_completeness"],
+        Application.Status.AWAITING_COMPLETION: ["await_completion"],
+        Application.Status.IN_ASSESSMENT: ["assess"],
+    }[status]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_load_demo_fills_every_state_consistently_and_only_once():
+    if not django_settings.EMBEDDED_DATABASE:
+        pytest.skip("load_demo refuses to run outside the embedded SQLite default")
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert "demo" in out.getvalue() and "http://127.0.0.1:8000/" in out.getvalue()
+
+    for username, group in ACCOUNTS.items():
+        user = authenticate(username=username, password="demo")
+        assert user is not None, username
+        if group:
+            assert user.groups.filter(name=group).exists(), username
+    assert User.objects.get(username="admin").is_superuser
+    assert User.objects.get(username="admin").is_staff
+    assert User.objects.get(username="anna").memberships.filter(organisation__name="Fisksätra IF").exists()
+
+    statuses = set(Application.objects.values_list("status", flat=True))
+    assert statuses == set(Application.Status.values)
+    assert 25 <= Application.objects.count() <= 40
+
+    for application in Application.objects.all():
+        if application.status in (Application.Status.DRAFT, Application.Status.WITHDRAWN):
+            assert not GrantProcess.objects.filter(application=application).exists(), application
+            continue
+        assert active_task_names(application) == expected_tasks(application), (application, application.status)
+        if hasattr(application, "decision"):
+            assert application.documents.filter(kind=Document.Kind.DECISION_LETTER).count() == 1, application
+
+    for organisation in Organisation.objects.all():
+        organisation.full_clean()  # valid organisationsnummer, bankgiro / plusgiro, group with sponsor
+    assert Organisation.objects.filter(kind=Organisation.Kind.INFORMAL_GROUP, sponsor__isnull=False).exists()
+
+    # Anna's association has an open completion request and a follow-up report to send.
+    fisksatra = Organisation.objects.get(name="Fisksätra IF")
+    assert CompletionRequest.objects.filter(application__organisation=fisksatra, answered_at__isnull=True).exists()
+    assert FollowUpReport.objects.filter(application__organisation=fisksatra, status=FollowUpReport.Status.DUE).exists()
+
+    # A second run changes nothing and only prints the accounts.
+    count = Application.objects.count()
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert Application.objects.count() == count
+    assert "anna" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_load_demo_refuses_outside_the_embedded_default(settings):
+    settings.EMBEDDED_DATABASE = False
+    with pytest.raises(CommandError, match="embedded default"):
+        call_command("load_demo", stdout=StringIO())
+    assert not User.objects.exists()
