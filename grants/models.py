@@ -114,7 +114,9 @@ class Programme(models.Model):
     def clean(self):
         errors = {}
         try:
-            calculators.get(self.calculator).check_params(self.calculator_params or {})
+            # An unknown calculator is reported by the field's choices; only known ones check params.
+            if self.calculator in dict(calculators.CHOICES):
+                calculators.get(self.calculator).check_params(self.calculator_params or {})
         except ValidationError as exc:
             errors["calculator_params"] = exc.messages
         try:
@@ -329,6 +331,10 @@ class Application(models.Model):
     @property
     def programme(self):
         return self.call.programme
+
+    def input_rows(self):
+        """The calculator's inputs as (label, value), for people to read."""
+        return [(item.label, self.inputs.get(item.name, "")) for item in self.call.programme.get_calculator().inputs]
 
     # Transitions. Permissions are checked by the services with .has_perm(user).
 

@@ -11,7 +11,6 @@ from django.shortcuts import redirect
 from django.views.generic import FormView
 
 from grants.models import Assessment, Decision, Payment
-from grants.selectors import case_overview
 from grants.services import assess, decide, follow_up, pay
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
@@ -27,7 +26,6 @@ class CaseTaskView(FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(case_overview(self.application.pk))
         context["task"] = self.request.activation.task
         context["refusal"] = self.refusal()
         return context
