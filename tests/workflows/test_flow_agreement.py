@@ -1,0 +1,245 @@
+"""The FSM state of the application is the truth; the viewflow process holds only the
+tasks. These tests walk the flow's paths over HTTP and, after every step, check that
+the two never disagree: the application's status allows exactly the open tasks it has,
+and the payments and the follow-up report are in the state the open task needs."""
+
+import pytest
+from django.urls import reverse
+from viewflow.workflow import STATUS
+
+from grants.models import Application, CaseEvent, FollowUpReport
+from workflows.cases import active_task_names
+from workflows.models import GrantProcess
+
+from ..staff import claim, draft, task_page, work
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+AFTER_DECISION = [["attest"], ["confirm_payment"], ["await_report"], ["review_report"]]
+
+# application.status → the open tasks the process may have in that state.
+ALLOWED = {
+    "draft": [[]],
+    "submitted": [["check_completeness"]],
+    "awaiting_completion": [["await_completion"]],
+    "in_assessment": [["assess"]],
+    "assessed": [["decide_by_officer"], ["decide_by_committee"]],
+    "approved": AFTER_DECISION,
+    "partly_approved": AFTER_DECISION,
+    "rejected": [[]],
+    "closed": [[]],
+}
+
+OPEN_REPORT = {"due", "completion_requested"}
+
+
+def agree(application):
+    """Assert that the case's state and its open tasks tell the same story."""
+    application = Application.objects.get(pk=application.pk)
+    status, tasks = application.status, active_task_names(application)
+    assert tasks in ALLOWED[status], f"status {status!r} with open tasks {tasks}"
+    task = tasks[0] if tasks else None
+
+    payments = set(application.payments.values_list("status", flat=True))
+    follow_up = FollowUpReport.objects.filter(application=application).first()
+    report = follow_up.status if follow_up else None
+    decision = getattr(application, "decision", None)
+    process = GrantProcess.objects.filter(application=application).first()
+
+    # Before a decision there is no money and no report; after it, the decision matches.
+    if status in ("draft", "submitted", "awaiting_completion", "in_assessment", "assessed"):
+        assert decision is None and not payments and follow_up is None
+    if status == "assessed":
+        expected = "decide_by_committee" if application.assessment.needs_committee else "decide_by_officer"
+        assert task == expected
+    if status in ("approved", "partly_approved"):
+        assert decision.outcome == status
+
+    # Each task after the decision has what it works on; and what waits has its task.
+    assert (task == "attest") == bool(payments & {"planned", "failed"}), (task, payments)
+    assert (task == "confirm_payment") == ("attested" in payments), (task, payments)
+    assert (task == "await_report") == (report in OPEN_REPORT and not payments & {"planned", "failed", "attested"}), \
+        (task, report, payments)
+    assert (task == "review_report") == (report == "submitted"), (task, report)
+
+    if status == "rejected":
+        assert decision.outcome == "rejected" and not payments and follow_up is None
+    if status == "closed":
+        assert report in (None, "approved", "rejected")
+        assert payments <= ({"paid", "withheld"} if report == "rejected" else {"paid"})
+
+    # A case with no open task has a finished process (or, as a draft, none at all).
+    if status == "draft":
+        assert process is None
+    else:
+        assert (process.status == STATUS.DONE) == (tasks == []), (process.status, tasks)
+    return status, tasks
+
+
+# --- steps, each followed by the check -------------------------------------------------
+
+def submit(client, applicant, call, organisation, **kwargs):
+    client.force_login(applicant)
+    response = draft(client, call, organisation=organisation, **kwargs)
+    assert response.status_code == 302
+    application = Application.objects.latest("pk")
+    assert agree(application) == ("draft", [])
+    client.post(reverse("portal:submit", args=[application.pk]))
+    assert agree(application) == ("submitted", ["check_completeness"])
+    return application
+
+
+def staff(client, user, application, node, data):
+    client.force_login(user)
+    work(client, application, node, data)
+    return agree(application)
+
+
+def portal(client, applicant, application, name, data):
+    client.force_login(applicant)
+    response = client.post(reverse(f"portal:{name}", args=[application.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return agree(application)
+
+
+def assessment(proposal, amount):
+    return {"conflict": "none", "proposal": proposal, "proposed_amount": amount,
+            "justification": "Verksamheten når barn och unga i kommundelen."}
+
+
+def decision(outcome, amount, **committee):
+    return {"outcome": outcome, "amount": amount, "reasons": "Stämmer med nämndens mål.", "conditions": "",
+            **committee}
+
+
+REPORT = {"what_was_done": "Träffar varje vecka.", "participants": "35", "outcome": "Målen nåddes.",
+          "actual_costs": "60000"}
+PAID = {"result": "paid"}
+ATTEST = {"confirm": "on"}
+
+
+# --- the paths ---------------------------------------------------------------------------
+
+def test_completion_loop_committee_and_report_completion(
+    client, anna, olle, kim, fia, fisksatra, inclusion_call, in_a_week
+):
+    application = submit(client, anna, inclusion_call, fisksatra, amount="60000")
+
+    # Completion loop: asked, answered, back to completeness, accepted.
+    assert staff(client, olle, application, "check_completeness", {
+        "result": "completion", "message": "Bifoga verksamhetsplanen.", "due_on": in_a_week.isoformat(),
+    }) == ("awaiting_completion", ["await_completion"])
+    assert portal(client, anna, application, "completion", {"answer": "Här är planen."}) == \
+        ("submitted", ["check_completeness"])
+    assert staff(client, olle, application, "check_completeness", {"result": "complete"}) == \
+        ("in_assessment", ["assess"])
+
+    # Above the delegation limit: the committee decides.
+    assert staff(client, olle, application, "assess", assessment("approved", "60000")) == \
+        ("assessed", ["decide_by_committee"])
+    assert staff(client, kim, application, "decide_by_committee", decision(
+        "approved", "60000", meeting_date="2026-03-12", protocol_paragraph="§ 42",
+    )) == ("approved", ["attest"])
+    assert staff(client, fia, application, "attest", ATTEST) == ("approved", ["confirm_payment"])
+    assert staff(client, fia, application, "confirm_payment", PAID) == ("approved", ["await_report"])
+
+    # The report: Olle asks for a completion of it, Anna sends it again, Olle approves.
+    assert portal(client, anna, application, "follow_up", REPORT) == ("approved", ["review_report"])
+    assert staff(client, olle, application, "review_report", {
+        "verdict": "completion", "note": "Bifoga kvitton för lokalhyran.",
+    }) == ("approved", ["await_report"])
+    assert FollowUpReport.objects.get().status == "completion_requested"
+    client.force_login(anna)
+    page = client.get(reverse("portal:application", args=[application.pk])).content.decode()
+    assert "Bifoga kvitton för lokalhyran." in page and "Skicka återrapporten" in page
+    assert portal(client, anna, application, "follow_up", {**REPORT, "outcome": "Målen nåddes; kvitton bifogade."}) \
+        == ("approved", ["review_report"])
+    # Approval releases the withheld 15 %, which goes back to finance.
+    assert staff(client, olle, application, "review_report", {"verdict": "approve", "note": ""}) == \
+        ("approved", ["attest"])
+    assert staff(client, fia, application, "attest", ATTEST) == ("approved", ["confirm_payment"])
+    assert staff(client, fia, application, "confirm_payment", PAID) == ("closed", [])
+
+    assert list(application.payments.order_by("sequence").values_list("status", flat=True)) == ["paid", "paid"]
+    events = list(CaseEvent.objects.filter(application=application).values_list("action", flat=True))
+    assert events.count("Återrapport inlämnad") == 2
+    assert "Komplettering av återrapport begärd" in events
+
+
+def test_officer_path_with_a_failed_payment(client, anna, olle, fia, fisksatra, activity_call):
+    application = submit(client, anna, activity_call, fisksatra, amount="", inputs={"members": 40})
+    assert staff(client, olle, application, "check_completeness", {"result": "complete"}) == \
+        ("in_assessment", ["assess"])
+    assert staff(client, olle, application, "assess", assessment("approved", "11000")) == \
+        ("assessed", ["decide_by_officer"])
+    assert staff(client, olle, application, "decide_by_officer", decision("approved", "11000")) == \
+        ("approved", ["attest"])
+    assert staff(client, fia, application, "attest", ATTEST) == ("approved", ["confirm_payment"])
+
+    # The bank returns the payment: it goes back to attestation, with its reason.
+    assert staff(client, fia, application, "confirm_payment", {
+        "result": "failed", "reason": "Bankgirot är avslutat.",
+    }) == ("approved", ["attest"])
+    payment = application.payments.get()
+    assert (payment.status, payment.failure_reason) == ("failed", "Bankgirot är avslutat.")
+    assert CaseEvent.objects.get(application=application, action="Utbetalning del 1 misslyckades").note == \
+        "Bankgirot är avslutat."
+    client.force_login(fia)
+    assert claim(client, application, "attest").status_code == 302
+    page = task_page(client, application, "attest").content.decode()
+    assert "Misslyckad" in page and "Bankgirot är avslutat." in page
+
+    assert staff(client, fia, application, "attest", ATTEST) == ("approved", ["confirm_payment"])
+    assert staff(client, fia, application, "confirm_payment", PAID) == ("approved", ["await_report"])
+    assert portal(client, anna, application, "follow_up", REPORT) == ("approved", ["review_report"])
+    assert staff(client, olle, application, "review_report", {"verdict": "approve", "note": ""}) == ("closed", [])
+    payment.refresh_from_db()
+    assert (payment.status, payment.failure_reason) == ("paid", "")
+
+
+def test_rejection(client, anna, olle, fisksatra, activity_call):
+    application = submit(client, anna, activity_call, fisksatra, amount="", inputs={"members": 5})
+    assert staff(client, olle, application, "check_completeness", {"result": "complete"}) == \
+        ("in_assessment", ["assess"])
+    assert staff(client, olle, application, "assess", assessment("rejected", "0")) == \
+        ("assessed", ["decide_by_officer"])
+    assert staff(client, olle, application, "decide_by_officer", decision("rejected", "0")) == ("rejected", [])
+
+
+def test_association_grant_without_report(client, anna, olle, fia, fisksatra, association_call):
+    application = submit(client, anna, association_call, fisksatra, amount="",
+                         inputs={"sessions": 30, "participants": 10})
+    assert staff(client, olle, application, "check_completeness", {"result": "complete"}) == \
+        ("in_assessment", ["assess"])
+    assert staff(client, olle, application, "assess", assessment("approved", "3600")) == \
+        ("assessed", ["decide_by_officer"])
+    assert staff(client, olle, application, "decide_by_officer", decision("approved", "3600")) == \
+        ("approved", ["attest"])
+    assert staff(client, fia, application, "attest", ATTEST) == ("approved", ["confirm_payment"])
+    assert staff(client, fia, application, "confirm_payment", PAID) == ("closed", [])
+
+
+def test_conflict_partial_approval_and_rejected_report(
+    client, anna, olle, otto, fia, fisksatra, inclusion_call
+):
+    application = submit(client, anna, inclusion_call, fisksatra, amount="60000")
+    assert staff(client, olle, application, "check_completeness", {"result": "complete"}) == \
+        ("in_assessment", ["assess"])
+    # Olle is jävig: the case stays in assessment with its task back in the queue.
+    assert staff(client, olle, application, "assess", {
+        "conflict": "conflict", "conflict_reason": "Min dotter är ledare i föreningen.",
+    }) == ("in_assessment", ["assess"])
+    assert staff(client, otto, application, "assess", assessment("partly_approved", "40000")) == \
+        ("assessed", ["decide_by_officer"])
+    assert staff(client, otto, application, "decide_by_officer", decision("partly_approved", "40000")) == \
+        ("partly_approved", ["attest"])
+    assert staff(client, fia, application, "attest", ATTEST) == ("partly_approved", ["confirm_payment"])
+    assert staff(client, fia, application, "confirm_payment", PAID) == ("partly_approved", ["await_report"])
+    assert portal(client, anna, application, "follow_up", REPORT) == ("partly_approved", ["review_report"])
+
+    # A rejected report closes the case; the withheld 15 % is never paid.
+    assert staff(client, otto, application, "review_report", {
+        "verdict": "reject", "note": "Projektet genomfördes inte enligt ansökan.",
+    }) == ("closed", [])
+    assert list(application.payments.order_by("sequence").values_list("status", flat=True)) == \
+        ["paid", "withheld"]
