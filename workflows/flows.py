@@ -1,22 +1,23 @@
 """The one grant flow: every programme's cases walk this chart.
 
-    submit ─▶ completeness ─▶ complete? ─no─▶ await completion (applicant) ─┐
-                 ▲                  │yes                                   │
-                 └──────────────────┼──────────────────────────────────────┘
-                                    ▼
-                  assess ─▶ conflict declared? ─yes─▶ assess (by someone else)
-                                    │no
-                      within delegation? ─yes─▶ decide (officer)
-                                    │no                       │
-                                    └─▶ decide (committee) ──┤
-                                                              ▼
-                                    letter ─▶ granted? ─no─▶ end
-                                                  │yes
-                             ┌──────────▶ attest ─▶ confirm payment ─▶ report due? ─▶ close
-                             │                                            │
-                             │                      await report (applicant) ─▶ review
-                             └──────────── payments released ◀─ approve ──┘   │ completion → await report
-                                                                               │ reject → close
+    submit ─▶ check completeness ─▶ complete? ─no─▶ await completion (applicant) ─┐
+                     ▲                  │yes                                        │
+                     └──────────────────┼───────────────────────────────────────────┘
+                                        ▼
+                  assess ─▶ who decides? ─ jäv declared ─▶ assess (by someone else)
+                                        ├─ within delegation ─▶ decide (officer) ──┐
+                                        └─ above it ─▶ decide (committee) ─────────┤
+                                                                                   ▼
+                                          letter ─▶ granted? ─no─▶ end
+                                                        │yes
+                        ┌───────────────────────▶ attest ─▶ confirm payment ─▶ paid and reported?
+                        │                                                         ├─ a payment open ─▶ attest
+                        │                                                         ├─ settled ─▶ close ─▶ end
+                        │                                                         └─ report owed ─▶ await report
+                        │                                                                               │
+                        └── parts released ◀── approved ◀── report reviewed? ◀── review ◀──────────────┘
+                                                                 ├─ completion asked ─▶ await report
+                                                                 └─ rejected / nothing left ─▶ close
 
 Programme differences (delegation limit, payment plan, follow-up) are read from the
 programme's configuration by the gates; the nodes never branch on the kind of grant.
@@ -78,23 +79,18 @@ class GrantFlow(flow.Flow):
         nodes.CaseView(views.AssessView.as_view())
         .Annotation(title="Bedöm ansökan")
         .Permission("grants.handle_application")
-        .Next(this.is_assessed)
+        .Next(this.route_decision)
     )
 
-    is_assessed = (
+    route_decision = (
         # A declared conflict of interest leaves the case unassessed: it goes back to the
-        # queue, where the conflicted officer can no longer take it.
-        flow.If(lambda act: _app(act).status == Application.Status.ASSESSED)
-        .Annotation(title="Bedömd utan jäv?")
-        .Then(this.within_delegation)
-        .Else(this.assess)
-    )
-
-    within_delegation = (
-        flow.If(lambda act: not _app(act).assessment.needs_committee)
-        .Annotation(title="Inom delegationen?")
-        .Then(this.decide_by_officer)
-        .Else(this.decide_by_committee)
+        # queue, where the conflicted officer can no longer take it. Otherwise the proposed
+        # amount against the programme's delegation limit decides who decides.
+        flow.Switch()
+        .Annotation(title="Vem beslutar?")
+        .Case(this.assess, lambda act: _app(act).status != Application.Status.ASSESSED)
+        .Case(this.decide_by_officer, lambda act: not _app(act).assessment.needs_committee)
+        .Default(this.decide_by_committee)
     )
 
     decide_by_officer = (
@@ -136,22 +132,17 @@ class GrantFlow(flow.Flow):
         nodes.CaseView(views.ConfirmPaymentView.as_view())
         .Annotation(title="Bekräfta utbetalning")
         .Permission("grants.attest_payment")
-        .Next(this.payments_settled)
+        .Next(this.after_payment)
     )
 
-    payments_settled = (
-        # A failed payment goes back to attestation with its reason.
-        flow.If(lambda act: not payments_open(_app(act)).exists())
-        .Annotation(title="Utbetalt?")
-        .Then(this.report_due)
-        .Else(this.attest)
-    )
-
-    report_due = (
-        flow.If(lambda act: follow_up.is_ready_to_close(_app(act)))
-        .Annotation(title="Klart att avsluta?")
-        .Then(this.close)
-        .Else(this.await_report)
+    after_payment = (
+        # A failed payment goes back to attestation with its reason; a settled case closes;
+        # otherwise the grantee owes the follow-up report.
+        flow.Switch()
+        .Annotation(title="Utbetalt och redovisat?")
+        .Case(this.attest, lambda act: payments_open(_app(act)).exists())
+        .Case(this.close, lambda act: follow_up.is_ready_to_close(_app(act)))
+        .Default(this.await_report)
     )
 
     await_report = (
