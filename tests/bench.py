@@ -1,0 +1,404 @@
+"""Benchmarks on PostgreSQL: `make bench`, or
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/grants .venv/bin/python -m tests.bench
+
+Runs in a throwaway test database (test_<name>_bench, made and dropped here; the named
+database's data is never touched) with files in a temporary folder, and prints one
+figure per line as `name: value`:
+
+* lifecycle_*: one application's whole life through the services and the flow, from
+  submission to closed, median over LIFECYCLE_CASES cases (queries and milliseconds,
+  the decision letter included; its share is also printed on its own).
+* officer_queue_*: the officer's queue page with 100 and with 10,000 open cases
+  waiting in check_completeness (bulk-made rows mirroring a really submitted case).
+"""
+
+import contextlib
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import datetime as dt  # noqa: E402
+import re  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+from django.conf import settings  # noqa: E402
+from django.db import connection, reset_queries, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+# Smaller runs while working on the bench itself: BENCH_CASES=5 BENCH_QUEUE_LARGE=1000.
+LIFECYCLE_CASES = int(os.environ.get("BENCH_CASES", 50))
+QUEUE_SIZES = (100, int(os.environ.get("BENCH_QUEUE_LARGE", 10_000)))
+QUEUE_URL = "/staff/cases/grant/queue/"
+QUEUE_WARMUPS = 2
+QUEUE_RUNS = 7
+BATCH = 2_000
+
+
+def say(name, value):
+    print(f"{name}: {value}", flush=True)
+
+
+def note(text):
+    # Progress goes to stderr, so stdout holds only the figures.
+    print(text, file=sys.stderr, flush=True)
+
+
+# --- the world -------------------------------------------------------------------------
+
+def make_world():
+    from tests import factories
+
+    world = {
+        "anna": factories.user("anna", first_name="Anna"),
+        "olle": factories.user("olle", role="Handläggare", first_name="Olle"),
+        "fia": factories.user("fia", role="Ekonomi", first_name="Fia"),
+    }
+    world["fisksatra"] = factories.association(members=[world["anna"]])
+    # The inclusion programme, paid 100 % at decision with a follow-up report required:
+    # submit → complete → assess → decide (officer, within the 50 000 kr delegation) →
+    # letter → attest → paid → report → review (approve) → close, one payment per case.
+    inclusion = factories.programme("inkludering", payment_plan=[{"percent": 100, "release": "decision"}],
+                                    follow_up_required=True)
+    world["call"] = factories.call(inclusion, max_amount="200000", budget="100000000")
+    return world
+
+
+def make_draft(world, index):
+    from grants.services import apply
+
+    return apply.application_save_draft(
+        call=world["call"], organisation=world["fisksatra"], by=world["anna"], title=f"Läxhjälp och fotboll {index}",
+        description="Vi vill nå fler barn i Fisksätra med idrott och läxhjälp.",
+        period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 12, 31), stated_amount=Decimal("20000"),
+        budget_lines=[("cost", "Ledararvoden", Decimal("15000")), ("cost", "Lokalhyra", Decimal("10000")),
+                      ("income", "Egen insats", Decimal("5000"))],
+    )
+
+
+# --- 1. the lifecycle ------------------------------------------------------------------
+
+class LetterTimer:
+    """Wraps decision_letter_produce (run in transaction.on_commit) to time it and count
+    its queries; the flow imports it from documents.letters at call time."""
+
+    def __init__(self):
+        import documents.letters as letters
+
+        self.module = letters
+        self.original = letters.decision_letter_produce
+        self.ms = []
+        self.queries = []
+
+    def __enter__(self):
+        original = self.original
+
+        def timed(**kwargs):
+            started = time.perf_counter()
+            with CaptureQueriesContext(connection) as captured:
+                result = original(**kwargs)
+            self.ms.append((time.perf_counter() - started) * 1000)
+            self.queries.append(len(captured))
+            return result
+
+        self.module.decision_letter_produce = timed
+        return self
+
+    def __exit__(self, *exc):
+        self.module.decision_letter_produce = self.original
+
+
+def lifecycle(world, application, on_submitted=None):
+    """One case from submission to closed, through the flow as the staff views drive it."""
+    from grants.models import Application, FollowUpReport
+    from grants.services import assess, decide, follow_up, pay
+    from workflows import cases
+    from workflows.driver import task_work
+    from workflows.flows import GrantFlow
+
+    anna, olle, fia = world["anna"], world["olle"], world["fia"]
+    application = cases.case_submit(application=application, by=anna)
+    if on_submitted:
+        on_submitted(application)
+    task_work(application=application, node=GrantFlow.check_completeness, user=olle,
+              act=lambda: assess.completeness_confirm(application=application, by=olle))
+    task_work(application=application, node=GrantFlow.assess, user=olle,
+              act=lambda: assess.assessment_record(
+                  application=application, by=olle, no_conflict=True, proposal="approved",
+                  proposed_amount=application.requested_amount, justification="Når barn utanför föreningslivet."))
+    # The letter is made in transaction.on_commit when this task's transaction commits.
+    task_work(application=application, node=GrantFlow.decide_by_officer, user=olle,
+              act=lambda: decide.decision_make(
+                  application=application, by=olle, outcome="approved", amount=application.requested_amount,
+                  reasons="Projektet stämmer med nämndens mål för inkludering."))
+
+    def attest_all():
+        for payment in pay.payments_open(application).filter(status="planned"):
+            pay.payment_attest(payment=payment, by=fia)
+
+    def pay_all():
+        for payment in application.payments.filter(status="attested"):
+            pay.payment_mark_paid(payment=payment, by=fia)
+
+    task_work(application=application, node=GrantFlow.attest, user=fia, act=attest_all)
+    task_work(application=application, node=GrantFlow.confirm_payment, user=fia, act=pay_all)
+    cases.case_submit_report(application=application, by=anna, what_was_done="Trettio träffar med läxhjälp.",
+                             participants=41, outcome="Fler flickor deltog än vi hoppats.",
+                             actual_costs=Decimal("24000"))
+    task_work(application=application, node=GrantFlow.review_report, user=olle,
+              act=lambda: follow_up.follow_up_review(report=FollowUpReport.objects.get(application=application),
+                                                     by=olle, verdict="approve"))
+    application = Application.objects.get(pk=application.pk)
+    return application
+
+
+def bench_lifecycle(world):
+    from django.core import mail
+
+    from grants.models import Application, Document
+    from workflows.cases import active_task_names
+
+    # Warm-up, not measured: the first case loads templates, fonts and WeasyPrint. Its
+    # rows right after submission are the model the queue benchmark copies in bulk.
+    snapshot = []
+    lifecycle(world, make_draft(world, "warm-up"), on_submitted=lambda app: snapshot.append(CaseTemplate(app)))
+    drafts = [make_draft(world, index) for index in range(LIFECYCLE_CASES)]  # setup, not measured
+    counts, times = [], []
+    with LetterTimer() as letters:
+        for application in drafts:
+            reset_queries()  # the query log keeps only 9,000 entries; counting needs room
+            started = time.perf_counter()
+            with CaptureQueriesContext(connection) as captured:
+                done = lifecycle(world, application)
+            times.append((time.perf_counter() - started) * 1000)
+            counts.append(len(captured))
+            if done.status != Application.Status.CLOSED or active_task_names(done):
+                raise SystemExit(f"bench: case {done} ended in {done.status} with tasks {active_task_names(done)}")
+            mail.outbox = []
+    if Document.objects.filter(kind=Document.Kind.DECISION_LETTER, application__in=drafts).count() != LIFECYCLE_CASES:
+        raise SystemExit("bench: not every case got its decision letter")
+    say("lifecycle_cases", LIFECYCLE_CASES)
+    say("lifecycle_queries_per_case", int(statistics.median(counts)))
+    say("lifecycle_ms_per_case", f"{statistics.median(times):.1f}")
+    say("lifecycle_letter_queries_per_case", int(statistics.median(letters.queries)))
+    say("lifecycle_letter_ms_per_case", f"{statistics.median(letters.ms):.1f}")
+    say("lifecycle_ms_per_case_without_letter",
+        f"{statistics.median(t - m for t, m in zip(times, letters.ms)):.1f}")
+    note(f"lifecycle queries per case: min {min(counts)}, max {max(counts)}")
+    return snapshot[0]
+
+
+# --- 2. the officer's queue ------------------------------------------------------------
+
+class CaseTemplate:
+    """The rows the flow wrote for one really submitted case, to be copied in bulk."""
+
+    def __init__(self, application):
+        from grants.models import CaseEvent
+        from workflows.flows import GrantFlow
+        from workflows.models import GrantProcess
+
+        process = GrantProcess.objects.get(application=application)
+        tasks = {task.flow_task: task for task in process.task_set.all()}
+        self.process = process
+        self.start = tasks[GrantFlow.start]
+        self.check = tasks[GrantFlow.check_completeness]
+        self.events = list(CaseEvent.objects.filter(application=application).order_by("pk"))
+        self.budget_lines = list(application.budget_lines.order_by("pk"))
+        self.application = application
+        assert set(tasks) == {GrantFlow.start, GrantFlow.check_completeness}, tasks
+        assert self.check.previous.get() == self.start
+        assert self.check.status == "NEW" and self.check.owner_id is None
+
+
+def clone(instance, model=None, **changes):
+    """An unsaved copy of a model instance (its concrete fields, or those of `model`,
+    e.g. a multi-table parent), with changes."""
+    model = model or type(instance)
+    values = {field.attname: getattr(instance, field.attname) for field in model._meta.concrete_fields
+              if not field.primary_key}
+    values.update(changes)
+    return model(**values)
+
+
+def bulk_cases(template, count):
+    """Make `count` submitted cases waiting in check_completeness, as the flow would have
+    made them: Application (+ budget lines, events), viewflow Process + GrantProcess,
+    a done Start task and a NEW check_completeness task linked as its successor."""
+    from grants.models import Application, BudgetLine, CaseEvent, CaseNumberSeries
+    from viewflow.workflow.models import Process
+    from workflows.flows import GrantFlow
+    from workflows.models import GrantProcess
+
+    Task = GrantFlow.task_class
+    Previous = Task.previous.through
+    app = template.application
+    committee = app.call.programme.committee
+    year = app.submitted_at.year  # the series of the template's number, as in application_submit
+
+    def case_number(n):
+        return f"{committee.code} {year}/{n:04d}"
+
+    made = 0
+    with transaction.atomic():
+        series = CaseNumberSeries.objects.select_for_update().get(committee=committee, year=year)
+        while made < count:
+            size = min(BATCH, count - made)
+            now = timezone.now()
+            first = series.last_number + 1
+            numbers = range(first, first + size)
+            # Applications are inserted as drafts (the FSM field refuses any other initial
+            # state, in bulk_create too) and moved to submitted below, as submit() does.
+            apps = Application.objects.bulk_create([
+                clone(app, status=Application.Status.DRAFT, case_number=case_number(n), title=f"Bulkansökan {n}",
+                      submitted_at=now, created_at=now, updated_at=now)
+                for n in numbers
+            ])
+            ids = [a.pk for a in apps]
+            Application.objects.filter(pk__in=ids).update(status=Application.Status.SUBMITTED)
+            series.last_number = first + size - 1
+            BudgetLine.objects.bulk_create([
+                clone(line, application_id=pk) for pk in ids for line in template.budget_lines
+            ])
+            CaseEvent.objects.bulk_create([
+                clone(event, application_id=pk, created_at=now,
+                      note=event.note.replace(app.case_number, case_number(n)))
+                for pk, n in zip(ids, numbers) for event in template.events
+            ])
+            # viewflow's Process is the multi-table parent of GrantProcess; bulk_create
+            # refuses multi-table children, so the parents go first and the children by SQL.
+            processes = Process.objects.bulk_create([
+                clone(template.process, Process, created=now) for _ in ids
+            ])
+            process_ids = [p.pk for p in processes]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {GrantProcess._meta.db_table} (process_ptr_id, application_id) "
+                    "SELECT * FROM unnest(%s::bigint[], %s::bigint[])",
+                    [process_ids, ids],
+                )
+            starts = Task.objects.bulk_create([
+                clone(template.start, process_id=pid, created=now, started=now, finished=now) for pid in process_ids
+            ])
+            checks = Task.objects.bulk_create([
+                clone(template.check, process_id=pid, created=now) for pid in process_ids
+            ])
+            Previous.objects.bulk_create([
+                Previous(from_task_id=check.pk, to_task_id=start.pk) for start, check in zip(starts, checks)
+            ])
+            made += size
+        series.save(update_fields=["last_number"])
+    with connection.cursor() as cursor:
+        # What autovacuum would have done by the time a real queue holds this many cases.
+        for model in (Application, BudgetLine, CaseEvent, Process, GrantProcess, Task, Previous):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
+    return made
+
+
+TASK_LINK = re.compile(r'/staff/cases/grant/(\d+)/check_completeness/(\d+)/')
+TOTAL_ITEMS = re.compile(r'data-total-items-count="(\d+)"')
+
+
+def time_queue(client):
+    timings, counts = [], []
+    for run in range(QUEUE_WARMUPS + QUEUE_RUNS):
+        reset_queries()
+        started = time.perf_counter()
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(QUEUE_URL)
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise SystemExit(f"bench: {QUEUE_URL} answered {response.status_code}")
+        if run >= QUEUE_WARMUPS:
+            timings.append(elapsed)
+            counts.append(len(captured))
+    return statistics.median(timings), int(statistics.median(counts)), response.content.decode()
+
+
+def bench_queue(world, template):
+    from workflows.flows import GrantFlow
+    from workflows.models import GrantProcess
+
+    client = Client()
+    client.force_login(world["olle"])
+    results = {}
+    total = 0
+    for size in QUEUE_SIZES:
+        total += bulk_cases(template, size - total)
+        waiting = GrantFlow.task_class.objects.filter(flow_task=GrantFlow.check_completeness, status="NEW")
+        if waiting.count() != size:
+            raise SystemExit(f"bench: {waiting.count()} tasks wait in check_completeness, expected {size}")
+        ms, queries, page = time_queue(client)
+        # The page lists the newest tasks first, so every row shown must be a bulk-made one.
+        shown = TASK_LINK.findall(page)
+        bulk_processes = set(GrantProcess.objects.filter(pk__in=[int(p) for p, _ in shown])
+                             .exclude(application=template.application).values_list("pk", flat=True))
+        if not shown or len(bulk_processes) != len({p for p, _ in shown}):
+            raise SystemExit(f"bench: the queue page does not show the bulk-made tasks ({len(shown)} rows)")
+        listed = TOTAL_ITEMS.search(page)
+        if listed and int(listed.group(1)) != size:
+            raise SystemExit(f"bench: the queue page lists {listed.group(1)} tasks, expected {size}")
+        note(f"queue with {size} cases: {len(set(shown))} rows shown on the page, "
+             f"{listed.group(1) if listed else '?'} listed in all")
+        results[size] = (ms, queries, len(set(shown)))
+    return results, total
+
+
+@contextlib.contextmanager
+def throwaway_database():
+    """test_<NAME>_bench, made afresh (a leftover of an interrupted run is replaced) and
+    dropped at the end. Not test_<NAME>: a pytest run on PostgreSQL at the same time
+    uses that one, and autoclobber would drop it under the tests' feet."""
+    old_name = connection.settings_dict["NAME"]
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"test_{old_name}_bench"
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=False)
+    try:
+        yield connection.settings_dict["NAME"]
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
+
+
+def main():
+    if connection.vendor != "postgresql":
+        raise SystemExit(
+            f"bench: runs on PostgreSQL only, and this is {connection.vendor}. Set DATABASE_URL, e.g.\n"
+            "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/grants .venv/bin/python -m tests.bench"
+        )
+    media = tempfile.mkdtemp(prefix="grants-bench-media-")
+    storages = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": media},
+    }}
+    started = time.perf_counter()
+    try:
+        # No console mail (notifications would flood stdout) and no DEBUG query log.
+        with override_settings(STORAGES=storages, EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+                               DEBUG=False), throwaway_database() as name:
+            note(f"bench: database {name}, files in {media}")
+            world = make_world()
+            template = bench_lifecycle(world)
+            results, total = bench_queue(world, template)
+            small, large = QUEUE_SIZES
+            say("cases_bulk_created", total)
+            for size in QUEUE_SIZES:
+                say(f"officer_queue_ms_{size}", f"{results[size][0]:.1f}")
+                say(f"officer_queue_queries_{size}", results[size][1])
+            say("officer_queue_rows_shown", results[large][2])
+            say("officer_queue_ratio", f"{results[large][0] / results[small][0]:.2f}")
+    finally:
+        shutil.rmtree(media, ignore_errors=True)
+    say("bench_seconds", f"{time.perf_counter() - started:.0f}")
+
+
+if __name__ == "__main__":
+    main()
