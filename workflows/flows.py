@@ -38,9 +38,13 @@ from .models import GrantProcess
 
 
 def _app(activation):
-    # Read afresh: the services lock and change their own copy of the row, so an
-    # application cached on the process may be behind.
-    return Application.objects.select_related("call__programme").get(pk=activation.process.application_id)
+    # Read afresh once per node: the services lock and change their own copy of the row,
+    # so an application cached on the process may be behind.
+    if not hasattr(activation, "grant_application"):
+        activation.grant_application = Application.objects.select_related("call__programme").get(
+            pk=activation.process.application_id
+        )
+    return activation.grant_application
 
 
 class GrantFlow(flow.Flow):
