@@ -23,6 +23,11 @@ def home(request):
     return redirect("portal:index")
 
 
+def _errors_to_messages(request, exc):
+    for message in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
+        messages.error(request, message)
+
+
 def _errors_to_form(form, exc):
     messages_ = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
     for message in messages_:
@@ -72,10 +77,7 @@ def _save_application(request, *, call, application=None):
                 period_start=form.cleaned_data["period_start"], period_end=form.cleaned_data["period_end"],
                 stated_amount=form.cleaned_data.get("requested_amount"), inputs=form.inputs(), budget_lines=lines,
             )
-            upload = form.cleaned_data.get("attachment")
-            if upload:
-                apply.application_attach(application=application, by=request.user, filename=upload.name,
-                                         content_type=upload.checked_content_type, content=upload.read())
+            _attach(request, application, form.cleaned_data.get("attachment"), Document.Kind.ATTACHMENT)
         except (ValidationError, PermissionDenied) as exc:
             _errors_to_form(form, exc)
         else:
@@ -116,8 +118,7 @@ def application_submit(request, pk):
     try:
         application = cases.case_submit(application=application, by=request.user)
     except (ValidationError, PermissionDenied) as exc:
-        for message in getattr(exc, "messages", [str(exc)]):
-            messages.error(request, message)
+        _errors_to_messages(request, exc)
     else:
         messages.success(request, f"Ansökan är inskickad och har fått diarienummer {application.case_number}.")
     return redirect("portal:application", pk=pk)
@@ -130,8 +131,7 @@ def application_withdraw(request, pk):
     try:
         apply.application_withdraw(application=application, by=request.user)
     except (ValidationError, PermissionDenied) as exc:
-        for message in getattr(exc, "messages", [str(exc)]):
-            messages.error(request, message)
+        _errors_to_messages(request, exc)
     else:
         messages.success(request, "Utkastet är återtaget.")
     return redirect("portal:application", pk=pk)
@@ -144,11 +144,7 @@ def completion_answer(request, pk):
     form = CompletionAnswerForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            upload = form.cleaned_data.get("attachment")
-            if upload:
-                apply.application_attach(application=application, by=request.user, filename=upload.name,
-                                         content_type=upload.checked_content_type, content=upload.read(),
-                                         kind=Document.Kind.COMPLETION)
+            _attach(request, application, form.cleaned_data.get("attachment"), Document.Kind.COMPLETION)
             cases.case_answer_completion(application=application, by=request.user,
                                          answer=form.cleaned_data["answer"])
         except (ValidationError, PermissionDenied) as exc:
@@ -168,10 +164,7 @@ def follow_up_submit(request, pk):
         data = dict(form.cleaned_data)
         upload = data.pop("attachment", None)
         try:
-            if upload:
-                apply.application_attach(application=application, by=request.user, filename=upload.name,
-                                         content_type=upload.checked_content_type, content=upload.read(),
-                                         kind=Document.Kind.FOLLOW_UP)
+            _attach(request, application, upload, Document.Kind.FOLLOW_UP)
             cases.case_submit_report(application=application, by=request.user, **data)
         except (ValidationError, PermissionDenied) as exc:
             _errors_to_form(form, exc)
@@ -179,6 +172,13 @@ def follow_up_submit(request, pk):
             messages.success(request, "Tack! Återrapporten är inskickad.")
             return redirect("portal:application", pk=pk)
     return _render_detail(request, application, status=400, report_form=form)
+
+
+def _attach(request, application, upload, kind):
+    """Store a checked upload on the case (the form's UploadField has validated it)."""
+    if upload:
+        apply.application_attach(application=application, by=request.user, filename=upload.name,
+                                 content_type=upload.checked_content_type, content=upload.read(), kind=kind)
 
 
 def _render_detail(request, application, status=200, **forms):
