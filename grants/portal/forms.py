@@ -59,7 +59,8 @@ class ApplicationForm(forms.Form):
 
 
 class BudgetLineForm(forms.Form):
-    kind = forms.ChoiceField(label="Typ", choices=BudgetLine.Kind.choices)
+    # The initial value lets an untouched extra row count as empty rather than invalid.
+    kind = forms.ChoiceField(label="Typ", choices=BudgetLine.Kind.choices, initial=BudgetLine.Kind.COST)
     label = forms.CharField(label="Post", max_length=200)
     amount = forms.DecimalField(label="Belopp (kr)", max_digits=14, decimal_places=2, min_value=0)
 
