@@ -4,7 +4,8 @@ in a fixed number of queries however many cases are waiting."""
 from django.utils.html import format_html
 from django_filters import ChoiceFilter, DateRangeFilter, FilterSet
 from viewflow.workflow.flow.views import FlowInboxListView, FlowQueueListView
-from viewflow.workflow.flow.views.filters import get_queryset_flow_task_choices
+from viewflow.workflow import flow
+from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.flow.viewset import FlowAppViewset
 from viewflow.workflow.models import Task
 
@@ -19,7 +20,13 @@ class CaseTaskFilter(FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["flow_task"].field.choices = get_queryset_flow_task_choices(self.queryset)
+        # The staff tasks of the flow, from its definition: no DISTINCT over every open task.
+        from .flows import GrantFlow
+
+        self.filters["flow_task"].field.choices = [
+            (get_task_ref(node), str(node.task_title)) for node in GrantFlow.instance.nodes()
+            if isinstance(node, flow.View)
+        ]
 
     class Meta:
         model = Task
