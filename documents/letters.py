@@ -1,76 +1,198 @@
-"""Decision letters: HTML from templates/documents/, rendered to PDF by WeasyPrint,
-stored through Django's storage API and registered on the case with their SHA-256.
+"""Letters the municipality sends: receipts, decision letters and repayment claims.
 
-WeasyPrint may fetch nothing from outside: the letter is self-contained, and the URL
-fetcher refuses every URL that is not inline data.
+HTML from templates/documents/, rendered by WeasyPrint as tagged PDF/A-2b with the
+project's fonts embedded, stored through Django's storage API and registered on the case
+with its SHA-256. A stored letter is never changed: a correction is a new version.
+
+WeasyPrint may fetch nothing from outside. The only URLs a letter may name are inline
+`data:` URLs and `letter-asset:` URLs for the fonts the project ships; every other URL
+(file://, http://, whatever a user typed into a text field) is refused unfetched.
 """
 
+import base64
 import logging
+from pathlib import Path
 
-from django.db import transaction
+import font_lato
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from weasyprint import HTML
-from weasyprint.urls import URLFetcher
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from grants.models import Document
+from grants.models import Application, Decision, Document
 from grants.services._base import document_register, record_event
 
 log = logging.getLogger("grants.documents")
 
+FONT_DIR = Path(font_lato.font_directory)
+ASSETS = {
+    # letter-asset:<name> → a file the project ships, and its media type.
+    "fonts/Lato-Regular.ttf": (FONT_DIR / "Lato-Regular.ttf", "font/ttf"),
+    "fonts/Lato-Bold.ttf": (FONT_DIR / "Lato-Bold.ttf", "font/ttf"),
+    "fonts/Lato-Italic.ttf": (FONT_DIR / "Lato-Italic.ttf", "font/ttf"),
+}
 
-# Only inline data: URLs; a letter that names a file:// or http:// URL gets nothing.
-OFFLINE_FETCHER = URLFetcher(allowed_protocols={"data"}, timeout=1, allow_redirects=False)
+
+class LetterAssetFetcher(URLFetcher):
+    """Serves the project's own letter assets and inline data; refuses everything else."""
+
+    def __init__(self):
+        super().__init__(timeout=1, allowed_protocols={"data"}, allow_redirects=False)
+
+    def fetch(self, url, headers=None):
+        if url.startswith("letter-asset:"):
+            name = url.removeprefix("letter-asset:")
+            if name not in ASSETS:
+                raise ValueError(f"Okänd brevresurs: {name}")
+            path, media_type = ASSETS[name]
+            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": media_type})
+        return super().fetch(url, headers)  # data: only; anything else raises unfetched
 
 
 def render_pdf(html):
-    return HTML(string=html, url_fetcher=OFFLINE_FETCHER, base_url=None).write_pdf(
+    """HTML → PDF/A-2b, tagged for screen readers; the language comes from <html lang>.
+    Fonts are subset and embedded (PDF/A requires it)."""
+    return HTML(string=html, url_fetcher=LetterAssetFetcher(), base_url=None).write_pdf(
         pdf_variant="pdf/a-2b", pdf_tags=True
     )
 
 
-def decision_letter_html(decision):
-    application = decision.application
-    return render_to_string("documents/decision_letter.html", {
-        "decision": decision,
+def logo_data_url(committee):
+    """The committee's logo inline, so the letter needs no fetch. Only PNG and JPEG."""
+    if not committee.logo:
+        return ""
+    try:
+        with committee.logo.open("rb") as handle:
+            content = handle.read()
+    except OSError:
+        log.warning("Logo of %s could not be read", committee)
+        return ""
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        media_type = "image/png"
+    elif content.startswith(b"\xff\xd8\xff"):
+        media_type = "image/jpeg"
+    else:
+        return ""
+    return f"data:{media_type};base64,{base64.b64encode(content).decode()}"
+
+
+def _render(template, context):
+    # Letters are in Swedish whoever triggers them, a worker included.
+    with translation.override("sv"):
+        return render_to_string(template, context)
+
+
+def _context(application, **extra):
+    committee = application.call.programme.committee
+    return {
         "application": application,
         "programme": application.call.programme,
-        "committee": application.call.programme.committee,
+        "committee": committee,
         "organisation": application.organisation,
-        "payments": application.payments.order_by("sequence"),
-        "follow_up": getattr(application, "follow_up", None),
+        "logo": logo_data_url(committee),
         "today": timezone.localdate(),
-    })
+        **extra,
+    }
 
 
-def decision_letter_produce(*, decision):
-    """Render, store and register the decision letter. A new call makes a new version;
-    earlier versions stay as they were sent."""
+def decision_letter_html(decision):
     application = decision.application
-    pdf = render_pdf(decision_letter_html(decision))
-    with transaction.atomic():
-        version = application.documents.filter(kind=Document.Kind.DECISION_LETTER).count() + 1
-        document = document_register(
-            application=application, kind=Document.Kind.DECISION_LETTER,
-            filename=f"Beslut {application.case_number.replace('/', '-')} v{version}.pdf",
-            content_type="application/pdf", content=pdf, by=decision.decided_by, version=version,
-        )
-        record_event(application, by=decision.decided_by, action="Beslutsbrev skickat", note=document.filename)
+    assessment = getattr(application, "assessment", None)
+    return _render("documents/decision_letter.html", _context(
+        application,
+        decision=decision,
+        meeting=decision.meeting,
+        officer=assessment.officer if assessment else decision.decided_by,
+        payments=application.payments.order_by("sequence"),
+        follow_up=getattr(application, "follow_up", None),
+    ))
+
+
+def decision_letter_preview(decision):
+    """The PDF a decision would produce, for an unsaved decision: nothing is stored."""
+    return render_pdf(decision_letter_html(decision))
+
+
+def receipt_html(application):
+    return _render("documents/receipt.html", _context(
+        application,
+        budget_lines=application.budget_lines.all(),
+        attachments=application.documents.filter(kind=Document.Kind.ATTACHMENT),
+    ))
+
+
+def repayment_letter_html(application):
+    return _render("documents/repayment_letter.html", _context(
+        application,
+        claim=application.repayment_claim,
+        decision=application.decision,
+        follow_up=application.follow_up,
+        payments=application.payments.filter(status="paid").order_by("sequence"),
+    ))
+
+
+FILENAMES = {
+    Document.Kind.RECEIPT: "Mottagningskvitto",
+    Document.Kind.DECISION_LETTER: "Beslut",
+    Document.Kind.REPAYMENT_LETTER: "Beslut om återkrav",
+}
+
+
+def letter_store(*, application, kind, pdf, by, version=None):
+    """Store and register one letter. Without `version` it becomes the next version; with
+    one, a letter that already has that version is returned instead of a second copy."""
+    number = version or application.documents.filter(kind=kind).count() + 1
+    filename = f"{FILENAMES[kind]} {application.case_number.replace('/', '-')} v{number}.pdf"
+    try:
+        with transaction.atomic():
+            document = document_register(application=application, kind=kind, filename=filename,
+                                         content_type="application/pdf", content=pdf, by=by, version=number)
+            record_event(application, by=by, action=f"{Document.Kind(kind).label} skickat", note=filename)
+    except IntegrityError:
+        # Someone else stored this version first (two workers on the same letter).
+        if version is None:
+            raise
+        return application.documents.get(kind=kind, version=version)
     return document
 
 
-def decision_letter_send(decision_pk):
-    """Produce the letter after the decision has committed. A failure here (the file
-    store down, say) must not undo or hide the decision: it is logged and written into
-    the case's history, where the officer sees that the letter is missing."""
-    from grants.models import Decision
-
-    decision = Decision.objects.select_related("application__call__programme__committee",
-                                               "application__organisation__sponsor", "decided_by").get(pk=decision_pk)
+def _send(kind, application, render, by, version=None):
+    """Render and store a letter after the step that caused it has committed. A failure
+    (the file store down, say) never undoes that step: it is logged and written into the
+    case's history, where staff see that the letter is missing."""
     try:
-        return decision_letter_produce(decision=decision)
+        return letter_store(application=application, kind=kind, pdf=render_pdf(render()), by=by, version=version)
     except Exception as exc:  # noqa: BLE001 - any failure is reported the same way
-        log.exception("Decision letter for %s failed", decision.application.case_number)
-        record_event(decision.application, by=None, action="Beslutsbrevet kunde inte skapas",
+        log.exception("%s for %s failed", kind, application.case_number)
+        record_event(application, by=None, action=f"{Document.Kind(kind).label} kunde inte skapas",
                      note=f"{type(exc).__name__}: {exc}"[:500])
         return None
+
+
+def _decision(decision_pk):
+    return Decision.objects.select_related(
+        "application__call__programme__committee", "application__organisation__sponsor",
+        "application__assessment__officer", "decided_by", "meeting",
+    ).get(pk=decision_pk)
+
+
+def decision_letter_send(decision_pk, *, version=None):
+    decision = _decision(decision_pk)
+    return _send(Document.Kind.DECISION_LETTER, decision.application, lambda: decision_letter_html(decision),
+                 decision.decided_by, version)
+
+
+def receipt_send(application_pk):
+    application = Application.objects.select_related("call__programme__committee", "organisation",
+                                                     "created_by").get(pk=application_pk)
+    return _send(Document.Kind.RECEIPT, application, lambda: receipt_html(application), None, version=1)
+
+
+def repayment_letter_send(application_pk):
+    application = Application.objects.select_related(
+        "call__programme__committee", "organisation__sponsor", "repayment_claim__decided_by", "decision",
+        "follow_up",
+    ).get(pk=application_pk)
+    return _send(Document.Kind.REPAYMENT_LETTER, application, lambda: repayment_letter_html(application),
+                 application.repayment_claim.decided_by, version=1)

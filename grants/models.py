@@ -54,6 +54,19 @@ class Committee(models.Model):
     municipality = models.CharField("kommun", max_length=100, default="Nacka kommun")
     contact_email = models.EmailField("kontakt-e-post", blank=True)
     contact_phone = models.CharField("telefon", max_length=40, blank=True)
+    # What the letters say, per committee (in Swedish; empty means the standard text).
+    address = models.TextField("postadress", blank=True, help_text="Visas i brevhuvudet och under Kontakt.")
+    court = models.CharField("förvaltningsrätt", max_length=100, default="Förvaltningsrätten i Stockholm",
+                             help_text="Domstolen som prövar överklaganden (laglighetsprövning).")
+    notice_board = models.CharField(
+        "anslagstavla", max_length=200, default="kommunens digitala anslagstavla på webbplatsen",
+        help_text="Var tillkännagivandet om justerat protokoll finns.",
+    )
+    appeal_text = models.TextField(
+        "egen text om överklagande", blank=True,
+        help_text="Lämna tomt för standardtexten om laglighetsprövning enligt 13 kap. kommunallagen.",
+    )
+    logo = models.FileField("logotyp (PNG eller JPEG)", upload_to="committee-logos/", blank=True)
 
     class Meta:
         verbose_name = "nämnd"
@@ -62,6 +75,34 @@ class Committee(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class CommitteeMeeting(models.Model):
+    """A committee meeting whose protocol holds decisions. The appeal period starts when the
+    approval of its protocol is announced on the notice board."""
+
+    committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="meetings")
+    held_on = models.DateField("sammanträdesdatum")
+    announced_on = models.DateField(
+        "protokollet tillkännagivet", null=True, blank=True,
+        help_text="Dagen då det anslogs att protokollet har justerats.",
+    )
+
+    class Meta:
+        verbose_name = "sammanträde"
+        verbose_name_plural = "sammanträden"
+        ordering = ["-held_on"]
+        constraints = [models.UniqueConstraint(fields=["committee", "held_on"], name="one_meeting_per_day")]
+
+    def __str__(self):
+        return f"{self.committee.code} {self.held_on:%Y-%m-%d}"
+
+    @property
+    def appeal_deadline(self):
+        """Three weeks from the announcement (KL 13 kap. 6 §), when it is known."""
+        if self.announced_on is None:
+            return None
+        return self.announced_on + timezone.timedelta(weeks=3)
 
 
 class Programme(models.Model):
@@ -465,7 +506,8 @@ class Decision(models.Model):
     decided_at = models.DateTimeField(default=timezone.now)
     by_committee = models.BooleanField("beslut i nämnd", default=False)
     delegation_point = models.CharField("delegationspunkt", max_length=40, blank=True)
-    meeting_date = models.DateField("sammanträdesdatum", null=True, blank=True)
+    meeting = models.ForeignKey(CommitteeMeeting, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="decisions", verbose_name="sammanträde")
     protocol_paragraph = models.CharField("protokollsparagraf", max_length=20, blank=True)
 
     class Meta:
@@ -477,7 +519,7 @@ class Decision(models.Model):
                 name="decision_amount_matches_outcome",
             ),
             models.CheckConstraint(
-                condition=Q(by_committee=False) | Q(meeting_date__isnull=False) & ~Q(protocol_paragraph=""),
+                condition=Q(by_committee=False) | Q(meeting__isnull=False) & ~Q(protocol_paragraph=""),
                 name="committee_decision_has_protocol",
             ),
         ]
@@ -485,6 +527,10 @@ class Decision(models.Model):
     @property
     def is_granted(self):
         return self.outcome != self.Outcome.REJECTED
+
+    @property
+    def meeting_date(self):
+        return self.meeting.held_on if self.meeting_id else None
 
 
 class Payment(models.Model):
@@ -595,6 +641,22 @@ class FollowUpReport(models.Model):
         pass
 
 
+class RepaymentClaim(models.Model):
+    """An återkrav after a rejected follow-up report: what the grantee must pay back."""
+
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="repayment_claim")
+    amount = money_field(verbose_name="belopp att betala tillbaka", validators=[MinValueValidator(ZERO)])
+    reasons = models.TextField("motivering")
+    due_on = models.DateField("ska vara återbetalt senast")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "återkrav"
+        verbose_name_plural = "återkrav"
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="repayment_not_negative")]
+
+
 class CaseEvent(models.Model):
     """The case's history: who did what, when, and from which state to which."""
 
@@ -622,9 +684,11 @@ class Document(models.Model):
         ATTACHMENT = "attachment", "Bilaga till ansökan"
         COMPLETION = "completion", "Komplettering"
         FOLLOW_UP = "follow_up", "Bilaga till återrapport"
+        RECEIPT = "receipt", "Mottagningskvitto"
         DECISION_LETTER = "decision_letter", "Beslutsbrev"
+        REPAYMENT_LETTER = "repayment_letter", "Beslut om återkrav"
 
-    SENT_BY_MUNICIPALITY = (Kind.DECISION_LETTER,)
+    SENT_BY_MUNICIPALITY = (Kind.RECEIPT, Kind.DECISION_LETTER, Kind.REPAYMENT_LETTER)
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="documents")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -643,8 +707,11 @@ class Document(models.Model):
         verbose_name_plural = "dokument"
         ordering = ["created_at", "pk"]
         constraints = [
+            # Letters the municipality sends are versioned: a correction is version 2, and
+            # two workers can never both write version 1.
             models.UniqueConstraint(
-                fields=["application", "kind", "version"], condition=Q(kind="decision_letter"),
+                fields=["application", "kind", "version"],
+                condition=Q(kind__in=["receipt", "decision_letter", "repayment_letter"]),
                 name="one_letter_per_version",
             ),
         ]

@@ -167,8 +167,16 @@ class GrantFlow(flow.Flow):
         .Annotation(title="Återrapport godkänd?")
         .Case(this.await_report,
               lambda act: _app(act).follow_up.status == FollowUpReport.Status.COMPLETION_REQUESTED)
+        .Case(this.send_repayment_letter,
+              lambda act: _app(act).follow_up.status == FollowUpReport.Status.REJECTED)
         .Case(this.attest, lambda act: payments_open(_app(act)).exists())
         .Default(this.close)
+    )
+
+    send_repayment_letter = (
+        flow.Function(this.produce_repayment_letter)
+        .Annotation(title="Skicka beslut om återkrav")
+        .Next(this.close)
     )
 
     close = (
@@ -183,6 +191,7 @@ class GrantFlow(flow.Flow):
 
     def start_case(self, activation, *, application, by):
         activation.process.application = apply.application_submit(application=application, by=by)
+        transaction.on_commit(lambda: letters.receipt_send(application.pk))
         return activation.process
 
     def completion_received(self, activation, *, by, answer):
@@ -192,9 +201,16 @@ class GrantFlow(flow.Flow):
         return follow_up.follow_up_submit(report=_app(activation).follow_up, by=by, **report)
 
     def produce_decision_letter(self, activation):
-        # The PDF is slow work: it runs once the decision is committed.
-        decision_pk = _app(activation).decision.pk
-        transaction.on_commit(lambda: letters.decision_letter_send(decision_pk))
+        # The PDF is slow work: it runs once the decision is committed. A committee's
+        # letters go out together for the whole meeting (documents.batches), once the
+        # protocol is approved, so that they can name the appeal period.
+        decision = _app(activation).decision
+        if not decision.by_committee:
+            transaction.on_commit(lambda: letters.decision_letter_send(decision.pk))
+
+    def produce_repayment_letter(self, activation):
+        application_pk = _app(activation).pk
+        transaction.on_commit(lambda: letters.repayment_letter_send(application_pk))
 
     def close_case(self, activation):
         # A system step: the history shows it as done by the system, not by a person.

@@ -238,6 +238,10 @@ class ReviewReportForm(forms.Form):
     ])
     note = forms.CharField(label="Kommentar till den sökande", widget=forms.Textarea(attrs={"rows": 4}),
                            required=False)
+    reclaim_amount = forms.DecimalField(
+        label="Återkrav (kr), vid underkänd återrapport", max_digits=14, decimal_places=2, min_value=0,
+        required=False, help_text="Lämna tomt för att kräva tillbaka hela det utbetalda beloppet.",
+    )
 
 
 class ReviewReportView(CaseTaskView):
@@ -246,5 +250,6 @@ class ReviewReportView(CaseTaskView):
 
     def perform(self, data):
         follow_up.follow_up_review(report=self.application.follow_up, by=self.request.user,
-                                   verdict=data["verdict"], note=data["note"])
+                                   verdict=data["verdict"], note=data["note"],
+                                   reclaim_amount=data.get("reclaim_amount"))
 

@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Call, Decision, FollowUpReport, is_decision_maker, is_officer
+from ..models import Call, CommitteeMeeting, Decision, FollowUpReport, is_decision_maker, is_officer
 from ..notifications import notify_applicant
 from ..selectors import budget_remaining
 from ._base import lock_application, record_event, transition
@@ -52,7 +52,8 @@ def decision_make(*, application, by, outcome, amount, reasons, conditions="", m
             application=application, outcome=outcome, amount=amount, reasons=reasons, conditions=conditions,
             decided_by=by, by_committee=by_committee,
             delegation_point="" if by_committee else programme.delegation_point,
-            meeting_date=meeting_date if by_committee else None,
+            meeting=CommitteeMeeting.objects.get_or_create(committee=programme.committee, held_on=meeting_date)[0]
+            if by_committee else None,
             protocol_paragraph=protocol_paragraph if by_committee else "",
         )
         application.save()

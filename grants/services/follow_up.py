@@ -2,8 +2,10 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
 
-from ..models import FollowUpReport, Payment
+from ..models import ZERO, FollowUpReport, Payment, RepaymentClaim
 from ..notifications import notify_applicant
 from ._base import lock, lock_application, record_event, transition
 from .pay import payments_release_withheld
@@ -33,7 +35,13 @@ VERDICTS = {
 }
 
 
-def follow_up_review(*, report, by, verdict, note=""):
+def amount_paid(application):
+    return application.payments.filter(status=Payment.Status.PAID).aggregate(total=Sum("amount"))["total"] or ZERO
+
+
+def follow_up_review(*, report, by, verdict, note="", reclaim_amount=None):
+    """Approve (releases withheld parts), ask for completion, or reject. A rejection decides a
+    repayment claim (återkrav) of at most what was paid out; by default all of it."""
     if verdict not in VERDICTS:
         raise ValidationError("Välj godkänn, begär komplettering eller underkänn.")
     if verdict != "approve" and not note.strip():
@@ -52,8 +60,23 @@ def follow_up_review(*, report, by, verdict, note=""):
         record_event(report.application, by=by, action=action, from_state=before, to_state=report.status, note=note)
         if verdict == "approve":
             payments_release_withheld(application=report.application, by=by)
+        if verdict == "reject":
+            _repayment_claim(application=report.application, by=by, reasons=note, amount=reclaim_amount)
         notify_applicant(report.application, subject=action, body=note or action)
     return report
+
+
+def _repayment_claim(*, application, by, reasons, amount):
+    paid = amount_paid(application)
+    amount = paid if amount is None else amount
+    if not ZERO <= amount <= paid:
+        raise ValidationError(f"Återkravet kan vara högst det som har betalats ut, {paid} kr.")
+    claim = RepaymentClaim.objects.create(
+        application=application, amount=amount, reasons=reasons, decided_by=by,
+        due_on=timezone.localdate() + timezone.timedelta(days=30),
+    )
+    record_event(application, by=by, action="Återkrav beslutat", note=f"{amount} kr, senast {claim.due_on:%Y-%m-%d}")
+    return claim
 
 
 def is_ready_to_close(application):

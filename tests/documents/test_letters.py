@@ -68,7 +68,7 @@ def test_a_failing_file_store_leaves_the_decision_and_says_the_letter_is_missing
     assert decided.application.status == "approved"
     assert not Document.objects.filter(kind=Document.Kind.DECISION_LETTER).exists()
     assert CaseEvent.objects.filter(application=decided.application,
-                                    action="Beslutsbrevet kunde inte skapas").exists()
+                                    action="Beslutsbrev kunde inte skapas").exists()
 
 
 def test_letters_fetch_nothing_from_outside(tmp_path):
