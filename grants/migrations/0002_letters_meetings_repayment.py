@@ -8,6 +8,19 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def meetings_from_dates(apps, schema_editor):
+    """Committee decisions recorded a meeting date; they now point to the meeting."""
+    Decision = apps.get_model("grants", "Decision")
+    CommitteeMeeting = apps.get_model("grants", "CommitteeMeeting")
+    for decision in Decision.objects.filter(by_committee=True, meeting_date__isnull=False).select_related(
+        "application__call__programme"
+    ):
+        decision.meeting, _ = CommitteeMeeting.objects.get_or_create(
+            committee_id=decision.application.call.programme.committee_id, held_on=decision.meeting_date
+        )
+        decision.save(update_fields=["meeting"])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -50,10 +63,6 @@ class Migration(migrations.Migration):
         migrations.RemoveConstraint(
             model_name='document',
             name='one_letter_per_version',
-        ),
-        migrations.RemoveField(
-            model_name='decision',
-            name='meeting_date',
         ),
         migrations.AddField(
             model_name='committee',
@@ -98,6 +107,11 @@ class Migration(migrations.Migration):
             model_name='decision',
             name='meeting',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='decisions', to='grants.committeemeeting', verbose_name='sammanträde'),
+        ),
+        migrations.RunPython(meetings_from_dates, migrations.RunPython.noop),
+        migrations.RemoveField(
+            model_name='decision',
+            name='meeting_date',
         ),
         migrations.AddConstraint(
             model_name='decision',
