@@ -76,8 +76,8 @@ def _save_application(request, *, call, application=None):
                 title=form.cleaned_data["title"], description=form.cleaned_data["description"],
                 period_start=form.cleaned_data["period_start"], period_end=form.cleaned_data["period_end"],
                 stated_amount=form.cleaned_data.get("requested_amount"), inputs=form.inputs(), budget_lines=lines,
+                attachment=_upload(form.cleaned_data.get("attachment")),
             )
-            _attach(request, application, form.cleaned_data.get("attachment"), Document.Kind.ATTACHMENT)
         except (ValidationError, PermissionDenied) as exc:
             _errors_to_form(form, exc)
         else:
@@ -174,11 +174,19 @@ def follow_up_submit(request, pk):
     return _render_detail(request, application, status=400, report_form=form)
 
 
+def _upload(upload):
+    """A checked upload (the form's UploadField has validated it) as the services take it."""
+    if not upload:
+        return None
+    return apply.Upload(filename=upload.name, content_type=upload.checked_content_type, content=upload.read())
+
+
 def _attach(request, application, upload, kind):
-    """Store a checked upload on the case (the form's UploadField has validated it)."""
+    """Store a checked upload on the case."""
     if upload:
-        apply.application_attach(application=application, by=request.user, filename=upload.name,
-                                 content_type=upload.checked_content_type, content=upload.read(), kind=kind)
+        upload = _upload(upload)
+        apply.application_attach(application=application, by=request.user, filename=upload.filename,
+                                 content_type=upload.content_type, content=upload.content, kind=kind)
 
 
 def _render_detail(request, application, status=200, **forms):

@@ -1,14 +1,20 @@
-"""What every service shares: locking, transitions with permission checks, the audit row."""
+"""What every service shares: locking, transitions with permission checks, the audit row, the file store."""
 
 import hashlib
+import logging
 import uuid
+from contextlib import contextmanager
+from typing import NamedTuple
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.text import get_valid_filename
 
 from ..models import Application, CaseEvent, Document
+
+log = logging.getLogger("grants.storage")
 
 
 def lock(model, pk):
@@ -44,34 +50,92 @@ def record_event(application, *, by, action, from_state="", to_state="", note=""
     )
 
 
+# What a file store raises when it cannot be reached or refuses: the local disk raises
+# OSError, S3 the botocore errors.
+STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
+STORE_DOWN = ("Filen kunde inte sparas just nu eftersom fillagringen inte svarar. Försök igen om en stund. "
+              "Inget har sparats.")
+
+
+class StoreUnavailable(OSError):
+    """The file store could not be read. An OSError, as a local disk's failure would be."""
+
+
+class Upload(NamedTuple):
+    """A received file: its name as the sender gave it, its checked media type, its bytes."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
 def store_file(*, application, folder, filename, content):
     """Save bytes under a key that is new every time, so a stored file is never overwritten.
-    Returns (storage key, sha256). Runs outside any lock: uploads are slow."""
+    Returns (storage key, sha256). Runs outside any transaction: uploads are slow. A file
+    for a case not yet created (application None) is stored under cases/new/.
+
+    If the store cannot take the file this is the one place that says so, in Swedish, as a
+    ValidationError: callers show it like any other refusal, never as a server error."""
     safe_name = get_valid_filename(filename)[-120:] or "fil"
-    key = f"cases/{application.pk}/{folder}/{uuid.uuid4().hex}-{safe_name}"
+    case = application.pk if application is not None and application.pk else "new"
+    key = f"cases/{case}/{folder}/{uuid.uuid4().hex}-{safe_name}"
     digest = hashlib.sha256(content).hexdigest()
-    stored_key = default_storage.save(key, ContentFile(content))
+    try:
+        stored_key = default_storage.save(key, ContentFile(content))
+    except STORAGE_ERRORS as exc:
+        log.warning("Storing %s failed: %s: %s", key, type(exc).__name__, exc)
+        raise ValidationError(STORE_DOWN, code="store_unavailable") from exc
     return stored_key, digest
+
+
+def discard_file(key):
+    """Remove a stored file that was never registered. A failure is logged, not raised,
+    so that the error which made us discard it is the one the caller sees."""
+    try:
+        default_storage.delete(key)
+    except STORAGE_ERRORS:
+        log.exception("Could not remove the unregistered file %s", key)
+
+
+@contextmanager
+def discarded_on_failure(stored):
+    """Around the transaction that registers a stored file: if it fails, the file goes again.
+    stored: what store_file() returned, or None."""
+    try:
+        yield
+    except BaseException:
+        if stored:
+            discard_file(stored[0])
+        raise
+
+
+def document_create(*, application, kind, upload, stored, by, version=1):
+    """The Document row for an upload that store_file() has stored."""
+    key, digest = stored
+    return Document.objects.create(
+        application=application, kind=kind, filename=upload.filename, content_type=upload.content_type,
+        size=len(upload.content), sha256=digest, storage_key=key, author=by, version=version,
+    )
 
 
 def document_register(*, application, kind, filename, content_type, content, by, version=1):
     """Store a file and register it on the case. If the database write fails, the file
     is removed again, so nothing is left half-created."""
-    key, digest = store_file(application=application, folder=kind, filename=filename, content=content)
-    try:
-        return Document.objects.create(
-            application=application, kind=kind, filename=filename, content_type=content_type,
-            size=len(content), sha256=digest, storage_key=key, author=by, version=version,
-        )
-    except Exception:
-        default_storage.delete(key)
-        raise
+    stored = store_file(application=application, folder=kind, filename=filename, content=content)
+    with discarded_on_failure(stored):
+        return document_create(application=application, kind=kind, upload=Upload(filename, content_type, content),
+                               stored=stored, by=by, version=version)
 
 
 def read_verified(document):
-    """The stored bytes of a document, after checking them against the recorded SHA-256."""
-    with default_storage.open(document.storage_key, "rb") as handle:
-        content = handle.read()
+    """The stored bytes of a document, after checking them against the recorded SHA-256.
+    Raises StoreUnavailable (an OSError) if the store cannot give them."""
+    try:
+        with default_storage.open(document.storage_key, "rb") as handle:
+            content = handle.read()
+    except STORAGE_ERRORS as exc:
+        log.warning("Reading %s failed: %s: %s", document.storage_key, type(exc).__name__, exc)
+        raise StoreUnavailable(f"{document.storage_key}: {exc}") from exc
     if hashlib.sha256(content).hexdigest() != document.sha256:
         raise ValidationError("Filen stämmer inte med sin kontrollsumma och lämnas inte ut. Kontakta handläggaren.")
     return content

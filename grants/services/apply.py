@@ -7,7 +7,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..models import Application, BudgetLine, CaseNumberSeries, CompletionRequest, Document, Organisation
-from ._base import lock_application, record_event, transition
+from ._base import (Upload, discarded_on_failure, document_create, lock_application, record_event, store_file,
+                    transition)
 
 
 def _check_may_apply(*, organisation, call, by):
@@ -29,13 +30,22 @@ def compute_requested_amount(*, call, inputs, stated_amount):
 
 
 def application_save_draft(*, application=None, call, organisation, by, title, description, period_start,
-                           period_end, stated_amount=None, inputs=None, budget_lines=()):
-    """Create or update a draft. budget_lines: iterable of (kind, label, amount)."""
+                           period_end, stated_amount=None, inputs=None, budget_lines=(), attachment=None):
+    """Create or update a draft. budget_lines: iterable of (kind, label, amount).
+
+    attachment: an Upload to add to the draft, or None. It is stored first, outside the
+    transaction (uploads are slow); then the draft, the Document row and their events are
+    written in one transaction, and if that fails the stored file is removed again. So a
+    file store that is down leaves nothing behind: no draft, no document, no event."""
     _check_may_apply(organisation=organisation, call=call, by=by)
     if not call.is_open():
         raise ValidationError(f"Utlysningen ”{call.title}” är stängd sedan {call.closes_on:%Y-%m-%d}.")
     inputs = inputs or {}
-    with transaction.atomic():
+    stored = None
+    if attachment is not None:
+        stored = store_file(application=application, folder=Document.Kind.ATTACHMENT,
+                            filename=attachment.filename, content=attachment.content)
+    with discarded_on_failure(stored), transaction.atomic():
         if application is None:
             application = Application(call=call, organisation=organisation, created_by=by)
             created = True
@@ -61,13 +71,16 @@ def application_save_draft(*, application=None, call, organisation, by, title, d
         )
         if created:
             record_event(application, by=by, action="Utkast skapat", to_state=application.status)
+        if stored:
+            document_create(application=application, kind=Document.Kind.ATTACHMENT, upload=attachment,
+                            stored=stored, by=by)
+            record_event(application, by=by, action="Fil bifogad", note=attachment.filename)
     return application
 
 
 def application_attach(*, application, by, filename, content_type, content, kind=Document.Kind.ATTACHMENT):
-    """Attach an uploaded file to one's own draft or open completion request."""
-    from ._base import document_register
-
+    """Attach an uploaded file to one's own draft or open completion request. The file is
+    stored first; the Document row and the event are written together, or the file goes again."""
     if not application.is_applicant(by):
         raise PermissionDenied("Du kan bara lägga till filer i din egen förenings ansökningar.")
     allowed = {
@@ -77,9 +90,11 @@ def application_attach(*, application, by, filename, content_type, content, kind
     }[kind]
     if application.status not in allowed:
         raise ValidationError("Det går inte att lägga till filer i ärendet i dess nuvarande läge.")
-    document = document_register(application=application, kind=kind, filename=filename,
-                                 content_type=content_type, content=content, by=by)
-    record_event(application, by=by, action="Fil bifogad", note=filename)
+    stored = store_file(application=application, folder=kind, filename=filename, content=content)
+    with discarded_on_failure(stored), transaction.atomic():
+        document = document_create(application=application, kind=kind,
+                                   upload=Upload(filename, content_type, content), stored=stored, by=by)
+        record_event(application, by=by, action="Fil bifogad", note=filename)
     return document
 
 
