@@ -1,13 +1,81 @@
 """The administrator's screens: committees, programmes and their configuration, calls."""
 
+from django import forms
 from django.contrib import admin
+from django.core.files.uploadedfile import UploadedFile
 
 from . import models
+from .validators import validate_logo
+
+
+class CommitteeForm(forms.ModelForm):
+    class Meta:
+        model = models.Committee
+        fields = "__all__"
+        help_texts = {
+            "appeal_text": "Ersätter standardtexten om vem som får överklaga och hur (laglighetsprövning enligt "
+                           "13 kap. kommunallagen). Lämna tomt för standardtexten. Förvaltningsrätten, dagen då "
+                           "protokollet tillkännagavs och sista dag för överklagande skrivs alltid ut efter texten.",
+            "logo": "PNG eller JPEG, högst 1 MB. Visas i brevhuvudet, högst 16 mm hög.",
+        }
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if isinstance(logo, UploadedFile):  # a new upload; a stored logo was checked when it came
+            validate_logo(logo)
+        return logo
 
 
 @admin.register(models.Committee)
 class CommitteeAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "municipality"]
+    form = CommitteeForm
+    list_display = ["code", "name", "municipality", "court"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "municipality", "contact_email", "contact_phone"]}),
+        ("Brevtexter", {
+            "description": "Det här står i nämndens brev: beslutsbrev, mottagningskvitton och beslut om återkrav.",
+            "fields": ["address", "court", "notice_board", "appeal_text", "logo"],
+        }),
+    ]
+
+
+@admin.register(models.CommitteeMeeting)
+class CommitteeMeetingAdmin(admin.ModelAdmin):
+    """Meetings come into being with the committee's decisions. The day the protocol's approval
+    was announced is entered by the decision maker on the meeting's staff page, which also
+    sends its letters (and refuses to change the date once they have gone out); here it is
+    only shown."""
+
+    list_display = ["committee", "held_on", "announced_on", "appeal_deadline"]
+    list_filter = ["committee"]
+    date_hierarchy = "held_on"
+    list_select_related = ["committee"]
+    fields = ["committee", "held_on", "announced_on", "appeal_deadline", "staff_page"]
+    readonly_fields = fields
+
+    @admin.display(description="sista dag för överklagande")
+    def appeal_deadline(self, obj):
+        return obj.appeal_deadline or "–"
+
+    @admin.display(description="tillkännagivande och beslutsbrev")
+    def staff_page(self, obj):
+        from django.urls import NoReverseMatch, reverse
+        from django.utils.html import format_html
+
+        try:
+            url = reverse("meetings:detail", args=[obj.pk])
+        except NoReverseMatch:
+            return "–"
+        return format_html('<a href="{}">Sammanträdets sida för beslutsfattare</a>', url)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class CallInline(admin.TabularInline):

@@ -109,3 +109,40 @@ def validate_upload(uploaded, *, max_mb):
             params={"name": uploaded.name, "ext": extension[1:].upper()}, code="file_content",
         )
     return content_type
+
+
+LOGO_MAX_BYTES = 1024 * 1024
+LOGO_SIGNATURES = {"PNG": b"\x89PNG\r\n\x1a\n", "JPEG": b"\xff\xd8\xff"}
+
+
+def validate_logo(uploaded):
+    """A committee's logo for its letters: a real PNG or JPEG (by its first bytes, whatever
+    its name says) of at most 1 MB, that can be decoded as an image."""
+    if uploaded.size > LOGO_MAX_BYTES:
+        raise ValidationError(
+            "Logotypen är för stor (%(size)s kB). Den får vara högst 1 MB.",
+            params={"size": uploaded.size // 1024}, code="logo_size",
+        )
+    head = uploaded.read(16)
+    uploaded.seek(0)
+    kind = next((name for name, signature in LOGO_SIGNATURES.items() if head.startswith(signature)), None)
+    if kind is None:
+        raise ValidationError(
+            "Logotypen måste vara en PNG- eller JPEG-bild. Filen %(name)s är inte det.",
+            params={"name": uploaded.name}, code="logo_type",
+        )
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(uploaded) as image:
+            image.verify()
+            if image.format != kind:
+                raise ValueError(image.format)
+    except (UnidentifiedImageError, ValueError, OSError, SyntaxError, Image.DecompressionBombError):
+        raise ValidationError(
+            "Logotypen %(name)s går inte att läsa som bild. Spara den på nytt som PNG eller JPEG.",
+            params={"name": uploaded.name}, code="logo_broken",
+        )
+    finally:
+        uploaded.seek(0)
+    return f"image/{kind.lower()}"

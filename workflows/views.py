@@ -4,12 +4,17 @@ They run inside viewflow's task wrapper, which has already checked that the user
 task and, on POST, holds the flow's lock and a transaction.
 """
 
+from urllib.parse import quote
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.generic import FormView
 
+from documents import letters
 from grants.models import Assessment, Decision, Payment
 from grants.services import assess, decide, follow_up, pay
 
@@ -168,12 +173,47 @@ class DecideView(CaseTaskView):
         return {"outcome": assessment.proposal, "amount": assessment.proposed_amount,
                 "reasons": assessment.justification}
 
-    def perform(self, data):
-        decide.decision_make(
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["preview_button"] = "Förhandsgranska beslutsbrev"
+        return context
+
+    def decision_data(self, data):
+        return dict(
             application=self.application, by=self.request.user, outcome=data["outcome"], amount=data["amount"],
             reasons=data["reasons"], conditions=data["conditions"], meeting_date=data.get("meeting_date"),
             protocol_paragraph=data.get("protocol_paragraph", ""),
         )
+
+    def form_valid(self, form):
+        if "preview" in self.request.POST:
+            return self.preview(form)
+        return super().form_valid(form)
+
+    def preview(self, form):
+        """The letter the decision would produce, as a PDF marked as a draft. Nothing is
+        stored and the task stays open; the transaction is rolled back all the same."""
+        refusal = self.refusal()
+        if refusal:
+            form.add_error(None, refusal)
+            return self.form_invalid(form)
+        try:
+            decision = decide.decision_draft(**self.decision_data(form.cleaned_data))
+        except (ValidationError, PermissionDenied) as exc:
+            for message in getattr(exc, "messages", None) or [str(exc) or "Du har inte behörighet att göra detta."]:
+                form.add_error(None, message)
+            return self.form_invalid(form)
+        pdf = letters.decision_letter_preview(decision)
+        transaction.set_rollback(True)
+        filename = f"Förhandsgranskning beslut {self.application.case_number.replace('/', '-')}.pdf"
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+        response["Cache-Control"] = "no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    def perform(self, data):
+        decide.decision_make(**self.decision_data(data))
 
 
 # --- payment ---------------------------------------------------------------------------

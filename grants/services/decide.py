@@ -12,34 +12,74 @@ from .assess import _check_amount_fits_proposal, check_may_take_part
 from .pay import payments_plan
 
 
+def follow_up_due_on(application):
+    """When a granted case's follow-up report is due: a set number of days after the period."""
+    return application.period_end + timezone.timedelta(days=application.call.programme.follow_up_days_after_end)
+
+
+def _check_decision(application, *, by, outcome, amount, meeting_date, protocol_paragraph):
+    """The rules a decision must meet before it is made (or previewed). Returns whether the
+    committee decides."""
+    if not application.decide.can_proceed():
+        # Before reading the assessment: a case not yet assessed has none.
+        raise ValidationError(
+            f"Det går inte att fatta beslut nu: ärendet har status ”{application.get_status_display()}”."
+        )
+    check_may_take_part(application, by)
+    programme = application.call.programme
+    by_committee = application.assessment.needs_committee
+    if by_committee:
+        if not is_decision_maker(by):
+            raise PermissionDenied("Förslaget ligger över delegationsgränsen; beslutet fattas av nämnden.")
+        if not meeting_date or not protocol_paragraph.strip():
+            raise ValidationError("Ange nämndens sammanträdesdatum och protokollsparagraf.")
+    else:
+        if not is_officer(by):
+            raise PermissionDenied("Beslut inom delegationen fattas av handläggaren.")
+        if amount > programme.delegation_limit:
+            raise ValidationError(
+                f"{amount} kr är över delegationsgränsen {programme.delegation_limit} kr. "
+                "Ändra förslaget så att nämnden beslutar."
+            )
+    _check_amount_fits_proposal(application, outcome, amount)
+    return by_committee
+
+
+def decision_draft(*, application, by, outcome, amount, reasons, conditions="", meeting_date=None,
+                   protocol_paragraph=""):
+    """The decision as it would be made, unsaved, for previewing its letter. Checks the same
+    rules as decision_make (the budget included) but locks and writes nothing; the meeting
+    is the stored one if the committee already has it, otherwise an unsaved one."""
+    if not reasons.strip():
+        raise ValidationError("Beslutet måste ha en motivering.")
+    by_committee = _check_decision(application, by=by, outcome=outcome, amount=amount,
+                                   meeting_date=meeting_date, protocol_paragraph=protocol_paragraph)
+    if amount > budget_remaining(application.call):
+        raise ValidationError(
+            f"Beslutet på {amount} kr ryms inte i utlysningens budget; {budget_remaining(application.call)} kr återstår."
+        )
+    programme = application.call.programme
+    meeting = None
+    if by_committee:
+        meeting = (CommitteeMeeting.objects.filter(committee=programme.committee, held_on=meeting_date).first()
+                   or CommitteeMeeting(committee=programme.committee, held_on=meeting_date))
+    return Decision(
+        application=application, outcome=outcome, amount=amount, reasons=reasons, conditions=conditions,
+        decided_by=by, decided_at=timezone.now(), by_committee=by_committee,
+        delegation_point="" if by_committee else programme.delegation_point,
+        meeting=meeting, protocol_paragraph=protocol_paragraph if by_committee else "",
+    )
+
+
 def decision_make(*, application, by, outcome, amount, reasons, conditions="", meeting_date=None,
                   protocol_paragraph=""):
     if not reasons.strip():
         raise ValidationError("Beslutet måste ha en motivering.")
     with transaction.atomic():
         application = lock_application(application)
-        if not application.decide.can_proceed():
-            # Before reading the assessment: a case not yet assessed has none.
-            raise ValidationError(
-                f"Det går inte att fatta beslut nu: ärendet har status ”{application.get_status_display()}”."
-            )
-        check_may_take_part(application, by)
+        by_committee = _check_decision(application, by=by, outcome=outcome, amount=amount,
+                                       meeting_date=meeting_date, protocol_paragraph=protocol_paragraph)
         programme = application.call.programme
-        by_committee = application.assessment.needs_committee
-        if by_committee:
-            if not is_decision_maker(by):
-                raise PermissionDenied("Förslaget ligger över delegationsgränsen; beslutet fattas av nämnden.")
-            if not meeting_date or not protocol_paragraph.strip():
-                raise ValidationError("Ange nämndens sammanträdesdatum och protokollsparagraf.")
-        else:
-            if not is_officer(by):
-                raise PermissionDenied("Beslut inom delegationen fattas av handläggaren.")
-            if amount > programme.delegation_limit:
-                raise ValidationError(
-                    f"{amount} kr är över delegationsgränsen {programme.delegation_limit} kr. "
-                    "Ändra förslaget så att nämnden beslutar."
-                )
-        _check_amount_fits_proposal(application, outcome, amount)
         # Lock the call so that concurrent decisions see each other's amounts.
         call = Call.objects.select_for_update().get(pk=application.call_id)
         if amount > budget_remaining(call):
@@ -60,10 +100,7 @@ def decision_make(*, application, by, outcome, amount, reasons, conditions="", m
         if decision.is_granted:
             payments_plan(application=application, decision=decision)
             if programme.follow_up_required:
-                FollowUpReport.objects.create(
-                    application=application,
-                    due_on=application.period_end + timezone.timedelta(days=programme.follow_up_days_after_end),
-                )
+                FollowUpReport.objects.create(application=application, due_on=follow_up_due_on(application))
         who = (f"nämnden {meeting_date:%Y-%m-%d} {protocol_paragraph}" if by_committee
                else f"handläggare på delegation {programme.delegation_point}".strip())
         record_event(application, by=by, action=f"Beslut: {decision.get_outcome_display()}", from_state=before,
