@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/grants
+RUN_ADDR ?= 127.0.0.1:8000
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils postgresql-client
 
 .PHONY: run test test-sqlite test-postgres bench system-deps clean
@@ -22,10 +23,16 @@ system-deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The web server and, beside it, the background worker that makes a committee meeting's
+# letters. letters_resume first re-queues letters a previous worker left unfinished.
+# Ctrl-C stops both.
 run: system-deps $(VENV)/.installed
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py letters_resume
+	$(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py runserver $(RUN_ADDR)
 
 test: system-deps $(VENV)/.installed test-sqlite test-postgres
 

@@ -14,6 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_int, env_list, env_str
+from .storage import s3_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("GRANTS_VAR_DIR", str(BASE_DIR / "var")))
@@ -47,6 +48,8 @@ INSTALLED_APPS = [
     "django_filters",
     "viewflow",
     "viewflow.workflow",
+    "django_tasks",
+    "django_tasks_db",
     "grants",
     "workflows",
     "documents",
@@ -131,27 +134,24 @@ if GRANTS_STORAGE == "local":
         "OPTIONS": {"location": MEDIA_ROOT, "base_url": None},
     }
 elif GRANTS_STORAGE == "s3":
-    _default_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": env_str("S3_BUCKET", required=True),
-            "endpoint_url": env_str("S3_ENDPOINT_URL"),
-            "region_name": env_str("S3_REGION", "eu-north-1"),
-            "access_key": env_str("S3_ACCESS_KEY_ID", required=True),
-            "secret_key": env_str("S3_SECRET_ACCESS_KEY", required=True),
-            # Nothing in the bucket is public: downloads stream through Django.
-            "default_acl": None,
-            "querystring_auth": True,
-            "querystring_expire": 60,
-            "file_overwrite": False,
-        },
-    }
+    # Nothing in the bucket is public: downloads stream through Django (see config/storage.py).
+    _default_storage = s3_storage(
+        bucket_name=env_str("S3_BUCKET", required=True),
+        endpoint_url=env_str("S3_ENDPOINT_URL"),
+        region_name=env_str("S3_REGION", "eu-north-1"),
+        access_key=env_str("S3_ACCESS_KEY_ID", required=True),
+        secret_key=env_str("S3_SECRET_ACCESS_KEY", required=True),
+    )
 else:
     raise ImproperlyConfigured(f"GRANTS_STORAGE must be 'local' or 's3', not {GRANTS_STORAGE!r}.")
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Background work (Django's Tasks API): letters for a whole committee meeting are made by
+# `manage.py db_worker` processes, which `make run` starts beside the web server.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Uploads: size limit per file (MB) and what a file may be.
 GRANTS_UPLOAD_MAX_MB = env_int("GRANTS_UPLOAD_MAX_MB", 10)

@@ -12,6 +12,7 @@ WeasyPrint may fetch nothing from outside. The only URLs a letter may name are i
 import base64
 import logging
 from pathlib import Path
+from types import SimpleNamespace
 
 import font_lato
 from django.db import IntegrityError, transaction
@@ -20,8 +21,10 @@ from django.utils import timezone, translation
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from grants.calculators import split_amount
 from grants.models import Application, Decision, Document
 from grants.services._base import document_register, record_event
+from grants.services.decide import follow_up_due_on
 
 log = logging.getLogger("grants.documents")
 
@@ -96,27 +99,59 @@ def _context(application, **extra):
     }
 
 
-def decision_letter_html(decision):
+def _planned_payments(decision):
+    """The payment plan an unsaved decision would create: the programme's plan applied to
+    the amount, exactly as grants.services.pay.payments_plan will split it."""
+    if not decision.is_granted:
+        return []
+    plan = decision.application.call.programme.payment_plan
+    return [
+        SimpleNamespace(sequence=index, percent=part["percent"], amount=amount, release=part["release"])
+        for index, (part, amount) in enumerate(zip(plan, split_amount(decision.amount, plan)), start=1)
+    ]
+
+
+def _planned_follow_up(decision):
+    programme = decision.application.call.programme
+    if not (decision.is_granted and programme.follow_up_required):
+        return None
+    return SimpleNamespace(due_on=follow_up_due_on(decision.application))
+
+
+def decision_letter_html(decision, *, preview=False):
+    """The letter of a decision. An unsaved decision (a preview) has no payments or
+    follow-up yet: the letter shows what the decision would create."""
     application = decision.application
     assessment = getattr(application, "assessment", None)
+    if decision.pk is None:
+        payments, follow_up = _planned_payments(decision), _planned_follow_up(decision)
+    else:
+        payments = application.payments.order_by("sequence")
+        follow_up = getattr(application, "follow_up", None)
     return _render("documents/decision_letter.html", _context(
         application,
         decision=decision,
         meeting=decision.meeting,
         officer=assessment.officer if assessment else decision.decided_by,
-        payments=application.payments.order_by("sequence"),
-        follow_up=getattr(application, "follow_up", None),
+        payments=payments,
+        follow_up=follow_up,
+        by_delegation=not decision.by_committee,
+        preview=preview,
     ))
 
 
 def decision_letter_preview(decision):
-    """The PDF a decision would produce, for an unsaved decision: nothing is stored."""
-    return render_pdf(decision_letter_html(decision))
+    """The PDF a decision would produce, marked as a draft; nothing is stored."""
+    return render_pdf(decision_letter_html(decision, preview=True))
 
 
 def receipt_html(application):
+    # Whoever pressed submit, which need not be whoever started the draft.
+    submission = application.events.filter(action="Ansökan inkommen", actor__isnull=False).select_related("actor")
+    submitted = submission.order_by("created_at", "pk").first()
     return _render("documents/receipt.html", _context(
         application,
+        submitted_by=submitted.actor if submitted else application.created_by,
         budget_lines=application.budget_lines.all(),
         attachments=application.documents.filter(kind=Document.Kind.ATTACHMENT),
     ))
@@ -129,6 +164,7 @@ def repayment_letter_html(application):
         decision=application.decision,
         follow_up=application.follow_up,
         payments=application.payments.filter(status="paid").order_by("sequence"),
+        by_delegation=True,  # an officer's claim under the programme's delegation point
     ))
 
 

@@ -97,6 +97,10 @@ class CommitteeMeeting(models.Model):
     def __str__(self):
         return f"{self.committee.code} {self.held_on:%Y-%m-%d}"
 
+    def clean(self):
+        if self.announced_on and self.held_on and self.announced_on < self.held_on:
+            raise ValidationError({"announced_on": "Protokollet kan inte ha tillkännagetts före sammanträdet."})
+
     @property
     def appeal_deadline(self):
         """Three weeks from the announcement (KL 13 kap. 6 §), when it is known."""

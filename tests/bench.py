@@ -11,15 +11,24 @@ figure per line as `name: value`:
   the decision letter included; its share is also printed on its own).
 * officer_queue_*: the officer's queue page with 100 and with 10,000 open cases
   waiting in check_completeness (bulk-made rows mirroring a really submitted case).
+* letter_ms_*: one decision letter's HTML made into a stored letter through our pipeline
+  (render + checksum + store + row: letters.letter_store(pdf=render_pdf(html))) and by bare
+  weasyprint.HTML(...).write_pdf() with the same options, interleaved, median of
+  LETTER_RUNS each; letter_ratio is pipeline / bare.
+* batch_*: a committee meeting's BATCH_LETTERS letters (documents.batches) made by one and
+  then, on a fresh meeting, two `manage.py db_worker` processes (warmed up, like a running
+  worker pool), from the press of the button until every letter is stored.
 """
 
 import contextlib
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from urllib.parse import quote
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -44,6 +53,8 @@ QUEUE_URL = "/staff/cases/grant/queue/"
 QUEUE_WARMUPS = 2
 QUEUE_RUNS = 7
 BATCH = 2_000
+LETTER_RUNS = int(os.environ.get("BENCH_LETTER_RUNS", 20))
+BATCH_LETTERS = int(os.environ.get("BENCH_BATCH_LETTERS", 200))
 
 
 def say(name, value):
@@ -64,6 +75,7 @@ def make_world():
         "anna": factories.user("anna", first_name="Anna"),
         "olle": factories.user("olle", role="Handläggare", first_name="Olle"),
         "fia": factories.user("fia", role="Ekonomi", first_name="Fia"),
+        "kim": factories.user("kim", role="Beslutsfattare", first_name="Kim"),
     }
     world["fisksatra"] = factories.association(members=[world["anna"]])
     # The inclusion programme, paid 100 % at decision with a follow-up report required:
@@ -75,14 +87,14 @@ def make_world():
     return world
 
 
-def make_draft(world, index):
+def make_draft(world, index, amount=Decimal("20000")):
     from grants.services import apply
 
     return apply.application_save_draft(
         call=world["call"], organisation=world["fisksatra"], by=world["anna"], title=f"Läxhjälp och fotboll {index}",
         description="Vi vill nå fler barn i Fisksätra med idrott och läxhjälp.",
-        period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 12, 31), stated_amount=Decimal("20000"),
-        budget_lines=[("cost", "Ledararvoden", Decimal("15000")), ("cost", "Lokalhyra", Decimal("10000")),
+        period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 12, 31), stated_amount=amount,
+        budget_lines=[("cost", "Ledararvoden", amount - Decimal("5000")), ("cost", "Lokalhyra", Decimal("10000")),
                       ("income", "Egen insats", Decimal("5000"))],
     )
 
@@ -90,33 +102,33 @@ def make_draft(world, index):
 # --- 1. the lifecycle ------------------------------------------------------------------
 
 class LetterTimer:
-    """Wraps decision_letter_produce (run in transaction.on_commit) to time it and count
-    its queries; the flow imports it from documents.letters at call time."""
+    """Wraps decision_letter_send (run in transaction.on_commit) to time it and count
+    its queries; the flow looks it up in documents.letters at call time."""
 
     def __init__(self):
         import documents.letters as letters
 
         self.module = letters
-        self.original = letters.decision_letter_produce
+        self.original = letters.decision_letter_send
         self.ms = []
         self.queries = []
 
     def __enter__(self):
         original = self.original
 
-        def timed(**kwargs):
+        def timed(*args, **kwargs):
             started = time.perf_counter()
             with CaptureQueriesContext(connection) as captured:
-                result = original(**kwargs)
+                result = original(*args, **kwargs)
             self.ms.append((time.perf_counter() - started) * 1000)
             self.queries.append(len(captured))
             return result
 
-        self.module.decision_letter_produce = timed
+        self.module.decision_letter_send = timed
         return self
 
     def __exit__(self, *exc):
-        self.module.decision_letter_produce = self.original
+        self.module.decision_letter_send = self.original
 
 
 def lifecycle(world, application, on_submitted=None):
@@ -355,6 +367,143 @@ def bench_queue(world, template):
     return results, total
 
 
+# --- 3. one letter: our pipeline against bare WeasyPrint ---------------------------------
+
+def committee_decisions(world, count, held_on):
+    """`count` cases of 60 000 kr (above the 50 000 kr delegation) decided by the committee
+    at the meeting of `held_on`, through the services (submit, complete, assess, decide)."""
+    from documents import batches
+    from grants.services import apply, assess, decide
+
+    anna, olle, kim = world["anna"], world["olle"], world["kim"]
+    decisions = []
+    for index in range(count):
+        application = make_draft(world, f"{held_on:%m%d}-{index}", amount=Decimal("60000"))
+        application = apply.application_submit(application=application, by=anna)
+        assess.completeness_confirm(application=application, by=olle)
+        assess.assessment_record(application=application, by=olle, no_conflict=True, proposal="approved",
+                                 proposed_amount=Decimal("60000"), justification="Når barn utanför föreningslivet.")
+        decisions.append(decide.decision_make(
+            application=application, by=kim, outcome="approved", amount=Decimal("60000"),
+            reasons="Projektet stämmer med nämndens mål för inkludering.", meeting_date=held_on,
+            protocol_paragraph=f"§ {index + 1}"))
+    meeting = decisions[0].meeting
+    batches.meeting_announce(meeting=meeting, by=kim, announced_on=held_on + dt.timedelta(days=8))
+    meeting.refresh_from_db()
+    return meeting, decisions
+
+
+def bench_letter(world):
+    from weasyprint import HTML
+
+    from documents import letters
+    from grants.models import Document
+
+    _meeting, (decision,) = committee_decisions(world, 1, dt.date(2026, 2, 26))
+    decision = letters._decision(decision.pk)
+    html = letters.decision_letter_html(decision)  # the same letter HTML for both
+
+    def pipeline():
+        letters.letter_store(application=decision.application, kind=Document.Kind.DECISION_LETTER,
+                             pdf=letters.render_pdf(html), by=None)
+
+    def bare():
+        HTML(string=html, url_fetcher=letters.LetterAssetFetcher(), base_url=None).write_pdf(
+            pdf_variant="pdf/a-2b", pdf_tags=True)
+
+    def timed(work):
+        started = time.perf_counter()
+        work()
+        return (time.perf_counter() - started) * 1000
+
+    pipeline(), bare()  # warm-up, not measured
+    ms = {pipeline: [], bare: []}
+    for run in range(LETTER_RUNS):
+        # Interleaved, each first every other run, so drift and noise hit both alike.
+        for work in ((pipeline, bare) if run % 2 == 0 else (bare, pipeline)):
+            ms[work].append(timed(work))
+    stored = Document.objects.filter(application=decision.application, kind=Document.Kind.DECISION_LETTER).count()
+    if stored != LETTER_RUNS + 1:
+        raise SystemExit(f"bench: the pipeline stored {stored} letters, expected {LETTER_RUNS + 1}")
+    pipeline_ms, bare_ms = statistics.median(ms[pipeline]), statistics.median(ms[bare])
+    say("letter_ms_pipeline", f"{pipeline_ms:.1f}")
+    say("letter_ms_bare", f"{bare_ms:.1f}")
+    say("letter_ratio", f"{pipeline_ms / bare_ms:.3f}")
+
+
+# --- 4. a meeting's letters, by one and by two background workers ----------------------
+
+def worker_main():
+    """`python -m tests.bench worker`: a db_worker warmed up first (WeasyPrint, fonts and
+    templates loaded by one unstored letter), as a worker that has been running a while."""
+    from django.core.management import call_command
+
+    from documents import letters, tasks  # noqa: F401 - the task module, imported as the worker would
+    from grants.models import Decision
+
+    decision = Decision.objects.filter(by_committee=True).order_by("pk").first()
+    letters.render_pdf(letters.decision_letter_html(letters._decision(decision.pk)))
+    print("ready", flush=True)
+    # Nothing reads this pipe any more: whatever the worker prints must not fill it.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    call_command("db_worker", reload=False, startup_delay=False, interval=0.05, verbosity=0)
+
+
+def workers_start(count, media):
+    """`count` warmed-up db_worker processes on the bench database and files."""
+    db = connection.settings_dict
+    userinfo = quote(db["USER"] or "", safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
+    env = {**os.environ, "DATABASE_URL": f"postgres://{userinfo}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/"
+                                         f"{db['NAME']}",
+           "MEDIA_ROOT": media, "GRANTS_STORAGE": "local", "DEBUG": "false"}
+    workers = [subprocess.Popen([sys.executable, "-m", "tests.bench", "worker"], cwd=settings.BASE_DIR, env=env,
+                                stdout=subprocess.PIPE, text=True) for _ in range(count)]
+    for worker in workers:
+        if worker.stdout.readline().strip() != "ready":
+            raise SystemExit("bench: a db_worker did not start")
+    return workers
+
+
+def workers_stop(workers):
+    for worker in workers:
+        worker.terminate()  # db_worker stops gracefully on SIGTERM
+    for worker in workers:
+        worker.wait(timeout=60)
+
+
+def bench_batch(world, media, held_on, workers):
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from documents import batches
+    from grants.models import Document
+
+    meeting, _decisions = committee_decisions(world, BATCH_LETTERS, held_on)
+    letters_made = Document.objects.filter(kind=Document.Kind.DECISION_LETTER, application__decision__meeting=meeting)
+    pool = workers_start(workers, media)
+    note(f"batch with {workers} worker(s): load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    try:
+        started = time.perf_counter()
+        batch = batches.meeting_letters_start(meeting=meeting, by=world["kim"])
+        deadline = started + 600
+        while letters_made.count() < BATCH_LETTERS:
+            if time.perf_counter() > deadline or DBTaskResult.objects.filter(status=TaskResultStatus.FAILED).exists():
+                raise SystemExit(f"bench: the batch with {workers} worker(s) did not finish: "
+                                 f"{batches.meeting_letters_progress(meeting)}")
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+    finally:
+        workers_stop(pool)
+    if batch.letters_queued != BATCH_LETTERS or letters_made.count() != BATCH_LETTERS \
+            or letters_made.exclude(version=1).exists():
+        raise SystemExit("bench: the batch did not make exactly one letter (version 1) per decision")
+    ran_on = {worker for ids in DBTaskResult.objects.filter(args_kwargs__kwargs__meeting_pk=meeting.pk)
+              .values_list("worker_ids", flat=True) for worker in ids}
+    note(f"batch with {workers} worker(s): {BATCH_LETTERS} letters in {elapsed:.1f} s on {len(ran_on)} worker(s)")
+    return BATCH_LETTERS / elapsed
+
+
 @contextlib.contextmanager
 def throwaway_database():
     """test_<NAME>_bench, made afresh (a leftover of an interrupted run is replaced) and
@@ -395,10 +544,20 @@ def main():
                 say(f"officer_queue_queries_{size}", results[size][1])
             say("officer_queue_rows_shown", results[large][2])
             say("officer_queue_ratio", f"{results[large][0] / results[small][0]:.2f}")
+            bench_letter(world)
+            one = bench_batch(world, media, dt.date(2026, 3, 12), workers=1)
+            say("batch_letters", BATCH_LETTERS)
+            say("batch_letters_per_s_1_worker", f"{one:.2f}")
+            two = bench_batch(world, media, dt.date(2026, 3, 19), workers=2)
+            say("batch_letters_per_s_2_workers", f"{two:.2f}")
+            say("batch_speedup_2_workers", f"{two / one:.2f}")
     finally:
         shutil.rmtree(media, ignore_errors=True)
     say("bench_seconds", f"{time.perf_counter() - started:.0f}")
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["worker"]:
+        worker_main()
+    else:
+        main()

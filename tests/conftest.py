@@ -19,6 +19,17 @@ def media_root(settings):
     shutil.rmtree(folder, ignore_errors=True)
 
 
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def tasks_immediate(request, settings):
+    """Background tasks run at once, in the test's process, unless the test is marked
+    task_queue: those put them in the database queue, for a real db_worker to run."""
+    if request.node.get_closest_marker("task_queue") is None:
+        settings.TASKS = IMMEDIATE_TASKS
+
+
 @pytest.fixture
 def anna(db):
     return factories.user("anna", first_name="Anna")

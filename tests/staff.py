@@ -75,3 +75,15 @@ def read_pdf_text(content):
 
     reader = PdfReader(io.BytesIO(content))
     return "\n".join(page.extract_text() for page in reader.pages), reader
+
+
+def meeting_letters(client, decision_maker, application, *, announced_on="2026-03-20"):
+    """The decision maker records the announcement of the meeting's protocol and makes the
+    meeting's letters on its page (with the tests' immediate task backend, at once)."""
+    meeting = application.decision.meeting
+    client.force_login(decision_maker)
+    response = client.post(reverse("meetings:announce", args=[meeting.pk]), {"announced_on": announced_on})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    response = client.post(reverse("meetings:start", args=[meeting.pk]))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    return meeting

@@ -81,12 +81,33 @@ def test_inclusion_project_grant_through_committee_with_completion(
     })
     application.refresh_from_db()
     assert application.status == "approved"
+    # A committee decision's letter waits for the meeting's letters.
+    assert not application.documents.filter(kind=Document.Kind.DECISION_LETTER).exists()
+
+    # Kim opens the meeting, records the day the protocol's approval was announced on the
+    # notice board and makes the meeting's letters (here at once; a db_worker in the product).
+    meeting = application.decision.meeting
+    meetings = client.get(reverse("meetings:list")).content.decode()
+    assert reverse("meetings:detail", args=[meeting.pk]) in meetings and "0 av 1" in meetings
+    page = client.get(reverse("meetings:detail", args=[meeting.pk])).content.decode()
+    assert application.case_number in page and "<progress" in page
+    response = client.post(reverse("meetings:announce", args=[meeting.pk]), {"announced_on": "2026-03-20"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    response = client.post(reverse("meetings:start", args=[meeting.pk]), follow=True)
+    page = response.content.decode()
+    assert "1 beslutsbrev skapas nu" in page and 'value="1"' in page
+    assert client.get(reverse("meetings:progress", args=[meeting.pk])).json()["done"] == 1
+
     letter = application.documents.get(kind=Document.Kind.DECISION_LETTER)
+    assert letter.version == 1 and reverse("document", args=[letter.pk]) in page
     text, reader = read_pdf_text(default_storage.open(letter.storage_key).read())
     assert application.case_number in text
     assert "60 000,00" in text or "60000" in text.replace("\xa0", "").replace(" ", "")
     assert "§ 42" in text and "laglighetsprövning" in text
     assert "nämndens mål för inkludering" in text
+    flat = " ".join(text.split())
+    assert "den 20 mars 2026 att protokollet" in flat  # the announcement …
+    assert "senast den 10 april 2026" in flat  # … and the appeal deadline three weeks later
 
     payments = list(application.payments.order_by("sequence"))
     assert [(p.amount, p.status) for p in payments] == [(Decimal("51000.00"), "planned"),
@@ -123,6 +144,6 @@ def test_inclusion_project_grant_through_committee_with_completion(
     assert active_task_names(application) == []
     actions = list(CaseEvent.objects.filter(application=application).values_list("action", flat=True))
     for step in ("Ansökan inkommen", "Komplettering begärd", "Komplettering inkommen", "Ansökan komplett",
-                 "Bedömning klar", "Beslut: Beviljas", "Beslutsbrev skickat", "Utbetalning del 1 attesterad",
+                 "Bedömning klar", "Beslut: Beviljas", "Protokollet tillkännagivet", "Beslutsbrev skickat", "Utbetalning del 1 attesterad",
                  "Återrapport inlämnad", "Återrapport godkänd", "Ärendet avslutat"):
         assert step in actions, step

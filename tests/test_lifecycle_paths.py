@@ -20,7 +20,7 @@ from workflows.cases import active_task_names
 from workflows.flows import GrantFlow
 from workflows.models import GrantProcess
 
-from .staff import BASE, claim, draft, open_task, read_pdf_text, task_page, work
+from .staff import BASE, claim, draft, meeting_letters, open_task, read_pdf_text, task_page, work
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -376,4 +376,5 @@ def test_officer_cannot_decide_above_delegation(client, anna, olle, kim, fisksat
     decision = application.decision
     assert (application.status, decision.decided_by, decision.by_committee) == ("approved", kim, True)
     assert (decision.delegation_point, decision.protocol_paragraph) == ("", "§ 42")
+    meeting_letters(client, kim, application)
     assert "sammanträdet 2026-03-12, § 42" in letter_text(application)

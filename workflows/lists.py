@@ -20,12 +20,14 @@ class CaseTaskFilter(FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # The staff tasks of the flow, from its definition: no DISTINCT over every open task.
+        # The staff tasks of the flow this user may take, from its definition: no DISTINCT
+        # over every open task.
         from .flows import GrantFlow
 
+        user = self.request.user if self.request else None
         self.filters["flow_task"].field.choices = [
             (get_task_ref(node), str(node.task_title)) for node in GrantFlow.instance.nodes()
-            if isinstance(node, flow.View)
+            if isinstance(node, flow.View) and user is not None and user.has_perm(node._owner_permission)
         ]
 
     class Meta:

@@ -10,7 +10,8 @@ steps through workflows.cases (as the portal does), the staff tasks through
 workflows.driver.task_work (as the task views do) — never by writing a state into the
 database. So each case's state, its open tasks, its history and its letters agree exactly
 as if people had done the work. The load is deliberately not one transaction: the flow
-produces each decision letter once the decision has committed, as in the product.
+produces each decision letter once the decision has committed, as in the product; the
+committee's letters are made for each meeting at the end, as Kim does on the meeting page.
 
 Safety: it refuses to run outside the embedded default (SQLite, not production). Accounts
 whose password is "demo" must never reach a real database.
@@ -31,7 +32,10 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from stdnum import luhn
 
-from grants.models import Application, Call, Committee, Decision, Document, Membership, Organisation, Payment, Programme
+from documents import batches
+from grants.models import (
+    Application, Call, Committee, CommitteeMeeting, Decision, Document, Membership, Organisation, Payment, Programme,
+)
 from grants.roles import roles_ensure
 from grants.services import apply, assess, decide, follow_up, pay
 from grants.validators import validate_orgnr
@@ -511,6 +515,16 @@ class Demo:
             self.staff(app, GrantFlow.decide_by_officer, officer,
                        lambda: decide.decision_make(application=app, by=officer, **fields))
 
+    def meeting_letters(self):
+        """A committee's letters go out together once the approval of the meeting's protocol
+        has been announced (documents.batches): Kim records the day and makes the letters,
+        here at once instead of through the background worker."""
+        kim = self.users["kim"]
+        with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}):
+            for meeting in CommitteeMeeting.objects.filter(decisions__by_committee=True).distinct():
+                batches.meeting_announce(meeting=meeting, by=kim, announced_on=meeting.held_on + dt.timedelta(days=3))
+                batches.meeting_letters_start(meeting=meeting, by=kim)
+
     def attest(self, app):
         fia = self.users["fia"]
 
@@ -570,6 +584,7 @@ class Command(BaseCommand):
             try:
                 for current in CASES:
                     demo.play(current)
+                demo.meeting_letters()
             except Exception as exc:
                 raise CommandError(
                     f"Demodata kunde inte laddas färdigt (vid ärendet ”{current.title}”): {exc}. "
