@@ -10,7 +10,8 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from grants.models import Application, CompletionRequest, Document, FollowUpReport, Organisation, Payment
+from grants.models import (Application, CommitteeMeeting, CompletionRequest, Document, FollowUpReport,
+                           Organisation, Payment)
 from workflows.cases import active_task_names
 from workflows.models import GrantProcess
 
@@ -68,7 +69,10 @@ def test_load_demo_fills_every_state_consistently_and_only_once():
             continue
         assert active_task_names(application) == expected_tasks(application), (application, application.status)
         if hasattr(application, "decision"):
-            assert application.documents.filter(kind=Document.Kind.DECISION_LETTER).count() == 1, application
+            # A committee's letters wait until its protocol is announced (one demo meeting is not yet).
+            decision = application.decision
+            expected = 0 if decision.by_committee and decision.meeting.announced_on is None else 1
+            assert application.documents.filter(kind=Document.Kind.DECISION_LETTER).count() == expected, application
 
     for organisation in Organisation.objects.all():
         organisation.full_clean()  # valid organisationsnummer, bankgiro / plusgiro, group with sponsor
@@ -93,3 +97,14 @@ def test_load_demo_refuses_outside_the_embedded_default(settings):
     with pytest.raises(CommandError, match="embedded default"):
         call_command("load_demo", stdout=StringIO())
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_leaves_kim_a_meeting_whose_letters_he_can_make():
+    if not django_settings.EMBEDDED_DATABASE:
+        pytest.skip("load_demo runs only on the embedded default (SQLite)")
+    call_command("load_demo", stdout=StringIO())
+    waiting = CommitteeMeeting.objects.filter(announced_on__isnull=True, decisions__by_committee=True).distinct()
+    assert waiting.count() == 1
+    assert not Document.objects.filter(application__decision__meeting=waiting.get(),
+                                       kind=Document.Kind.DECISION_LETTER).exists()
