@@ -37,6 +37,11 @@ def test_inclusion_project_grant_through_committee_with_completion(
     assert application.case_number == f"KFN {application.submitted_at.year}/0001"
     page = client.get(reverse("portal:application", args=[application.pk])).content.decode()
     assert "Inkommen" in page and application.case_number in page
+    # ... and has her receipt (mottagningskvitto), listing what she sent.
+    receipt = application.documents.get(kind=Document.Kind.RECEIPT)
+    assert receipt.filename in page
+    text, _ = read_pdf_text(client.get(reverse("document", args=[receipt.pk])).content)
+    assert "Mottagningskvitto" in text and application.case_number in text and "budget.pdf" in text
 
     # Olle finds the case in his queue and asks for a completion.
     client.force_login(olle)
