@@ -39,8 +39,22 @@ class CommitteeAdmin(admin.ModelAdmin):
     ]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Cases and meetings change only through the workflow and the decision makers' pages;
+    the admin shows them but never edits them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(models.CommitteeMeeting)
-class CommitteeMeetingAdmin(admin.ModelAdmin):
+class CommitteeMeetingAdmin(ReadOnlyAdmin):
     """Meetings come into being with the committee's decisions. The day the protocol's approval
     was announced is entered by the decision maker on the meeting's staff page, which also
     sends its letters (and refuses to change the date once they have gone out); here it is
@@ -67,15 +81,6 @@ class CommitteeMeetingAdmin(admin.ModelAdmin):
         except NoReverseMatch:
             return "–"
         return format_html('<a href="{}">Sammanträdets sida för beslutsfattare</a>', url)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class CallInline(admin.TabularInline):
@@ -109,19 +114,6 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["name", "org_number"]
     inlines = [MembershipInline]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Cases change only through the workflow; the admin shows them but never edits them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(models.Application)
