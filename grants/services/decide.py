@@ -105,6 +105,8 @@ def decision_make(*, application, by, outcome, amount, reasons, conditions="", m
                else f"handläggare på delegation {programme.delegation_point}".strip())
         record_event(application, by=by, action=f"Beslut: {decision.get_outcome_display()}", from_state=before,
                      to_state=application.status, note=f"{amount} kr. Beslutat av {who}.")
+        letter = ("Beslutsbrevet kommer i portalen när nämndens protokoll har justerats." if by_committee
+                  else "Beslutsbrevet finns i portalen.")
         notify_applicant(application, subject="Beslut i ditt ärende",
-                         body=f"Beslut: {decision.get_outcome_display()}, {amount} kr. Beslutsbrevet finns i portalen.")
+                         body=f"Beslut: {decision.get_outcome_display()}, {amount} kr. {letter}")
     return decision
