@@ -4,9 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/grants
 RUN_ADDR ?= 127.0.0.1:8000
-APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils postgresql-client
+APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils postgresql-client gettext
+# The staff interface's Swedish chrome (viewflow ships no sv): compiled, not committed.
+MESSAGES := locale/sv/LC_MESSAGES/django.mo
 
-.PHONY: run test test-sqlite test-postgres bench system-deps clean
+.PHONY: run test test-sqlite test-postgres bench system-deps messages clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +16,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
-# Debian packages WeasyPrint needs (installed only when missing; needs root).
+# Debian packages WeasyPrint needs, and gettext for compilemessages (installed only when
+# missing; needs root).
 system-deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -23,10 +26,17 @@ system-deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# Our .po files under locale/ compiled to .mo (GNU gettext's msgfmt); --ignore keeps
+# compilemessages out of the packages' own catalogues in the venv.
+messages: system-deps $(MESSAGES)
+
+$(MESSAGES): locale/sv/LC_MESSAGES/django.po $(VENV)/.installed
+	$(PY) manage.py compilemessages -l sv --ignore=$(VENV) --ignore=var -v0
+
 # The web server and, beside it, the background worker that makes a committee meeting's
 # letters. letters_resume first re-queues letters a previous worker left unfinished.
 # Ctrl-C stops both.
-run: system-deps $(VENV)/.installed
+run: system-deps $(VENV)/.installed messages
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_demo
 	$(PY) manage.py letters_resume
@@ -36,12 +46,12 @@ run: system-deps $(VENV)/.installed
 
 test: system-deps $(VENV)/.installed test-sqlite test-postgres
 
-test-sqlite: $(VENV)/.installed
+test-sqlite: $(VENV)/.installed messages
 	@echo "== Test suite on SQLite =="
 	env -u DATABASE_URL $(PY) -m pytest -q
 
 # PostgreSQL: run when reachable; with CI=true a missing server is a failure, not a skip.
-test-postgres: $(VENV)/.installed
+test-postgres: $(VENV)/.installed messages
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0] + '/postgres', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== Test suite on PostgreSQL =="; \
 		DATABASE_URL=$(PG_URL) $(PY) -m pytest -q; \
@@ -51,8 +61,8 @@ test-postgres: $(VENV)/.installed
 		echo "PostgreSQL is not reachable at $(PG_URL): skipped the PostgreSQL run."; \
 	fi
 
-bench: system-deps $(VENV)/.installed
+bench: system-deps $(VENV)/.installed messages
 	DATABASE_URL=$(PG_URL) $(PY) -m tests.bench
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var $(MESSAGES)
