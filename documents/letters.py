@@ -23,7 +23,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from grants.calculators import split_amount
 from grants.models import Application, Decision, Document
-from grants.services._base import document_register, record_event
+from grants.services._base import Upload, discarded_on_failure, document_create, record_event, store_file
 from grants.services.decide import follow_up_due_on
 
 log = logging.getLogger("grants.documents")
@@ -180,10 +180,12 @@ def letter_store(*, application, kind, pdf, by, version=None):
     one, a letter that already has that version is returned instead of a second copy."""
     number = version or application.documents.filter(kind=kind).count() + 1
     filename = f"{FILENAMES[kind]} {application.case_number.replace('/', '-')} v{number}.pdf"
+    # The upload runs before the transaction, which then only registers the stored file.
+    stored = store_file(application=application, folder=kind, filename=filename, content=pdf)
     try:
-        with transaction.atomic():
-            document = document_register(application=application, kind=kind, filename=filename,
-                                         content_type="application/pdf", content=pdf, by=by, version=number)
+        with discarded_on_failure(stored), transaction.atomic():
+            document = document_create(application=application, kind=kind, stored=stored, by=by, version=number,
+                                       upload=Upload(filename, "application/pdf", pdf))
             record_event(application, by=by, action=f"{Document.Kind(kind).label} skickat", note=filename)
     except IntegrityError:
         # Someone else stored this version first (two workers on the same letter).

@@ -31,6 +31,11 @@ def decision_makers_only(view):
     return wrapped
 
 
+def _meeting(pk):
+    """The meeting a decision maker's page is about (decision_makers_only has checked who)."""
+    return get_object_or_404(CommitteeMeeting.objects.select_related("committee"), pk=pk)
+
+
 class AnnounceForm(forms.Form):
     announced_on = forms.DateField(
         label="Protokollets justering tillkännagavs på anslagstavlan",
@@ -61,7 +66,7 @@ def _subquery_count(queryset):
 
 @decision_makers_only
 def meeting_detail(request, pk):
-    meeting = get_object_or_404(CommitteeMeeting.objects.select_related("committee"), pk=pk)
+    meeting = _meeting(pk)
     form = AnnounceForm(initial={"announced_on": meeting.announced_on})
     return _detail(request, meeting, form)
 
@@ -82,7 +87,7 @@ def _detail(request, meeting, form, status=200):
 @require_POST
 @decision_makers_only
 def meeting_announce(request, pk):
-    meeting = get_object_or_404(CommitteeMeeting.objects.select_related("committee"), pk=pk)
+    meeting = _meeting(pk)
     form = AnnounceForm(request.POST)
     if form.is_valid():
         try:
@@ -101,7 +106,7 @@ def meeting_announce(request, pk):
 @require_POST
 @decision_makers_only
 def meeting_letters_start(request, pk):
-    meeting = get_object_or_404(CommitteeMeeting, pk=pk)
+    meeting = _meeting(pk)
     try:
         batch = batches.meeting_letters_start(meeting=meeting, by=request.user)
     except ValidationError as exc:
@@ -119,7 +124,7 @@ def meeting_letters_start(request, pk):
 @require_GET
 @decision_makers_only
 def meeting_letters_progress(request, pk):
-    meeting = get_object_or_404(CommitteeMeeting, pk=pk)
+    meeting = _meeting(pk)
     progress = batches.meeting_letters_progress(meeting)
     letters = {
         str(decision.pk): {"url": reverse("document", args=[decision.letter_pk]), "filename": decision.letter_filename}

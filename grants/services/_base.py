@@ -118,15 +118,6 @@ def document_create(*, application, kind, upload, stored, by, version=1):
     )
 
 
-def document_register(*, application, kind, filename, content_type, content, by, version=1):
-    """Store a file and register it on the case. If the database write fails, the file
-    is removed again, so nothing is left half-created."""
-    stored = store_file(application=application, folder=kind, filename=filename, content=content)
-    with discarded_on_failure(stored):
-        return document_create(application=application, kind=kind, upload=Upload(filename, content_type, content),
-                               stored=stored, by=by, version=version)
-
-
 def read_verified(document):
     """The stored bytes of a document, after checking them against the recorded SHA-256.
     Raises StoreUnavailable (an OSError) if the store cannot give them."""

@@ -1,6 +1,6 @@
 """Pay: the payment plan, attestation under the two-person rule, paid or failed."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from ..calculators import split_amount
@@ -63,8 +63,6 @@ def payment_mark_paid(*, payment, by):
 
 def payment_mark_failed(*, payment, by, reason):
     if not reason.strip():
-        from django.core.exceptions import ValidationError
-
         raise ValidationError("Ange varför utbetalningen misslyckades.")
     with transaction.atomic():
         payment = lock(Payment, payment.pk)
