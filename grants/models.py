@@ -9,14 +9,15 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from viewflow import fsm
 
 from . import calculators
-from .validators import validate_bankgiro, validate_orgnr, validate_plusgiro, validate_payment_plan
+from .validators import (compact_account, validate_bankgiro, validate_iban, validate_orgnr, validate_payment_plan,
+                         validate_plusgiro)
 
 ZERO = Decimal("0.00")
 
@@ -146,6 +147,11 @@ class Programme(models.Model):
     follow_up_days_after_end = models.PositiveIntegerField(
         "dagar efter periodens slut till återrapportering", default=60
     )
+    expense_account = models.CharField(
+        "bokföringskonto", max_length=6, default="4990",
+        help_text="Kostnadskontot som bidragen bokförs på i SIE-filen till ekonomisystemet.",
+        validators=[RegexValidator(r"^\d{4,6}$", "Ett konto är 4–6 siffror.")],
+    )
     is_active = models.BooleanField("aktiv", default=True)
 
     class Meta:
@@ -199,6 +205,9 @@ class Call(models.Model):
     closes_on = models.DateField("sista ansökningsdag")
     max_amount = money_field(verbose_name="högsta belopp per ansökan", validators=[MinValueValidator(Decimal("1"))])
     budget = money_field(verbose_name="budget", validators=[MinValueValidator(ZERO)])
+    # What decisions have granted from the budget. Kept by grants.services.budgets under a
+    # row lock; the database refuses any update that would take it past the budget.
+    committed = money_field(verbose_name="beviljat hittills", default=ZERO, editable=False)
 
     class Meta:
         verbose_name = "utlysning"
@@ -207,6 +216,8 @@ class Call(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(closes_on__gte=models.F("opens_on")), name="call_closes_after_opening"),
             models.CheckConstraint(condition=Q(budget__gte=0), name="call_budget_not_negative"),
+            models.CheckConstraint(condition=Q(committed__gte=0, committed__lte=models.F("budget")),
+                                   name="call_budget_not_overcommitted"),
         ]
 
     def __str__(self):
@@ -215,6 +226,57 @@ class Call(models.Model):
     def is_open(self, on=None):
         on = on or timezone.localdate()
         return self.opens_on <= on <= self.closes_on
+
+    @property
+    def remaining(self):
+        return self.budget - self.committed
+
+
+class AnnualBudget(models.Model):
+    """A committee's grant budget for a year, or one programme's share of it. A decision
+    must fit in its call's budget and in every annual budget set above the call."""
+
+    committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="budgets", verbose_name="nämnd")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, null=True, blank=True, related_name="budgets",
+                                  verbose_name="bidragsform", help_text="Tomt: nämndens hela bidragsbudget för året.")
+    year = models.PositiveIntegerField("budgetår")
+    amount = money_field(verbose_name="budget", validators=[MinValueValidator(ZERO)])
+    committed = money_field(verbose_name="beviljat hittills", default=ZERO, editable=False)
+
+    class Meta:
+        verbose_name = "årsbudget"
+        verbose_name_plural = "årsbudgetar"
+        ordering = ["year", "committee", "programme"]
+        constraints = [
+            models.UniqueConstraint(fields=["committee", "year"], condition=Q(programme__isnull=True),
+                                    name="one_committee_budget_a_year"),
+            models.UniqueConstraint(fields=["programme", "year"], condition=Q(programme__isnull=False),
+                                    name="one_programme_budget_a_year"),
+            models.CheckConstraint(condition=Q(committed__gte=0, committed__lte=models.F("amount")),
+                                   name="annual_budget_not_overcommitted"),
+        ]
+
+    def __str__(self):
+        return f"{self.programme or self.committee} {self.year}"
+
+    def clean(self):
+        if self.programme_id and self.committee_id and self.programme.committee_id != self.committee_id:
+            raise ValidationError({"programme": "Bidragsformen hör till en annan nämnd."})
+        if self.pk and self.amount is not None:
+            committed = AnnualBudget.objects.filter(pk=self.pk).values_list("committed", flat=True).first() or ZERO
+            if self.amount < committed:
+                raise ValidationError({"amount": f"Budgeten kan inte vara lägre än det som redan är beviljat "
+                                                 f"({committed} kr)."})
+
+    @property
+    def remaining(self):
+        return self.amount - self.committed
+
+
+class PayeeScheme(models.TextChoices):
+    BANKGIRO = "bankgiro", "Bankgiro"
+    PLUSGIRO = "plusgiro", "Plusgiro"
+    IBAN = "iban", "IBAN"
 
 
 class Organisation(models.Model):
@@ -231,6 +293,8 @@ class Organisation(models.Model):
     )
     bankgiro = models.CharField("bankgiro", max_length=9, blank=True, validators=[validate_bankgiro])
     plusgiro = models.CharField("plusgiro", max_length=10, blank=True, validators=[validate_plusgiro])
+    iban = models.CharField("IBAN", max_length=42, blank=True, validators=[validate_iban],
+                            help_text="Bara om föreningen saknar bankgiro och plusgiro.")
     sponsor = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="sponsored_groups",
         verbose_name="medsökande förening",
@@ -275,12 +339,33 @@ class Organisation(models.Model):
 
     @property
     def payment_account(self):
+        """The payee's account as people read it ("Bankgiro 5050-1055"), or "" if none."""
+        account = self.payee.account()
+        return f"{account[0].label} {account[1]}" if account else ""
+
+    def account(self):
+        """(scheme, number) of this organisation's own account: bankgiro before plusgiro
+        before IBAN, or None."""
+        for scheme in PayeeScheme:
+            if getattr(self, scheme.value):
+                return scheme, getattr(self, scheme.value)
+        return None
+
+    def check_payee_account(self):
+        """The payee's account, validated, as (name, scheme, compact number). The money goes
+        to the association's own account, or for an informal group to its sponsor's."""
         payee = self.payee
-        if payee.bankgiro:
-            return f"Bankgiro {payee.bankgiro}"
-        if payee.plusgiro:
-            return f"Plusgiro {payee.plusgiro}"
-        return ""
+        account = payee.account()
+        whose = f"{payee.name}" + (f" (medsökare för {self.name})" if payee != self else "")
+        if account is None:
+            raise ValidationError(f"{whose} saknar bankgiro, plusgiro och IBAN. Föreningen behöver lägga in "
+                                  "sitt konto innan utbetalningen kan attesteras.")
+        scheme, number = account
+        try:
+            payee._meta.get_field(scheme.value).run_validators(number)
+        except ValidationError as exc:
+            raise ValidationError(f"{whose}: {exc.messages[0]}")
+        return payee.name, scheme, compact_account(scheme.value, number)
 
 
 class Membership(models.Model):
@@ -537,13 +622,74 @@ class Decision(models.Model):
         return self.meeting.held_on if self.meeting_id else None
 
 
+class PaymentBatch(models.Model):
+    """A betalfil: the attested payments sent to the bank together (ISO 20022 pain.001),
+    with the accounting voucher for them (SIE 4i). A payment is in at most one file."""
+
+    class Status(models.TextChoices):
+        EXPORTED = "exported", "Skickad till banken"
+        SETTLED = "settled", "Avslutad"
+
+    reference = models.CharField("meddelande-id", max_length=35, unique=True)
+    status = fsm.FSMField(max_length=20, choices=Status.choices, default=Status.EXPORTED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name="skapad av")
+    created_at = models.DateTimeField("skapad", default=timezone.now)
+    execution_date = models.DateField("önskad betaldag")
+    count = models.PositiveIntegerField("antal betalningar")
+    total = money_field(verbose_name="summa")
+    pain001_key = models.CharField(max_length=300, blank=True)
+    pain001_sha256 = models.CharField(max_length=64, blank=True)
+    sie_key = models.CharField(max_length=300, blank=True)
+    sie_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = "betalfil"
+        verbose_name_plural = "betalfiler"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gt=0, total__gt=0), name="batch_is_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @status.transition(source=Status.EXPORTED, target=Status.SETTLED, permission=lambda b, user: is_finance(user))
+    def settle(self):
+        pass
+
+
+class AttestationLimit(models.Model):
+    """How much one attester may attest in a single payment (attesträtt upp till ett belopp).
+    Without a row, the attester has no amount limit."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attestation_limit",
+                                verbose_name="attestant")
+    max_amount = money_field(verbose_name="högsta belopp per utbetalning", validators=[MinValueValidator(ZERO)])
+
+    class Meta:
+        verbose_name = "attestgräns"
+        verbose_name_plural = "attestgränser"
+
+    def __str__(self):
+        return f"{self.user}: {self.max_amount} kr"
+
+
 class Payment(models.Model):
+    """One payment instruction. planned ─attest─▶ attested ─export─▶ exported ─▶ paid | failed.
+    A failed payment stays failed; a new planned payment of the same part replaces it, so that
+    every instruction is in one payment file at most, and a part is paid at most once."""
+
     class Status(models.TextChoices):
         WITHHELD = "withheld", "Väntar på godkänd återrapport"
         PLANNED = "planned", "Väntar på attest"
         ATTESTED = "attested", "Attesterad"
+        EXPORTED = "exported", "I betalfil"
         PAID = "paid", "Utbetald"
         FAILED = "failed", "Misslyckad"
+
+    IN_FILE = (Status.EXPORTED, Status.PAID, Status.FAILED)
+    OPEN = (Status.PLANNED, Status.ATTESTED, Status.EXPORTED)
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="payments")
     sequence = models.PositiveSmallIntegerField("del")
@@ -551,52 +697,87 @@ class Payment(models.Model):
     amount = money_field(verbose_name="belopp")
     release = models.CharField("betalas ut efter", max_length=20)
     status = fsm.FSMField(max_length=20, choices=Status.choices, default=Status.PLANNED)
-    payee_account = models.CharField("mottagarkonto", max_length=40)
+    # The payee and account are fixed when the payment is attested: the attester attests
+    # this account, and the payment file pays exactly it.
+    payee_name = models.CharField("mottagare", max_length=200, blank=True)
+    payee_scheme = models.CharField("kontotyp", max_length=10, choices=PayeeScheme.choices, blank=True)
+    payee_account = models.CharField("mottagarkonto", max_length=42, blank=True)
     # The decider is copied here so that the database itself refuses a payment
     # attested by the same person (two-person rule), whatever the code does.
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     attested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+")
     attested_at = models.DateTimeField(null=True, blank=True)
+    batch = models.ForeignKey(PaymentBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="payments",
+                              verbose_name="betalfil")
     paid_at = models.DateTimeField(null=True, blank=True)
+    paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+")
     failure_reason = models.TextField(blank=True)
+    replaces = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="replaced_by", verbose_name="ersätter")
 
     class Meta:
         verbose_name = "utbetalning"
         verbose_name_plural = "utbetalningar"
-        ordering = ["application", "sequence"]
+        ordering = ["application", "sequence", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["application", "sequence"], name="unique_payment_part"),
+            # One live instruction per part: a part is never paid twice.
+            models.UniqueConstraint(fields=["application", "sequence"], condition=~Q(status="failed"),
+                                    name="one_live_payment_per_part"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(condition=~Q(attested_by=models.F("decided_by")), name="attester_is_not_decider"),
             models.CheckConstraint(
-                condition=~Q(status__in=["attested", "paid"]) | Q(attested_by__isnull=False),
-                name="attested_payment_has_attester",
+                condition=Q(status__in=["withheld", "planned"]) | Q(attested_by__isnull=False, payee_account__gt=""),
+                name="attested_payment_has_attester_and_account",
             ),
+            # In a payment file exactly when exported, paid or failed; paid only from a file.
+            models.CheckConstraint(
+                condition=Q(status__in=["exported", "paid", "failed"], batch__isnull=False)
+                | Q(status__in=["withheld", "planned", "attested"], batch__isnull=True),
+                name="payment_in_file_when_exported",
+            ),
+            models.CheckConstraint(condition=~Q(status="paid") | Q(paid_at__isnull=False),
+                                   name="paid_payment_has_date"),
         ]
-        indexes = [models.Index(fields=["status"])]
+        indexes = [models.Index(fields=["status", "batch"])]
 
     def __str__(self):
         return f"{self.application.case_number} del {self.sequence}"
+
+    @property
+    def reference(self):
+        """The end-to-end id in the payment file and in the bank's status report."""
+        return f"BIDRAG-{self.pk}"
 
     @status.transition(source=Status.WITHHELD, target=Status.PLANNED, permission=lambda p, user: is_officer(user))
     def release_part(self):
         pass
 
-    @status.transition(source=[Status.PLANNED, Status.FAILED], target=Status.ATTESTED,
-                       permission=lambda p, user: is_finance(user))
-    def attest(self, by):
+    @status.transition(source=Status.PLANNED, target=Status.ATTESTED, permission=lambda p, user: is_finance(user))
+    def attest(self, by, payee):
         self.attested_by = by
         self.attested_at = timezone.now()
-        self.failure_reason = ""
+        self.payee_name, self.payee_scheme, self.payee_account = payee
 
-    @status.transition(source=Status.ATTESTED, target=Status.PAID, permission=lambda p, user: is_finance(user))
-    def mark_paid(self):
-        self.paid_at = timezone.now()
+    @status.transition(source=Status.ATTESTED, target=Status.EXPORTED, permission=lambda p, user: is_finance(user))
+    def export(self, batch):
+        self.batch = batch
 
-    @status.transition(source=Status.ATTESTED, target=Status.FAILED, permission=lambda p, user: is_finance(user))
+    @status.transition(source=Status.EXPORTED, target=Status.PAID, permission=lambda p, user: is_finance(user))
+    def mark_paid(self, by, on=None):
+        self.paid_at = on or timezone.now()
+        self.paid_by = by
+
+    @status.transition(source=Status.EXPORTED, target=Status.FAILED, permission=lambda p, user: is_finance(user))
     def mark_failed(self, reason):
         self.failure_reason = reason
+
+    def replacement(self):
+        """A new planned payment of the same part, for a payment that failed."""
+        return Payment(application=self.application, sequence=self.sequence, percent=self.percent,
+                       amount=self.amount, release=self.release, decided_by_id=self.decided_by_id,
+                       status=self.Status.PLANNED, replaces=self, failure_reason=self.failure_reason)
 
 
 class FollowUpReport(models.Model):

@@ -49,11 +49,6 @@ def open_calls(on=None):
     )
 
 
-def budget_remaining(call):
-    granted = Decision.objects.filter(application__call=call).aggregate(total=Sum("amount"))["total"] or 0
-    return call.budget - granted
-
-
 def case_overview(pk):
     """Everything a case page shows, in a fixed number of queries."""
     application = (
@@ -75,7 +70,7 @@ def case_overview(pk):
         "assessment": getattr(application, "assessment", None),
         "decision": getattr(application, "decision", None),
         "follow_up": getattr(application, "follow_up", None),
-        "budget_left": budget_remaining(application.call),
+        "budget_left": application.call.remaining,
     }
 
 

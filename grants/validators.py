@@ -6,6 +6,8 @@ Checksums come from python-stdnum; no hand-written Luhn.
 from django.core.exceptions import ValidationError
 from stdnum import luhn
 from stdnum.exceptions import ValidationError as StdnumError
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
 from stdnum.se import orgnr
 
 RELEASES = ("decision", "follow_up")
@@ -52,6 +54,23 @@ def validate_plusgiro(value):
             "Plusgironumret %(value)s är inte giltigt (2–8 siffror med rätt kontrollsiffra).",
             params={"value": value}, code="invalid_plusgiro",
         )
+
+
+def validate_iban(value):
+    try:
+        IBAN(value)
+    except SchwiftyException:
+        raise ValidationError(
+            "IBAN-numret %(value)s är inte giltigt. Kontrollera landskod, kontrollsiffror och längd "
+            "(t.ex. SE45 5000 0000 0583 9825 7466).",
+            params={"value": value}, code="invalid_iban",
+        )
+
+
+def compact_account(scheme, value):
+    """The account as a payment file writes it: digits only for bankgiro and plusgiro,
+    the IBAN without spaces."""
+    return IBAN(value).compact if scheme == "iban" else _digits(value)
 
 
 def validate_payment_plan(plan):

@@ -66,3 +66,32 @@ def association(name="Fisksätra IF", org_number="802412-1231", bankgiro="5050-1
     for person in members:
         Membership.objects.create(user=person, organisation=org)
     return org
+
+
+def granted_case(call_, organisation, applicant, officer, *, amount="40000", title="Fisksätras läxhjälp"):
+    """A case taken through the real flow to an officer's approval of `amount`: its payments
+    are planned (or withheld) and the flow waits in await_payment."""
+    from grants.models import Application
+    from grants.services import apply, assess, decide
+    from workflows import cases
+    from workflows.driver import task_work
+    from workflows.flows import GrantFlow
+
+    today = timezone.localdate()
+    draft = apply.application_save_draft(
+        call=call_, organisation=organisation, by=applicant, title=title, description="Läxhjälp för barn.",
+        period_start=today, period_end=today + dt.timedelta(days=180), stated_amount=Decimal(amount),
+        budget_lines=[("cost", "Ledararvoden", Decimal(amount) + 10000)],
+    )
+    application = cases.case_submit(application=draft, by=applicant)
+    for node, act in (
+        (GrantFlow.check_completeness, lambda: assess.completeness_confirm(application=application, by=officer)),
+        (GrantFlow.assess, lambda: assess.assessment_record(
+            application=application, by=officer, no_conflict=True, proposal="approved",
+            proposed_amount=Decimal(amount), justification="Bra projekt.")),
+        (GrantFlow.decide_by_officer, lambda: decide.decision_make(
+            application=application, by=officer, outcome="approved", amount=Decimal(amount),
+            reasons="Bra projekt.")),
+    ):
+        task_work(application=application, node=node, user=officer, act=act)
+    return Application.objects.get(pk=application.pk)

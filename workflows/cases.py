@@ -1,10 +1,14 @@
-"""The applicant's steps in the flow, for the portal's views: submit, answer a
-completion request, send the follow-up report. Each runs its Handle node, whose
-callback calls the grants service inside the flow's lock."""
+"""The steps of the flow that are taken outside viewflow's task pages: the applicant's
+(submit, answer a completion request, send the follow-up report), each running its Handle
+node, whose callback calls the grants service inside the flow's lock; and finance's, which
+change payments of many cases at once and run a case's await_payment node when it is paid."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from viewflow.workflow import STATUS
+
+from grants.models import Payment, PaymentBatch
+from grants.services import pay
 
 from .flows import GrantFlow
 from .models import GrantProcess
@@ -41,3 +45,56 @@ def active_task_names(application):
         for task in GrantFlow.task_class.objects.filter(process__grantprocess__application=application)
         .exclude(status__in=[STATUS.DONE, STATUS.CANCELED])
     )
+
+
+# --- finance: payments many cases at a time --------------------------------------------
+#
+# Finance's pages change payments, not tasks; when a case has nothing left to pay, its
+# await_payment node runs. The cases' processes are locked first, in primary-key order,
+# as every flow node locks its process before the services lock their rows: two calls
+# finishing a case's last payments run one after the other, and the second sees the case
+# settled.
+
+def _lock_processes(application_ids):
+    list(GrantProcess.objects.select_for_update(of=("self",)).filter(application_id__in=application_ids)
+         .order_by("pk").values_list("pk", flat=True))
+
+
+def _advance_settled(application_ids):
+    tasks = (GrantFlow.task_class.objects.filter(flow_task=GrantFlow.await_payment, status=STATUS.NEW,
+                                                 process__grantprocess__application_id__in=application_ids)
+             .order_by("process_id"))
+    open_cases = set(Payment.objects.filter(application_id__in=application_ids, status__in=Payment.OPEN)
+                     .values_list("application_id", flat=True))
+    for task in tasks:
+        if task.process.grantprocess.application_id not in open_cases:
+            GrantFlow.await_payment.run(task)
+
+
+def _application_ids(payment_ids):
+    return set(Payment.objects.filter(pk__in=payment_ids).values_list("application_id", flat=True))
+
+
+def cases_mark_paid(*, payment_ids, by, on=None):
+    with transaction.atomic():
+        cases = _application_ids(payment_ids)
+        _lock_processes(cases)
+        payments = pay.payments_mark_paid(payment_ids=payment_ids, by=by, on=on)
+        _advance_settled(cases)
+    return payments
+
+
+def cases_mark_failed(*, payment_ids, by, reason):
+    # A failed payment is replaced by a planned one: the case keeps waiting for payment.
+    return pay.payments_mark_failed(payment_ids=payment_ids, by=by, reason=reason)
+
+
+def cases_status_report(*, report, by):
+    """Apply the bank's status report (pain.002) and move on the cases it settles."""
+    with transaction.atomic():
+        batch = PaymentBatch.objects.filter(reference=report.original_message_id).first()
+        cases = set(batch.payments.values_list("application_id", flat=True)) if batch else set()
+        _lock_processes(cases)
+        paid, failed = pay.status_report_apply(report=report, by=by)
+        _advance_settled({payment.application_id for payment in paid})
+    return paid, failed

@@ -10,14 +10,14 @@
                                                                                    ▼
                                           letter ─▶ granted? ─no─▶ end
                                                         │yes
-                        ┌───────────────────────▶ attest ─▶ confirm payment ─▶ paid and reported?
-                        │                                                         ├─ a payment open ─▶ attest
-                        │                                                         ├─ settled ─▶ close ─▶ end
-                        │                                                         └─ report owed ─▶ await report
-                        │                                                                               │
-                        └── parts released ◀── approved ◀── report reviewed? ◀── review ◀──────────────┘
-                                                                 ├─ completion asked ─▶ await report
-                                                                 └─ rejected / nothing left ─▶ close
+                        ┌──────────────────────▶ paid and reported? ─ a payment open ─▶ await payment ─┐
+                        │                          ▲   ├─ settled ─▶ close ─▶ end     (finance)       │
+                        │                          │   └─ report owed ─▶ await report                  │
+                        │                          └──────────────────────────────────────│───────────┘
+                        │                                                                 ▼
+                        └──────────── approved ◀── report reviewed? ◀── review ◀── report received
+                                                        ├─ completion asked ─▶ await report
+                                                        └─ rejected ─▶ repayment letter ─▶ close
 
 Programme differences (delegation limit, payment plan, follow-up) are read from the
 programme's configuration by the gates; the nodes never branch on the kind of grant.
@@ -121,30 +121,25 @@ class GrantFlow(flow.Flow):
     is_granted = (
         flow.If(lambda act: _app(act).status in Application.GRANTED)
         .Annotation(title="Beviljad?")
-        .Then(this.attest)
+        .Then(this.after_payment)
         .Else(this.end)
     )
 
-    attest = (
-        nodes.CaseView(views.AttestView.as_view())
-        .Annotation(title="Attestera utbetalning")
-        .Permission("grants.attest_payment")
-        .Next(this.confirm_payment)
-    )
-
-    confirm_payment = (
-        nodes.CaseView(views.ConfirmPaymentView.as_view())
-        .Annotation(title="Bekräfta utbetalning")
-        .Permission("grants.attest_payment")
+    await_payment = (
+        # Finance works on payments, many cases at a time, in its own pages (attest, payment
+        # file, the bank's status report); when a case has nothing left to pay, those pages
+        # run this node (workflows.cases.cases_payments_settled).
+        flow.Handle(this.payments_settled)
+        .Annotation(title="Utbetalning: attest, betalfil och bekräftelse (ekonomi)")
         .Next(this.after_payment)
     )
 
     after_payment = (
-        # A failed payment goes back to attestation with its reason; a settled case closes;
-        # otherwise the grantee owes the follow-up report.
+        # Parts still to pay wait for finance; a settled case closes; otherwise the grantee
+        # owes the follow-up report.
         flow.Switch()
         .Annotation(title="Utbetalt och redovisat?")
-        .Case(this.attest, lambda act: payments_open(_app(act)).exists())
+        .Case(this.await_payment, lambda act: payments_open(_app(act)).exists())
         .Case(this.close, lambda act: follow_up.is_ready_to_close(_app(act)))
         .Default(this.await_report)
     )
@@ -169,8 +164,7 @@ class GrantFlow(flow.Flow):
               lambda act: _app(act).follow_up.status == FollowUpReport.Status.COMPLETION_REQUESTED)
         .Case(this.send_repayment_letter,
               lambda act: _app(act).follow_up.status == FollowUpReport.Status.REJECTED)
-        .Case(this.attest, lambda act: payments_open(_app(act)).exists())
-        .Default(this.close)
+        .Default(this.after_payment)
     )
 
     send_repayment_letter = (
@@ -199,6 +193,9 @@ class GrantFlow(flow.Flow):
 
     def report_received(self, activation, *, by, **report):
         return follow_up.follow_up_submit(report=_app(activation).follow_up, by=by, **report)
+
+    def payments_settled(self, activation):
+        pass
 
     def produce_decision_letter(self, activation):
         # The PDF is slow work: it runs once the decision is committed. A committee's

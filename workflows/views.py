@@ -15,8 +15,8 @@ from django.shortcuts import redirect
 from django.views.generic import FormView
 
 from documents import letters
-from grants.models import Assessment, Decision, Payment
-from grants.services import assess, decide, follow_up, pay
+from grants.models import Assessment, Decision
+from grants.services import assess, decide, follow_up
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
@@ -214,58 +214,6 @@ class DecideView(CaseTaskView):
 
     def perform(self, data):
         decide.decision_make(**self.decision_data(data))
-
-
-# --- payment ---------------------------------------------------------------------------
-
-class AttestForm(forms.Form):
-    confirm = forms.BooleanField(label="Jag attesterar utbetalningarna ovan", required=True)
-
-
-class AttestView(CaseTaskView):
-    form_class = AttestForm
-    success_message = "Utbetalningen är attesterad."
-
-    def payments(self):
-        return self.application.payments.filter(status__in=[Payment.Status.PLANNED, Payment.Status.FAILED])
-
-    def refusal(self):
-        payment = self.payments().first()
-        if payment is None:
-            return "Det finns ingen utbetalning att attestera i ärendet."
-        try:
-            pay.check_may_attest(payment, self.request.user)
-        except PermissionDenied as exc:
-            return str(exc)
-        return None
-
-    def perform(self, data):
-        for payment in self.payments():
-            pay.payment_attest(payment=payment, by=self.request.user)
-
-
-class ConfirmPaymentForm(forms.Form):
-    result = forms.ChoiceField(label="Utfall", widget=forms.RadioSelect,
-                               choices=[("paid", "Utbetald"), ("failed", "Misslyckades")])
-    reason = forms.CharField(label="Orsak (vid misslyckad utbetalning)", required=False)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("result") == "failed" and not data.get("reason"):
-            self.add_error("reason", "Ange varför utbetalningen misslyckades.")
-        return data
-
-
-class ConfirmPaymentView(CaseTaskView):
-    form_class = ConfirmPaymentForm
-    success_message = "Utbetalningen är bekräftad."
-
-    def perform(self, data):
-        for payment in self.application.payments.filter(status=Payment.Status.ATTESTED):
-            if data["result"] == "paid":
-                pay.payment_mark_paid(payment=payment, by=self.request.user)
-            else:
-                pay.payment_mark_failed(payment=payment, by=self.request.user, reason=data["reason"])
 
 
 # --- follow-up -------------------------------------------------------------------------

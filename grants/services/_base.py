@@ -69,16 +69,17 @@ class Upload(NamedTuple):
     content: bytes
 
 
-def store_file(*, application, folder, filename, content):
+def store_file(*, application=None, folder, filename, content, under=None):
     """Save bytes under a key that is new every time, so a stored file is never overwritten.
     Returns (storage key, sha256). Runs outside any transaction: uploads are slow. A file
-    for a case not yet created (application None) is stored under cases/new/.
+    for a case not yet created (application None) is stored under cases/new/; a file that
+    belongs to no case (a payment file) under `under`.
 
     If the store cannot take the file this is the one place that says so, in Swedish, as a
     ValidationError: callers show it like any other refusal, never as a server error."""
     safe_name = get_valid_filename(filename)[-120:] or "fil"
     case = application.pk if application is not None and application.pk else "new"
-    key = f"cases/{case}/{folder}/{uuid.uuid4().hex}-{safe_name}"
+    key = f"{under or f'cases/{case}'}/{folder}/{uuid.uuid4().hex}-{safe_name}"
     digest = hashlib.sha256(content).hexdigest()
     try:
         stored_key = default_storage.save(key, ContentFile(content))
@@ -121,12 +122,17 @@ def document_create(*, application, kind, upload, stored, by, version=1):
 def read_verified(document):
     """The stored bytes of a document, after checking them against the recorded SHA-256.
     Raises StoreUnavailable (an OSError) if the store cannot give them."""
+    return read_stored(document.storage_key, document.sha256)
+
+
+def read_stored(key, sha256):
+    """The bytes stored under key, if they still match their SHA-256."""
     try:
-        with default_storage.open(document.storage_key, "rb") as handle:
+        with default_storage.open(key, "rb") as handle:
             content = handle.read()
     except STORAGE_ERRORS as exc:
-        log.warning("Reading %s failed: %s: %s", document.storage_key, type(exc).__name__, exc)
-        raise StoreUnavailable(f"{document.storage_key}: {exc}") from exc
-    if hashlib.sha256(content).hexdigest() != document.sha256:
+        log.warning("Reading %s failed: %s: %s", key, type(exc).__name__, exc)
+        raise StoreUnavailable(f"{key}: {exc}") from exc
+    if hashlib.sha256(content).hexdigest() != sha256:
         raise ValidationError("Filen stämmer inte med sin kontrollsumma och lämnas inte ut. Kontakta handläggaren.")
     return content

@@ -120,8 +120,10 @@ def check_submittable(application):
             problems.append("Budgeten saknar kostnader. Lägg till minst en kostnadspost.")
         elif application.requested_amount > costs - income:
             problems.append("Det sökta beloppet är större än budgetens kostnader minus intäkter och egen insats.")
-    if not application.organisation.payment_account:
-        problems.append("Föreningen (eller medsökaren) saknar bankgiro eller plusgiro att betala bidraget till.")
+    try:
+        application.organisation.check_payee_account()
+    except ValidationError as exc:
+        problems.append(exc.messages[0])
     return problems
 
 

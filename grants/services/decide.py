@@ -4,11 +4,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Call, CommitteeMeeting, Decision, FollowUpReport, is_decision_maker, is_officer
+from ..models import CommitteeMeeting, Decision, FollowUpReport, is_decision_maker, is_officer
 from ..notifications import notify_applicant
-from ..selectors import budget_remaining
 from ._base import lock_application, record_event, transition
 from .assess import _check_amount_fits_proposal, check_may_take_part
+from .budgets import budget_check, budget_commit
 from .pay import payments_plan
 
 
@@ -54,10 +54,7 @@ def decision_draft(*, application, by, outcome, amount, reasons, conditions="", 
         raise ValidationError("Beslutet måste ha en motivering.")
     by_committee = _check_decision(application, by=by, outcome=outcome, amount=amount,
                                    meeting_date=meeting_date, protocol_paragraph=protocol_paragraph)
-    if amount > budget_remaining(application.call):
-        raise ValidationError(
-            f"Beslutet på {amount} kr ryms inte i utlysningens budget; {budget_remaining(application.call)} kr återstår."
-        )
+    budget_check(application.call, amount)
     programme = application.call.programme
     meeting = None
     if by_committee:
@@ -80,12 +77,8 @@ def decision_make(*, application, by, outcome, amount, reasons, conditions="", m
         by_committee = _check_decision(application, by=by, outcome=outcome, amount=amount,
                                        meeting_date=meeting_date, protocol_paragraph=protocol_paragraph)
         programme = application.call.programme
-        # Lock the call so that concurrent decisions see each other's amounts.
-        call = Call.objects.select_for_update().get(pk=application.call_id)
-        if amount > budget_remaining(call):
-            raise ValidationError(
-                f"Beslutet på {amount} kr ryms inte i utlysningens budget; {budget_remaining(call)} kr återstår."
-            )
+        # Locks the budget rows, so that concurrent decisions see each other's amounts.
+        budget_commit(application.call, amount)
         before = application.status
         transition(application, "decide", by=by, what="fatta beslut", args=(outcome,))
         decision = Decision.objects.create(

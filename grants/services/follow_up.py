@@ -86,7 +86,8 @@ def is_ready_to_close(application):
     if follow_up is not None and follow_up.status not in (FollowUpReport.Status.APPROVED,
                                                            FollowUpReport.Status.REJECTED):
         return False
-    unsettled = application.payments.exclude(status=Payment.Status.PAID)
+    # A failed payment is settled by the payment that replaces it.
+    unsettled = application.payments.exclude(status__in=[Payment.Status.PAID, Payment.Status.FAILED])
     if follow_up is not None and follow_up.status == FollowUpReport.Status.REJECTED:
         unsettled = unsettled.exclude(status=Payment.Status.WITHHELD)
     return not unsettled.exists()

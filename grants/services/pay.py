@@ -1,22 +1,36 @@
-"""Pay: the payment plan, attestation under the two-person rule, paid or failed."""
+"""Pay: the payment plan, attestation under the two-person rule, payment files, paid or failed.
 
-from django.core.exceptions import PermissionDenied, ValidationError
+    planned ─attest─▶ attested ─export─▶ exported ─▶ paid
+                                                  └─▶ failed (a new planned payment replaces it)
+
+Finance works on many payments at once, so every function here takes a list and makes a
+fixed number of queries whatever its length: the rows are locked in primary-key order
+(concurrent calls queue instead of deadlocking), every rule is checked for every row
+before anything is written, and one refusal refuses the whole call.
+"""
+
+import re
+import uuid
+from typing import NamedTuple
+
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from ..calculators import split_amount
-from ..models import Payment
-from ._base import lock, lock_application, record_event, transition
+from ..models import AttestationLimit, CaseEvent, Membership, Payment, PaymentBatch
+from ._base import record_event, transition
 
 
 def payments_plan(*, application, decision):
     """Create the payments of a granted decision from the programme's payment plan.
-    Called inside the decision's transaction."""
+    Called inside the decision's transaction. The account is read when the payment is
+    attested, so that an association can still correct it."""
     plan = application.call.programme.payment_plan
-    account = application.organisation.payment_account
     payments = [
         Payment(
             application=application, sequence=index, percent=part["percent"], amount=amount,
-            release=part["release"], payee_account=account, decided_by=decision.decided_by,
+            release=part["release"], decided_by=decision.decided_by,
             status=Payment.Status.PLANNED if part["release"] == "decision" else Payment.Status.WITHHELD,
         )
         for index, (part, amount) in enumerate(zip(plan, split_amount(decision.amount, plan)), start=1)
@@ -24,55 +38,259 @@ def payments_plan(*, application, decision):
     return Payment.objects.bulk_create(payments)
 
 
-def check_may_attest(payment, user):
-    """The two-person rule: nobody attests money in a case they assessed, decided or applied in."""
+def _locked(payment_ids, *related):
+    """The payments, locked in primary-key order; refuses ids that do not exist."""
+    ids = sorted(set(payment_ids))
+    if not ids:
+        raise ValidationError("Välj minst en utbetalning.")
+    payments = list(
+        Payment.objects.select_for_update(of=("self",)).filter(pk__in=ids)
+        .select_related("application", *related).order_by("pk")
+    )
+    if len(payments) != len(ids):
+        missing = sorted(set(ids) - {payment.pk for payment in payments})
+        raise ValidationError(f"Utbetalningarna {', '.join(map(str, missing))} finns inte.")
+    return payments
+
+
+def _refuse(errors):
+    if errors:
+        raise ValidationError(errors + ["Inget har ändrats."])
+
+
+def _events(payments, *, by, action, note, before):
+    CaseEvent.objects.bulk_create([
+        CaseEvent(application_id=payment.application_id, actor=by, action=action.format(p=payment),
+                  from_state=before[payment.pk], to_state=payment.status, note=note(payment))
+        for payment in payments
+    ])
+
+
+def _transition_all(payments, name, *, by, what, errors, args=lambda payment: ()):
+    for payment in payments:
+        try:
+            transition(payment, name, by=by, what=what, args=args(payment))
+        except ValidationError as exc:
+            errors.append(f"{payment}: {exc.messages[0]}")
+
+
+def _two_person_refusal(payment, user, member_of):
     application = payment.application
     if payment.decided_by_id == user.pk:
-        raise PermissionDenied("Du fattade beslutet i ärendet och får därför inte attestera utbetalningen "
-                               "(tvåpersonsregeln). En annan attestant måste göra det.")
+        return ("du fattade beslutet i ärendet och får därför inte attestera utbetalningen "
+                "(tvåpersonsregeln). En annan attestant måste göra det.")
     assessment = getattr(application, "assessment", None)
     if assessment is not None and assessment.officer_id == user.pk:
-        raise PermissionDenied("Du bedömde ärendet och får därför inte attestera utbetalningen "
-                               "(tvåpersonsregeln). En annan attestant måste göra det.")
-    if application.is_applicant(user) or application.organisation.payee.memberships.filter(user=user).exists():
-        raise PermissionDenied("Du tillhör mottagande förening och får inte attestera utbetalningen.")
+        return ("du bedömde ärendet och får därför inte attestera utbetalningen "
+                "(tvåpersonsregeln). En annan attestant måste göra det.")
+    organisation = application.organisation
+    if {organisation.pk, organisation.sponsor_id} & member_of:
+        return "du tillhör den sökande eller mottagande föreningen och får inte attestera utbetalningen."
+    return None
+
+
+def check_may_attest(payment, user):
+    """The two-person rule for one payment, for pages that show it before anyone acts."""
+    member_of = set(Membership.objects.filter(user=user).values_list("organisation_id", flat=True))
+    refusal = _two_person_refusal(payment, user, member_of)
+    if refusal:
+        raise ValidationError(refusal[0].upper() + refusal[1:])
+
+
+def payments_attest(*, payment_ids, by):
+    """Attest the payments: the attester is neither decider, assessor nor applicant, is
+    within their amount limit, and the payee's account is valid; it is fixed on the payment."""
+    with transaction.atomic():
+        payments = _locked(payment_ids, "application__organisation__sponsor", "application__assessment")
+        member_of = set(Membership.objects.filter(user=by).values_list("organisation_id", flat=True))
+        limit = AttestationLimit.objects.filter(user=by).values_list("max_amount", flat=True).first()
+        errors, payees, before = [], {}, {payment.pk: payment.status for payment in payments}
+        for payment in payments:
+            refusal = _two_person_refusal(payment, by, member_of)
+            if refusal:
+                errors.append(f"{payment}: {refusal}")
+            elif limit is not None and payment.amount > limit:
+                errors.append(f"{payment}: {payment.amount} kr är över din attestgräns på {limit} kr.")
+            try:
+                payees[payment.pk] = payment.application.organisation.check_payee_account()
+            except ValidationError as exc:
+                errors.append(f"{payment}: {exc.messages[0]}")
+        _refuse(errors)
+        _transition_all(payments, "attest", by=by, what="attestera utbetalningen", errors=errors,
+                        args=lambda payment: (by, payees[payment.pk]))
+        _refuse(errors)
+        Payment.objects.bulk_update(payments, ["status", "attested_by", "attested_at", "payee_name",
+                                               "payee_scheme", "payee_account", "failure_reason"])
+        _events(payments, by=by, action="Utbetalning del {p.sequence} attesterad", before=before,
+                note=lambda p: f"{p.amount} kr till {p.payee_name}, {p.get_payee_scheme_display()} {p.payee_account}")
+    return payments
 
 
 def payment_attest(*, payment, by):
+    return payments_attest(payment_ids=[payment.pk], by=by)[0]
+
+
+def batch_create(*, by, execution_date=None, payment_ids=None):
+    """Put every attested payment not yet in a file (or those of payment_ids that are) into
+    a new payment file. Must run inside the caller's transaction; returns the batch and its
+    payments, locked until the transaction ends: the caller writes the files in the same
+    transaction, so a batch never exists without them."""
+    execution_date = execution_date or timezone.localdate()
+    if execution_date < timezone.localdate():
+        raise ValidationError("Betaldagen kan inte ligga bakåt i tiden.")
+    payments = (Payment.objects.select_for_update(of=("self",))
+                .filter(status=Payment.Status.ATTESTED, batch__isnull=True)
+                .select_related("application__call__programme").order_by("pk"))
+    if payment_ids is not None:
+        payments = payments.filter(pk__in=payment_ids)
+    payments = list(payments)
+    if not payments:
+        raise ValidationError("Det finns inga attesterade utbetalningar att ta med i en betalfil. "
+                              "Attestera utbetalningar först.")
+    now = timezone.now()
+    batch = PaymentBatch.objects.create(
+        reference=f"BF-{now:%Y%m%d}-{uuid.uuid4().hex[:10].upper()}", created_by=by, created_at=now,
+        execution_date=execution_date, count=len(payments), total=sum(payment.amount for payment in payments),
+    )
+    errors, before = [], {payment.pk: payment.status for payment in payments}
+    _transition_all(payments, "export", by=by, what="lägga utbetalningen i en betalfil", errors=errors,
+                    args=lambda payment: (batch,))
+    _refuse(errors)
+    ids = [payment.pk for payment in payments]
+    for start in range(0, len(ids), 5000):
+        # The rows are locked: exactly these, and no payment attested since, change.
+        Payment.objects.filter(pk__in=ids[start:start + 5000]).update(status=Payment.Status.EXPORTED, batch=batch)
+    _events(payments, by=by, action="Utbetalning del {p.sequence} i betalfil", before=before,
+            note=lambda p: f"{batch.reference}, {p.amount} kr")
+    return batch, payments
+
+
+def batch_attach_files(*, batch, pain001, sie):
+    """Record where the batch's files are stored: (key, sha256) each."""
+    batch.pain001_key, batch.pain001_sha256 = pain001
+    batch.sie_key, batch.sie_sha256 = sie
+    batch.save(update_fields=["pain001_key", "pain001_sha256", "sie_key", "sie_sha256"])
+
+
+def _settle_batches(batch_ids, by):
+    """A payment file is settled when none of its payments waits for the bank any more.
+    The batches are locked first, so that of two calls finishing its last payments
+    concurrently, the second sees the first's and settles it."""
+    for batch in PaymentBatch.objects.select_for_update().filter(pk__in=batch_ids).order_by("pk"):
+        if not batch.payments.filter(status=Payment.Status.EXPORTED).exists() and batch.settle.can_proceed():
+            transition(batch, "settle", by=by, what="avsluta betalfilen")
+            batch.save(update_fields=["status"])
+
+
+def payments_mark_paid(*, payment_ids, by, on=None):
+    """The bank has paid these payments (from its status report, or as finance confirms)."""
     with transaction.atomic():
-        payment = lock(Payment, payment.pk)
-        check_may_attest(payment, by)
-        before = payment.status
-        transition(payment, "attest", by=by, what="attestera utbetalningen", args=(by,))
-        payment.save()
-        record_event(payment.application, by=by, action=f"Utbetalning del {payment.sequence} attesterad",
-                     from_state=before, to_state=payment.status, note=f"{payment.amount} kr")
-    return payment
+        payments = _locked(payment_ids)
+        errors, before = [], {payment.pk: payment.status for payment in payments}
+        _transition_all(payments, "mark_paid", by=by, what="markera utbetalningen som betald", errors=errors,
+                        args=lambda payment: (by, on))
+        _refuse(errors)
+        Payment.objects.bulk_update(payments, ["status", "paid_at", "paid_by"])
+        _events(payments, by=by, action="Utbetalning del {p.sequence} utbetald", before=before,
+                note=lambda p: f"{p.amount} kr till {p.payee_name}, {p.get_payee_scheme_display()} {p.payee_account}")
+        _settle_batches({payment.batch_id for payment in payments}, by)
+    return payments
+
+
+def payments_mark_failed(*, payment_ids, by, reason=None, reasons=None):
+    """The bank did not pay these payments. Each stays failed, with the reason, and a new
+    planned payment of the same part goes back to the attestation queue, showing the reason.
+    reasons: {payment id: reason}, or one reason for all."""
+    reasons = reasons or {}
+    if not reasons and not (reason or "").strip():
+        raise ValidationError("Ange varför utbetalningen misslyckades.")
+    with transaction.atomic():
+        payments = _locked(payment_ids)
+        errors, before = [], {payment.pk: payment.status for payment in payments}
+        _transition_all(payments, "mark_failed", by=by, what="markera utbetalningen som misslyckad", errors=errors,
+                        args=lambda payment: (reasons.get(payment.pk) or reason,))
+        _refuse(errors)
+        Payment.objects.bulk_update(payments, ["status", "failure_reason"])
+        replacements = Payment.objects.bulk_create([payment.replacement() for payment in payments])
+        _events(payments, by=by, action="Utbetalning del {p.sequence} misslyckades", before=before,
+                note=lambda p: f"{p.failure_reason} Utbetalningen ligger åter för attest.")
+        _settle_batches({payment.batch_id for payment in payments}, by)
+    return replacements
 
 
 def payment_mark_paid(*, payment, by):
-    with transaction.atomic():
-        payment = lock(Payment, payment.pk)
-        before = payment.status
-        transition(payment, "mark_paid", by=by, what="markera utbetalningen som betald")
-        payment.save()
-        record_event(payment.application, by=by, action=f"Utbetalning del {payment.sequence} utbetald",
-                     from_state=before, to_state=payment.status, note=f"{payment.amount} kr till {payment.payee_account}")
-    return payment
+    return payments_mark_paid(payment_ids=[payment.pk], by=by)[0]
 
 
 def payment_mark_failed(*, payment, by, reason):
-    if not reason.strip():
-        raise ValidationError("Ange varför utbetalningen misslyckades.")
-    with transaction.atomic():
-        payment = lock(Payment, payment.pk)
-        before = payment.status
-        transition(payment, "mark_failed", by=by, what="markera utbetalningen som misslyckad", args=(reason,))
-        payment.save()
-        record_event(payment.application, by=by, action=f"Utbetalning del {payment.sequence} misslyckades",
-                     from_state=before, to_state=payment.status, note=reason)
-    return payment
+    return payments_mark_failed(payment_ids=[payment.pk], by=by, reason=reason)[0]
 
+
+# --- the bank's status report (pain.002), read by documents.payment_files ---------------
+
+class TransactionStatus(NamedTuple):
+    reference: str    # our end-to-end id, BIDRAG-<payment id>
+    status: str       # ISO 20022 code: ACSC paid; RJCT rejected; others not final
+    reason: str
+
+
+class StatusReport(NamedTuple):
+    original_message_id: str
+    group_status: str
+    transactions: list
+
+
+PAID_CODES = {"ACSC"}
+REJECTED_CODES = {"RJCT"}
+_REFERENCE = re.compile(r"^BIDRAG-(\d+)$")
+
+
+def status_report_apply(*, report, by):
+    """Mark paid and failed what the bank's status report says, for the file it answers.
+    The whole report is checked first: an unknown file, a payment that is not in it, or a
+    verdict that contradicts what is already recorded refuses it all. A report read twice
+    changes nothing the second time. Returns (paid, failed)."""
+    batch = PaymentBatch.objects.filter(reference=report.original_message_id).first()
+    if batch is None:
+        raise ValidationError(f"Statusrapporten gäller betalfilen ”{report.original_message_id}”, "
+                              "som inte finns i systemet. Inget har ändrats.")
+    in_batch = {payment.reference: payment for payment in batch.payments.select_related("application")}
+    verdicts = {}
+    if not report.transactions and report.group_status in REJECTED_CODES:
+        verdicts = {reference: ("failed", "Banken avvisade hela betalfilen.") for reference in in_batch}
+    unknown = []
+    for row in report.transactions:
+        if row.reference not in in_batch or not _REFERENCE.match(row.reference):
+            unknown.append(row.reference)
+        elif row.status in PAID_CODES:
+            verdicts[row.reference] = ("paid", "")
+        elif row.status in REJECTED_CODES:
+            verdicts[row.reference] = ("failed", f"Banken avvisade betalningen: {row.reason or 'ingen orsak angiven'}.")
+    if unknown:
+        raise ValidationError(f"Statusrapporten nämner betalningar som inte finns i betalfilen {batch.reference}: "
+                              f"{', '.join(unknown)}. Inget har ändrats.")
+    to_pay, to_fail, errors = [], {}, []
+    for reference, (verdict, reason) in verdicts.items():
+        payment = in_batch[reference]
+        if payment.status == Payment.Status.EXPORTED:
+            if verdict == "paid":
+                to_pay.append(payment.pk)
+            else:
+                to_fail[payment.pk] = reason
+        elif payment.status != verdict:
+            errors.append(f"{payment}: rapporten säger {'betald' if verdict == 'paid' else 'avvisad'}, men "
+                          f"utbetalningen är redan registrerad som {payment.get_status_display().lower()}.")
+    _refuse(errors)
+    if not to_pay and not to_fail:
+        raise ValidationError("Statusrapporten innehåller inget nytt: betalningarna i den är redan registrerade "
+                              "eller ännu inte slutligt behandlade av banken.")
+    with transaction.atomic():
+        paid = payments_mark_paid(payment_ids=to_pay, by=by) if to_pay else []
+        failed = payments_mark_failed(payment_ids=list(to_fail), by=by, reasons=to_fail) if to_fail else []
+    return paid, failed
+
+
+# --- the rest of the case's money ---------------------------------------------------
 
 def payments_release_withheld(*, application, by):
     """Release the parts kept back until the follow-up report was approved."""
@@ -90,7 +308,6 @@ def payments_release_withheld(*, application, by):
 
 
 def payments_open(application):
-    """Payments finance still has to act on (attest or confirm)."""
-    return application.payments.filter(
-        status__in=[Payment.Status.PLANNED, Payment.Status.ATTESTED, Payment.Status.FAILED]
-    )
+    """Payments finance still has to act on: attest, put in a file, or see paid."""
+    return application.payments.filter(status__in=Payment.OPEN)
+
