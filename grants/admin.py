@@ -98,8 +98,44 @@ class ProgrammeAdmin(admin.ModelAdmin):
 
 @admin.register(models.Call)
 class CallAdmin(admin.ModelAdmin):
-    list_display = ["title", "programme", "year", "opens_on", "closes_on", "max_amount", "budget"]
+    list_display = ["title", "programme", "year", "opens_on", "closes_on", "max_amount", "budget", "committed",
+                    "remaining"]
     list_filter = ["programme", "year"]
+    readonly_fields = ["committed"]
+
+    @admin.display(description="kvar")
+    def remaining(self, obj):
+        return obj.remaining
+
+
+@admin.register(models.AnnualBudget)
+class AnnualBudgetAdmin(admin.ModelAdmin):
+    """A committee's grant budget for a year, or a programme's share of it. Decisions must
+    fit in it as well as in their call's budget."""
+
+    list_display = ["year", "committee", "programme", "amount", "committed", "remaining"]
+    list_filter = ["year", "committee"]
+    list_select_related = ["committee", "programme"]
+    readonly_fields = ["committed"]
+
+    @admin.display(description="kvar")
+    def remaining(self, obj):
+        return obj.remaining
+
+
+@admin.register(models.AttestationLimit)
+class AttestationLimitAdmin(admin.ModelAdmin):
+    list_display = ["user", "max_amount"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(models.PaymentBatch)
+class PaymentBatchAdmin(ReadOnlyAdmin):
+    """Payment files are made and settled on finance's pages; here they are only shown."""
+
+    list_display = ["reference", "created_at", "created_by", "execution_date", "count", "total", "status"]
+    list_filter = ["status"]
+    list_select_related = ["created_by"]
 
 
 class MembershipInline(admin.TabularInline):
@@ -110,7 +146,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(models.Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "org_number", "bankgiro", "plusgiro", "sponsor"]
+    list_display = ["name", "kind", "org_number", "bankgiro", "plusgiro", "iban", "sponsor"]
     list_filter = ["kind"]
     search_fields = ["name", "org_number"]
     inlines = [MembershipInline]

@@ -227,6 +227,11 @@ class Call(models.Model):
         on = on or timezone.localdate()
         return self.opens_on <= on <= self.closes_on
 
+    def clean(self):
+        if self.budget is not None and self.budget < self.committed:
+            raise ValidationError({"budget": f"Budgeten kan inte vara lägre än det som redan är beviljat "
+                                             f"({self.committed} kr)."})
+
     @property
     def remaining(self):
         return self.budget - self.committed
@@ -262,11 +267,9 @@ class AnnualBudget(models.Model):
     def clean(self):
         if self.programme_id and self.committee_id and self.programme.committee_id != self.committee_id:
             raise ValidationError({"programme": "Bidragsformen hör till en annan nämnd."})
-        if self.pk and self.amount is not None:
-            committed = AnnualBudget.objects.filter(pk=self.pk).values_list("committed", flat=True).first() or ZERO
-            if self.amount < committed:
-                raise ValidationError({"amount": f"Budgeten kan inte vara lägre än det som redan är beviljat "
-                                                 f"({committed} kr)."})
+        if self.amount is not None and self.amount < self.committed:
+            raise ValidationError({"amount": f"Budgeten kan inte vara lägre än det som redan är beviljat "
+                                             f"({self.committed} kr)."})
 
     @property
     def remaining(self):
@@ -630,6 +633,8 @@ class PaymentBatch(models.Model):
         EXPORTED = "exported", "Skickad till banken"
         SETTLED = "settled", "Avslutad"
 
+    status_subject = "betalfilen"  # in refusals: "… betalfilen har status …"
+
     reference = models.CharField("meddelande-id", max_length=35, unique=True)
     status = fsm.FSMField(max_length=20, choices=Status.choices, default=Status.EXPORTED)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
@@ -688,8 +693,8 @@ class Payment(models.Model):
         PAID = "paid", "Utbetald"
         FAILED = "failed", "Misslyckad"
 
-    IN_FILE = (Status.EXPORTED, Status.PAID, Status.FAILED)
     OPEN = (Status.PLANNED, Status.ATTESTED, Status.EXPORTED)
+    status_subject = "utbetalningen"
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="payments")
     sequence = models.PositiveSmallIntegerField("del")

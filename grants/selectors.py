@@ -1,10 +1,10 @@
 """Reads. Every list here costs a fixed number of queries, however many rows it has."""
 
-from django.db.models import Prefetch, Sum
+from django.db.models import F, Prefetch, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from .models import Application, Call, CaseEvent, Decision, Document, Organisation, Payment, is_staff_member
+from .models import AnnualBudget, Application, Call, CaseEvent, Decision, Document, Organisation, Payment, is_staff_member
 
 
 def organisations_of(user):
@@ -49,6 +49,50 @@ def open_calls(on=None):
     )
 
 
+def annual_budgets(call, *, for_update=False):
+    """The annual budgets above a call: its committee's year, its programme's share."""
+    programme = call.programme
+    budgets = AnnualBudget.objects.filter(year=call.year).filter(
+        Q(committee_id=programme.committee_id, programme__isnull=True) | Q(programme_id=programme.pk)
+    )
+    if for_update:
+        # Always the same order (committee before programme), so that concurrent
+        # decisions queue for the same locks instead of deadlocking.
+        budgets = budgets.select_for_update(of=("self",))
+    return list(budgets.select_related("programme", "committee").order_by(F("programme_id").asc(nulls_first=True)))
+
+
+def budget_label(budget):
+    if isinstance(budget, Call):
+        return f"utlysningens budget ({budget.title})"
+    if budget.programme_id:
+        return f"budgeten för {budget.programme.name} {budget.year}"
+    return f"{budget.committee.name}s bidragsbudget {budget.year}"
+
+
+def budgets_overview(call):
+    """Every budget a decision in this call must fit in, for the staff's case page:
+    [{label, budget, committed, remaining}], the call first."""
+    return [
+        {"label": budget_label(row)[0].upper() + budget_label(row)[1:],
+         "budget": row.budget if isinstance(row, Call) else row.amount,
+         "committed": row.committed, "remaining": row.remaining}
+        for row in [call, *annual_budgets(call)]
+    ]
+
+
+def organisation_grants_in_year(application):
+    """The organisation's other applications in the same budget year, across all committees
+    and programmes: what it asked for, was granted and has been paid (double funding)."""
+    return (
+        Application.objects.filter(organisation_id=application.organisation_id, call__year=application.call.year)
+        .exclude(pk=application.pk).exclude(status=Application.Status.DRAFT)
+        .select_related("call__programme__committee", "decision")
+        .annotate(paid=Sum("payments__amount", filter=Q(payments__status=Payment.Status.PAID)))
+        .order_by("submitted_at", "pk")
+    )
+
+
 def case_overview(pk):
     """Everything a case page shows, in a fixed number of queries."""
     application = (
@@ -70,7 +114,8 @@ def case_overview(pk):
         "assessment": getattr(application, "assessment", None),
         "decision": getattr(application, "decision", None),
         "follow_up": getattr(application, "follow_up", None),
-        "budget_left": application.call.remaining,
+        "budgets": budgets_overview(application.call),
+        "other_grants": list(organisation_grants_in_year(application)),
     }
 
 

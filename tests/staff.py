@@ -87,3 +87,19 @@ def meeting_letters(client, decision_maker, application, *, announced_on="2026-0
     response = client.post(reverse("meetings:start", args=[meeting.pk]))
     assert response.status_code == 302, response.content.decode()[:3000]
     return meeting
+
+
+def pay_out(application, finance, *, fail=""):
+    """Finance's part, through the services its pages call: attest the case's planned
+    payments, put them in a payment file, and the bank pays them (or returns them with
+    `fail` as the reason)."""
+    from documents.payment_files import payment_file_create
+    from grants.services import pay
+    from workflows import cases
+
+    planned = list(application.payments.filter(status="planned").values_list("pk", flat=True))
+    pay.payments_attest(payment_ids=planned, by=finance)
+    payment_file_create(by=finance, payment_ids=planned)
+    if fail:
+        return cases.cases_mark_failed(payment_ids=planned, by=finance, reason=fail)
+    return cases.cases_mark_paid(payment_ids=planned, by=finance)

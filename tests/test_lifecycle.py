@@ -11,7 +11,7 @@ from django.urls import reverse
 from grants.models import Application, CaseEvent, Document, FollowUpReport, Payment
 from workflows.cases import active_task_names
 
-from .staff import draft, open_task, pdf_upload, read_pdf_text, task_page, work
+from .staff import draft, open_task, pay_out, pdf_upload, read_pdf_text, task_page, work
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -123,10 +123,8 @@ def test_inclusion_project_grant_through_committee_with_completion(
     response = client.get(reverse("document", args=[letter.pk]))
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
 
-    # Fia attests the first part and marks it paid.
-    client.force_login(fia)
-    work(client, application, "attest", {"confirm": "on"})
-    work(client, application, "confirm_payment", {"result": "paid"})
+    # Fia attests the first part, puts it in a payment file, and the bank pays it.
+    pay_out(application, fia)
     assert Payment.objects.get(pk=payments[0].pk).status == "paid"
     assert active_task_names(application) == ["await_report"]
 
@@ -140,9 +138,7 @@ def test_inclusion_project_grant_through_committee_with_completion(
     client.force_login(olle)
     work(client, application, "review_report", {"verdict": "approve", "note": ""})
     assert FollowUpReport.objects.get().status == "approved"
-    client.force_login(fia)
-    work(client, application, "attest", {"confirm": "on"})
-    work(client, application, "confirm_payment", {"result": "paid"})
+    pay_out(application, fia)
 
     application.refresh_from_db()
     assert application.status == "closed"
@@ -150,5 +146,6 @@ def test_inclusion_project_grant_through_committee_with_completion(
     actions = list(CaseEvent.objects.filter(application=application).values_list("action", flat=True))
     for step in ("Ansökan inkommen", "Komplettering begärd", "Komplettering inkommen", "Ansökan komplett",
                  "Bedömning klar", "Beslut: Beviljas", "Protokollet tillkännagivet", "Beslutsbrev skickat", "Utbetalning del 1 attesterad",
+                 "Utbetalning del 1 i betalfil", "Utbetalning del 1 utbetald", "Utbetalning del 2 attesterad",
                  "Återrapport inlämnad", "Återrapport godkänd", "Ärendet avslutat"):
         assert step in actions, step

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -20,7 +20,7 @@ from workflows.cases import active_task_names
 from workflows.flows import GrantFlow
 from workflows.models import GrantProcess
 
-from .staff import BASE, claim, draft, meeting_letters, open_task, read_pdf_text, task_page, work
+from .staff import BASE, claim, draft, meeting_letters, open_task, pay_out, read_pdf_text, task_page, work
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,9 +72,7 @@ def decided_by_officer(client, officer, application, *, outcome="approved", amou
 
 
 def attested_and_paid(client, finance, application):
-    client.force_login(finance)
-    work(client, application, "attest", {"confirm": "on"})
-    work(client, application, "confirm_payment", {"result": "paid"})
+    pay_out(application, finance)
     application.refresh_from_db()
     return application
 
@@ -235,7 +233,7 @@ def test_partly_approved_inclusion_grant_splits_payments_85_15(client, anna, oll
     assert sum(p.amount for p in payments) == application.decision.amount == Decimal("40000.00")
     text = letter_text(application)
     assert "(delvis bifall)" in text and "efter godkänd återrapport" in text
-    assert active_task_names(application) == ["attest"]
+    assert active_task_names(application) == ["await_payment"]
     assert "Beslut: Beviljas delvis" in actions(application)
 
 
@@ -253,26 +251,22 @@ def test_decider_who_is_also_finance_cannot_attest(client, anna, olle, kim, fia,
     payment = Payment.objects.get(application=application, sequence=1)
     assert (payment.status, payment.decided_by) == ("planned", kim)
 
-    # Kim may take the attest task from the finance queue, but the page refuses him …
-    assert claim(client, application, "attest").status_code == 302
-    page = task_page(client, application, "attest").content.decode()
-    assert "tvåpersonsregeln" in page and "Du fattade beslutet i ärendet" in page
-    # … and posting the form anyway attests nothing.
-    task = open_task(application, "attest")
-    response = client.post(f"{BASE}/{task.process_id}/attest/{task.pk}/execute/", {"confirm": "on"})
-    assert response.status_code == 200 and "tvåpersonsregeln" in response.content.decode()
+    # Kim sees the payment in finance's list, but attesting it is refused …
+    client.force_login(kim)
+    response = client.post(reverse("finance:payments"), {"action": "attest", "payments": [payment.pk]},
+                           follow=True)
+    assert "tvåpersonsregeln" in response.content.decode()
     payment.refresh_from_db()
     assert (payment.status, payment.attested_by) == ("planned", None)
-    assert active_task_names(application) == ["attest"]
+    assert active_task_names(application) == ["await_payment"]
 
-    # Kim hands the task back; Fia attests it.
-    response = client.post(f"{BASE}/{task.process_id}/attest/{task.pk}/unassign/")
-    assert response.status_code == 302
+    # … and Fia attests it.
     client.force_login(fia)
-    work(client, application, "attest", {"confirm": "on"})
+    response = client.post(reverse("finance:payments"), {"action": "attest", "payments": [payment.pk]},
+                           follow=True)
     payment.refresh_from_db()
     assert (payment.status, payment.attested_by) == ("attested", fia)
-    assert active_task_names(application) == ["confirm_payment"]
+    assert active_task_names(application) == ["await_payment"]
 
 
 def test_two_person_rule_holds_in_the_service_and_in_the_database(
@@ -289,7 +283,7 @@ def test_two_person_rule_holds_in_the_service_and_in_the_database(
     payment = Payment.objects.get(application=application, sequence=1)
     kim = type(kim).objects.get(pk=kim.pk)  # fresh permission cache with the new group
 
-    with pytest.raises(PermissionDenied, match="tvåpersonsregeln"):
+    with pytest.raises(ValidationError, match="tvåpersonsregeln"):
         pay.payment_attest(payment=payment, by=kim)
     payment.refresh_from_db()
     assert (payment.status, payment.attested_by) == ("planned", None)

@@ -35,8 +35,9 @@ def transition(obj, name, *, by, what, args=(), kwargs=None):
     """
     bound = getattr(obj, name)
     if not bound.can_proceed():
+        subject = getattr(obj, "status_subject", "ärendet")
         raise ValidationError(
-            f"Det går inte att {what} nu: ärendet har status ”{obj.get_status_display()}”."
+            f"Det går inte att {what} nu: {subject} har status ”{obj.get_status_display()}”."
         )
     if not bound.has_perm(by):
         raise PermissionDenied(f"Du har inte behörighet att {what} i det här ärendet.")

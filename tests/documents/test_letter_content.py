@@ -12,11 +12,11 @@ from django.core.files.storage import default_storage
 
 from documents.letters import decision_letter_send, receipt_send, repayment_letter_send
 from grants.models import CommitteeMeeting, Document
-from grants.services import apply, assess, decide, follow_up, pay
+from grants.services import apply, assess, decide, follow_up
 from workflows import cases, driver
 from workflows.flows import GrantFlow
 
-from ..staff import read_pdf_text
+from ..staff import pay_out, read_pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -315,11 +315,7 @@ def test_committee_letter_uses_the_committees_own_texts_and_logo(committee_decis
 
 def test_repayment_letter(approved_on_delegation, anna, olle, fia):
     application = approved_on_delegation.application
-    payment = application.payments.get()
-    driver.task_work(application=application, node=GrantFlow.attest, user=fia,
-                     act=lambda: pay.payment_attest(payment=payment, by=fia))
-    driver.task_work(application=application, node=GrantFlow.confirm_payment, user=fia,
-                     act=lambda: pay.payment_mark_paid(payment=payment, by=fia))
+    pay_out(application, fia)
     cases.case_submit_report(application=application, by=anna, what_was_done="Lite träning.", participants=4,
                              outcome="Laget lades ned i mars.", actual_costs=Decimal("2500"))
     note = "Verksamheten upphörde i mars och bidraget användes bara till en liten del."

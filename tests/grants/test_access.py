@@ -5,13 +5,14 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 from stdnum.luhn import calc_check_digit
 
 from grants.models import Application, CaseEvent, Document
-from grants.services import apply, assess, decide
+from grants.services import apply, assess, decide, pay
 from workflows import cases
 from workflows.driver import task_work
 from workflows.flows import GrantFlow
@@ -146,52 +147,50 @@ def test_applicants_have_no_viewflow_or_staff_permissions(anna, olle, fisksatra,
 def test_an_applicant_sees_no_staff_queue_and_cannot_claim_or_work_tasks(client, anna, olle, fisksatra,
                                                                           inclusion_call):
     application = awaiting_attestation(anna, olle, fisksatra, inclusion_call)
-    task = open_task(application, "attest")
+    task = open_task(application, "await_payment")
     client.force_login(anna)
     for url in ("/staff/cases/grant/queue/", "/staff/cases/grant/inbox/", "/staff/cases/grant/",
-                f"{BASE}/{task.process_id}/"):
+                f"{BASE}/{task.process_id}/", reverse("finance:payments")):
         response = client.get(url)
         assert response.status_code in (302, 403), url
-        assert "Attestera utbetalning" not in response.content.decode()
-    assert client.post(f"{BASE}/{task.process_id}/attest/{task.pk}/assign/").status_code in (302, 403)
-    assert client.post(f"{BASE}/{task.process_id}/attest/{task.pk}/execute/",
-                       {"confirm": "on"}).status_code in (302, 403)
+        assert application.case_number not in response.content.decode()
+    for url in (f"{BASE}/{task.process_id}/await_payment/{task.pk}/assign/",
+                f"{BASE}/{task.process_id}/await_payment/{task.pk}/execute/"):
+        assert client.post(url).status_code in (302, 403, 404), url
+    payment = application.payments.get(sequence=1)
+    assert client.post(reverse("finance:payments"), {"action": "attest", "payments": [payment.pk]}).status_code \
+        in (302, 403)
     task.refresh_from_db()
-    assert task.owner_id is None
+    assert (task.owner_id, task.status) == (None, "NEW")
     assert application.payments.get(sequence=1).status == "planned"
 
 
-def test_anonymous_visitors_cannot_reach_staff_tasks(client, anna, olle, fisksatra, inclusion_call):
+def test_anonymous_visitors_cannot_reach_staff_or_finance_pages(client, anna, olle, fisksatra, inclusion_call):
     application = awaiting_attestation(anna, olle, fisksatra, inclusion_call)
-    task = open_task(application, "attest")
-    for url in ("/staff/cases/grant/queue/", f"{BASE}/{task.process_id}/attest/{task.pk}/execute/"):
+    task = open_task(application, "await_payment")
+    for url in ("/staff/cases/grant/queue/", f"{BASE}/{task.process_id}/", reverse("finance:payments")):
         response = client.get(url)
         assert response.status_code == 403 or reverse("login") in response.get("Location", ""), url
 
 
-def test_an_officer_cannot_claim_or_attest_a_payment(client, anna, olle, otto, fisksatra, inclusion_call):
+def test_an_officer_cannot_attest_a_payment(client, anna, olle, otto, fisksatra, inclusion_call):
     application = awaiting_attestation(anna, olle, fisksatra, inclusion_call)
-    task = open_task(application, "attest")
+    payment = application.payments.get(sequence=1)
     for officer in (olle, otto):  # the one who decided, and one who did not
         client.force_login(officer)
-        assert "Attestera utbetalning" not in client.get("/staff/cases/grant/queue/").content.decode()
-        assert client.post(f"{BASE}/{task.process_id}/attest/{task.pk}/assign/").status_code == 403
-        assert client.post(f"{BASE}/{task.process_id}/attest/{task.pk}/execute/",
-                           {"confirm": "on"}).status_code == 403
-    task.refresh_from_db()
-    assert task.owner_id is None
+        assert client.get(reverse("finance:payments")).status_code == 403
+        assert client.post(reverse("finance:payments"),
+                           {"action": "attest", "payments": [payment.pk]}).status_code == 403
+        with pytest.raises(PermissionDenied):
+            pay.payments_attest(payment_ids=[payment.pk], by=officer)
     assert application.payments.get(sequence=1).status == "planned"
 
 
-def test_finance_sees_the_attestation_in_its_queue_and_may_claim_it(client, anna, olle, fia, fisksatra,
-                                                                     inclusion_call):
+def test_finance_sees_the_payment_in_its_list(client, anna, olle, fia, fisksatra, inclusion_call):
     application = awaiting_attestation(anna, olle, fisksatra, inclusion_call)
-    task = open_task(application, "attest")
     client.force_login(fia)
-    assert "Attestera utbetalning" in client.get("/staff/cases/grant/queue/").content.decode()
-    assert client.post(f"{BASE}/{task.process_id}/attest/{task.pk}/assign/").status_code == 302
-    task.refresh_from_db()
-    assert task.owner == fia
+    response = client.get(reverse("finance:payments"))
+    assert response.status_code == 200 and application.case_number in response.content.decode()
 
 
 def test_a_decision_maker_cannot_take_an_officers_completeness_check(client, anna, kim, fisksatra,

@@ -289,7 +289,8 @@ def test_marking_a_payment_paid_before_it_is_attested_is_refused(anna, olle, fia
     with pytest.raises(ValidationError) as caught:
         pay.payment_mark_paid(payment=payment, by=fia)
     assert caught.value.messages == [
-        "Det går inte att markera utbetalningen som betald nu: ärendet har status ”Väntar på attest”."]
+        f"{payment}: Det går inte att markera utbetalningen som betald nu: utbetalningen har status ”Väntar på attest”.",
+        "Inget har ändrats."]
     assert snapshot(application) == before
     assert Payment.objects.get(pk=payment.pk).paid_at is None
 

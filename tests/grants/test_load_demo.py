@@ -28,10 +28,8 @@ def expected_tasks(application):
         return ["decide_by_committee" if application.assessment.needs_committee else "decide_by_officer"]
     if status in Application.GRANTED:
         payments = set(application.payments.values_list("status", flat=True))
-        if payments & {Payment.Status.PLANNED, Payment.Status.FAILED}:
-            return ["attest"]
-        if Payment.Status.ATTESTED in payments:
-            return ["confirm_payment"]
+        if payments & set(Payment.OPEN):
+            return ["await_payment"]
         if application.follow_up.status == FollowUpReport.Status.SUBMITTED:
             return ["review_report"]
         return ["await_report"]

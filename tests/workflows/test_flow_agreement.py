@@ -7,15 +7,18 @@ import pytest
 from django.urls import reverse
 from viewflow.workflow import STATUS
 
+from documents.payment_files import payment_file_create
 from grants.models import Application, CaseEvent, FollowUpReport
+from grants.services import pay
+from workflows import cases
 from workflows.cases import active_task_names
 from workflows.models import GrantProcess
 
-from ..staff import claim, draft, task_page, work
+from ..staff import draft, work
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-AFTER_DECISION = [["attest"], ["confirm_payment"], ["await_report"], ["review_report"]]
+AFTER_DECISION = [["await_payment"], ["await_report"], ["review_report"]]
 
 # application.status → the open tasks the process may have in that state.
 ALLOWED = {
@@ -56,17 +59,16 @@ def agree(application):
         assert decision.outcome == status
 
     # Each task after the decision has what it works on; and what waits has its task.
-    assert (task == "attest") == bool(payments & {"planned", "failed"}), (task, payments)
-    assert (task == "confirm_payment") == ("attested" in payments), (task, payments)
-    assert (task == "await_report") == (report in OPEN_REPORT and not payments & {"planned", "failed", "attested"}), \
-        (task, report, payments)
+    open_payments = payments & {"planned", "attested", "exported"}
+    assert (task == "await_payment") == bool(open_payments), (task, payments)
+    assert (task == "await_report") == (report in OPEN_REPORT and not open_payments), (task, report, payments)
     assert (task == "review_report") == (report == "submitted"), (task, report)
 
     if status == "rejected":
         assert decision.outcome == "rejected" and not payments and follow_up is None
     if status == "closed":
         assert report in (None, "approved", "rejected")
-        assert payments <= ({"paid", "withheld"} if report == "rejected" else {"paid"})
+        assert payments <= ({"paid", "failed", "withheld"} if report == "rejected" else {"paid", "failed"})
 
     # A case with no open task has a finished process (or, as a draft, none at all).
     if status == "draft":
@@ -95,6 +97,27 @@ def staff(client, user, application, node, data):
     return agree(application)
 
 
+def money(finance, application, step, reason=""):
+    """Finance's steps, through the services its pages call: attest the case's planned
+    payments, put the attested in a payment file, the bank pays (or returns) what is in it."""
+    ids = lambda status: list(application.payments.filter(status=status).values_list("pk", flat=True))  # noqa: E731
+    if step == "attest":
+        pay.payments_attest(payment_ids=ids("planned"), by=finance)
+    elif step == "file":
+        payment_file_create(by=finance, payment_ids=ids("attested"))
+    elif step == "paid":
+        cases.cases_mark_paid(payment_ids=ids("exported"), by=finance)
+    else:
+        cases.cases_mark_failed(payment_ids=ids("exported"), by=finance, reason=reason)
+    return agree(application)
+
+
+def paid_out(finance, application):
+    money(finance, application, "attest")
+    money(finance, application, "file")
+    return money(finance, application, "paid")
+
+
 def portal(client, applicant, application, name, data):
     client.force_login(applicant)
     response = client.post(reverse(f"portal:{name}", args=[application.pk]), data)
@@ -114,8 +137,6 @@ def decision(outcome, amount, **committee):
 
 REPORT = {"what_was_done": "Träffar varje vecka.", "participants": "35", "outcome": "Målen nåddes.",
           "actual_costs": "60000"}
-PAID = {"result": "paid"}
-ATTEST = {"confirm": "on"}
 
 
 # --- the paths ---------------------------------------------------------------------------
@@ -139,9 +160,8 @@ def test_completion_loop_committee_and_report_completion(
         ("assessed", ["decide_by_committee"])
     assert staff(client, kim, application, "decide_by_committee", decision(
         "approved", "60000", meeting_date="2026-03-12", protocol_paragraph="§ 42",
-    )) == ("approved", ["attest"])
-    assert staff(client, fia, application, "attest", ATTEST) == ("approved", ["confirm_payment"])
-    assert staff(client, fia, application, "confirm_payment", PAID) == ("approved", ["await_report"])
+    )) == ("approved", ["await_payment"])
+    assert paid_out(fia, application) == ("approved", ["await_report"])
 
     # The report: Olle asks for a completion of it, Anna sends it again, Olle approves.
     assert portal(client, anna, application, "follow_up", REPORT) == ("approved", ["review_report"])
@@ -156,9 +176,8 @@ def test_completion_loop_committee_and_report_completion(
         == ("approved", ["review_report"])
     # Approval releases the withheld 15 %, which goes back to finance.
     assert staff(client, olle, application, "review_report", {"verdict": "approve", "note": ""}) == \
-        ("approved", ["attest"])
-    assert staff(client, fia, application, "attest", ATTEST) == ("approved", ["confirm_payment"])
-    assert staff(client, fia, application, "confirm_payment", PAID) == ("closed", [])
+        ("approved", ["await_payment"])
+    assert paid_out(fia, application) == ("closed", [])
 
     assert list(application.payments.order_by("sequence").values_list("status", flat=True)) == ["paid", "paid"]
     events = list(CaseEvent.objects.filter(application=application).values_list("action", flat=True))
@@ -173,28 +192,26 @@ def test_officer_path_with_a_failed_payment(client, anna, olle, fia, fisksatra, 
     assert staff(client, olle, application, "assess", assessment("approved", "11000")) == \
         ("assessed", ["decide_by_officer"])
     assert staff(client, olle, application, "decide_by_officer", decision("approved", "11000")) == \
-        ("approved", ["attest"])
-    assert staff(client, fia, application, "attest", ATTEST) == ("approved", ["confirm_payment"])
+        ("approved", ["await_payment"])
+    assert money(fia, application, "attest") == ("approved", ["await_payment"])
+    assert money(fia, application, "file") == ("approved", ["await_payment"])
 
-    # The bank returns the payment: it goes back to attestation, with its reason.
-    assert staff(client, fia, application, "confirm_payment", {
-        "result": "failed", "reason": "Bankgirot är avslutat.",
-    }) == ("approved", ["attest"])
-    payment = application.payments.get()
-    assert (payment.status, payment.failure_reason) == ("failed", "Bankgirot är avslutat.")
-    assert CaseEvent.objects.get(application=application, action="Utbetalning del 1 misslyckades").note == \
-        "Bankgirot är avslutat."
-    client.force_login(fia)
-    assert claim(client, application, "attest").status_code == 302
-    page = task_page(client, application, "attest").content.decode()
-    assert "Misslyckad" in page and "Bankgirot är avslutat." in page
+    # The bank returns the payment: it stays failed, and a new payment of the same part, with
+    # the reason, waits for attestation.
+    assert money(fia, application, "failed", "Bankgirot är avslutat.") == ("approved", ["await_payment"])
+    failed = application.payments.get(status="failed")
+    assert failed.failure_reason == "Bankgirot är avslutat."
+    assert CaseEvent.objects.get(application=application, action="Utbetalning del 1 misslyckades").note.startswith(
+        "Bankgirot är avslutat.")
+    payment = application.payments.get(status="planned")
+    assert (payment.replaces, payment.failure_reason, payment.amount) == (failed, "Bankgirot är avslutat.",
+                                                                          failed.amount)
 
-    assert staff(client, fia, application, "attest", ATTEST) == ("approved", ["confirm_payment"])
-    assert staff(client, fia, application, "confirm_payment", PAID) == ("approved", ["await_report"])
+    assert paid_out(fia, application) == ("approved", ["await_report"])
     assert portal(client, anna, application, "follow_up", REPORT) == ("approved", ["review_report"])
     assert staff(client, olle, application, "review_report", {"verdict": "approve", "note": ""}) == ("closed", [])
     payment.refresh_from_db()
-    assert (payment.status, payment.failure_reason) == ("paid", "")
+    assert payment.status == "paid" and payment.batch_id != failed.batch_id
 
 
 def test_rejection(client, anna, olle, fisksatra, activity_call):
@@ -214,9 +231,8 @@ def test_association_grant_without_report(client, anna, olle, fia, fisksatra, as
     assert staff(client, olle, application, "assess", assessment("approved", "3600")) == \
         ("assessed", ["decide_by_officer"])
     assert staff(client, olle, application, "decide_by_officer", decision("approved", "3600")) == \
-        ("approved", ["attest"])
-    assert staff(client, fia, application, "attest", ATTEST) == ("approved", ["confirm_payment"])
-    assert staff(client, fia, application, "confirm_payment", PAID) == ("closed", [])
+        ("approved", ["await_payment"])
+    assert paid_out(fia, application) == ("closed", [])
 
 
 def test_conflict_partial_approval_and_rejected_report(
@@ -232,9 +248,8 @@ def test_conflict_partial_approval_and_rejected_report(
     assert staff(client, otto, application, "assess", assessment("partly_approved", "40000")) == \
         ("assessed", ["decide_by_officer"])
     assert staff(client, otto, application, "decide_by_officer", decision("partly_approved", "40000")) == \
-        ("partly_approved", ["attest"])
-    assert staff(client, fia, application, "attest", ATTEST) == ("partly_approved", ["confirm_payment"])
-    assert staff(client, fia, application, "confirm_payment", PAID) == ("partly_approved", ["await_report"])
+        ("partly_approved", ["await_payment"])
+    assert paid_out(fia, application) == ("partly_approved", ["await_report"])
     assert portal(client, anna, application, "follow_up", REPORT) == ("partly_approved", ["review_report"])
 
     # A rejected report closes the case; the withheld 15 % is never paid.

@@ -28,13 +28,15 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Sum
 from django.test.utils import override_settings
 from django.utils import timezone
 from stdnum import luhn
 
-from documents import batches
+from documents import batches, payment_files
 from grants.models import (
-    Application, Call, Committee, CommitteeMeeting, Decision, Document, Membership, Organisation, Payment, Programme,
+    AnnualBudget, Application, AttestationLimit, Call, Committee, CommitteeMeeting, Decision, Document, Membership,
+    Organisation, Payment, Programme,
 )
 from grants.roles import roles_ensure
 from grants.services import apply, assess, decide, follow_up, pay
@@ -383,7 +385,13 @@ class Demo:
                 programme=programmes[programme], title=title.format(year=days(opens).year), year=days(opens).year,
                 opens_on=days(opens), closes_on=days(closes), max_amount=Decimal(max_amount), budget=Decimal(budget),
             )
+        # Each committee's grant budget for the year, with room above its calls.
+        for committee in committees.values():
+            for year, total in (Call.objects.filter(programme__committee=committee).values_list("year")
+                                .annotate(total=Sum("budget"))):
+                AnnualBudget.objects.create(committee=committee, year=year, amount=total + 250000)
         self.build_people()
+        AttestationLimit.objects.create(user=self.users["fia"], max_amount=Decimal("500000"))
 
     def build_people(self):
         password = make_password(PASSWORD)  # hashed once: every demo account has the same password
@@ -530,25 +538,19 @@ class Demo:
                 batches.meeting_letters_start(meeting=meeting, by=kim)
 
     def attest(self, app):
-        fia = self.users["fia"]
-
-        def act():
-            for payment in app.payments.filter(status__in=[Payment.Status.PLANNED, Payment.Status.FAILED]):
-                pay.payment_attest(payment=payment, by=fia)
-
-        self.staff(app, GrantFlow.attest, fia, act)
+        planned = app.payments.filter(status=Payment.Status.PLANNED).values_list("pk", flat=True)
+        pay.payments_attest(payment_ids=list(planned), by=self.users["fia"])
 
     def confirm(self, app, failure=""):
+        """Fia puts the case's attested payments in a payment file; the bank pays them, or
+        returns them with a reason (a new planned payment then waits for attestation)."""
         fia = self.users["fia"]
-
-        def act():
-            for payment in app.payments.filter(status=Payment.Status.ATTESTED):
-                if failure:
-                    pay.payment_mark_failed(payment=payment, by=fia, reason=failure)
-                else:
-                    pay.payment_mark_paid(payment=payment, by=fia)
-
-        self.staff(app, GrantFlow.confirm_payment, fia, act)
+        attested = list(app.payments.filter(status=Payment.Status.ATTESTED).values_list("pk", flat=True))
+        payment_files.payment_file_create(by=fia, payment_ids=attested)
+        if failure:
+            cases.cases_mark_failed(payment_ids=attested, by=fia, reason=failure)
+        else:
+            cases.cases_mark_paid(payment_ids=attested, by=fia)
 
     @staticmethod
     def send_report(case, app, applicant):
