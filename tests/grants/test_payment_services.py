@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from grants.models import AttestationLimit, CaseEvent, Payment, PaymentBatch
+from grants.models import AttestationLimit, CaseEvent, Membership, Organisation, Payment, PaymentBatch
 from grants.services import pay
 from workflows import cases
 
@@ -104,3 +104,43 @@ def test_a_file_with_nothing_attested_is_refused(fia):
         pay.batch_create(by=fia)
     assert "inga attesterade utbetalningar" in caught.value.messages[0]
     assert not PaymentBatch.objects.exists()
+
+
+def test_a_stored_bankgiro_with_a_wrong_check_digit_stops_the_attestation(granted, fia, fisksatra):
+    type(fisksatra).objects.filter(pk=fisksatra.pk).update(bankgiro="5050-1056")  # changed outside the forms
+    first = granted.payments.get(status="planned")
+    with pytest.raises(ValidationError) as caught:
+        pay.payments_attest(payment_ids=[first.pk], by=fia)
+    assert caught.value.messages[0] == (f"{first}: Fisksätra IF: Bankgironumret 5050-1056 är inte giltigt "
+                                        "(7–8 siffror med rätt kontrollsiffra, t.ex. 5050-1055).")
+    first.refresh_from_db()
+    assert (first.status, first.payee_account) == ("planned", "")
+
+
+def test_an_informal_group_is_paid_to_its_sponsors_account(anna, olle, fia, fisksatra, inclusion_call):
+    group = Organisation.objects.create(kind="informal_group", name="Nattvandrarna", sponsor=fisksatra)
+    Membership.objects.create(user=anna, organisation=group)
+    application = factories.granted_case(inclusion_call, group, anna, olle, amount="20000")
+    [payment] = pay.payments_attest(payment_ids=[application.payments.get(status="planned").pk], by=fia)
+    assert (payment.payee_name, payment.payee_scheme, payment.payee_account) == ("Fisksätra IF", "bankgiro", "50501055")
+
+
+def test_an_iban_is_checked_and_used_when_there_is_no_giro(anna, olle, fia, inclusion_call):
+    with pytest.raises(ValidationError, match="IBAN-numret SE45 5000 0000 0583 9825 7467 är inte giltigt"):
+        Organisation(name="Boo FF", org_number="802501-4401", iban="SE45 5000 0000 0583 9825 7467").full_clean()
+    club = factories.association("Boo FF", org_number="802501-4401", bankgiro="", members=[anna])
+    club.iban = "SE45 5000 0000 0583 9825 7466"
+    club.save()
+    application = factories.granted_case(inclusion_call, club, anna, olle, amount="20000")
+    [payment] = pay.payments_attest(payment_ids=[application.payments.get(status="planned").pk], by=fia)
+    assert (payment.payee_scheme, payment.payee_account) == ("iban", "SE4550000000058398257466")
+
+
+def test_the_assessor_and_the_applicant_may_not_attest_either(granted, olle, anna):
+    from django.contrib.auth.models import Group
+
+    for person in (olle, anna):
+        person.groups.add(Group.objects.get(name="Ekonomi"))
+        person = type(person).objects.get(pk=person.pk)
+        with pytest.raises(ValidationError, match="tvåpersonsregeln|tillhör den sökande"):
+            pay.payments_attest(payment_ids=[granted.payments.get(status="planned").pk], by=person)
