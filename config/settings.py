@@ -8,10 +8,13 @@ Two modes:
   otherwise start-up fails with ImproperlyConfigured naming what is missing.
 """
 
+import re
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from stdnum import luhn
+from stdnum.se import orgnr
 
 from .env import env_bool, env_int, env_list, env_str
 from .storage import s3_storage
@@ -173,6 +176,27 @@ elif PRODUCTION:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "bidrag@kommun.example")
+
+# The municipality as payer: named in the payment files to the bank (ISO 20022 pain.001,
+# documents/payment_files.py) and in the vouchers for the accounting system (SIE 4I).
+# Production names its own; a wrong number would only show when the bank refuses the file.
+PAYER_NAME = env_str("PAYER_NAME", required=PRODUCTION) or "Nacka kommun"
+PAYER_ORGNR = env_str("PAYER_ORGNR", required=PRODUCTION) or "212000-0167"
+PAYER_BANKGIRO = env_str("PAYER_BANKGIRO", required=PRODUCTION) or "5402-9681"
+PAYER_BIC = env_str("PAYER_BIC", "")  # the municipality's bank, e.g. ESSESESS; "" = not given
+ACCOUNTING_BANK_ACCOUNT = env_str("ACCOUNTING_BANK_ACCOUNT", "1930")  # credited with the file's total
+ACCOUNTING_VOUCHER_SERIES = env_str("ACCOUNTING_VOUCHER_SERIES", "B")
+if not orgnr.is_valid(PAYER_ORGNR):
+    raise ImproperlyConfigured(f"PAYER_ORGNR {PAYER_ORGNR!r} is not a valid organisationsnummer.")
+_payer_bankgiro_digits = re.sub(r"[- ]", "", PAYER_BANKGIRO)
+if not (re.fullmatch(r"\d{7,8}", _payer_bankgiro_digits) and luhn.is_valid(_payer_bankgiro_digits)):
+    raise ImproperlyConfigured(f"PAYER_BANKGIRO {PAYER_BANKGIRO!r} is not a bankgiro number (7-8 digits, Luhn).")
+if PAYER_BIC and not re.fullmatch(r"[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?", PAYER_BIC):
+    raise ImproperlyConfigured(f"PAYER_BIC {PAYER_BIC!r} is not a BIC (8 or 11 letters and digits).")
+if not re.fullmatch(r"\d{4,6}", ACCOUNTING_BANK_ACCOUNT):
+    raise ImproperlyConfigured("ACCOUNTING_BANK_ACCOUNT must be an account number of 4-6 digits.")
+if not re.fullmatch(r"[A-Za-z0-9]{1,10}", ACCOUNTING_VOUCHER_SERIES):
+    raise ImproperlyConfigured("ACCOUNTING_VOUCHER_SERIES must be 1-10 letters or digits.")
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True

@@ -361,8 +361,7 @@ class Organisation(models.Model):
         account = payee.account()
         whose = f"{payee.name}" + (f" (medsökare för {self.name})" if payee != self else "")
         if account is None:
-            raise ValidationError(f"{whose} saknar bankgiro, plusgiro och IBAN. Föreningen behöver lägga in "
-                                  "sitt konto innan utbetalningen kan attesteras.")
+            raise ValidationError(f"{whose} saknar bankgiro, plusgiro och IBAN att betala ut bidraget till.")
         scheme, number = account
         try:
             payee._meta.get_field(scheme.value).run_validators(number)

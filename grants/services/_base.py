@@ -72,7 +72,8 @@ class Upload(NamedTuple):
 
 def store_file(*, application=None, folder, filename, content, under=None):
     """Save bytes under a key that is new every time, so a stored file is never overwritten.
-    Returns (storage key, sha256). Runs outside any transaction: uploads are slow. A file
+    Returns (storage key, sha256). Runs outside any transaction, as uploads are slow, except
+    for payment files, which must never exist without their batch (documents.payment_files). A file
     for a case not yet created (application None) is stored under cases/new/; a file that
     belongs to no case (a payment file) under `under`.
 

@@ -20,13 +20,16 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://grants@db.kommun.example:5432/grants",
     "ALLOWED_HOSTS": "bidrag.kommun.example",
     "EMAIL_HOST": "smtp.kommun.example",
+    "PAYER_NAME": "Nacka kommun",
+    "PAYER_ORGNR": "212000-0167",
+    "PAYER_BANKGIRO": "5402-9681",
 }
 
 
 def start(tmp_path, **variables):
     """Load the settings in a fresh interpreter with only the given variables set."""
     env = {key: value for key, value in os.environ.items()
-           if key not in OURS and not key.startswith(("GRANTS_", "S3_", "EMAIL_"))}
+           if key not in OURS and not key.startswith(("GRANTS_", "S3_", "EMAIL_", "PAYER_", "ACCOUNTING_"))}
     env.update(DJANGO_SETTINGS_MODULE="config.settings", GRANTS_VAR_DIR=str(tmp_path / "var"))
     env.update({key: value for key, value in variables.items() if value is not None})
     return subprocess.run([sys.executable, "-c", SHOW], cwd=REPO, env=env, capture_output=True, text=True,

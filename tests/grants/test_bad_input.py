@@ -206,7 +206,8 @@ def test_an_association_without_bankgiro_or_plusgiro_cannot_submit(client, anna,
     application = make_draft(inclusion_call, club, anna)
     client.force_login(anna)
     response = client.post(reverse("portal:submit", args=[application.pk]), follow=True)
-    assert any("saknar bankgiro eller plusgiro" in str(m) for m in response.context["messages"])
+    assert "Kontolösa IF saknar bankgiro, plusgiro och IBAN att betala ut bidraget till." in \
+        [str(m) for m in response.context["messages"]]
     assert Application.objects.get().status == "draft"
 
 
