@@ -1,13 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
 from django.urls import include, path
 from django.views.generic import RedirectView
 from viewflow.urls import Application, Site
 
 from documents import meetings
 from documents.views import document_download
-from grants.models import is_decision_maker
-from grants.portal.views import home
+from grants.models import is_decision_maker, is_finance, is_officer
+from grants.portal.views import home as portal_home
+from workflows import finance
 from workflows.flows import GrantFlow
 from workflows.lists import GrantFlowViewset
 
@@ -22,12 +24,32 @@ class MeetingLetters(Application):
     index_path = path("", RedirectView.as_view(pattern_name="meetings:list"), name="index")
 
 
+class Payments(Application):
+    """The staff menu's way to finance's pages (below; attesters only)."""
+
+    title = "Utbetalningar"
+    icon = "payments"
+    turbo_disabled = True
+    permission = staticmethod(is_finance)
+    index_path = path("", RedirectView.as_view(pattern_name="finance:payments"), name="index")
+
+
+def home(request):
+    """Where "/" leads: finance (and no other staff role) to the attestation queue; everyone
+    else where the portal sends them."""
+    user = request.user
+    if is_finance(user) and not (is_officer(user) or is_decision_maker(user)):
+        return redirect("finance:payments")
+    return portal_home(request)
+
+
 # The staff interface: viewflow's frontend with the one grant flow.
 staff_site = Site(title="Bidragshandläggning", viewsets=[
     Application(title="Bidragsärenden", icon="volunteer_activism", app_name="cases", viewsets=[
         GrantFlowViewset(GrantFlow, icon="assignment"),
     ]),
     MeetingLetters(app_name="beslutsbrev"),
+    Payments(app_name="ekonomi"),
 ])
 
 # The decision maker's pages for a committee meeting's letters (before staff/, which is viewflow's).
@@ -38,6 +60,17 @@ meeting_urls = ([
     path("<int:pk>/beslutsbrev/", meetings.meeting_letters_start, name="start"),
     path("<int:pk>/beslutsbrev/framsteg/", meetings.meeting_letters_progress, name="progress"),
 ], "meetings")
+
+# Finance's pages: the attestation queue, payment files and the bank's status reports.
+finance_urls = ([
+    path("", finance.payments, name="payments"),
+    path("betalfiler/", finance.batch_list, name="batches"),
+    path("betalfiler/ny/", finance.batch_create, name="batch_create"),
+    path("betalfiler/<int:pk>/", finance.batch_detail, name="batch"),
+    path("betalfiler/<int:pk>/fil/<str:kind>/", finance.batch_download, name="batch_file"),
+    path("betalfiler/<int:pk>/markera/", finance.batch_mark, name="batch_mark"),
+    path("betalfiler/<int:pk>/statusrapport/", finance.batch_status_report, name="status_report"),
+], "finance")
 
 admin.site.site_header = "Bidrag – systemförvaltning"
 admin.site.site_title = "Bidrag"
@@ -50,5 +83,6 @@ urlpatterns = [
     path("dokument/<int:pk>/", document_download, name="document"),
     path("admin/", admin.site.urls),
     path("staff/sammantraden/", include(meeting_urls)),
+    path("staff/utbetalningar/", include(finance_urls)),
     path("staff/", staff_site.urls),
 ]

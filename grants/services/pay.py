@@ -13,12 +13,12 @@ import re
 import uuid
 from typing import NamedTuple
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from ..calculators import split_amount
-from ..models import AttestationLimit, CaseEvent, Membership, Payment, PaymentBatch
+from ..models import AttestationLimit, CaseEvent, Membership, Payment, PaymentBatch, is_finance
 from ._base import record_event, transition
 
 
@@ -77,40 +77,48 @@ def _transition_all(payments, name, *, by, what, errors, args=lambda payment: ()
 def _two_person_refusal(payment, user, member_of):
     application = payment.application
     if payment.decided_by_id == user.pk:
-        return ("du fattade beslutet i ärendet och får därför inte attestera utbetalningen "
+        return ("Du fattade beslutet i ärendet och får därför inte attestera utbetalningen "
                 "(tvåpersonsregeln). En annan attestant måste göra det.")
     assessment = getattr(application, "assessment", None)
     if assessment is not None and assessment.officer_id == user.pk:
-        return ("du bedömde ärendet och får därför inte attestera utbetalningen "
+        return ("Du bedömde ärendet och får därför inte attestera utbetalningen "
                 "(tvåpersonsregeln). En annan attestant måste göra det.")
     organisation = application.organisation
     if {organisation.pk, organisation.sponsor_id} & member_of:
-        return "du tillhör den sökande eller mottagande föreningen och får inte attestera utbetalningen."
+        return "Du tillhör den sökande eller mottagande föreningen och får inte attestera utbetalningen."
     return None
 
 
-def check_may_attest(payment, user):
-    """The two-person rule for one payment, for pages that show it before anyone acts."""
+def attest_refusals(payments, user):
+    """Why `user` may not attest each of the payments, {payment id: reason} for those
+    refused: the two-person rule (neither decider, assessor nor applicant) and the user's
+    amount limit. Two queries for any number of payments (with their application,
+    organisation and assessment selected); pages use it to show the same answer the
+    attestation will give."""
     member_of = set(Membership.objects.filter(user=user).values_list("organisation_id", flat=True))
-    refusal = _two_person_refusal(payment, user, member_of)
-    if refusal:
-        raise ValidationError(refusal[0].upper() + refusal[1:])
+    limit = AttestationLimit.objects.filter(user=user).values_list("max_amount", flat=True).first()
+    refusals = {}
+    for payment in payments:
+        refusal = _two_person_refusal(payment, user, member_of)
+        if refusal is None and limit is not None and payment.amount > limit:
+            refusal = f"{payment.amount} kr är över din attestgräns på {limit} kr."
+        if refusal:
+            refusals[payment.pk] = refusal
+    return refusals
 
 
 def payments_attest(*, payment_ids, by):
     """Attest the payments: the attester is neither decider, assessor nor applicant, is
     within their amount limit, and the payee's account is valid; it is fixed on the payment."""
+    if not is_finance(by):
+        raise PermissionDenied("Du har inte behörighet att attestera utbetalningar.")
     with transaction.atomic():
         payments = _locked(payment_ids, "application__organisation__sponsor", "application__assessment")
-        member_of = set(Membership.objects.filter(user=by).values_list("organisation_id", flat=True))
-        limit = AttestationLimit.objects.filter(user=by).values_list("max_amount", flat=True).first()
+        refusals = attest_refusals(payments, by)
         errors, payees, before = [], {}, {payment.pk: payment.status for payment in payments}
         for payment in payments:
-            refusal = _two_person_refusal(payment, by, member_of)
-            if refusal:
-                errors.append(f"{payment}: {refusal}")
-            elif limit is not None and payment.amount > limit:
-                errors.append(f"{payment}: {payment.amount} kr är över din attestgräns på {limit} kr.")
+            if payment.pk in refusals:
+                errors.append(f"{payment}: {refusals[payment.pk]}")
             try:
                 payees[payment.pk] = payment.application.organisation.check_payee_account()
             except ValidationError as exc:

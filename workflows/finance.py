@@ -1,0 +1,373 @@
+"""Finance's pages (/staff/utbetalningar/…): the attestation queue, payment files, and what
+the bank says about them. Every change goes through grants.services.pay or, when it can
+settle a case, through workflows.cases, which also moves the cases' flows on."""
+
+from functools import wraps
+from urllib.parse import quote
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Q, Sum
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from documents import payment_files
+from grants.models import ZERO, Committee, Payment, PaymentBatch, Programme, is_finance
+from grants.services import pay
+
+from . import cases
+
+PAGE_SIZE = 50
+STATUS_REPORT_MAX_BYTES = payment_files.MAX_STATUS_REPORT_BYTES
+FILE_KINDS = ("pain001", "sie")
+
+# The list's sort keys (GET ?sort=…) and what they order by; anything else is ignored.
+SORTS = {
+    "case": ("application__case_number", "sequence"),
+    "-case": ("-application__case_number", "-sequence"),
+    "amount": ("amount", "application__case_number"),
+    "-amount": ("-amount", "application__case_number"),
+    "decided": ("application__decision__decided_at", "application__case_number"),
+    "-decided": ("-application__decision__decided_at", "application__case_number"),
+}
+DEFAULT_SORT = "case"
+
+
+def finance_only(view):
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not is_finance(request.user):
+            raise PermissionDenied("Utbetalningarna hanteras av ekonomi (attestanter).")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+# --- forms -------------------------------------------------------------------------------
+
+class PaymentFilterForm(forms.Form):
+    status = forms.ChoiceField(label="Status", required=False, choices=[
+        (status, Payment.Status(status).label)
+        for status in ("planned", "attested", "exported", "paid", "failed", "withheld")
+    ] + [("all", "Alla")])
+    committee = forms.ModelChoiceField(label="Nämnd", required=False, empty_label="Alla nämnder",
+                                       queryset=Committee.objects.order_by("name"))
+    programme = forms.ModelChoiceField(label="Bidragsform", required=False, empty_label="Alla bidragsformer",
+                                       queryset=Programme.objects.order_by("name"))
+    q = forms.CharField(label="Sök diarienummer eller förening", required=False, max_length=100)
+    sort = forms.ChoiceField(label="Sortering", required=False, choices=[(key, key) for key in SORTS],
+                             widget=forms.HiddenInput)
+
+
+class BatchCreateForm(forms.Form):
+    execution_date = forms.DateField(
+        label="Önskad betaldag",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Dagen då banken ska betala ut. Alla attesterade utbetalningar som inte ligger i en betalfil "
+                  "kommer med.",
+    )
+
+    def clean_execution_date(self):
+        day = self.cleaned_data["execution_date"]
+        if day < timezone.localdate():
+            raise ValidationError("Betaldagen kan inte ligga bakåt i tiden.")
+        return day
+
+
+class MarkForm(forms.Form):
+    """Paid or failed, for the selected payments of a file that still wait for the bank."""
+
+    payments = forms.ModelMultipleChoiceField(
+        label="Utbetalningar", queryset=Payment.objects.none(), widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Välj minst en utbetalning.",
+                        "invalid_choice": "Utbetalningen väntar inte längre på banken. Ladda om sidan."},
+    )
+    outcome = forms.ChoiceField(label="Vad hände", choices=[("paid", "Utbetald"), ("failed", "Misslyckad")])
+    reason = forms.CharField(
+        label="Orsak (krävs för misslyckade)", required=False, max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Visas för attestanten när utbetalningen åter ligger för attest, t.ex. ”Bankgirot är avslutat”.",
+    )
+
+    def __init__(self, *args, batch, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["payments"].queryset = batch.payments.filter(status=Payment.Status.EXPORTED)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("outcome") == "failed" and not (data.get("reason") or "").strip():
+            self.add_error("reason", "Ange varför utbetalningen misslyckades.")
+        return data
+
+
+class StatusReportForm(forms.Form):
+    report = forms.FileField(
+        label="Statusrapport från banken (pain.002, XML)",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xml,application/xml,text/xml"}),
+        help_text="Högst 5 MB. Betalningar som banken har genomfört markeras som utbetalda, avvisade som "
+                  "misslyckade. Om något i rapporten inte stämmer ändras ingenting.",
+        error_messages={"required": "Välj statusrapporten som ska läsas in.",
+                        "empty": "Filen är tom, så den är ingen statusrapport. Inget har ändrats."},
+    )
+
+    def clean_report(self):
+        upload = self.cleaned_data["report"]
+        if upload.size > STATUS_REPORT_MAX_BYTES:
+            raise ValidationError("Filen är större än 5 MB. En statusrapport för en betalfil är mycket mindre; "
+                                  "kontrollera att det är rätt fil.")
+        return upload
+
+
+# --- the attestation queue ----------------------------------------------------------------
+
+def _payments(filters):
+    payments = (
+        Payment.objects.select_related(
+            "application__organisation__sponsor", "application__call__programme__committee",
+            "application__assessment", "application__decision",
+        )
+        .annotate(process_pk=F("application__process__pk"))
+    )
+    status = filters.get("status") or Payment.Status.PLANNED
+    if status != "all":
+        payments = payments.filter(status=status)
+    if filters.get("committee"):
+        payments = payments.filter(application__call__programme__committee=filters["committee"])
+    if filters.get("programme"):
+        payments = payments.filter(application__call__programme=filters["programme"])
+    if query := (filters.get("q") or "").strip():
+        payments = payments.filter(
+            Q(application__case_number__icontains=query) | Q(payee_name__icontains=query)
+            | Q(application__organisation__name__icontains=query)
+            | Q(application__organisation__sponsor__name__icontains=query)
+        )
+    return payments.order_by(*SORTS[filters.get("sort") or DEFAULT_SORT], "pk")
+
+
+def _mark_refusals(payments, user):
+    """Why the user may not attest each payment on the page, if so: the service's own answer
+    (two-person rule, amount limit), for the whole page in two queries."""
+    planned = [payment for payment in payments if payment.status == Payment.Status.PLANNED]
+    refusals = pay.attest_refusals(planned, user)
+    for payment in payments:
+        payment.refusal = refusals.get(payment.pk, "")
+        payment.attestable = payment.status == Payment.Status.PLANNED and not payment.refusal
+    return any(payment.attestable for payment in payments)
+
+
+def _sort_links(request, current):
+    """For each sortable column: the link that sorts by it (or reverses it), and the arrow."""
+    links = {}
+    for key in ("case", "amount", "decided"):
+        params = request.GET.copy()
+        params.pop("page", None)
+        params["sort"] = f"-{key}" if current == key else key
+        arrow = "▲" if current == key else "▼" if current == f"-{key}" else ""
+        links[key] = {"url": f"?{params.urlencode()}", "arrow": arrow,
+                      "aria": "ascending" if arrow == "▲" else "descending" if arrow == "▼" else "none"}
+    return links
+
+
+def _waiting_for_file():
+    return Payment.objects.filter(status=Payment.Status.ATTESTED, batch__isnull=True).aggregate(
+        count=Count("pk"), total=Sum("amount"))
+
+
+def _list_page(request, *, errors=(), selected=(), batch_form=None, status=200):
+    data = request.GET.copy()
+    data.setdefault("status", Payment.Status.PLANNED)
+    filter_form = PaymentFilterForm(data)
+    filter_form.is_valid()
+    filters = filter_form.cleaned_data
+    page = Paginator(_payments(filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    any_attestable = _mark_refusals(page.object_list, request.user)
+    waiting = _waiting_for_file()
+    page_params = request.GET.copy()
+    page_params.pop("page", None)
+    return render(request, "finance/payment_list.html", {
+        "filter_form": filter_form,
+        "status": filters.get("status") or Payment.Status.PLANNED,
+        "page": page,
+        "page_query": page_params.urlencode(),
+        "query": request.GET.urlencode(),
+        "sort_links": _sort_links(request, filters.get("sort") or DEFAULT_SORT),
+        "any_attestable": any_attestable,
+        "errors": errors,
+        "selected": {str(pk) for pk in selected},
+        "waiting_count": waiting["count"],
+        "waiting_total": waiting["total"] or ZERO,
+        "batch_form": batch_form or BatchCreateForm(initial={"execution_date": timezone.localdate()}),
+    }, status=status)
+
+
+def _back_to_list(request):
+    query = request.GET.urlencode()
+    return redirect(reverse("finance:payments") + (f"?{query}" if query else ""))
+
+
+@require_http_methods(["GET", "POST"])
+@finance_only
+def payments(request):
+    """The queue; its form posts back here with action=attest and the selected payments."""
+    if request.method == "GET":
+        return _list_page(request)
+    if request.POST.get("action") != "attest":
+        return _list_page(request, errors=["Okänd åtgärd. Ladda om sidan och försök igen."], status=400)
+    return _attest(request)
+
+
+def _selected_ids(request):
+    values = request.POST.getlist("payments")
+    if not all(value.isdigit() for value in values):
+        raise ValidationError("Markeringen kunde inte läsas. Ladda om sidan och försök igen.")
+    return [int(value) for value in values]
+
+
+def _attest(request):
+    """Attest the selected payments, all of them or (on any refusal) none."""
+    selected = request.POST.getlist("payments")
+    try:
+        attested = pay.payments_attest(payment_ids=_selected_ids(request), by=request.user)
+    except (ValidationError, PermissionDenied) as exc:
+        errors = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        return _list_page(request, errors=errors, selected=selected, status=400)
+    total = sum(payment.amount for payment in attested)
+    messages.success(request, f"{len(attested)} {'utbetalning' if len(attested) == 1 else 'utbetalningar'} "
+                              f"attesterade, sammanlagt {_kronor(total)}. De väntar nu på en betalfil.")
+    return _back_to_list(request)
+
+
+@require_POST
+@finance_only
+def batch_create(request):
+    """Put every attested payment not yet in a file into a new payment file."""
+    form = BatchCreateForm(request.POST)
+    if form.is_valid():
+        try:
+            batch = payment_files.payment_file_create(by=request.user,
+                                                      execution_date=form.cleaned_data["execution_date"])
+        except (ValidationError, PermissionDenied) as exc:
+            for message in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
+                form.add_error(None, message)
+        else:
+            messages.success(request, f"Betalfilen {batch.reference} är skapad med {batch.count} "
+                                      f"{'utbetalning' if batch.count == 1 else 'utbetalningar'}, sammanlagt "
+                                      f"{_kronor(batch.total)}. Hämta filen och skicka den till banken.")
+            return redirect("finance:batch", pk=batch.pk)
+    return _list_page(request, batch_form=form, status=400)
+
+
+def _kronor(amount):
+    """An amount as the templates show it (floatformat:"2g"): "34 000,00 kr" in Swedish."""
+    return f"{number_format(amount, 2, use_l10n=True, force_grouping=True)} kr"
+
+
+# --- payment files -----------------------------------------------------------------------
+
+@require_GET
+@finance_only
+def batch_list(request):
+    batches = PaymentBatch.objects.select_related("created_by").order_by("-created_at", "-pk")
+    page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "finance/batch_list.html", {"page": page})
+
+
+def _batch(pk):
+    return get_object_or_404(PaymentBatch.objects.select_related("created_by"), pk=pk)
+
+
+def _batch_page(request, batch, *, mark_form=None, report_form=None, status=200):
+    payments = (batch.payments.select_related("application__organisation")
+                .annotate(process_pk=F("application__process__pk"))
+                .order_by("application__case_number", "sequence", "pk"))
+    return render(request, "finance/batch_detail.html", {
+        "batch": batch,
+        "payments": payments,
+        "waiting": sum(1 for payment in payments if payment.status == Payment.Status.EXPORTED),
+        "mark_form": mark_form or MarkForm(batch=batch),
+        "report_form": report_form or StatusReportForm(),
+    }, status=status)
+
+
+@require_GET
+@finance_only
+def batch_detail(request, pk):
+    return _batch_page(request, _batch(pk))
+
+
+@require_GET
+@finance_only
+def batch_download(request, pk, kind):
+    batch = _batch(pk)
+    if kind not in FILE_KINDS:
+        raise Http404("Betalfilen har ingen sådan fil.")
+    try:
+        filename, content_type, content = payment_files.batch_file(batch, kind)
+    except ValidationError as exc:
+        return render(request, "error.html", {"message": exc.messages[0]}, status=409)
+    except OSError:
+        return render(request, "error.html", {
+            "message": "Filen kan inte hämtas just nu eftersom fillagringen inte svarar. Försök igen om en stund."
+        }, status=503)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@finance_only
+def batch_mark(request, pk):
+    """The selected payments were paid, or failed (with the reason): the cases move on."""
+    batch = _batch(pk)
+    form = MarkForm(request.POST, batch=batch)
+    if form.is_valid():
+        ids = [payment.pk for payment in form.cleaned_data["payments"]]
+        try:
+            if form.cleaned_data["outcome"] == "paid":
+                done = cases.cases_mark_paid(payment_ids=ids, by=request.user)
+                text = f"{len(done)} markerade som utbetalda."
+            else:
+                done = cases.cases_mark_failed(payment_ids=ids, by=request.user,
+                                               reason=form.cleaned_data["reason"].strip())
+                text = (f"{len(done)} markerade som misslyckade. De ligger åter för attest i listan över "
+                        "utbetalningar, med orsaken.")
+        except (ValidationError, PermissionDenied) as exc:
+            for message in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
+                form.add_error(None, message)
+        else:
+            messages.success(request, text)
+            return redirect("finance:batch", pk=batch.pk)
+    return _batch_page(request, batch, mark_form=form, status=400)
+
+
+@require_POST
+@finance_only
+def batch_status_report(request, pk):
+    """Read the bank's status report for this file and mark what it says; all or nothing."""
+    batch = _batch(pk)
+    form = StatusReportForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            report = payment_files.pain002_read(form.cleaned_data["report"].read())
+            if report.original_message_id != batch.reference:
+                raise ValidationError(f"Statusrapporten gäller betalfilen ”{report.original_message_id}”, inte "
+                                      f"{batch.reference}. Läs in den på den betalfilens sida. Inget har ändrats.")
+            paid, failed = cases.cases_status_report(report=report, by=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            for message in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
+                form.add_error("report", message)
+        else:
+            messages.success(request, f"Statusrapporten är inläst: {len(paid)} utbetalda och {len(failed)} "
+                                      "misslyckade." + (" De misslyckade ligger åter för attest." if failed else ""))
+            return redirect("finance:batch", pk=batch.pk)
+    return _batch_page(request, batch, report_form=form, status=400)
