@@ -195,6 +195,16 @@ class Programme(models.Model):
         return calculators.get(self.calculator)
 
 
+def _save_keeping_committed(instance, args, kwargs):
+    """Save a budget row without writing `committed`: only budget_commit's F() update does,
+    under its lock. An admin who opened the form before a decision was made would otherwise
+    put back the amount committed when the form was read."""
+    if not instance._state.adding and kwargs.get("update_fields") is None:
+        kwargs["update_fields"] = [field.name for field in instance._meta.concrete_fields
+                                   if not field.primary_key and field.name != "committed"]
+    return args, kwargs
+
+
 class Call(models.Model):
     """An utlysning: a period in which one programme takes applications, with its budget."""
 
@@ -226,6 +236,10 @@ class Call(models.Model):
     def is_open(self, on=None):
         on = on or timezone.localdate()
         return self.opens_on <= on <= self.closes_on
+
+    def save(self, *args, **kwargs):
+        args, kwargs = _save_keeping_committed(self, args, kwargs)
+        super().save(*args, **kwargs)
 
     def clean(self):
         if self.budget is not None and self.budget < self.committed:
@@ -263,6 +277,10 @@ class AnnualBudget(models.Model):
 
     def __str__(self):
         return f"{self.programme or self.committee} {self.year}"
+
+    def save(self, *args, **kwargs):
+        args, kwargs = _save_keeping_committed(self, args, kwargs)
+        super().save(*args, **kwargs)
 
     def clean(self):
         if self.programme_id and self.committee_id and self.programme.committee_id != self.committee_id:
@@ -759,9 +777,9 @@ class Payment(models.Model):
         pass
 
     @status.transition(source=Status.PLANNED, target=Status.ATTESTED, permission=lambda p, user: is_finance(user))
-    def attest(self, by, payee):
+    def attest(self, by, payee, at=None):
         self.attested_by = by
-        self.attested_at = timezone.now()
+        self.attested_at = at or timezone.now()
         self.payee_name, self.payee_scheme, self.payee_account = payee
 
     @status.transition(source=Status.ATTESTED, target=Status.EXPORTED, permission=lambda p, user: is_finance(user))

@@ -18,6 +18,13 @@ figure per line as `name: value`:
 * batch_*: a committee meeting's BATCH_LETTERS letters (documents.batches) made by one and
   then, on a fresh meeting, two `manage.py db_worker` processes (warmed up, like a running
   worker pool), from the press of the button until every letter is stored.
+* queries_attest_call_* / queries_per_attested_payment_* / attest_ms_*: one payments_attest
+  call for 10 and for 1,000 planned payments (bulk-made cases: application, decision,
+  payment), its queries in all and per payment, and its milliseconds.
+* payment_file_10000_s: documents.payment_files.payment_file_create for 10,000 attested
+  payments (bulk-made likewise): the batch, its pain.001 and SIE files made and stored.
+
+BENCH_ONLY=money runs only the money figures (and bench_seconds).
 """
 
 import contextlib
@@ -55,6 +62,10 @@ QUEUE_RUNS = 7
 BATCH = 2_000
 LETTER_RUNS = int(os.environ.get("BENCH_LETTER_RUNS", 20))
 BATCH_LETTERS = int(os.environ.get("BENCH_BATCH_LETTERS", 200))
+PAYMENT_FILE_SIZE = int(os.environ.get("BENCH_PAYMENT_FILE", 10_000))
+ATTEST_SIZES = (10, 1_000)
+# Only the money figures (BENCH_ONLY=money), while working on them.
+ONLY = os.environ.get("BENCH_ONLY", "")
 
 
 def say(name, value):
@@ -80,7 +91,7 @@ def make_world():
     world["fisksatra"] = factories.association(members=[world["anna"]])
     # The inclusion programme, paid 100 % at decision with a follow-up report required:
     # submit → complete → assess → decide (officer, within the 50 000 kr delegation) →
-    # letter → attest → paid → report → review (approve) → close, one payment per case.
+    # letter → attest → payment file → paid → report → review (approve) → close, one payment per case.
     inclusion = factories.programme("inkludering", payment_plan=[{"percent": 100, "release": "decision"}],
                                     follow_up_required=True)
     world["call"] = factories.call(inclusion, max_amount="200000", budget="100000000")
@@ -133,6 +144,7 @@ class LetterTimer:
 
 def lifecycle(world, application, on_submitted=None):
     """One case from submission to closed, through the flow as the staff views drive it."""
+    from documents.payment_files import payment_file_create
     from grants.models import Application, FollowUpReport
     from grants.services import assess, decide, follow_up, pay
     from workflows import cases
@@ -155,16 +167,12 @@ def lifecycle(world, application, on_submitted=None):
                   application=application, by=olle, outcome="approved", amount=application.requested_amount,
                   reasons="Projektet stämmer med nämndens mål för inkludering."))
 
-    def attest_all():
-        for payment in pay.payments_open(application).filter(status="planned"):
-            pay.payment_attest(payment=payment, by=fia)
-
-    def pay_all():
-        for payment in application.payments.filter(status="attested"):
-            pay.payment_mark_paid(payment=payment, by=fia)
-
-    task_work(application=application, node=GrantFlow.attest, user=fia, act=attest_all)
-    task_work(application=application, node=GrantFlow.confirm_payment, user=fia, act=pay_all)
+    # Finance's part, through the services its pages call: attest, a payment file (pain.001
+    # and SIE made and stored), and the bank's confirmation, which moves the flow on.
+    planned = list(application.payments.filter(status="planned").values_list("pk", flat=True))
+    pay.payments_attest(payment_ids=planned, by=fia)
+    payment_file_create(by=fia, payment_ids=planned)
+    cases.cases_mark_paid(payment_ids=planned, by=fia)
     cases.case_submit_report(application=application, by=anna, what_was_done="Trettio träffar med läxhjälp.",
                              participants=41, outcome="Fler flickor deltog än vi hoppats.",
                              actual_costs=Decimal("24000"))
@@ -367,7 +375,93 @@ def bench_queue(world, template):
     return results, total
 
 
-# --- 3. one letter: our pipeline against bare WeasyPrint ---------------------------------
+# --- 3. money: a payment file of 10,000 payments, attesting 10 and 1,000 at once ----------
+
+def bulk_payments(world, count, *, tag, attested):
+    """`count` granted cases of one payment each, made in bulk as a decision leaves them
+    (approved application, officer's decision, payment), the payment planned or already
+    attested by Fia to Fisksätra IF's bankgiro. Returns the payments' ids."""
+    from grants.models import Application, Decision, Payment
+
+    call, organisation, anna, olle, fia = (world[key] for key in ("call", "fisksatra", "anna", "olle", "fia"))
+    code = call.programme.committee.code
+    payee = organisation.check_payee_account()
+    ids = []
+    with transaction.atomic():
+        for start in range(0, count, BATCH):
+            now = timezone.now()
+            numbers = range(start, min(start + BATCH, count))
+            # Applications go in as drafts (the FSM field refuses another initial state) and
+            # are moved on below; their case numbers are a series of their own (tag).
+            apps = Application.objects.bulk_create([
+                Application(call=call, organisation=organisation, created_by=anna, status=Application.Status.DRAFT,
+                            case_number=f"{code} {now.year}/{tag}{n:05d}", title=f"Utbetalning {tag}{n}",
+                            description="Bulkskapat ärende för mätningen.", period_start=dt.date(2026, 1, 1),
+                            period_end=dt.date(2026, 12, 31), requested_amount=amount(n), submitted_at=now)
+                for n in numbers
+            ])
+            app_ids = [a.pk for a in apps]
+            Application.objects.filter(pk__in=app_ids).update(status=Application.Status.APPROVED)
+            Decision.objects.bulk_create([
+                Decision(application_id=pk, outcome=Decision.Outcome.APPROVED, amount=amount(n), reasons="Bra.",
+                         decided_by=olle, decided_at=now, delegation_point="4.2")
+                for pk, n in zip(app_ids, numbers)
+            ])
+            extra = (dict(status=Payment.Status.ATTESTED, attested_by=fia, attested_at=now, payee_name=payee[0],
+                          payee_scheme=payee[1], payee_account=payee[2])
+                     if attested else dict(status=Payment.Status.PLANNED))
+            ids += [p.pk for p in Payment.objects.bulk_create([
+                Payment(application_id=pk, sequence=1, percent=100, amount=amount(n), release="decision",
+                        decided_by=olle, **extra)
+                for pk, n in zip(app_ids, numbers)
+            ])]
+    with connection.cursor() as cursor:
+        for model in (Application, Decision, Payment):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
+    return ids
+
+
+def amount(n):
+    return Decimal(1000 + n % 997) + Decimal("0.50")
+
+
+def bench_money(world):
+    from documents.payment_files import payment_file_create
+    from grants.models import Payment
+    from grants.services import pay
+
+    fia = world["fia"]
+    # Attesting: the same queries whatever the number of payments in the call.
+    warm_up = bulk_payments(world, 1, tag="W", attested=False)
+    pay.payments_attest(payment_ids=warm_up, by=fia)  # not measured
+    for size in ATTEST_SIZES:
+        ids = bulk_payments(world, size, tag=f"A{size}-", attested=False)
+        reset_queries()
+        started = time.perf_counter()
+        with CaptureQueriesContext(connection) as captured:
+            pay.payments_attest(payment_ids=ids, by=fia)
+        elapsed = (time.perf_counter() - started) * 1000
+        if Payment.objects.filter(pk__in=ids, status=Payment.Status.ATTESTED, attested_by=fia).count() != size:
+            raise SystemExit(f"bench: attesting {size} payments did not attest them all")
+        say(f"queries_attest_call_{size}", len(captured))
+        say(f"queries_per_attested_payment_{size}", f"{len(captured) / size:.2f}")
+        say(f"attest_ms_{size}", f"{elapsed:.0f}")
+    # Put those in a file of their own, so that the big file holds exactly the bulk-made ones.
+    payment_file_create(by=fia)
+
+    ids = bulk_payments(world, PAYMENT_FILE_SIZE, tag="F", attested=True)
+    started = time.perf_counter()
+    batch = payment_file_create(by=fia)
+    elapsed = time.perf_counter() - started
+    in_file = Payment.objects.filter(batch=batch, status=Payment.Status.EXPORTED)
+    if batch.count != PAYMENT_FILE_SIZE or in_file.count() != PAYMENT_FILE_SIZE \
+            or set(in_file.values_list("pk", flat=True)) != set(ids) or not (batch.pain001_key and batch.sie_key):
+        raise SystemExit(f"bench: the payment file holds {batch.count} payments, expected {PAYMENT_FILE_SIZE}, "
+                         "with its pain.001 and SIE files")
+    say(f"payment_file_{PAYMENT_FILE_SIZE}_s", f"{elapsed:.2f}")
+
+
+# --- 4. one letter: our pipeline against bare WeasyPrint ---------------------------------
 
 def committee_decisions(world, count, held_on):
     """`count` cases of 60 000 kr (above the 50 000 kr delegation) decided by the committee
@@ -431,7 +525,7 @@ def bench_letter(world):
     say("letter_ratio", f"{pipeline_ms / bare_ms:.3f}")
 
 
-# --- 4. a meeting's letters, by one and by two background workers ----------------------
+# --- 5. a meeting's letters, by one and by two background workers ----------------------
 
 def worker_main():
     """`python -m tests.bench worker`: a db_worker warmed up first (WeasyPrint, fonts and
@@ -518,6 +612,26 @@ def throwaway_database():
         connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
 
 
+def bench_all(world, media):
+    template = bench_lifecycle(world)
+    results, total = bench_queue(world, template)
+    small, large = QUEUE_SIZES
+    say("cases_bulk_created", total)
+    for size in QUEUE_SIZES:
+        say(f"officer_queue_ms_{size}", f"{results[size][0]:.1f}")
+        say(f"officer_queue_queries_{size}", results[size][1])
+    say("officer_queue_rows_shown", results[large][2])
+    say("officer_queue_ratio", f"{results[large][0] / results[small][0]:.2f}")
+    bench_money(world)
+    bench_letter(world)
+    one = bench_batch(world, media, dt.date(2026, 3, 12), workers=1)
+    say("batch_letters", BATCH_LETTERS)
+    say("batch_letters_per_s_1_worker", f"{one:.2f}")
+    two = bench_batch(world, media, dt.date(2026, 3, 19), workers=2)
+    say("batch_letters_per_s_2_workers", f"{two:.2f}")
+    say("batch_speedup_2_workers", f"{two / one:.2f}")
+
+
 def main():
     if connection.vendor != "postgresql":
         raise SystemExit(
@@ -535,22 +649,10 @@ def main():
                                DEBUG=False), throwaway_database() as name:
             note(f"bench: database {name}, files in {media}")
             world = make_world()
-            template = bench_lifecycle(world)
-            results, total = bench_queue(world, template)
-            small, large = QUEUE_SIZES
-            say("cases_bulk_created", total)
-            for size in QUEUE_SIZES:
-                say(f"officer_queue_ms_{size}", f"{results[size][0]:.1f}")
-                say(f"officer_queue_queries_{size}", results[size][1])
-            say("officer_queue_rows_shown", results[large][2])
-            say("officer_queue_ratio", f"{results[large][0] / results[small][0]:.2f}")
-            bench_letter(world)
-            one = bench_batch(world, media, dt.date(2026, 3, 12), workers=1)
-            say("batch_letters", BATCH_LETTERS)
-            say("batch_letters_per_s_1_worker", f"{one:.2f}")
-            two = bench_batch(world, media, dt.date(2026, 3, 19), workers=2)
-            say("batch_letters_per_s_2_workers", f"{two:.2f}")
-            say("batch_speedup_2_workers", f"{two / one:.2f}")
+            if ONLY == "money":
+                bench_money(world)
+            else:
+                bench_all(world, media)
     finally:
         shutil.rmtree(media, ignore_errors=True)
     say("bench_seconds", f"{time.perf_counter() - started:.0f}")

@@ -11,7 +11,7 @@ from django.urls import reverse
 from grants.models import Application, CaseEvent, Document, FollowUpReport, Payment
 from workflows.cases import active_task_names
 
-from .staff import draft, open_task, pay_out, pdf_upload, read_pdf_text, task_page, work
+from .staff import draft, open_task, pay_out_in_pages, pdf_upload, read_pdf_text, task_page, work
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -123,8 +123,11 @@ def test_inclusion_project_grant_through_committee_with_completion(
     response = client.get(reverse("document", args=[letter.pk]))
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
 
-    # Fia attests the first part, puts it in a payment file, and the bank pays it.
-    pay_out(application, fia)
+    # Fia attests the first part in her queue, makes the payment file, downloads it for the
+    # bank, and marks the payment paid.
+    batch = pay_out_in_pages(client, application, fia)
+    pain001 = client.get(reverse("finance:batch_file", args=[batch, "pain001"]))
+    assert pain001.status_code == 200 and application.case_number.encode() in pain001.content
     assert Payment.objects.get(pk=payments[0].pk).status == "paid"
     assert active_task_names(application) == ["await_report"]
 
@@ -138,7 +141,7 @@ def test_inclusion_project_grant_through_committee_with_completion(
     client.force_login(olle)
     work(client, application, "review_report", {"verdict": "approve", "note": ""})
     assert FollowUpReport.objects.get().status == "approved"
-    pay_out(application, fia)
+    pay_out_in_pages(client, application, fia)
 
     application.refresh_from_db()
     assert application.status == "closed"

@@ -11,6 +11,7 @@ before anything is written, and one refusal refuses the whole call.
 
 import re
 import uuid
+from collections import defaultdict
 from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -51,6 +52,12 @@ def _locked(payment_ids, *related):
         missing = sorted(set(ids) - {payment.pk for payment in payments})
         raise ValidationError(f"Utbetalningarna {', '.join(map(str, missing))} finns inte.")
     return payments
+
+
+def _update(ids, **values):
+    """Write the same values to the (locked) payments, in chunks that any database takes."""
+    for start in range(0, len(ids), 5000):
+        Payment.objects.filter(pk__in=ids[start:start + 5000]).update(**values)
 
 
 def _refuse(errors):
@@ -124,11 +131,18 @@ def payments_attest(*, payment_ids, by):
             except ValidationError as exc:
                 errors.append(f"{payment}: {exc.messages[0]}")
         _refuse(errors)
+        now = timezone.now()
         _transition_all(payments, "attest", by=by, what="attestera utbetalningen", errors=errors,
-                        args=lambda payment: (by, payees[payment.pk]))
+                        args=lambda payment: (by, payees[payment.pk], now))
         _refuse(errors)
-        Payment.objects.bulk_update(payments, ["status", "attested_by", "attested_at", "payee_name",
-                                               "payee_scheme", "payee_account", "failure_reason"])
+        # One UPDATE per payee (few), not one CASE expression over every row: the rows are
+        # locked, so exactly these change.
+        by_payee = defaultdict(list)
+        for payment in payments:
+            by_payee[payees[payment.pk]].append(payment.pk)
+        for (name, scheme, account), ids in by_payee.items():
+            _update(ids, status=Payment.Status.ATTESTED, attested_by=by, attested_at=now, payee_name=name,
+                    payee_scheme=scheme, payee_account=account)
         _events(payments, by=by, action="Utbetalning del {p.sequence} attesterad", before=before,
                 note=lambda p: f"{p.amount} kr till {p.payee_name}, {p.get_payee_scheme_display()} {p.payee_account}")
     return payments
@@ -164,10 +178,8 @@ def batch_create(*, by, execution_date=None, payment_ids=None):
     _transition_all(payments, "export", by=by, what="lägga utbetalningen i en betalfil", errors=errors,
                     args=lambda payment: (batch,))
     _refuse(errors)
-    ids = [payment.pk for payment in payments]
-    for start in range(0, len(ids), 5000):
-        # The rows are locked: exactly these, and no payment attested since, change.
-        Payment.objects.filter(pk__in=ids[start:start + 5000]).update(status=Payment.Status.EXPORTED, batch=batch)
+    # The rows are locked: exactly these, and no payment attested since, change.
+    _update([payment.pk for payment in payments], status=Payment.Status.EXPORTED, batch=batch)
     _events(payments, by=by, action="Utbetalning del {p.sequence} i betalfil", before=before,
             note=lambda p: f"{batch.reference}, {p.amount} kr")
     return batch, payments
@@ -194,11 +206,11 @@ def payments_mark_paid(*, payment_ids, by, on=None):
     """The bank has paid these payments (from its status report, or as finance confirms)."""
     with transaction.atomic():
         payments = _locked(payment_ids)
-        errors, before = [], {payment.pk: payment.status for payment in payments}
+        errors, before, on = [], {payment.pk: payment.status for payment in payments}, on or timezone.now()
         _transition_all(payments, "mark_paid", by=by, what="markera utbetalningen som betald", errors=errors,
                         args=lambda payment: (by, on))
         _refuse(errors)
-        Payment.objects.bulk_update(payments, ["status", "paid_at", "paid_by"])
+        _update([payment.pk for payment in payments], status=Payment.Status.PAID, paid_at=on, paid_by=by)
         _events(payments, by=by, action="Utbetalning del {p.sequence} utbetald", before=before,
                 note=lambda p: f"{p.amount} kr till {p.payee_name}, {p.get_payee_scheme_display()} {p.payee_account}")
         _settle_batches({payment.batch_id for payment in payments}, by)
