@@ -821,6 +821,10 @@ class FollowUpReport(models.Model):
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+")
     review_note = models.TextField("kommentar", blank=True)
+    # When each reminder went out: set by the conditional UPDATE that claims it, so that a
+    # reminder is sent once however many workers run (grants.services.follow_up).
+    reminded_before_at = models.DateTimeField("påmind före sista dagen", null=True, blank=True, editable=False)
+    reminded_due_at = models.DateTimeField("påmind på sista dagen", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "återrapportering"

@@ -104,3 +104,45 @@ def application_close(*, application, by=None):
         application.save()
         record_event(application, by=by, action="Ärendet avslutat", from_state=before, to_state=application.status)
     return application
+
+
+# --- reminders ----------------------------------------------------------------------
+
+REMIND_DAYS_BEFORE = 14
+OWED = (FollowUpReport.Status.DUE, FollowUpReport.Status.COMPLETION_REQUESTED)
+
+
+def _reminder_text(due_on, today):
+    days = (due_on - today).days
+    if days > 0:
+        return f"Påminnelse: återrapporten ska lämnas senast {due_on:%Y-%m-%d}, om {days} dagar."
+    if days == 0:
+        return f"Påminnelse: i dag, {due_on:%Y-%m-%d}, är sista dagen att lämna återrapporten."
+    return f"Påminnelse: återrapporten skulle ha lämnats senast {due_on:%Y-%m-%d}. Lämna den så snart du kan."
+
+
+def follow_up_reminders_send(*, today=None):
+    """E-mail the grantees whose follow-up report is due within 14 days, and on its last
+    day. Run daily (the follow_up_reminders command); a day the command did not run is
+    caught up the next. Each reminder is claimed by a conditional UPDATE before it is
+    sent, so that two workers, or the same one twice, send it once. Returns how many
+    reminders went out."""
+    today = today or timezone.localdate()
+    soon = today + timezone.timedelta(days=REMIND_DAYS_BEFORE)
+    late = today - timezone.timedelta(days=REMIND_DAYS_BEFORE)  # older ones are the officer's to chase
+    sent = 0
+    for field, window in (("reminded_before_at", {"due_on__gt": today, "due_on__lte": soon}),
+                          ("reminded_due_at", {"due_on__lte": today, "due_on__gte": late})):
+        unsent = {"status__in": OWED, f"{field}__isnull": True}
+        for pk in list(FollowUpReport.objects.filter(**unsent, **window).values_list("pk", flat=True)):
+            with transaction.atomic():
+                if not FollowUpReport.objects.filter(pk=pk, **unsent).update(**{field: timezone.now()}):
+                    continue  # another worker has sent it
+                report = FollowUpReport.objects.select_related("application").get(pk=pk)
+                notify_applicant(report.application, subject="Påminnelse om återrapport",
+                                 body=_reminder_text(report.due_on, today)
+                                 + " Du lämnar den under ärendet i bidragsportalen.")
+                record_event(report.application, by=None, action="Påminnelse om återrapport skickad",
+                             note=f"Sista dag {report.due_on:%Y-%m-%d}.")
+                sent += 1
+    return sent
