@@ -63,7 +63,7 @@ def _lock_processes(application_ids):
 def _advance_settled(application_ids):
     tasks = (GrantFlow.task_class.objects.filter(flow_task=GrantFlow.await_payment, status=STATUS.NEW,
                                                  process__grantprocess__application_id__in=application_ids)
-             .order_by("process_id"))
+             .select_related("process__grantprocess").order_by("process_id"))
     open_cases = set(Payment.objects.filter(application_id__in=application_ids, status__in=Payment.OPEN)
                      .values_list("application_id", flat=True))
     for task in tasks:
