@@ -16,8 +16,8 @@ from django.utils import timezone
 from viewflow import fsm
 
 from . import calculators
-from .validators import (compact_account, validate_bankgiro, validate_iban, validate_orgnr, validate_payment_plan,
-                         validate_plusgiro)
+from .validators import (compact_account, validate_bankgiro, validate_choice_list, validate_iban, validate_orgnr,
+                         validate_payment_plan, validate_plusgiro)
 
 ZERO = Decimal("0.00")
 
@@ -46,6 +46,20 @@ def is_staff_member(user):
 
 
 # --- organisation and configuration ----------------------------------------------------
+
+# What a programme's follow-up report asks for beyond what was done and what it gave.
+FOLLOW_UP_PARTS = {
+    "participants_by_age_gender": "deltagare per åldersgrupp och kön",
+    "sessions": "antal sammankomster",
+    "financial_statement": "ekonomisk redovisning: budget mot utfall och egen insats",
+}
+AGE_BANDS = ["0–6", "7–12", "13–16", "17–20", "21–25", "26–64", "65–"]
+GENDERS = {"girls": "flickor/kvinnor", "boys": "pojkar/män", "other": "annat/vill inte ange"}
+
+
+def default_follow_up_parts():
+    return ["financial_statement"]
+
 
 class Committee(models.Model):
     """A nämnd that owns programmes and decides above the officers' delegation."""
@@ -147,6 +161,19 @@ class Programme(models.Model):
     follow_up_days_after_end = models.PositiveIntegerField(
         "dagar efter periodens slut till återrapportering", default=60
     )
+    follow_up_parts = models.JSONField(
+        "återrapportens delar", default=default_follow_up_parts, blank=True,
+        help_text="Utöver vad som genomfördes och resultatet: lista med "
+                  + ", ".join(f'"{key}" ({label})' for key, label in FOLLOW_UP_PARTS.items()) + ".",
+    )
+    priority_areas = models.JSONField(
+        "prioriterade områden", default=list, blank=True,
+        help_text='Lista som sökande väljer ur, t.ex. ["Barn och unga", "Jämställdhet"]. Tom lista: inget val.',
+    )
+    target_groups = models.JSONField(
+        "målgrupper", default=list, blank=True,
+        help_text='Lista som sökande väljer ur, t.ex. ["Barn 7–12 år", "Unga 13–25 år"]. Tom lista: inget val.',
+    )
     expense_account = models.CharField(
         "bokföringskonto", max_length=6, default="4990",
         help_text="Kostnadskontot som bidragen bokförs på i SIE-filen till ekonomisystemet.",
@@ -170,6 +197,11 @@ class Programme(models.Model):
                 calculators.get(self.calculator).check_params(self.calculator_params or {})
         except ValidationError as exc:
             errors["calculator_params"] = exc.messages
+        for field in ("follow_up_parts", "priority_areas", "target_groups"):
+            try:
+                validate_choice_list(getattr(self, field), allowed=FOLLOW_UP_PARTS if field == "follow_up_parts" else None)
+            except ValidationError as exc:
+                errors[field] = exc.messages
         try:
             validate_payment_plan(self.payment_plan)
         except ValidationError as exc:
@@ -223,6 +255,7 @@ class Call(models.Model):
         verbose_name = "utlysning"
         verbose_name_plural = "utlysningar"
         ordering = ["closes_on"]
+        indexes = [models.Index(fields=["year"], name="call_year")]
         constraints = [
             models.CheckConstraint(condition=Q(closes_on__gte=models.F("opens_on")), name="call_closes_after_opening"),
             models.CheckConstraint(condition=Q(budget__gte=0), name="call_budget_not_negative"),
@@ -449,6 +482,9 @@ class Application(models.Model):
     period_end = models.DateField("periodens slut")
     requested_amount = money_field(verbose_name="sökt belopp", default=ZERO)
     inputs = models.JSONField("uppgifter för beloppsberäkningen", default=dict, blank=True)
+    # Chosen from the programme's lists; the annual report sums grants by them.
+    priority_area = models.CharField("prioriterat område", max_length=100, blank=True)
+    target_group = models.CharField("målgrupp", max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -461,6 +497,7 @@ class Application(models.Model):
             ("handle_application", "Handlägga ansökningar"),
             ("decide_application", "Besluta om ansökningar över delegationsgränsen"),
             ("attest_payment", "Attestera och betala ut bidrag"),
+            ("view_annual_report", "Se årsrapporten om bidrag och publicera öppna data"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["case_number"], condition=~Q(case_number=""), name="unique_case_number"),
@@ -473,7 +510,8 @@ class Application(models.Model):
                 name="submitted_application_has_case_number",
             ),
         ]
-        indexes = [models.Index(fields=["status"]), models.Index(fields=["organisation", "status"])]
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["organisation", "status"]),
+                   models.Index(fields=["call", "status"], name="application_call_status")]
 
     def __str__(self):
         return self.case_number or f"Utkast: {self.title}"
@@ -815,8 +853,15 @@ class FollowUpReport(models.Model):
     due_on = models.DateField("ska lämnas senast")
     what_was_done = models.TextField("vad genomfördes", blank=True)
     participants = models.PositiveIntegerField("antal deltagare", null=True, blank=True)
+    # {"7–12": {"girls": 4, "boys": 6, "other": 0}, ...} over AGE_BANDS and GENDERS,
+    # when the programme asks for participants by age band and gender.
+    participants_by_group = models.JSONField("deltagare per åldersgrupp och kön", default=dict, blank=True)
+    sessions = models.PositiveIntegerField("antal sammankomster", null=True, blank=True)
     outcome = models.TextField("resultat jämfört med målen", blank=True)
     actual_costs = money_field(verbose_name="faktiska kostnader", null=True, blank=True)
+    own_contribution = money_field(verbose_name="egen insats", null=True, blank=True,
+                                   validators=[MinValueValidator(ZERO)])
+    saved_at = models.DateTimeField("senast sparad", null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+")
@@ -852,8 +897,30 @@ class FollowUpReport(models.Model):
         pass
 
 
+class FollowUpCostLine(models.Model):
+    """One line of a follow-up report's financial statement: what the application's budget
+    said (empty for a cost that was not budgeted) and what it actually cost."""
+
+    report = models.ForeignKey(FollowUpReport, on_delete=models.CASCADE, related_name="cost_lines")
+    label = models.CharField("post", max_length=200)
+    budgeted = money_field(verbose_name="budget", null=True, blank=True, validators=[MinValueValidator(ZERO)])
+    actual = money_field(verbose_name="utfall", validators=[MinValueValidator(ZERO)])
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.CheckConstraint(condition=Q(actual__gte=0) & (Q(budgeted__isnull=True) | Q(budgeted__gte=0)),
+                                              name="follow_up_cost_not_negative")]
+
+
 class RepaymentClaim(models.Model):
-    """An återkrav after a rejected follow-up report: what the grantee must pay back."""
+    """An återkrav after a rejected follow-up report: what the grantee must pay back.
+    open ─▶ repaid, as finance registers what comes back."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Obetalt"
+        REPAID = "repaid", "Återbetalt"
+
+    status_subject = "återkravet"
 
     application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="repayment_claim")
     amount = money_field(verbose_name="belopp att betala tillbaka", validators=[MinValueValidator(ZERO)])
@@ -861,11 +928,31 @@ class RepaymentClaim(models.Model):
     due_on = models.DateField("ska vara återbetalt senast")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(default=timezone.now)
+    status = fsm.FSMField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    repaid_amount = money_field(verbose_name="återbetalt hittills", default=ZERO)
+    repaid_on = models.DateField("helt återbetalt", null=True, blank=True)
 
     class Meta:
         verbose_name = "återkrav"
         verbose_name_plural = "återkrav"
-        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="repayment_not_negative")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="repayment_not_negative"),
+            models.CheckConstraint(condition=Q(repaid_amount__gte=0, repaid_amount__lte=models.F("amount")),
+                                   name="repaid_within_claim"),
+            models.CheckConstraint(
+                condition=Q(status="open", repaid_on__isnull=True)
+                | Q(status="repaid", repaid_on__isnull=False, repaid_amount=models.F("amount")),
+                name="repaid_claim_is_whole",
+            ),
+        ]
+
+    @property
+    def outstanding(self):
+        return self.amount - self.repaid_amount
+
+    @status.transition(source=Status.OPEN, target=Status.REPAID, permission=lambda c, user: is_finance(user))
+    def settle(self, on):
+        self.repaid_on = on
 
 
 class CaseEvent(models.Model):

@@ -6,6 +6,7 @@ ROLES = {
     "Handläggare": ["grants.handle_application"],
     "Beslutsfattare": ["grants.decide_application"],
     "Ekonomi": ["grants.attest_payment"],
+    "Ledning": ["grants.view_annual_report"],
     "Systemförvaltare": [
         "grants.add_programme", "grants.change_programme", "grants.view_programme",
         "grants.add_call", "grants.change_call", "grants.view_call",

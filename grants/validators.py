@@ -165,3 +165,15 @@ def validate_logo(uploaded):
     finally:
         uploaded.seek(0)
     return f"image/{kind.lower()}"
+
+
+def validate_choice_list(value, *, allowed=None):
+    """A programme's list of choices: distinct non-empty strings, from `allowed` when given."""
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise ValidationError("Ange en lista med texter, t.ex. [\"Barn och unga\", \"Jämställdhet\"].")
+    if len(set(value)) != len(value):
+        raise ValidationError("Listan innehåller samma val två gånger.")
+    if allowed is not None:
+        unknown = [item for item in value if item not in allowed]
+        if unknown:
+            raise ValidationError(f"Okända delar: {', '.join(unknown)}. Möjliga: {', '.join(allowed)}.")
