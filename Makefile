@@ -4,11 +4,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/grants
 RUN_ADDR ?= 127.0.0.1:8000
-APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils postgresql-client gettext
+APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils postgresql-client gettext \
+	chromium
 # The staff interface's Swedish chrome (viewflow ships no sv): compiled, not committed.
 MESSAGES := locale/sv/LC_MESSAGES/django.mo
 
-.PHONY: run test test-sqlite test-postgres bench system-deps messages clean
+# axe-core, injected into pages by the browser tests (tests/browser), from the npm registry.
+AXE_VERSION := 4.14.1
+AXE := var/npm/node_modules/axe-core/axe.min.js
+
+.PHONY: run test test-sqlite test-postgres bench system-deps messages browser-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,14 +50,19 @@ run: system-deps $(VENV)/.installed messages
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(RUN_ADDR)
 
-test: system-deps $(VENV)/.installed test-sqlite test-postgres
+test: system-deps $(VENV)/.installed browser-deps test-sqlite test-postgres
 
-test-sqlite: $(VENV)/.installed messages
+browser-deps: $(AXE)
+
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix var/npm axe-core@$(AXE_VERSION)
+
+test-sqlite: $(VENV)/.installed messages browser-deps
 	@echo "== Test suite on SQLite =="
 	env -u DATABASE_URL $(PY) -m pytest -q
 
 # PostgreSQL: run when reachable; with CI=true a missing server is a failure, not a skip.
-test-postgres: $(VENV)/.installed messages
+test-postgres: $(VENV)/.installed messages browser-deps
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0] + '/postgres', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== Test suite on PostgreSQL =="; \
 		DATABASE_URL=$(PG_URL) $(PY) -m pytest -q; \
