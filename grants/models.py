@@ -16,8 +16,8 @@ from django.utils import timezone
 from viewflow import fsm
 
 from . import calculators
-from .validators import (compact_account, validate_bankgiro, validate_choice_list, validate_iban, validate_orgnr,
-                         validate_payment_plan, validate_plusgiro)
+from .validators import (compact_account, validate_bankgiro, validate_choice_list, validate_eligibility_questions,
+                         validate_iban, validate_orgnr, validate_payment_plan, validate_plusgiro)
 
 ZERO = Decimal("0.00")
 
@@ -135,6 +135,16 @@ class Programme(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField("namn", max_length=200)
     description = models.TextField("beskrivning", blank=True)
+    # What the public catalogue and the eligibility check tell a visitor.
+    purpose = models.TextField("syfte", blank=True, help_text="Vad bidraget ska åstadkomma, i klarspråk.")
+    what_to_attach = models.TextField("vad som ska bifogas", blank=True,
+                                      help_text="En rad per bilaga, t.ex. stadgar, senaste årsmötesprotokoll.")
+    min_members = models.PositiveIntegerField("minsta antal medlemmar", null=True, blank=True)
+    eligibility_questions = models.JSONField(
+        "frågor i kan-vi-söka-testet", default=list, blank=True,
+        help_text='Utöver föreningsfrågorna: [{"question": "Bedriver ni verksamhet i kommunen?", '
+                  '"answer": "ja", "otherwise": "Bidraget går bara till verksamhet i kommunen."}].',
+    )
     who_may_apply = models.CharField(
         "vem får söka", max_length=30, choices=ApplicantKind.choices, default=ApplicantKind.ASSOCIATIONS
     )
@@ -197,6 +207,10 @@ class Programme(models.Model):
                 calculators.get(self.calculator).check_params(self.calculator_params or {})
         except ValidationError as exc:
             errors["calculator_params"] = exc.messages
+        try:
+            validate_eligibility_questions(self.eligibility_questions)
+        except ValidationError as exc:
+            errors["eligibility_questions"] = exc.messages
         for field in ("follow_up_parts", "priority_areas", "target_groups"):
             try:
                 validate_choice_list(getattr(self, field), allowed=FOLLOW_UP_PARTS if field == "follow_up_parts" else None)

@@ -177,3 +177,16 @@ def validate_choice_list(value, *, allowed=None):
         unknown = [item for item in value if item not in allowed]
         if unknown:
             raise ValidationError(f"Okända delar: {', '.join(unknown)}. Möjliga: {', '.join(allowed)}.")
+
+
+def validate_eligibility_questions(value):
+    """[{"question": …, "answer": "ja"|"nej", "otherwise": …}]: the answer that qualifies,
+    and what a visitor who answers otherwise is told."""
+    if not isinstance(value, list):
+        raise ValidationError("Ange en lista med frågor.")
+    for index, item in enumerate(value, start=1):
+        if (not isinstance(item, dict) or set(item) != {"question", "answer", "otherwise"}
+                or not all(isinstance(item[key], str) and item[key].strip() for key in item)):
+            raise ValidationError(f"Fråga {index}: ange exakt 'question', 'answer' och 'otherwise' som texter.")
+        if item["answer"] not in ("ja", "nej"):
+            raise ValidationError(f"Fråga {index}: 'answer' ska vara 'ja' eller 'nej'.")
