@@ -198,6 +198,12 @@ if not re.fullmatch(r"\d{4,6}", ACCOUNTING_BANK_ACCOUNT):
 if not re.fullmatch(r"[A-Za-z0-9]{1,10}", ACCOUNTING_VOUCHER_SERIES):
     raise ImproperlyConfigured("ACCOUNTING_VOUCHER_SERIES must be 1-10 letters or digits.")
 
+# Open data (360Giving, documents/open_data.py): a grant's identifier is "360G-" + this
+# prefix + "-" + its case number. Once published, identifiers must not change.
+OPEN_DATA_PREFIX = env_str("OPEN_DATA_PREFIX", "") or f"SE-ON-{PAYER_ORGNR}"
+if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]{0,60}", OPEN_DATA_PREFIX):
+    raise ImproperlyConfigured("OPEN_DATA_PREFIX may hold only letters, digits and hyphens.")
+
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -9,7 +9,7 @@ from documents import meetings
 from documents.views import document_download
 from grants.models import is_decision_maker, is_finance, is_officer
 from grants.portal.views import home as portal_home
-from workflows import finance
+from workflows import finance, reports
 from workflows.flows import GrantFlow
 from workflows.lists import GrantFlowViewset
 
@@ -34,6 +34,16 @@ class Payments(Application):
     index_path = path("", RedirectView.as_view(pattern_name="finance:payments"), name="index")
 
 
+class AnnualReport(Application):
+    """The staff menu's way to the annual grant report (below; management only)."""
+
+    title = "Årsrapport"
+    icon = "bar_chart"
+    turbo_disabled = True
+    permission = staticmethod(reports.can_see_annual_report)
+    index_path = path("", RedirectView.as_view(pattern_name="reports:annual"), name="index")
+
+
 def home(request):
     """Where "/" leads: finance (and no other staff role) to the attestation queue; everyone
     else where the portal sends them."""
@@ -50,6 +60,7 @@ staff_site = Site(title="Bidragshandläggning", viewsets=[
     ]),
     MeetingLetters(app_name="beslutsbrev"),
     Payments(app_name="ekonomi"),
+    AnnualReport(app_name="ledning"),
 ])
 
 # The decision maker's pages for a committee meeting's letters (before staff/, which is viewflow's).
@@ -72,6 +83,22 @@ finance_urls = ([
     path("betalfiler/<int:pk>/statusrapport/", finance.batch_status_report, name="status_report"),
 ], "finance")
 
+# Management's annual grant report, its exports and the selection's open data.
+report_urls = ([
+    path("", reports.annual, name="annual"),
+    path("excel/", reports.export_xlsx, name="xlsx"),
+    path("csv/", reports.export_csv, name="csv"),
+    path("pdf/", reports.export_pdf, name="pdf"),
+    path("oppna-data.json", reports.open_data_json, name="open_data_json"),
+    path("oppna-data.csv", reports.open_data_csv, name="open_data_csv"),
+], "reports")
+
+# The year's granted decisions as 360Giving open data, public (decisions are public records).
+open_data_urls = ([
+    path("bidrag-<int:year>.json", reports.public_json, name="json"),
+    path("bidrag-<int:year>.csv", reports.public_csv, name="csv"),
+], "open_data")
+
 admin.site.site_header = "Bidrag – systemförvaltning"
 admin.site.site_title = "Bidrag"
 
@@ -84,5 +111,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/sammantraden/", include(meeting_urls)),
     path("staff/utbetalningar/", include(finance_urls)),
+    path("staff/arsrapport/", include(report_urls)),
+    path("oppna-data/", include(open_data_urls)),
     path("staff/", staff_site.urls),
 ]
