@@ -4,7 +4,8 @@ from django.db.models import F, Prefetch, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from .models import AnnualBudget, Application, Call, CaseEvent, Decision, Document, Organisation, Payment, is_staff_member
+from .models import (AnnualBudget, Application, Call, CaseEvent, Decision, Document, Organisation, Payment, Programme,
+                     is_staff_member)
 
 
 def organisations_of(user):
@@ -119,3 +120,35 @@ def case_overview(pk):
     }
 
 
+
+
+def catalogue(*, query="", committee_id=None, open_only=False, groups_only=False, on=None):
+    """The public catalogue: active programmes with their open and coming calls, in two
+    queries whatever the number of programmes."""
+    on = on or timezone.localdate()
+    programmes = Programme.objects.filter(is_active=True).select_related("committee").prefetch_related(
+        Prefetch("calls", queryset=Call.objects.filter(closes_on__gte=on).order_by("opens_on"), to_attr="current_calls")
+    )
+    if query:
+        programmes = programmes.filter(Q(name__icontains=query) | Q(description__icontains=query)
+                                       | Q(purpose__icontains=query) | Q(committee__name__icontains=query))
+    if committee_id:
+        programmes = programmes.filter(committee_id=committee_id)
+    if open_only:
+        programmes = programmes.filter(calls__opens_on__lte=on, calls__closes_on__gte=on).distinct()
+    if groups_only:
+        programmes = programmes.filter(who_may_apply=Programme.ApplicantKind.ASSOCIATIONS_AND_GROUPS)
+    return programmes.order_by("name")
+
+
+def catalogue_programme(slug, on=None):
+    on = on or timezone.localdate()
+    try:
+        return (
+            Programme.objects.filter(is_active=True).select_related("committee")
+            .prefetch_related(Prefetch("calls", queryset=Call.objects.filter(closes_on__gte=on).order_by("opens_on"),
+                                       to_attr="current_calls"))
+            .get(slug=slug)
+        )
+    except Programme.DoesNotExist:
+        raise Http404("Bidraget finns inte.")

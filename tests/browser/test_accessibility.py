@@ -37,3 +37,28 @@ def test_applicant_pages_have_no_violations(page, anna, fisksatra, inclusion_cal
     # Submitting the empty form shows the errors at the fields: still no violations.
     page.get_by_role("button", name="Spara utkast").click()
     assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("viewport", [None, MOBILE], ids=["desktop", "mobile"])
+def test_public_pages_have_no_violations(page, viewport):
+    from tests import factories
+
+    programme = factories.programme("inkludering", what_to_attach="Stadgar", priority_areas=["Barn och unga"])
+    factories.call(programme)
+    if viewport:
+        page.set_viewport_size(viewport)
+    page.goto("/bidrag/")
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Projektbidrag för inkludering").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Projektbidrag för inkludering"
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Testa om ni kan söka").click()
+    page.get_by_role("button", name="Visa svaret").click()  # nothing answered: errors
+    assert page.get_by_role("alert").is_visible()
+    assert axe_violations(page) == []
+    page.get_by_label("Nej").check()
+    page.get_by_role("button", name="Visa svaret").click()
+    assert "medsökande förening" in page.get_by_role("status").inner_text()
+    assert axe_violations(page) == []
+    page.goto("/tillganglighet/")
+    assert axe_violations(page) == []
