@@ -19,26 +19,22 @@ What we add to matplotlib's output, and why:
 * Ids prefixed with the chart's key, so several charts on one page never share an id.
 """
 
+import functools
 import html
+import importlib.util
 import io
 import re
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
-import matplotlib
-
-matplotlib.use("svg")  # no GUI backend, whatever the environment says
-
-from matplotlib.backends.backend_svg import FigureCanvasSVG  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
-
-from django.utils.safestring import mark_safe  # noqa: E402
+from django.utils.safestring import mark_safe
 
 FONT = "DejaVu Sans"
-FONT_FILE = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+FONT_FILE = (Path(importlib.util.find_spec("matplotlib").submodule_search_locations[0])
+             / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf")
 FONT_FALLBACK = "'DejaVu Sans', Verdana, sans-serif"
 
 STYLE = {
@@ -62,6 +58,21 @@ MONTHS = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", 
 
 # rcParams are global: one chart at a time, also under a threaded server.
 _lock = threading.Lock()
+
+
+@functools.cache
+def _mpl():
+    """matplotlib, imported on first use: it takes half a second, which every process that
+    loads the URLs (tests, management commands) would otherwise pay."""
+    import matplotlib
+
+    matplotlib.use("svg")  # no GUI backend, whatever the environment says
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    return SimpleNamespace(matplotlib=matplotlib, Canvas=FigureCanvasSVG, Figure=Figure,
+                           FuncFormatter=FuncFormatter, MaxNLocator=MaxNLocator)
 
 
 @dataclass(frozen=True)
@@ -106,7 +117,7 @@ def _short(label):
 
 def _svg(figure):
     buffer = io.StringIO()
-    FigureCanvasSVG(figure).print_svg(buffer, metadata={"Date": None, "Creator": None})
+    _mpl().Canvas(figure).print_svg(buffer, metadata={"Date": None, "Creator": None})
     return buffer.getvalue()
 
 
@@ -143,8 +154,9 @@ def _finish(raw, *, key, title, description):
 
 
 def _render(draw, *, key, title, description, height):
-    with _lock, matplotlib.rc_context(STYLE):
-        figure = Figure(figsize=(WIDTH, height), layout="constrained")
+    mpl = _mpl()
+    with _lock, mpl.matplotlib.rc_context(STYLE):
+        figure = mpl.Figure(figsize=(WIDTH, height), layout="constrained")
         draw(figure)
         raw = _svg(figure)
     return _finish(raw, key=key, title=title, description=description)
@@ -177,16 +189,16 @@ def bar_chart(*, key, title, labels, values, empty_text="Inga uppgifter"):
         positions = list(range(len(names)))
         bars = axes.barh(positions, amounts, color=BRAND, height=0.65)
         axes.set_yticks(positions, labels=names)
-        axes.set_ylim(max(len(names), 3) - 0.5, -0.5)  # first row at the top, as in the table; thin bars for few rows
-        axes.xaxis.set_major_formatter(FuncFormatter(_axis_kronor))
-        axes.xaxis.set_major_locator(MaxNLocator(nbins=4, min_n_ticks=2))
+        axes.set_ylim(max(len(names), 2) - 0.5, -0.5)  # first row at the top, as in the table; thin bars for few rows
+        axes.xaxis.set_major_formatter(_mpl().FuncFormatter(_axis_kronor))
+        axes.xaxis.set_major_locator(_mpl().MaxNLocator(nbins=4, min_n_ticks=2))
         axes.bar_label(bars, labels=[_kronor(value) for _, value in pairs], padding=3, fontsize=8)
         axes.set_xlim(0, max(amounts) * 1.3)
         axes.tick_params(axis="y", length=0)
         axes.grid(axis="x", color="#dddddd", linewidth=0.6)
         axes.set_axisbelow(True)
 
-    height = 1.0 + 0.32 * max(len(pairs), 3) if has_data else 1.4
+    height = 1.0 + 0.32 * max(len(pairs), 2) if has_data else 1.4
     return _render(draw, key=key, title=title, description=description, height=height)
 
 
@@ -209,8 +221,8 @@ def line_chart(*, key, title, series, y_label="", empty_text="Inga uppgifter"):
             axes.plot(months, [float(value or 0) for value in values], color=color, linestyle=dash, marker=marker,
                       markersize=4, linewidth=1.8, label=label)
         axes.set_xticks(months, labels=MONTHS)
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5, min_n_ticks=2))
-        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _p: swedish_number(Decimal(str(value)))))
+        axes.yaxis.set_major_locator(_mpl().MaxNLocator(integer=True, nbins=5, min_n_ticks=2))
+        axes.yaxis.set_major_formatter(_mpl().FuncFormatter(lambda value, _p: swedish_number(Decimal(str(value)))))
         axes.set_ylim(bottom=0)
         if y_label:
             axes.set_ylabel(y_label)

@@ -253,11 +253,11 @@ def public_json(request, year):
     """/oppna-data/bidrag-<år>.json, without login: the year's granted decisions."""
     filters = _public_year(year)
     return _public(_attachment(_json(open_data.grants_360(filters)), "application/json",
-                               f"bidrag-{year}.json", cache="public", disposition="inline"))
+                               f"bidrag-{year}.json", disposition="inline"))
 
 
 @require_GET
 def public_csv(request, year):
     filters = _public_year(year)
     return _public(_attachment(open_data.grants_360_csv(filters), "text/csv; charset=utf-8",
-                               f"bidrag-{year}.csv", cache="public", disposition="inline"))
+                               f"bidrag-{year}.csv", disposition="inline"))

@@ -208,7 +208,7 @@ def test_the_page_makes_as_many_queries_for_one_grant_as_for_six(client, lena, a
     more = granted_cases(calls, 6, anna=anna, olle=olle, start=1)
     assert len(more) == 6
     assert _page_queries(client, year) == small
-    assert small <= 25, small
+    assert small <= 25, small  # the report (about ten), the filter choices (four), session and user
 
 
 def test_the_month_table_counts_by_submission_month(client, lena, anna, olle, calls, today):
