@@ -6,8 +6,9 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/grants
 RUN_ADDR ?= 127.0.0.1:8000
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils postgresql-client gettext \
 	chromium
-# The staff interface's Swedish chrome (viewflow ships no sv): compiled, not committed.
-MESSAGES := locale/sv/LC_MESSAGES/django.mo
+# The staff interface's Swedish chrome (viewflow ships no sv) and the portal's English:
+# compiled, not committed.
+MESSAGES := locale/sv/LC_MESSAGES/django.mo locale/en/LC_MESSAGES/django.mo
 
 # axe-core, injected into pages by the browser tests (tests/browser), from the npm registry.
 AXE_VERSION := 4.14.1
@@ -35,8 +36,8 @@ system-deps:
 # compilemessages out of the packages' own catalogues in the venv.
 messages: system-deps $(MESSAGES)
 
-$(MESSAGES): locale/sv/LC_MESSAGES/django.po $(VENV)/.installed
-	$(PY) manage.py compilemessages -l sv --ignore=$(VENV) --ignore=var -v0
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(VENV)/.installed
+	$(PY) manage.py compilemessages -l $* --ignore=$(VENV) --ignore=var -v0
 
 # The web server and, beside it, the background worker that makes a committee meeting's
 # letters. letters_resume first re-queues letters a previous worker left unfinished.

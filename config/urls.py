@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect
 from django.urls import include, path
+from django.views.i18n import set_language
 from django.views.generic import RedirectView
 from viewflow.urls import Application, Site
 
 from documents import meetings
 from documents.views import document_download
 from grants.models import is_decision_maker, is_finance, is_officer
+from grants.portal import catalogue
 from grants.portal.views import home as portal_home
 from workflows import finance, reports
 from workflows.flows import GrantFlow
@@ -107,6 +109,9 @@ urlpatterns = [
     path("konto/logga-in/", auth_views.LoginView.as_view(), name="login"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("portal/", include("grants.portal.urls")),
+    path("bidrag/", include("grants.portal.catalogue_urls")),
+    path("tillganglighet/", catalogue.accessibility_statement, name="accessibility"),
+    path("sprak/", set_language, name="set_language"),
     path("dokument/<int:pk>/", document_download, name="document"),
     path("admin/", admin.site.urls),
     path("staff/sammantraden/", include(meeting_urls)),
