@@ -8,7 +8,7 @@ from viewflow.urls import Application, Site
 
 from documents import meetings
 from documents.views import document_download
-from grants.models import is_decision_maker, is_finance, is_officer
+from grants.models import is_decision_maker, is_finance, is_officer, is_staff_member
 from grants.portal import catalogue
 from grants.portal.views import home as portal_home
 from workflows import finance, reports
@@ -47,11 +47,16 @@ class AnnualReport(Application):
 
 
 def home(request):
-    """Where "/" leads: finance (and no other staff role) to the attestation queue; everyone
-    else where the portal sends them."""
+    """Where "/" leads: a visitor to the catalogue of grants; finance (and no other staff
+    role) to the attestation queue; management to the annual report; everyone else where
+    the portal sends them."""
     user = request.user
+    if not user.is_authenticated:
+        return redirect("catalogue:list")
     if is_finance(user) and not (is_officer(user) or is_decision_maker(user)):
         return redirect("finance:payments")
+    if user.has_perm("grants.view_annual_report") and not (is_staff_member(user) or user.is_superuser):
+        return redirect("reports:annual")
     return portal_home(request)
 
 

@@ -136,3 +136,13 @@ def test_accessibility_statement_and_barrier_report(client):
                                  "email": "anna@example.se"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1 and "Knappen går inte att nå med tab." in mail.outbox[0].body
+
+
+def test_start_page_leads_each_person_to_their_place(client):
+    assert client.get("/")["Location"] == reverse("catalogue:list")
+    factories.user("lena", role="Ledning")
+    client.login(username="lena", password="demo")
+    assert client.get("/")["Location"] == reverse("reports:annual")
+    factories.user("anna")
+    client.login(username="anna", password="demo")
+    assert client.get("/")["Location"] == reverse("portal:index")
