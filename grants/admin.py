@@ -164,3 +164,43 @@ class ApplicationAdmin(ReadOnlyAdmin):
 class CaseEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "application", "action", "actor", "from_state", "to_state"]
     list_select_related = ["application", "actor"]
+
+
+class FollowUpCostLineInline(admin.TabularInline):
+    model = models.FollowUpCostLine
+    extra = 0
+    fields = readonly_fields = ["label", "budgeted", "actual"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.FollowUpReport)
+class FollowUpReportAdmin(ReadOnlyAdmin):
+    """Reports are written in the portal and reviewed in the review task; here they are only shown."""
+
+    list_display = ["application", "status", "due_on", "submitted_at", "reviewed_by"]
+    list_filter = ["status"]
+    list_select_related = ["application", "reviewed_by"]
+    search_fields = ["application__case_number", "application__organisation__name"]
+    inlines = [FollowUpCostLineInline]
+
+
+@admin.register(models.RepaymentClaim)
+class RepaymentClaimAdmin(ReadOnlyAdmin):
+    """Claims are decided in the review task and followed by finance on its pages; here only shown."""
+
+    list_display = ["application", "amount", "repaid_amount", "outstanding", "due_on", "status", "repaid_on"]
+    list_filter = ["status"]
+    list_select_related = ["application"]
+    search_fields = ["application__case_number", "application__organisation__name"]
+
+    @admin.display(description="kvar att betala")
+    def outstanding(self, obj):
+        return obj.outstanding

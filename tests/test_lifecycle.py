@@ -11,6 +11,7 @@ from django.urls import reverse
 from grants.models import Application, CaseEvent, Document, FollowUpReport, Payment
 from workflows.cases import active_task_names
 
+from . import factories
 from .staff import draft, open_task, pay_out_in_pages, pdf_upload, read_pdf_text, task_page, work
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -133,10 +134,10 @@ def test_inclusion_project_grant_through_committee_with_completion(
 
     # Anna reports back; Olle approves, which releases the last 15 %; Fia pays it; closed.
     client.force_login(anna)
-    response = client.post(reverse("portal:follow_up", args=[application.pk]), {
-        "what_was_done": "Trettio träffar med läxhjälp och fotboll.", "participants": "41",
-        "outcome": "Fler flickor deltog än vi hoppats.", "actual_costs": "68000",
-    })
+    response = client.post(reverse("portal:follow_up", args=[application.pk]), factories.report_form_data(
+        application, what_was_done="Trettio träffar med läxhjälp och fotboll.",
+        outcome="Fler flickor deltog än vi hoppats.",
+    ))
     assert response.status_code == 302
     client.force_login(olle)
     work(client, application, "review_report", {"verdict": "approve", "note": ""})

@@ -20,6 +20,7 @@ from workflows.cases import active_task_names
 from workflows.flows import GrantFlow
 from workflows.models import GrantProcess
 
+from . import factories
 from .staff import BASE, claim, draft, meeting_letters, open_task, pay_out, read_pdf_text, task_page, work
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -125,10 +126,10 @@ def test_activity_grant_decided_by_officer_on_delegation(client, anna, olle, fia
     assert active_task_names(application) == ["await_report"]
 
     client.force_login(anna)
-    response = client.post(reverse("portal:follow_up", args=[application.pk]), {
-        "what_was_done": "Träningar två gånger i veckan hela året.", "participants": "40",
-        "outcome": "Alla lag fullföljde säsongen.", "actual_costs": "11500",
-    })
+    response = client.post(reverse("portal:follow_up", args=[application.pk]), factories.report_form_data(
+        application, what_was_done="Träningar två gånger i veckan hela året.",
+        outcome="Alla lag fullföljde säsongen.",
+    ))
     assert response.status_code == 302
     client.force_login(olle)
     work(client, application, "review_report", {"verdict": "approve", "note": ""})

@@ -8,7 +8,8 @@ from django.db import transaction
 from viewflow.workflow import STATUS
 
 from grants.models import Payment, PaymentBatch
-from grants.services import pay
+from grants.services import follow_up, pay
+from grants.services._base import discarded_on_failure
 
 from .flows import GrantFlow
 from .models import GrantProcess
@@ -33,9 +34,14 @@ def case_answer_completion(*, application, by, answer):
     return GrantFlow.await_completion.run(task, by=by, answer=answer)
 
 
-def case_submit_report(*, application, by, **report):
+def case_submit_report(*, application, by, attachment=None, **report):
+    """Submit the follow-up report: the await_report node runs grants' follow_up_submit.
+    An attachment (an Upload) is stored before the flow's lock is taken, as uploads are
+    slow, and removed again if the submission is refused."""
     task = _open_task(application, GrantFlow.await_report, "Återrapporten kan inte lämnas in nu.")
-    return GrantFlow.await_report.run(task, by=by, **report)
+    stored = follow_up.follow_up_attachment_store(application=application, upload=attachment)
+    with discarded_on_failure(stored):
+        return GrantFlow.await_report.run(task, by=by, attachment=attachment, stored=stored, **report)
 
 
 def active_task_names(application):

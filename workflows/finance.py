@@ -1,6 +1,7 @@
-"""Finance's pages (/staff/utbetalningar/…): the attestation queue, payment files, and what
-the bank says about them. Every change goes through grants.services.pay or, when it can
-settle a case, through workflows.cases, which also moves the cases' flows on."""
+"""Finance's pages (/staff/utbetalningar/…): the attestation queue, payment files, what
+the bank says about them, and the repayment claims followed until they are repaid. Every
+change goes through grants.services.pay or .repayments or, when it can settle a case,
+through workflows.cases, which also moves the cases' flows on."""
 
 from functools import wraps
 from urllib.parse import quote
@@ -13,14 +14,14 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, Q, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from documents import payment_files
-from grants.models import ZERO, Committee, Payment, PaymentBatch, Programme, is_finance
-from grants.services import pay
+from grants.models import ZERO, Committee, Document, Payment, PaymentBatch, Programme, RepaymentClaim, is_finance
+from grants.services import pay, repayments
 
 from . import cases
 
@@ -371,3 +372,95 @@ def batch_status_report(request, pk):
                                       "misslyckade." + (" De misslyckade ligger åter för attest." if failed else ""))
             return redirect("finance:batch", pk=batch.pk)
     return _batch_page(request, batch, report_form=form, status=400)
+
+
+# --- repayment claims (återkrav) ----------------------------------------------------------
+
+CLAIM_STATUSES = [("open", "Obetalda"), ("repaid", "Återbetalda"), ("all", "Alla")]
+
+
+class ClaimFilterForm(forms.Form):
+    status = forms.ChoiceField(label="Visa", required=False, choices=CLAIM_STATUSES)
+
+
+class RepaymentForm(forms.Form):
+    amount = forms.DecimalField(label="Inbetalt belopp (kr)", max_digits=14, decimal_places=2,
+                                error_messages={"required": "Ange hur mycket som kom in."})
+    received_on = forms.DateField(
+        label="Dag då pengarna kom in", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": "Ange dagen då pengarna kom in.",
+                        "invalid": "Skriv datumet som ÅÅÅÅ-MM-DD."},
+    )
+
+
+def _claims():
+    return (RepaymentClaim.objects
+            .select_related("application__organisation", "application__call__programme__committee", "decided_by")
+            .annotate(process_pk=F("application__process__pk"), outstanding_amount=F("amount") - F("repaid_amount")))
+
+
+@require_GET
+@finance_only
+def claim_list(request):
+    """Every repayment claim finance follows until it is repaid: open ones first by due date."""
+    form = ClaimFilterForm(request.GET or {"status": "open"})
+    form.is_valid()
+    status = form.cleaned_data.get("status") or "open"
+    claims = _claims()
+    if status != "all":
+        claims = claims.filter(status=status)
+    claims = claims.order_by("status", "due_on", "pk")  # open before repaid, the earliest due first
+    page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
+    totals = RepaymentClaim.objects.filter(status=RepaymentClaim.Status.OPEN).aggregate(
+        count=Count("pk"), outstanding=Sum(F("amount") - F("repaid_amount")))
+    return render(request, "finance/claim_list.html", {
+        "filter_form": form, "status": status, "page": page, "today": timezone.localdate(),
+        "open_count": totals["count"], "open_outstanding": totals["outstanding"] or ZERO,
+    })
+
+
+def _claim_page(request, claim, *, form=None, status=200):
+    return render(request, "finance/claim_detail.html", {
+        "claim": claim,
+        "application": claim.application,
+        "form": form or RepaymentForm(initial={"amount": claim.outstanding, "received_on": timezone.localdate()}),
+        "events": claim.application.events.filter(action__startswith="Återbetalning").select_related("actor"),
+        "letters": claim.application.documents.filter(kind=Document.Kind.REPAYMENT_LETTER),
+        "today": timezone.localdate(),
+    }, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@finance_only
+def claim_detail(request, pk):
+    """One claim: what was decided and why, what has come back, and a form to register a payment."""
+    claim = get_object_or_404(_claims(), pk=pk)
+    if request.method == "GET":
+        return _claim_page(request, claim)
+    form = RepaymentForm(request.POST)
+    if form.is_valid():
+        try:
+            claim = repayments.repayment_register(claim=claim, by=request.user, amount=form.cleaned_data["amount"],
+                                                  received_on=form.cleaned_data["received_on"])
+        except (ValidationError, PermissionDenied) as exc:
+            if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+        else:
+            text = f"{_kronor(form.cleaned_data['amount'])} registrerat för {claim.application.case_number}."
+            if claim.status == RepaymentClaim.Status.REPAID:
+                text += " Återkravet är helt återbetalt."
+            else:
+                text += f" Kvar att betala: {_kronor(claim.outstanding)}."
+            messages.success(request, text)
+            return redirect("finance:claim", pk=claim.pk)
+    return _claim_page(request, get_object_or_404(_claims(), pk=pk), form=form, status=400)
+
+
+# config/urls.py puts these under finance's pages: /staff/utbetalningar/aterkrav/…
+claim_urls = [
+    path("aterkrav/", claim_list, name="claims"),
+    path("aterkrav/<int:pk>/", claim_detail, name="claim"),
+]

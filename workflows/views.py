@@ -12,10 +12,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.functional import cached_property
 from django.views.generic import FormView
 
 from documents import letters
-from grants.models import Assessment, Decision
+from grants.models import Assessment, Decision, Document, FollowUpReport
 from grants.services import assess, decide, follow_up
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
@@ -225,19 +228,68 @@ class ReviewReportForm(forms.Form):
         ("reject", "Underkänn (återkrav kan bli aktuellt)"),
     ])
     note = forms.CharField(label="Kommentar till den sökande", widget=forms.Textarea(attrs={"rows": 4}),
-                           required=False)
+                           required=False,
+                           help_text="Krävs för komplettering och underkännande: den sökande ser den, och vid "
+                                     "underkännande är den motiveringen i beslutet om återkrav.")
     reclaim_amount = forms.DecimalField(
         label="Återkrav (kr), vid underkänd återrapport", max_digits=14, decimal_places=2, min_value=0,
         required=False, help_text="Lämna tomt för att kräva tillbaka hela det utbetalda beloppet.",
     )
 
+    def __init__(self, *args, paid, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.paid = paid
+        self.fields["reclaim_amount"].help_text = (
+            f"Högst det som har betalats ut, {number_format(paid, 2, force_grouping=True)} kr. "
+            "Lämna tomt för att kräva tillbaka allt."
+        )
+
+    def clean(self):
+        data = super().clean()
+        verdict, amount = data.get("verdict"), data.get("reclaim_amount")
+        if verdict in ("completion", "reject") and not (data.get("note") or "").strip():
+            self.add_error("note", "Skriv en motivering till den sökande.")
+        if verdict == "reject" and amount is not None and amount > self.paid:
+            self.add_error("reclaim_amount", f"Återkravet kan vara högst det som har betalats ut, "
+                                             f"{number_format(self.paid, 2, force_grouping=True)} kr.")
+        return data
+
 
 class ReviewReportView(CaseTaskView):
+    """The officer reads the whole report (what the programme asked for, budget against outcome,
+    attachments) above the verdict: approve, ask for completion, or reject with a repayment claim."""
+
     form_class = ReviewReportForm
+    template_name = "workflows/review_report.html"
     success_message = "Återrapporten är granskad."
 
-    def perform(self, data):
-        follow_up.follow_up_review(report=self.application.follow_up, by=self.request.user,
-                                   verdict=data["verdict"], note=data["note"],
-                                   reclaim_amount=data.get("reclaim_amount"))
+    @cached_property
+    def report(self):
+        return FollowUpReport.objects.select_related("application").get(application=self.application)
 
+    @cached_property
+    def paid(self):
+        return follow_up.amount_paid(self.application)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "paid": self.paid}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        report = self.report
+        lines = list(report.cost_lines.all())
+        context.update({
+            "report": report,
+            "participants": follow_up.participant_table(report.participants_by_group)
+            if report.participants_by_group else None,
+            "statement": follow_up.cost_statement(lines) if lines else None,
+            "attachments": report.application.documents.filter(kind=Document.Kind.FOLLOW_UP),
+            "paid": self.paid,
+            "late": report.submitted_at is not None and timezone.localdate(report.submitted_at) > report.due_on,
+        })
+        return context
+
+    def perform(self, data):
+        follow_up.follow_up_review(report=self.report, by=self.request.user,
+                                   verdict=data["verdict"], note=data["note"],
+                                   reclaim_amount=data.get("reclaim_amount") if data["verdict"] == "reject" else None)

@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from ..models import BudgetLine
+from ..models import AGE_BANDS, GENDERS, BudgetLine
 from ..validators import validate_upload
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -40,6 +40,15 @@ class ApplicationForm(forms.Form):
         for item in self.calculator.inputs:
             self.fields[f"input_{item.name}"] = forms.IntegerField(label=item.label, help_text=item.help_text,
                                                                    min_value=0)
+        # The programme's own lists, when it has them; the annual report sums grants by them.
+        for name, label, choices in (("priority_area", "Prioriterat område", call.programme.priority_areas),
+                                     ("target_group", "Målgrupp", call.programme.target_groups)):
+            if choices:
+                self.fields[name] = forms.ChoiceField(
+                    label=label, choices=[("", "Välj …")] + [(choice, choice) for choice in choices],
+                    error_messages={"required": f"Välj {label.lower()}."},
+                )
+        self.order_fields(["organisation", "title", "description", "priority_area", "target_group"])
 
     def clean_requested_amount(self):
         amount = self.cleaned_data["requested_amount"]
@@ -73,10 +82,110 @@ class CompletionAnswerForm(forms.Form):
     attachment = UploadField(label="Fil (valfri)", required=False)
 
 
-class FollowUpForm(forms.Form):
-    what_was_done = forms.CharField(label="Vad genomfördes?", widget=forms.Textarea(attrs={"rows": 4}))
-    participants = forms.IntegerField(label="Antal deltagare", min_value=0)
-    outcome = forms.CharField(label="Vad blev resultatet jämfört med målen i ansökan?",
-                              widget=forms.Textarea(attrs={"rows": 4}))
-    actual_costs = forms.DecimalField(label="Faktiska kostnader (kr)", max_digits=14, decimal_places=2, min_value=0)
-    attachment = UploadField(label="Bilaga, t.ex. ekonomisk redovisning (valfri)", required=False)
+class FollowUpReportForm(forms.Form):
+    """The follow-up report as the programme asks for it. Every field may be left empty while
+    the grantee saves a draft; what submission needs is checked by grants.services.follow_up,
+    except that each budgeted cost needs its outcome, which only this form knows."""
+
+    what_was_done = forms.CharField(
+        label="Vad genomfördes?", required=False, widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Vilka aktiviteter hade ni, hur ofta och var? Blev något inte som planerat?",
+    )
+    outcome = forms.CharField(
+        label="Resultat jämfört med målen i ansökan", required=False, widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Vad har ni uppnått? Jämför med vad ni skrev i ansökan.",
+    )
+    attachment = UploadField(
+        label="Bilaga (valfri)", required=False,
+        help_text="PDF, PNG eller JPEG, t.ex. närvarolistor, kvitton eller en verksamhetsberättelse.",
+    )
+
+    def __init__(self, *args, parts, budget_lines=(), submitting=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.parts = parts
+        self.budget_lines = list(budget_lines)
+        self.submitting = submitting
+        if "participants_by_age_gender" in parts:
+            for band_index, band in enumerate(AGE_BANDS):
+                for gender, gender_label in GENDERS.items():
+                    self.fields[self.participant_field(band_index, gender)] = forms.IntegerField(
+                        label=f"Deltagare {band} år, {gender_label}", required=False, min_value=0,
+                        widget=forms.NumberInput(attrs={"min": 0, "inputmode": "numeric", "class": "count"}),
+                    )
+        if "sessions" in parts:
+            self.fields["sessions"] = forms.IntegerField(
+                label="Antal sammankomster", required=False, min_value=0,
+                help_text="Hur många gånger ni träffades under perioden.",
+            )
+        if "financial_statement" in parts:
+            for line in self.budget_lines:
+                self.fields[f"actual_{line.pk}"] = forms.DecimalField(
+                    label=f"Utfall för {line.label} (kr)", required=False, min_value=0, max_digits=14,
+                    decimal_places=2,
+                )
+            self.fields["own_contribution"] = forms.DecimalField(
+                label="Egen insats (kr)", required=False, min_value=0, max_digits=14, decimal_places=2,
+                help_text="Det föreningen själv bidrog med: pengar, och ideellt arbete räknat i kronor. "
+                          "Skriv 0 om ingen.",
+            )
+        self.order_fields(["what_was_done", "outcome"])
+
+    @staticmethod
+    def participant_field(band_index, gender):
+        return f"participants_{band_index}_{gender}"
+
+    def participant_rows(self):
+        """The grid for the template: (band, [bound field per gender])."""
+        return [(band, [self[self.participant_field(index, gender)] for gender in GENDERS])
+                for index, band in enumerate(AGE_BANDS)]
+
+    def budget_rows(self):
+        return [(line, self[f"actual_{line.pk}"]) for line in self.budget_lines]
+
+    def clean(self):
+        data = super().clean()
+        if self.submitting and "financial_statement" in self.parts:
+            for line in self.budget_lines:
+                name = f"actual_{line.pk}"
+                if name not in self.errors and data.get(name) is None:
+                    self.add_error(name, f"Ange utfallet för {line.label} (0 om inget användes).")
+        return data
+
+    def report_fields(self):
+        """What the services take: the report's fields and its cost lines (or None)."""
+        data = self.cleaned_data
+        fields = {"what_was_done": data["what_was_done"].strip(), "outcome": data["outcome"].strip()}
+        if "participants_by_age_gender" in self.parts:
+            fields["participants_by_group"] = {
+                band: {gender: data[self.participant_field(index, gender)] for gender in GENDERS}
+                for index, band in enumerate(AGE_BANDS)
+            }
+        if "sessions" in self.parts:
+            fields["sessions"] = data["sessions"]
+        if "financial_statement" in self.parts:
+            fields["own_contribution"] = data["own_contribution"]
+        return fields
+
+    def budget_cost_lines(self):
+        return [(line.label, line.amount, self.cleaned_data[f"actual_{line.pk}"]) for line in self.budget_lines
+                if self.cleaned_data.get(f"actual_{line.pk}") is not None]
+
+
+class ExtraCostForm(forms.Form):
+    """A cost the budget did not have. An empty row is left out; a half-filled one is refused."""
+
+    label = forms.CharField(label="Kostnad som inte fanns i budgeten", max_length=200, required=False)
+    actual = forms.DecimalField(label="Utfall (kr)", required=False, min_value=0, max_digits=14, decimal_places=2)
+
+    def clean(self):
+        data = super().clean()
+        label, actual = (data.get("label") or "").strip(), data.get("actual")
+        if label and actual is None and "actual" not in self.errors:
+            self.add_error("actual", f"Ange vad {label} kostade.")
+        if actual is not None and not label:
+            self.add_error("label", "Skriv vad kostnaden gällde.")
+        data["label"] = label
+        return data
+
+
+ExtraCostFormSet = forms.formset_factory(ExtraCostForm, extra=3, max_num=20)

@@ -11,5 +11,5 @@ urlpatterns = [
     path("ansokningar/<int:pk>/skicka-in/", views.application_submit, name="submit"),
     path("ansokningar/<int:pk>/ata-tillbaka/", views.application_withdraw, name="withdraw"),
     path("ansokningar/<int:pk>/komplettering/", views.completion_answer, name="completion"),
-    path("ansokningar/<int:pk>/aterrapport/", views.follow_up_submit, name="follow_up"),
+    path("ansokningar/<int:pk>/aterrapport/", views.follow_up_report, name="follow_up"),
 ]

@@ -30,8 +30,10 @@ def compute_requested_amount(*, call, inputs, stated_amount):
 
 
 def application_save_draft(*, application=None, call, organisation, by, title, description, period_start,
-                           period_end, stated_amount=None, inputs=None, budget_lines=(), attachment=None):
+                           period_end, stated_amount=None, inputs=None, budget_lines=(), attachment=None,
+                           priority_area="", target_group=""):
     """Create or update a draft. budget_lines: iterable of (kind, label, amount).
+    priority_area, target_group: chosen from the programme's lists, when it has them.
 
     attachment: an Upload to add to the draft, or None. It is stored first, outside the
     transaction (uploads are slow); then the draft, the Document row and their events are
@@ -41,6 +43,11 @@ def application_save_draft(*, application=None, call, organisation, by, title, d
     if not call.is_open():
         raise ValidationError(f"Utlysningen ”{call.title}” är stängd sedan {call.closes_on:%Y-%m-%d}.")
     inputs = inputs or {}
+    programme = call.programme
+    for value, choices, what in ((priority_area, programme.priority_areas, "prioriterat område"),
+                                 (target_group, programme.target_groups, "målgrupp")):
+        if value and value not in choices:
+            raise ValidationError(f"Välj {what} bland dem som {programme.name} anger.")
     stored = None
     if attachment is not None:
         stored = store_file(application=application, folder=Document.Kind.ATTACHMENT,
@@ -61,6 +68,8 @@ def application_save_draft(*, application=None, call, organisation, by, title, d
         application.period_start = period_start
         application.period_end = period_end
         application.inputs = inputs
+        application.priority_area = priority_area or ""
+        application.target_group = target_group or ""
         application.requested_amount = compute_requested_amount(call=call, inputs=inputs, stated_amount=stated_amount)
         application.full_clean(exclude=["status", "created_by"])
         application.save()

@@ -1,30 +1,229 @@
-"""Follow up: the grantee's report, its review, and closing the case."""
+"""Follow up: the grantee's report, its review, and closing the case.
 
-from django.core.exceptions import ValidationError
+The report asks for what the programme's `follow_up_parts` say, beyond what was done and
+what it gave: participants by age band and gender, sessions, a financial statement. The
+grantee can save it half-done and come back; submitting checks that every part is there.
+"""
+
+from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from ..models import ZERO, FollowUpReport, Payment, RepaymentClaim
+from ..models import (AGE_BANDS, GENDERS, ZERO, Document, FollowUpCostLine, FollowUpReport, Payment,
+                      RepaymentClaim)
 from ..notifications import notify_applicant
-from ._base import lock, lock_application, record_event, transition
+from ._base import (discarded_on_failure, document_create, lock, lock_application, record_event, store_file,
+                    transition)
 from .pay import payments_release_withheld
+from .repayments import kronor
+
+OWED = (FollowUpReport.Status.DUE, FollowUpReport.Status.COMPLETION_REQUESTED)
+
+# What a caller may fill in; cost lines and an attachment come as their own arguments.
+REPORT_FIELDS = ("what_was_done", "outcome", "participants", "participants_by_group", "sessions",
+                 "actual_costs", "own_contribution")
 
 
-def follow_up_submit(*, report, by, what_was_done, participants, outcome, actual_costs):
-    if not what_was_done.strip() or not outcome.strip():
-        raise ValidationError("Beskriv vad som genomfördes och vad det gav jämfört med målen.")
-    with transaction.atomic():
+class CostLine(NamedTuple):
+    """One row of the financial statement: the application's budget for it (None for a cost
+    that was not budgeted) and what it actually cost."""
+
+    label: str
+    budgeted: Decimal | None
+    actual: Decimal
+
+
+def participants_total(grid):
+    return sum(count or 0 for genders in (grid or {}).values() for count in genders.values())
+
+
+def participant_table(grid):
+    """A report's participants for people to read: [(band, [count per gender], row total)],
+    then the totals per gender and in all. Pure: no queries."""
+    rows = [(band, [(grid.get(band) or {}).get(gender) or 0 for gender in GENDERS]) for band in AGE_BANDS]
+    rows = [(band, counts, sum(counts)) for band, counts in rows]
+    totals = [sum(counts[index] for _band, counts, _total in rows) for index in range(len(GENDERS))]
+    return {"genders": list(GENDERS.values()), "rows": rows, "totals": totals, "total": sum(totals)}
+
+
+def cost_statement(lines):
+    """The financial statement for people to read: each line with its difference from the
+    budget (None for an unbudgeted cost), and the totals. Pure: no queries."""
+    rows = [{"label": line.label, "budgeted": line.budgeted, "actual": line.actual,
+             "difference": None if line.budgeted is None else line.actual - line.budgeted} for line in lines]
+    budgeted = sum((line.budgeted or ZERO for line in lines), ZERO)
+    actual = sum((line.actual for line in lines), ZERO)
+    return {"rows": rows, "budgeted": budgeted, "actual": actual, "difference": actual - budgeted}
+
+
+def _participant_grid(value):
+    """The participants over AGE_BANDS × GENDERS as {band: {gender: int}}, empty cells left out."""
+    if not isinstance(value, dict):
+        raise ValidationError({"participants_by_group": "Deltagarna ska anges per åldersgrupp och kön."})
+    grid = {}
+    for band, genders in value.items():
+        if band not in AGE_BANDS or not isinstance(genders, dict) or set(genders) - set(GENDERS):
+            raise ValidationError({"participants_by_group": "Deltagarna ska anges per åldersgrupp och kön "
+                                                            "i de grupper som formuläret visar."})
+        for gender, count in genders.items():
+            if count is None or count == "":
+                continue
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise ValidationError({"participants_by_group": f"Antalet deltagare ({band} år, {GENDERS[gender]}) "
+                                                                "ska vara ett heltal, 0 eller mer."})
+            grid.setdefault(band, {})[gender] = count
+    return grid
+
+
+def _full_grid(grid):
+    """Every band and gender, an empty cell counted as 0: what a submitted report stores."""
+    return {band: {gender: (grid.get(band) or {}).get(gender) or 0 for gender in GENDERS} for band in AGE_BANDS}
+
+
+def _cost_lines(lines):
+    cleaned = []
+    for line in lines:
+        label, budgeted, actual = line
+        label = (label or "").strip()
+        try:
+            budgeted = None if budgeted in (None, "") else Decimal(budgeted)
+            actual = Decimal(actual)
+        except (InvalidOperation, TypeError):
+            raise ValidationError({"cost_lines": f"Beloppen för ”{label}” ska vara i kronor."})
+        if not label:
+            raise ValidationError({"cost_lines": "Varje kostnadspost behöver en benämning."})
+        if actual < 0 or (budgeted is not None and budgeted < 0):
+            raise ValidationError({"cost_lines": f"Beloppen för ”{label}” kan inte vara negativa."})
+        cleaned.append(CostLine(label[:200], budgeted, actual))
+    return cleaned
+
+
+def _apply(report, fields, cost_lines):
+    """Write what the caller filled in onto the locked report; cost lines replace the old ones."""
+    unknown = set(fields) - set(REPORT_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown follow-up report fields: {', '.join(sorted(unknown))}")
+    parts = report.application.call.programme.follow_up_parts
+    for name, value in fields.items():
+        if name == "participants_by_group":
+            value = _participant_grid(value or {})
+        elif name in ("what_was_done", "outcome"):
+            value = value or ""
+        elif name in ("participants", "sessions") and value is not None and (not isinstance(value, int) or value < 0):
+            raise ValidationError({name: "Ange ett heltal, 0 eller mer."})
+        elif name == "own_contribution" and value is not None and value < 0:
+            raise ValidationError({name: "Den egna insatsen kan inte vara negativ."})
+        setattr(report, name, value)
+    if "participants_by_group" in fields and "participants_by_age_gender" in parts:
+        report.participants = participants_total(report.participants_by_group) or None
+    if cost_lines is not None:
+        lines = _cost_lines(cost_lines)
+        report.cost_lines.all().delete()
+        FollowUpCostLine.objects.bulk_create(
+            [FollowUpCostLine(report=report, label=line.label, budgeted=line.budgeted, actual=line.actual)
+             for line in lines])
+        if "financial_statement" in parts:
+            report.actual_costs = sum((line.actual for line in lines), ZERO) if lines else None
+
+
+def follow_up_problems(report):
+    """What a report still lacks before it can be submitted, by part, in Swedish ({} if none).
+    Reads the report as stored, cost lines included."""
+    parts = report.application.call.programme.follow_up_parts
+    problems = {}
+    if not report.what_was_done.strip():
+        problems["what_was_done"] = "Beskriv vad som genomfördes."
+    if not report.outcome.strip():
+        problems["outcome"] = "Beskriv resultatet jämfört med målen i ansökan."
+    if "participants_by_age_gender" in parts and not participants_total(report.participants_by_group):
+        problems["participants_by_group"] = ("Ange antalet deltagare per åldersgrupp och kön; "
+                                             "minst en deltagare.")
+    if "sessions" in parts and not report.sessions:
+        problems["sessions"] = "Ange antalet sammankomster (minst en)."
+    if "financial_statement" in parts:
+        if not report.cost_lines.exists():
+            problems["cost_lines"] = ("Fyll i den ekonomiska redovisningen: vad kostnaderna blev (utfall), "
+                                      "minst en kostnadspost.")
+        if report.own_contribution is None:
+            problems["own_contribution"] = "Ange föreningens egna insats i kronor (0 om ingen)."
+    return problems
+
+
+def _lock_owed(report, by, what):
+    report = lock(FollowUpReport, report.pk)
+    if not report.is_applicant(by):
+        raise PermissionDenied("Du kan bara fylla i din egen förenings återrapporter.")
+    if report.status not in OWED:
+        raise ValidationError(f"Det går inte att {what} nu: återrapporten har status ”{report.get_status_display()}”.")
+    return report
+
+
+def follow_up_attachment_store(*, application, upload):
+    """Store a report's attachment (an Upload, or None) before the transaction that registers
+    it. Returns what store_file() returns, or None."""
+    if upload is None:
+        return None
+    return store_file(application=application, folder=Document.Kind.FOLLOW_UP, filename=upload.filename,
+                      content=upload.content)
+
+
+def _register(report, attachment, stored, by):
+    if stored:
+        document_create(application=report.application, kind=Document.Kind.FOLLOW_UP, upload=attachment,
+                        stored=stored, by=by)
+        record_event(report.application, by=by, action="Fil bifogad", note=attachment.filename)
+
+
+def follow_up_save_draft(*, report, by, attachment=None, cost_lines=None, **fields):
+    """Save what the grantee has filled in so far, complete or not; the status stays.
+
+    cost_lines: (label, budgeted, actual) rows that replace the saved ones, or None to keep
+    them. attachment: an Upload, stored before the transaction (uploads are slow) and
+    removed again if the save fails. The history notes the first save of each round, not
+    every save."""
+    stored = follow_up_attachment_store(application=report.application, upload=attachment)
+    with discarded_on_failure(stored), transaction.atomic():
+        report = _lock_owed(report, by, "spara återrapporten")
+        first = report.saved_at is None or (report.submitted_at is not None and report.saved_at <= report.submitted_at)
+        _apply(report, fields, cost_lines)
+        report.saved_at = timezone.now()
+        report.full_clean(exclude=["application", "reviewed_by"])
+        report.save()
+        if first:
+            record_event(report.application, by=by, action="Återrapport sparad som utkast")
+        _register(report, attachment, stored, by)
+    return report
+
+
+def follow_up_submit(*, report, by, attachment=None, stored=None, cost_lines=None, **fields):
+    """Submit the report with what is filled in now (added to what was saved before). Refused,
+    with nothing changed, unless every part the programme asks for is there.
+
+    The flow runs this inside its lock (workflows.cases.case_submit_report), which stores
+    the attachment first and passes `stored`; a direct caller may leave that to us."""
+    if attachment is not None and stored is None:
+        stored = follow_up_attachment_store(application=report.application, upload=attachment)
+    with discarded_on_failure(stored), transaction.atomic():
         report = lock(FollowUpReport, report.pk)
         before = report.status
         transition(report, "submit", by=by, what="lämna återrapporten")
-        report.what_was_done = what_was_done
-        report.participants = participants
-        report.outcome = outcome
-        report.actual_costs = actual_costs
+        _apply(report, fields, cost_lines)
+        problems = follow_up_problems(report)
+        if problems:
+            raise ValidationError(problems)
+        if "participants_by_age_gender" in report.application.call.programme.follow_up_parts:
+            report.participants_by_group = _full_grid(report.participants_by_group)
+            report.participants = participants_total(report.participants_by_group)
+        report.saved_at = report.submitted_at
+        report.full_clean(exclude=["application", "reviewed_by"])
         report.save()
         record_event(report.application, by=by, action="Återrapport inlämnad", from_state=before,
                      to_state=report.status)
+        _register(report, attachment, stored, by)
     return report
 
 
@@ -70,7 +269,7 @@ def _repayment_claim(*, application, by, reasons, amount):
     paid = amount_paid(application)
     amount = paid if amount is None else amount
     if not ZERO <= amount <= paid:
-        raise ValidationError(f"Återkravet kan vara högst det som har betalats ut, {paid} kr.")
+        raise ValidationError(f"Återkravet kan vara högst det som har betalats ut, {kronor(paid)}.")
     claim = RepaymentClaim.objects.create(
         application=application, amount=amount, reasons=reasons, decided_by=by,
         due_on=timezone.localdate() + timezone.timedelta(days=30),
@@ -109,7 +308,6 @@ def application_close(*, application, by=None):
 # --- reminders ----------------------------------------------------------------------
 
 REMIND_DAYS_BEFORE = 14
-OWED = (FollowUpReport.Status.DUE, FollowUpReport.Status.COMPLETION_REQUESTED)
 
 
 def _reminder_text(due_on, today):

@@ -316,8 +316,9 @@ def test_committee_letter_uses_the_committees_own_texts_and_logo(committee_decis
 def test_repayment_letter(approved_on_delegation, anna, olle, fia):
     application = approved_on_delegation.application
     pay_out(application, fia)
-    cases.case_submit_report(application=application, by=anna, what_was_done="Lite träning.", participants=4,
-                             outcome="Laget lades ned i mars.", actual_costs=Decimal("2500"))
+    cases.case_submit_report(application=application, by=anna, what_was_done="Lite träning.",
+                             outcome="Laget lades ned i mars.", own_contribution=Decimal("0"),
+                             cost_lines=[("Ledararvoden", Decimal("12000"), Decimal("2500"))])
     note = "Verksamheten upphörde i mars och bidraget användes bara till en liten del."
     driver.task_work(application=application, node=GrantFlow.review_report, user=olle,
                      act=lambda: follow_up.follow_up_review(report=application.follow_up, by=olle, verdict="reject",

@@ -14,6 +14,7 @@ from workflows import cases
 from workflows.cases import active_task_names
 from workflows.models import GrantProcess
 
+from .. import factories
 from ..staff import draft, work
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -135,8 +136,10 @@ def decision(outcome, amount, **committee):
             **committee}
 
 
-REPORT = {"what_was_done": "Träffar varje vecka.", "participants": "35", "outcome": "Målen nåddes.",
-          "actual_costs": "60000"}
+def report(application, **fields):
+    """A complete follow-up report as the portal's form posts it."""
+    return factories.report_form_data(application, **{"what_was_done": "Träffar varje vecka.",
+                                                      "outcome": "Målen nåddes.", **fields})
 
 
 # --- the paths ---------------------------------------------------------------------------
@@ -164,16 +167,18 @@ def test_completion_loop_committee_and_report_completion(
     assert paid_out(fia, application) == ("approved", ["await_report"])
 
     # The report: Olle asks for a completion of it, Anna sends it again, Olle approves.
-    assert portal(client, anna, application, "follow_up", REPORT) == ("approved", ["review_report"])
+    assert portal(client, anna, application, "follow_up", report(application)) == ("approved", ["review_report"])
     assert staff(client, olle, application, "review_report", {
         "verdict": "completion", "note": "Bifoga kvitton för lokalhyran.",
     }) == ("approved", ["await_report"])
     assert FollowUpReport.objects.get().status == "completion_requested"
     client.force_login(anna)
     page = client.get(reverse("portal:application", args=[application.pk])).content.decode()
-    assert "Bifoga kvitton för lokalhyran." in page and "Skicka återrapporten" in page
-    assert portal(client, anna, application, "follow_up", {**REPORT, "outcome": "Målen nåddes; kvitton bifogade."}) \
-        == ("approved", ["review_report"])
+    assert "Bifoga kvitton för lokalhyran." in page and "Komplettera återrapporten" in page
+    page = client.get(reverse("portal:follow_up", args=[application.pk])).content.decode()
+    assert "Bifoga kvitton för lokalhyran." in page and "Skicka in återrapporten" in page
+    assert portal(client, anna, application, "follow_up",
+                  report(application, outcome="Målen nåddes; kvitton bifogade.")) == ("approved", ["review_report"])
     # Approval releases the withheld 15 %, which goes back to finance.
     assert staff(client, olle, application, "review_report", {"verdict": "approve", "note": ""}) == \
         ("approved", ["await_payment"])
@@ -208,7 +213,7 @@ def test_officer_path_with_a_failed_payment(client, anna, olle, fia, fisksatra, 
                                                                           failed.amount)
 
     assert paid_out(fia, application) == ("approved", ["await_report"])
-    assert portal(client, anna, application, "follow_up", REPORT) == ("approved", ["review_report"])
+    assert portal(client, anna, application, "follow_up", report(application)) == ("approved", ["review_report"])
     assert staff(client, olle, application, "review_report", {"verdict": "approve", "note": ""}) == ("closed", [])
     payment.refresh_from_db()
     assert payment.status == "paid" and payment.batch_id != failed.batch_id
@@ -250,7 +255,7 @@ def test_conflict_partial_approval_and_rejected_report(
     assert staff(client, otto, application, "decide_by_officer", decision("partly_approved", "40000")) == \
         ("partly_approved", ["await_payment"])
     assert paid_out(fia, application) == ("partly_approved", ["await_report"])
-    assert portal(client, anna, application, "follow_up", REPORT) == ("partly_approved", ["review_report"])
+    assert portal(client, anna, application, "follow_up", report(application)) == ("partly_approved", ["review_report"])
 
     # A rejected report closes the case; the withheld 15 % is never paid.
     assert staff(client, otto, application, "review_report", {

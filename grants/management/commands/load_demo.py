@@ -36,10 +36,10 @@ from stdnum import luhn
 from documents import batches, payment_files
 from grants.models import (
     AnnualBudget, Application, AttestationLimit, Call, Committee, CommitteeMeeting, Decision, Document, Membership,
-    Organisation, Payment, Programme,
+    Organisation, Payment, Programme, RepaymentClaim,
 )
 from grants.roles import roles_ensure
-from grants.services import apply, assess, decide, follow_up, pay
+from grants.services import apply, assess, decide, follow_up, pay, repayments
 from grants.validators import validate_orgnr
 from workflows import cases
 from workflows.driver import open_task, task_work
@@ -97,7 +97,9 @@ PROGRAMMES = [
         who_may_apply=Programme.ApplicantKind.ASSOCIATIONS_AND_GROUPS, calculator="requested", calculator_params={},
         delegation_limit="50000", delegation_point="3.4",
         payment_plan=[{"percent": 85, "release": "decision"}, {"percent": 15, "release": "follow_up"}],
-        follow_up_required=True,
+        follow_up_required=True, follow_up_parts=["financial_statement"],
+        priority_areas=["Barn och unga", "Nyanlända", "Trygghet", "Jämställdhet"],
+        target_groups=["Barn 7–12 år", "Unga 13–25 år", "Föräldrar", "Alla åldrar"],
     ),
     dict(
         key="verksamhet", committee="UBN", slug="verksamhetsbidrag", name="Verksamhetsbidrag",
@@ -109,6 +111,9 @@ PROGRAMMES = [
         calculator_params={"base": "5000", "per_member": "150"},
         delegation_limit="30000", delegation_point="5.1",
         payment_plan=[{"percent": 100, "release": "decision"}], follow_up_required=True,
+        follow_up_parts=["participants_by_age_gender"],
+        priority_areas=["Barn och unga", "Folkhälsa", "Kultur"],
+        target_groups=["Barn 7–12 år", "Unga 13–20 år", "Alla åldrar"],
     ),
     dict(
         key="aktivitet", committee="KFN", slug="aktivitetsstod", name="Föreningsbidrag – aktivitetsstöd",
@@ -121,6 +126,10 @@ PROGRAMMES = [
         calculator_params={"per_participant_session": "12", "min_participants": 3},
         delegation_limit="100000", delegation_point="4.2",
         payment_plan=[{"percent": 100, "release": "decision"}], follow_up_required=False,
+        # Reported per session as it is sought afterwards; were a report asked for, it would count them.
+        follow_up_parts=["sessions"],
+        priority_areas=["Barn och unga", "Folkhälsa"],
+        target_groups=["Barn 7–12 år", "Unga 13–25 år"],
     ),
 ]
 
@@ -131,6 +140,13 @@ CALLS = [
     ("aktivitet", "aktivitet", "Aktivitetsstöd hösten {year}", -30, 45, "50000", "400000"),
     # A round that is over: shown as closed in the portal, nobody can apply to it.
     ("aktivitet_var", "aktivitet", "Aktivitetsstöd våren {year}", -230, -170, "50000", "400000"),
+]
+
+# The previous budget year's rounds, for the annual report: key, programme, title, max amount,
+# budget. They are open while the demo walks their cases and closed afterwards.
+PREVIOUS_YEAR_CALLS = [
+    ("verksamhet_fjol", "verksamhet", "Verksamhetsbidrag {year}", "60000", "600000"),
+    ("inkludering_fjol", "inkludering", "Ansökningsomgång {year}", "150000", "1000000"),
 ]
 
 # key, name, first nine digits of the organisationsnummer (the check digit is computed),
@@ -162,7 +178,8 @@ INFORMAL_GROUPS = [
 # How far a case's story goes. Each stage includes the ones before it that apply.
 STAGES = (
     "draft", "withdrawn", "submitted", "awaiting_completion", "in_assessment", "assessed", "decided",
-    "attested", "payment_failed", "paid", "report_submitted", "report_completion", "closed",
+    "attested", "payment_failed", "paid", "report_draft", "report_submitted", "report_completion",
+    "report_rejected", "closed",
 )
 
 
@@ -187,8 +204,12 @@ class Case:
     reasons: str = "Ansökan uppfyller bidragsformens villkor och stämmer med nämndens mål."
     conditions: str = ""
     payment_fails: str = ""                 # the bank returns the payment with this reason
-    report: dict = field(default_factory=dict)
+    report: dict = field(default_factory=dict)  # see report_fields(): texts, participants, spent, sessions
     report_completion: str = ""             # the officer asks for more in the follow-up report
+    reclaim: int = 0                        # a rejected report: the repayment claim …
+    repaid: int = 0                         # … and what has come back of it so far
+    priority: str = ""                      # default: one of the programme's priority areas
+    target: str = ""                        # default: one of its target groups
 
 
 def _budget(*lines):
@@ -197,9 +218,10 @@ def _budget(*lines):
 
 REPORT = dict(
     what_was_done="Verksamheten genomfördes enligt planen med träffar varje vecka under perioden.",
-    participants=45,
     outcome="Vi nådde fler deltagare än vi räknat med, särskilt flickor 10–15 år.",
-    actual_costs=Decimal("0"),
+    participants=45,          # in all, spread over the age bands and genders
+    spent=Decimal("0.95"),    # each budgeted cost's outcome as a share of its budget
+    sessions=36,
 )
 
 CASES = [
@@ -210,7 +232,7 @@ CASES = [
     Case("anna", "fisksatra", "inkludering", "Fotboll och läxhjälp för tjejer i Fisksätra",
          "Två kvällar i veckan: läxhjälp en timme, sedan fotbollsträning. Ledare från föreningen och "
          "frivilliga studenter. Målet är att 40 flickor 10–15 år som i dag inte idrottar deltar regelbundet.",
-         "paid", amount=60000, period=(-210, -30),
+         "report_draft", amount=60000, period=(-210, -30), priority="Jämställdhet", target="Barn 7–12 år",
          budget=_budget(("cost", "Ledararvoden", "42000"), ("cost", "Hallhyra", "18000"),
                         ("cost", "Material och mellanmål", "6000"), ("income", "Egen insats", "6000")),
          reasons="Projektet når flickor som i dag står utanför föreningslivet och har en realistisk budget.",
@@ -242,7 +264,7 @@ CASES = [
          budget=_budget(("cost", "Kursledare", "30000"), ("cost", "Lokal", "10000"), ("cost", "Fika", "5000")),
          reasons="Språkcaféet beviljas. Kurserna i föräldraskap erbjuds redan av familjecentralen och "
                  "beviljas därför inte.",
-         report=dict(REPORT, participants=38, actual_costs=Decimal("31500"))),
+         report=dict(REPORT, participants=38, spent=Decimal("0.70"))),
     Case("johan", "laxhjalp", "inkludering", "Läxhjälp på arabiska och somaliska",
          "Läxhjälp tre eftermiddagar i veckan med studiehandledare på modersmålen, för elever i årskurs 4–9.",
          "assessed", amount=80000,
@@ -265,7 +287,15 @@ CASES = [
          budget=_budget(("cost", "Ledarutbildning", "15000"), ("cost", "Utrustning", "22000"),
                         ("cost", "Hajker och resor", "14000"), ("income", "Egen insats", "3000")),
          reasons="Projektet ger barn en väg in i föreningslivet och har en rimlig budget.",
-         report=dict(REPORT, participants=26, actual_costs=Decimal("47200"))),
+         report=dict(REPORT, participants=26, spent=Decimal("0.93"))),
+    Case("erik", "alta", "inkludering", "Innebandy för nyanlända ungdomar",
+         "Prova-på-innebandy varje lördag för ungdomar som nyss kommit till Nacka, med skjuts från boendena.",
+         "report_rejected", amount=30000, period=(-230, -40), priority="Nyanlända", target="Unga 13–25 år",
+         budget=_budget(("cost", "Ledararvoden", "18000"), ("cost", "Hallhyra", "8000"),
+                        ("cost", "Skjuts", "6000"), ("income", "Egen insats", "2000")),
+         report=dict(REPORT, what_was_done="Sex lördagar i mars och april; sedan tog hallen slut.", participants=9,
+                     outcome="Få deltagare och verksamheten upphörde i april.", spent=Decimal("0.40")),
+         reclaim=12000, repaid=5000),
     Case("sara", "dans", "inkludering", "Dans för unga med funktionsnedsättning",
          "Danslektioner i anpassad lokal med assistent, en gång i veckan under ett år.", "in_assessment",
          amount=30000, conflict="Min syster sitter i föreningens styrelse.",
@@ -288,12 +318,12 @@ CASES = [
          reasons="Bidraget beräknas på de 200 medlemmar som är under 26 år, enligt riktlinjerna."),
     Case("sara", "orminge", "verksamhet", "Verksamhetsbidrag för kulturskolan",
          "Teater, bild och musik för unga i Orminge.", "report_completion", inputs={"members": 90},
-         period=(-320, -30), report=dict(REPORT, participants=90, actual_costs=Decimal("21000")),
+         period=(-320, -30), report=dict(REPORT, participants=90),
          report_completion="Redovisa hur bidraget fördelades mellan teater, bild och musik."),
     Case("johan", "hembygd", "verksamhet", "Verksamhetsbidrag för hembygdsgården",
          "Öppet hus, skolbesök och sommarverksamhet för barn på hembygdsgården.", "closed",
          inputs={"members": 120}, period=(-330, -40), officer="otto",
-         report=dict(REPORT, participants=310, actual_costs=Decimal("24000"))),
+         report=dict(REPORT, participants=310)),
     Case("leyla", "foraldrar", "verksamhet", "Verksamhetsbidrag för läxläsning",
          "Läxläsning och föräldraträffar varje vecka.", "awaiting_completion", inputs={"members": 40},
          period=(40, 405), officer="otto",
@@ -332,6 +362,18 @@ CASES = [
          "closed", inputs={"sessions": 100, "participants": 16}, officer="otto"),
     Case("johan", "hembygd", "aktivitet", "Aktivitetsstöd för barngruppen", "Barngruppens träffar på "
          "hembygdsgården.", "decided", inputs={"sessions": 20, "participants": 8}),
+
+    # --- the previous budget year: granted, reported and closed (for the annual report) ---
+    Case("anna", "fisksatra", "verksamhet_fjol", "Verksamhetsbidrag för ungdomsverksamheten",
+         "Bidrag till föreningens barn- och ungdomsverksamhet i fotboll.", "closed", inputs={"members": 160},
+         period=(-690, -330), report=dict(REPORT, participants=150)),
+    Case("johan", "sim", "verksamhet_fjol", "Verksamhetsbidrag för simskolan",
+         "Simskola för barn och unga i Nacka simhall.", "closed", inputs={"members": 140}, period=(-690, -330),
+         officer="otto", report=dict(REPORT, participants=120)),
+    Case("leyla", "foraldrar", "inkludering_fjol", "Språkcafé för föräldrar",
+         "Språkcafé varannan vecka för föräldrar som är nya i Sverige.", "closed", amount=24000,
+         period=(-600, -420), budget=_budget(("cost", "Kursledare", "18000"), ("cost", "Lokal", "6000")),
+         report=dict(REPORT, participants=30, spent=Decimal("1.00"))),
 ]
 
 
@@ -356,6 +398,19 @@ def giro(kind, digits):
 
 def days(n):
     return timezone.localdate() + dt.timedelta(days=n)
+
+
+# How a report's participants spread over the age bands (the rest are 0) and the genders.
+BAND_SHARES = {"7–12": 40, "13–16": 30, "17–20": 15, "21–25": 10, "26–64": 5}
+GENDER_SHARES = {"girls": 52, "boys": 45, "other": 3}
+
+
+def participant_grid(total):
+    """`total` participants over AGE_BANDS × GENDERS, in whole people, summing to `total`."""
+    grid = {band: {gender: total * band_share * share // 10000 for gender, share in GENDER_SHARES.items()}
+            for band, band_share in BAND_SHARES.items()}
+    grid["7–12"]["girls"] += total - sum(sum(genders.values()) for genders in grid.values())
+    return grid
 
 
 class Demo:
@@ -384,6 +439,15 @@ class Demo:
             self.calls[key] = Call.objects.create(
                 programme=programmes[programme], title=title.format(year=days(opens).year), year=days(opens).year,
                 opens_on=days(opens), closes_on=days(closes), max_amount=Decimal(max_amount), budget=Decimal(budget),
+            )
+        last_year = timezone.localdate().year - 1
+        for key, programme, title, max_amount, budget in PREVIOUS_YEAR_CALLS:
+            # Open while the demo walks its cases (applications go in only while a call is open);
+            # close_previous_year() closes it afterwards.
+            self.calls[key] = Call.objects.create(
+                programme=programmes[programme], title=title.format(year=last_year), year=last_year,
+                opens_on=dt.date(last_year, 1, 15), closes_on=days(1), max_amount=Decimal(max_amount),
+                budget=Decimal(budget),
             )
         # Each committee's grant budget for the year, with room above its calls.
         for committee in committees.values():
@@ -475,6 +539,13 @@ class Demo:
         self.confirm(app)
         if until == "paid" or not app.call.programme.follow_up_required:
             return app  # without a follow-up the flow closes the case once it is paid
+        if until == "report_draft":
+            # Anna has begun the report and saved it, to come back to: what was done and two of
+            # the costs, not yet the outcome or the rest.
+            fields = self.report_fields(case, app)
+            follow_up.follow_up_save_draft(report=app.follow_up, by=applicant, what_was_done=fields["what_was_done"],
+                                           cost_lines=fields.get("cost_lines", [])[:2])
+            return app
         self.send_report(case, app, applicant)
         if until == "report_submitted":
             return app
@@ -483,6 +554,14 @@ class Demo:
             if until == "report_completion":
                 return app
             self.send_report(case, app, applicant)
+        if until == "report_rejected":
+            # The claim's letter is made once the review has committed; Fia has since
+            # registered a first part of the repayment.
+            self.review(app, officer, "reject", "Projektet genomfördes bara till en liten del och bidraget "
+                                                "användes inte som ansökan beskrev.", reclaim=Decimal(case.reclaim))
+            repayments.repayment_register(claim=RepaymentClaim.objects.get(application=app), by=self.users["fia"],
+                                          amount=Decimal(case.repaid), received_on=days(0))
+            return app
         self.review(app, officer, "approve", "")
         if app.payments.filter(status=Payment.Status.PLANNED).exists():  # the part kept back until now
             self.attest(app)
@@ -494,11 +573,15 @@ class Demo:
         start, end = case.period or ((-140, -10) if case.call.startswith("aktivitet") else
                                      (-200, -20) if STAGES.index(case.until) >= STAGES.index("paid") else
                                      (40, 220))
+        programme = call.programme
+        # The programme's lists, a choice of its own for each case unless the story says.
+        pick = lambda choices: choices[len(case.title) % len(choices)] if choices else ""  # noqa: E731
         return apply.application_save_draft(
             call=call, organisation=self.orgs[case.org], by=applicant, title=case.title,
             description=case.description, period_start=days(start), period_end=days(end),
             stated_amount=Decimal(case.amount) if case.amount else None, inputs=case.inputs,
-            budget_lines=case.budget,
+            budget_lines=case.budget, priority_area=case.priority or pick(programme.priority_areas),
+            target_group=case.target or pick(programme.target_groups),
         )
 
     @staticmethod
@@ -553,15 +636,36 @@ class Demo:
             cases.cases_mark_paid(payment_ids=attested, by=fia)
 
     @staticmethod
-    def send_report(case, app, applicant):
-        report = dict(case.report or REPORT)
-        if not report.get("actual_costs"):
-            report["actual_costs"] = app.decision.amount
-        cases.case_submit_report(application=app, by=applicant, **report)
+    def report_fields(case, app):
+        """The report the programme asks for, from the case's story: participants spread over
+        the age bands and genders, each budgeted cost's outcome, sessions."""
+        story = {**REPORT, **case.report}
+        parts = app.call.programme.follow_up_parts
+        fields = {"what_was_done": story["what_was_done"], "outcome": story["outcome"]}
+        if "participants_by_age_gender" in parts:
+            fields["participants_by_group"] = participant_grid(story["participants"])
+        if "sessions" in parts:
+            fields["sessions"] = story["sessions"]
+        if "financial_statement" in parts:
+            lines = list(app.budget_lines.all())
+            fields["cost_lines"] = [(line.label, line.amount, (line.amount * story["spent"]).quantize(Decimal("1")))
+                                    for line in lines if line.kind == "cost"]
+            fields["own_contribution"] = sum((line.amount for line in lines if line.kind == "income"), Decimal("0"))
+        return fields
 
-    def review(self, app, officer, verdict, note):
+    def send_report(self, case, app, applicant):
+        cases.case_submit_report(application=app, by=applicant, **self.report_fields(case, app))
+
+    def review(self, app, officer, verdict, note, reclaim=None):
         self.staff(app, GrantFlow.review_report, officer,
-                   lambda: follow_up.follow_up_review(report=app.follow_up, by=officer, verdict=verdict, note=note))
+                   lambda: follow_up.follow_up_review(report=app.follow_up, by=officer, verdict=verdict, note=note,
+                                                      reclaim_amount=reclaim))
+
+    def close_previous_year(self):
+        """The previous year's rounds closed long ago: their last day back where it belongs."""
+        last_year = timezone.localdate().year - 1
+        Call.objects.filter(pk__in=[self.calls[key].pk for key, *_rest in PREVIOUS_YEAR_CALLS]).update(
+            closes_on=dt.date(last_year, 3, 31))
 
 
 # --- the command -----------------------------------------------------------------------
@@ -590,6 +694,7 @@ class Command(BaseCommand):
             try:
                 for current in CASES:
                     demo.play(current)
+                demo.close_previous_year()
                 demo.meeting_letters()
             except Exception as exc:
                 raise CommandError(
