@@ -369,8 +369,15 @@ class Organisation(models.Model):
         limit_choices_to={"kind": "association"},
     )
     email = models.EmailField("e-post", blank=True)
+    phone = models.CharField("telefon", max_length=40, blank=True)
+    street_address = models.CharField("utdelningsadress", max_length=200, blank=True)
+    postal_code = models.CharField("postnummer", max_length=6, blank=True)
+    city = models.CharField("postort", max_length=100, blank=True)
     district = models.CharField("kommundel", max_length=100, blank=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="organisations")
+    # The board as the association states it: [{"name": "Anna Andersson", "role": "ordförande"}, …].
+    board = models.JSONField("styrelse", default=list, blank=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership",
+                                     through_fields=("organisation", "user"), related_name="organisations")
 
     class Meta:
         verbose_name = "förening"
@@ -436,14 +443,26 @@ class Organisation(models.Model):
 
 
 class Membership(models.Model):
+    """A person's right to act for an organisation in the portal. Someone who joins, or is
+    invited, is pending until a confirmed member confirms them; only confirmed members see
+    the organisation's cases."""
+
     class Role(models.TextChoices):
         CONTACT = "contact", "Kontaktperson"
         SIGNATORY = "signatory", "Firmatecknare"
         MEMBER = "member", "Styrelseledamot"
 
+    class Status(models.TextChoices):
+        PENDING = "pending", "Väntar på bekräftelse"
+        CONFIRMED = "confirmed", "Bekräftad"
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField("roll", max_length=20, choices=Role.choices, default=Role.CONTACT)
+    status = models.CharField("status", max_length=20, choices=Status.choices, default=Status.CONFIRMED)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "medlemskap"
@@ -452,6 +471,64 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} – {self.organisation}"
+
+
+class Invitation(models.Model):
+    """A confirmed member invites another board member by e-mail. The link in the e-mail
+    lets the invitee join once logged in; their membership is then pending until a
+    confirmed member confirms it."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField("e-post")
+    role = models.CharField("roll", max_length=20, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    token = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "inbjudan"
+        verbose_name_plural = "inbjudningar"
+
+
+class OrganisationFile(models.Model):
+    """A file of the association's profile (statutes, annual meeting minutes), reused in
+    every application. Stored once under a fresh key, with its SHA-256; a newer upload of
+    the same kind is a new row, and the newest one is the current."""
+
+    class Kind(models.TextChoices):
+        STATUTES = "statutes", "Stadgar"
+        MINUTES = "annual_meeting_minutes", "Årsmötesprotokoll"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="files")
+    kind = models.CharField("typ", max_length=30, choices=Kind.choices)
+    filename = models.CharField("filnamn", max_length=200)
+    content_type = models.CharField(max_length=100)
+    storage_key = models.CharField(max_length=300, unique=True)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "föreningsdokument"
+        verbose_name_plural = "föreningsdokument"
+        ordering = ["kind", "-uploaded_at", "-pk"]
+
+
+class ApplicantSettings(models.Model):
+    """A portal user's own choices: the language of pages and e-mails, and whether to get
+    the e-mails that are not required (receipts, decisions, completion requests, claims and
+    report reminders always go out)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="applicant_settings")
+    language = models.CharField("språk", max_length=5, choices=settings.LANGUAGES, default="sv")
+    optional_emails = models.BooleanField("e-post om ärendets gång", default=True)
+
+    class Meta:
+        verbose_name = "inställningar för sökande"
+        verbose_name_plural = "inställningar för sökande"
 
 
 class CaseNumberSeries(models.Model):
@@ -471,6 +548,7 @@ class CaseNumberSeries(models.Model):
 class Application(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Utkast"
+        AWAITING_SPONSOR = "awaiting_sponsor", "Väntar på medsökarens bekräftelse"
         SUBMITTED = "submitted", "Inkommen"
         AWAITING_COMPLETION = "awaiting_completion", "Komplettering begärd"
         IN_ASSESSMENT = "in_assessment", "Under bedömning"
@@ -502,6 +580,12 @@ class Application(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # An informal group's application reaches the officer only once its sponsor association's
+    # contact person has confirmed it.
+    sponsor_confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                             blank=True, related_name="+")
+    sponsor_confirmed_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "ansökan"
@@ -520,7 +604,8 @@ class Application(models.Model):
                 condition=Q(period_end__gte=models.F("period_start")), name="application_period_in_order"
             ),
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(status="withdrawn", case_number="") | ~Q(case_number=""),
+                condition=Q(status__in=["draft", "awaiting_sponsor"]) | Q(status="withdrawn", case_number="")
+                | ~Q(case_number=""),
                 name="submitted_application_has_case_number",
             ),
         ]
@@ -541,17 +626,39 @@ class Application(models.Model):
     # Transitions. Permissions are checked by the services with .has_perm(user).
 
     def is_applicant(self, user):
-        return user.is_authenticated and self.organisation.memberships.filter(user=user).exists()
+        return user.is_authenticated and self.organisation.memberships.filter(
+            user=user, status=Membership.Status.CONFIRMED).exists()
+
+    def is_sponsor_contact(self, user):
+        sponsor_id = self.organisation.sponsor_id
+        return user.is_authenticated and sponsor_id is not None and Membership.objects.filter(
+            organisation_id=sponsor_id, user=user, status=Membership.Status.CONFIRMED).exists()
+
+    @status.transition(source=Status.DRAFT, target=Status.AWAITING_SPONSOR, permission=is_applicant)
+    def ask_sponsor(self):
+        pass
+
+    @status.transition(source=Status.AWAITING_SPONSOR, target=Status.DRAFT, permission=is_sponsor_contact)
+    def sponsor_decline(self):
+        pass
 
     @status.transition(source=Status.DRAFT, target=Status.SUBMITTED, permission=is_applicant)
     def submit(self):
         self.submitted_at = timezone.now()
 
-    # Withdrawal after submission must also cancel the case's flow; until the portal
-    # does that, only drafts can be withdrawn.
-    @status.transition(source=Status.DRAFT, target=Status.WITHDRAWN, permission=is_applicant)
+    @status.transition(source=Status.AWAITING_SPONSOR, target=Status.SUBMITTED, permission=is_sponsor_contact)
+    def sponsor_confirm(self, by):
+        self.sponsor_confirmed_by = by
+        self.sponsor_confirmed_at = timezone.now()
+        self.submitted_at = self.sponsor_confirmed_at
+
+    # Before a decision the applicant may withdraw; the service also cancels the case's flow.
+    WITHDRAWABLE = (Status.DRAFT, Status.AWAITING_SPONSOR, Status.SUBMITTED, Status.AWAITING_COMPLETION,
+                    Status.IN_ASSESSMENT, Status.ASSESSED)
+
+    @status.transition(source=WITHDRAWABLE, target=Status.WITHDRAWN, permission=is_applicant)
     def withdraw(self):
-        pass
+        self.withdrawn_at = timezone.now()
 
     @status.transition(source=[Status.SUBMITTED, Status.IN_ASSESSMENT], target=Status.AWAITING_COMPLETION,
                        permission=lambda app, user: is_officer(user))

@@ -4,10 +4,13 @@ from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import transaction
 
+from .models import Membership
+
 
 def notify_applicant(application, *, subject, body):
     recipients = [
-        email for email in application.organisation.members.values_list("email", flat=True) if email
+        email for email in application.organisation.memberships.filter(status=Membership.Status.CONFIRMED)
+        .values_list("user__email", flat=True) if email
     ]
     if not recipients:
         return

@@ -4,18 +4,20 @@ from django.db.models import F, Prefetch, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from .models import (AnnualBudget, Application, Call, CaseEvent, Decision, Document, Organisation, Payment, Programme,
-                     is_staff_member)
+from .models import (AnnualBudget, Application, Call, CaseEvent, Decision, Document, Membership, Organisation, Payment,
+                     Programme, is_staff_member)
 
 
 def organisations_of(user):
-    return Organisation.objects.filter(memberships__user=user)
+    """The organisations a person may act for: where a confirmed member."""
+    return Organisation.objects.filter(memberships__user=user, memberships__status=Membership.Status.CONFIRMED)
 
 
 def applications_for_user(user):
     """The cases an applicant may see: those of their own organisations."""
     return (
-        Application.objects.filter(organisation__memberships__user=user)
+        Application.objects.filter(organisation__memberships__user=user,
+                                   organisation__memberships__status=Membership.Status.CONFIRMED)
         .select_related("call__programme__committee", "organisation")
         .order_by("-created_at")
     )
@@ -34,7 +36,8 @@ def document_for_user(user, pk):
     staff every case's."""
     documents = Document.objects.select_related("application")
     if not is_staff_member(user):
-        documents = documents.filter(application__organisation__memberships__user=user)
+        documents = documents.filter(application__organisation__memberships__user=user,
+                                     application__organisation__memberships__status=Membership.Status.CONFIRMED)
     try:
         return documents.get(pk=pk)
     except Document.DoesNotExist:

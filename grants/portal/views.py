@@ -11,8 +11,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from workflows import cases
 
-from ..models import (AGE_BANDS, GENDERS, Application, BudgetLine, Call, Document, FollowUpReport, RepaymentClaim,
-                      is_staff_member)
+from ..models import (AGE_BANDS, GENDERS, Application, BudgetLine, Call, Document, FollowUpReport, Membership,
+                      RepaymentClaim, is_staff_member)
 from ..selectors import application_for_user, applications_for_user, case_overview, open_calls, organisations_of
 from ..services import apply, follow_up
 from .forms import ApplicationForm, BudgetFormSet, CompletionAnswerForm, ExtraCostFormSet, FollowUpReportForm
@@ -45,7 +45,8 @@ def index(request):
         "calls": open_calls(),
         "organisations": organisations,
         "reports_due": FollowUpReport.objects.filter(
-            application__organisation__memberships__user=request.user, status__in=follow_up.OWED,
+            application__organisation__memberships__user=request.user,
+            application__organisation__memberships__status=Membership.Status.CONFIRMED, status__in=follow_up.OWED,
         ).select_related("application__organisation").order_by("due_on", "pk"),
         "today": timezone.localdate(),
     })

@@ -6,13 +6,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..models import Application, BudgetLine, CaseNumberSeries, CompletionRequest, Document, Organisation
+from ..models import Application, BudgetLine, CaseNumberSeries, CompletionRequest, Document, Membership, Organisation
 from ._base import (Upload, discarded_on_failure, document_create, lock_application, record_event, store_file,
                     transition)
 
 
 def _check_may_apply(*, organisation, call, by):
-    if not organisation.memberships.filter(user=by).exists():
+    if not organisation.memberships.filter(user=by, status=Membership.Status.CONFIRMED).exists():
         raise PermissionDenied("Du kan bara söka för en förening där du är kontaktperson eller firmatecknare.")
     programme = call.programme
     if organisation.kind == Organisation.Kind.INFORMAL_GROUP and not programme.accepts_informal_groups:
@@ -165,9 +165,14 @@ def application_submit(*, application, by):
     return application
 
 
-def application_withdraw(*, application, by, note=""):
+def application_withdraw(*, application, by, note="", flow_cancelled=False):
+    """Withdraw before a decision. A submitted case has a flow with open tasks: the caller
+    (workflows.cases) cancels it in the same transaction and says so with flow_cancelled."""
     with transaction.atomic():
         application = lock_application(application)
+        if application.status not in (Application.Status.DRAFT, Application.Status.AWAITING_SPONSOR) \
+                and not flow_cancelled:
+            raise ValidationError("Ansökan är redan inskickad: återta den från ärendets sida i portalen.")
         before = application.status
         transition(application, "withdraw", by=by, what="återta ansökan")
         application.save()

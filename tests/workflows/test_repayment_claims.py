@@ -21,7 +21,7 @@ from workflows.flows import GrantFlow
 from .. import factories
 
 # The claim pages are finance's, under /staff/utbetalningar/aterkrav/ (workflows.finance.claim_urls).
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.workflows.claim_urls")]
+pytestmark = pytest.mark.django_db
 
 REPORT = dict(what_was_done="Lite träning.", outcome="Laget lades ned i mars.", own_contribution=Decimal("0"),
               cost_lines=[("Ledararvoden", Decimal("50000"), Decimal("2500"))])
