@@ -62,3 +62,17 @@ def test_public_pages_have_no_violations(page, viewport):
     assert axe_violations(page) == []
     page.goto("/tillganglighet/")
     assert axe_violations(page) == []
+
+
+def test_annual_report_page_has_no_violations(page, anna, olle, kim, fisksatra, inclusion_call):
+    from tests import factories
+
+    factories.granted_case(inclusion_call, fisksatra, anna, olle, amount="40000")
+    factories.user("lena", role="Ledning")
+    log_in(page, "lena")
+    page.goto("/staff/arsrapport/")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Årsrapport")
+    assert page.locator("svg.chart").count() >= 3
+    assert axe_violations(page) == []
+    page.goto("/staff/arsrapport/?year=abc")  # a bad filter: the errors are accessible too
+    assert axe_violations(page) == []
