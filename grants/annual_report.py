@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import (Aggregate, Case, Count, DecimalField, Exists, F, FloatField, Func, Max, Min, OuterRef, Q,
+from django.db.models import (Aggregate, Case, Count, DecimalField, F, FloatField, Func, Max, Min, OuterRef, Q,
                               Subquery, Sum, When, Window)
 from django.db.models.functions import ExtractMonth, RowNumber
+from django.db.models.lookups import GreaterThan
 
 from .models import Application, Call, Decision, Organisation, Payment, Programme, RepaymentClaim
 
@@ -177,19 +178,18 @@ def _cases(filters, prefix=""):
     return Q(**{prefix + key: value for key, value in lookups.items()})
 
 
-def _earlier_grants(filters):
-    """Granted cases of earlier years that make an organisation not a first-time grantee:
-    from the same committee and programme when the report is filtered on them (a call
-    filter stands for the call's programme, since a call lives one year only). The district
-    is the organisation's own and needs no filter here."""
-    earlier = Application.objects.filter(call__year__lt=filters.year, decision__outcome__in=_GRANTED)
+def _earlier(filters):
+    """Granted cases of earlier years make an organisation no first-time grantee: from the
+    same committee and programme when the report is filtered on them (a call filter stands
+    for the call's programme, since a call lives one year only). The district is the
+    organisation's own, so it needs no filter here."""
+    earlier = Q(call__year__lt=filters.year)
     if filters.committee_id:
-        earlier = earlier.filter(call__programme__committee_id=filters.committee_id)
+        earlier &= Q(call__programme__committee_id=filters.committee_id)
     if filters.programme_id:
-        earlier = earlier.filter(call__programme_id=filters.programme_id)
+        earlier &= Q(call__programme_id=filters.programme_id)
     if filters.call_id:
-        earlier = earlier.filter(call__programme_id=Subquery(Call.objects.filter(pk=filters.call_id)
-                                                              .values("programme_id")))
+        earlier &= Q(call__programme_id=Subquery(Call.objects.filter(pk=filters.call_id).values("programme_id")))
     return earlier
 
 
@@ -257,12 +257,16 @@ def _days(seconds):
 
 def _organisations(filters):
     """How many organisations were granted money in the year, and how many of them for the
-    first time (see _earlier_grants)."""
-    now = Application.objects.filter(_cases(filters), decision__outcome__in=_GRANTED, organisation_id=OuterRef("pk"))
-    before = _earlier_grants(filters).filter(organisation_id=OuterRef("pk"))
-    return Organisation.objects.filter(Exists(now)).aggregate(
-        granted=Count("pk"), first_time=Count("pk", filter=~Q(Exists(before))),
+    first time (see _earlier): one pass over the granted cases of the year and the years
+    before, grouped by organisation. (An anti-join in the FILTER of an aggregate would be
+    planned per organisation when PostgreSQL misjudges how many earlier grants there are.)"""
+    per_organisation = (
+        Application.objects.filter(_cases(filters) | _earlier(filters), decision__outcome__in=_GRANTED)
+        .values("organisation_id").annotate(first=Min("call__year"), last=Max("call__year"))
+        .filter(last=filters.year)
     )
+    return per_organisation.aggregate(granted=Count("organisation_id"),
+                                      first_time=Count("organisation_id", filter=Q(first=filters.year)))
 
 
 def _by_month(filters):
@@ -289,19 +293,37 @@ def _by_month(filters):
     return months
 
 
+class _OverGroups(Window):
+    """A window over the rows of a GROUP BY. Django would add the window's own ORDER BY
+    columns (and so the window) to the GROUP BY, which PostgreSQL refuses; they are
+    grouped already."""
+
+    def get_group_by_cols(self):
+        return []
+
+
 def _recipients(filters):
-    """The largest recipients and the organisations granted by more than one committee:
-    grouped by organisation in the database, only the bounded top rows fetched, then their
-    names, paid amounts and committees in two more bounded queries."""
+    """The largest recipients and the organisations granted by more than one committee, in
+    one pass: the year's grants summed per organisation in the database, ranked twice by
+    window functions, and only the top rows of each ranking fetched. Their names, paid
+    amounts and committees follow in two more bounded queries."""
     granted = Application.objects.filter(_cases(filters), decision__outcome__in=_GRANTED)
-    by_organisation = granted.values("organisation_id").annotate(
-        grants=Count("pk"), granted=Sum("decision__amount", output_field=_MONEY)).order_by("-granted",
-                                                                                          "organisation_id")
-    largest = list(by_organisation[:LARGEST_RECIPIENTS])
-    multi = list(
-        by_organisation.annotate(low=Min("call__programme__committee_id"), high=Max("call__programme__committee_id"))
-        .filter(low__lt=F("high"))[:MULTI_COMMITTEE_ROWS]
+    several = GreaterThan(Max("call__programme__committee_id"), Min("call__programme__committee_id"))
+    ranked = list(
+        granted.values("organisation_id")
+        .annotate(grants=Count("pk"), granted=Sum("decision__amount", output_field=_MONEY), several=several)
+        .annotate(
+            rank=_OverGroups(RowNumber(), order_by=[F("granted").desc(), F("organisation_id").asc()]),
+            # Organisations granted by several committees first, then by amount.
+            several_rank=_OverGroups(RowNumber(), order_by=[F("several").desc(), F("granted").desc(),
+                                                            F("organisation_id").asc()]),
+        )
+        .filter(Q(rank__lte=LARGEST_RECIPIENTS) | Q(several=True, several_rank__lte=MULTI_COMMITTEE_ROWS))
+        .order_by()
     )
+    largest = sorted((row for row in ranked if row["rank"] <= LARGEST_RECIPIENTS), key=lambda row: row["rank"])
+    multi = sorted((row for row in ranked if row["several"] and row["several_rank"] <= MULTI_COMMITTEE_ROWS),
+                   key=lambda row: row["several_rank"])
     ids = {row["organisation_id"] for row in largest + multi}
     paid = (Payment.objects.filter(_cases(filters, "application__"), status=Payment.Status.PAID,
                                    application__organisation_id=OuterRef("pk"))
@@ -324,16 +346,16 @@ def _recipients(filters):
         return {"organisation_id": org["pk"], "organisation": org["name"], "org_number": org["org_number"],
                 "granted": _money(row["granted"])}
 
-    largest_rows = [{**described(row), "grants": row["grants"], "paid": _money(organisations[row["organisation_id"]]["paid"])}
-                    for row in largest]
+    largest_rows = [{**described(row), "grants": row["grants"],
+                     "paid": _money(organisations[row["organisation_id"]]["paid"])} for row in largest]
     multi_rows = [{**described(row), "committees": len(committees[row["organisation_id"]]),
                    "committee_names": ", ".join(committees[row["organisation_id"]])} for row in multi]
     return largest_rows, multi_rows
 
 
 def annual_report(filters: ReportFilters) -> AnnualReport:
-    """The year's report in a fixed number of queries (about ten), whatever the number of
-    grants: sums and counts come grouped from the database and only those few group rows
+    """The year's report in ten queries whatever the number of grants (fewer for an empty
+    year): sums and counts come grouped from the database, and only those few group rows
     are added up here."""
     grouped = _grouped(filters)
     programme_ids = {row["call__programme_id"] for row in grouped}

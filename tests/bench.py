@@ -23,8 +23,11 @@ figure per line as `name: value`:
   payment), its queries in all and per payment, and its milliseconds.
 * payment_file_10000_s: documents.payment_files.payment_file_create for 10,000 attested
   payments (bulk-made likewise): the batch, its pain.001 and SIE files made and stored.
+* annual_report_*: the annual grant report on a million grants against hand-written SQL
+  (tests/bench_report.py).
 
-BENCH_ONLY=money runs only the money figures (and bench_seconds).
+BENCH_ONLY=money runs only the money figures, BENCH_ONLY=report only the annual report's
+(and bench_seconds).
 """
 
 import contextlib
@@ -64,7 +67,7 @@ LETTER_RUNS = int(os.environ.get("BENCH_LETTER_RUNS", 20))
 BATCH_LETTERS = int(os.environ.get("BENCH_BATCH_LETTERS", 200))
 PAYMENT_FILE_SIZE = int(os.environ.get("BENCH_PAYMENT_FILE", 10_000))
 ATTEST_SIZES = (10, 1_000)
-# Only the money figures (BENCH_ONLY=money), while working on them.
+# Only the money figures (BENCH_ONLY=money) or the annual report's (BENCH_ONLY=report).
 ONLY = os.environ.get("BENCH_ONLY", "")
 
 
@@ -630,6 +633,13 @@ def bench_all(world, media):
     two = bench_batch(world, media, dt.date(2026, 3, 19), workers=2)
     say("batch_letters_per_s_2_workers", f"{two:.2f}")
     say("batch_speedup_2_workers", f"{two / one:.2f}")
+    bench_annual_report(world)
+
+
+def bench_annual_report(world):
+    from tests.bench_report import bench_report
+
+    bench_report(world, say=say, note=note)
 
 
 def main():
@@ -651,6 +661,8 @@ def main():
             world = make_world()
             if ONLY == "money":
                 bench_money(world)
+            elif ONLY == "report":
+                bench_annual_report(world)
             else:
                 bench_all(world, media)
     finally:
