@@ -1,14 +1,17 @@
 """The steps of the flow that are taken outside viewflow's task pages: the applicant's
-(submit, answer a completion request, send the follow-up report), each running its Handle
-node, whose callback calls the grants service inside the flow's lock; and finance's, which
-change payments of many cases at once and run a case's await_payment node when it is paid."""
+(submit, answer a completion request, send the follow-up report, withdraw), each running
+its node, whose callback calls the grants service inside the flow's lock; an informal
+group's sponsor confirming its application; and finance's, which change payments of many
+cases at once and run a case's await_payment node when it is paid."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from viewflow.workflow import STATUS
+from viewflow.workflow.exceptions import FlowLockFailed, FlowRuntimeError
 
-from grants.models import Payment, PaymentBatch
-from grants.services import follow_up, pay
+from grants.models import Application, Payment, PaymentBatch
+from grants.services import apply, follow_up, pay
 from grants.services._base import discarded_on_failure
 
 from .flows import GrantFlow
@@ -27,6 +30,36 @@ def case_submit(*, application, by):
     with transaction.atomic():
         process = GrantFlow.start.run(application=application, by=by)
     return process.application
+
+
+def case_sponsor_confirm(*, application, by):
+    """A confirmed member of an informal group's sponsor confirms its application: the
+    sponsor_confirmed start node runs application_sponsor_confirm, which locks the
+    application's row, so that of two members confirming at once exactly one starts the
+    case and the other is told it is already confirmed."""
+    with transaction.atomic():
+        process = GrantFlow.sponsor_confirmed.run(application=application, by=by)
+    return process.application
+
+
+def case_withdraw(*, application, by, note=""):
+    """Withdraw an application before a decision. A draft, or one awaiting its sponsor, has
+    no flow yet: the service alone. A submitted case's process is cancelled (every open task
+    ends CANCELED, so no officer has anything more to do) and the application withdrawn, in
+    one transaction: if either is refused, neither happens."""
+    application = Application.objects.select_related("organisation").get(pk=application.pk)  # as it is now
+    if application.status in (Application.Status.DRAFT, Application.Status.AWAITING_SPONSOR):
+        return apply.application_withdraw(application=application, by=by, note=note)
+    # Refused before the flow is touched; the service checks again under the row lock.
+    apply.check_withdrawable(application, by=by)
+    process = GrantProcess.objects.get(application=application)
+    try:
+        with transaction.atomic():
+            # The process first, then the application, in the order every flow node locks them.
+            GrantFlow.instance.cancel(process)
+            return apply.application_withdraw(application=application, by=by, note=note, flow_cancelled=True)
+    except (FlowLockFailed, FlowRuntimeError) as exc:
+        raise ValidationError(_("Ärendet ändras just nu av någon annan. Försök igen om en stund.")) from exc
 
 
 def case_answer_completion(*, application, by, answer):

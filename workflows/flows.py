@@ -1,6 +1,6 @@
 """The one grant flow: every programme's cases walk this chart.
 
-    submit ─▶ check completeness ─▶ complete? ─no─▶ await completion (applicant) ─┐
+    submit* ─▶ check completeness ─▶ complete? ─no─▶ await completion (applicant) ─┐
                      ▲                  │yes                                        │
                      └──────────────────┼───────────────────────────────────────────┘
                                         ▼
@@ -18,6 +18,11 @@
                         └──────────── approved ◀── report reviewed? ◀── review ◀── report received
                                                         ├─ completion asked ─▶ await report
                                                         └─ rejected ─▶ repayment letter ─▶ close
+
+* An association's application starts the flow when it is submitted; an informal group's
+when its sponsor association confirms it (the start node sponsor_confirmed). Until then it
+has no process, and the officers see nothing of it. Withdrawing a submitted case before a
+decision cancels its process (workflows.cases.case_withdraw).
 
 Programme differences (delegation limit, payment plan, follow-up) are read from the
 programme's configuration by the gates; the nodes never branch on the kind of grant.
@@ -56,6 +61,13 @@ class GrantFlow(flow.Flow):
     start = (
         flow.StartHandle(this.start_case)
         .Annotation(title="Ansökan inkommen")
+        .Next(this.check_completeness)
+    )
+
+    sponsor_confirmed = (
+        # An informal group's application arrives when its sponsor association confirms it.
+        flow.StartHandle(this.start_sponsored_case)
+        .Annotation(title="Ansökan bekräftad av medsökaren")
         .Next(this.check_completeness)
     )
 
@@ -185,6 +197,11 @@ class GrantFlow(flow.Flow):
 
     def start_case(self, activation, *, application, by):
         activation.process.application = apply.application_submit(application=application, by=by)
+        transaction.on_commit(lambda: letters.receipt_send(application.pk))
+        return activation.process
+
+    def start_sponsored_case(self, activation, *, application, by):
+        activation.process.application = apply.application_sponsor_confirm(application=application, by=by)
         transaction.on_commit(lambda: letters.receipt_send(application.pk))
         return activation.process
 

@@ -1,22 +1,52 @@
-"""Apply: drafts, submission with a case number, withdrawal, answering a completion request."""
+"""Apply: drafts saved step by step, submission with a case number, an informal group's
+sponsor confirming or declining, withdrawal, answering a completion request."""
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import Application, BudgetLine, CaseNumberSeries, CompletionRequest, Document, Membership, Organisation
+from ..notifications import notify_applicant
 from ._base import (Upload, discarded_on_failure, document_create, lock_application, record_event, store_file,
                     transition)
 
 
 def _check_may_apply(*, organisation, call, by):
     if not organisation.memberships.filter(user=by, status=Membership.Status.CONFIRMED).exists():
-        raise PermissionDenied("Du kan bara söka för en förening där du är kontaktperson eller firmatecknare.")
+        raise PermissionDenied(_("Du kan bara söka för en förening där du är kontaktperson eller firmatecknare."))
     programme = call.programme
     if organisation.kind == Organisation.Kind.INFORMAL_GROUP and not programme.accepts_informal_groups:
-        raise ValidationError(f"{programme.name} kan bara sökas av registrerade föreningar.")
+        raise ValidationError(_("%(programme)s kan bara sökas av registrerade föreningar.")
+                              % {"programme": programme.name})
+
+
+def _check_call_open(call):
+    if not call.is_open():
+        raise ValidationError(_("Utlysningen ”%(title)s” är stängd sedan %(date)s.")
+                              % {"title": call.title, "date": f"{call.closes_on:%Y-%m-%d}"})
+
+
+def _check_choices(programme, priority_area, target_group):
+    for value, choices, what in ((priority_area, programme.priority_areas, _("prioriterat område")),
+                                 (target_group, programme.target_groups, _("målgrupp"))):
+        if value and value not in choices:
+            raise ValidationError(_("Välj %(what)s bland dem som %(programme)s anger.")
+                                  % {"what": what, "programme": programme.name})
+
+
+def _draft_locked(application, *, by):
+    """The draft re-read under its row lock, for one of its own organisation's members."""
+    application = lock_application(application)
+    if application.status != Application.Status.DRAFT:
+        raise ValidationError(_("Ansökan är redan inskickad och kan inte längre ändras."))
+    _check_may_apply(organisation=application.organisation, call=application.call, by=by)
+    _check_call_open(application.call)
+    return application
 
 
 def compute_requested_amount(*, call, inputs, stated_amount):
@@ -29,48 +59,46 @@ def compute_requested_amount(*, call, inputs, stated_amount):
     return min(amount, call.max_amount)
 
 
-def application_save_draft(*, application=None, call, organisation, by, title, description, period_start,
-                           period_end, stated_amount=None, inputs=None, budget_lines=(), attachment=None,
-                           priority_area="", target_group=""):
-    """Create or update a draft. budget_lines: iterable of (kind, label, amount).
-    priority_area, target_group: chosen from the programme's lists, when it has them.
-
-    attachment: an Upload to add to the draft, or None. It is stored first, outside the
-    transaction (uploads are slow); then the draft, the Document row and their events are
-    written in one transaction, and if that fails the stored file is removed again. So a
-    file store that is down leaves nothing behind: no draft, no document, no event."""
+def application_save_details(*, application=None, call, organisation, by, title, description, period_start,
+                             period_end, priority_area="", target_group=""):
+    """Step 1 of the form, "Sökande och projekt": create the draft, or update its details.
+    The organisation is chosen when the draft is created and stays."""
     _check_may_apply(organisation=organisation, call=call, by=by)
-    if not call.is_open():
-        raise ValidationError(f"Utlysningen ”{call.title}” är stängd sedan {call.closes_on:%Y-%m-%d}.")
-    inputs = inputs or {}
-    programme = call.programme
-    for value, choices, what in ((priority_area, programme.priority_areas, "prioriterat område"),
-                                 (target_group, programme.target_groups, "målgrupp")):
-        if value and value not in choices:
-            raise ValidationError(f"Välj {what} bland dem som {programme.name} anger.")
-    stored = None
-    if attachment is not None:
-        stored = store_file(application=application, folder=Document.Kind.ATTACHMENT,
-                            filename=attachment.filename, content=attachment.content)
-    with discarded_on_failure(stored), transaction.atomic():
+    _check_call_open(call)
+    _check_choices(call.programme, priority_area, target_group)
+    with transaction.atomic():
         if application is None:
             application = Application(call=call, organisation=organisation, created_by=by)
+            application.requested_amount = compute_requested_amount(call=call, inputs={}, stated_amount=None)
             created = True
         else:
-            application = lock_application(application)
-            if application.status != Application.Status.DRAFT:
-                raise ValidationError("Ansökan är redan inskickad och kan inte längre ändras.")
+            application = _draft_locked(application, by=by)
             if application.organisation_id != organisation.pk:
-                raise PermissionDenied("Du kan inte flytta en ansökan till en annan förening.")
+                raise PermissionDenied(_("Du kan inte flytta en ansökan till en annan förening."))
             created = False
         application.title = title
         application.description = description
         application.period_start = period_start
         application.period_end = period_end
-        application.inputs = inputs
         application.priority_area = priority_area or ""
         application.target_group = target_group or ""
-        application.requested_amount = compute_requested_amount(call=call, inputs=inputs, stated_amount=stated_amount)
+        application.full_clean(exclude=["status", "created_by"])
+        application.save()
+        if created:
+            record_event(application, by=by, action="Utkast skapat", to_state=application.status)
+    return application
+
+
+def application_save_amount(*, application, by, stated_amount=None, inputs=None, budget_lines=()):
+    """Step 2 of the form, "Belopp": what the programme's calculator needs, or the amount
+    asked for, and the budget. budget_lines: iterable of (kind, label, amount); they replace
+    the draft's lines."""
+    with transaction.atomic():
+        application = _draft_locked(application, by=by)
+        inputs = inputs or {}
+        application.inputs = inputs
+        application.requested_amount = compute_requested_amount(call=application.call, inputs=inputs,
+                                                                 stated_amount=stated_amount)
         application.full_clean(exclude=["status", "created_by"])
         application.save()
         application.budget_lines.all().delete()
@@ -78,8 +106,34 @@ def application_save_draft(*, application=None, call, organisation, by, title, d
             [BudgetLine(application=application, kind=kind, label=label, amount=amount)
              for kind, label, amount in budget_lines]
         )
-        if created:
-            record_event(application, by=by, action="Utkast skapat", to_state=application.status)
+    return application
+
+
+def application_save_draft(*, application=None, call, organisation, by, title, description, period_start,
+                           period_end, stated_amount=None, inputs=None, budget_lines=(), attachment=None,
+                           priority_area="", target_group=""):
+    """Create or update a whole draft at once (the demo data and the tests; the portal saves
+    it step by step). budget_lines: iterable of (kind, label, amount). priority_area,
+    target_group: chosen from the programme's lists, when it has them.
+
+    attachment: an Upload to add to the draft, or None. It is stored first, outside the
+    transaction (uploads are slow); then the draft, the Document row and their events are
+    written in one transaction, and if that fails the stored file is removed again. So a
+    file store that is down leaves nothing behind: no draft, no document, no event."""
+    _check_may_apply(organisation=organisation, call=call, by=by)
+    _check_call_open(call)
+    _check_choices(call.programme, priority_area, target_group)
+    stored = None
+    if attachment is not None:
+        stored = store_file(application=application, folder=Document.Kind.ATTACHMENT,
+                            filename=attachment.filename, content=attachment.content)
+    with discarded_on_failure(stored), transaction.atomic():
+        application = application_save_details(
+            application=application, call=call, organisation=organisation, by=by, title=title,
+            description=description, period_start=period_start, period_end=period_end,
+            priority_area=priority_area, target_group=target_group)
+        application = application_save_amount(application=application, by=by, stated_amount=stated_amount,
+                                               inputs=inputs, budget_lines=budget_lines)
         if stored:
             document_create(application=application, kind=Document.Kind.ATTACHMENT, upload=attachment,
                             stored=stored, by=by)
@@ -91,14 +145,14 @@ def application_attach(*, application, by, filename, content_type, content, kind
     """Attach an uploaded file to one's own draft or open completion request. The file is
     stored first; the Document row and the event are written together, or the file goes again."""
     if not application.is_applicant(by):
-        raise PermissionDenied("Du kan bara lägga till filer i din egen förenings ansökningar.")
+        raise PermissionDenied(_("Du kan bara lägga till filer i din egen förenings ansökningar."))
     allowed = {
         Document.Kind.ATTACHMENT: (Application.Status.DRAFT,),
         Document.Kind.COMPLETION: (Application.Status.AWAITING_COMPLETION,),
         Document.Kind.FOLLOW_UP: Application.GRANTED,
     }[kind]
     if application.status not in allowed:
-        raise ValidationError("Det går inte att lägga till filer i ärendet i dess nuvarande läge.")
+        raise ValidationError(_("Det går inte att lägga till filer i ärendet i dess nuvarande läge."))
     stored = store_file(application=application, folder=kind, filename=filename, content=content)
     with discarded_on_failure(stored), transaction.atomic():
         document = document_create(application=application, kind=kind,
@@ -107,28 +161,40 @@ def application_attach(*, application, by, filename, content_type, content, kind
     return document
 
 
+def _money(amount):
+    return f"{amount:,.2f}".replace(",", " ")
+
+
+def missing_inputs(application):
+    """The labels of what the programme's calculator needs and the draft does not yet say
+    (the portal's steps ask for them before a draft can be sent)."""
+    return [str(item.label) for item in application.call.programme.get_calculator().inputs
+            if application.inputs.get(item.name) in (None, "")]
+
+
 def check_submittable(application):
     """Everything a submission must satisfy, as Swedish messages (empty if fine)."""
     problems = []
     call = application.call
     programme = call.programme
     if not call.is_open():
-        problems.append(f"Utlysningen stängde {call.closes_on:%Y-%m-%d}; ansökan kan inte längre skickas in.")
+        problems.append(_("Utlysningen stängde %(date)s; ansökan kan inte längre skickas in.")
+                        % {"date": f"{call.closes_on:%Y-%m-%d}"})
     if application.requested_amount <= 0:
-        problems.append("Det sökta beloppet måste vara större än 0 kr.")
+        problems.append(_("Det sökta beloppet måste vara större än 0 kr."))
     if application.requested_amount > call.max_amount:
         problems.append(
-            f"Det sökta beloppet {application.requested_amount:,.2f} kr är högre än utlysningens högsta belopp "
-            f"{call.max_amount:,.2f} kr.".replace(",", " ")
+            _("Det sökta beloppet %(amount)s kr är högre än utlysningens högsta belopp %(max)s kr.")
+            % {"amount": _money(application.requested_amount), "max": _money(call.max_amount)}
         )
     if programme.get_calculator().uses_budget:
         lines = list(application.budget_lines.all())
         costs = sum((line.amount for line in lines if line.kind == "cost"), Decimal(0))
         income = sum((line.amount for line in lines if line.kind == "income"), Decimal(0))
         if costs <= 0:
-            problems.append("Budgeten saknar kostnader. Lägg till minst en kostnadspost.")
+            problems.append(_("Budgeten saknar kostnader. Lägg till minst en kostnadspost."))
         elif application.requested_amount > costs - income:
-            problems.append("Det sökta beloppet är större än budgetens kostnader minus intäkter och egen insats.")
+            problems.append(_("Det sökta beloppet är större än budgetens kostnader minus intäkter och egen insats."))
     try:
         application.organisation.check_payee_account()
     except ValidationError as exc:
@@ -150,19 +216,133 @@ def _next_case_number(committee, year):
     return f"{committee.code} {year}/{series.last_number:04d}"
 
 
+def _take_case_number(application, *, by, before):
+    application.case_number = _next_case_number(application.call.programme.committee, timezone.localdate().year)
+    application.save()
+    record_event(application, by=by, action="Ansökan inkommen", from_state=before, to_state=application.status,
+                 note=f"Diarienummer {application.case_number}")
+
+
+def _check_submittable_draft(application, statuses):
+    problems = check_submittable(application) if application.status in statuses else []
+    if problems:
+        raise ValidationError(problems)
+
+
 def application_submit(*, application, by):
+    """Submit a draft: it takes its case number and reaches the officer (the flow's start
+    node calls this). An informal group's application needs its sponsor's confirmation
+    first (application_ask_sponsor); a confirmed member of the sponsor who submits it
+    confirms it by doing so."""
     with transaction.atomic():
         application = lock_application(application)
-        problems = check_submittable(application) if application.status == Application.Status.DRAFT else []
-        if problems:
-            raise ValidationError(problems)
+        _check_submittable_draft(application, (Application.Status.DRAFT,))
         before = application.status
-        transition(application, "submit", by=by, what="skicka in ansökan")
-        application.case_number = _next_case_number(application.call.programme.committee, timezone.localdate().year)
-        application.save()
-        record_event(application, by=by, action="Ansökan inkommen", from_state=before, to_state=application.status,
-                     note=f"Diarienummer {application.case_number}")
+        if application.organisation.kind == Organisation.Kind.INFORMAL_GROUP:
+            if application.status == Application.Status.DRAFT and not application.is_sponsor_contact(by):
+                raise ValidationError(_("En grupp utan organisationsnummer skickar ansökan till sin medsökare, "
+                                        "som bekräftar den innan den kommer till handläggaren."))
+            transition(application, "ask_sponsor", by=by, what=_("skicka in ansökan"))
+            transition(application, "sponsor_confirm", by=by, what=_("bekräfta ansökan som medsökare"),
+                       kwargs={"by": by})
+        else:
+            transition(application, "submit", by=by, what=_("skicka in ansökan"))
+        _take_case_number(application, by=by, before=before)
     return application
+
+
+# --- an informal group's sponsor ------------------------------------------------------------
+
+def _notify_sponsor(application, *, subject, body):
+    """E-mail the sponsor association's confirmed members, after commit."""
+    sponsor_id = application.organisation.sponsor_id
+    recipients = [email for email in Membership.objects.filter(
+        organisation_id=sponsor_id, status=Membership.Status.CONFIRMED).values_list("user__email", flat=True) if email]
+    if not recipients:
+        return
+    text = body + "\n\n" + _("Logga in i bidragsportalen för att läsa och bekräfta ansökan.") + "\n"
+    messages = [(subject, text, settings.DEFAULT_FROM_EMAIL, [email]) for email in recipients]
+    transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
+
+
+def application_ask_sponsor(*, application, by):
+    """An informal group sends its draft to its sponsor association, whose confirmed members
+    are asked by e-mail to confirm it. The same checks as a submission."""
+    with transaction.atomic():
+        application = lock_application(application)
+        if application.organisation.kind != Organisation.Kind.INFORMAL_GROUP:
+            raise ValidationError(_("Bara en grupp utan organisationsnummer skickar ansökan till en medsökare."))
+        _check_submittable_draft(application, (Application.Status.DRAFT,))
+        before = application.status
+        transition(application, "ask_sponsor", by=by, what=_("skicka ansökan till medsökaren"))
+        application.save()
+        sponsor = application.organisation.sponsor
+        record_event(application, by=by, action="Skickad till medsökaren för bekräftelse", from_state=before,
+                     to_state=application.status, note=sponsor.name)
+        _notify_sponsor(
+            application,
+            subject=_("%(group)s ber er bekräfta en ansökan som medsökare") % {"group": application.organisation.name},
+            body=_("%(group)s har ansökt om %(programme)s (”%(title)s”, %(amount)s kr) med %(sponsor)s som "
+                   "medsökare. Ansökan kommer till handläggaren först när någon i %(sponsor)s har bekräftat den. "
+                   "Ett beviljat bidrag betalas till föreningens konto.")
+            % {"group": application.organisation.name, "programme": application.call.programme.name,
+               "title": application.title, "amount": _money(application.requested_amount), "sponsor": sponsor.name},
+        )
+    return application
+
+
+def application_sponsor_confirm(*, application, by):
+    """A confirmed member of the sponsor confirms: the application takes its case number and
+    reaches the officer (the flow's sponsor_confirmed start node calls this). The row lock
+    makes a second confirmation, at the same moment, find it already confirmed."""
+    with transaction.atomic():
+        application = lock_application(application)
+        _check_submittable_draft(application, (Application.Status.AWAITING_SPONSOR,))
+        before = application.status
+        transition(application, "sponsor_confirm", by=by, what=_("bekräfta ansökan som medsökare"),
+                   kwargs={"by": by})
+        record_event(application, by=by, action="Bekräftad av medsökaren", from_state=before,
+                     to_state=application.status, note=application.organisation.sponsor.name)
+        _take_case_number(application, by=by, before=before)
+        notify_applicant(application, subject=_("Ansökan är bekräftad av medsökaren"),
+                         body=_("%(sponsor)s har bekräftat ansökan. Den har fått diarienummer %(number)s och "
+                                "går nu till handläggaren.")
+                         % {"sponsor": application.organisation.sponsor.name, "number": application.case_number})
+    return application
+
+
+def application_sponsor_decline(*, application, by, reason):
+    """The sponsor declines: the application goes back to the group as a draft, and the
+    group is told why by e-mail."""
+    if not reason.strip():
+        raise ValidationError(_("Skriv varför ni avböjer, så att gruppen vet vad den kan göra."))
+    with transaction.atomic():
+        application = lock_application(application)
+        before = application.status
+        transition(application, "sponsor_decline", by=by, what=_("avböja ansökan som medsökare"))
+        application.save()
+        sponsor = application.organisation.sponsor
+        record_event(application, by=by, action="Avböjd av medsökaren", from_state=before,
+                     to_state=application.status, note=reason)
+        notify_applicant(application, subject=_("Medsökaren har avböjt ansökan"),
+                         body=_("%(sponsor)s har avböjt att vara medsökare för ansökan. Skälet:\n\n%(reason)s\n\n"
+                                "Ansökan är ett utkast igen. Ni kan ändra den och skicka den till medsökaren "
+                                "på nytt.") % {"sponsor": sponsor.name, "reason": reason})
+    return application
+
+
+# --- withdrawal -----------------------------------------------------------------------------
+
+def check_withdrawable(application, *, by):
+    """Refuse, in Swedish, to withdraw what is not the person's own or is already decided."""
+    if not application.is_applicant(by):
+        raise PermissionDenied(_("Du kan bara återta din egen förenings ansökningar."))
+    if application.status not in Application.WITHDRAWABLE:
+        if application.status in (*Application.GRANTED, Application.Status.REJECTED, Application.Status.CLOSED):
+            raise ValidationError(_("Ansökan kan inte återtas: beslut är redan fattat i ärendet. Kontakta "
+                                    "handläggaren om ni inte vill ta emot bidraget."))
+        raise ValidationError(_("Ansökan kan inte återtas: den har status ”%(status)s”.")
+                              % {"status": application.get_status_display()})
 
 
 def application_withdraw(*, application, by, note="", flow_cancelled=False):
@@ -170,11 +350,12 @@ def application_withdraw(*, application, by, note="", flow_cancelled=False):
     (workflows.cases) cancels it in the same transaction and says so with flow_cancelled."""
     with transaction.atomic():
         application = lock_application(application)
+        check_withdrawable(application, by=by)
         if application.status not in (Application.Status.DRAFT, Application.Status.AWAITING_SPONSOR) \
                 and not flow_cancelled:
-            raise ValidationError("Ansökan är redan inskickad: återta den från ärendets sida i portalen.")
+            raise ValidationError(_("Ansökan är redan inskickad: återta den från ärendets sida i portalen."))
         before = application.status
-        transition(application, "withdraw", by=by, what="återta ansökan")
+        transition(application, "withdraw", by=by, what=_("återta ansökan"))
         application.save()
         record_event(application, by=by, action="Ansökan återtagen", from_state=before, to_state=application.status,
                      note=note)
@@ -184,11 +365,11 @@ def application_withdraw(*, application, by, note="", flow_cancelled=False):
 def completion_answer(*, application, by, answer):
     """The applicant answers the open completion request; the case returns to the officer."""
     if not answer.strip():
-        raise ValidationError("Skriv ett svar på kompletteringsbegäran.")
+        raise ValidationError(_("Skriv ett svar på kompletteringsbegäran."))
     with transaction.atomic():
         application = lock_application(application)
         before = application.status
-        transition(application, "complete", by=by, what="skicka in en komplettering")
+        transition(application, "complete", by=by, what=_("skicka in en komplettering"))
         request = application.completion_requests.filter(answered_at__isnull=True).select_for_update().first()
         if request is not None:
             request.answer = answer

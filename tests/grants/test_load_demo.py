@@ -62,8 +62,14 @@ def test_load_demo_fills_every_state_consistently_and_only_once():
     assert 25 <= Application.objects.count() <= 40
 
     for application in Application.objects.all():
-        if application.status in (Application.Status.DRAFT, Application.Status.WITHDRAWN):
+        if application.status in (Application.Status.DRAFT, Application.Status.AWAITING_SPONSOR) or (
+                application.status == Application.Status.WITHDRAWN and not application.case_number):
             assert not GrantProcess.objects.filter(application=application).exists(), application
+            continue
+        if application.status == Application.Status.WITHDRAWN:
+            # Withdrawn after submission: its process was cancelled with every open task.
+            process = GrantProcess.objects.get(application=application)
+            assert process.status == "CANCELED" and active_task_names(application) == [], application
             continue
         assert active_task_names(application) == expected_tasks(application), (application, application.status)
         if hasattr(application, "decision"):
@@ -75,6 +81,13 @@ def test_load_demo_fills_every_state_consistently_and_only_once():
     for organisation in Organisation.objects.all():
         organisation.full_clean()  # valid organisationsnummer, bankgiro / plusgiro, group with sponsor
     assert Organisation.objects.filter(kind=Organisation.Kind.INFORMAL_GROUP, sponsor__isnull=False).exists()
+    # The informal group's application waits for its sponsor, Fisksätra IF, where Anna confirms it.
+    waiting = Application.objects.get(status=Application.Status.AWAITING_SPONSOR)
+    assert waiting.organisation.sponsor.name == "Fisksätra IF" and waiting.case_number == ""
+    assert Application.objects.filter(status=Application.Status.WITHDRAWN).exclude(case_number="").exists()
+    confirmed = Application.objects.filter(organisation__kind=Organisation.Kind.INFORMAL_GROUP,
+                                           sponsor_confirmed_by__username="anna")
+    assert confirmed.exclude(case_number="").exists()
 
     # Anna's association has an open completion request and a follow-up report to send.
     fisksatra = Organisation.objects.get(name="Fisksätra IF")

@@ -177,7 +177,8 @@ INFORMAL_GROUPS = [
 
 # How far a case's story goes. Each stage includes the ones before it that apply.
 STAGES = (
-    "draft", "withdrawn", "submitted", "awaiting_completion", "in_assessment", "assessed", "decided",
+    "draft", "withdrawn", "awaiting_sponsor", "submitted", "withdrawn_after_submission", "awaiting_completion",
+    "in_assessment", "assessed", "decided",
     "attested", "payment_failed", "paid", "report_draft", "report_submitted", "report_completion",
     "report_rejected", "closed",
 )
@@ -201,6 +202,7 @@ class Case:
     officer: str = "olle"
     proposal: str = "approved"
     proposed: int | None = None             # default: the requested amount (0 when rejecting)
+    withdraw_note: str = "Ansökan skapades av misstag."
     reasons: str = "Ansökan uppfyller bidragsformens villkor och stämmer med nämndens mål."
     conditions: str = ""
     payment_fails: str = ""                 # the bank returns the payment with this reason
@@ -300,9 +302,15 @@ CASES = [
          "Danslektioner i anpassad lokal med assistent, en gång i veckan under ett år.", "in_assessment",
          amount=30000, conflict="Min syster sitter i föreningens styrelse.",
          budget=_budget(("cost", "Danslärare", "20000"), ("cost", "Lokal", "10000"))),
+    Case("nadia", "nattvandrarna", "inkludering", "Trygga sommarkvällar i Fisksätra",
+         "Nattvandring varje kväll under sommarlovet och grillkvällar i parken där unga och vuxna möts.",
+         "awaiting_sponsor", amount=18000, priority="Trygghet", target="Unga 13–25 år",
+         budget=_budget(("cost", "Grillkvällar", "8000"), ("cost", "Västar och ficklampor", "6000"),
+                        ("cost", "Utbildning för nya nattvandrare", "4000"))),
     Case("johan", "tornet", "inkludering", "Kulturkväll för unga och seniorer",
-         "En kväll med musik och berättelser där unga intervjuar äldre i Fisksätra.", "withdrawn", amount=20000,
-         budget=_budget(("cost", "Artister", "15000"), ("cost", "Lokal", "5000"))),
+         "En kväll med musik och berättelser där unga intervjuar äldre i Fisksätra.", "withdrawn_after_submission",
+         amount=20000, budget=_budget(("cost", "Artister", "15000"), ("cost", "Lokal", "5000")),
+         withdraw_note="Artisterna kan inte komma i år; vi söker igen till nästa omgång."),
 
     # --- Verksamhetsbidrag ---
     Case("bengt", "schack", "verksamhet", "Verksamhetsbidrag för schackskolan",
@@ -501,8 +509,19 @@ class Demo:
         if until == "draft":
             return app
         if until == "withdrawn":
-            return apply.application_withdraw(application=app, by=applicant, note="Ansökan skapades av misstag.")
-        cases.case_submit(application=app, by=applicant)
+            return apply.application_withdraw(application=app, by=applicant, note=case.withdraw_note)
+        if app.organisation.kind == Organisation.Kind.INFORMAL_GROUP:
+            # The group sends it to its sponsor; a confirmed member of the sponsor (Anna, for
+            # Fisksätra IF) confirms it, and only then does it reach the officer.
+            apply.application_ask_sponsor(application=app, by=applicant)
+            if until == "awaiting_sponsor":
+                return app
+            sponsor = app.organisation.sponsor.memberships.filter(status=Membership.Status.CONFIRMED).first().user
+            cases.case_sponsor_confirm(application=app, by=sponsor)
+        else:
+            cases.case_submit(application=app, by=applicant)
+        if until == "withdrawn_after_submission":
+            return cases.case_withdraw(application=app, by=applicant, note=case.withdraw_note)
         if case.completion:
             self.staff(app, GrantFlow.check_completeness, officer, lambda: assess.completion_request(
                 application=app, by=officer, message=case.completion, due_on=days(14)))
@@ -720,7 +739,10 @@ class Command(BaseCommand):
         rows = [(username, ROLE_TEXT[username]) for username in ("olle", "otto", "kim", "fia", "admin")]
         for username, _first, _last in APPLICANTS:
             names = Organisation.objects.filter(memberships__user__username=username).values_list("name", flat=True)
-            rows.append((username, f"Sökande för {', '.join(names)}"))
+            groups = Organisation.objects.filter(sponsor__memberships__user__username=username).values_list(
+                "name", flat=True)
+            sponsor = f" (medsökare för {', '.join(groups)})" if groups else ""
+            rows.append((username, f"Sökande för {', '.join(names)}{sponsor}"))
         lines = [
             "",
             f"Demokonton / demo accounts — lösenord / password: {PASSWORD}",
