@@ -178,7 +178,8 @@ def lifecycle(world, application, on_submitted=None):
     cases.cases_mark_paid(payment_ids=planned, by=fia)
     cases.case_submit_report(application=application, by=anna, what_was_done="Trettio träffar med läxhjälp.",
                              participants=41, outcome="Fler flickor deltog än vi hoppats.",
-                             actual_costs=Decimal("24000"))
+                             own_contribution=Decimal("2000"),
+                             cost_lines=[("Ledararvoden", Decimal("24000"), Decimal("24000"))])
     task_work(application=application, node=GrantFlow.review_report, user=olle,
               act=lambda: follow_up.follow_up_review(report=FollowUpReport.objects.get(application=application),
                                                      by=olle, verdict="approve"))
