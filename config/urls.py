@@ -114,6 +114,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("konto/logga-in/", auth_views.LoginView.as_view(), name="login"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path("konto/", include("grants.portal.accounts")),
     path("portal/", include("grants.portal.urls")),
     path("bidrag/", include("grants.portal.catalogue_urls")),
     path("tillganglighet/", catalogue.accessibility_statement, name="accessibility"),

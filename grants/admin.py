@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 
 from . import models
 from .validators import validate_logo
@@ -140,8 +141,29 @@ class PaymentBatchAdmin(ReadOnlyAdmin):
 
 class MembershipInline(admin.TabularInline):
     model = models.Membership
+    fk_name = "organisation"
     extra = 0
     autocomplete_fields = ["user"]
+    fields = ["user", "role", "status", "confirmed_by", "confirmed_at"]
+    readonly_fields = ["confirmed_by", "confirmed_at"]
+
+
+class OrganisationFileInline(admin.TabularInline):
+    """The statutes and minutes as uploaded in the portal: immutable, with their checksum."""
+
+    model = models.OrganisationFile
+    extra = 0
+    fields = readonly_fields = ["kind", "filename", "uploaded_by", "uploaded_at", "sha256"]
+    ordering = ["kind", "-uploaded_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(models.Organisation)
@@ -149,7 +171,50 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "org_number", "bankgiro", "plusgiro", "iban", "sponsor"]
     list_filter = ["kind"]
     search_fields = ["name", "org_number"]
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, OrganisationFileInline]
+
+
+@admin.register(models.Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    """Who acts for which organisation. Members confirm each other in the portal; here the
+    administrator can help, e.g. when an association's only contact has left."""
+
+    list_display = ["user", "organisation", "role", "status", "confirmed_by", "confirmed_at"]
+    list_filter = ["status", "role"]
+    list_select_related = ["user", "organisation", "confirmed_by"]
+    search_fields = ["user__username", "user__email", "user__first_name", "user__last_name", "organisation__name",
+                     "organisation__org_number"]
+    autocomplete_fields = ["user", "organisation"]
+    readonly_fields = ["confirmed_by", "confirmed_at"]
+
+    def save_model(self, request, obj, form, change):
+        if obj.status == models.Membership.Status.CONFIRMED and obj.confirmed_at is None:
+            obj.confirmed_by, obj.confirmed_at = request.user, timezone.now()
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(models.Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    """Invitations are sent from the portal. The token is a secret and never shown; deleting
+    an invitation that is not yet used withdraws it."""
+
+    list_display = ["email", "organisation", "role", "invited_by", "created_at", "accepted_by", "accepted_at"]
+    list_filter = ["role"]
+    list_select_related = ["organisation", "invited_by", "accepted_by"]
+    search_fields = ["email", "organisation__name"]
+    exclude = ["token"]
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or obj.accepted_at is None
+
+
+@admin.register(models.ApplicantSettings)
+class ApplicantSettingsAdmin(admin.ModelAdmin):
+    list_display = ["user", "language", "optional_emails"]
+    list_filter = ["language", "optional_emails"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__email"]
+    autocomplete_fields = ["user"]
 
 
 @admin.register(models.Application)

@@ -130,3 +130,23 @@ def report_form_data(application, *, action="submit", **overrides):
         data["sessions"] = "30"
     data.update(overrides)
     return data
+
+
+# --- accounts and the association profile (grants.services.organisations) -------------------
+
+def pending_member(person, organisation, *, role="member"):
+    """Someone who asked to join, or accepted an invitation, and waits to be confirmed."""
+    return Membership.objects.create(user=person, organisation=organisation, role=role,
+                                     status=Membership.Status.PENDING)
+
+
+def informal_group(sponsor, *, name="Nattvandrarna i Fisksätra", members=()):
+    """A group without an organisationsnummer that applies with `sponsor`, an association."""
+    group = Organisation.objects.create(kind=Organisation.Kind.INFORMAL_GROUP, name=name, sponsor=sponsor)
+    for person in members:
+        Membership.objects.create(user=person, organisation=group)
+    return group
+
+
+BOARD = [{"name": "Anna Andersson", "role": "ordförande"}, {"name": "Bo Berg", "role": "kassör"},
+         {"name": "Cia Ek", "role": "sekreterare"}]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import accounts, views
 
 app_name = "portal"
 urlpatterns = [
@@ -12,4 +12,18 @@ urlpatterns = [
     path("ansokningar/<int:pk>/ata-tillbaka/", views.application_withdraw, name="withdraw"),
     path("ansokningar/<int:pk>/komplettering/", views.completion_answer, name="completion"),
     path("ansokningar/<int:pk>/aterrapport/", views.follow_up_report, name="follow_up"),
+    # Min förening: the person's associations and groups, their profiles and people.
+    path("forening/", accounts.organisation_list, name="organisations"),
+    path("forening/ny/", accounts.association_create, name="association_create"),
+    path("forening/ny-grupp/", accounts.group_create, name="group_create"),
+    path("forening/ga-med/", accounts.organisation_join, name="organisation_join"),
+    path("forening/<int:pk>/", accounts.organisation_detail, name="organisation"),
+    path("forening/<int:pk>/uppgifter/", accounts.profile_update, name="organisation_profile"),
+    path("forening/<int:pk>/styrelse/", accounts.board_update, name="organisation_board"),
+    path("forening/<int:pk>/bankkonto/", accounts.bank_account_update, name="organisation_bank"),
+    path("forening/<int:pk>/dokument/", accounts.file_add, name="organisation_file_add"),
+    path("forening/<int:pk>/bjud-in/", accounts.invite, name="organisation_invite"),
+    path("forening/dokument/<int:pk>/", accounts.file_download, name="organisation_file"),
+    path("forening/personer/<int:pk>/bekrafta/", accounts.membership_confirm, name="membership_confirm"),
+    path("forening/personer/<int:pk>/avboj/", accounts.membership_decline, name="membership_decline"),
 ]

@@ -1,0 +1,412 @@
+"""Accounts and the association's profile in the portal: registration, the invitation link,
+"Min förening" with each organisation's profile, board, bank account, files and people,
+and the forms to create an association or an informal group, or to ask to join one.
+
+Every page on an organisation starts from membership_for_user() (404 if the person has no
+membership); what changes goes through grants.services.organisations, which checks that
+the person is a confirmed member. The account pages' own URLs (/konto/…) are at the end of
+this module; the organisation pages are in urls.py under /portal/forening/."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ..models import Invitation, Membership, Organisation, OrganisationFile, is_staff_member
+from ..services import organisations as services
+from ..services._base import Upload, read_stored
+from .account_forms import (AssociationForm, BankAccountForm, BoardFormSet, GroupForm, InvitationForm, JoinForm,
+                            OrganisationFileForm, ProfileForm, RegistrationForm)
+
+# --- access --------------------------------------------------------------------------------
+
+
+def membership_for_user(user, organisation_pk, *, confirmed=False):
+    """The one access check for an organisation's pages: the person's membership of it
+    (with the organisation), or 404. confirmed: pending members get a 404 too."""
+    memberships = Membership.objects.select_related("organisation__sponsor").filter(
+        user=user, organisation_id=organisation_pk)
+    if confirmed:
+        memberships = memberships.filter(status=Membership.Status.CONFIRMED)
+    membership = memberships.first()
+    if membership is None:
+        raise Http404(_("Föreningen finns inte, eller så har du inte tillgång till den."))
+    return membership
+
+
+def organisation_file_for_user(user, pk):
+    """A profile file as its reader may see it: confirmed members their own organisation's,
+    staff every organisation's (the officer reads the statutes when assessing)."""
+    files = OrganisationFile.objects.all()
+    if not is_staff_member(user):
+        files = files.filter(organisation__memberships__user=user,
+                             organisation__memberships__status=Membership.Status.CONFIRMED)
+    try:
+        return files.get(pk=pk)
+    except OrganisationFile.DoesNotExist:
+        raise Http404(_("Dokumentet finns inte, eller så har du inte tillgång till det."))
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+def _put_errors(form, exc, fields=None):
+    """A service's refusal on the form: at the field it is about when the form has it,
+    otherwise at the top of the form. fields: {service key: form field} where they differ."""
+    if isinstance(exc, PermissionDenied):
+        form.add_error(None, str(exc) or _("Du har inte behörighet att göra detta."))
+        return
+    if not hasattr(exc, "error_dict"):
+        for message in exc.messages:
+            form.add_error(None, message)
+        return
+    for key, errors in exc.message_dict.items():
+        field = (fields or {}).get(key, key)
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _summary(form=None, formset=None, formset_label="", row_label=""):
+    """Every error of the form that was sent, for the summary at the top of the page:
+    [(anchor or "", what, message)]."""
+    rows = []
+    if form is not None:
+        rows += [("", "", message) for message in form.non_field_errors()]
+        for field in form:
+            rows += [(field.id_for_label or field.auto_id, field.label, error) for error in field.errors]
+    if formset is not None:
+        anchor = formset.forms[0]["name"].id_for_label if formset.forms else ""
+        rows += [(anchor, formset_label, message) for message in formset.non_form_errors()]
+        for number, row in enumerate(formset.forms, start=1):
+            for field in row:
+                rows += [(field.id_for_label, f"{row_label} {number}, {field.label}", error)
+                         for error in field.errors]
+    return rows
+
+
+def _safe_next(request):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return ""
+
+
+# --- registration and invitations (/konto/) ----------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+def register(request):
+    """Anyone may create an account; it starts in "Min förening", or wherever `next` says
+    (an invitation's page, when the invitee came from the link)."""
+    next_url = _safe_next(request)
+    if request.user.is_authenticated:
+        return redirect(next_url or "portal:organisations")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.account_register(
+                name=form.cleaned_data["name"], email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"], language=request.LANGUAGE_CODE,
+            )
+        except ValidationError as exc:
+            _put_errors(form, exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Välkommen! Ditt konto är skapat och du är inloggad. Nästa gång loggar du "
+                                        "in med %(email)s.") % {"email": user.email})
+            return redirect(next_url or "portal:organisations")
+    return render(request, "portal/accounts/register.html", {
+        "form": form, "next": next_url, "summary": _summary(form) if form.errors else [],
+    }, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation(request, token):
+    """The link in an invitation e-mail: who invites to what, and a button to accept once
+    logged in (or links to log in or register first, which come back here)."""
+    invitation = Invitation.objects.select_related("organisation", "invited_by").filter(token=token).first()
+    if invitation is None:
+        raise Http404(_("Inbjudan finns inte. Kontrollera att du har kopierat hela länken."))
+    context = {"invitation": invitation, "organisation": invitation.organisation,
+               "expires": services.invitation_expires(invitation), "here": request.get_full_path()}
+    problem = None
+    if invitation.accepted_at is not None and invitation.accepted_by_id == request.user.pk:
+        return redirect("portal:organisation", pk=invitation.organisation_id)
+    if invitation.accepted_at is not None:
+        problem = _("Inbjudan har redan använts. Be %(name)s att skicka en ny om du behöver en.") % {
+            "name": invitation.organisation.name}
+    elif timezone.now() > context["expires"]:
+        problem = _("Inbjudan gick ut %(date)s. Be %(name)s att skicka en ny.") % {
+            "date": f"{timezone.localdate(context['expires']):%Y-%m-%d}", "name": invitation.organisation.name}
+    if request.method == "POST" and problem is None:
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('login')}?next={request.path}")
+        try:
+            membership = services.invitation_accept(token=token, by=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            problem = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        else:
+            messages.success(request, _("Tack! Du väntar nu på att någon i %(name)s bekräftar dig.") % {
+                "name": membership.organisation.name})
+            return redirect("portal:organisation", pk=membership.organisation_id)
+    context["problem"] = problem
+    return render(request, "portal/accounts/invitation.html", context, status=410 if problem else 200)
+
+
+urlpatterns = [
+    path("registrera/", register, name="register"),
+    path("inbjudan/<str:token>/", invitation, name="invitation"),
+]
+app_name = "accounts"
+
+
+# --- Min förening (/portal/forening/) ------------------------------------------------------------
+
+@login_required
+def organisation_list(request):
+    memberships = (Membership.objects.filter(user=request.user).select_related("organisation__sponsor")
+                   .order_by("organisation__name"))
+    return render(request, "portal/accounts/organisations.html", {"memberships": memberships})
+
+
+def _create(request, *, kind, form_class, template):
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organisation = services.organisation_create(by=request.user, kind=kind, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, _("Profilen för %(name)s är skapad. Fyll i resten av uppgifterna nedan.")
+                             % {"name": organisation.name})
+            return redirect("portal:organisation", pk=organisation.pk)
+    return render(request, template, {"form": form, "summary": _summary(form) if form.errors else []},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def association_create(request):
+    return _create(request, kind=Organisation.Kind.ASSOCIATION, form_class=AssociationForm,
+                   template="portal/accounts/association_create.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_create(request):
+    return _create(request, kind=Organisation.Kind.INFORMAL_GROUP, form_class=GroupForm,
+                   template="portal/accounts/group_create.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organisation_join(request):
+    form = JoinForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.membership_request(by=request.user, org_number=form.cleaned_data["org_number"],
+                                                     role=form.cleaned_data["role"])
+        except (ValidationError, PermissionDenied) as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, _("Din förfrågan är skickad till %(name)s. När någon i föreningen har "
+                                        "bekräftat dig ser du föreningens ärenden.")
+                             % {"name": membership.organisation.name})
+            return redirect("portal:organisations")
+    return render(request, "portal/accounts/join.html", {"form": form, "summary": _summary(form) if form.errors
+                                                         else []}, status=400 if form.errors else 200)
+
+
+def _account_initial(organisation):
+    account = organisation.account()
+    return {"account_scheme": account[0].value, "account_number": account[1]} if account else {}
+
+
+def _render_organisation(request, membership, *, status=200, summary=(), **bound):
+    """The organisation's page; `bound` holds the one form that was sent with its errors,
+    the others are shown as stored."""
+    organisation = membership.organisation
+    if membership.status != Membership.Status.CONFIRMED:
+        return render(request, "portal/accounts/organisation_pending.html",
+                      {"organisation": organisation, "membership": membership}, status=status)
+    organisation_files = list(organisation.files.select_related("uploaded_by"))
+    files = services.current_files(organisation)
+    older = [row for row in organisation_files if files.get(row.kind) != row]
+    people = (organisation.memberships.select_related("user", "confirmed_by")
+              .annotate(waiting=Case(When(status=Membership.Status.PENDING, then=Value(0)), default=Value(1),
+                                     output_field=IntegerField()))
+              .order_by("waiting", "user__first_name", "user__last_name", "pk"))
+    profile_initial = {field: getattr(organisation, field) for field in services.PROFILE_FIELDS}
+    context = {
+        "organisation": organisation, "membership": membership, "people": people,
+        "current_files": [files[kind] for kind in OrganisationFile.Kind.values if kind in files],
+        "older_files": older, "gaps": services.profile_gaps(organisation, files),
+        "invitations": organisation.invitations.filter(
+            accepted_at__isnull=True,
+            created_at__gte=timezone.now() - timezone.timedelta(days=services.INVITATION_VALID_DAYS),
+        ).order_by("-created_at"),
+        "profile_form": bound.get("profile_form") or ProfileForm(prefix="profile", initial=profile_initial),
+        "board_formset": bound.get("board_formset") or BoardFormSet(prefix="board", initial=organisation.board),
+        "bank_form": bound.get("bank_form") or BankAccountForm(prefix="bank", initial=_account_initial(organisation)),
+        "file_form": bound.get("file_form") or OrganisationFileForm(prefix="file"),
+        "invite_form": bound.get("invite_form") or InvitationForm(prefix="invite"),
+        "summary": list(summary), "min_board": services.MIN_BOARD,
+        "valid_days": services.INVITATION_VALID_DAYS,
+    }
+    return render(request, "portal/accounts/organisation.html", context, status=status)
+
+
+@login_required
+def organisation_detail(request, pk):
+    return _render_organisation(request, membership_for_user(request.user, pk))
+
+
+def _done(request, membership, message):
+    messages.success(request, message)
+    return redirect("portal:organisation", pk=membership.organisation_id)
+
+
+@login_required
+@require_POST
+def profile_update(request, pk):
+    membership = membership_for_user(request.user, pk, confirmed=True)
+    form = ProfileForm(request.POST, prefix="profile")
+    if form.is_valid():
+        try:
+            services.organisation_update(organisation=membership.organisation, by=request.user, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            _put_errors(form, exc)
+        else:
+            return _done(request, membership, _("Uppgifterna är sparade."))
+    return _render_organisation(request, membership, status=400, profile_form=form, summary=_summary(form))
+
+
+@login_required
+@require_POST
+def board_update(request, pk):
+    membership = membership_for_user(request.user, pk, confirmed=True)
+    formset = BoardFormSet(request.POST, prefix="board")
+    if formset.is_valid():
+        board = [{"name": row.get("name", ""), "role": row.get("role", "")} for row in formset.cleaned_data if row]
+        try:
+            services.organisation_update(organisation=membership.organisation, by=request.user, board=board)
+        except (ValidationError, PermissionDenied) as exc:
+            messages_ = exc.message_dict.get("board", exc.messages) if hasattr(exc, "error_dict") else (
+                exc.messages if isinstance(exc, ValidationError) else [str(exc)])
+            formset._non_form_errors = formset.error_class(messages_, error_class="nonform")
+        else:
+            return _done(request, membership, _("Styrelsen är sparad."))
+    return _render_organisation(request, membership, status=400, board_formset=formset,
+                                summary=_summary(formset=formset, formset_label=_("Styrelsen"),
+                                                 row_label=_("Styrelsen, rad")))
+
+
+@login_required
+@require_POST
+def bank_account_update(request, pk):
+    membership = membership_for_user(request.user, pk, confirmed=True)
+    form = BankAccountForm(request.POST, prefix="bank")
+    if form.is_valid():
+        try:
+            services.organisation_update(
+                organisation=membership.organisation, by=request.user,
+                bank_account=(form.cleaned_data["account_scheme"], form.cleaned_data["account_number"]),
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            _put_errors(form, exc)
+        else:
+            return _done(request, membership, _("Bankkontot är sparat."))
+    return _render_organisation(request, membership, status=400, bank_form=form, summary=_summary(form))
+
+
+@login_required
+@require_POST
+def file_add(request, pk):
+    membership = membership_for_user(request.user, pk, confirmed=True)
+    form = OrganisationFileForm(request.POST, request.FILES, prefix="file")
+    if form.is_valid():
+        uploaded = form.cleaned_data["file"]
+        try:
+            services.organisation_file_add(
+                organisation=membership.organisation, by=request.user, kind=form.cleaned_data["kind"],
+                upload=Upload(filename=uploaded.name, content_type=uploaded.checked_content_type,
+                              content=uploaded.read()),
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            _put_errors(form, exc)
+        else:
+            return _done(request, membership, _("Dokumentet %(name)s är uppladdat.") % {"name": uploaded.name})
+    return _render_organisation(request, membership, status=400, file_form=form, summary=_summary(form))
+
+
+@login_required
+def file_download(request, pk):
+    row = organisation_file_for_user(request.user, pk)
+    try:
+        content = read_stored(row.storage_key, row.sha256)
+    except ValidationError as exc:
+        return render(request, "error.html", {"message": exc.messages[0]}, status=409)
+    except OSError:
+        return render(request, "error.html", {
+            "message": _("Filen kan inte hämtas just nu eftersom fillagringen inte svarar. Försök igen om en stund.")
+        }, status=503)
+    from urllib.parse import quote
+
+    response = HttpResponse(content, content_type=row.content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(row.filename)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_POST
+def invite(request, pk):
+    membership = membership_for_user(request.user, pk, confirmed=True)
+    form = InvitationForm(request.POST, prefix="invite")
+    if form.is_valid():
+        try:
+            invitation = services.invitation_create(
+                organisation=membership.organisation, by=request.user, email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"], site_url=request.build_absolute_uri("/"),
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            _put_errors(form, exc)
+        else:
+            return _done(request, membership, _("Inbjudan är skickad till %(email)s. Länken gäller i %(days)s dagar.")
+                         % {"email": invitation.email, "days": services.INVITATION_VALID_DAYS})
+    return _render_organisation(request, membership, status=400, invite_form=form, summary=_summary(form))
+
+
+def _decide(request, pk, *, action, done):
+    """Confirm or decline a pending membership; pk is that membership's."""
+    pending = Membership.objects.select_related("user").filter(pk=pk).first()
+    if pending is None:
+        raise Http404(_("Förfrågan finns inte längre."))
+    mine = membership_for_user(request.user, pending.organisation_id, confirmed=True)
+    try:
+        action(membership=pending, by=request.user)
+    except (ValidationError, PermissionDenied) as exc:
+        for message in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
+            messages.error(request, message)
+        return redirect("portal:organisation", pk=mine.organisation_id)
+    person = pending.user.get_full_name() or pending.user.email
+    return _done(request, mine, done % {"person": person})
+
+
+@login_required
+@require_POST
+def membership_confirm(request, pk):
+    return _decide(request, pk, action=services.membership_confirm,
+                   done=_("%(person)s är bekräftad och kan nu företräda föreningen."))
+
+
+@login_required
+@require_POST
+def membership_decline(request, pk):
+    return _decide(request, pk, action=services.membership_decline, done=_("%(person)s är avböjd."))

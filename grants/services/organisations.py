@@ -1,0 +1,544 @@
+"""Accounts and the association's profile: a person registers once, creates or joins their
+association (or an informal group with a sponsor association) and keeps its profile —
+address, board, bank account, statutes and annual meeting minutes — which every
+application then reuses.
+
+Whoever creates a profile is its first confirmed contact. Everyone else, whether they ask
+to join or are invited, is pending until a confirmed member of the same organisation
+confirms them; only confirmed members see the organisation's cases, edit its profile, get
+its e-mail or confirm others (grants.selectors counts confirmed memberships only).
+
+E-mail goes out after commit, in each recipient's chosen language when we know it.
+"""
+
+import datetime as dt
+import os
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.mail import send_mass_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from ..models import ApplicantSettings, Invitation, Membership, Organisation, OrganisationFile, PayeeScheme
+from ..validators import format_orgnr, validate_bankgiro, validate_iban, validate_orgnr, validate_plusgiro, \
+    validate_upload
+from ._base import Upload, discarded_on_failure, store_file
+
+# An invitation's link works this long after it was sent, and once.
+INVITATION_VALID_DAYS = 14
+# The municipalities' association rules ask for a board of at least three (see DESIGN.md).
+MIN_BOARD = 3
+PROFILE_FIELDS = ("name", "email", "phone", "street_address", "postal_code", "city", "district")
+UNCHANGED = object()
+
+__all__ = ["Upload", "account_register", "organisation_create", "organisation_update", "organisation_file_add",
+           "membership_request", "membership_confirm", "membership_decline", "invitation_create",
+           "invitation_accept", "invitation_expires", "current_files", "profile_gaps"]
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+def account_register(*, name, email, password, language):
+    """A new applicant's account: the e-mail address is also the username (lower-cased, so
+    that it is unique whatever the case), with their language for pages and e-mail.
+    The form has checked the password against the validators; the database's unique
+    username decides a race between two registrations of the same address."""
+    email = email.strip()
+    first_name, _space, last_name = " ".join(name.split()).partition(" ")
+    User = get_user_model()
+    taken = ValidationError({"email": _("Det finns redan ett konto med e-postadressen %(email)s. "
+                                        "Logga in med den i stället.") % {"email": email}})
+    if User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email.lower(), email, password, first_name=first_name[:150],
+                                            last_name=last_name[:150])
+            ApplicantSettings.objects.create(
+                user=user, language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE)
+    except IntegrityError:  # the same address registered a moment before
+        raise taken
+    return user
+
+
+# --- reading the profile -------------------------------------------------------------------
+
+def current_files(organisation):
+    """The newest file of each kind, {kind: OrganisationFile}: a new upload replaces the
+    previous one as the current, while the earlier rows stay as they were."""
+    current = {}
+    for row in organisation.files.all():  # ordered by kind, newest first
+        current.setdefault(row.kind, row)
+    return current
+
+
+def profile_gaps(organisation, files=None):
+    """What the profile still lacks before an application can rely on it, as sentences."""
+    files = current_files(organisation) if files is None else files
+    gaps = []
+    if not (organisation.street_address and organisation.postal_code and organisation.city):
+        gaps.append(_("Postadress (utdelningsadress, postnummer och postort)."))
+    if not organisation.email:
+        gaps.append(_("E-postadress."))
+    if organisation.kind == Organisation.Kind.ASSOCIATION:
+        if len(organisation.board) < MIN_BOARD:
+            gaps.append(_("Styrelsen: minst %(count)s personer.") % {"count": MIN_BOARD})
+        if organisation.account() is None:
+            gaps.append(_("Bankgiro, plusgiro eller IBAN i föreningens namn."))
+        if OrganisationFile.Kind.STATUTES not in files:
+            gaps.append(_("Stadgar."))
+        if OrganisationFile.Kind.MINUTES not in files:
+            gaps.append(_("Senaste årsmötesprotokollet."))
+    return gaps
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def _orgnr(value, *, field):
+    """The organisationsnummer checked and written as NNNNNN-NNNN, or a ValidationError at `field`."""
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: _("Skriv organisationsnumret, till exempel 802412-1231.")})
+    try:
+        validate_orgnr(value)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages})
+    return format_orgnr(value)
+
+
+def _association_by_orgnr(number):
+    """The registered association with this (checked) organisationsnummer, or None. Older
+    rows may have been stored without the hyphen."""
+    return (Organisation.objects.filter(kind=Organisation.Kind.ASSOCIATION,
+                                        org_number__in={number, number.replace("-", "")}).first())
+
+
+def _is_confirmed(organisation, user):
+    return user.is_authenticated and Membership.objects.filter(
+        organisation=organisation, user=user, status=Membership.Status.CONFIRMED).exists()
+
+
+def _check_confirmed(organisation, by, what):
+    """`what` completes "Bara bekräftade medlemmar i föreningen kan …"."""
+    if not _is_confirmed(organisation, by):
+        raise PermissionDenied(_("Bara bekräftade medlemmar i %(name)s kan %(what)s.")
+                               % {"name": organisation.name, "what": what})
+
+
+def _language_of(user):
+    try:
+        return user.applicant_settings.language
+    except ApplicantSettings.DoesNotExist:
+        return settings.LANGUAGE_CODE
+
+
+def _mail_after_commit(recipients, compose):
+    """recipients: [(address, language)]; compose() gives (subject, body) in the language
+    active while it runs."""
+    messages = []
+    for address, language in recipients:
+        if not address:
+            continue
+        with translation.override(language or settings.LANGUAGE_CODE):
+            subject, body = compose()
+        messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, [address]))
+    if messages:
+        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
+
+
+def _confirmed_recipients(organisation, *, exclude=None):
+    rows = (Membership.objects.filter(organisation=organisation, status=Membership.Status.CONFIRMED)
+            .exclude(user=exclude).values_list("user__email", "user__applicant_settings__language"))
+    return list(rows)
+
+
+def _display_name(user):
+    return user.get_full_name() or user.email or user.get_username()
+
+
+def _footer():
+    return _("Logga in i bidragsportalen och öppna Min förening för att se föreningen.")
+
+
+# --- creating and editing the profile -----------------------------------------------------------
+
+def organisation_create(*, by, kind, name, org_number="", sponsor_org_number=""):
+    """A new association (with its organisationsnummer, which no other profile may have) or
+    informal group (with a sponsor: a registered association found by its organisationsnummer).
+    The person who creates it becomes its confirmed contact."""
+    if not by.is_authenticated:
+        raise PermissionDenied(_("Logga in för att skapa en profil."))
+    name = " ".join((name or "").split())
+    errors = {}
+    number, sponsor = "", None
+    if kind == Organisation.Kind.ASSOCIATION:
+        if not name:
+            errors["name"] = [_("Skriv föreningens namn.")]
+        try:
+            number = _orgnr(org_number, field="org_number")
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        else:
+            if _association_by_orgnr(number) is not None:
+                errors["org_number"] = [_duplicate_orgnr(number)]
+    elif kind == Organisation.Kind.INFORMAL_GROUP:
+        if not name:
+            errors["name"] = [_("Skriv gruppens namn.")]
+        try:
+            sponsor_number = _orgnr(sponsor_org_number, field="sponsor_org_number")
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        else:
+            sponsor = _association_by_orgnr(sponsor_number)
+            if sponsor is None:
+                errors["sponsor_org_number"] = [_(
+                    "Det finns ingen registrerad förening med organisationsnumret %(number)s i portalen. "
+                    "Be föreningen som ska vara medsökare att skapa sin profil först."
+                ) % {"number": sponsor_number}]
+    else:
+        raise ValidationError(_("Välj om det är en förening eller en grupp utan organisationsnummer."))
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            organisation = Organisation(kind=kind, name=name[:200], org_number=number, sponsor=sponsor)
+            organisation.save()
+            Membership.objects.create(user=by, organisation=organisation, role=Membership.Role.CONTACT,
+                                      status=Membership.Status.CONFIRMED, confirmed_at=timezone.now())
+            if sponsor is not None:
+                _mail_after_commit(_confirmed_recipients(sponsor), lambda: (
+                    _("%(group)s har angett %(sponsor)s som medsökare") % {"group": name, "sponsor": sponsor.name},
+                    _("Gruppen %(group)s, utan eget organisationsnummer, har skapat en profil i kommunens "
+                      "bidragsportal och angett %(sponsor)s som medsökande förening. När gruppen skickar in en "
+                      "ansökan behöver någon av er bekräfta den innan den går till handläggaren.\n\n%(footer)s\n")
+                    % {"group": name, "sponsor": sponsor.name, "footer": _footer()},
+                ))
+    except IntegrityError:
+        # Someone registered the same number a moment before us: the unique constraint said no.
+        raise ValidationError({"org_number": [_duplicate_orgnr(number)]})
+    return organisation
+
+
+def _duplicate_orgnr(number):
+    return _("Det finns redan en förening med organisationsnumret %(number)s i portalen. Be att få gå med i den "
+             "i stället (Gå med i en befintlig förening), så bekräftar någon i föreningen dig.") % {"number": number}
+
+
+def _clean_board(board, *, kind):
+    """The board as [{"name", "role"}], blank rows left out; an association needs MIN_BOARD."""
+    rows, errors = [], []
+    for index, row in enumerate(board or [], start=1):
+        person = " ".join(str(row.get("name", "")).split())
+        role = " ".join(str(row.get("role", "")).split())
+        if not person and not role:
+            continue
+        if not person:
+            errors.append(_("Rad %(row)s: skriv personens namn.") % {"row": index})
+            continue
+        if not role:
+            errors.append(_("Rad %(row)s: skriv %(name)ss roll i styrelsen, till exempel ledamot.")
+                          % {"row": index, "name": person})
+            continue
+        rows.append({"name": person[:200], "role": role[:100]})
+    if not errors and kind == Organisation.Kind.ASSOCIATION and len(rows) < MIN_BOARD:
+        errors.append(_("En förening behöver en styrelse med minst %(min)s personer. Ni har angett %(count)s.")
+                      % {"min": MIN_BOARD, "count": len(rows)})
+    if errors:
+        raise ValidationError({"board": errors})
+    return rows
+
+
+ACCOUNT_VALIDATORS = {
+    PayeeScheme.BANKGIRO: validate_bankgiro,
+    PayeeScheme.PLUSGIRO: validate_plusgiro,
+    PayeeScheme.IBAN: validate_iban,
+}
+
+
+def _clean_account(bank_account, *, organisation):
+    """(scheme, number) checked with the model's validators and written the usual way;
+    returns the values of the three account fields (only the chosen one set)."""
+    if organisation.kind != Organisation.Kind.ASSOCIATION:
+        raise ValidationError({"account_number": [_(
+            "En grupp utan organisationsnummer har inget eget konto: bidraget betalas till medsökarens konto.")]})
+    scheme, number = bank_account
+    number = (number or "").strip()
+    if scheme not in ACCOUNT_VALIDATORS:
+        raise ValidationError({"account_scheme": [_("Välj bankgiro, plusgiro eller IBAN.")]})
+    if not number:
+        raise ValidationError({"account_number": [_("Skriv kontonumret.")]})
+    try:
+        ACCOUNT_VALIDATORS[scheme](number)
+    except ValidationError as exc:
+        raise ValidationError({"account_number": exc.messages})
+    digits = "".join(ch for ch in number if ch.isdigit())
+    if scheme == PayeeScheme.BANKGIRO:
+        number = f"{digits[:-4]}-{digits[-4:]}"
+    elif scheme == PayeeScheme.PLUSGIRO:
+        number = f"{digits[:-1]}-{digits[-1]}"
+    else:
+        from schwifty import IBAN
+
+        number = IBAN(number).formatted
+    return {field.value: (number if field == scheme else "") for field in PayeeScheme}
+
+
+def _clean_postal_code(value):
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if not value:
+        return ""
+    if len(digits) != 5 or any(not (ch.isdigit() or ch.isspace()) for ch in value):
+        raise ValidationError({"postal_code": [_("Ett postnummer är fem siffror, till exempel 131 50.")]})
+    return f"{digits[:3]} {digits[3:]}"
+
+
+def organisation_update(*, organisation, by, name=UNCHANGED, email=UNCHANGED, phone=UNCHANGED,
+                        street_address=UNCHANGED, postal_code=UNCHANGED, city=UNCHANGED, district=UNCHANGED,
+                        board=UNCHANGED, bank_account=UNCHANGED):
+    """Change the parts of the profile that are given; the others stay as they are.
+    board: [{"name", "role"}]; bank_account: (PayeeScheme value, number). Only confirmed
+    members may edit; the row is locked so two people saving at once do not mix their edits."""
+    given = {key: value for key, value in {
+        "name": name, "email": email, "phone": phone, "street_address": street_address,
+        "postal_code": postal_code, "city": city, "district": district,
+    }.items() if value is not UNCHANGED}
+    with transaction.atomic():
+        organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        _check_confirmed(organisation, by, _("ändra föreningens uppgifter"))
+        errors = {}
+        for key, value in given.items():
+            value = " ".join(str(value or "").split())
+            if key == "name" and not value:
+                errors["name"] = [_("Skriv namnet.")]
+                continue
+            if key == "postal_code":
+                try:
+                    value = _clean_postal_code(value)
+                except ValidationError as exc:
+                    errors.update(exc.message_dict)
+                    continue
+            if key == "email" and value:
+                try:
+                    validate_email(value)
+                except ValidationError:
+                    errors["email"] = [_("Skriv en giltig e-postadress, till exempel info@forening.se.")]
+                    continue
+            setattr(organisation, key, value[:organisation._meta.get_field(key).max_length])
+        if board is not UNCHANGED:
+            try:
+                organisation.board = _clean_board(board, kind=organisation.kind)
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+        if bank_account is not UNCHANGED:
+            try:
+                for field, value in _clean_account(bank_account, organisation=organisation).items():
+                    setattr(organisation, field, value)
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+        if errors:
+            raise ValidationError(errors)
+        organisation.full_clean()
+        organisation.save()
+    return organisation
+
+
+def organisation_file_add(*, organisation, by, kind, upload):
+    """Add the association's statutes or annual meeting minutes. The upload is checked
+    (type, size, first bytes) and stored under a new key with its SHA-256 before the row is
+    written; a later upload of the same kind becomes the current one, the earlier stays."""
+    if kind not in OrganisationFile.Kind.values:
+        raise ValidationError({"kind": [_("Välj om filen är stadgar eller årsmötesprotokoll.")]})
+    _check_confirmed(organisation, by, _("lägga till dokument"))
+    try:
+        content_type = validate_upload(ContentFile(upload.content, name=upload.filename),
+                                       max_mb=settings.GRANTS_UPLOAD_MAX_MB)
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.messages})
+    stem, extension = os.path.splitext(upload.filename)
+    filename = upload.filename if len(upload.filename) <= 200 else stem[:200 - len(extension)] + extension
+    stored = store_file(folder=kind, filename=filename, content=upload.content,
+                        under=f"organisations/{organisation.pk}")
+    with discarded_on_failure(stored), transaction.atomic():
+        organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        _check_confirmed(organisation, by, _("lägga till dokument"))
+        return OrganisationFile.objects.create(
+            organisation=organisation, kind=kind, filename=filename, content_type=content_type,
+            storage_key=stored[0], sha256=stored[1], uploaded_by=by,
+        )
+
+
+# --- joining: asking, inviting, confirming -------------------------------------------------------
+
+def membership_request(*, by, org_number, role=Membership.Role.MEMBER):
+    """A logged-in person asks to act for a registered association: a pending membership
+    that the association's confirmed members are told about and may confirm."""
+    if not by.is_authenticated:
+        raise PermissionDenied(_("Logga in för att gå med i en förening."))
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": [_("Välj en roll.")]})
+    number = _orgnr(org_number, field="org_number")
+    organisation = _association_by_orgnr(number)
+    if organisation is None:
+        raise ValidationError({"org_number": [_(
+            "Det finns ingen förening med organisationsnumret %(number)s i portalen. Du kan skapa föreningens "
+            "profil i stället (Skapa förening).") % {"number": number}]})
+    try:
+        with transaction.atomic():
+            membership, created = Membership.objects.get_or_create(
+                user=by, organisation=organisation, defaults={"role": role, "status": Membership.Status.PENDING})
+            if not created:
+                raise ValidationError(_already_member(membership))
+            who = _display_name(by)
+            _mail_after_commit(_confirmed_recipients(organisation), lambda: (
+                _("%(person)s vill gå med i %(name)s") % {"person": who, "name": organisation.name},
+                _("%(person)s (%(email)s) har bett att få företräda %(name)s i kommunens bidragsportal. "
+                  "Bekräfta eller avböj under Personer på föreningens sida. Bekräfta bara personer som ni vet "
+                  "hör till föreningen.\n\n%(footer)s\n")
+                % {"person": who, "email": by.email, "name": organisation.name, "footer": _footer()},
+            ))
+    except IntegrityError:
+        raise ValidationError(_already_member(Membership.objects.get(user=by, organisation=organisation)))
+    return membership
+
+
+def _already_member(membership):
+    if membership.status == Membership.Status.PENDING:
+        return _("Du har redan bett att få gå med i %(name)s. Någon i föreningen behöver bekräfta dig.") % {
+            "name": membership.organisation.name}
+    return _("Du är redan med i %(name)s.") % {"name": membership.organisation.name}
+
+
+def _lock_pending(membership, *, by, what):
+    """The pending membership, locked, after checking that `by` may decide on it: a confirmed
+    member of the same organisation who is not the person asking."""
+    try:
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    except Membership.DoesNotExist:
+        raise ValidationError(_("Förfrågan finns inte längre. Någon annan i föreningen har redan avböjt den."))
+    organisation = Organisation.objects.get(pk=membership.organisation_id)
+    if membership.user_id == by.pk:
+        raise PermissionDenied(_("Du kan inte %(what)s dig själv. Någon annan som redan är bekräftad i "
+                                 "föreningen behöver göra det.") % {"what": what})
+    _check_confirmed(organisation, by, _("%(what)s nya personer") % {"what": what})
+    if membership.status != Membership.Status.PENDING:
+        raise ValidationError(_("%(person)s är redan bekräftad i %(name)s.")
+                              % {"person": _display_name(membership.user), "name": organisation.name})
+    return membership, organisation
+
+
+def membership_confirm(*, membership, by):
+    """A confirmed member confirms a pending one, who then acts for the organisation.
+    The row lock makes a second, simultaneous confirmation find it already confirmed."""
+    with transaction.atomic():
+        membership, organisation = _lock_pending(membership, by=by, what=_("bekräfta"))
+        membership.status = Membership.Status.CONFIRMED
+        membership.confirmed_by = by
+        membership.confirmed_at = timezone.now()
+        membership.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+        person = membership.user
+        _mail_after_commit([(person.email, _language_of(person))], lambda: (
+            _("Du är bekräftad i %(name)s") % {"name": organisation.name},
+            _("%(by)s har bekräftat dig i %(name)s. Nu kan du se föreningens ärenden och ansöka om bidrag "
+              "för den.\n\n%(footer)s\n") % {"by": _display_name(by), "name": organisation.name, "footer": _footer()},
+        ))
+    return membership
+
+
+def membership_decline(*, membership, by):
+    """A confirmed member declines a pending one: the request is removed."""
+    with transaction.atomic():
+        membership, organisation = _lock_pending(membership, by=by, what=_("avböja"))
+        person = membership.user
+        membership.delete()
+        _mail_after_commit([(person.email, _language_of(person))], lambda: (
+            _("Din förfrågan om %(name)s avböjdes") % {"name": organisation.name},
+            _("Din förfrågan om att företräda %(name)s i kommunens bidragsportal avböjdes. Tror du att det är "
+              "fel, kontakta föreningen.\n") % {"name": organisation.name},
+        ))
+
+
+def invitation_expires(invitation):
+    return invitation.created_at + dt.timedelta(days=INVITATION_VALID_DAYS)
+
+
+def invitation_create(*, organisation, by, email, role=Membership.Role.MEMBER, site_url):
+    """A confirmed member invites someone by e-mail. The e-mail carries a link with a random
+    token that works once, for INVITATION_VALID_DAYS days. site_url: the portal's address
+    ("https://bidrag.kommun.se"), which the link starts with."""
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": [_("Skriv en giltig e-postadress, till exempel namn@exempel.se.")]})
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": [_("Välj en roll.")]})
+    with transaction.atomic():
+        _check_confirmed(organisation, by, _("bjuda in nya personer"))
+        if organisation.memberships.filter(user__email__iexact=email).exists():
+            raise ValidationError({"email": [_("%(email)s är redan med i %(name)s.")
+                                             % {"email": email, "name": organisation.name}]})
+        invitation = Invitation.objects.create(organisation=organisation, email=email, role=role,
+                                               token=secrets.token_urlsafe(32), invited_by=by)
+        link = site_url.rstrip("/") + reverse("accounts:invitation", args=[invitation.token])
+        expires = timezone.localdate(invitation_expires(invitation))
+        inviter = _display_name(by)
+        # We do not know the invitee's language yet: the municipality's own.
+        _mail_after_commit([(email, settings.LANGUAGE_CODE)], lambda: (
+            _("Inbjudan till %(name)s i bidragsportalen") % {"name": organisation.name},
+            _("%(by)s har bjudit in dig att företräda %(name)s i kommunens bidragsportal.\n\n"
+              "Öppna länken, logga in eller skapa ett konto och tacka ja. När någon i föreningen har bekräftat "
+              "dig ser du föreningens ärenden. Länken gäller till och med %(date)s och kan användas en gång.\n\n"
+              "%(link)s\n\nVäntade du dig inte den här inbjudan kan du bortse från den.\n")
+            % {"by": inviter, "name": organisation.name, "date": f"{expires:%Y-%m-%d}", "link": link},
+        ))
+    return invitation
+
+
+def invitation_accept(*, token, by):
+    """The logged-in invitee takes up an invitation: a pending membership, which a confirmed
+    member then confirms. The invitation is locked, so the link works exactly once."""
+    if not by.is_authenticated:
+        raise PermissionDenied(_("Logga in för att tacka ja till inbjudan."))
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().filter(token=token).first()
+        if invitation is None:
+            raise ValidationError(_("Inbjudan finns inte. Kontrollera att du har kopierat hela länken."),
+                                  code="unknown")
+        organisation = invitation.organisation
+        if invitation.accepted_at is not None:
+            raise ValidationError(_("Inbjudan har redan använts. Be %(name)s att skicka en ny om du behöver en.")
+                                  % {"name": organisation.name}, code="used")
+        expires = invitation_expires(invitation)
+        if timezone.now() > expires:
+            raise ValidationError(_("Inbjudan gick ut %(date)s. Be %(name)s att skicka en ny.")
+                                  % {"date": f"{timezone.localdate(expires):%Y-%m-%d}", "name": organisation.name},
+                                  code="expired")
+        membership = Membership.objects.filter(user=by, organisation=organisation).first()
+        if membership is not None and membership.status == Membership.Status.CONFIRMED:
+            raise ValidationError(_("Du är redan med i %(name)s.") % {"name": organisation.name}, code="member")
+        if membership is None:
+            try:
+                with transaction.atomic():
+                    membership = Membership.objects.create(user=by, organisation=organisation,
+                                                           role=invitation.role, status=Membership.Status.PENDING)
+            except IntegrityError:  # the same person, in another tab, a moment before
+                raise ValidationError(_already_member(Membership.objects.get(user=by, organisation=organisation)))
+        invitation.accepted_by = by
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_by", "accepted_at"])
+        who = _display_name(by)
+        _mail_after_commit(_confirmed_recipients(organisation, exclude=by), lambda: (
+            _("%(person)s väntar på bekräftelse i %(name)s") % {"person": who, "name": organisation.name},
+            _("%(person)s (%(email)s) har tackat ja till inbjudan till %(name)s. Bekräfta eller avböj under "
+              "Personer på föreningens sida.\n\n%(footer)s\n")
+            % {"person": who, "email": by.email, "name": organisation.name, "footer": _footer()},
+        ))
+    return membership
