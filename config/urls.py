@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect
 from django.urls import include, path
-from django.views.i18n import set_language
 from django.views.generic import RedirectView
 from viewflow.urls import Application, Site
 
@@ -10,6 +9,7 @@ from documents import meetings
 from documents.views import document_download
 from grants.models import is_decision_maker, is_finance, is_officer, is_staff_member
 from grants.portal import catalogue
+from grants.portal.settings_views import language_choose
 from grants.portal.views import home as portal_home
 from workflows import finance, reports
 from workflows.flows import GrantFlow
@@ -118,7 +118,7 @@ urlpatterns = [
     path("portal/", include("grants.portal.urls")),
     path("bidrag/", include("grants.portal.catalogue_urls")),
     path("tillganglighet/", catalogue.accessibility_statement, name="accessibility"),
-    path("sprak/", set_language, name="set_language"),
+    path("sprak/", language_choose, name="set_language"),
     path("dokument/<int:pk>/", document_download, name="document"),
     path("admin/", admin.site.urls),
     path("staff/sammantraden/", include(meeting_urls)),

@@ -13,6 +13,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from viewflow import fsm
 
 from . import calculators
@@ -128,8 +129,8 @@ class Programme(models.Model):
     """A bidragsform. Everything that differs between programmes is data here."""
 
     class ApplicantKind(models.TextChoices):
-        ASSOCIATIONS = "associations", "Registrerade föreningar"
-        ASSOCIATIONS_AND_GROUPS = "associations_and_groups", "Föreningar och grupper med medsökare"
+        ASSOCIATIONS = "associations", _("Registrerade föreningar")
+        ASSOCIATIONS_AND_GROUPS = "associations_and_groups", _("Föreningar och grupper med medsökare")
 
     committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="programmes", verbose_name="nämnd")
     slug = models.SlugField(unique=True)
@@ -351,8 +352,8 @@ class Organisation(models.Model):
     """A förening, or an informal group (no organisationsnummer) that applies with a sponsor."""
 
     class Kind(models.TextChoices):
-        ASSOCIATION = "association", "Förening"
-        INFORMAL_GROUP = "informal_group", "Grupp utan organisationsnummer"
+        ASSOCIATION = "association", _("Förening")
+        INFORMAL_GROUP = "informal_group", _("Grupp utan organisationsnummer")
 
     kind = models.CharField("typ", max_length=20, choices=Kind.choices, default=Kind.ASSOCIATION)
     name = models.CharField("namn", max_length=200)
@@ -448,13 +449,13 @@ class Membership(models.Model):
     the organisation's cases."""
 
     class Role(models.TextChoices):
-        CONTACT = "contact", "Kontaktperson"
-        SIGNATORY = "signatory", "Firmatecknare"
-        MEMBER = "member", "Styrelseledamot"
+        CONTACT = "contact", _("Kontaktperson")
+        SIGNATORY = "signatory", _("Firmatecknare")
+        MEMBER = "member", _("Styrelseledamot")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Väntar på bekräftelse"
-        CONFIRMED = "confirmed", "Bekräftad"
+        PENDING = "pending", _("Väntar på bekräftelse")
+        CONFIRMED = "confirmed", _("Bekräftad")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
@@ -547,17 +548,17 @@ class CaseNumberSeries(models.Model):
 
 class Application(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Utkast"
-        AWAITING_SPONSOR = "awaiting_sponsor", "Väntar på medsökarens bekräftelse"
-        SUBMITTED = "submitted", "Inkommen"
-        AWAITING_COMPLETION = "awaiting_completion", "Komplettering begärd"
-        IN_ASSESSMENT = "in_assessment", "Under bedömning"
-        ASSESSED = "assessed", "Bedömd, väntar på beslut"
-        APPROVED = "approved", "Beviljad"
-        PARTLY_APPROVED = "partly_approved", "Delvis beviljad"
-        REJECTED = "rejected", "Avslagen"
-        WITHDRAWN = "withdrawn", "Återtagen"
-        CLOSED = "closed", "Avslutad"
+        DRAFT = "draft", _("Utkast")
+        AWAITING_SPONSOR = "awaiting_sponsor", _("Väntar på medsökarens bekräftelse")
+        SUBMITTED = "submitted", _("Inkommen")
+        AWAITING_COMPLETION = "awaiting_completion", _("Komplettering begärd")
+        IN_ASSESSMENT = "in_assessment", _("Under bedömning")
+        ASSESSED = "assessed", _("Bedömd, väntar på beslut")
+        APPROVED = "approved", _("Beviljad")
+        PARTLY_APPROVED = "partly_approved", _("Delvis beviljad")
+        REJECTED = "rejected", _("Avslagen")
+        WITHDRAWN = "withdrawn", _("Återtagen")
+        CLOSED = "closed", _("Avslutad")
 
     GRANTED = (Status.APPROVED, Status.PARTLY_APPROVED)
 
@@ -963,11 +964,11 @@ class Payment(models.Model):
 
 class FollowUpReport(models.Model):
     class Status(models.TextChoices):
-        DUE = "due", "Ska lämnas"
-        SUBMITTED = "submitted", "Inlämnad"
-        COMPLETION_REQUESTED = "completion_requested", "Komplettering begärd"
-        APPROVED = "approved", "Godkänd"
-        REJECTED = "rejected", "Underkänd"
+        DUE = "due", _("Ska lämnas")
+        SUBMITTED = "submitted", _("Inlämnad")
+        COMPLETION_REQUESTED = "completion_requested", _("Komplettering begärd")
+        APPROVED = "approved", _("Godkänd")
+        REJECTED = "rejected", _("Underkänd")
 
     application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="follow_up")
     status = fsm.FSMField(max_length=30, choices=Status.choices, default=Status.DUE)
@@ -1038,8 +1039,8 @@ class RepaymentClaim(models.Model):
     open ─▶ repaid, as finance registers what comes back."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Obetalt"
-        REPAID = "repaid", "Återbetalt"
+        OPEN = "open", _("Obetalt")
+        REPAID = "repaid", _("Återbetalt")
 
     status_subject = "återkravet"
 

@@ -1,20 +1,91 @@
-"""E-mail to applicants. Always sent after commit, so a rolled-back step sends nothing."""
+"""E-mail to applicants: to every confirmed member of the organisation, each in the language
+they chose (ApplicantSettings.language, Swedish unless they chose English), and always
+sent after commit, so a rolled-back step sends nothing.
+
+Required mails go to everyone; a person may turn off the others (ApplicantSettings.
+optional_emails, on the portal's settings page). Required are the mails that ask the
+applicant to act or that carry a decision with legal effect:
+
+- the receipt of a submitted application,
+- a decision on the application,
+- a completion request, for the application or for the follow-up report,
+- a rejected follow-up report and its repayment claim,
+- a reminder that the follow-up report is due.
+
+Optional is news of how the case goes that asks nothing of the applicant: a follow-up
+report approved, a payment made, a sponsor's confirmation, and the like. Callers say so
+with `required=False`; a caller that does not say is required.
+
+Callers pass the subject and body as lazily translated text (gettext_lazy, or
+`lazy_interpolate` for text with values), so that each language group gets them rendered
+in its own language; a plain str goes out as it is to everyone."""
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import transaction
+from django.utils import translation
+from django.utils.formats import number_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 
 from .models import Membership
 
+# Settings of a person who has never saved any.
+DEFAULT_LANGUAGE = "sv"
 
-def notify_applicant(application, *, subject, body):
-    recipients = [
-        email for email in application.organisation.memberships.filter(status=Membership.Status.CONFIRMED)
-        .values_list("user__email", flat=True) if email
-    ]
+
+def _interpolate(message, values):
+    return message % values  # a lazy message is translated here, in the language then active
+
+
+_interpolate_lazy = lazy(_interpolate, str)
+
+
+def lazy_interpolate(message, /, **values):
+    """`message % values`, both translated only when the text is read: for an e-mail, once
+    per recipient's language. `gettext_lazy("…") % {…}` would translate at once, in the
+    language of whoever took the step."""
+    return _interpolate_lazy(message, values)
+
+
+def _amount(amount):
+    decimals = 0 if amount == int(amount) else 2
+    return number_format(amount, decimals, use_l10n=True, force_grouping=True)
+
+
+_amount_lazy = lazy(_amount, str)
+
+
+def lazy_amount(amount):
+    """An amount of kronor written as the recipient's language writes numbers (12 500 or
+    12,500), without öre when there are none."""
+    return _amount_lazy(amount)
+
+
+def _recipients(application, *, required):
+    """(e-mail, language) of the organisation's confirmed members who get this mail, in
+    one query (their settings are joined; a person without settings has the defaults)."""
+    rows = (Membership.objects.filter(organisation_id=application.organisation_id,
+                                      status=Membership.Status.CONFIRMED)
+            .exclude(user__email="")
+            .values_list("user__email", "user__applicant_settings__language",
+                         "user__applicant_settings__optional_emails")
+            .order_by("user_id"))
+    return [(email, language or DEFAULT_LANGUAGE) for email, language, optional_emails in rows
+            if required or optional_emails is not False]
+
+
+def notify_applicant(application, *, subject, body, required=True):
+    recipients = _recipients(application, required=required)
     if not recipients:
         return
-    subject = f"{application.case_number or application.title}: {subject}"
-    text = f"{body}\n\nLogga in i bidragsportalen för att se ärendet.\n"
-    messages = [(subject, text, settings.DEFAULT_FROM_EMAIL, [email]) for email in recipients]
+    reference = application.case_number or application.title
+    rendered = {}
+    messages = []
+    for email, language in recipients:
+        if language not in rendered:
+            with translation.override(language):
+                closing = gettext("Logga in i bidragsportalen för att se ärendet.")
+                rendered[language] = (f"{reference}: {subject}", f"{body}\n\n{closing}\n")
+        messages.append((*rendered[language], settings.DEFAULT_FROM_EMAIL, [email]))
     transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))

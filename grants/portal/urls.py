@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import accounts, views
+from . import accounts, settings_views, views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("installningar/", settings_views.settings_edit, name="settings"),
     path("utlysningar/<int:call_pk>/ansok/", views.application_create, name="apply"),
     path("ansokningar/<int:pk>/", views.application_detail, name="application"),
     path("ansokningar/<int:pk>/andra/", views.application_edit, name="edit"),

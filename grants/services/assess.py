@@ -5,9 +5,10 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from ..models import Application, Assessment, CompletionRequest, ConflictOfInterest, is_decision_maker, is_officer
-from ..notifications import notify_applicant
+from ..notifications import lazy_interpolate, notify_applicant
 from ._base import lock_application, record_event, transition
 
 
@@ -48,8 +49,10 @@ def completion_request(*, application, by, message, due_on):
         CompletionRequest.objects.create(application=application, message=message, due_on=due_on, requested_by=by)
         record_event(application, by=by, action="Komplettering begärd", from_state=before,
                      to_state=application.status, note=f"{message} (svar senast {due_on:%Y-%m-%d})")
-        notify_applicant(application, subject="Komplettering begärd",
-                         body=f"Handläggaren behöver mer underlag senast {due_on:%Y-%m-%d}:\n\n{message}")
+        notify_applicant(application, subject=gettext_lazy("Komplettering begärd"),
+                         body=lazy_interpolate(gettext_lazy("Handläggaren behöver mer underlag senast %(due_on)s:"
+                                                            "\n\n%(message)s"),
+                                               due_on=f"{due_on:%Y-%m-%d}", message=message))
     return application
 
 

@@ -3,9 +3,10 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from ..models import CommitteeMeeting, Decision, FollowUpReport, is_decision_maker, is_officer
-from ..notifications import notify_applicant
+from ..models import Application, CommitteeMeeting, Decision, FollowUpReport, is_decision_maker, is_officer
+from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
 from ._base import lock_application, record_event, transition
 from .assess import _check_amount_fits_proposal, check_may_take_part
 from .budgets import budget_check, budget_commit
@@ -98,8 +99,10 @@ def decision_make(*, application, by, outcome, amount, reasons, conditions="", m
                else f"handläggare på delegation {programme.delegation_point}".strip())
         record_event(application, by=by, action=f"Beslut: {decision.get_outcome_display()}", from_state=before,
                      to_state=application.status, note=f"{amount} kr. Beslutat av {who}.")
-        letter = ("Beslutsbrevet kommer i portalen när nämndens protokoll har justerats." if by_committee
-                  else "Beslutsbrevet finns i portalen.")
-        notify_applicant(application, subject="Beslut i ditt ärende",
-                         body=f"Beslut: {decision.get_outcome_display()}, {amount} kr. {letter}")
+        letter = (gettext_lazy("Beslutsbrevet kommer i portalen när nämndens protokoll har justerats.")
+                  if by_committee else gettext_lazy("Beslutsbrevet finns i portalen."))
+        notify_applicant(application, subject=gettext_lazy("Beslut i ditt ärende"),
+                         body=lazy_interpolate(gettext_lazy("Beslut: %(outcome)s, %(amount)s kr. %(letter)s"),
+                                               outcome=Application.Status(application.status).label,
+                                               amount=lazy_amount(amount), letter=letter))
     return decision

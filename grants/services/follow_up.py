@@ -12,10 +12,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from ..models import (AGE_BANDS, GENDERS, ZERO, Document, FollowUpCostLine, FollowUpReport, Payment,
                       RepaymentClaim)
-from ..notifications import notify_applicant
+from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
 from ._base import (discarded_on_failure, document_create, lock, lock_application, record_event, store_file,
                     transition)
 from .pay import payments_release_withheld
@@ -232,6 +233,12 @@ VERDICTS = {
     "completion": ("request_completion", "Komplettering av återrapport begärd"),
     "reject": ("reject", "Återrapport underkänd"),
 }
+# The e-mail's subject, in the recipient's language.
+REVIEW_MAILS = {
+    "approve": gettext_lazy("Återrapporten är godkänd"),
+    "completion": gettext_lazy("Komplettering av återrapporten begärd"),
+    "reject": gettext_lazy("Återrapporten är underkänd"),
+}
 
 
 def amount_paid(application):
@@ -260,8 +267,15 @@ def follow_up_review(*, report, by, verdict, note="", reclaim_amount=None):
         if verdict == "approve":
             payments_release_withheld(application=report.application, by=by)
         if verdict == "reject":
-            _repayment_claim(application=report.application, by=by, reasons=note, amount=reclaim_amount)
-        notify_applicant(report.application, subject=action, body=note or action)
+            claim = _repayment_claim(application=report.application, by=by, reasons=note, amount=reclaim_amount)
+            body = lazy_interpolate(gettext_lazy("%(note)s\n\nKommunen kräver tillbaka %(amount)s kr, "
+                                                 "att betala senast %(due_on)s. Beslutet om återkrav finns i "
+                                                 "portalen."), note=note, amount=lazy_amount(claim.amount),
+                                    due_on=f"{claim.due_on:%Y-%m-%d}")
+        else:
+            body = note or REVIEW_MAILS[verdict]
+        # An approval is news; a completion request or a rejection with its claim asks something of them.
+        notify_applicant(report.application, subject=REVIEW_MAILS[verdict], body=body, required=verdict != "approve")
     return report
 
 
@@ -312,11 +326,16 @@ REMIND_DAYS_BEFORE = 14
 
 def _reminder_text(due_on, today):
     days = (due_on - today).days
+    date = f"{due_on:%Y-%m-%d}"
     if days > 0:
-        return f"Påminnelse: återrapporten ska lämnas senast {due_on:%Y-%m-%d}, om {days} dagar."
+        text = ngettext_lazy("Påminnelse: återrapporten ska lämnas senast %(date)s, om %(days)s dag.",
+                             "Påminnelse: återrapporten ska lämnas senast %(date)s, om %(days)s dagar.", days)
+        return lazy_interpolate(text, date=date, days=days)
     if days == 0:
-        return f"Påminnelse: i dag, {due_on:%Y-%m-%d}, är sista dagen att lämna återrapporten."
-    return f"Påminnelse: återrapporten skulle ha lämnats senast {due_on:%Y-%m-%d}. Lämna den så snart du kan."
+        return lazy_interpolate(gettext_lazy("Påminnelse: i dag, %(date)s, är sista dagen att lämna återrapporten."),
+                                date=date)
+    return lazy_interpolate(gettext_lazy("Påminnelse: återrapporten skulle ha lämnats senast %(date)s. "
+                                         "Lämna den så snart du kan."), date=date)
 
 
 def follow_up_reminders_send(*, today=None):
@@ -337,9 +356,11 @@ def follow_up_reminders_send(*, today=None):
                 if not FollowUpReport.objects.filter(pk=pk, **unsent).update(**{field: timezone.now()}):
                     continue  # another worker has sent it
                 report = FollowUpReport.objects.select_related("application").get(pk=pk)
-                notify_applicant(report.application, subject="Påminnelse om återrapport",
-                                 body=_reminder_text(report.due_on, today)
-                                 + " Du lämnar den under ärendet i bidragsportalen.")
+                notify_applicant(report.application, subject=gettext_lazy("Påminnelse om återrapport"),
+                                 body=lazy_interpolate("%(reminder)s %(where)s",
+                                                       reminder=_reminder_text(report.due_on, today),
+                                                       where=gettext_lazy("Du lämnar den under ärendet i "
+                                                                          "bidragsportalen.")))
                 record_event(report.application, by=None, action="Påminnelse om återrapport skickad",
                              note=f"Sista dag {report.due_on:%Y-%m-%d}.")
                 sent += 1
