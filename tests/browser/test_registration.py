@@ -18,7 +18,10 @@ PASSWORD = "Gr0na-Blad-i-Fisksatra"
 
 
 def checked(page):
+    """No axe violation, and nothing wider than the screen (WCAG 1.4.10, reflow)."""
     assert axe_violations(page) == [], page.url
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"{page.url} is {width} px wide"
     return page
 
 
