@@ -7,6 +7,8 @@ membership); what changes goes through grants.services.organisations, which chec
 the person is a confirmed member. The account pages' own URLs (/konto/…) are at the end of
 this module; the organisation pages are in urls.py under /portal/forening/."""
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -356,8 +358,6 @@ def file_download(request, pk):
         return render(request, "error.html", {
             "message": _("Filen kan inte hämtas just nu eftersom fillagringen inte svarar. Försök igen om en stund.")
         }, status=503)
-    from urllib.parse import quote
-
     response = HttpResponse(content, content_type=row.content_type)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(row.filename)}"
     response["X-Content-Type-Options"] = "nosniff"

@@ -26,10 +26,11 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from schwifty import IBAN
 
 from ..models import ApplicantSettings, Invitation, Membership, Organisation, OrganisationFile, PayeeScheme
-from ..validators import format_orgnr, validate_bankgiro, validate_iban, validate_orgnr, validate_plusgiro, \
-    validate_upload
+from ..validators import (format_orgnr, validate_bankgiro, validate_iban, validate_orgnr, validate_plusgiro,
+                          validate_upload)
 from ._base import Upload, discarded_on_failure, store_file
 
 # An invitation's link works this long after it was sent, and once.
@@ -285,8 +286,6 @@ def _clean_account(bank_account, *, organisation):
     elif scheme == PayeeScheme.PLUSGIRO:
         number = f"{digits[:-1]}-{digits[-1]}"
     else:
-        from schwifty import IBAN
-
         number = IBAN(number).formatted
     return {field.value: (number if field == scheme else "") for field in PayeeScheme}
 
