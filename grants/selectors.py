@@ -3,6 +3,7 @@
 from django.db.models import F, Prefetch, Q, Sum
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import (AnnualBudget, Application, Call, CaseEvent, Decision, Document, Membership, Organisation, Payment,
                      Programme, is_staff_member)
@@ -29,6 +30,27 @@ def application_for_user(user, pk):
         return applications_for_user(user).get(pk=pk)
     except Application.DoesNotExist:
         raise Http404("Ärendet finns inte, eller så har du inte tillgång till det.")
+
+
+def applications_for_sponsor(user):
+    """The applications an informal group has sent to its sponsor association, for the
+    sponsor's confirmed members to read, confirm or decline: never the group's drafts."""
+    return (
+        Application.objects.filter(organisation__sponsor__memberships__user=user,
+                                   organisation__sponsor__memberships__status=Membership.Status.CONFIRMED)
+        .exclude(status=Application.Status.DRAFT)
+        .select_related("call__programme__committee", "organisation__sponsor")
+        .order_by("-created_at")
+    )
+
+
+def application_for_sponsor(user, pk):
+    """The one access check for a sponsor's page on a group's application: 404 unless the
+    person is a confirmed member of the group's sponsor association."""
+    try:
+        return applications_for_sponsor(user).get(pk=pk)
+    except Application.DoesNotExist:
+        raise Http404(_("Ansökan finns inte, eller så har du inte tillgång till den."))
 
 
 def document_for_user(user, pk):

@@ -30,7 +30,9 @@ def test_inclusion_project_grant_through_committee_with_completion(
     assert application.status == "draft"
     assert application.documents.get().kind == Document.Kind.ATTACHMENT
     page = client.get(reverse("portal:application", args=[application.pk])).content.decode()
-    assert "Utkast" in page and "Skicka in ansökan" in page
+    assert "Utkast" in page and "Fyll i ansökan och skicka in den." in page
+    page = client.get(reverse("portal:step", args=[application.pk, "granska"])).content.decode()
+    assert "budget.pdf" in page and "Skicka in ansökan" in page
 
     response = client.post(reverse("portal:submit", args=[application.pk]))
     application.refresh_from_db()

@@ -1,8 +1,10 @@
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from ..models import AGE_BANDS, GENDERS, BudgetLine
+from ..models import AGE_BANDS, GENDERS, BudgetLine, Organisation
 from ..validators import validate_upload
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -18,50 +20,69 @@ class UploadField(forms.FileField):
         return uploaded
 
 
-class ApplicationForm(forms.Form):
-    organisation = forms.ModelChoiceField(label="Sökande förening", queryset=None, empty_label=None)
-    title = forms.CharField(label="Projektnamn eller rubrik", max_length=200)
-    description = forms.CharField(label="Beskrivning: vad vill ni göra, för vilka och varför?",
-                                  widget=forms.Textarea(attrs={"rows": 6}))
-    period_start = forms.DateField(label="Periodens början", widget=DATE_INPUT)
-    period_end = forms.DateField(label="Periodens slut", widget=DATE_INPUT)
-    attachment = UploadField(label="Bilaga (PDF, PNG eller JPEG)", required=False)
+class DetailsForm(forms.Form):
+    """Step 1, "Sökande och projekt". The organisation is chosen when the draft is created;
+    the programme's lists of priority areas and target groups are asked for when it has them."""
 
-    def __init__(self, *args, call, organisations, **kwargs):
+    organisation = forms.ModelChoiceField(label=gettext_lazy("Sökande förening eller grupp"), queryset=None,
+                                          empty_label=None)
+    title = forms.CharField(label=gettext_lazy("Projektnamn eller rubrik"), max_length=200)
+    description = forms.CharField(label=gettext_lazy("Beskrivning: vad vill ni göra, för vilka och varför?"),
+                                  widget=forms.Textarea(attrs={"rows": 6}))
+    period_start = forms.DateField(label=gettext_lazy("Periodens början"), widget=DATE_INPUT)
+    period_end = forms.DateField(label=gettext_lazy("Periodens slut"), widget=DATE_INPUT)
+
+    def __init__(self, *args, call, organisations=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.call = call
-        self.calculator = call.programme.get_calculator()
-        self.fields["organisation"].queryset = organisations
-        if self.calculator.applicant_states_amount:
-            self.fields["requested_amount"] = forms.DecimalField(
-                label="Sökt belopp (kr)", max_digits=14, decimal_places=2, min_value=1,
-                help_text=f"Högst {call.max_amount:.0f} kr.",
-            )
-        for item in self.calculator.inputs:
-            self.fields[f"input_{item.name}"] = forms.IntegerField(label=item.label, help_text=item.help_text,
-                                                                   min_value=0)
+        programme = call.programme
+        if organisations is None:  # a saved draft keeps its organisation
+            del self.fields["organisation"]
+        else:
+            if not programme.accepts_informal_groups:
+                organisations = organisations.filter(kind=Organisation.Kind.ASSOCIATION)
+            self.fields["organisation"].queryset = organisations
         # The programme's own lists, when it has them; the annual report sums grants by them.
-        for name, label, choices in (("priority_area", "Prioriterat område", call.programme.priority_areas),
-                                     ("target_group", "Målgrupp", call.programme.target_groups)):
+        for name, label, required, choices in (
+                ("priority_area", _("Prioriterat område"), _("Välj prioriterat område."), programme.priority_areas),
+                ("target_group", _("Målgrupp"), _("Välj målgrupp."), programme.target_groups)):
             if choices:
                 self.fields[name] = forms.ChoiceField(
-                    label=label, choices=[("", "Välj …")] + [(choice, choice) for choice in choices],
-                    error_messages={"required": f"Välj {label.lower()}."},
+                    label=label, choices=[("", _("Välj …"))] + [(choice, choice) for choice in choices],
+                    error_messages={"required": required},
                 )
         self.order_fields(["organisation", "title", "description", "priority_area", "target_group"])
-
-    def clean_requested_amount(self):
-        amount = self.cleaned_data["requested_amount"]
-        if amount > self.call.max_amount:
-            raise ValidationError(f"Beloppet är högre än utlysningens högsta belopp, {self.call.max_amount:.0f} kr.")
-        return amount
 
     def clean(self):
         data = super().clean()
         start, end = data.get("period_start"), data.get("period_end")
         if start and end and end < start:
-            self.add_error("period_end", "Periodens slut kan inte ligga före dess början.")
+            self.add_error("period_end", _("Periodens slut kan inte ligga före dess början."))
         return data
+
+
+class AmountForm(forms.Form):
+    """Step 2, "Belopp": the amount asked for, or what the programme's rule needs to work it out."""
+
+    def __init__(self, *args, call, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.call = call
+        self.calculator = call.programme.get_calculator()
+        if self.calculator.applicant_states_amount:
+            self.fields["requested_amount"] = forms.DecimalField(
+                label=_("Sökt belopp (kr)"), max_digits=14, decimal_places=2, min_value=1,
+                help_text=_("Högst %(max)s kr.") % {"max": f"{call.max_amount:.0f}"},
+            )
+        for item in self.calculator.inputs:
+            self.fields[f"input_{item.name}"] = forms.IntegerField(label=item.label, help_text=item.help_text,
+                                                                   min_value=0)
+
+    def clean_requested_amount(self):
+        amount = self.cleaned_data["requested_amount"]
+        if amount > self.call.max_amount:
+            raise ValidationError(_("Beloppet är högre än utlysningens högsta belopp, %(max)s kr.")
+                                  % {"max": f"{self.call.max_amount:.0f}"})
+        return amount
 
     def inputs(self):
         return {item.name: self.cleaned_data[f"input_{item.name}"] for item in self.calculator.inputs}
@@ -69,12 +90,36 @@ class ApplicationForm(forms.Form):
 
 class BudgetLineForm(forms.Form):
     # The initial value lets an untouched extra row count as empty rather than invalid.
-    kind = forms.ChoiceField(label="Typ", choices=BudgetLine.Kind.choices, initial=BudgetLine.Kind.COST)
-    label = forms.CharField(label="Post", max_length=200)
-    amount = forms.DecimalField(label="Belopp (kr)", max_digits=14, decimal_places=2, min_value=0)
+    kind = forms.ChoiceField(label=gettext_lazy("Typ"), choices=BudgetLine.Kind.choices, initial=BudgetLine.Kind.COST)
+    label = forms.CharField(label=gettext_lazy("Post"), max_length=200)
+    amount = forms.DecimalField(label=gettext_lazy("Belopp (kr)"), max_digits=14, decimal_places=2, min_value=0)
 
 
 BudgetFormSet = forms.formset_factory(BudgetLineForm, extra=3, max_num=30)
+
+
+class AttachmentForm(forms.Form):
+    """Step 3, "Bilagor": one file at a time; each is stored as it is sent."""
+
+    attachment = UploadField(label=gettext_lazy("Lägg till en bilaga"), required=False,
+                             help_text=gettext_lazy("PDF, PNG eller JPEG. Välj en fil i taget."))
+
+
+class WithdrawForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=gettext_lazy("Ja, jag vill återta ansökan. Jag förstår att den inte går att skicka in igen."),
+        error_messages={"required": gettext_lazy("Kryssa i rutan för att bekräfta att du vill återta ansökan.")},
+    )
+    note = forms.CharField(label=gettext_lazy("Varför återtar ni ansökan? (frivilligt)"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class SponsorDeclineForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Varför avböjer ni?"), widget=forms.Textarea(attrs={"rows": 4}), max_length=2000,
+        help_text=gettext_lazy("Gruppen får skälet med e-post och kan ändra ansökan och skicka den till er igen."),
+        error_messages={"required": gettext_lazy("Skriv varför ni avböjer, så att gruppen vet vad den kan göra.")},
+    )
 
 
 class CompletionAnswerForm(forms.Form):

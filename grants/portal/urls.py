@@ -9,10 +9,15 @@ urlpatterns = [
     path("utlysningar/<int:call_pk>/ansok/", views.application_create, name="apply"),
     path("ansokningar/<int:pk>/", views.application_detail, name="application"),
     path("ansokningar/<int:pk>/andra/", views.application_edit, name="edit"),
+    path("ansokningar/<int:pk>/steg/<slug:step>/", views.application_step, name="step"),
     path("ansokningar/<int:pk>/skicka-in/", views.application_submit, name="submit"),
     path("ansokningar/<int:pk>/ata-tillbaka/", views.application_withdraw, name="withdraw"),
     path("ansokningar/<int:pk>/komplettering/", views.completion_answer, name="completion"),
     path("ansokningar/<int:pk>/aterrapport/", views.follow_up_report, name="follow_up"),
+    # An informal group's application, as its sponsor association's confirmed members see it.
+    path("medsokare/<int:pk>/", views.sponsor_application, name="sponsor_application"),
+    path("medsokare/<int:pk>/bekrafta/", views.sponsor_confirm, name="sponsor_confirm"),
+    path("medsokare/<int:pk>/avboj/", views.sponsor_decline, name="sponsor_decline"),
     # Min förening: the person's associations and groups, their profiles and people.
     path("forening/", accounts.organisation_list, name="organisations"),
     path("forening/ny/", accounts.association_create, name="association_create"),

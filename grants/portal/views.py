@@ -6,16 +6,22 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from workflows import cases
 
 from ..models import (AGE_BANDS, GENDERS, Application, BudgetLine, Call, Document, FollowUpReport, Membership,
-                      RepaymentClaim, is_staff_member)
-from ..selectors import application_for_user, applications_for_user, case_overview, open_calls, organisations_of
+                      Organisation, OrganisationFile, Payment, RepaymentClaim, is_staff_member)
+from ..selectors import (application_for_sponsor, application_for_user, applications_for_sponsor,
+                         applications_for_user, case_overview, open_calls, organisations_of)
 from ..services import apply, follow_up
-from .forms import ApplicationForm, BudgetFormSet, CompletionAnswerForm, ExtraCostFormSet, FollowUpReportForm
+from .forms import (AmountForm, AttachmentForm, BudgetFormSet, CompletionAnswerForm, DetailsForm, ExtraCostFormSet,
+                    FollowUpReportForm, SponsorDeclineForm, WithdrawForm)
 
 
 def home(request):
@@ -26,14 +32,19 @@ def home(request):
     return redirect("portal:index")
 
 
+def _messages_of(exc):
+    if isinstance(exc, ValidationError):
+        return exc.messages
+    return [str(exc) or _("Du har inte behörighet att göra detta.")]
+
+
 def _errors_to_messages(request, exc):
-    for message in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
+    for message in _messages_of(exc):
         messages.error(request, message)
 
 
 def _errors_to_form(form, exc):
-    messages_ = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
-    for message in messages_:
+    for message in _messages_of(exc):
         form.add_error(None, message)
 
 
@@ -42,6 +53,8 @@ def index(request):
     organisations = organisations_of(request.user)
     return render(request, "portal/index.html", {
         "applications": applications_for_user(request.user),
+        "sponsor_requests": applications_for_sponsor(request.user).filter(
+            status=Application.Status.AWAITING_SPONSOR).order_by("call__closes_on", "pk"),
         "calls": open_calls(),
         "organisations": organisations,
         "reports_due": FollowUpReport.objects.filter(
@@ -52,96 +65,344 @@ def index(request):
     })
 
 
-def _save_application(request, *, call, application=None):
-    organisations = organisations_of(request.user)
-    if not organisations.exists():
-        messages.error(request, "Ditt konto är inte kopplat till någon förening ännu. Kontakta kommunen.")
-        return redirect("portal:index")
-    initial, budget_initial = {}, None
-    if application is not None:
-        initial = {
-            "organisation": application.organisation, "title": application.title,
-            "description": application.description, "period_start": application.period_start,
-            "period_end": application.period_end, "requested_amount": application.requested_amount,
-            "priority_area": application.priority_area, "target_group": application.target_group,
-            **{f"input_{key}": value for key, value in application.inputs.items()},
-        }
-        budget_initial = [{"kind": line.kind, "label": line.label, "amount": line.amount}
-                          for line in application.budget_lines.all()]
-    form = ApplicationForm(request.POST or None, request.FILES or None, call=call, organisations=organisations,
-                           initial=initial)
-    uses_budget = call.programme.get_calculator().uses_budget
-    budget = BudgetFormSet(request.POST or None, prefix="budget", initial=budget_initial) if uses_budget else None
-    if request.method == "POST" and form.is_valid() and (budget is None or budget.is_valid()):
-        lines = [(row["kind"], row["label"], row["amount"]) for row in (budget.cleaned_data if budget else [])
-                 if row and row.get("label")]
-        try:
-            application = apply.application_save_draft(
-                application=application, call=call, organisation=form.cleaned_data["organisation"], by=request.user,
-                title=form.cleaned_data["title"], description=form.cleaned_data["description"],
-                period_start=form.cleaned_data["period_start"], period_end=form.cleaned_data["period_end"],
-                stated_amount=form.cleaned_data.get("requested_amount"), inputs=form.inputs(), budget_lines=lines,
-                attachment=_upload(form.cleaned_data.get("attachment")),
-                priority_area=form.cleaned_data.get("priority_area", ""),
-                target_group=form.cleaned_data.get("target_group", ""),
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            _errors_to_form(form, exc)
-        else:
-            messages.success(request, "Utkastet är sparat. Du kan fortsätta senare eller skicka in ansökan.")
-            return redirect("portal:application", pk=application.pk)
-    return render(request, "portal/application_form.html", {
-        "form": form, "budget": budget, "call": call, "application": application,
-    })
+# --- applying, step by step --------------------------------------------------------------
+#
+# 1 Sökande och projekt ─▶ 2 Belopp ─▶ 3 Bilagor ─▶ 4 Granska och skicka in
+#
+# Each step saves the draft through its own service and goes on to the next; the last lists
+# every answer with a link back to its step, and what still stops the submission. Step 1 of
+# a new application is the call's "apply" URL, as the draft does not exist before it is saved.
+
+STEPS = (
+    ("sokande", gettext_lazy("Sökande och projekt")),
+    ("belopp", gettext_lazy("Belopp")),
+    ("bilagor", gettext_lazy("Bilagor")),
+    ("granska", gettext_lazy("Granska och skicka in")),
+)
+STEP_SLUGS = [slug for slug, _title in STEPS]
+
+
+def _posted(request):
+    """The posted data, or None on GET: a POST with no fields is still a POST to validate."""
+    return request.POST if request.method == "POST" else None
+
+
+def _step_nav(current, application=None):
+    """The step indicator: one dict per step, with a link to every step of a saved draft."""
+    return [
+        {"number": number, "slug": slug, "title": title, "current": slug == current,
+         "url": reverse("portal:step", args=[application.pk, slug]) if application is not None else None}
+        for number, (slug, title) in enumerate(STEPS, start=1)
+    ]
+
+
+def _step_render(request, template, *, step, call, application=None, status=200, **context):
+    index = STEP_SLUGS.index(step)
+    previous = STEP_SLUGS[index - 1] if index else None
+    return render(request, template, {
+        "call": call, "application": application, "steps": _step_nav(step, application), "step": step,
+        "step_number": index + 1, "step_title": STEPS[index][1], "step_count": len(STEPS),
+        "back_url": (reverse("portal:step", args=[application.pk, previous]) if previous and application
+                     else reverse("portal:index")),
+        **context,
+    }, status=status)
+
+
+def _next_step(application, step):
+    return redirect("portal:step", pk=application.pk, step=STEP_SLUGS[STEP_SLUGS.index(step) + 1])
+
+
+def _draft_of(request, pk):
+    """The person's own application, and whether it is still a draft she may change (if not,
+    a message says why)."""
+    application = application_for_user(request.user, pk)
+    if application.status != Application.Status.DRAFT:
+        messages.error(request, _("Ansökan kan inte längre ändras: den har status ”%(status)s”.")
+                       % {"status": application.get_status_display()})
+        return application, False
+    return application, True
+
+
+def _form_summary(form, formset=None, formset_what=""):
+    """Every error of a step for the summary at the top: (field id or None, what, message)."""
+    summary = [(None, "", message) for message in form.non_field_errors()]
+    for field in form:
+        summary += [(field.id_for_label, field.label, error) for error in field.errors]
+    if formset is not None:
+        summary += [(None, formset_what, error) for error in formset.non_form_errors()]
+        for number, row in enumerate(formset, start=1):
+            for field in row:
+                what = _("%(what)s, rad %(number)s: %(label)s") % {"what": formset_what, "number": number,
+                                                                     "label": field.label}
+                summary += [(field.id_for_label, what, error) for error in field.errors]
+    return summary
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def application_create(request, call_pk):
+    """Step 1 of a new application to a call: saving it creates the draft."""
     call = get_object_or_404(Call.objects.select_related("programme__committee"), pk=call_pk)
     if not call.is_open():
-        messages.error(request, f"Utlysningen ”{call.title}” är stängd sedan {call.closes_on:%Y-%m-%d}.")
+        messages.error(request, _("Utlysningen ”%(title)s” är stängd sedan %(date)s.")
+                       % {"title": call.title, "date": f"{call.closes_on:%Y-%m-%d}"})
         return redirect("portal:index")
-    return _save_application(request, call=call)
+    organisations = organisations_of(request.user)
+    if not organisations.exists():
+        messages.error(request, _("Ditt konto är inte kopplat till någon förening ännu. Kontakta kommunen."))
+        return redirect("portal:index")
+    return _details_step(request, call=call, organisations=organisations)
 
 
 @login_required
 def application_edit(request, pk):
-    application = application_for_user(request.user, pk)
-    if application.status != Application.Status.DRAFT:
-        messages.error(request, "Ansökan är redan inskickad och kan inte ändras.")
+    """The old "change the draft" address: into the steps."""
+    application, editable = _draft_of(request, pk)
+    if not editable:
         return redirect("portal:application", pk=pk)
-    return _save_application(request, call=application.call, application=application)
+    return redirect("portal:step", pk=pk, step=STEP_SLUGS[0])
 
 
 @login_required
-def application_detail(request, pk):
-    return _render_detail(request, application_for_user(request.user, pk))
+@require_http_methods(["GET", "POST"])
+def application_step(request, pk, step):
+    if step not in STEP_SLUGS:
+        raise Http404(_("Steget finns inte."))
+    application, editable = _draft_of(request, pk)
+    if not editable:
+        return redirect("portal:application", pk=pk)
+    if step == "granska":
+        if request.method == "POST":
+            return redirect("portal:step", pk=pk, step=step)
+        return _check_step(request, application)
+    return {"sokande": _details_step, "belopp": _amount_step, "bilagor": _attachments_step}[step](
+        request, call=application.call, application=application)
+
+
+def _details_step(request, *, call, application=None, organisations=None):
+    initial = {}
+    if application is not None:
+        initial = {"title": application.title, "description": application.description,
+                   "period_start": application.period_start, "period_end": application.period_end,
+                   "priority_area": application.priority_area, "target_group": application.target_group}
+    form = DetailsForm(_posted(request), call=call, organisations=organisations, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            application = apply.application_save_details(
+                application=application, call=call, by=request.user,
+                organisation=data["organisation"] if application is None else application.organisation,
+                title=data["title"], description=data["description"], period_start=data["period_start"],
+                period_end=data["period_end"], priority_area=data.get("priority_area", ""),
+                target_group=data.get("target_group", ""))
+        except (ValidationError, PermissionDenied) as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Utkastet är sparat."))
+            return _next_step(application, "sokande")
+    return _step_render(request, "portal/apply_details.html", step="sokande", call=call, application=application,
+                        form=form, summary=_form_summary(form))
+
+
+def _amount_step(request, *, call, application):
+    calculator = call.programme.get_calculator()
+    initial = {f"input_{key}": value for key, value in application.inputs.items()}
+    if calculator.applicant_states_amount and application.requested_amount > 0:
+        initial["requested_amount"] = application.requested_amount
+    form = AmountForm(_posted(request), call=call, initial=initial)
+    budget = None
+    if calculator.uses_budget:
+        budget = BudgetFormSet(_posted(request), prefix="budget", initial=[
+            {"kind": line.kind, "label": line.label, "amount": line.amount} for line in application.budget_lines.all()])
+    if request.method == "POST" and form.is_valid() and (budget is None or budget.is_valid()):
+        lines = [(row["kind"], row["label"], row["amount"]) for row in (budget.cleaned_data if budget else [])
+                 if row and row.get("label")]
+        try:
+            application = apply.application_save_amount(
+                application=application, by=request.user, stated_amount=form.cleaned_data.get("requested_amount"),
+                inputs=form.inputs(), budget_lines=lines)
+        except (ValidationError, PermissionDenied) as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Utkastet är sparat."))
+            return _next_step(application, "belopp")
+    return _step_render(request, "portal/apply_amount.html", step="belopp", call=call, application=application,
+                        form=form, budget=budget, calculator=calculator,
+                        summary=_form_summary(form, budget, _("Budget")))
+
+
+def _profile_files(organisation):
+    """The association's current profile files (the newest of each kind), which go with
+    every application it makes."""
+    current = {}
+    for row in OrganisationFile.objects.filter(organisation=organisation):  # newest first within a kind
+        current.setdefault(row.kind, row)
+    return list(current.values())
+
+
+def _attachments_step(request, *, call, application):
+    form = AttachmentForm(_posted(request), request.FILES if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data.get("attachment")
+        try:
+            _attach(request, application, upload, Document.Kind.ATTACHMENT)
+        except (ValidationError, PermissionDenied) as exc:
+            _errors_to_form(form, exc)
+        else:
+            if upload:
+                messages.success(request, _("Filen %(name)s är bifogad.") % {"name": upload.name})
+            if request.POST.get("action") == "attach":
+                return redirect("portal:step", pk=application.pk, step="bilagor")
+            if not upload:
+                messages.success(request, _("Utkastet är sparat."))
+            return _next_step(application, "bilagor")
+    return _step_render(request, "portal/apply_attachments.html", step="bilagor", call=call,
+                        application=application, form=form, summary=_form_summary(form),
+                        attachments=application.documents.filter(kind=Document.Kind.ATTACHMENT),
+                        profile_files=_profile_files(application.organisation),
+                        what_to_attach=[line.strip() for line in call.programme.what_to_attach.splitlines()
+                                        if line.strip()],
+                        file_not_kept=request.method == "POST" and bool(request.FILES.get("attachment")))
+
+
+def _missing_inputs(application):
+    return [_("Fyll i ”%(label)s” under Belopp.") % {"label": label} for label in apply.missing_inputs(application)]
+
+
+def submission_problems(application):
+    """What stops the draft from being sent, as Swedish messages: what the programme's rule
+    still needs (asked for in step 2), then the services' own checks."""
+    return _missing_inputs(application) + apply.check_submittable(application)
+
+
+def _application_to_read(pk):
+    """The application with what its check page and its sponsor's page show, in one go."""
+    return (Application.objects.select_related("call__programme__committee", "organisation__sponsor",
+                                               "sponsor_confirmed_by")
+            .prefetch_related("budget_lines", "documents").get(pk=pk))
+
+
+def _check_step(request, application, refusals=(), status=200):
+    application = _application_to_read(application.pk)
+    problems = list(dict.fromkeys([*refusals, *submission_problems(application)]))
+    group = application.organisation.kind == Organisation.Kind.INFORMAL_GROUP
+    return _step_render(request, "portal/apply_check.html", step="granska", call=application.call,
+                        application=application, problems=problems, status=status,
+                        attachments=[d for d in application.documents.all() if d.kind == Document.Kind.ATTACHMENT],
+                        profile_files=_profile_files(application.organisation),
+                        to_sponsor=group and not application.is_sponsor_contact(request.user))
 
 
 @login_required
 @require_POST
 def application_submit(request, pk):
-    application = application_for_user(request.user, pk)
+    """Send the draft from the check page: an association's reaches the officer with a case
+    number; an informal group's goes to its sponsor to confirm first."""
+    application, editable = _draft_of(request, pk)
+    if not editable:
+        return redirect("portal:application", pk=pk)
+    missing = _missing_inputs(application)
+    to_sponsor = (application.organisation.kind == Organisation.Kind.INFORMAL_GROUP
+                  and not application.is_sponsor_contact(request.user))
     try:
-        application = cases.case_submit(application=application, by=request.user)
+        if missing:
+            raise ValidationError(missing)
+        if to_sponsor:
+            application = apply.application_ask_sponsor(application=application, by=request.user)
+        else:
+            application = cases.case_submit(application=application, by=request.user)
     except (ValidationError, PermissionDenied) as exc:
-        _errors_to_messages(request, exc)
+        return _check_step(request, application, refusals=_messages_of(exc), status=400)
+    if to_sponsor:
+        messages.success(request, _("Ansökan är skickad till %(sponsor)s. Den kommer till handläggaren när "
+                                    "föreningen har bekräftat att den är medsökare.")
+                         % {"sponsor": application.organisation.sponsor.name})
     else:
-        messages.success(request, f"Ansökan är inskickad och har fått diarienummer {application.case_number}.")
+        messages.success(request, _("Ansökan är inskickad och har fått diarienummer %(number)s. "
+                                    "Mottagningskvittot finns under Dokument.") % {"number": application.case_number})
     return redirect("portal:application", pk=pk)
+
+
+# --- withdrawing -----------------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_withdraw(request, pk):
+    """Withdraw before a decision, after a confirmation (a required tick box, no script)."""
+    application = application_for_user(request.user, pk)
+    if application.status not in Application.WITHDRAWABLE:
+        messages.error(request, _("Ansökan kan inte återtas: den har status ”%(status)s”.")
+                       % {"status": application.get_status_display()})
+        return redirect("portal:application", pk=pk)
+    form = WithdrawForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            cases.case_withdraw(application=application, by=request.user, note=form.cleaned_data["note"].strip())
+        except (ValidationError, PermissionDenied) as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Ansökan är återtagen. Handläggaren behandlar den inte vidare."))
+            return redirect("portal:application", pk=pk)
+    return render(request, "portal/withdraw.html", {"application": application, "form": form,
+                                                    "summary": _form_summary(form)},
+                  status=400 if form.errors else 200)
+
+
+# --- an informal group's sponsor -------------------------------------------------------------
+
+def _render_sponsor_page(request, application, decline_form=None, status=200):
+    application = _application_to_read(application.pk)
+    return render(request, "portal/sponsor_application.html", {
+        "application": application,
+        "attachments": [d for d in application.documents.all() if d.kind == Document.Kind.ATTACHMENT],
+        "decline_form": decline_form or SponsorDeclineForm(),
+        "summary": _form_summary(decline_form) if decline_form is not None else [],
+    }, status=status)
+
+
+@login_required
+def sponsor_application(request, pk):
+    """The application as its sponsor's confirmed members read it, to confirm or decline."""
+    return _render_sponsor_page(request, application_for_sponsor(request.user, pk))
 
 
 @login_required
 @require_POST
-def application_withdraw(request, pk):
-    application = application_for_user(request.user, pk)
+def sponsor_confirm(request, pk):
+    application = application_for_sponsor(request.user, pk)
     try:
-        apply.application_withdraw(application=application, by=request.user)
+        application = cases.case_sponsor_confirm(application=application, by=request.user)
     except (ValidationError, PermissionDenied) as exc:
         _errors_to_messages(request, exc)
     else:
-        messages.success(request, "Utkastet är återtaget.")
-    return redirect("portal:application", pk=pk)
+        messages.success(request, _("Tack! Ni har bekräftat ansökan. Den har fått diarienummer %(number)s och går "
+                                    "nu till handläggaren.") % {"number": application.case_number})
+    return redirect("portal:sponsor_application", pk=pk)
+
+
+@login_required
+@require_POST
+def sponsor_decline(request, pk):
+    application = application_for_sponsor(request.user, pk)
+    form = SponsorDeclineForm(request.POST)
+    if form.is_valid():
+        try:
+            apply.application_sponsor_decline(application=application, by=request.user,
+                                              reason=form.cleaned_data["reason"].strip())
+        except (ValidationError, PermissionDenied) as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Ni har avböjt ansökan. %(group)s har fått ert skäl med e-post.")
+                             % {"group": application.organisation.name})
+            return redirect("portal:index")
+    return _render_sponsor_page(request, application, decline_form=form, status=400)
+
+
+# --- the case page ---------------------------------------------------------------------------
+
+@login_required
+def application_detail(request, pk):
+    return _render_detail(request, application_for_user(request.user, pk))
 
 
 @login_required
@@ -157,7 +418,8 @@ def completion_answer(request, pk):
         except (ValidationError, PermissionDenied) as exc:
             _errors_to_form(form, exc)
         else:
-            messages.success(request, "Tack! Kompletteringen är inskickad och ärendet är tillbaka hos handläggaren.")
+            messages.success(request, _("Tack! Kompletteringen är inskickad och ärendet är tillbaka hos "
+                                        "handläggaren."))
             return redirect("portal:application", pk=pk)
     return _render_detail(request, application, status=400, completion_form=form)
 
@@ -313,15 +575,179 @@ def _attach(request, application, upload, kind):
                                  content_type=upload.content_type, content=upload.content, kind=kind)
 
 
+# What the case page shows. The case's history leaves out what is staff's own: a declared
+# conflict of interest, the officer's assessment before the decision, a letter that failed.
+INTERNAL_EVENTS = {"Jäv anmält", "Bedömning klar", "Protokollet tillkännagivet"}
+# Events whose note is a message to the applicant (or from her), shown under Meddelanden.
+MESSAGE_EVENTS = {"Avböjd av medsökaren", "Ansökan återtagen", "Återrapport godkänd",
+                  "Komplettering av återrapport begärd", "Återrapport underkänd", "Återkrav beslutat"}
+
+PROGRESS = (
+    ("ansokan", gettext_lazy("Ansökan")),
+    ("bedomning", gettext_lazy("Bedömning")),
+    ("beslut", gettext_lazy("Beslut")),
+    ("utbetalning", gettext_lazy("Utbetalning")),
+    ("aterrapport", gettext_lazy("Återrapport")),
+    ("avslutat", gettext_lazy("Avslutat")),
+)
+
+
+def _is_for_applicant(event):
+    return event.action not in INTERNAL_EVENTS and not event.action.endswith("kunde inte skapas")
+
+
+def case_progress(application, decision, report):
+    """Where the case is: one dict per stage (key, title, state, note), state one of
+    "done", "current", "todo" and "skipped"."""
+    S = Application.Status
+    status = application.status
+    payments = list(application.payments.all())
+    granted = status in Application.GRANTED or (status == S.CLOSED and decision is not None and decision.is_granted)
+    unpaid = [p for p in payments if p.status in (Payment.Status.WITHHELD, *Payment.OPEN)]
+    open_payments = [p for p in payments if p.status in Payment.OPEN]
+    report_settled = report is not None and report.status in (FollowUpReport.Status.APPROVED,
+                                                              FollowUpReport.Status.REJECTED)
+    ended = status in (S.REJECTED, S.WITHDRAWN, S.CLOSED)
+    if status in (S.DRAFT, S.AWAITING_SPONSOR):
+        current = "ansokan"
+    elif status in (S.SUBMITTED, S.AWAITING_COMPLETION, S.IN_ASSESSMENT):
+        current = "bedomning"
+    elif status == S.ASSESSED:
+        current = "beslut"
+    elif ended:
+        current = "avslutat"
+    elif open_payments or (unpaid and report_settled):
+        current = "utbetalning"
+    elif report is not None:
+        current = "aterrapport"
+    else:
+        current = "utbetalning"
+    done = {
+        "ansokan": application.submitted_at is not None,
+        "bedomning": hasattr(application, "assessment") and status not in (S.IN_ASSESSMENT, S.SUBMITTED,
+                                                                              S.AWAITING_COMPLETION),
+        "beslut": decision is not None,
+        "utbetalning": granted and bool(payments) and not unpaid,
+        "aterrapport": report_settled,
+        "avslutat": False,
+    }
+    skipped = set()
+    if ended:
+        skipped = {key for key, _title in PROGRESS if not done[key]} - {"avslutat"}
+    if not application.call.programme.follow_up_required and report is None:
+        skipped.add("aterrapport")
+    notes = {
+        "ansokan": (_("Väntar på att %(sponsor)s bekräftar") % {"sponsor": application.organisation.sponsor.name}
+                    if status == S.AWAITING_SPONSOR else
+                    _("Inskickad %(date)s") % {"date": f"{application.submitted_at:%Y-%m-%d}"}
+                    if application.submitted_at else _("Utkast")),
+        "bedomning": application.get_status_display() if current == "bedomning" else "",
+        "beslut": (f"{decision.get_outcome_display()} {decision.decided_at:%Y-%m-%d}" if decision
+                   else _("Väntar på beslut") if current == "beslut" else ""),
+        "utbetalning": (_("%(paid)s av %(count)s delar utbetalda")
+                        % {"paid": sum(p.status == Payment.Status.PAID for p in payments),
+                           "count": len({p.sequence for p in payments})} if granted and payments else ""),
+        "aterrapport": (report.get_status_display() + (
+                        _(", senast %(date)s") % {"date": f"{report.due_on:%Y-%m-%d}"}
+                        if report.status in follow_up.OWED else "")) if report else "",
+        "avslutat": (_("Återtagen %(date)s") % {"date": f"{application.withdrawn_at:%Y-%m-%d}"}
+                     if status == S.WITHDRAWN and application.withdrawn_at else
+                     application.get_status_display() if ended else ""),
+    }
+    return [{"key": key, "title": title, "note": notes[key],
+             "state": ("current" if key == current else "done" if done[key] else
+                       "skipped" if key in skipped else "todo")}
+            for key, title in PROGRESS]
+
+
+def case_todo(application, report, claim, open_request):
+    """What is expected of the applicant now, and by when: a list of dicts (text, due, url,
+    link), empty when nothing is (the page then says what she is waiting for)."""
+    S = Application.Status
+    status = application.status
+    todo = []
+    if status == S.DRAFT:
+        todo.append({"text": _("Fyll i ansökan och skicka in den."), "due": application.call.closes_on,
+                     "url": reverse("portal:step", args=[application.pk, "granska"]),
+                     "link": _("Fortsätt med ansökan")})
+    if status == S.AWAITING_COMPLETION and open_request is not None:
+        todo.append({"text": _("Komplettera ansökan med det handläggaren ber om."), "due": open_request.due_on,
+                     "url": "#komplettering", "link": _("Svara på kompletteringen")})
+    if report is not None and report.status in follow_up.OWED:
+        todo.append({"text": _("Lämna återrapporten: berätta vad ni gjorde och vad pengarna användes till."),
+                     "due": report.due_on, "url": reverse("portal:follow_up", args=[application.pk]),
+                     "link": _("Fortsätt med återrapporten") if report.saved_at else _("Fyll i återrapporten")})
+    if claim is not None and claim.status == RepaymentClaim.Status.OPEN:
+        todo.append({"text": _("Betala tillbaka %(amount)s kr enligt beslutet om återkrav.")
+                     % {"amount": number_format(claim.outstanding, 2, force_grouping=True)},
+                     "due": claim.due_on, "url": "#aterrapport", "link": _("Läs om återkravet")})
+    return todo
+
+
+def case_waiting(application, report):
+    """What the applicant waits for when nothing is expected of her."""
+    S = Application.Status
+    status = application.status
+    if status == S.AWAITING_SPONSOR:
+        return _("Inget just nu. %(sponsor)s ska bekräfta att föreningen är medsökare; först då kommer ansökan "
+                 "till handläggaren. Föreningen behöver bekräfta senast %(date)s, när utlysningen stänger.") % {
+            "sponsor": application.organisation.sponsor.name, "date": f"{application.call.closes_on:%Y-%m-%d}"}
+    if status in (S.SUBMITTED, S.IN_ASSESSMENT, S.ASSESSED):
+        return _("Inget just nu. Vänta på beslutet. Handläggaren hör av sig här och med e-post om något saknas.")
+    if status in Application.GRANTED:
+        if report is not None and report.status == FollowUpReport.Status.SUBMITTED:
+            return _("Inget just nu. Handläggaren granskar återrapporten.")
+        return _("Inget just nu. Bidraget betalas ut till %(account)s.") % {
+            "account": application.organisation.payment_account or application.organisation.payee.name}
+    if status == S.REJECTED:
+        return _("Inget. Ansökan är avslagen. Läs beslutet och motiveringen nedan; i beslutsbrevet står hur "
+                 "man överklagar.")
+    if status == S.WITHDRAWN:
+        return _("Inget. Ansökan är återtagen och behandlas inte vidare.")
+    if status == S.CLOSED:
+        return _("Inget. Ärendet är avslutat.")
+    return ""
+
+
+def case_messages(application, decision):
+    """Every message between the municipality and the applicant, oldest first: (when, who,
+    what, text)."""
+    rows = []
+    for request_ in application.completion_requests.all():
+        rows.append((request_.requested_at, _("Handläggaren"), _("Begäran om komplettering, svara senast %(date)s")
+                     % {"date": f"{request_.due_on:%Y-%m-%d}"}, request_.message))
+        if request_.answered_at:
+            rows.append((request_.answered_at, application.organisation.name, _("Svar på kompletteringen"),
+                         request_.answer))
+    if decision is not None:
+        text = decision.reasons + (f"\n\n{_('Villkor')}: {decision.conditions}" if decision.conditions else "")
+        rows.append((decision.decided_at, _("Nämnden") if decision.by_committee else _("Handläggaren"),
+                     _("Beslut: %(outcome)s") % {"outcome": decision.get_outcome_display()}, text))
+    for event in application.events.all():
+        if event.action in MESSAGE_EVENTS and event.note:
+            who = event.actor.get_full_name() or event.actor.username if event.actor else _("Systemet")
+            rows.append((event.created_at, who, event.action, event.note))
+    return sorted(rows, key=lambda row: row[0])
+
+
 def _render_detail(request, application, status=200, **forms):
     context = case_overview(application.pk)
     application = context["application"]
+    decision, report = context["decision"], context["follow_up"]
+    open_request = next((r for r in application.completion_requests.all() if r.answered_at is None), None)
+    claim = RepaymentClaim.objects.filter(application=application).first() if report else None
     context.update({
-        "problems": apply.check_submittable(application) if application.status == Application.Status.DRAFT else [],
-        "open_request": next((r for r in application.completion_requests.all() if r.answered_at is None), None),
+        "open_request": open_request,
         "completion_form": CompletionAnswerForm(),
         "letters": [d for d in application.documents.all() if d.kind in Document.SENT_BY_MUNICIPALITY],
-        "claim": RepaymentClaim.objects.filter(application=application).first() if context["follow_up"] else None,
+        "claim": claim,
+        "progress": case_progress(application, decision, report),
+        "todo": case_todo(application, report, claim, open_request),
+        "waiting": case_waiting(application, report),
+        "case_messages": case_messages(application, decision),
+        "events": [event for event in application.events.all() if _is_for_applicant(event)],
+        "withdrawable": application.status in Application.WITHDRAWABLE,
         **forms,
     })
+    context["completion_summary"] = _form_summary(context["completion_form"]) if "completion_form" in forms else []
     return render(request, "portal/application_detail.html", context, status=status)

@@ -8,10 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..models import Application, BudgetLine, CaseNumberSeries, CompletionRequest, Document, Membership, Organisation
-from ..notifications import notify_applicant
+from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
 from ._base import (Upload, discarded_on_failure, document_create, lock_application, record_event, store_file,
                     transition)
 
@@ -254,15 +256,22 @@ def application_submit(*, application, by):
 # --- an informal group's sponsor ------------------------------------------------------------
 
 def _notify_sponsor(application, *, subject, body):
-    """E-mail the sponsor association's confirmed members, after commit."""
-    sponsor_id = application.organisation.sponsor_id
-    recipients = [email for email in Membership.objects.filter(
-        organisation_id=sponsor_id, status=Membership.Status.CONFIRMED).values_list("user__email", flat=True) if email]
-    if not recipients:
-        return
-    text = body + "\n\n" + _("Logga in i bidragsportalen för att läsa och bekräfta ansökan.") + "\n"
-    messages = [(subject, text, settings.DEFAULT_FROM_EMAIL, [email]) for email in recipients]
-    transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
+    """E-mail the sponsor association's confirmed members, each in their language, after
+    commit. It asks them to act, so it goes to everyone (grants.notifications explains)."""
+    rows = (Membership.objects.filter(organisation_id=application.organisation.sponsor_id,
+                                      status=Membership.Status.CONFIRMED)
+            .exclude(user__email="").values_list("user__email", "user__applicant_settings__language")
+            .order_by("user_id"))
+    rendered, messages = {}, []
+    for email, language in rows:
+        language = language or settings.LANGUAGE_CODE
+        if language not in rendered:
+            with translation.override(language):
+                closing = _("Logga in i bidragsportalen för att läsa och bekräfta ansökan.")
+                rendered[language] = (str(subject), f"{body}\n\n{closing}\n")
+        messages.append((*rendered[language], settings.DEFAULT_FROM_EMAIL, [email]))
+    if messages:
+        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
 
 
 def application_ask_sponsor(*, application, by):
@@ -281,12 +290,14 @@ def application_ask_sponsor(*, application, by):
                      to_state=application.status, note=sponsor.name)
         _notify_sponsor(
             application,
-            subject=_("%(group)s ber er bekräfta en ansökan som medsökare") % {"group": application.organisation.name},
-            body=_("%(group)s har ansökt om %(programme)s (”%(title)s”, %(amount)s kr) med %(sponsor)s som "
-                   "medsökare. Ansökan kommer till handläggaren först när någon i %(sponsor)s har bekräftat den. "
-                   "Ett beviljat bidrag betalas till föreningens konto.")
-            % {"group": application.organisation.name, "programme": application.call.programme.name,
-               "title": application.title, "amount": _money(application.requested_amount), "sponsor": sponsor.name},
+            subject=lazy_interpolate(gettext_lazy("%(group)s ber er bekräfta en ansökan som medsökare"),
+                                     group=application.organisation.name),
+            body=lazy_interpolate(
+                gettext_lazy("%(group)s har ansökt om %(programme)s (”%(title)s”, %(amount)s kr) med %(sponsor)s "
+                             "som medsökare. Ansökan kommer till handläggaren först när någon i %(sponsor)s har "
+                             "bekräftat den. Ett beviljat bidrag betalas till föreningens konto."),
+                group=application.organisation.name, programme=application.call.programme.name,
+                title=application.title, amount=lazy_amount(application.requested_amount), sponsor=sponsor.name),
         )
     return application
 
@@ -304,10 +315,12 @@ def application_sponsor_confirm(*, application, by):
         record_event(application, by=by, action="Bekräftad av medsökaren", from_state=before,
                      to_state=application.status, note=application.organisation.sponsor.name)
         _take_case_number(application, by=by, before=before)
-        notify_applicant(application, subject=_("Ansökan är bekräftad av medsökaren"),
-                         body=_("%(sponsor)s har bekräftat ansökan. Den har fått diarienummer %(number)s och "
-                                "går nu till handläggaren.")
-                         % {"sponsor": application.organisation.sponsor.name, "number": application.case_number})
+        notify_applicant(application, subject=gettext_lazy("Ansökan är bekräftad av medsökaren"),
+                         body=lazy_interpolate(
+                             gettext_lazy("%(sponsor)s har bekräftat ansökan. Den har fått diarienummer %(number)s "
+                                          "och går nu till handläggaren."),
+                             sponsor=application.organisation.sponsor.name, number=application.case_number),
+                         required=False)
     return application
 
 
@@ -324,10 +337,12 @@ def application_sponsor_decline(*, application, by, reason):
         sponsor = application.organisation.sponsor
         record_event(application, by=by, action="Avböjd av medsökaren", from_state=before,
                      to_state=application.status, note=reason)
-        notify_applicant(application, subject=_("Medsökaren har avböjt ansökan"),
-                         body=_("%(sponsor)s har avböjt att vara medsökare för ansökan. Skälet:\n\n%(reason)s\n\n"
-                                "Ansökan är ett utkast igen. Ni kan ändra den och skicka den till medsökaren "
-                                "på nytt.") % {"sponsor": sponsor.name, "reason": reason})
+        notify_applicant(application, subject=gettext_lazy("Medsökaren har avböjt ansökan"),
+                         body=lazy_interpolate(
+                             gettext_lazy("%(sponsor)s har avböjt att vara medsökare för ansökan. Skälet:\n\n"
+                                          "%(reason)s\n\nAnsökan är ett utkast igen. Ni kan ändra den och skicka "
+                                          "den till medsökaren på nytt."),
+                             sponsor=sponsor.name, reason=reason))
     return application
 
 

@@ -283,8 +283,8 @@ def test_an_application_chooses_priority_area_and_target_group_when_the_programm
     programme.save()
     client.force_login(anna)
     html = page(client.get(reverse("portal:apply", args=[inclusion_call.pk])))
-    assert '<label for="id_priority_area">Prioriterat område:</label>' in html and "Jämställdhet" in html
-    assert '<label for="id_target_group">Målgrupp:</label>' in html
+    assert '<label for="id_priority_area">Prioriterat område</label>' in html and "Jämställdhet" in html
+    assert '<label for="id_target_group">Målgrupp</label>' in html
 
     response = draft(client, inclusion_call, organisation=fisksatra)
     assert response.status_code == 200
@@ -296,7 +296,7 @@ def test_an_application_chooses_priority_area_and_target_group_when_the_programm
     assert response.status_code == 302
     application = Application.objects.get()
     assert (application.priority_area, application.target_group) == ("Jämställdhet", "Barn 7–12 år")
-    html = page(client.get(reverse("portal:edit", args=[application.pk])))
+    html = page(client.get(reverse("portal:edit", args=[application.pk]), follow=True))
     assert '<option value="Jämställdhet" selected>' in html
 
 
