@@ -30,9 +30,6 @@ from django.utils.translation import gettext
 
 from .models import Membership
 
-# Settings of a person who has never saved any.
-DEFAULT_LANGUAGE = "sv"
-
 
 def _interpolate(message, values):
     return message % values  # a lazy message is translated here, in the language then active
@@ -64,18 +61,21 @@ def lazy_amount(amount):
 
 def _recipients(application, *, required):
     """(e-mail, language) of the organisation's confirmed members who get this mail, in
-    one query (their settings are joined; a person without settings has the defaults)."""
+    one query (their settings are joined; a person who never saved any has the defaults:
+    Swedish, and every mail)."""
     rows = (Membership.objects.filter(organisation_id=application.organisation_id,
                                       status=Membership.Status.CONFIRMED)
             .exclude(user__email="")
             .values_list("user__email", "user__applicant_settings__language",
                          "user__applicant_settings__optional_emails")
             .order_by("user_id"))
-    return [(email, language or DEFAULT_LANGUAGE) for email, language, optional_emails in rows
+    return [(email, language or settings.LANGUAGE_CODE) for email, language, optional_emails in rows
             if required or optional_emails is not False]
 
 
 def notify_applicant(application, *, subject, body, required=True):
+    """Mail `subject` and `body` about the application to its organisation's confirmed
+    members, each in their language; `required=False` for news they may turn off."""
     recipients = _recipients(application, required=required)
     if not recipients:
         return

@@ -112,6 +112,8 @@ KNOWN_UNTRANSLATED = [
     "Sökt belopp enligt budget", "Fast belopp", "Grundbelopp + belopp per medlem",
     "Sammankomster × deltagare 7–25 år",
 ]
+# Place names in the forms' examples ("for example Fisksätra") stay as they are.
+PLACE_NAMES = ["Fisksätra"]
 
 
 class VisibleText(HTMLParser):
@@ -153,7 +155,7 @@ def swedish_left(html):
     parser = VisibleText()
     parser.feed(html)
     text = "\n".join(parser.parts)
-    for known in KNOWN_UNTRANSLATED:
+    for known in KNOWN_UNTRANSLATED + PLACE_NAMES:
         text = text.replace(known, "")
     return [line for line in text.splitlines() if any(word in line for word in TELL_TALES)]
 
@@ -221,6 +223,7 @@ def public_pages(client, programme):
         ("login", _page(client, "/konto/logga-in/")),
         ("login, failed", _page(client, "/konto/logga-in/", method="post",
                                 data={"username": "nobody", "password": "wrong"})),
+        ("register", _page(client, "/konto/registrera/")),
     ]
 
 
@@ -239,14 +242,82 @@ def test_the_public_pages_in_swedish_are_swedish(client, ascii_programme):
     assert "Bidrag att söka" in html
 
 
-@pytest.mark.django_db
-def test_the_settings_page_in_english_has_no_swedish_left(in_english):
+@pytest.fixture
+def ascii_applicant(db, ascii_programme):
+    """Alex of Sunset Sports Club (ASCII data), with a draft to the open call."""
+    from grants.models import Membership, Organisation
+    from grants.services import apply
     from tests import factories
 
-    in_english.force_login(factories.user("alex", first_name="Alex"))
-    html = _page(in_english, "/portal/installningar/")
-    assert swedish_left(html) == []
-    assert "Emails that are always sent" in html
+    alex = factories.user("alex", first_name="Alex")
+    club = Organisation.objects.create(name="Sunset Sports Club", org_number="802412-1231", bankgiro="5050-1055")
+    Membership.objects.create(user=alex, organisation=club)
+    call = ascii_programme.calls.order_by("opens_on").first()
+    draft = apply.application_save_draft(
+        call=call, organisation=club, by=alex, title="Homework club", description="Homework help.",
+        period_start="2026-01-01", period_end="2026-12-31", stated_amount=5000,
+        budget_lines=[("cost", "Leaders", 5000)],
+    )
+    return alex, club, call, draft
+
+
+def portal_pages(client, club, call, draft):
+    """(name, html) of the applicant's pages as they stand: settings, Min förening and its
+    forms, a new application's first step, each step of a draft, the draft's case page and
+    the withdrawal page."""
+    pages = [
+        ("settings", _page(client, "/portal/installningar/")),
+        ("organisations", _page(client, "/portal/forening/")),
+        ("association create", _page(client, "/portal/forening/ny/")),
+        ("group create", _page(client, "/portal/forening/ny-grupp/")),
+        ("join", _page(client, "/portal/forening/ga-med/")),
+        ("organisation", _page(client, f"/portal/forening/{club.pk}/")),
+        ("new application", _page(client, f"/portal/utlysningar/{call.pk}/ansok/")),
+    ]
+    pages += [(f"step {step}", _page(client, f"/portal/ansokningar/{draft.pk}/steg/{step}/"))
+              for step in ("sokande", "belopp", "bilagor", "granska")]
+    pages += [("draft", _page(client, f"/portal/ansokningar/{draft.pk}/")),
+              ("withdraw", _page(client, f"/portal/ansokningar/{draft.pk}/ata-tillbaka/"))]
+    return pages
+
+
+@pytest.mark.django_db
+def test_the_applicants_pages_in_english_have_no_swedish_left(in_english, ascii_applicant):
+    alex, club, call, draft = ascii_applicant
+    in_english.force_login(alex)
+    left = {name: lines for name, html in portal_pages(in_english, club, call, draft) if (lines := swedish_left(html))}
+    assert left == {}
+
+
+@pytest.mark.django_db
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="templates/portal/index.html (Mina ansökningar) is not marked for translation yet: "
+                          "remove this mark when it is")
+def test_the_portal_start_page_in_english_has_no_swedish_left(in_english, ascii_applicant):
+    alex, *_ = ascii_applicant
+    in_english.force_login(alex)
+    assert swedish_left(_page(in_english, "/portal/")) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="a decided case shows Swedish the catalogue cannot reach: the labels of Decision.Outcome, "
+                          "Payment.Status and BudgetLine.Kind are plain str, and the case history shows "
+                          "CaseEvent.action as stored, in Swedish")
+def test_a_granted_cases_page_in_english_has_no_swedish_left(in_english, ascii_programme, olle):
+    from grants.models import Membership, Organisation
+    from tests import factories
+
+    alex = factories.user("alex", first_name="Alex")
+    club = Organisation.objects.create(name="Sunset Sports Club", org_number="802412-1231", bankgiro="5050-1055")
+    Membership.objects.create(user=alex, organisation=club)
+    case = factories.granted_case(ascii_programme.calls.order_by("opens_on").first(), club, alex, olle,
+                                  amount="5000", title="Homework club")
+    case.description = "Homework help."
+    case.save(update_fields=["description"])
+    case.budget_lines.update(label="Leaders")
+    in_english.force_login(alex)
+    assert swedish_left(_page(in_english, f"/portal/ansokningar/{case.pk}/")) == []
 
 
 def test_the_swedish_text_finder_finds_it():
