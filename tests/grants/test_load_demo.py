@@ -15,7 +15,7 @@ from grants.models import (Application, CommitteeMeeting, CompletionRequest, Doc
 from workflows.cases import active_task_names
 from workflows.models import GrantProcess
 
-ACCOUNTS = {"anna": None, "olle": "Handläggare", "kim": "Beslutsfattare", "fia": "Ekonomi",
+ACCOUNTS = {"anna": None, "olle": "Handläggare", "kim": "Beslutsfattare", "fia": "Ekonomi", "lena": "Ledning",
             "admin": "Systemförvaltare"}
 
 

@@ -58,6 +58,7 @@ STAFF = [
     ("otto", "Otto", "Berg", "Handläggare"),
     ("kim", "Kim", "Nyström", "Beslutsfattare"),
     ("fia", "Fia", "Holm", "Ekonomi"),
+    ("lena", "Lena", "Sjöberg", "Ledning"),
 ]
 APPLICANTS = [
     ("anna", "Anna", "Svensson"),
@@ -75,6 +76,7 @@ ROLE_TEXT = {
     "otto": "Handläggare (tar ärenden där Olle är jävig)",
     "kim": "Beslutsfattare (nämnden)",
     "fia": "Ekonomi / attestant",
+    "lena": "Ledning (årsrapporten om bidrag)",
     "admin": "Systemförvaltare (superuser)",
 }
 
@@ -736,7 +738,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(f"{missing} beslut saknar beslutsbrev; se ärendenas historik."))
 
     def print_accounts(self):
-        rows = [(username, ROLE_TEXT[username]) for username in ("olle", "otto", "kim", "fia", "admin")]
+        rows = [(username, ROLE_TEXT[username]) for username in ("olle", "otto", "kim", "fia", "lena", "admin")]
         for username, _first, _last in APPLICANTS:
             names = Organisation.objects.filter(memberships__user__username=username).values_list("name", flat=True)
             groups = Organisation.objects.filter(sponsor__memberships__user__username=username).values_list(
