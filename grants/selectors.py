@@ -54,12 +54,14 @@ def application_for_sponsor(user, pk):
 
 
 def document_for_user(user, pk):
-    """A document as its reader may see it: applicants only their own cases' files,
+    """A document as its reader may see it: applicants only their own cases' files, a
+    sponsor association's confirmed members the attachments of the applications sent to it,
     staff every case's."""
     documents = Document.objects.select_related("application")
     if not is_staff_member(user):
-        documents = documents.filter(application__organisation__memberships__user=user,
-                                     application__organisation__memberships__status=Membership.Status.CONFIRMED)
+        own = Q(application__in=applications_for_user(user).values("pk"))
+        sponsored = Q(kind=Document.Kind.ATTACHMENT, application__in=applications_for_sponsor(user).values("pk"))
+        documents = documents.filter(own | sponsored)
     try:
         return documents.get(pk=pk)
     except Document.DoesNotExist:

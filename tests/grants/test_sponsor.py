@@ -249,3 +249,19 @@ def test_sponsor_members_confirming_at_once_start_exactly_one_case(nadia, night_
     assert CaseNumberSeries.objects.get().last_number == 1
     assert active_task_names(application) == ["check_completeness"]
     assert CaseEvent.objects.filter(application=application, action="Bekräftad av medsökaren").count() == 1
+
+
+def test_the_sponsor_reads_the_groups_attachments_but_no_one_else_does(client, group_draft, nadia, anna, eve,
+                                                                       pdf_bytes):
+    apply.application_attach(application=group_draft, by=nadia, filename="budget.pdf",
+                             content_type="application/pdf", content=pdf_bytes, kind=Document.Kind.ATTACHMENT)
+    client.force_login(nadia)
+    assert client.post(reverse("portal:submit", args=[group_draft.pk])).status_code == 302
+    awaiting = Application.objects.get(pk=group_draft.pk, status=Application.Status.AWAITING_SPONSOR)
+    document = awaiting.documents.get(kind=Document.Kind.ATTACHMENT)
+    url = reverse("document", args=[document.pk])
+    client.force_login(anna)  # a confirmed member of the sponsor, Fisksätra IF
+    assert f'href="{url}"' in html(client.get(reverse("portal:sponsor_application", args=[awaiting.pk])))
+    assert client.get(url).content == pdf_bytes
+    client.force_login(eve)
+    assert client.get(url).status_code == 404
