@@ -290,9 +290,6 @@ def test_the_applicants_pages_in_english_have_no_swedish_left(in_english, ascii_
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="templates/portal/index.html (Mina ansökningar) is not marked for translation yet: "
-                          "remove this mark when it is")
 def test_the_portal_start_page_in_english_has_no_swedish_left(in_english, ascii_applicant):
     alex, *_ = ascii_applicant
     in_english.force_login(alex)
