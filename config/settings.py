@@ -115,6 +115,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ] if PRODUCTION else []
 
+# Log in with the e-mail address or the username, in any case (config/auth.py); Django's
+# own backend stays after it: registration logs the new account in with it by name, and
+# it still finds a username that differs from another only in case.
+AUTHENTICATION_BACKENDS = [
+    "config.auth.EmailOrUsernameBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

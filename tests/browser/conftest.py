@@ -57,6 +57,6 @@ def axe_violations(page):
 
 def log_in(page, username, password="demo"):
     page.goto("/konto/logga-in/")
-    page.get_by_label("Användarnamn").fill(username)
+    page.get_by_label("E-postadress eller användarnamn").fill(username)
     page.get_by_label("Lösenord").fill(password)
     page.get_by_role("button", name="Logga in").click()
