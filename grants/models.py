@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow import fsm
 
-from . import calculators
+from . import calculators, questions
 from .validators import (compact_account, validate_bankgiro, validate_choice_list, validate_eligibility_questions,
                          validate_iban, validate_orgnr, validate_payment_plan, validate_plusgiro)
 
@@ -185,6 +185,9 @@ class Programme(models.Model):
         "målgrupper", default=list, blank=True,
         help_text='Lista som sökande väljer ur, t.ex. ["Barn 7–12 år", "Unga 13–25 år"]. Tom lista: inget val.',
     )
+    application_questions = models.JSONField(
+        "frågor i ansökan", default=list, blank=True, help_text=questions.HELP_TEXT,
+    )
     expense_account = models.CharField(
         "bokföringskonto", max_length=6, default="4990",
         help_text="Kostnadskontot som bidragen bokförs på i SIE-filen till ekonomisystemet.",
@@ -217,6 +220,10 @@ class Programme(models.Model):
                 validate_choice_list(getattr(self, field), allowed=FOLLOW_UP_PARTS if field == "follow_up_parts" else None)
             except ValidationError as exc:
                 errors[field] = exc.messages
+        try:
+            questions.validate_questions(self.application_questions)
+        except ValidationError as exc:
+            errors["application_questions"] = exc.messages
         try:
             validate_payment_plan(self.payment_plan)
         except ValidationError as exc:
@@ -575,6 +582,8 @@ class Application(models.Model):
     period_end = models.DateField("periodens slut")
     requested_amount = money_field(verbose_name="sökt belopp", default=ZERO)
     inputs = models.JSONField("uppgifter för beloppsberäkningen", default=dict, blank=True)
+    # The answers to the programme's own questions, by the question's key (grants.questions).
+    answers = models.JSONField("svar på bidragsformens frågor", default=dict, blank=True)
     # Chosen from the programme's lists; the annual report sums grants by them.
     priority_area = models.CharField("prioriterat område", max_length=100, blank=True)
     target_group = models.CharField("målgrupp", max_length=100, blank=True)
@@ -623,6 +632,10 @@ class Application(models.Model):
     def input_rows(self):
         """The calculator's inputs as (label, value), for people to read."""
         return [(item.label, self.inputs.get(item.name, "")) for item in self.call.programme.get_calculator().inputs]
+
+    def answer_rows(self):
+        """The programme's questions and the answers, as (label, answer), for people to read."""
+        return questions.answer_rows(self.call.programme.application_questions, self.answers)
 
     # Transitions. Permissions are checked by the services with .has_perm(user).
 
