@@ -275,12 +275,14 @@ def shown_answer(question, value):
     return value
 
 
-def answer_rows(questions, answers):
-    """(label, answer) for every question, answered or not, in the programme's order; then
-    the answers to questions the programme no longer has, under their keys."""
+def answer_rows(questions, answers, *, removed=True):
+    """(label, answer) for every question, answered or not, in the programme's order; then,
+    unless `removed` is false, the answers to questions the programme no longer has, under
+    their keys (the officer reads what was sent, even after the programme has changed)."""
     answers = answers or {}
     rows = [(label_of(q), shown_answer(q, answers.get(q["key"]))) for q in questions]
-    current = {q["key"] for q in questions}
-    rows += [(key, value) for key, value in answers.items() if key not in current]
+    if removed:
+        current = {q["key"] for q in questions}
+        rows += [(key, str(value)) for key, value in answers.items() if key not in current]
     return rows
 

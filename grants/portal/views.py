@@ -19,6 +19,7 @@ from ..models import (AGE_BANDS, GENDERS, Application, BudgetLine, Call, Documen
                       Organisation, OrganisationFile, Payment, RepaymentClaim, is_staff_member)
 from ..selectors import (application_for_sponsor, application_for_user, applications_for_sponsor,
                          applications_for_user, case_overview, open_calls, organisations_of)
+from .. import questions
 from ..services import apply, follow_up
 from .forms import (AmountForm, AttachmentForm, BudgetFormSet, CompletionAnswerForm, DetailsForm, ExtraCostFormSet,
                     FollowUpReportForm, SponsorDeclineForm, WithdrawForm)
@@ -67,14 +68,17 @@ def index(request):
 
 # --- applying, step by step --------------------------------------------------------------
 #
-# 1 Sökande och projekt ─▶ 2 Belopp ─▶ 3 Bilagor ─▶ 4 Granska och skicka in
+# 1 Sökande och projekt ─▶ (Frågor) ─▶ Belopp ─▶ Bilagor ─▶ Granska och skicka in
 #
 # Each step saves the draft through its own service and goes on to the next; the last lists
 # every answer with a link back to its step, and what still stops the submission. Step 1 of
 # a new application is the call's "apply" URL, as the draft does not exist before it is saved.
+# "Frågor", the programme's own questions (grants.questions), is a step only when the
+# programme has some; the other steps are the same for every programme.
 
 STEPS = (
     ("sokande", gettext_lazy("Sökande och projekt")),
+    ("fragor", gettext_lazy("Frågor")),
     ("belopp", gettext_lazy("Belopp")),
     ("bilagor", gettext_lazy("Bilagor")),
     ("granska", gettext_lazy("Granska och skicka in")),
@@ -82,26 +86,33 @@ STEPS = (
 STEP_SLUGS = [slug for slug, _title in STEPS]
 
 
+def _steps(programme):
+    """The steps of an application to the programme, as (slug, title)."""
+    return [(slug, title) for slug, title in STEPS if slug != "fragor" or programme.application_questions]
+
+
 def _posted(request):
     """The posted data, or None on GET: a POST with no fields is still a POST to validate."""
     return request.POST if request.method == "POST" else None
 
 
-def _step_nav(current, application=None):
+def _step_nav(current, steps, application=None):
     """The step indicator: one dict per step, with a link to every step of a saved draft."""
     return [
         {"number": number, "slug": slug, "title": title, "current": slug == current,
          "url": reverse("portal:step", args=[application.pk, slug]) if application is not None else None}
-        for number, (slug, title) in enumerate(STEPS, start=1)
+        for number, (slug, title) in enumerate(steps, start=1)
     ]
 
 
 def _step_render(request, template, *, step, call, application=None, status=200, **context):
-    index = STEP_SLUGS.index(step)
-    previous = STEP_SLUGS[index - 1] if index else None
+    steps = _steps(call.programme)
+    slugs = [slug for slug, _title in steps]
+    index = slugs.index(step)
+    previous = slugs[index - 1] if index else None
     return render(request, template, {
-        "call": call, "application": application, "steps": _step_nav(step, application), "step": step,
-        "step_number": index + 1, "step_title": STEPS[index][1], "step_count": len(STEPS),
+        "call": call, "application": application, "steps": _step_nav(step, steps, application), "step": step,
+        "step_number": index + 1, "step_title": steps[index][1], "step_count": len(steps),
         "back_url": (reverse("portal:step", args=[application.pk, previous]) if previous and application
                      else reverse("portal:index")),
         **context,
@@ -109,7 +120,8 @@ def _step_render(request, template, *, step, call, application=None, status=200,
 
 
 def _next_step(application, step):
-    return redirect("portal:step", pk=application.pk, step=STEP_SLUGS[STEP_SLUGS.index(step) + 1])
+    slugs = [slug for slug, _title in _steps(application.call.programme)]
+    return redirect("portal:step", pk=application.pk, step=slugs[slugs.index(step) + 1])
 
 
 def _draft_of(request, pk):
@@ -127,7 +139,8 @@ def _form_summary(form, formset=None, formset_what=""):
     """Every error of a step for the summary at the top: (field id or None, what, message)."""
     summary = [(None, "", message) for message in form.non_field_errors()]
     for field in form:
-        summary += [(field.id_for_label, field.label, error) for error in field.errors]
+        # Radio buttons have no one input to point to: their fieldset has the field's id.
+        summary += [(field.id_for_label or field.auto_id, field.label, error) for error in field.errors]
     if formset is not None:
         summary += [(None, formset_what, error) for error in formset.non_form_errors()]
         for number, row in enumerate(formset, start=1):
@@ -171,12 +184,14 @@ def application_step(request, pk, step):
     application, editable = _draft_of(request, pk)
     if not editable:
         return redirect("portal:application", pk=pk)
+    if step not in [slug for slug, _title in _steps(application.call.programme)]:
+        raise Http404(_("Steget finns inte."))
     if step == "granska":
         if request.method == "POST":
             return redirect("portal:step", pk=pk, step=step)
         return _check_step(request, application)
-    return {"sokande": _details_step, "belopp": _amount_step, "bilagor": _attachments_step}[step](
-        request, call=application.call, application=application)
+    return {"sokande": _details_step, "fragor": _questions_step, "belopp": _amount_step,
+            "bilagor": _attachments_step}[step](request, call=application.call, application=application)
 
 
 def _details_step(request, *, call, application=None, organisations=None):
@@ -201,6 +216,22 @@ def _details_step(request, *, call, application=None, organisations=None):
             messages.success(request, _("Utkastet är sparat."))
             return _next_step(application, "sokande")
     return _step_render(request, "portal/apply_details.html", step="sokande", call=call, application=application,
+                        form=form, summary=_form_summary(form))
+
+
+def _questions_step(request, *, call, application):
+    """The programme's own questions, as its administrator has configured them."""
+    form = questions.form_for(call.programme, application.answers, _posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = questions.application_save_answers(application=application, by=request.user,
+                                                             answers=form.answers())
+        except (ValidationError, PermissionDenied) as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Utkastet är sparat."))
+            return _next_step(application, "fragor")
+    return _step_render(request, "portal/apply_questions.html", step="fragor", call=call, application=application,
                         form=form, summary=_form_summary(form))
 
 
@@ -269,10 +300,32 @@ def _missing_inputs(application):
     return [_("Fyll i ”%(label)s” under Belopp.") % {"label": label} for label in apply.missing_inputs(application)]
 
 
+def _missing_answers(application):
+    """The programme's required questions the draft has not answered: (message, link to the question)."""
+    url = reverse("portal:step", args=[application.pk, "fragor"])
+    return [(_("Svara på frågan ”%(label)s” under Frågor.") % {"label": questions.label_of(question)},
+             f"{url}#id_{questions.field_name(question)}")
+            for question in questions.missing_answers(application.call.programme, application.answers)]
+
+
+def _problems(application, refusals=()):
+    """What stops the draft from being sent, as (Swedish message, link to the step where it is
+    put right, or None), without repeats: the refusals of a submission just tried, what the
+    programme's rule and its questions still need, then the services' own checks."""
+    amount_url = reverse("portal:step", args=[application.pk, "belopp"])
+    found = {}
+    for message, url in [*((refusal, None) for refusal in refusals),
+                         *((message, amount_url) for message in _missing_inputs(application)),
+                         *_missing_answers(application),
+                         *((message, None) for message in apply.check_submittable(application))]:
+        if found.get(message) is None:
+            found[message] = url
+    return list(found.items())
+
+
 def submission_problems(application):
-    """What stops the draft from being sent, as Swedish messages: what the programme's rule
-    still needs (asked for in step 2), then the services' own checks."""
-    return _missing_inputs(application) + apply.check_submittable(application)
+    """What stops the draft from being sent, as Swedish messages."""
+    return [message for message, _url in _problems(application)]
 
 
 def _application_to_read(pk):
@@ -284,10 +337,14 @@ def _application_to_read(pk):
 
 def _check_step(request, application, refusals=(), status=200):
     application = _application_to_read(application.pk)
-    problems = list(dict.fromkeys([*refusals, *submission_problems(application)]))
+    problems = _problems(application, refusals)
     group = application.organisation.kind == Organisation.Kind.INFORMAL_GROUP
+    programme = application.call.programme
     return _step_render(request, "portal/apply_check.html", step="granska", call=application.call,
                         application=application, problems=problems, status=status,
+                        # The applicant sees her answers to the programme's questions as they are now.
+                        question_rows=questions.answer_rows(programme.application_questions, application.answers,
+                                                            removed=False),
                         attachments=[d for d in application.documents.all() if d.kind == Document.Kind.ATTACHMENT],
                         profile_files=_profile_files(application.organisation),
                         to_sponsor=group and not application.is_sponsor_contact(request.user))
@@ -301,7 +358,7 @@ def application_submit(request, pk):
     application, editable = _draft_of(request, pk)
     if not editable:
         return redirect("portal:application", pk=pk)
-    missing = _missing_inputs(application)
+    missing = _missing_inputs(application) + [message for message, _url in _missing_answers(application)]
     to_sponsor = (application.organisation.kind == Organisation.Kind.INFORMAL_GROUP
                   and not application.is_sponsor_contact(request.user))
     try:
