@@ -410,3 +410,21 @@ def membership_confirm(request, pk):
 @require_POST
 def membership_decline(request, pk):
     return _decide(request, pk, action=services.membership_decline, done=_("%(person)s är avböjd."))
+
+
+@login_required
+@require_POST
+def invitation_withdraw(request, pk):
+    """Take back an invitation that has not been answered; pk is the invitation's."""
+    invitation = Invitation.objects.filter(pk=pk).first()
+    if invitation is None:
+        raise Http404(_("Inbjudan finns inte längre."))
+    mine = membership_for_user(request.user, invitation.organisation_id, confirmed=True)
+    try:
+        email = services.invitation_withdraw(invitation, by=request.user)
+    except (ValidationError, PermissionDenied) as exc:
+        for message in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
+            messages.error(request, message)
+        return redirect("portal:organisation", pk=mine.organisation_id)
+    return _done(request, mine, _("Inbjudan till %(email)s är tillbakadragen. Länken i den fungerar inte längre.")
+                 % {"email": email})

@@ -30,6 +30,7 @@ urlpatterns = [
     path("forening/<int:pk>/bankkonto/", accounts.bank_account_update, name="organisation_bank"),
     path("forening/<int:pk>/dokument/", accounts.file_add, name="organisation_file_add"),
     path("forening/<int:pk>/bjud-in/", accounts.invite, name="organisation_invite"),
+    path("forening/inbjudningar/<int:pk>/dra-tillbaka/", accounts.invitation_withdraw, name="invitation_withdraw"),
     path("forening/dokument/<int:pk>/", accounts.file_download, name="organisation_file"),
     path("forening/personer/<int:pk>/bekrafta/", accounts.membership_confirm, name="membership_confirm"),
     path("forening/personer/<int:pk>/avboj/", accounts.membership_decline, name="membership_decline"),

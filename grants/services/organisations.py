@@ -42,7 +42,7 @@ UNCHANGED = object()
 
 __all__ = ["Upload", "account_register", "organisation_create", "organisation_update", "organisation_file_add",
            "membership_request", "membership_confirm", "membership_decline", "invitation_create",
-           "invitation_accept", "invitation_expires", "current_files", "profile_gaps"]
+           "invitation_accept", "invitation_withdraw", "invitation_expires", "current_files", "profile_gaps"]
 
 
 # --- accounts ------------------------------------------------------------------------------
@@ -541,3 +541,24 @@ def invitation_accept(*, token, by):
             % {"person": who, "email": by.email, "name": organisation.name, "footer": _footer()},
         ))
     return membership
+
+
+def invitation_withdraw(invitation, *, by):
+    """A confirmed member takes back an invitation that has not been taken up: the row goes,
+    so its link leads nowhere ("Inbjudan finns inte"). Nothing refers to an invitation that
+    was never accepted, and an accepted one cannot be withdrawn: the person is then a pending
+    member, whom the members decline instead. The row lock makes a simultaneous acceptance
+    either come first (and the withdrawal is refused) or find no invitation."""
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+        if invitation is None:
+            raise ValidationError(_("Inbjudan finns inte längre. Någon annan kan redan ha dragit tillbaka den."),
+                                  code="gone")
+        organisation = Organisation.objects.get(pk=invitation.organisation_id)
+        _check_confirmed(organisation, by, _("dra tillbaka inbjudningar"))
+        if invitation.accepted_at is not None:
+            raise ValidationError(_("%(email)s har redan tackat ja till inbjudan. Avböj personen under Personer "
+                                    "i stället.") % {"email": invitation.email}, code="used")
+        email = invitation.email
+        invitation.delete()
+    return email
