@@ -325,3 +325,26 @@ def test_a_draft_saved_before_the_programme_had_questions_is_asked_for_them(clie
     page = html(client.get(step_url(application, "granska")))
     assert "Svara på frågan ”Var träffas ni?” under Frågor." in page
     assert client.post(reverse("portal:submit", args=[application.pk])).status_code == 400
+
+
+# --- the demo -------------------------------------------------------------------------------------
+
+def test_the_demos_programmes_have_valid_questions_and_its_sent_cases_answer_them():
+    """Each demo programme asks one to three questions, in English too; the answers the demo
+    gives its sent applications leave none missing (load_demo itself is tested in test_load_demo)."""
+    from types import SimpleNamespace
+
+    from grants.management.commands import load_demo
+
+    programme_of_call = {key: programme for key, programme, *_rest in load_demo.CALLS + load_demo.PREVIOUS_YEAR_CALLS}
+    for spec in load_demo.PROGRAMMES:
+        asked = spec["application_questions"]
+        questions.validate_questions(asked)
+        assert 1 <= len(asked) <= 3 and all(q.get("label_en") for q in asked), spec["key"]
+        programme = SimpleNamespace(application_questions=asked)
+        for case in load_demo.CASES:
+            if programme_of_call[case.call] != spec["key"] or case.until in ("draft", "withdrawn"):
+                continue
+            app = SimpleNamespace(call=SimpleNamespace(programme=programme),
+                                  organisation=SimpleNamespace(district="Fisksätra"))
+            assert questions.missing_answers(programme, load_demo.Demo.answers(case, app)) == [], case.title

@@ -34,6 +34,7 @@ from django.utils import timezone
 from stdnum import luhn
 
 from documents import batches, payment_files
+from grants import questions
 from grants.models import (
     AnnualBudget, Application, AttestationLimit, Call, Committee, CommitteeMeeting, Decision, Document, Membership,
     Organisation, Payment, Programme, RepaymentClaim,
@@ -87,6 +88,10 @@ COMMITTEES = [
     ("UBN", "Utbildningsnämnden", "utbildning@nacka.example", "08-718 70 00"),
 ]
 
+# The parts of the municipality, for the programmes' questions.
+DISTRICTS = ["Boo", "Ektorp", "Fisksätra", "Nacka kyrka", "Nacka strand", "Orminge", "Saltsjöbaden", "Sickla",
+             "Älta"]
+
 PROGRAMMES = [
     dict(
         key="inkludering", committee="SN", slug="projektbidrag-inkludering", name="Projektbidrag för inkludering",
@@ -102,6 +107,17 @@ PROGRAMMES = [
         follow_up_required=True, follow_up_parts=["financial_statement"],
         priority_areas=["Barn och unga", "Nyanlända", "Trygghet", "Jämställdhet"],
         target_groups=["Barn 7–12 år", "Unga 13–25 år", "Föräldrar", "Alla åldrar"],
+        application_questions=[
+            {"key": "reach", "type": "textarea",
+             "label": "Hur når ni dem som i dag inte deltar i föreningslivet?",
+             "label_en": "How will you reach those who do not take part in associations today?",
+             "help": "T.ex. samarbete med skolan eller fritidsgården, information på flera språk.",
+             "help_en": "For example working with the school or the youth centre, information in several languages."},
+            {"key": "participants", "type": "number", "label": "Hur många deltagare räknar ni med?",
+             "label_en": "How many participants do you expect?"},
+            {"key": "partner", "type": "yesno", "label": "Samarbetar ni med någon annan organisation i projektet?",
+             "label_en": "Do you work with another organisation in the project?"},
+        ],
     ),
     dict(
         key="verksamhet", committee="UBN", slug="verksamhetsbidrag", name="Verksamhetsbidrag",
@@ -116,6 +132,13 @@ PROGRAMMES = [
         follow_up_parts=["participants_by_age_gender"],
         priority_areas=["Barn och unga", "Folkhälsa", "Kultur"],
         target_groups=["Barn 7–12 år", "Unga 13–20 år", "Alla åldrar"],
+        application_questions=[
+            {"key": "district", "type": "choice", "label": "Var i kommunen har ni er verksamhet?",
+             "label_en": "Where in the municipality are you active?",
+             "choices": DISTRICTS + ["Flera kommundelar"], "choices_en": DISTRICTS + ["Several districts"]},
+            {"key": "annual_meeting", "type": "date", "label": "När hölls föreningens senaste årsmöte?",
+             "label_en": "When was the association's last annual meeting?"},
+        ],
     ),
     dict(
         key="aktivitet", committee="KFN", slug="aktivitetsstod", name="Föreningsbidrag – aktivitetsstöd",
@@ -132,6 +155,15 @@ PROGRAMMES = [
         follow_up_parts=["sessions"],
         priority_areas=["Barn och unga", "Folkhälsa"],
         target_groups=["Barn 7–12 år", "Unga 13–25 år"],
+        application_questions=[
+            {"key": "lok_rules", "type": "yesno",
+             "label": "Uppfyller alla sammankomster villkoren: 7–25 år, minst tre deltagare och minst 45 minuter?",
+             "label_en": "Does every session meet the conditions: ages 7–25, at least three participants and at "
+                         "least 45 minutes?"},
+            {"key": "attendance_lists", "type": "text", "required": False,
+             "label": "Var förvaras närvarolistorna?", "label_en": "Where are the attendance lists kept?",
+             "help": "Handläggaren kan be att få se dem.", "help_en": "The officer may ask to see them."},
+        ],
     ),
 ]
 
@@ -509,9 +541,10 @@ class Demo:
         until = case.until
         app = self.draft(case, applicant)
         if until == "draft":
-            return app
+            return app  # the programme's questions not answered yet
         if until == "withdrawn":
             return apply.application_withdraw(application=app, by=applicant, note=case.withdraw_note)
+        app = questions.application_save_answers(application=app, by=applicant, answers=self.answers(case, app))
         if app.organisation.kind == Organisation.Kind.INFORMAL_GROUP:
             # The group sends it to its sponsor; a confirmed member of the sponsor (Anna, for
             # Fisksätra IF) confirms it, and only then does it reach the officer.
@@ -604,6 +637,23 @@ class Demo:
             budget_lines=case.budget, priority_area=case.priority or pick(programme.priority_areas),
             target_group=case.target or pick(programme.target_groups),
         )
+
+    @staticmethod
+    def answers(case, app):
+        """Believable answers to the programme's questions, a little different for each case."""
+        turn = len(case.title)
+        answers = {
+            "reach": "Vi samarbetar med skolan och fritidsgården och bjuder in föräldrar till ett möte med "
+                     "information på svenska, arabiska och somaliska.",
+            "participants": str(15 + turn % 30),
+            "partner": "ja" if turn % 2 else "nej",
+            "district": app.organisation.district if app.organisation.district in DISTRICTS else "Flera kommundelar",
+            "annual_meeting": days(-60 - turn % 90).isoformat(),
+            "lok_rules": "ja",
+            "attendance_lists": "I föreningens pärm i klubbrummet." if turn % 3 else "",
+        }
+        return {q["key"]: answers[q["key"]] for q in app.call.programme.application_questions
+                if answers.get(q["key"])}
 
     @staticmethod
     def proposed_amount(case, app):
