@@ -59,33 +59,43 @@ def lazy_amount(amount):
     return _amount_lazy(amount)
 
 
-def _recipients(application, *, required):
-    """(e-mail, language) of the organisation's confirmed members who get this mail, in
-    one query (their settings are joined; a person who never saved any has the defaults:
-    Swedish, and every mail)."""
-    rows = (Membership.objects.filter(organisation_id=application.organisation_id,
+def _recipients(organisation_ids, *, required):
+    """{organisation id: [(e-mail, language)]} of the organisations' confirmed members who
+    get this mail, in one query however many organisations (their settings are joined; a
+    person who never saved any has the defaults: Swedish, and every mail)."""
+    rows = (Membership.objects.filter(organisation_id__in=set(organisation_ids),
                                       status=Membership.Status.CONFIRMED)
             .exclude(user__email="")
-            .values_list("user__email", "user__applicant_settings__language",
+            .values_list("organisation_id", "user__email", "user__applicant_settings__language",
                          "user__applicant_settings__optional_emails")
-            .order_by("user_id"))
-    return [(email, language or settings.LANGUAGE_CODE) for email, language, optional_emails in rows
-            if required or optional_emails is not False]
+            .order_by("organisation_id", "user_id"))
+    recipients = {}
+    for organisation_id, email, language, optional_emails in rows:
+        if required or optional_emails is not False:
+            recipients.setdefault(organisation_id, []).append((email, language or settings.LANGUAGE_CODE))
+    return recipients
 
 
 def notify_applicant(application, *, subject, body, required=True):
     """Mail `subject` and `body` about the application to its organisation's confirmed
     members, each in their language; `required=False` for news they may turn off."""
-    recipients = _recipients(application, required=required)
-    if not recipients:
-        return
-    reference = application.case_number or application.title
-    rendered = {}
+    notify_applicants([(application, subject, body)], required=required)
+
+
+def notify_applicants(notices, *, required=True):
+    """notify_applicant for many at once, e.g. every payment finance marks paid in one go:
+    notices is [(application, subject, body)]. The recipients of all of them are read in
+    one query, and every mail goes in one batch after commit."""
+    recipients = _recipients([application.organisation_id for application, _s, _b in notices], required=required)
     messages = []
-    for email, language in recipients:
-        if language not in rendered:
-            with translation.override(language):
-                closing = gettext("Logga in i bidragsportalen för att se ärendet.")
-                rendered[language] = (f"{reference}: {subject}", f"{body}\n\n{closing}\n")
-        messages.append((*rendered[language], settings.DEFAULT_FROM_EMAIL, [email]))
-    transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
+    for application, subject, body in notices:
+        reference = application.case_number or application.title
+        rendered = {}
+        for email, language in recipients.get(application.organisation_id, ()):
+            if language not in rendered:
+                with translation.override(language):
+                    closing = gettext("Logga in i bidragsportalen för att se ärendet.")
+                    rendered[language] = (f"{reference}: {subject}", f"{body}\n\n{closing}\n")
+            messages.append((*rendered[language], settings.DEFAULT_FROM_EMAIL, [email]))
+    if messages:
+        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))

@@ -9,6 +9,7 @@ fixed number of queries whatever its length: the rows are locked in primary-key 
 before anything is written, and one refusal refuses the whole call.
 """
 
+import datetime as dt
 import uuid
 from collections import defaultdict
 from typing import NamedTuple
@@ -16,9 +17,11 @@ from typing import NamedTuple
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from ..calculators import split_amount
 from ..models import AttestationLimit, CaseEvent, Membership, Payment, PaymentBatch, is_finance
+from ..notifications import lazy_amount, lazy_interpolate, notify_applicants
 from ._base import record_event, transition
 
 
@@ -213,7 +216,30 @@ def payments_mark_paid(*, payment_ids, by, on=None):
         _events(payments, by=by, action="Utbetalning del {p.sequence} utbetald", before=before,
                 note=lambda p: f"{p.amount} kr till {p.payee_name}, {p.get_payee_scheme_display()} {p.payee_account}")
         _settle_batches({payment.batch_id for payment in payments}, by)
+        _notify_paid(payments, on)
     return payments
+
+
+def masked_account(account):
+    """An account number as an e-mail may show it: only its last four digits or letters."""
+    compact = "".join(ch for ch in account if ch.isalnum())
+    return f"****{compact[-4:]}" if compact else ""
+
+
+def _notify_paid(payments, on):
+    """Tell each applicant organisation that a payment has gone out: one e-mail per payment,
+    optional news (the applicant may turn it off). One query for the recipients of all."""
+    day = f"{timezone.localdate(on) if isinstance(on, dt.datetime) else on:%Y-%m-%d}"
+    notify_applicants([
+        (payment.application,
+         lazy_interpolate(gettext_lazy("Del %(part)s av bidraget är utbetald"), part=payment.sequence),
+         lazy_interpolate(gettext_lazy("%(amount)s kr, del %(part)s av bidraget i ärende %(case)s, betalades ut "
+                                       "%(date)s till %(payee)s, %(scheme)s %(account)s."),
+                          amount=lazy_amount(payment.amount), part=payment.sequence,
+                          case=payment.application.case_number, date=day, payee=payment.payee_name,
+                          scheme=payment.get_payee_scheme_display(), account=masked_account(payment.payee_account)))
+        for payment in payments
+    ], required=False)
 
 
 def payments_mark_failed(*, payment_ids, by, reason=None, reasons=None):
