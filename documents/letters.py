@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import font_lato
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.utils.text import format_lazy
 from django.utils import timezone, translation
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -186,7 +187,7 @@ def letter_store(*, application, kind, pdf, by, version=None):
         with discarded_on_failure(stored), transaction.atomic():
             document = document_create(application=application, kind=kind, stored=stored, by=by, version=number,
                                        upload=Upload(filename, "application/pdf", pdf))
-            record_event(application, by=by, action=f"{Document.Kind(kind).label} skickat", note=filename)
+            record_event(application, by=by, action=format_lazy("{} skickat", Document.Kind(kind).label), note=filename)
     except IntegrityError:
         # Someone else stored this version first (two workers on the same letter).
         if version is None:
@@ -203,7 +204,7 @@ def _send(kind, application, render, by, version=None):
         return letter_store(application=application, kind=kind, pdf=render_pdf(render()), by=by, version=version)
     except Exception as exc:  # noqa: BLE001 - any failure is reported the same way
         log.exception("%s for %s failed", kind, application.case_number)
-        record_event(application, by=None, action=f"{Document.Kind(kind).label} kunde inte skapas",
+        record_event(application, by=None, action=format_lazy("{} kunde inte skapas", Document.Kind(kind).label),
                      note=f"{type(exc).__name__}: {exc}"[:500])
         return None
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -45,7 +46,7 @@ class Requested:
     """Project grants: the applicant asks for an amount backed by a budget."""
 
     key = "requested"
-    label = "Sökt belopp enligt budget"
+    label = _("Sökt belopp enligt budget")
     inputs = ()
     applicant_states_amount = True
     uses_budget = True
@@ -59,7 +60,7 @@ class Requested:
 
 class Fixed:
     key = "fixed"
-    label = "Fast belopp"
+    label = _("Fast belopp")
     inputs = ()
     applicant_states_amount = False
     uses_budget = False
@@ -75,8 +76,8 @@ class BasePlusPerMember:
     """Activity grants: a base amount plus an amount per member."""
 
     key = "base_plus_per_member"
-    label = "Grundbelopp + belopp per medlem"
-    inputs = (Input("members", "Antal medlemmar", "Medlemmar som betalat avgift det senaste året."),)
+    label = _("Grundbelopp + belopp per medlem")
+    inputs = (Input("members", _("Antal medlemmar"), _("Medlemmar som betalat avgift det senaste året.")),)
     applicant_states_amount = False
     uses_budget = False
 
@@ -95,10 +96,10 @@ class SessionsParticipants:
     participants aged 7–25; a session counts only with at least three such participants."""
 
     key = "sessions_participants"
-    label = "Sammankomster × deltagare 7–25 år"
+    label = _("Sammankomster × deltagare 7–25 år")
     inputs = (
-        Input("sessions", "Antal sammankomster", "Sammankomster om minst 45 minuter under perioden."),
-        Input("participants", "Deltagare 7–25 år per sammankomst", "Genomsnittligt antal, minst 3 räknas."),
+        Input("sessions", _("Antal sammankomster"), _("Sammankomster om minst 45 minuter under perioden.")),
+        Input("participants", _("Deltagare 7–25 år per sammankomst"), _("Genomsnittligt antal, minst 3 räknas.")),
     )
     applicant_states_amount = False
     uses_budget = False

@@ -55,7 +55,7 @@ FOLLOW_UP_PARTS = {
     "financial_statement": "ekonomisk redovisning: budget mot utfall och egen insats",
 }
 AGE_BANDS = ["0–6", "7–12", "13–16", "17–20", "21–25", "26–64", "65–"]
-GENDERS = {"girls": "flickor/kvinnor", "boys": "pojkar/män", "other": "annat/vill inte ange"}
+GENDERS = {"girls": _("flickor/kvinnor"), "boys": _("pojkar/män"), "other": _("annat/vill inte ange")}
 
 
 def default_follow_up_parts():
@@ -507,8 +507,8 @@ class OrganisationFile(models.Model):
     the same kind is a new row, and the newest one is the current."""
 
     class Kind(models.TextChoices):
-        STATUTES = "statutes", "Stadgar"
-        MINUTES = "annual_meeting_minutes", "Årsmötesprotokoll"
+        STATUTES = "statutes", _("Stadgar")
+        MINUTES = "annual_meeting_minutes", _("Årsmötesprotokoll")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="files")
     kind = models.CharField("typ", max_length=30, choices=Kind.choices)
@@ -707,8 +707,8 @@ class Application(models.Model):
 
 class BudgetLine(models.Model):
     class Kind(models.TextChoices):
-        COST = "cost", "Kostnad"
-        INCOME = "income", "Intäkt / egen insats"
+        COST = "cost", _("Kostnad")
+        INCOME = "income", _("Intäkt / egen insats")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="budget_lines")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.COST)
@@ -749,9 +749,9 @@ class ConflictOfInterest(models.Model):
 
 class Assessment(models.Model):
     class Proposal(models.TextChoices):
-        APPROVE = "approved", "Bevilja"
-        PARTLY = "partly_approved", "Bevilja delvis"
-        REJECT = "rejected", "Avslå"
+        APPROVE = "approved", _("Bevilja")
+        PARTLY = "partly_approved", _("Bevilja delvis")
+        REJECT = "rejected", _("Avslå")
 
     application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="assessment")
     officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -775,9 +775,9 @@ class Assessment(models.Model):
 
 class Decision(models.Model):
     class Outcome(models.TextChoices):
-        APPROVED = "approved", "Beviljas"
-        PARTLY_APPROVED = "partly_approved", "Beviljas delvis"
-        REJECTED = "rejected", "Avslås"
+        APPROVED = "approved", _("Beviljas")
+        PARTLY_APPROVED = "partly_approved", _("Beviljas delvis")
+        REJECTED = "rejected", _("Avslås")
 
     application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="decision")
     outcome = models.CharField("beslut", max_length=20, choices=Outcome.choices)
@@ -820,10 +820,10 @@ class PaymentBatch(models.Model):
     with the accounting voucher for them (SIE 4i). A payment is in at most one file."""
 
     class Status(models.TextChoices):
-        EXPORTED = "exported", "Skickad till banken"
-        SETTLED = "settled", "Avslutad"
+        EXPORTED = "exported", _("Skickad till banken")
+        SETTLED = "settled", _("Avslutad")
 
-    status_subject = "betalfilen"  # in refusals: "… betalfilen har status …"
+    status_subject = _("betalfilen")  # in refusals: "… betalfilen har status …"
 
     reference = models.CharField("meddelande-id", max_length=35, unique=True)
     status = fsm.FSMField(max_length=20, choices=Status.choices, default=Status.EXPORTED)
@@ -876,15 +876,15 @@ class Payment(models.Model):
     every instruction is in one payment file at most, and a part is paid at most once."""
 
     class Status(models.TextChoices):
-        WITHHELD = "withheld", "Väntar på godkänd återrapport"
-        PLANNED = "planned", "Väntar på attest"
-        ATTESTED = "attested", "Attesterad"
-        EXPORTED = "exported", "I betalfil"
-        PAID = "paid", "Utbetald"
-        FAILED = "failed", "Misslyckad"
+        WITHHELD = "withheld", _("Väntar på godkänd återrapport")
+        PLANNED = "planned", _("Väntar på attest")
+        ATTESTED = "attested", _("Attesterad")
+        EXPORTED = "exported", _("I betalfil")
+        PAID = "paid", _("Utbetald")
+        FAILED = "failed", _("Misslyckad")
 
     OPEN = (Status.PLANNED, Status.ATTESTED, Status.EXPORTED)
-    status_subject = "utbetalningen"
+    status_subject = _("utbetalningen")
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="payments")
     sequence = models.PositiveSmallIntegerField("del")
@@ -1055,7 +1055,7 @@ class RepaymentClaim(models.Model):
         OPEN = "open", _("Obetalt")
         REPAID = "repaid", _("Återbetalt")
 
-    status_subject = "återkravet"
+    status_subject = _("återkravet")
 
     application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="repayment_claim")
     amount = money_field(verbose_name="belopp att betala tillbaka", validators=[MinValueValidator(ZERO)])
@@ -1109,17 +1109,24 @@ class CaseEvent(models.Model):
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
 
+    @property
+    def label(self):
+        """The action, stored in Swedish as the record, in the reader's language (grants.events)."""
+        from .events import action_label
+
+        return action_label(self.action)
+
 
 class Document(models.Model):
     """Every file of a case, sent or received, stored once and never overwritten."""
 
     class Kind(models.TextChoices):
-        ATTACHMENT = "attachment", "Bilaga till ansökan"
-        COMPLETION = "completion", "Komplettering"
-        FOLLOW_UP = "follow_up", "Bilaga till återrapport"
-        RECEIPT = "receipt", "Mottagningskvitto"
-        DECISION_LETTER = "decision_letter", "Beslutsbrev"
-        REPAYMENT_LETTER = "repayment_letter", "Beslut om återkrav"
+        ATTACHMENT = "attachment", _("Bilaga till ansökan")
+        COMPLETION = "completion", _("Komplettering")
+        FOLLOW_UP = "follow_up", _("Bilaga till återrapport")
+        RECEIPT = "receipt", _("Mottagningskvitto")
+        DECISION_LETTER = "decision_letter", _("Beslutsbrev")
+        REPAYMENT_LETTER = "repayment_letter", _("Beslut om återkrav")
 
     SENT_BY_MUNICIPALITY = (Kind.RECEIPT, Kind.DECISION_LETTER, Kind.REPAYMENT_LETTER)
 

@@ -11,7 +11,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from ..events import in_swedish
 from ..models import Application, CaseEvent, Document
 
 log = logging.getLogger("grants.storage")
@@ -29,33 +32,38 @@ def lock_application(application):
 
 
 def transition(obj, name, *, by, what, args=(), kwargs=None):
-    """Run the transition `name` on obj for the acting user, or refuse in Swedish.
+    """Run the transition `name` on obj for the acting user, or refuse in the language of the
+    request (Swedish by default: an applicant who chose English reads the refusal in English).
 
-    `what` completes the sentence "det går inte att …", e.g. "attestera utbetalningen".
+    `what` completes the sentence "det går inte att …" and is marked for translation, e.g.
+    _("attestera utbetalningen"); the model's `status_subject` (lazy) names what has the status.
     """
     bound = getattr(obj, name)
     if not bound.can_proceed():
-        subject = getattr(obj, "status_subject", "ärendet")
-        raise ValidationError(
-            f"Det går inte att {what} nu: {subject} har status ”{obj.get_status_display()}”."
-        )
+        raise ValidationError(_("Det går inte att %(what)s nu: %(subject)s har status ”%(status)s”.") % {
+            "what": what, "subject": getattr(obj, "status_subject", None) or _("ärendet"),
+            "status": obj.get_status_display()})
     if not bound.has_perm(by):
-        raise PermissionDenied(f"Du har inte behörighet att {what} i det här ärendet.")
+        raise PermissionDenied(_("Du har inte behörighet att %(what)s i det här ärendet.") % {"what": what})
     return bound(*args, **(kwargs or {}))
 
 
 def record_event(application, *, by, action, from_state="", to_state="", note=""):
+    """Write the case's history row. It is kept in Swedish whatever the request's language: a
+    lazy action or note (built with format_lazy from a choice's label) is written in Swedish.
+    The portal shows the action translated (CaseEvent.label, grants.events)."""
     return CaseEvent.objects.create(
         application=application, actor=by if by and by.is_authenticated else None,
-        action=action, from_state=from_state, to_state=to_state, note=note,
+        action=in_swedish(action), from_state=from_state, to_state=to_state, note=in_swedish(note),
     )
 
 
 # What a file store raises when it cannot be reached or refuses: the local disk raises
 # OSError, S3 the botocore errors.
 STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
-STORE_DOWN = ("Filen kunde inte sparas just nu eftersom fillagringen inte svarar. Försök igen om en stund. "
-              "Inget har sparats.")
+# Marked, not translated, here: the refusal translates it when it is raised, in the request's language.
+STORE_DOWN = gettext_noop("Filen kunde inte sparas just nu eftersom fillagringen inte svarar. Försök igen om en "
+                          "stund. Inget har sparats.")
 
 
 class StoreUnavailable(OSError):
@@ -77,7 +85,7 @@ def store_file(*, application=None, folder, filename, content, under=None):
     for a case not yet created (application None) is stored under cases/new/; a file that
     belongs to no case (a payment file) under `under`.
 
-    If the store cannot take the file this is the one place that says so, in Swedish, as a
+    If the store cannot take the file this is the one place that says so, in the request's language, as a
     ValidationError: callers show it like any other refusal, never as a server error."""
     safe_name = get_valid_filename(filename)[-120:] or "fil"
     case = application.pk if application is not None and application.pk else "new"
@@ -87,7 +95,7 @@ def store_file(*, application=None, folder, filename, content, under=None):
         stored_key = default_storage.save(key, ContentFile(content))
     except STORAGE_ERRORS as exc:
         log.warning("Storing %s failed: %s: %s", key, type(exc).__name__, exc)
-        raise ValidationError(STORE_DOWN, code="store_unavailable") from exc
+        raise ValidationError(_(STORE_DOWN), code="store_unavailable") from exc
     return stored_key, digest
 
 
@@ -136,5 +144,6 @@ def read_stored(key, sha256):
         log.warning("Reading %s failed: %s: %s", key, type(exc).__name__, exc)
         raise StoreUnavailable(f"{key}: {exc}") from exc
     if hashlib.sha256(content).hexdigest() != sha256:
-        raise ValidationError("Filen stämmer inte med sin kontrollsumma och lämnas inte ut. Kontakta handläggaren.")
+        raise ValidationError(_("Filen stämmer inte med sin kontrollsumma och lämnas inte ut. Kontakta "
+                                "handläggaren."))
     return content

@@ -5,6 +5,8 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..models import Application, Assessment, CompletionRequest, ConflictOfInterest, is_decision_maker, is_officer
@@ -29,7 +31,7 @@ def completeness_confirm(*, application, by):
         application = lock_application(application)
         check_may_take_part(application, by)
         before = application.status
-        transition(application, "accept_as_complete", by=by, what="godkänna ansökan som komplett")
+        transition(application, "accept_as_complete", by=by, what=_("godkänna ansökan som komplett"))
         application.save()
         record_event(application, by=by, action="Ansökan komplett", from_state=before, to_state=application.status)
     return application
@@ -44,7 +46,7 @@ def completion_request(*, application, by, message, due_on):
         application = lock_application(application)
         check_may_take_part(application, by)
         before = application.status
-        transition(application, "request_completion", by=by, what="begära komplettering")
+        transition(application, "request_completion", by=by, what=_("begära komplettering"))
         application.save()
         CompletionRequest.objects.create(application=application, message=message, due_on=due_on, requested_by=by)
         record_event(application, by=by, action="Komplettering begärd", from_state=before,
@@ -82,7 +84,7 @@ def assessment_record(*, application, by, no_conflict, proposal, proposed_amount
         check_may_take_part(application, by)
         _check_amount_fits_proposal(application, proposal, proposed_amount)
         before = application.status
-        transition(application, "assess", by=by, what="lämna en bedömning")
+        transition(application, "assess", by=by, what=_("lämna en bedömning"))
         calculator = application.call.programme.get_calculator()
         calculated = calculator.compute(application.call.programme.calculator_params, application.inputs,
                                         application.requested_amount)
@@ -92,8 +94,9 @@ def assessment_record(*, application, by, no_conflict, proposal, proposed_amount
         )
         application.save()
         where = "nämnden" if assessment.needs_committee else "handläggaren på delegation"
+        label = dict(Assessment.Proposal.choices).get(proposal, proposal)  # lazy: the record is written in Swedish
         record_event(application, by=by, action="Bedömning klar", from_state=before, to_state=application.status,
-                     note=f"Förslag: {assessment.get_proposal_display()} {proposed_amount} kr. Beslut fattas av {where}.")
+                     note=format_lazy("Förslag: {} {} kr. Beslut fattas av {}.", label, proposed_amount, where))
     return assessment
 
 

@@ -3,6 +3,8 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..models import Application, CommitteeMeeting, Decision, FollowUpReport, is_decision_maker, is_officer
@@ -81,7 +83,7 @@ def decision_make(*, application, by, outcome, amount, reasons, conditions="", m
         # Locks the budget rows, so that concurrent decisions see each other's amounts.
         budget_commit(application.call, amount)
         before = application.status
-        transition(application, "decide", by=by, what="fatta beslut", args=(outcome,))
+        transition(application, "decide", by=by, what=_("fatta beslut"), args=(outcome,))
         decision = Decision.objects.create(
             application=application, outcome=outcome, amount=amount, reasons=reasons, conditions=conditions,
             decided_by=by, by_committee=by_committee,
@@ -97,7 +99,8 @@ def decision_make(*, application, by, outcome, amount, reasons, conditions="", m
                 FollowUpReport.objects.create(application=application, due_on=follow_up_due_on(application))
         who = (f"nämnden {meeting_date:%Y-%m-%d} {protocol_paragraph}" if by_committee
                else f"handläggare på delegation {programme.delegation_point}".strip())
-        record_event(application, by=by, action=f"Beslut: {decision.get_outcome_display()}", from_state=before,
+        label = dict(Decision.Outcome.choices).get(outcome, outcome)  # lazy: the record is written in Swedish
+        record_event(application, by=by, action=format_lazy("Beslut: {}", label), from_state=before,
                      to_state=application.status, note=f"{amount} kr. Beslutat av {who}.")
         letter = (gettext_lazy("Beslutsbrevet kommer i portalen när nämndens protokoll har justerats.")
                   if by_committee else gettext_lazy("Beslutsbrevet finns i portalen."))

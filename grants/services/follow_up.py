@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from ..models import (AGE_BANDS, GENDERS, ZERO, Document, FollowUpCostLine, FollowUpReport, Payment,
@@ -64,18 +65,19 @@ def cost_statement(lines):
 def _participant_grid(value):
     """The participants over AGE_BANDS × GENDERS as {band: {gender: int}}, empty cells left out."""
     if not isinstance(value, dict):
-        raise ValidationError({"participants_by_group": "Deltagarna ska anges per åldersgrupp och kön."})
+        raise ValidationError({"participants_by_group": _("Deltagarna ska anges per åldersgrupp och kön.")})
     grid = {}
     for band, genders in value.items():
         if band not in AGE_BANDS or not isinstance(genders, dict) or set(genders) - set(GENDERS):
-            raise ValidationError({"participants_by_group": "Deltagarna ska anges per åldersgrupp och kön "
-                                                            "i de grupper som formuläret visar."})
+            raise ValidationError({"participants_by_group": _("Deltagarna ska anges per åldersgrupp och kön "
+                                                              "i de grupper som formuläret visar.")})
         for gender, count in genders.items():
             if count is None or count == "":
                 continue
             if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-                raise ValidationError({"participants_by_group": f"Antalet deltagare ({band} år, {GENDERS[gender]}) "
-                                                                "ska vara ett heltal, 0 eller mer."})
+                raise ValidationError({"participants_by_group": _(
+                    "Antalet deltagare (%(band)s år, %(gender)s) ska vara ett heltal, 0 eller mer.")
+                    % {"band": band, "gender": GENDERS[gender]}})
             grid.setdefault(band, {})[gender] = count
     return grid
 
@@ -94,11 +96,12 @@ def _cost_lines(lines):
             budgeted = None if budgeted in (None, "") else Decimal(budgeted)
             actual = Decimal(actual)
         except (InvalidOperation, TypeError):
-            raise ValidationError({"cost_lines": f"Beloppen för ”{label}” ska vara i kronor."})
+            raise ValidationError({"cost_lines": _("Beloppen för ”%(label)s” ska vara i kronor.") % {"label": label}})
         if not label:
-            raise ValidationError({"cost_lines": "Varje kostnadspost behöver en benämning."})
+            raise ValidationError({"cost_lines": _("Varje kostnadspost behöver en benämning.")})
         if actual < 0 or (budgeted is not None and budgeted < 0):
-            raise ValidationError({"cost_lines": f"Beloppen för ”{label}” kan inte vara negativa."})
+            raise ValidationError({"cost_lines": _("Beloppen för ”%(label)s” kan inte vara negativa.")
+                                                 % {"label": label}})
         cleaned.append(CostLine(label[:200], budgeted, actual))
     return cleaned
 
@@ -115,9 +118,9 @@ def _apply(report, fields, cost_lines):
         elif name in ("what_was_done", "outcome"):
             value = value or ""
         elif name in ("participants", "sessions") and value is not None and (not isinstance(value, int) or value < 0):
-            raise ValidationError({name: "Ange ett heltal, 0 eller mer."})
+            raise ValidationError({name: _("Ange ett heltal, 0 eller mer.")})
         elif name == "own_contribution" and value is not None and value < 0:
-            raise ValidationError({name: "Den egna insatsen kan inte vara negativ."})
+            raise ValidationError({name: _("Den egna insatsen kan inte vara negativ.")})
         setattr(report, name, value)
     if "participants_by_group" in fields and "participants_by_age_gender" in parts:
         report.participants = participants_total(report.participants_by_group) or None
@@ -132,34 +135,35 @@ def _apply(report, fields, cost_lines):
 
 
 def follow_up_problems(report):
-    """What a report still lacks before it can be submitted, by part, in Swedish ({} if none).
+    """What a report still lacks before it can be submitted, by part, in the active language ({} if none).
     Reads the report as stored, cost lines included."""
     parts = report.application.call.programme.follow_up_parts
     problems = {}
     if not report.what_was_done.strip():
-        problems["what_was_done"] = "Beskriv vad som genomfördes."
+        problems["what_was_done"] = _("Beskriv vad som genomfördes.")
     if not report.outcome.strip():
-        problems["outcome"] = "Beskriv resultatet jämfört med målen i ansökan."
+        problems["outcome"] = _("Beskriv resultatet jämfört med målen i ansökan.")
     if "participants_by_age_gender" in parts and not participants_total(report.participants_by_group):
-        problems["participants_by_group"] = ("Ange antalet deltagare per åldersgrupp och kön; "
-                                             "minst en deltagare.")
+        problems["participants_by_group"] = _("Ange antalet deltagare per åldersgrupp och kön; "
+                                              "minst en deltagare.")
     if "sessions" in parts and not report.sessions:
-        problems["sessions"] = "Ange antalet sammankomster (minst en)."
+        problems["sessions"] = _("Ange antalet sammankomster (minst en).")
     if "financial_statement" in parts:
         if not report.cost_lines.exists():
-            problems["cost_lines"] = ("Fyll i den ekonomiska redovisningen: vad kostnaderna blev (utfall), "
-                                      "minst en kostnadspost.")
+            problems["cost_lines"] = _("Fyll i den ekonomiska redovisningen: vad kostnaderna blev (utfall), "
+                                       "minst en kostnadspost.")
         if report.own_contribution is None:
-            problems["own_contribution"] = "Ange föreningens egna insats i kronor (0 om ingen)."
+            problems["own_contribution"] = _("Ange föreningens egna insats i kronor (0 om ingen).")
     return problems
 
 
 def _lock_owed(report, by, what):
     report = lock(FollowUpReport, report.pk)
     if not report.is_applicant(by):
-        raise PermissionDenied("Du kan bara fylla i din egen förenings återrapporter.")
+        raise PermissionDenied(_("Du kan bara fylla i din egen förenings återrapporter."))
     if report.status not in OWED:
-        raise ValidationError(f"Det går inte att {what} nu: återrapporten har status ”{report.get_status_display()}”.")
+        raise ValidationError(_("Det går inte att %(what)s nu: återrapporten har status ”%(status)s”.")
+                              % {"what": what, "status": report.get_status_display()})
     return report
 
 
@@ -188,7 +192,7 @@ def follow_up_save_draft(*, report, by, attachment=None, cost_lines=None, **fiel
     every save."""
     stored = follow_up_attachment_store(application=report.application, upload=attachment)
     with discarded_on_failure(stored), transaction.atomic():
-        report = _lock_owed(report, by, "spara återrapporten")
+        report = _lock_owed(report, by, _("spara återrapporten"))
         first = report.saved_at is None or (report.submitted_at is not None and report.saved_at <= report.submitted_at)
         _apply(report, fields, cost_lines)
         report.saved_at = timezone.now()
@@ -211,7 +215,7 @@ def follow_up_submit(*, report, by, attachment=None, stored=None, cost_lines=Non
     with discarded_on_failure(stored), transaction.atomic():
         report = lock(FollowUpReport, report.pk)
         before = report.status
-        transition(report, "submit", by=by, what="lämna återrapporten")
+        transition(report, "submit", by=by, what=_("lämna återrapporten"))
         _apply(report, fields, cost_lines)
         problems = follow_up_problems(report)
         if problems:
@@ -259,7 +263,7 @@ def follow_up_review(*, report, by, verdict, note="", reclaim_amount=None):
         report = lock(FollowUpReport, report.pk)
         check_may_take_part(report.application, by)
         before = report.status
-        transition(report, name, by=by, what="granska återrapporten")
+        transition(report, name, by=by, what=_("granska återrapporten"))
         report.reviewed_by = by
         report.review_note = note
         report.save()
@@ -313,7 +317,7 @@ def application_close(*, application, by=None):
         if not is_ready_to_close(application):
             raise ValidationError("Ärendet kan inte avslutas förrän alla utbetalningar och återrapporten är klara.")
         before = application.status
-        transition(application, "close", by=by, what="avsluta ärendet")
+        transition(application, "close", by=by, what=_("avsluta ärendet"))
         application.save()
         record_event(application, by=by, action="Ärendet avslutat", from_state=before, to_state=application.status)
     return application

@@ -4,6 +4,7 @@ grantee pays back until nothing is outstanding. The claim itself is decided in f
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import ZERO, RepaymentClaim, is_finance
 from ._base import lock, record_event, transition
@@ -41,7 +42,7 @@ def repayment_register(*, claim, by, amount, received_on):
         claim.repaid_amount += amount
         note = f"{kronor(amount)} inbetalt {received_on:%Y-%m-%d}, kvar att betala {kronor(claim.outstanding)}."
         if claim.outstanding == ZERO:
-            transition(claim, "settle", by=by, what="registrera återbetalningen", kwargs={"on": received_on})
+            transition(claim, "settle", by=by, what=_("registrera återbetalningen"), kwargs={"on": received_on})
         claim.full_clean(exclude=["application", "decided_by"])
         claim.save()
         record_event(claim.application, by=by, action="Återbetalning registrerad", note=note,
