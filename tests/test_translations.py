@@ -420,6 +420,7 @@ def test_a_rejected_case_in_english_has_no_swedish_left(in_english, ascii_applic
     html = _page(in_english, f"/portal/ansokningar/{case.pk}/")
     assert "Decision: Rejected" in html and "Decision letter sent" in html
     assert case_page(in_english, case) == []
+    assert swedish_left(_page(in_english, "/portal/")) == []
     assert untranslated_events(case) == []
 
 
@@ -443,6 +444,7 @@ def test_a_paid_case_and_its_follow_up_report_in_english_have_no_swedish_left(in
     cases.case_submit_report(application=case, by=alex, outcome="Goals met.", own_contribution=Decimal("0"),
                              cost_lines=[("Leaders", Decimal("5000"), Decimal("4000"))])
     pages["report submitted"] = case_page(in_english, case)
+    pages["start page"] = swedish_left(_page(in_english, "/portal/"))
     assert _left(pages) == {}
     assert untranslated_events(case) == []
 
