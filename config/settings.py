@@ -226,3 +226,40 @@ LOGGING = {
 
 # Where the accessibility statement's "report a barrier" form sends reports.
 ACCESSIBILITY_CONTACT_EMAIL = env_str("ACCESSIBILITY_CONTACT_EMAIL", "tillganglighet@kommun.example.se")
+
+# Cache: the process's own memory by default; CACHE_URL=redis://host:6379/0 for one that
+# several processes and servers share (Django's Redis backend, needs the redis package).
+# The rate limits below count in it (config/ratelimit.py says why a shared one matters).
+CACHE_URL = env_str("CACHE_URL", "")
+if not CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "grants"}}
+elif CACHE_URL.startswith(("redis://", "rediss://")):
+    try:
+        import redis  # noqa: F401
+    except ImportError as exc:
+        raise ImproperlyConfigured("CACHE_URL is a Redis address, but the redis package is not installed "
+                                   "(pip install redis).") from exc
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    raise ImproperlyConfigured(f"CACHE_URL must be empty (memory of each process) or redis://…, not {CACHE_URL!r}.")
+
+
+# Rate limits on the public forms and on failed logins: "count/period" (s, m, h, d, e.g.
+# "10/h" or "5/15m"), or "off". Every POST of a form counts; of logins only the failed ones.
+def _rate_limit(name, default):
+    value = env_str(name, default).strip()
+    if value == "off":
+        return ""
+    if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", value):
+        raise ImproperlyConfigured(f"{name} must be like 10/h or 5/15m (count/period), or off, not {value!r}.")
+    return value
+
+
+RATE_LIMIT_REGISTRATION = _rate_limit("RATE_LIMIT_REGISTRATION", "10/h")      # accounts per address
+RATE_LIMIT_INVITATIONS = _rate_limit("RATE_LIMIT_INVITATIONS", "20/h")        # invitations per person
+RATE_LIMIT_BARRIER_REPORTS = _rate_limit("RATE_LIMIT_BARRIER_REPORTS", "5/h")  # reports per address
+RATE_LIMIT_LOGIN_FAILURES = _rate_limit("RATE_LIMIT_LOGIN_FAILURES", "10/15m")  # failed logins per address
+# Behind a reverse proxy: the header with the visitor's address, e.g. X-Forwarded-For.
+RATE_LIMIT_CLIENT_IP_HEADER = env_str("RATE_LIMIT_CLIENT_IP_HEADER", "")
+RATELIMIT_IP_META_KEY = "config.ratelimit.client_ip"
+RATELIMIT_FAIL_OPEN = True  # a cache that is down must not close registration

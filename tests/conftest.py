@@ -3,6 +3,7 @@ import shutil
 import tempfile
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from . import factories
@@ -17,6 +18,15 @@ def media_root(settings):
     }}
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Every test starts with an empty cache: the rate limits count in it (config/ratelimit.py),
+    and one test's registrations must not use up the next one's."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

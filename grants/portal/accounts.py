@@ -22,6 +22,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.ratelimit import limit_posts
+
 from ..models import Invitation, Membership, Organisation, OrganisationFile, is_staff_member
 from ..services import organisations as services
 from ..services._base import Upload, read_stored
@@ -103,6 +105,7 @@ def _safe_next(request):
 # --- registration and invitations (/konto/) ----------------------------------------------------
 
 @require_http_methods(["GET", "POST"])
+@limit_posts("registration", setting="RATE_LIMIT_REGISTRATION")
 def register(request):
     """Anyone may create an account; it starts in "Min förening", or wherever `next` says
     (an invitation's page, when the invitee came from the link)."""
@@ -366,6 +369,7 @@ def file_download(request, pk):
 
 @login_required
 @require_POST
+@limit_posts("invitations", setting="RATE_LIMIT_INVITATIONS", key="user")
 def invite(request, pk):
     membership = membership_for_user(request.user, pk, confirmed=True)
     form = InvitationForm(request.POST, prefix="invite")

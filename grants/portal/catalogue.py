@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.ratelimit import limit_posts
+
 from ..eligibility import eligibility_verdict
 from ..models import Committee
 from ..selectors import catalogue, catalogue_programme
@@ -106,6 +108,7 @@ class BarrierReportForm(forms.Form):
     email = forms.EmailField(label=gettext_lazy("Din e-postadress (om du vill ha svar)"), required=False)
 
 
+@limit_posts("barrier-reports", setting="RATE_LIMIT_BARRIER_REPORTS")
 def accessibility_statement(request):
     form = BarrierReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
