@@ -23,7 +23,6 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
@@ -229,31 +228,6 @@ def missing_answers(programme, answers):
     form.is_valid()
     return [q for q in programme.application_questions
             if is_required(q) and (field_name(q) in form.errors or q["key"] not in answers)]
-
-
-# --- saving -----------------------------------------------------------------------------------
-
-def application_save_answers(*, application, by, answers):
-    """The "Frågor" step: save the answers to the programme's questions on one's own draft.
-    They are checked against the questions as the step's form checks them; answers to
-    questions the programme no longer has are kept. (A write of the apply stage; it lives
-    here, beside the questions, until grants.services.apply takes it in.)"""
-    from .services.apply import _draft_locked  # the stage's own check: a draft, of one's own, call open
-
-    programme = application.call.programme
-    form = QuestionsForm({field_name(q): answers.get(q["key"], "") for q in programme.application_questions},
-                         questions=programme.application_questions)
-    if not form.is_valid():
-        raise ValidationError([f"{form.fields[name].label}: {error}" for name, errors in form.errors.items()
-                               for error in errors])
-    with transaction.atomic():
-        application = _draft_locked(application, by=by)
-        current = {q["key"] for q in programme.application_questions}
-        kept = {key: value for key, value in application.answers.items() if key not in current}
-        application.answers = {**kept, **form.answers()}
-        application.full_clean(exclude=["status", "created_by"])
-        application.save(update_fields=["answers", "updated_at"])
-    return application
 
 
 # --- reading ----------------------------------------------------------------------------------

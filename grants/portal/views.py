@@ -224,7 +224,7 @@ def _questions_step(request, *, call, application):
     form = questions.form_for(call.programme, application.answers, _posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            application = questions.application_save_answers(application=application, by=request.user,
+            application = apply.application_save_answers(application=application, by=request.user,
                                                              answers=form.answers())
         except (ValidationError, PermissionDenied) as exc:
             _errors_to_form(form, exc)
@@ -783,7 +783,7 @@ def case_messages(application, decision):
     for event in application.events.all():
         if event.action in MESSAGE_EVENTS and event.note:
             who = event.actor.get_full_name() or event.actor.username if event.actor else _("Systemet")
-            rows.append((event.created_at, who, event.action, event.note))
+            rows.append((event.created_at, who, event.label, event.note))
     return sorted(rows, key=lambda row: row[0])
 
 

@@ -12,6 +12,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .. import questions
 from ..models import Application, BudgetLine, CaseNumberSeries, CompletionRequest, Document, Membership, Organisation
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
 from ._base import (Upload, discarded_on_failure, document_create, lock_application, record_event, store_file,
@@ -163,6 +164,26 @@ def application_attach(*, application, by, filename, content_type, content, kind
     return document
 
 
+def application_save_answers(*, application, by, answers):
+    """The "Frågor" step: save the answers to the programme's questions on one's own draft.
+    They are checked against the questions as the step's form checks them; answers to
+    questions the programme no longer has are kept."""
+    programme = application.call.programme
+    form = questions.QuestionsForm({questions.field_name(q): answers.get(q["key"], "") for q in programme.application_questions},
+                         questions=programme.application_questions)
+    if not form.is_valid():
+        raise ValidationError([f"{form.fields[name].label}: {error}" for name, errors in form.errors.items()
+                               for error in errors])
+    with transaction.atomic():
+        application = _draft_locked(application, by=by)
+        current = {q["key"] for q in programme.application_questions}
+        kept = {key: value for key, value in application.answers.items() if key not in current}
+        application.answers = {**kept, **form.answers()}
+        application.full_clean(exclude=["status", "created_by"])
+        application.save(update_fields=["answers", "updated_at"])
+    return application
+
+
 def _money(amount):
     return f"{amount:,.2f}".replace(",", " ")
 
@@ -197,6 +218,8 @@ def check_submittable(application):
             problems.append(_("Budgeten saknar kostnader. Lägg till minst en kostnadspost."))
         elif application.requested_amount > costs - income:
             problems.append(_("Det sökta beloppet är större än budgetens kostnader minus intäkter och egen insats."))
+    for question in questions.missing_answers(programme, application.answers):
+        problems.append(_("Svara på frågan ”%(label)s” under Frågor.") % {"label": questions.label_of(question)})
     try:
         application.organisation.check_payee_account()
     except ValidationError as exc:

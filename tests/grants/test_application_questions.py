@@ -283,7 +283,7 @@ def test_a_sent_application_cannot_be_changed_in_the_step(client, anna, draft):
 
 def test_the_service_refuses_answers_the_questions_do_not_allow(anna, draft):
     with pytest.raises(ValidationError) as refused:
-        questions.application_save_answers(application=draft, by=anna, answers={"members_under_25": "många"})
+        apply.application_save_answers(application=draft, by=anna, answers={"members_under_25": "många"})
     assert "Hur många medlemmar är under 25 år?: Skriv ett tal, t.ex. 12 eller 12,5." in refused.value.messages
     assert "Var träffas ni?: Svara på frågan ”Var träffas ni?”." in refused.value.messages
 
@@ -348,3 +348,22 @@ def test_the_demos_programmes_have_valid_questions_and_its_sent_cases_answer_the
             app = SimpleNamespace(call=SimpleNamespace(programme=programme),
                                   organisation=SimpleNamespace(district="Fisksätra"))
             assert questions.missing_answers(programme, load_demo.Demo.answers(case, app)) == [], case.title
+
+
+def test_the_submit_service_itself_refuses_a_missing_required_answer(anna, draft):
+    """Not only the check page: a submission by any other road is refused the same way."""
+    complete_draft(draft, anna, meeting_place="Fisksätra sporthall")
+    with pytest.raises(ValidationError) as refused:
+        apply.application_submit(application=draft, by=anna)
+    assert "Svara på frågan ”Hur många medlemmar är under 25 år?” under Frågor." in refused.value.messages
+    assert "Svara på frågan ”När är första träffen?” under Frågor." not in refused.value.messages  # optional
+    draft.refresh_from_db()
+    assert draft.status == Application.Status.DRAFT and draft.case_number == ""
+
+
+def test_anna_reads_her_answers_on_the_case_page(client, anna, draft):
+    complete_draft(draft, anna, **{key[2:]: value for key, value in ANSWERED.items() if key != "q_first_meeting"})
+    application = cases.case_submit(application=draft, by=anna)
+    page = html(client.get(reverse("portal:application", args=[application.pk])))
+    assert "<dt>Var träffas ni?</dt><dd>Fisksätra sporthall</dd>" in page
+    assert "<dt>När är första träffen?</dt><dd>Inte besvarad</dd>" in page

@@ -544,7 +544,7 @@ class Demo:
             return app  # the programme's questions not answered yet
         if until == "withdrawn":
             return apply.application_withdraw(application=app, by=applicant, note=case.withdraw_note)
-        app = questions.application_save_answers(application=app, by=applicant, answers=self.answers(case, app))
+        app = apply.application_save_answers(application=app, by=applicant, answers=self.answers(case, app))
         if app.organisation.kind == Organisation.Kind.INFORMAL_GROUP:
             # The group sends it to its sponsor; a confirmed member of the sponsor (Anna, for
             # Fisksätra IF) confirms it, and only then does it reach the officer.
