@@ -4,6 +4,7 @@ Checksums come from python-stdnum; no hand-written Luhn.
 """
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from stdnum import luhn
 from stdnum.exceptions import ValidationError as StdnumError
 from schwifty import IBAN
@@ -24,12 +25,12 @@ def validate_orgnr(value):
         number = orgnr.validate(value)
     except StdnumError:
         raise ValidationError(
-            "Organisationsnumret %(value)s är inte giltigt. Skriv det som NNNNNN-NNNN och kontrollera siffrorna.",
+            _("Organisationsnumret %(value)s är inte giltigt. Skriv det som NNNNNN-NNNN och kontrollera siffrorna."),
             params={"value": value}, code="invalid_orgnr",
         )
     if int(number[2:4]) < 20:
         raise ValidationError(
-            "%(value)s är inget organisationsnummer: tredje och fjärde siffran ska tillsammans vara minst 20.",
+            _("%(value)s är inget organisationsnummer: tredje och fjärde siffran ska tillsammans vara minst 20."),
             params={"value": value}, code="orgnr_is_personal",
         )
 
@@ -42,7 +43,7 @@ def validate_bankgiro(value):
     digits = _digits(value)
     if len(digits) not in (7, 8) or not luhn.is_valid(digits):
         raise ValidationError(
-            "Bankgironumret %(value)s är inte giltigt (7–8 siffror med rätt kontrollsiffra, t.ex. 5050-1055).",
+            _("Bankgironumret %(value)s är inte giltigt (7–8 siffror med rätt kontrollsiffra, t.ex. 5050-1055)."),
             params={"value": value}, code="invalid_bankgiro",
         )
 
@@ -51,7 +52,7 @@ def validate_plusgiro(value):
     digits = _digits(value)
     if not 2 <= len(digits) <= 8 or not luhn.is_valid(digits):
         raise ValidationError(
-            "Plusgironumret %(value)s är inte giltigt (2–8 siffror med rätt kontrollsiffra).",
+            _("Plusgironumret %(value)s är inte giltigt (2–8 siffror med rätt kontrollsiffra)."),
             params={"value": value}, code="invalid_plusgiro",
         )
 
@@ -61,8 +62,8 @@ def validate_iban(value):
         IBAN(value)
     except SchwiftyException:
         raise ValidationError(
-            "IBAN-numret %(value)s är inte giltigt. Kontrollera landskod, kontrollsiffror och längd "
-            "(t.ex. SE45 5000 0000 0583 9825 7466).",
+            _("IBAN-numret %(value)s är inte giltigt. Kontrollera landskod, kontrollsiffror och längd "
+              "(t.ex. SE45 5000 0000 0583 9825 7466)."),
             params={"value": value}, code="invalid_iban",
         )
 
@@ -111,12 +112,12 @@ def validate_upload(uploaded, *, max_mb):
     extension = name[name.rfind("."):] if "." in name else ""
     if extension not in ALLOWED_UPLOADS:
         raise ValidationError(
-            "Filen %(name)s har en filtyp som inte tas emot. Ladda upp PDF, PNG eller JPEG.",
+            _("Filen %(name)s har en filtyp som inte tas emot. Ladda upp PDF, PNG eller JPEG."),
             params={"name": uploaded.name}, code="file_type",
         )
     if uploaded.size > max_mb * 1024 * 1024:
         raise ValidationError(
-            "Filen %(name)s är för stor. Den största tillåtna storleken är %(max)s MB.",
+            _("Filen %(name)s är för stor. Den största tillåtna storleken är %(max)s MB."),
             params={"name": uploaded.name, "max": max_mb}, code="file_size",
         )
     content_type, signatures = ALLOWED_UPLOADS[extension]
@@ -124,7 +125,7 @@ def validate_upload(uploaded, *, max_mb):
     uploaded.seek(0)
     if not any(head.startswith(signature) for signature in signatures):
         raise ValidationError(
-            "Filen %(name)s är inte en riktig %(ext)s-fil. Spara den på nytt och försök igen.",
+            _("Filen %(name)s är inte en riktig %(ext)s-fil. Spara den på nytt och försök igen."),
             params={"name": uploaded.name, "ext": extension[1:].upper()}, code="file_content",
         )
     return content_type

@@ -123,8 +123,8 @@ class SponsorDeclineForm(forms.Form):
 
 
 class CompletionAnswerForm(forms.Form):
-    answer = forms.CharField(label="Ditt svar", widget=forms.Textarea(attrs={"rows": 4}))
-    attachment = UploadField(label="Fil (valfri)", required=False)
+    answer = forms.CharField(label=gettext_lazy("Ditt svar"), widget=forms.Textarea(attrs={"rows": 4}))
+    attachment = UploadField(label=gettext_lazy("Fil (valfri)"), required=False)
 
 
 class FollowUpReportForm(forms.Form):
@@ -133,16 +133,17 @@ class FollowUpReportForm(forms.Form):
     except that each budgeted cost needs its outcome, which only this form knows."""
 
     what_was_done = forms.CharField(
-        label="Vad genomfördes?", required=False, widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="Vilka aktiviteter hade ni, hur ofta och var? Blev något inte som planerat?",
+        label=gettext_lazy("Vad genomfördes?"), required=False, widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=gettext_lazy("Vilka aktiviteter hade ni, hur ofta och var? Blev något inte som planerat?"),
     )
     outcome = forms.CharField(
-        label="Resultat jämfört med målen i ansökan", required=False, widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="Vad har ni uppnått? Jämför med vad ni skrev i ansökan.",
+        label=gettext_lazy("Resultat jämfört med målen i ansökan"), required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=gettext_lazy("Vad har ni uppnått? Jämför med vad ni skrev i ansökan."),
     )
     attachment = UploadField(
-        label="Bilaga (valfri)", required=False,
-        help_text="PDF, PNG eller JPEG, t.ex. närvarolistor, kvitton eller en verksamhetsberättelse.",
+        label=gettext_lazy("Bilaga (valfri)"), required=False,
+        help_text=gettext_lazy("PDF, PNG eller JPEG, t.ex. närvarolistor, kvitton eller en verksamhetsberättelse."),
     )
 
     def __init__(self, *args, parts, budget_lines=(), submitting=False, **kwargs):
@@ -154,24 +155,25 @@ class FollowUpReportForm(forms.Form):
             for band_index, band in enumerate(AGE_BANDS):
                 for gender, gender_label in GENDERS.items():
                     self.fields[self.participant_field(band_index, gender)] = forms.IntegerField(
-                        label=f"Deltagare {band} år, {gender_label}", required=False, min_value=0,
+                        label=_("Deltagare %(band)s år, %(gender)s") % {"band": band, "gender": gender_label},
+                        required=False, min_value=0,
                         widget=forms.NumberInput(attrs={"min": 0, "inputmode": "numeric", "class": "count"}),
                     )
         if "sessions" in parts:
             self.fields["sessions"] = forms.IntegerField(
-                label="Antal sammankomster", required=False, min_value=0,
-                help_text="Hur många gånger ni träffades under perioden.",
+                label=gettext_lazy("Antal sammankomster"), required=False, min_value=0,
+                help_text=gettext_lazy("Hur många gånger ni träffades under perioden."),
             )
         if "financial_statement" in parts:
             for line in self.budget_lines:
                 self.fields[f"actual_{line.pk}"] = forms.DecimalField(
-                    label=f"Utfall för {line.label} (kr)", required=False, min_value=0, max_digits=14,
-                    decimal_places=2,
+                    label=_("Utfall för %(label)s (kr)") % {"label": line.label}, required=False, min_value=0,
+                    max_digits=14, decimal_places=2,
                 )
             self.fields["own_contribution"] = forms.DecimalField(
-                label="Egen insats (kr)", required=False, min_value=0, max_digits=14, decimal_places=2,
-                help_text="Det föreningen själv bidrog med: pengar, och ideellt arbete räknat i kronor. "
-                          "Skriv 0 om ingen.",
+                label=gettext_lazy("Egen insats (kr)"), required=False, min_value=0, max_digits=14, decimal_places=2,
+                help_text=gettext_lazy("Det föreningen själv bidrog med: pengar, och ideellt arbete räknat i kronor. "
+                                       "Skriv 0 om ingen."),
             )
         self.order_fields(["what_was_done", "outcome"])
 
@@ -193,7 +195,8 @@ class FollowUpReportForm(forms.Form):
             for line in self.budget_lines:
                 name = f"actual_{line.pk}"
                 if name not in self.errors and data.get(name) is None:
-                    self.add_error(name, f"Ange utfallet för {line.label} (0 om inget användes).")
+                    self.add_error(name, _("Ange utfallet för %(label)s (0 om inget användes).")
+                                   % {"label": line.label})
         return data
 
     def report_fields(self):
@@ -219,16 +222,17 @@ class FollowUpReportForm(forms.Form):
 class ExtraCostForm(forms.Form):
     """A cost the budget did not have. An empty row is left out; a half-filled one is refused."""
 
-    label = forms.CharField(label="Kostnad som inte fanns i budgeten", max_length=200, required=False)
-    actual = forms.DecimalField(label="Utfall (kr)", required=False, min_value=0, max_digits=14, decimal_places=2)
+    label = forms.CharField(label=gettext_lazy("Kostnad som inte fanns i budgeten"), max_length=200, required=False)
+    actual = forms.DecimalField(label=gettext_lazy("Utfall (kr)"), required=False, min_value=0, max_digits=14,
+                                decimal_places=2)
 
     def clean(self):
         data = super().clean()
         label, actual = (data.get("label") or "").strip(), data.get("actual")
         if label and actual is None and "actual" not in self.errors:
-            self.add_error("actual", f"Ange vad {label} kostade.")
+            self.add_error("actual", _("Ange vad %(label)s kostade.") % {"label": label})
         if actual is not None and not label:
-            self.add_error("label", "Skriv vad kostnaden gällde.")
+            self.add_error("label", _("Skriv vad kostnaden gällde."))
         data["label"] = label
         return data
 

@@ -485,15 +485,15 @@ def completion_answer(request, pk):
 
 # Where a refusal from the services is shown when it is about no single field of the form.
 REPORT_SECTIONS = {
-    "participants_by_group": ("deltagare", "Deltagare"),
-    "cost_lines": ("ekonomi", "Ekonomisk redovisning"),
+    "participants_by_group": ("deltagare", gettext_lazy("Deltagare")),
+    "cost_lines": ("ekonomi", gettext_lazy("Ekonomisk redovisning")),
 }
 
 
 def _report_of(application):
     report = getattr(application, "follow_up", None)
     if report is None:
-        raise Http404("Ärendet har ingen återrapport.")
+        raise Http404(_("Ärendet har ingen återrapport."))
     return report
 
 
@@ -520,7 +520,7 @@ def _report_errors(form, extra, exc):
     """A refusal from the services, placed at the field it is about, or at its section."""
     sections = {}
     if isinstance(exc, PermissionDenied):
-        form.add_error(None, str(exc) or "Du har inte behörighet att göra detta.")
+        form.add_error(None, str(exc) or _("Du har inte behörighet att göra detta."))
         return sections
     if not hasattr(exc, "error_dict"):
         for message in exc.messages:
@@ -548,7 +548,8 @@ def _report_summary(form, extra, sections):
     if extra is not None:
         for number, row in enumerate(extra, start=1):
             for field in row:
-                summary += [(field.id_for_label, f"Övrig kostnad, rad {number}", error) for error in field.errors]
+                what = _("Övrig kostnad, rad %(number)s") % {"number": number}
+                summary += [(field.id_for_label, what, error) for error in field.errors]
     return summary
 
 
@@ -573,7 +574,8 @@ def follow_up_report(request, pk):
                                 if report.participants_by_group else None),
                "statement": follow_up.cost_statement(saved_lines) if saved_lines else None}
     if request.method == "POST" and not owed:
-        messages.error(request, f"Återrapporten har status ”{report.get_status_display()}” och kan inte ändras.")
+        messages.error(request, _("Återrapporten har status ”%(status)s” och kan inte ändras.")
+                       % {"status": report.get_status_display()})
         return redirect("portal:follow_up", pk=pk)
     if request.method == "GET":
         initial, extra_initial = _report_initial(report, budget_lines, saved_lines)
@@ -604,11 +606,12 @@ def follow_up_report(request, pk):
             sections = _report_errors(form, extra, exc)
         else:
             if submitting:
-                messages.success(request, "Tack! Återrapporten är inskickad. Handläggaren granskar den och du "
-                                          "får besked här och via e-post.")
+                messages.success(request, _("Tack! Återrapporten är inskickad. Handläggaren granskar den och du "
+                                            "får besked här och via e-post."))
                 return redirect("portal:application", pk=pk)
-            messages.success(request, "Återrapporten är sparad men inte inskickad. Du kan fortsätta senare; "
-                                      f"den ska vara inskickad senast {report.due_on:%Y-%m-%d}.")
+            messages.success(request, _("Återrapporten är sparad men inte inskickad. Du kan fortsätta senare; "
+                                        "den ska vara inskickad senast %(date)s.")
+                             % {"date": f"{report.due_on:%Y-%m-%d}"})
             return redirect("portal:follow_up", pk=pk)
     summary = _report_summary(form, extra, sections)
     return render(request, "portal/follow_up_form.html", {
