@@ -450,11 +450,6 @@ def test_a_paid_case_and_its_follow_up_report_in_english_have_no_swedish_left(in
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="templates/portal/follow_up_form.html has no translate tags, the labels of "
-                          "FollowUpReportForm and ExtraCostForm in grants/portal/forms.py are plain Swedish, and "
-                          "so are the messages of grants/portal/views.py follow_up_report() after saving and "
-                          "submitting")
 def test_the_follow_up_report_form_in_english_has_no_swedish_left(in_english, ascii_applicant, olle, fia):
     """The form blank, refused, saved half-done (and the case page saying so), and the report as sent."""
     alex, club, call, _draft = ascii_applicant
@@ -612,8 +607,6 @@ def test_min_forening_in_english_has_no_swedish_left(in_english, ascii_applicant
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="grants/validators.py: the account validators' messages are plain Swedish")
 def test_a_refused_account_number_in_english_has_no_swedish_left(in_english, ascii_applicant):
     alex, club, *_ = ascii_applicant
     in_english.force_login(alex)
