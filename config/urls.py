@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from viewflow.urls import Application, Site
 
+from config.ratelimit import limit_login_failures
 from documents import meetings
 from documents.views import document_download
 from grants.models import is_decision_maker, is_finance, is_officer, is_staff_member
@@ -112,7 +113,8 @@ admin.site.site_title = "Bidrag"
 
 urlpatterns = [
     path("", home, name="home"),
-    path("konto/logga-in/", auth_views.LoginView.as_view(), name="login"),
+    # Failed logins are counted per address; past RATE_LIMIT_LOGIN_FAILURES the answer is 429.
+    path("konto/logga-in/", limit_login_failures(auth_views.LoginView.as_view()), name="login"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("konto/", include("grants.portal.accounts")),
     path("portal/", include("grants.portal.urls")),
@@ -120,6 +122,7 @@ urlpatterns = [
     path("tillganglighet/", catalogue.accessibility_statement, name="accessibility"),
     path("sprak/", language_choose, name="set_language"),
     path("dokument/<int:pk>/", document_download, name="document"),
+    path("admin/login/", limit_login_failures(admin.site.login)),
     path("admin/", admin.site.urls),
     path("staff/sammantraden/", include(meeting_urls)),
     path("staff/utbetalningar/", include(finance_urls)),

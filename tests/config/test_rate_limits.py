@@ -3,15 +3,11 @@ report, and the login with guessed passwords. Past the limit they get 429 and a 
 them to wait, and nothing is sent or created. The limits are settings, set low here."""
 
 import pytest
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.models import User
 from django.core import mail
 from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client, override_settings
-from django.urls import path
 
-from config import urls as project_urls
-from config.ratelimit import limit_login_failures
 from grants.models import Invitation
 
 from .. import factories
@@ -21,13 +17,6 @@ pytestmark = pytest.mark.django_db
 
 TOO_MANY = "För många försök. Vänta en stund och försök igen."
 PASSWORD = "Gr0na-Blad-i-Fisksatra"
-
-# The login as it is meant to be hooked (see config/ratelimit.py), beside the project's urls.
-urlpatterns = [
-    path("test/logga-in/", limit_login_failures(auth_views.LoginView.as_view()), name="limited_login"),
-    *project_urls.urlpatterns,
-]
-
 
 def registration(email):
     return {"name": "Bo Berg", "email": email, "password1": PASSWORD, "password2": PASSWORD, "consent": "on"}
@@ -102,9 +91,9 @@ def test_the_second_barrier_report_is_refused_and_not_sent(client):
     assert client.get("/tillganglighet/").status_code == 200
 
 
-@override_settings(ROOT_URLCONF=__name__, RATE_LIMIT_LOGIN_FAILURES="2/15m")
+@override_settings(RATE_LIMIT_LOGIN_FAILURES="2/15m")
 def test_after_two_failed_logins_the_third_attempt_is_refused(client, anna):
-    url = "/test/logga-in/"
+    url = "/konto/logga-in/"
     assert client.post(url, {"username": "anna", "password": "demo"}).status_code == 302  # success: not counted
     client.logout()
     for _attempt in (1, 2):
@@ -147,3 +136,14 @@ def test_a_malformed_limit_stops_start_up(tmp_path, value):
 
 def test_a_cache_url_that_is_not_redis_stops_start_up(tmp_path):
     assert_refused(start(tmp_path, CACHE_URL="memcached://cache:11211"), "CACHE_URL")
+
+
+@override_settings(RATE_LIMIT_LOGIN_FAILURES="2/15m")
+def test_the_admins_login_counts_failures_too(client):
+    User.objects.create_superuser("admin", "admin@example.org", "demo")
+    for _attempt in (1, 2):
+        assert client.post("/admin/login/", {"username": "admin", "password": "gissat"}).status_code == 200
+    assert_too_many(client.post("/admin/login/", {"username": "admin", "password": "demo"}))
+    assert "_auth_user_id" not in client.session
+    # The portal's login shares the count: it is the same address guessing.
+    assert_too_many(client.post("/konto/logga-in/", {"username": "admin", "password": "demo"}))
