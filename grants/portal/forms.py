@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -71,7 +72,7 @@ class AmountForm(forms.Form):
         if self.calculator.applicant_states_amount:
             self.fields["requested_amount"] = forms.DecimalField(
                 label=_("Sökt belopp (kr)"), max_digits=14, decimal_places=2, min_value=1,
-                help_text=_("Högst %(max)s kr.") % {"max": f"{call.max_amount:.0f}"},
+                help_text=_("Högst %(max)s kr.") % {"max": number_format(call.max_amount, 0, force_grouping=True)},
             )
         for item in self.calculator.inputs:
             self.fields[f"input_{item.name}"] = forms.IntegerField(label=item.label, help_text=item.help_text,

@@ -714,9 +714,11 @@ def case_progress(application, decision, report):
                      if status == S.WITHDRAWN and application.withdrawn_at else
                      application.get_status_display() if ended else ""),
     }
+    # Some parts paid, the rest waiting (for the follow-up report, say): partly done.
+    partly = {"utbetalning"} if any(p.status == Payment.Status.PAID for p in payments) and unpaid else set()
     return [{"key": key, "title": title, "note": notes[key],
              "state": ("current" if key == current else "done" if done[key] else
-                       "skipped" if key in skipped else "todo")}
+                       "skipped" if key in skipped else "partly" if key in partly else "todo")}
             for key, title in PROGRESS]
 
 

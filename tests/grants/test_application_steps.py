@@ -294,3 +294,17 @@ def test_the_case_page_keeps_staffs_own_notes_to_staff(client, anna, olle, otto,
     client.force_login(anna)
     page = html(client.get(reverse("portal:application", args=[application.pk])))
     assert "Min bror är kassör." not in page and "Jäv anmält" not in page
+
+
+def test_a_grant_paid_in_part_reads_as_partly_paid_while_the_report_is_owed(client, anna, olle, fia, fisksatra,
+                                                                          inclusion_call):
+    from tests import factories
+
+    application = factories.report_owed(inclusion_call, fisksatra, anna, olle, fia)
+    statuses = sorted(application.payments.values_list("status", flat=True))
+    assert statuses == ["paid", "withheld"], statuses  # the programme withholds the last part
+    client.force_login(anna)
+    page = html(client.get(reverse("portal:application", args=[application.pk])))
+    assert re.search(r'<li class="partly">\s*<strong>Utbetalning</strong>\s*<span class="state">Delvis klart</span>',
+                     page), page[page.find('class="progress"'):][:1500]
+    assert re.search(r'<li class="current" aria-current="step">\s*<strong>Återrapport</strong>', page)
