@@ -161,6 +161,10 @@ def invitation(request, token):
                 "name": membership.organisation.name})
             return redirect("portal:organisation", pk=membership.organisation_id)
     context["problem"] = problem
+    if request.user.is_authenticated:
+        # Someone already in the organisation (or waiting to be) is not offered to join again.
+        context["already"] = Membership.objects.filter(user=request.user,
+                                                       organisation_id=invitation.organisation_id).first()
     return render(request, "portal/accounts/invitation.html", context, status=410 if problem else 200)
 
 

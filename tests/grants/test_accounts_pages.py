@@ -442,3 +442,17 @@ def test_the_administrator_sees_memberships_invitations_files_and_settings(clien
     assert response.status_code == 302
     pending.refresh_from_db()
     assert (pending.status, pending.confirmed_by) == ("confirmed", admin)
+
+
+def test_someone_already_in_the_organisation_is_not_offered_to_join_it_again(client, anna, fisksatra, bo):
+    invitation = services.invitation_create(organisation=fisksatra, by=anna, email="bo@example.se",
+                                            site_url="http://testserver")
+    client.force_login(anna)  # the inviter opens her own link
+    page = text(client.get(f"/konto/inbjudan/{invitation.token}/"))
+    assert "Du är redan med i Fisksätra IF." in page and "Gå med i Fisksätra IF" not in page
+    assert f'href="/portal/forening/{fisksatra.pk}/"' in page
+
+    factories.pending_member(bo, fisksatra)
+    client.force_login(bo)
+    page = text(client.get(f"/konto/inbjudan/{invitation.token}/"))
+    assert "väntar på bekräftelse" in page and "Gå med i Fisksätra IF" not in page
