@@ -225,7 +225,7 @@ def _questions_step(request, *, call, application):
     if request.method == "POST" and form.is_valid():
         try:
             application = apply.application_save_answers(application=application, by=request.user,
-                                                             answers=form.answers())
+                                                         answers=form.answers())
         except (ValidationError, PermissionDenied) as exc:
             _errors_to_form(form, exc)
         else:
