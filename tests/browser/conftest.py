@@ -55,6 +55,14 @@ def axe_violations(page):
     ]
 
 
+def checked(page):
+    """No axe violation on the page, and nothing wider than the screen (WCAG 1.4.10, reflow)."""
+    assert axe_violations(page) == [], page.url
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"{page.url} is {width} px wide"
+    return page
+
+
 def log_in(page, username, password="demo"):
     page.goto("/konto/logga-in/")
     page.get_by_label("E-postadress eller användarnamn").fill(username)

@@ -13,13 +13,9 @@ from django.utils import timezone
 from grants.models import Application, Membership, Organisation
 from grants.services import apply
 
-from .conftest import axe_violations, log_in
+from .conftest import checked, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def no_violations(page):
-    assert axe_violations(page) == [], page.url
 
 
 def test_anna_applies_from_the_catalogue_through_every_step(page, anna, fisksatra, inclusion_call, pdf_bytes):
@@ -29,19 +25,19 @@ def test_anna_applies_from_the_catalogue_through_every_step(page, anna, fisksatr
     log_in(page, "anna")
 
     page.goto("/bidrag/")
-    no_violations(page)
+    checked(page)
     page.get_by_role("link", name="Projektbidrag för inkludering").click()
-    no_violations(page)
+    checked(page)
     page.get_by_role("link", name="Logga in och ansök").click()
     page.get_by_role("link", name="Ansök om projektbidrag för inkludering").click()
 
     # Step 1: nothing filled in, the errors at the fields and in the summary.
     assert page.locator('[aria-current="step"]').inner_text() == "1. Sökande och projekt"
-    no_violations(page)
+    checked(page)
     page.get_by_role("button", name="Spara och fortsätt").click()
     summary = page.get_by_role("alert")
     assert "Något behöver rättas" in summary.inner_text() and "Projektnamn eller rubrik" in summary.inner_text()
-    no_violations(page)
+    checked(page)
     page.get_by_label("Projektnamn eller rubrik").fill("Läxhjälp och fotboll")
     page.get_by_label("Beskrivning: vad vill ni göra, för vilka och varför?").fill(
         "Läxhjälp en timme, sedan fotboll, två kvällar i veckan.")
@@ -53,7 +49,7 @@ def test_anna_applies_from_the_catalogue_through_every_step(page, anna, fisksatr
     # Step 2: the amount and the budget.
     assert page.locator('[aria-current="step"]').inner_text() == "2. Belopp"
     assert "Utkastet är sparat." in page.get_by_role("status").inner_text()
-    no_violations(page)
+    checked(page)
     page.get_by_label("Sökt belopp (kr)").fill("30000")
     page.get_by_label("Post, rad 1").fill("Ledararvoden")
     page.get_by_label("Belopp (kr), rad 1").fill("25000")
@@ -63,7 +59,7 @@ def test_anna_applies_from_the_catalogue_through_every_step(page, anna, fisksatr
 
     # Step 3: a PDF.
     assert page.locator('[aria-current="step"]').inner_text() == "3. Bilagor"
-    no_violations(page)
+    checked(page)
     page.get_by_label("Lägg till en bilaga").set_input_files(
         files=[{"name": "budget.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes}])
     page.get_by_role("button", name="Spara och fortsätt").click()
@@ -73,7 +69,7 @@ def test_anna_applies_from_the_catalogue_through_every_step(page, anna, fisksatr
     main = page.get_by_role("main").inner_text()
     for answer in ("Läxhjälp och fotboll", "Trygghet", "2026-08-25 – 2026-12-20", "Ledararvoden", "budget.pdf"):
         assert answer in main, answer
-    no_violations(page)
+    checked(page)
     page.get_by_role("button", name="Skicka in ansökan").click()
 
     application = Application.objects.get()
@@ -82,14 +78,14 @@ def test_anna_applies_from_the_catalogue_through_every_step(page, anna, fisksatr
     assert page.get_by_role("heading", name="Var är ärendet?").is_visible()
     assert page.locator('[aria-current="step"]').inner_text().startswith("Bedömning")
     assert page.get_by_role("link", name=re.compile(r"^Mottagningskvitto")).is_visible()
-    no_violations(page)
+    checked(page)
 
     # Withdrawing asks for a confirmation first.
     page.get_by_role("link", name="Återta ansökan").click()
-    no_violations(page)
+    checked(page)
     page.get_by_role("button", name="Återta ansökan").click()
     assert page.get_by_role("alert").is_visible()
-    no_violations(page)
+    checked(page)
 
 
 def test_an_informal_groups_application_is_confirmed_by_the_sponsors_member(page, anna, fisksatra, inclusion_call):
@@ -107,24 +103,24 @@ def test_an_informal_groups_application_is_confirmed_by_the_sponsors_member(page
 
     log_in(page, "nadia")
     page.goto(f"/portal/ansokningar/{draft.pk}/")
-    no_violations(page)
+    checked(page)
     page.get_by_role("link", name="Fortsätt med ansökan").click()
     assert "Fisksätra IF" in page.get_by_role("main").inner_text()
-    no_violations(page)
+    checked(page)
     page.get_by_role("button", name="Skicka till medsökaren").click()
     assert "Ansökan är skickad till Fisksätra IF." in page.get_by_role("status").inner_text()
-    no_violations(page)
+    checked(page)
     assert Application.objects.get().status == "awaiting_sponsor"
     page.get_by_role("button", name="Logga ut").click()
 
     log_in(page, "anna")
     page.goto("/portal/")
     assert page.get_by_role("heading", name="Ansökningar att bekräfta som medsökare").is_visible()
-    no_violations(page)
+    checked(page)
     page.get_by_role("link", name="Trygga kvällar i Fisksätra").click()
-    no_violations(page)
+    checked(page)
     page.get_by_role("button", name="Bekräfta").click()
     application = Application.objects.get()
     assert application.status == "submitted" and application.sponsor_confirmed_by == anna
     assert f"diarienummer {application.case_number}" in page.get_by_role("status").inner_text()
-    no_violations(page)
+    checked(page)

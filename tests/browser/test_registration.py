@@ -10,19 +10,11 @@ from django.core import mail
 
 from grants.models import Membership, Organisation, OrganisationFile
 
-from .conftest import DESKTOP, MOBILE, axe_violations
+from .conftest import DESKTOP, MOBILE, checked
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "Gr0na-Blad-i-Fisksatra"
-
-
-def checked(page):
-    """No axe violation, and nothing wider than the screen (WCAG 1.4.10, reflow)."""
-    assert axe_violations(page) == [], page.url
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"{page.url} is {width} px wide"
-    return page
 
 
 def register(page, name, email):

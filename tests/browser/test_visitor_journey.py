@@ -11,17 +11,10 @@ import pytest
 
 from grants.models import Application, Document
 
-from .conftest import DESKTOP, MOBILE, axe_violations
+from .conftest import DESKTOP, MOBILE, checked
 from .test_registration import register
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def checked(page):
-    assert axe_violations(page) == [], page.url
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"{page.url} is {width} px wide"
-    return page
 
 
 def status(page):
