@@ -5,7 +5,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import (AnnualBudget, Application, Call, CaseEvent, Decision, Document, Membership, Organisation, Payment,
+from .models import (AnnualBudget, Application, Call, CaseEvent, Document, Membership, Organisation, Payment,
                      Programme, is_staff_member)
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import questions
-from ..models import Application, BudgetLine, CaseNumberSeries, CompletionRequest, Document, Membership, Organisation
+from ..models import Application, BudgetLine, CaseNumberSeries, Document, Membership, Organisation
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
 from ._base import (Upload, discarded_on_failure, document_create, lock_application, record_event, store_file,
                     transition)

@@ -9,7 +9,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..models import Application, Assessment, CompletionRequest, ConflictOfInterest, is_decision_maker, is_officer
+from ..models import Assessment, CompletionRequest, ConflictOfInterest, is_decision_maker, is_officer
 from ..notifications import lazy_interpolate, notify_applicant
 from ._base import lock_application, record_event, transition
 

@@ -298,8 +298,6 @@ def test_the_case_page_keeps_staffs_own_notes_to_staff(client, anna, olle, otto,
 
 def test_a_grant_paid_in_part_reads_as_partly_paid_while_the_report_is_owed(client, anna, olle, fia, fisksatra,
                                                                           inclusion_call):
-    from tests import factories
-
     application = factories.report_owed(inclusion_call, fisksatra, anna, olle, fia)
     statuses = sorted(application.payments.values_list("status", flat=True))
     assert statuses == ["paid", "withheld"], statuses  # the programme withholds the last part

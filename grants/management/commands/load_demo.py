@@ -34,7 +34,6 @@ from django.utils import timezone
 from stdnum import luhn
 
 from documents import batches, payment_files
-from grants import questions
 from grants.models import (
     AnnualBudget, Application, AttestationLimit, Call, Committee, CommitteeMeeting, Decision, Document, Membership,
     Organisation, Payment, Programme, RepaymentClaim,
