@@ -17,7 +17,11 @@ recipient organisation, and with a neutral description instead of the group's ow
 title, the project's name, is kept.
 
 The selection is the annual report's: granted decisions (approved or partly approved) on
-calls of the year (Call.year), narrowed by committee, programme, call and district.
+calls of the year (Call.year), narrowed by committee, programme, call and district, of
+those only decisions that may be executed (Decision.executable_q): a committee's decision
+is published once the approval of its protocol has been announced, or at once when the
+paragraph was approved at the meeting. The award date is the meeting's date for a
+committee's decision and the decision's day for a decision under delegation.
 """
 
 import csv
@@ -26,7 +30,6 @@ import re
 from decimal import Decimal
 
 from django.conf import settings
-from django.utils import timezone
 
 from grants.models import Application, Decision, Organisation
 
@@ -52,10 +55,12 @@ def grant_identifier(case_number):
 
 
 def granted_decisions(filters):
-    """The year's granted decisions under the report's filters, in case-number order, in one query."""
+    """The year's granted decisions that may be executed, under the report's filters, in
+    case-number order, in one query."""
     decisions = (
-        Decision.objects.filter(outcome__in=Application.GRANTED, application__call__year=filters.year)
-        .select_related("application__organisation__sponsor", "application__call__programme__committee")
+        Decision.objects.filter(Decision.executable_q(), outcome__in=Application.GRANTED,
+                                application__call__year=filters.year)
+        .select_related("application__organisation__sponsor", "application__call__programme__committee", "meeting")
         .order_by("application__case_number", "pk")
     )
     if filters.committee_id:
@@ -92,7 +97,7 @@ def _grant(decision):
         "description": description,
         "currency": "SEK",
         "amountAwarded": _amount(decision.amount),
-        "awardDate": timezone.localdate(decision.decided_at).isoformat(),
+        "awardDate": decision.award_date.isoformat(),
         "plannedDates": [{"startDate": application.period_start.isoformat(),
                           "endDate": application.period_end.isoformat()}],
         "recipientOrganization": [{"id": org_identifier(recipient.org_number), "name": recipient.name}],

@@ -791,6 +791,9 @@ class Decision(models.Model):
     meeting = models.ForeignKey(CommitteeMeeting, on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="decisions", verbose_name="sammanträde")
     protocol_paragraph = models.CharField("protokollsparagraf", max_length=20, blank=True)
+    # Omedelbar justering: the committee approved the paragraph at the meeting, so the
+    # decision may be executed before the whole protocol is approved and announced.
+    approved_immediately = models.BooleanField("paragrafen omedelbart justerad", default=False)
 
     class Meta:
         verbose_name = "beslut"
@@ -804,7 +807,28 @@ class Decision(models.Model):
                 condition=Q(by_committee=False) | Q(meeting__isnull=False) & ~Q(protocol_paragraph=""),
                 name="committee_decision_has_protocol",
             ),
+            models.CheckConstraint(condition=Q(approved_immediately=False) | Q(by_committee=True),
+                                   name="only_committee_paragraph_approved_immediately"),
         ]
+
+    @staticmethod
+    def executable_q(prefix=""):
+        """The decisions that may be executed, as a filter (prefix: the path to the decision,
+        e.g. "application__decision__"): a delegation decision at once; a committee decision
+        once the approval of its meeting's protocol has been announced, or when the paragraph
+        was approved at the meeting. Until then nothing of it is attested, paid or published."""
+        return (Q(**{f"{prefix}by_committee": False}) | Q(**{f"{prefix}approved_immediately": True})
+                | Q(**{f"{prefix}meeting__announced_on__isnull": False}))
+
+    @property
+    def may_be_executed(self):
+        """The same rule as executable_q, for a decision in hand (its meeting selected)."""
+        return not self.by_committee or self.approved_immediately or self.meeting.announced_on is not None
+
+    @property
+    def award_date(self):
+        """The day the grant was decided: the committee's meeting, or the delegation decision's day."""
+        return self.meeting.held_on if self.by_committee else timezone.localdate(self.decided_at)
 
     @property
     def is_granted(self):

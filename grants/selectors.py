@@ -126,7 +126,7 @@ def case_overview(pk):
     application = (
         Application.objects.select_related(
             "call__programme__committee", "organisation__sponsor", "assessment__officer", "decision__decided_by",
-            "follow_up", "created_by",
+            "decision__meeting", "follow_up", "created_by",
         )
         .prefetch_related(
             "budget_lines",

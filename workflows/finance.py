@@ -133,7 +133,7 @@ def _payments(filters):
     payments = (
         Payment.objects.select_related(
             "application__organisation__sponsor", "application__call__programme__committee",
-            "application__assessment", "application__decision",
+            "application__assessment", "application__decision__meeting",
         )
         .annotate(process_pk=F("application__process__pk"))
     )
@@ -155,7 +155,8 @@ def _payments(filters):
 
 def _mark_refusals(payments, user):
     """Why the user may not attest each payment on the page, if so: the service's own answer
-    (two-person rule, amount limit), for the whole page in two queries."""
+    (two-person rule, a decision not yet to be executed, amount limit), for the whole page in
+    two queries."""
     planned = [payment for payment in payments if payment.status == Payment.Status.PLANNED]
     refusals = pay.attest_refusals(planned, user)
     for payment in payments:

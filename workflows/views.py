@@ -151,12 +151,18 @@ class DecideForm(forms.Form):
     conditions = forms.CharField(label="Villkor", widget=forms.Textarea(attrs={"rows": 3}), required=False)
     meeting_date = forms.DateField(label="Nämndens sammanträde", widget=DATE_INPUT, required=False)
     protocol_paragraph = forms.CharField(label="Protokollsparagraf", max_length=20, required=False)
+    approved_immediately = forms.BooleanField(
+        label="Paragrafen justerades omedelbart", required=False,
+        help_text="Kryssa i bara om nämnden justerade paragrafen på sammanträdet. Annars verkställs beslutet "
+                  "(attest, utbetalning, öppna data) först när det har anslagits att protokollet är justerat.",
+    )
 
     def __init__(self, *args, by_committee, **kwargs):
         super().__init__(*args, **kwargs)
         if not by_committee:
             del self.fields["meeting_date"]
             del self.fields["protocol_paragraph"]
+            del self.fields["approved_immediately"]
         else:
             self.fields["meeting_date"].required = True
             self.fields["protocol_paragraph"].required = True
@@ -186,6 +192,7 @@ class DecideView(CaseTaskView):
             application=self.application, by=self.request.user, outcome=data["outcome"], amount=data["amount"],
             reasons=data["reasons"], conditions=data["conditions"], meeting_date=data.get("meeting_date"),
             protocol_paragraph=data.get("protocol_paragraph", ""),
+            approved_immediately=data.get("approved_immediately", False),
         )
 
     def form_valid(self, form):

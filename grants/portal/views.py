@@ -663,6 +663,8 @@ def case_progress(application, decision, report):
     status = application.status
     payments = list(application.payments.all())
     granted = status in Application.GRANTED or (status == S.CLOSED and decision is not None and decision.is_granted)
+    # The committee has decided, but nothing of it is executed before its protocol is approved.
+    held_back = awaiting_protocol(decision)
     unpaid = [p for p in payments if p.status in (Payment.Status.WITHHELD, *Payment.OPEN)]
     open_payments = [p for p in payments if p.status in Payment.OPEN]
     report_settled = report is not None and report.status in (FollowUpReport.Status.APPROVED,
@@ -672,7 +674,7 @@ def case_progress(application, decision, report):
         current = "ansokan"
     elif status in (S.SUBMITTED, S.AWAITING_COMPLETION, S.IN_ASSESSMENT):
         current = "bedomning"
-    elif status == S.ASSESSED:
+    elif status == S.ASSESSED or held_back and status in Application.GRANTED:
         current = "beslut"
     elif ended:
         current = "avslutat"
@@ -702,11 +704,14 @@ def case_progress(application, decision, report):
                     _("Inskickad %(date)s") % {"date": f"{application.submitted_at:%Y-%m-%d}"}
                     if application.submitted_at else _("Utkast")),
         "bedomning": application.get_status_display() if current == "bedomning" else "",
-        "beslut": (f"{decision.get_outcome_display()} {decision.decided_at:%Y-%m-%d}" if decision
+        "beslut": (_("Nämnden beslutade %(date)s. Beslutsbrevet kommer när protokollet har justerats.")
+                   % {"date": f"{decision.meeting.held_on:%Y-%m-%d}"} if held_back else
+                   f"{decision.get_outcome_display()} {decision.decided_at:%Y-%m-%d}" if decision
                    else _("Väntar på beslut") if current == "beslut" else ""),
         "utbetalning": (_("%(paid)s av %(count)s delar utbetalda")
                         % {"paid": sum(p.status == Payment.Status.PAID for p in payments),
-                           "count": len({p.sequence for p in payments})} if granted and payments else ""),
+                           "count": len({p.sequence for p in payments})} if granted and payments and not held_back
+                        else ""),
         "aterrapport": (report.get_status_display() + (
                         _(", senast %(date)s") % {"date": f"{report.due_on:%Y-%m-%d}"}
                         if report.status in follow_up.OWED else "")) if report else "",
@@ -720,6 +725,12 @@ def case_progress(application, decision, report):
              "state": ("current" if key == current else "done" if done[key] else
                        "skipped" if key in skipped else "partly" if key in partly else "todo")}
             for key, title in PROGRESS]
+
+
+def awaiting_protocol(decision):
+    """Whether the committee has decided but its protocol is not yet approved and announced:
+    the case page then says that the letter follows, and shows no payment as done or coming."""
+    return decision is not None and not decision.may_be_executed
 
 
 def case_todo(application, report, claim, open_request):
@@ -746,10 +757,17 @@ def case_todo(application, report, claim, open_request):
     return todo
 
 
-def case_waiting(application, report):
+def case_waiting(application, decision, report):
     """What the applicant waits for when nothing is expected of her."""
     S = Application.Status
     status = application.status
+    if awaiting_protocol(decision):
+        held_on = {"date": f"{decision.meeting.held_on:%Y-%m-%d}"}
+        if decision.is_granted:
+            return _("Inget just nu. Nämnden har beslutat vid sammanträdet den %(date)s. Beslutsbrevet kommer "
+                     "här när protokollet från sammanträdet har justerats; först då betalas bidraget ut.") % held_on
+        return _("Inget just nu. Nämnden har beslutat vid sammanträdet den %(date)s. Beslutsbrevet, med hur man "
+                 "överklagar, kommer här när protokollet från sammanträdet har justerats.") % held_on
     if status == S.AWAITING_SPONSOR:
         return _("Inget just nu. %(sponsor)s ska bekräfta att föreningen är medsökare; först då kommer ansökan "
                  "till handläggaren. Föreningen behöver bekräfta senast %(date)s, när utlysningen stänger.") % {
@@ -805,7 +823,8 @@ def _render_detail(request, application, status=200, **forms):
         "claim": claim,
         "progress": case_progress(application, decision, report),
         "todo": case_todo(application, report, claim, open_request),
-        "waiting": case_waiting(application, report),
+        "waiting": case_waiting(application, decision, report),
+        "awaiting_protocol": awaiting_protocol(decision),
         "case_messages": case_messages(application, decision),
         "events": [event for event in application.events.all() if _is_for_applicant(event)],
         "withdrawable": application.status in Application.WITHDRAWABLE,

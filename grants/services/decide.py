@@ -36,6 +36,12 @@ def _check_decision(application, *, by, outcome, amount, meeting_date, protocol_
             raise PermissionDenied("Förslaget ligger över delegationsgränsen; beslutet fattas av nämnden.")
         if not meeting_date or not protocol_paragraph.strip():
             raise ValidationError("Ange nämndens sammanträdesdatum och protokollsparagraf.")
+        # A decision exists once the committee has taken it at its meeting, not before.
+        if meeting_date > timezone.localdate():
+            raise ValidationError(
+                f"Sammanträdet den {meeting_date:%Y-%m-%d} har inte hållits än. Ett beslut i nämnden kan "
+                "registreras först när sammanträdet har hållits."
+            )
     else:
         if not is_officer(by):
             raise PermissionDenied("Beslut inom delegationen fattas av handläggaren.")
@@ -49,7 +55,7 @@ def _check_decision(application, *, by, outcome, amount, meeting_date, protocol_
 
 
 def decision_draft(*, application, by, outcome, amount, reasons, conditions="", meeting_date=None,
-                   protocol_paragraph=""):
+                   protocol_paragraph="", approved_immediately=False):
     """The decision as it would be made, unsaved, for previewing its letter. Checks the same
     rules as decision_make (the budget included) but locks and writes nothing; the meeting
     is the stored one if the committee already has it, otherwise an unsaved one."""
@@ -68,11 +74,15 @@ def decision_draft(*, application, by, outcome, amount, reasons, conditions="", 
         decided_by=by, decided_at=timezone.now(), by_committee=by_committee,
         delegation_point="" if by_committee else programme.delegation_point,
         meeting=meeting, protocol_paragraph=protocol_paragraph if by_committee else "",
+        approved_immediately=by_committee and approved_immediately,
     )
 
 
 def decision_make(*, application, by, outcome, amount, reasons, conditions="", meeting_date=None,
-                  protocol_paragraph=""):
+                  protocol_paragraph="", approved_immediately=False):
+    """Record the decision. A committee decision names its meeting, which has been held, and
+    whether the paragraph was approved at once (omedelbar justering): only then, or once the
+    protocol's approval is announced, may it be executed (Decision.may_be_executed)."""
     if not reasons.strip():
         raise ValidationError("Beslutet måste ha en motivering.")
     with transaction.atomic():
@@ -91,14 +101,19 @@ def decision_make(*, application, by, outcome, amount, reasons, conditions="", m
             meeting=CommitteeMeeting.objects.get_or_create(committee=programme.committee, held_on=meeting_date)[0]
             if by_committee else None,
             protocol_paragraph=protocol_paragraph if by_committee else "",
+            approved_immediately=by_committee and approved_immediately,
         )
         application.save()
         if decision.is_granted:
             payments_plan(application=application, decision=decision)
             if programme.follow_up_required:
                 FollowUpReport.objects.create(application=application, due_on=follow_up_due_on(application))
-        who = (f"nämnden {meeting_date:%Y-%m-%d} {protocol_paragraph}" if by_committee
-               else f"handläggare på delegation {programme.delegation_point}".strip())
+        if by_committee:
+            who = f"nämnden {meeting_date:%Y-%m-%d} {protocol_paragraph}"
+            if decision.approved_immediately:
+                who += ", paragrafen omedelbart justerad"
+        else:
+            who = f"handläggare på delegation {programme.delegation_point}".strip()
         label = dict(Decision.Outcome.choices).get(outcome, outcome)  # lazy: the record is written in Swedish
         record_event(application, by=by, action=format_lazy("Beslut: {}", label), from_state=before,
                      to_state=application.status, note=f"{amount} kr. Beslutat av {who}.")

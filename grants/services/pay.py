@@ -98,17 +98,27 @@ def _two_person_refusal(payment, user, member_of):
     return None
 
 
+def _execution_refusal(payment):
+    """A committee's decision is not executed before its protocol is approved and the
+    approval announced (or the paragraph was approved at once): Decision.may_be_executed."""
+    decision = payment.application.decision
+    if decision.may_be_executed:
+        return None
+    return f"Protokollet från sammanträdet den {decision.meeting.held_on:%Y-%m-%d} är inte justerat och anslaget ännu."
+
+
 def attest_refusals(payments, user):
     """Why `user` may not attest each of the payments, {payment id: reason} for those
-    refused: the two-person rule (neither decider, assessor nor applicant) and the user's
-    amount limit. Two queries for any number of payments (with their application,
-    organisation and assessment selected); pages use it to show the same answer the
-    attestation will give."""
+    refused: the two-person rule (neither decider, assessor nor applicant), a decision not
+    yet to be executed, and the user's amount limit. Two queries for any number of payments
+    (with their application, organisation, assessment and decision with its meeting
+    selected); pages use it to show the same answer the attestation will give."""
     member_of = set(Membership.objects.filter(user=user).values_list("organisation_id", flat=True))
     limit = AttestationLimit.objects.filter(user=user).values_list("max_amount", flat=True).first()
     refusals = {}
     for payment in payments:
         refusal = _two_person_refusal(payment, user, member_of)
+        refusal = refusal or _execution_refusal(payment)
         if refusal is None and limit is not None and payment.amount > limit:
             refusal = f"{payment.amount} kr är över din attestgräns på {limit} kr."
         if refusal:
@@ -118,11 +128,13 @@ def attest_refusals(payments, user):
 
 def payments_attest(*, payment_ids, by):
     """Attest the payments: the attester is neither decider, assessor nor applicant, is
-    within their amount limit, and the payee's account is valid; it is fixed on the payment."""
+    within their amount limit, the decision may be executed, and the payee's account is
+    valid; it is fixed on the payment."""
     if not is_finance(by):
         raise PermissionDenied("Du har inte behörighet att attestera utbetalningar.")
     with transaction.atomic():
-        payments = _locked(payment_ids, "application__organisation__sponsor", "application__assessment")
+        payments = _locked(payment_ids, "application__organisation__sponsor", "application__assessment",
+                           "application__decision__meeting")
         refusals = attest_refusals(payments, by)
         errors, payees, before = [], {}, {payment.pk: payment.status for payment in payments}
         for payment in payments:
