@@ -9,9 +9,13 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
-from grants.models import (Application, CommitteeMeeting, CompletionRequest, Document, FollowUpReport,
+from documents import open_data
+from grants.annual_report import ReportFilters
+from grants.models import (Application, CommitteeMeeting, CompletionRequest, Decision, Document, FollowUpReport,
                            Organisation, Payment)
+from grants.services import pay
 from workflows.cases import active_task_names
 from workflows.models import GrantProcess
 
@@ -119,3 +123,30 @@ def test_demo_leaves_kim_a_meeting_whose_letters_he_can_make():
     assert waiting.count() == 1
     assert not Document.objects.filter(application__decision__meeting=waiting.get(),
                                        kind=Document.Kind.DECISION_LETTER).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_executes_decisions_only_when_they_may_be():
+    """Committee decisions only for meetings held; nothing of one attested before the approval
+    of its protocol was announced (by the cases' own history); the waiting meeting's payment is
+    one Fia cannot attest yet, and it is not in the open data."""
+    if not django_settings.EMBEDDED_DATABASE:
+        pytest.skip("load_demo runs only on the embedded default (SQLite)")
+    call_command("load_demo", stdout=StringIO())
+    today = timezone.localdate()
+    assert not CommitteeMeeting.objects.filter(held_on__gt=today).exists()
+    assert not Payment.objects.exclude(status__in=["withheld", "planned"]).exclude(
+        Decision.executable_q("application__decision__")).exists()
+    for decision in Decision.objects.filter(by_committee=True, approved_immediately=False,
+                                            application__payments__attested_at__isnull=False).distinct():
+        events = decision.application.events
+        announced = events.get(action="Protokollet tillkännagivet").created_at
+        assert announced <= events.filter(action__endswith="attesterad").earliest("created_at").created_at, decision
+
+    waiting = Decision.objects.get(meeting__announced_on__isnull=True, by_committee=True)
+    planned = list(waiting.application.payments.filter(status="planned").select_related(
+        "application__organisation__sponsor", "application__assessment", "application__decision__meeting"))
+    refusals = pay.attest_refusals(planned, User.objects.get(username="fia"))
+    assert refusals and all("är inte justerat och anslaget ännu" in reason for reason in refusals.values())
+    published = open_data.grants_360(ReportFilters(year=today.year))["grants"]
+    assert open_data.grant_identifier(waiting.application.case_number) not in {grant["id"] for grant in published}

@@ -583,6 +583,7 @@ class Demo:
         self.decide(case, app, officer, amount)
         if until == "decided" or case.proposal == "rejected":
             return app
+        self.announce(app)
         self.attest(app)
         if until == "attested":
             return app
@@ -678,6 +679,16 @@ class Demo:
         else:
             self.staff(app, GrantFlow.decide_by_officer, officer,
                        lambda: decide.decision_make(application=app, by=officer, **fields))
+
+    def announce(self, app):
+        """Nothing of a committee's decision is executed before the approval of its meeting's
+        protocol is announced: Kim records it, three days after the meeting, before Fia attests.
+        (Utbildningsnämnden's meeting of yesterday cannot be announced yet, so its cases stop
+        at the decision.)"""
+        decision = Decision.objects.select_related("meeting").get(application=app)
+        if not decision.may_be_executed:
+            batches.meeting_announce(meeting=decision.meeting, by=self.users["kim"],
+                                     announced_on=decision.meeting.held_on + dt.timedelta(days=3))
 
     def meeting_letters(self):
         """A committee's letters go out together once the approval of the meeting's protocol
