@@ -248,6 +248,7 @@ def test_decider_who_is_also_finance_cannot_attest(client, anna, olle, kim, fia,
     work(client, application, "decide_by_committee", {
         "outcome": "approved", "amount": "60000", "reasons": ASSESS_NOTE,
         "meeting_date": "2026-03-12", "protocol_paragraph": "§ 7",
+        "approved_immediately": "on",  # so that it may be paid before the protocol is announced
     })
     payment = Payment.objects.get(application=application, sequence=1)
     assert (payment.status, payment.decided_by) == ("planned", kim)
@@ -280,6 +281,7 @@ def test_two_person_rule_holds_in_the_service_and_in_the_database(
     work(client, application, "decide_by_committee", {
         "outcome": "approved", "amount": "60000", "reasons": ASSESS_NOTE,
         "meeting_date": "2026-03-12", "protocol_paragraph": "§ 7",
+        "approved_immediately": "on",  # so that it may be paid before the protocol is announced
     })
     payment = Payment.objects.get(application=application, sequence=1)
     kim = type(kim).objects.get(pk=kim.pk)  # fresh permission cache with the new group

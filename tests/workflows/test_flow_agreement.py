@@ -3,10 +3,13 @@ tasks. These tests walk the flow's paths over HTTP and, after every step, check 
 the two never disagree: the application's status allows exactly the open tasks it has,
 and the payments and the follow-up report are in the state the open task needs."""
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 from viewflow.workflow import STATUS
 
+from documents import batches
 from documents.payment_files import payment_file_create
 from grants.models import Application, CaseEvent, FollowUpReport
 from grants.services import pay
@@ -164,6 +167,9 @@ def test_completion_loop_committee_and_report_completion(
     assert staff(client, kim, application, "decide_by_committee", decision(
         "approved", "60000", meeting_date="2026-03-12", protocol_paragraph="§ 42",
     )) == ("approved", ["await_payment"])
+    # Paid once the approval of the meeting's protocol has been announced.
+    batches.meeting_announce(meeting=Application.objects.get(pk=application.pk).decision.meeting, by=kim,
+                             announced_on=dt.date(2026, 3, 20))
     assert paid_out(fia, application) == ("approved", ["await_report"])
 
     # The report: Olle asks for a completion of it, Anna sends it again, Olle approves.
