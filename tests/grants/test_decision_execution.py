@@ -128,6 +128,9 @@ def test_a_decision_waits_for_the_protocol_then_is_paid_and_published(client, ki
     assert response.status_code == 400 and refusal in response.content.decode()
     first.refresh_from_db()
     assert first.status == "planned" and first.attested_by is None
+    # The staff case page says why.
+    case_page = client.get(reverse("cases:grant:process_detail", args=[application.process.pk])).content.decode()
+    assert "verkställs när protokollet är justerat och anslaget" in case_page
 
     # Not in the public open data.
     assert published(client, application, today.year) is None
@@ -144,6 +147,8 @@ def test_a_decision_waits_for_the_protocol_then_is_paid_and_published(client, ki
     # Kim records the announcement of the protocol's approval on the meeting's page.
     client.force_login(kim)
     meeting = application.decision.meeting
+    meeting_page = client.get(reverse("meetings:detail", args=[meeting.pk])).content.decode()
+    assert "Inget av sammanträdets beslut verkställs" in meeting_page
     response = client.post(reverse("meetings:announce", args=[meeting.pk]), {"announced_on": today.isoformat()})
     assert response.status_code == 302
 
@@ -180,6 +185,8 @@ def test_a_paragraph_approved_at_once_is_executed_at_once(client, kim, fia, anna
     decision = Decision.objects.select_related("meeting").get()
     assert decision.approved_immediately and decision.meeting.announced_on is None
     assert "paragrafen omedelbart justerad" in assessed.events.get(action="Beslut: Beviljas").note
+    meeting_page = client.get(reverse("meetings:detail", args=[decision.meeting_id])).content.decode()
+    assert "§ 12 (omedelbart justerad)" in meeting_page
 
     first = decision.application.payments.get(sequence=1)
     client.force_login(fia)
