@@ -19,11 +19,13 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils.text import format_lazy
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from grants.calculators import split_amount
 from grants.models import Application, Decision, Document
+from grants.notifications import lazy_interpolate, notify_applicant
 from grants.services._base import Upload, discarded_on_failure, document_create, record_event, store_file
 from grants.services.decide import follow_up_due_on
 
@@ -176,9 +178,12 @@ FILENAMES = {
 }
 
 
-def letter_store(*, application, kind, pdf, by, version=None):
+def letter_store(*, application, kind, pdf, by, version=None, notice=None):
     """Store and register one letter. Without `version` it becomes the next version; with
-    one, a letter that already has that version is returned instead of a second copy."""
+    one, a letter that already has that version is returned instead of a second copy.
+    notice: a function of the stored filename giving (subject, body) of the e-mail to the
+    applicant that goes with the letter; it goes after commit, and only with the copy that
+    is registered, so a letter made twice is mailed once."""
     number = version or application.documents.filter(kind=kind).count() + 1
     filename = f"{FILENAMES[kind]} {application.case_number.replace('/', '-')} v{number}.pdf"
     # The upload runs before the transaction, which then only registers the stored file.
@@ -188,6 +193,9 @@ def letter_store(*, application, kind, pdf, by, version=None):
             document = document_create(application=application, kind=kind, stored=stored, by=by, version=number,
                                        upload=Upload(filename, "application/pdf", pdf))
             record_event(application, by=by, action=format_lazy("{} skickat", Document.Kind(kind).label), note=filename)
+            if notice is not None:
+                subject, body = notice(filename)
+                notify_applicant(application, subject=subject, body=body)
     except IntegrityError:
         # Someone else stored this version first (two workers on the same letter).
         if version is None:
@@ -196,12 +204,13 @@ def letter_store(*, application, kind, pdf, by, version=None):
     return document
 
 
-def _send(kind, application, render, by, version=None):
+def _send(kind, application, render, by, version=None, notice=None):
     """Render and store a letter after the step that caused it has committed. A failure
     (the file store down, say) never undoes that step: it is logged and written into the
     case's history, where staff see that the letter is missing."""
     try:
-        return letter_store(application=application, kind=kind, pdf=render_pdf(render()), by=by, version=version)
+        return letter_store(application=application, kind=kind, pdf=render_pdf(render()), by=by, version=version,
+                            notice=notice)
     except Exception as exc:  # noqa: BLE001 - any failure is reported the same way
         log.exception("%s for %s failed", kind, application.case_number)
         record_event(application, by=None, action=format_lazy("{} kunde inte skapas", Document.Kind(kind).label),
@@ -222,10 +231,24 @@ def decision_letter_send(decision_pk, *, version=None):
                  decision.decided_by, version)
 
 
+def _receipt_notice(application):
+    def notice(filename):
+        body = lazy_interpolate(
+            gettext_lazy("Kommunen har tagit emot ansökan ”%(title)s” till %(programme)s. Den har diarienummer "
+                         "%(number)s. Mottagningskvittot (%(filename)s) finns under ärendet i bidragsportalen."),
+            title=application.title, programme=application.call.programme.name, number=application.case_number,
+            filename=filename)
+        return gettext_lazy("Mottagningskvitto för er ansökan"), body
+    return notice
+
+
 def receipt_send(application_pk):
+    """Make the receipt of a submitted application and mail it to the applicant's confirmed
+    members (documents.tasks.produce_receipt runs this in the background)."""
     application = Application.objects.select_related("call__programme__committee", "organisation",
                                                      "created_by").get(pk=application_pk)
-    return _send(Document.Kind.RECEIPT, application, lambda: receipt_html(application), None, version=1)
+    return _send(Document.Kind.RECEIPT, application, lambda: receipt_html(application), None, version=1,
+                 notice=_receipt_notice(application))
 
 
 def repayment_letter_send(application_pk):

@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from . import limits
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -17,9 +20,23 @@ CENT = Decimal("0.01")
 
 @dataclass(frozen=True)
 class Input:
+    """A count the applicant gives (grants.limits has the plausible maxima)."""
+
     name: str
     label: str
     help_text: str = ""
+    maximum: int = limits.MEMBERS
+
+
+def check_inputs(calculator, inputs):
+    """Refuse, in Swedish, inputs that are not whole numbers from 0 to the input's maximum."""
+    for item in calculator.inputs:
+        value = inputs.get(item.name)
+        if value in (None, ""):
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= item.maximum:
+            raise ValidationError(gettext("%(label)s: ange ett heltal från 0 till %(max)s.")
+                                  % {"label": item.label, "max": limits.count_text(item.maximum)})
 
 
 def _decimal(params, key, label):
@@ -77,7 +94,8 @@ class BasePlusPerMember:
 
     key = "base_plus_per_member"
     label = _("Grundbelopp + belopp per medlem")
-    inputs = (Input("members", _("Antal medlemmar"), _("Medlemmar som betalat avgift det senaste året.")),)
+    inputs = (Input("members", _("Antal medlemmar"), _("Medlemmar som betalat avgift det senaste året."),
+                    limits.MEMBERS),)
     applicant_states_amount = False
     uses_budget = False
 
@@ -98,8 +116,10 @@ class SessionsParticipants:
     key = "sessions_participants"
     label = _("Sammankomster × deltagare 7–25 år")
     inputs = (
-        Input("sessions", _("Antal sammankomster"), _("Sammankomster om minst 45 minuter under perioden.")),
-        Input("participants", _("Deltagare 7–25 år per sammankomst"), _("Genomsnittligt antal, minst 3 räknas.")),
+        Input("sessions", _("Antal sammankomster"), _("Sammankomster om minst 45 minuter under perioden."),
+              limits.SESSIONS),
+        Input("participants", _("Deltagare 7–25 år per sammankomst"), _("Genomsnittligt antal, minst 3 räknas."),
+              limits.PARTICIPANTS),
     )
     applicant_states_amount = False
     uses_budget = False

@@ -9,14 +9,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow import fsm
 
-from . import calculators, questions
+from . import calculators, limits, questions
 from .validators import (compact_account, validate_bankgiro, validate_choice_list, validate_eligibility_questions,
                          validate_iban, validate_orgnr, validate_payment_plan, validate_plusgiro)
 
@@ -576,8 +576,10 @@ class Application(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     status = fsm.FSMField(max_length=30, choices=Status.choices, default=Status.DRAFT, enforce_initial=True)
     case_number = models.CharField("diarienummer", max_length=30, blank=True)
-    title = models.CharField("projektnamn / rubrik", max_length=200)
-    description = models.TextField("beskrivning")
+    title = models.CharField("projektnamn / rubrik", max_length=limits.TITLE)
+    # A TextField's max_length only reaches the form: the validator makes full_clean() keep it.
+    description = models.TextField("beskrivning", max_length=limits.DESCRIPTION,
+                                   validators=[MaxLengthValidator(limits.DESCRIPTION)])
     period_start = models.DateField("periodens början")
     period_end = models.DateField("periodens slut")
     requested_amount = money_field(verbose_name="sökt belopp", default=ZERO)
@@ -712,7 +714,7 @@ class BudgetLine(models.Model):
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="budget_lines")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.COST)
-    label = models.CharField("post", max_length=200)
+    label = models.CharField("post", max_length=limits.LABEL)
     amount = money_field(verbose_name="belopp", validators=[MinValueValidator(ZERO)])
 
     class Meta:
@@ -728,7 +730,8 @@ class CompletionRequest(models.Model):
     due_on = models.DateField("svara senast")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
-    answer = models.TextField("svar", blank=True)
+    answer = models.TextField("svar", blank=True, max_length=limits.LONG_TEXT,
+                              validators=[MaxLengthValidator(limits.LONG_TEXT)])
     answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -1010,13 +1013,16 @@ class FollowUpReport(models.Model):
     application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="follow_up")
     status = fsm.FSMField(max_length=30, choices=Status.choices, default=Status.DUE)
     due_on = models.DateField("ska lämnas senast")
-    what_was_done = models.TextField("vad genomfördes", blank=True)
+    what_was_done = models.TextField("vad genomfördes", blank=True, max_length=limits.LONG_TEXT,
+                                     validators=[MaxLengthValidator(limits.LONG_TEXT)])
     participants = models.PositiveIntegerField("antal deltagare", null=True, blank=True)
     # {"7–12": {"girls": 4, "boys": 6, "other": 0}, ...} over AGE_BANDS and GENDERS,
     # when the programme asks for participants by age band and gender.
     participants_by_group = models.JSONField("deltagare per åldersgrupp och kön", default=dict, blank=True)
-    sessions = models.PositiveIntegerField("antal sammankomster", null=True, blank=True)
-    outcome = models.TextField("resultat jämfört med målen", blank=True)
+    sessions = models.PositiveIntegerField("antal sammankomster", null=True, blank=True,
+                                           validators=[MaxValueValidator(limits.SESSIONS)])
+    outcome = models.TextField("resultat jämfört med målen", blank=True, max_length=limits.LONG_TEXT,
+                               validators=[MaxLengthValidator(limits.LONG_TEXT)])
     actual_costs = money_field(verbose_name="faktiska kostnader", null=True, blank=True)
     own_contribution = money_field(verbose_name="egen insats", null=True, blank=True,
                                    validators=[MinValueValidator(ZERO)])

@@ -26,6 +26,9 @@ from django.core.exceptions import ValidationError
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
+from . import limits
+from .fields import text_field
+
 TYPES = ("text", "textarea", "number", "yesno", "choice", "date")
 KNOWN = {"key", "label", "type", "required", "help", "choices", "label_en", "help_en", "choices_en"}
 KEY = re.compile(r"^[-a-zA-Z0-9_]+\Z")
@@ -162,9 +165,9 @@ def _field_for(question):
               "error_messages": {"required": _("Svara på frågan ”%(label)s”.") % {"label": label_of(question)}}}
     kind = question["type"]
     if kind == "text":
-        return forms.CharField(max_length=500, **common)
+        return text_field(max_length=limits.SHORT_TEXT, **common)
     if kind == "textarea":
-        return forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 5}), **common)
+        return text_field(max_length=limits.LONG_TEXT, rows=5, **common)
     if kind == "number":
         common["error_messages"]["invalid"] = _("Skriv ett tal, t.ex. 12 eller 12,5.")
         return AnswerDecimalField(max_digits=14, decimal_places=2, widget=forms.TextInput(

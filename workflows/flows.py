@@ -33,7 +33,7 @@ from django.db import transaction
 from viewflow import this
 from viewflow.workflow import flow, lock
 
-from documents import letters
+from documents import letters, tasks
 from grants.models import Application, FollowUpReport, is_staff_member
 from grants.services import apply, follow_up
 from grants.services.pay import payments_open
@@ -195,14 +195,17 @@ class GrantFlow(flow.Flow):
 
     # --- callbacks: one line into the services each ---------------------------------
 
+    # The receipt is made in the background (documents.tasks), whatever the application's
+    # length; the database queue takes the task in the submission's transaction.
+
     def start_case(self, activation, *, application, by):
         activation.process.application = apply.application_submit(application=application, by=by)
-        transaction.on_commit(lambda: letters.receipt_send(application.pk))
+        tasks.produce_receipt.enqueue(application_pk=application.pk)
         return activation.process
 
     def start_sponsored_case(self, activation, *, application, by):
         activation.process.application = apply.application_sponsor_confirm(application=application, by=by)
-        transaction.on_commit(lambda: letters.receipt_send(application.pk))
+        tasks.produce_receipt.enqueue(application_pk=application.pk)
         return activation.process
 
     def completion_received(self, activation, *, by, answer):

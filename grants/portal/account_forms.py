@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ..fields import text_field
 from ..models import Membership, OrganisationFile, PayeeScheme
 from .forms import UploadField
 
@@ -138,9 +139,9 @@ class ProfileForm(forms.Form):
 
 class BoardMemberForm(forms.Form):
     # Not required: a row left empty is no one, and clearing a row removes the person.
-    name = forms.CharField(label=gettext_lazy("Namn"), max_length=200, required=False)
-    role = forms.CharField(label=gettext_lazy("Roll"), max_length=100, required=False,
-                           help_text=gettext_lazy("Till exempel ordförande, kassör, ledamot."))
+    name = text_field(gettext_lazy("Namn"), max_length=200, required=False)
+    role = text_field(gettext_lazy("Roll"), max_length=100, required=False,
+                      help_text=gettext_lazy("Till exempel ordförande, kassör, ledamot."))
 
     def clean(self):
         data = super().clean()

@@ -5,7 +5,10 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .. import limits
+from ..fields import KronorField, count_field, text_field
 from ..models import AGE_BANDS, GENDERS, BudgetLine, Organisation
+from ..services.apply import period_problems
 from ..validators import validate_upload
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -27,9 +30,9 @@ class DetailsForm(forms.Form):
 
     organisation = forms.ModelChoiceField(label=gettext_lazy("Sökande förening eller grupp"), queryset=None,
                                           empty_label=None)
-    title = forms.CharField(label=gettext_lazy("Projektnamn eller rubrik"), max_length=200)
-    description = forms.CharField(label=gettext_lazy("Beskrivning: vad vill ni göra, för vilka och varför?"),
-                                  widget=forms.Textarea(attrs={"rows": 6}))
+    title = text_field(gettext_lazy("Projektnamn eller rubrik"), max_length=limits.TITLE)
+    description = text_field(gettext_lazy("Beskrivning: vad vill ni göra, för vilka och varför?"),
+                             max_length=limits.DESCRIPTION, rows=6)
     period_start = forms.DateField(label=gettext_lazy("Periodens början"), widget=DATE_INPUT)
     period_end = forms.DateField(label=gettext_lazy("Periodens slut"), widget=DATE_INPUT)
 
@@ -43,6 +46,9 @@ class DetailsForm(forms.Form):
             if not programme.accepts_informal_groups:
                 organisations = organisations.filter(kind=Organisation.Kind.ASSOCIATION)
             self.fields["organisation"].queryset = organisations
+        earliest, latest = limits.period_bounds(call)
+        for name in ("period_start", "period_end"):
+            self.fields[name].widget.attrs.update(min=f"{earliest:%Y-%m-%d}", max=f"{latest:%Y-%m-%d}")
         # The programme's own lists, when it has them; the annual report sums grants by them.
         for name, label, required, choices in (
                 ("priority_area", _("Prioriterat område"), _("Välj prioriterat område."), programme.priority_areas),
@@ -56,9 +62,8 @@ class DetailsForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("period_start"), data.get("period_end")
-        if start and end and end < start:
-            self.add_error("period_end", _("Periodens slut kan inte ligga före dess början."))
+        for name, message in period_problems(self.call, data.get("period_start"), data.get("period_end")).items():
+            self.add_error(name, message)
         return data
 
 
@@ -70,13 +75,13 @@ class AmountForm(forms.Form):
         self.call = call
         self.calculator = call.programme.get_calculator()
         if self.calculator.applicant_states_amount:
-            self.fields["requested_amount"] = forms.DecimalField(
-                label=_("Sökt belopp (kr)"), max_digits=14, decimal_places=2, min_value=1,
+            self.fields["requested_amount"] = KronorField(
+                label=_("Sökt belopp (kr)"), min_value=1,
                 help_text=_("Högst %(max)s kr.") % {"max": number_format(call.max_amount, 0, force_grouping=True)},
             )
         for item in self.calculator.inputs:
-            self.fields[f"input_{item.name}"] = forms.IntegerField(label=item.label, help_text=item.help_text,
-                                                                   min_value=0)
+            self.fields[f"input_{item.name}"] = count_field(item.label, help_text=item.help_text,
+                                                            maximum=item.maximum)
 
     def clean_requested_amount(self):
         amount = self.cleaned_data["requested_amount"]
@@ -92,8 +97,8 @@ class AmountForm(forms.Form):
 class BudgetLineForm(forms.Form):
     # The initial value lets an untouched extra row count as empty rather than invalid.
     kind = forms.ChoiceField(label=gettext_lazy("Typ"), choices=BudgetLine.Kind.choices, initial=BudgetLine.Kind.COST)
-    label = forms.CharField(label=gettext_lazy("Post"), max_length=200)
-    amount = forms.DecimalField(label=gettext_lazy("Belopp (kr)"), max_digits=14, decimal_places=2, min_value=0)
+    label = text_field(gettext_lazy("Post"), max_length=limits.LABEL)
+    amount = KronorField(label=gettext_lazy("Belopp (kr)"))
 
 
 BudgetFormSet = forms.formset_factory(BudgetLineForm, extra=3, max_num=30)
@@ -111,20 +116,20 @@ class WithdrawForm(forms.Form):
         label=gettext_lazy("Ja, jag vill återta ansökan. Jag förstår att den inte går att skicka in igen."),
         error_messages={"required": gettext_lazy("Kryssa i rutan för att bekräfta att du vill återta ansökan.")},
     )
-    note = forms.CharField(label=gettext_lazy("Varför återtar ni ansökan? (frivilligt)"), required=False,
-                           widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    note = text_field(gettext_lazy("Varför återtar ni ansökan? (frivilligt)"), required=False, rows=3,
+                      max_length=limits.NOTE)
 
 
 class SponsorDeclineForm(forms.Form):
-    reason = forms.CharField(
-        label=gettext_lazy("Varför avböjer ni?"), widget=forms.Textarea(attrs={"rows": 4}), max_length=2000,
+    reason = text_field(
+        gettext_lazy("Varför avböjer ni?"), rows=4, max_length=limits.NOTE,
         help_text=gettext_lazy("Gruppen får skälet med e-post och kan ändra ansökan och skicka den till er igen."),
         error_messages={"required": gettext_lazy("Skriv varför ni avböjer, så att gruppen vet vad den kan göra.")},
     )
 
 
 class CompletionAnswerForm(forms.Form):
-    answer = forms.CharField(label=gettext_lazy("Ditt svar"), widget=forms.Textarea(attrs={"rows": 4}))
+    answer = text_field(gettext_lazy("Ditt svar"), rows=4, max_length=limits.LONG_TEXT)
     attachment = UploadField(label=gettext_lazy("Fil (valfri)"), required=False)
 
 
@@ -133,13 +138,12 @@ class FollowUpReportForm(forms.Form):
     the grantee saves a draft; what submission needs is checked by grants.services.follow_up,
     except that each budgeted cost needs its outcome, which only this form knows."""
 
-    what_was_done = forms.CharField(
-        label=gettext_lazy("Vad genomfördes?"), required=False, widget=forms.Textarea(attrs={"rows": 5}),
+    what_was_done = text_field(
+        gettext_lazy("Vad genomfördes?"), required=False, rows=5, max_length=limits.LONG_TEXT,
         help_text=gettext_lazy("Vilka aktiviteter hade ni, hur ofta och var? Blev något inte som planerat?"),
     )
-    outcome = forms.CharField(
-        label=gettext_lazy("Resultat jämfört med målen i ansökan"), required=False,
-        widget=forms.Textarea(attrs={"rows": 5}),
+    outcome = text_field(
+        gettext_lazy("Resultat jämfört med målen i ansökan"), required=False, rows=5, max_length=limits.LONG_TEXT,
         help_text=gettext_lazy("Vad har ni uppnått? Jämför med vad ni skrev i ansökan."),
     )
     attachment = UploadField(
@@ -155,24 +159,24 @@ class FollowUpReportForm(forms.Form):
         if "participants_by_age_gender" in parts:
             for band_index, band in enumerate(AGE_BANDS):
                 for gender, gender_label in GENDERS.items():
+                    # The grid has no room for a hint in each cell; the limit is in the error.
                     self.fields[self.participant_field(band_index, gender)] = forms.IntegerField(
                         label=_("Deltagare %(band)s år, %(gender)s") % {"band": band, "gender": gender_label},
-                        required=False, min_value=0,
+                        required=False, min_value=0, max_value=limits.PARTICIPANTS,
                         widget=forms.NumberInput(attrs={"min": 0, "inputmode": "numeric", "class": "count"}),
                     )
         if "sessions" in parts:
-            self.fields["sessions"] = forms.IntegerField(
-                label=gettext_lazy("Antal sammankomster"), required=False, min_value=0,
+            self.fields["sessions"] = count_field(
+                gettext_lazy("Antal sammankomster"), required=False, maximum=limits.SESSIONS,
                 help_text=gettext_lazy("Hur många gånger ni träffades under perioden."),
             )
         if "financial_statement" in parts:
             for line in self.budget_lines:
-                self.fields[f"actual_{line.pk}"] = forms.DecimalField(
-                    label=_("Utfall för %(label)s (kr)") % {"label": line.label}, required=False, min_value=0,
-                    max_digits=14, decimal_places=2,
+                self.fields[f"actual_{line.pk}"] = KronorField(
+                    label=_("Utfall för %(label)s (kr)") % {"label": line.label}, required=False,
                 )
-            self.fields["own_contribution"] = forms.DecimalField(
-                label=gettext_lazy("Egen insats (kr)"), required=False, min_value=0, max_digits=14, decimal_places=2,
+            self.fields["own_contribution"] = KronorField(
+                label=gettext_lazy("Egen insats (kr)"), required=False,
                 help_text=gettext_lazy("Det föreningen själv bidrog med: pengar, och ideellt arbete räknat i kronor. "
                                        "Skriv 0 om ingen."),
             )
@@ -223,9 +227,8 @@ class FollowUpReportForm(forms.Form):
 class ExtraCostForm(forms.Form):
     """A cost the budget did not have. An empty row is left out; a half-filled one is refused."""
 
-    label = forms.CharField(label=gettext_lazy("Kostnad som inte fanns i budgeten"), max_length=200, required=False)
-    actual = forms.DecimalField(label=gettext_lazy("Utfall (kr)"), required=False, min_value=0, max_digits=14,
-                                decimal_places=2)
+    label = text_field(gettext_lazy("Kostnad som inte fanns i budgeten"), max_length=limits.LABEL, required=False)
+    actual = KronorField(label=gettext_lazy("Utfall (kr)"), required=False)
 
     def clean(self):
         data = super().clean()

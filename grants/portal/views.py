@@ -376,7 +376,8 @@ def application_submit(request, pk):
                          % {"sponsor": application.organisation.sponsor.name})
     else:
         messages.success(request, _("Ansökan är inskickad och har fått diarienummer %(number)s. "
-                                    "Mottagningskvittot finns under Dokument.") % {"number": application.case_number})
+                                    "Mottagningskvittot kommer under Dokument och med e-post inom kort.")
+                         % {"number": application.case_number})
     return redirect("portal:application", pk=pk)
 
 
@@ -820,6 +821,9 @@ def _render_detail(request, application, status=200, **forms):
         "open_request": open_request,
         "completion_form": CompletionAnswerForm(),
         "letters": [d for d in application.documents.all() if d.kind in Document.SENT_BY_MUNICIPALITY],
+        # The receipt is made in the background just after the submission (documents.tasks).
+        "receipt_pending": bool(application.case_number) and not any(
+            d.kind == Document.Kind.RECEIPT for d in application.documents.all()),
         "claim": claim,
         "progress": case_progress(application, decision, report),
         "todo": case_todo(application, report, claim, open_request),

@@ -12,7 +12,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import questions
+from .. import limits, questions
+from ..calculators import check_inputs
 from ..models import Application, BudgetLine, CaseNumberSeries, Document, Membership, Organisation
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
 from ._base import (Upload, discarded_on_failure, document_create, lock_application, record_event, store_file,
@@ -42,6 +43,34 @@ def _check_choices(programme, priority_area, target_group):
                                   % {"what": what, "programme": programme.name})
 
 
+def period_problems(call, start, end):
+    """What is wrong with a project period for the call, by field ({} if nothing). A period
+    far from the call is a typing mistake, and dates like 9999-12-31 would break every date
+    worked out from it (the follow-up report's deadline)."""
+    problems = {}
+    if start is None or end is None:
+        return problems
+    # Callers other than the portal's form may give the dates as ISO strings.
+    as_date = Application._meta.get_field("period_start").to_python
+    start, end = as_date(start), as_date(end)
+    earliest, latest = limits.period_bounds(call)
+    if start < earliest:
+        problems["period_start"] = _("Periodens början kan vara tidigast %(date)s, ett år innan utlysningen "
+                                     "öppnade.") % {"date": f"{earliest:%Y-%m-%d}"}
+    if end > latest:
+        problems["period_end"] = _("Periodens slut kan vara senast %(date)s, fem år efter att utlysningen "
+                                   "stänger.") % {"date": f"{latest:%Y-%m-%d}"}
+    elif end < start:
+        problems["period_end"] = _("Periodens slut kan inte ligga före dess början.")
+    return problems
+
+
+def _check_period(call, start, end):
+    problems = period_problems(call, start, end)
+    if problems:
+        raise ValidationError(problems)
+
+
 def _draft_locked(application, *, by):
     """The draft re-read under its row lock, for one of its own organisation's members."""
     application = lock_application(application)
@@ -69,6 +98,7 @@ def application_save_details(*, application=None, call, organisation, by, title,
     _check_may_apply(organisation=organisation, call=call, by=by)
     _check_call_open(call)
     _check_choices(call.programme, priority_area, target_group)
+    _check_period(call, period_start, period_end)
     with transaction.atomic():
         if application is None:
             application = Application(call=call, organisation=organisation, created_by=by)
@@ -96,19 +126,21 @@ def application_save_amount(*, application, by, stated_amount=None, inputs=None,
     """Step 2 of the form, "Belopp": what the programme's calculator needs, or the amount
     asked for, and the budget. budget_lines: iterable of (kind, label, amount); they replace
     the draft's lines."""
+    inputs = inputs or {}
+    check_inputs(application.call.programme.get_calculator(), inputs)
+    lines = [BudgetLine(application=application, kind=kind, label=label, amount=amount)
+             for kind, label, amount in budget_lines]
+    for line in lines:
+        line.full_clean(exclude=["application"])
     with transaction.atomic():
         application = _draft_locked(application, by=by)
-        inputs = inputs or {}
         application.inputs = inputs
         application.requested_amount = compute_requested_amount(call=application.call, inputs=inputs,
                                                                  stated_amount=stated_amount)
         application.full_clean(exclude=["status", "created_by"])
         application.save()
         application.budget_lines.all().delete()
-        BudgetLine.objects.bulk_create(
-            [BudgetLine(application=application, kind=kind, label=label, amount=amount)
-             for kind, label, amount in budget_lines]
-        )
+        BudgetLine.objects.bulk_create(lines)
     return application
 
 
@@ -203,6 +235,7 @@ def check_submittable(application):
     if not call.is_open():
         problems.append(_("Utlysningen stängde %(date)s; ansökan kan inte längre skickas in.")
                         % {"date": f"{call.closes_on:%Y-%m-%d}"})
+    problems += period_problems(call, application.period_start, application.period_end).values()
     if application.requested_amount <= 0:
         problems.append(_("Det sökta beloppet måste vara större än 0 kr."))
     if application.requested_amount > call.max_amount:
@@ -352,6 +385,9 @@ def application_sponsor_decline(*, application, by, reason):
     group is told why by e-mail."""
     if not reason.strip():
         raise ValidationError(_("Skriv varför ni avböjer, så att gruppen vet vad den kan göra."))
+    if len(reason) > limits.NOTE:
+        raise ValidationError(_("Högst %(limit)s tecken; texten har %(count)s. Korta den.")
+                              % {"limit": limits.NOTE, "count": len(reason)})
     with transaction.atomic():
         application = lock_application(application)
         before = application.status
@@ -386,6 +422,9 @@ def check_withdrawable(application, *, by):
 def application_withdraw(*, application, by, note="", flow_cancelled=False):
     """Withdraw before a decision. A submitted case has a flow with open tasks: the caller
     (workflows.cases) cancels it in the same transaction and says so with flow_cancelled."""
+    if len(note) > limits.NOTE:
+        raise ValidationError(_("Högst %(limit)s tecken; texten har %(count)s. Korta den.")
+                              % {"limit": limits.NOTE, "count": len(note)})
     with transaction.atomic():
         application = lock_application(application)
         check_withdrawable(application, by=by)
@@ -404,6 +443,9 @@ def completion_answer(*, application, by, answer):
     """The applicant answers the open completion request; the case returns to the officer."""
     if not answer.strip():
         raise ValidationError(_("Skriv ett svar på kompletteringsbegäran."))
+    if len(answer) > limits.LONG_TEXT:
+        raise ValidationError(_("Högst %(limit)s tecken; svaret har %(count)s. Korta det.")
+                              % {"limit": limits.LONG_TEXT, "count": len(answer)})
     with transaction.atomic():
         application = lock_application(application)
         before = application.status

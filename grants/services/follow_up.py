@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
+from .. import limits
 from ..models import (AGE_BANDS, GENDERS, ZERO, Document, FollowUpCostLine, FollowUpReport, Payment,
                       RepaymentClaim)
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
@@ -24,6 +25,9 @@ from .pay import payments_release_withheld
 from .repayments import kronor
 
 OWED = (FollowUpReport.Status.DUE, FollowUpReport.Status.COMPLETION_REQUESTED)
+# The report's total of participants adds up the grid's cells.
+COUNT_MAXIMA = {"sessions": limits.SESSIONS,
+                "participants": limits.PARTICIPANTS * len(AGE_BANDS) * len(GENDERS)}
 
 # What a caller may fill in; cost lines and an attachment come as their own arguments.
 REPORT_FIELDS = ("what_was_done", "outcome", "participants", "participants_by_group", "sessions",
@@ -74,10 +78,10 @@ def _participant_grid(value):
         for gender, count in genders.items():
             if count is None or count == "":
                 continue
-            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= limits.PARTICIPANTS:
                 raise ValidationError({"participants_by_group": _(
-                    "Antalet deltagare (%(band)s år, %(gender)s) ska vara ett heltal, 0 eller mer.")
-                    % {"band": band, "gender": GENDERS[gender]}})
+                    "Antalet deltagare (%(band)s år, %(gender)s) ska vara ett heltal från 0 till högst %(max)s.")
+                    % {"band": band, "gender": GENDERS[gender], "max": limits.count_text(limits.PARTICIPANTS)}})
             grid.setdefault(band, {})[gender] = count
     return grid
 
@@ -99,10 +103,13 @@ def _cost_lines(lines):
             raise ValidationError({"cost_lines": _("Beloppen för ”%(label)s” ska vara i kronor.") % {"label": label}})
         if not label:
             raise ValidationError({"cost_lines": _("Varje kostnadspost behöver en benämning.")})
+        if len(label) > limits.LABEL:
+            raise ValidationError({"cost_lines": _("Benämningen ”%(label)s…” är för lång: högst %(max)s tecken.")
+                                                 % {"label": label[:40], "max": limits.LABEL}})
         if actual < 0 or (budgeted is not None and budgeted < 0):
             raise ValidationError({"cost_lines": _("Beloppen för ”%(label)s” kan inte vara negativa.")
                                                  % {"label": label}})
-        cleaned.append(CostLine(label[:200], budgeted, actual))
+        cleaned.append(CostLine(label, budgeted, actual))
     return cleaned
 
 
@@ -117,8 +124,10 @@ def _apply(report, fields, cost_lines):
             value = _participant_grid(value or {})
         elif name in ("what_was_done", "outcome"):
             value = value or ""
-        elif name in ("participants", "sessions") and value is not None and (not isinstance(value, int) or value < 0):
-            raise ValidationError({name: _("Ange ett heltal, 0 eller mer.")})
+        elif name in ("participants", "sessions") and value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= COUNT_MAXIMA[name]):
+            raise ValidationError({name: _("Ange ett heltal från 0 till högst %(max)s.")
+                                   % {"max": limits.count_text(COUNT_MAXIMA[name])}})
         elif name == "own_contribution" and value is not None and value < 0:
             raise ValidationError({name: _("Den egna insatsen kan inte vara negativ.")})
         setattr(report, name, value)

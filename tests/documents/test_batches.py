@@ -255,12 +255,13 @@ def test_meeting_pages_show_progress_and_the_letters(client, meeting_of, kim):
 @pytest.mark.django_db
 def test_queued_letters_wait_fail_and_are_retried(meeting_of, kim, monkeypatch):
     meeting, decisions = meeting_of(3)
+    assert run_queued_tasks() == 3  # the applications' receipts, queued when they were submitted
     batches.meeting_announce(meeting=meeting, by=kim, announced_on=ANNOUNCED)
     assert batches.meeting_letters_start(meeting=meeting, by=kim).letters_queued == 3
     assert batches.meeting_letters_progress(meeting) == {"done": 0, "total": 3, "waiting": 3, "failed": 0}
     # Pressed again while they wait: nothing more is queued.
     assert batches.meeting_letters_start(meeting=meeting, by=kim).letters_queued == 0
-    assert DBTaskResult.objects.count() == 3
+    assert DBTaskResult.objects.filter(task_path=batches.TASK_PATH).count() == 3
 
     # The second letter cannot be made (say its render fails); the others are.
     real_render = documents.letters.render_pdf
@@ -292,11 +293,12 @@ def test_queued_letters_wait_fail_and_are_retried(meeting_of, kim, monkeypatch):
 @pytest.mark.django_db
 def test_a_task_left_running_by_a_dead_worker_is_queued_again(meeting_of, kim, media_root):
     meeting, decisions = meeting_of(3)
+    assert run_queued_tasks() == 3  # the applications' receipts, queued when they were submitted
     batches.meeting_announce(meeting=meeting, by=kim, announced_on=ANNOUNCED)
     batches.meeting_letters_start(meeting=meeting, by=kim)
     # A worker took the first two letters and died: one long ago, one a moment ago. The
     # old one had stored its file but not yet committed the row.
-    first, second = DBTaskResult.objects.order_by("enqueued_at", "id")[:2]
+    first, second = DBTaskResult.objects.filter(task_path=batches.TASK_PATH).order_by("enqueued_at", "id")[:2]
     first.claim("dead-worker")
     DBTaskResult.objects.filter(pk=first.pk).update(started_at=timezone.now() - dt.timedelta(minutes=10))
     second.claim("dead-worker")
@@ -377,6 +379,7 @@ def needs_postgres():
 def test_a_killed_worker_resumes_without_losing_or_duplicating_a_letter(meeting_of, kim, media_root, tmp_path):
     needs_postgres()
     meeting, decisions = meeting_of(12)
+    assert run_queued_tasks() == 12  # the applications' receipts, queued when they were submitted
     batches.meeting_announce(meeting=meeting, by=kim, announced_on=ANNOUNCED)
     assert batches.meeting_letters_start(meeting=meeting, by=kim).letters_queued == 12
 
@@ -416,6 +419,7 @@ def test_a_killed_worker_resumes_without_losing_or_duplicating_a_letter(meeting_
 def test_two_workers_share_a_batch_without_duplicates(meeting_of, kim, media_root, tmp_path):
     needs_postgres()
     meeting, decisions = meeting_of(12)
+    assert run_queued_tasks() == 12  # the applications' receipts, queued when they were submitted
     batches.meeting_announce(meeting=meeting, by=kim, announced_on=ANNOUNCED)
     # Every letter queued twice in a row, so that the two workers race for the same letter.
     for decision in decisions:
@@ -432,8 +436,9 @@ def test_two_workers_share_a_batch_without_duplicates(meeting_of, kim, media_roo
         for handle in handles:
             handle.close()
 
-    assert DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).count() == 24
-    assert len({worker_id for ids in DBTaskResult.objects.values_list("worker_ids", flat=True)
+    letter_tasks = DBTaskResult.objects.filter(task_path=batches.TASK_PATH)
+    assert letter_tasks.filter(status=TaskResultStatus.SUCCESSFUL).count() == 24
+    assert len({worker_id for ids in letter_tasks.values_list("worker_ids", flat=True)
                 for worker_id in ids}) == 2  # both workers did some of the work
     assert batches.meeting_letters_progress(meeting) == {"done": 12, "total": 12, "waiting": 0, "failed": 0}
     assert_one_letter_each_and_no_orphans(decisions, media_root)

@@ -163,7 +163,7 @@ def test_the_step_is_there_only_when_the_programme_has_questions(client, anna, f
 def test_anna_answers_the_questions_and_they_are_saved_and_shown_again(client, draft):
     page = html(client.get(step_url(draft, "fragor")))
     assert '<label for="id_q_meeting_place">Var träffas ni?</label>' in page
-    assert 'id="id_q_meeting_place_helptext">Adress eller lokal.</span>' in page
+    assert 'id="id_q_meeting_place_helptext">Adress eller lokal. Högst 500 tecken.</span>' in page
     assert "När är första träffen? (frivilligt)" in page
     assert '<fieldset class="field" id="id_q_has_insurance"' in page and "<legend>Har ni en olycksfallsförsäkring?" \
         in page

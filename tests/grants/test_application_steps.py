@@ -75,7 +75,7 @@ def test_each_step_saves_and_comes_back_as_saved(client, anna, fisksatra, inclus
     page = html(client.get(step_url(application, "sokande")))
     assert 'value="Läxhjälp och fotboll"' in page and 'value="2026-08-25"' in page
     page = html(client.get(step_url(application, "belopp")))
-    assert 'value="30000.00"' in page and 'value="Ledararvoden"' in page
+    assert 'value="30 000"' in page and 'value="Ledararvoden"' in page
 
     # A file, then on to the check page.
     upload = SimpleUploadedFile("budget.pdf", pdf_bytes, content_type="application/pdf")

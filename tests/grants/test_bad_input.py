@@ -149,14 +149,14 @@ def test_a_bad_file_with_a_completion_answer_is_refused_and_the_case_still_await
     task_work(application=application, node=GrantFlow.check_completeness, user=olle,
               act=lambda: assess.completion_request(application=application, by=olle, message="Skicka protokollet.",
                                                     due_on=in_a_week))
-    before = snapshot(application)
+    before, files_before = snapshot(application), stored_files(media_root)  # the receipt
     client.force_login(anna)
     response = client.post(reverse("portal:completion", args=[application.pk]), {
         "answer": "Här.", "attachment": SimpleUploadedFile("p.pdf", b"GIF89a", content_type="application/pdf")})
     assert response.status_code == 400
     assert "Filen p.pdf är inte en riktig PDF-fil." in response.content.decode()
     assert snapshot(application) == before and before[0] == "awaiting_completion"
-    assert stored_files(media_root) == []
+    assert stored_files(media_root) == files_before
 
 
 # --- submission ------------------------------------------------------------------------

@@ -98,8 +98,10 @@ def test_the_sponsors_member_confirms_and_the_case_reaches_the_officer(
     assert GrantProcess.objects.get(application=application).task_set.filter(
         flow_task_type="START").get().flow_task.name == "sponsor_confirmed"
     assert application.documents.filter(kind=Document.Kind.RECEIPT).exists()
-    assert [m.to for m in mail.outbox] == [[nadia.email]]
-    assert "bekräftad av medsökaren" in mail.outbox[0].subject
+    # The group hears that its sponsor confirmed, and gets its receipt.
+    assert [m.to for m in mail.outbox] == [[nadia.email], [nadia.email]]
+    assert ["bekräftad av medsökaren" in m.subject for m in mail.outbox] == [True, False]
+    assert mail.outbox[1].subject.endswith("Mottagningskvitto för er ansökan")
 
     client.force_login(olle)
     assert application.case_number in html(client.get("/staff/cases/grant/queue/"))

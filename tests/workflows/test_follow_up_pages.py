@@ -125,8 +125,8 @@ def test_anna_saves_half_a_report_and_finds_it_again(client, anna, owed):
     html = page(client.get(url(owed)))
     assert "inte inskickad" in html
     assert "Halva terminen är klar.</textarea>" in html
-    assert f'name="{budget_field(owed)}" value="20000.00"' in html
-    assert 'name="extra-0-label" value="Buss till cupen"' in html and 'name="extra-0-actual" value="1200.00"' in html
+    assert f'name="{budget_field(owed)}" value="20 000"' in html
+    assert 'name="extra-0-label" value="Buss till cupen"' in html and 'name="extra-0-actual" value="1 200"' in html
     # The index says she has started.
     assert "Påbörjad, inte inskickad" in page(client.get(reverse("portal:index")))
 

@@ -3,13 +3,14 @@ import datetime as dt
 from django.core.management.base import BaseCommand
 
 from documents.batches import letters_resume
+from documents.tasks import receipts_resume
 
 
 class Command(BaseCommand):
     help = (
-        "Köar om beslutsbrev som en avbruten arbetsprocess lämnade ofärdiga. Kör före db_worker "
-        "(make run gör det). / Re-queues meeting letters a killed or restarted worker left unfinished; "
-        "run it before starting the workers."
+        "Köar om beslutsbrev och mottagningskvitton som en avbruten arbetsprocess lämnade ofärdiga. Kör före "
+        "db_worker (make run gör det). / Re-queues meeting letters and receipts a killed or restarted worker left "
+        "unfinished; run it before starting the workers."
     )
 
     def add_arguments(self, parser):
@@ -20,8 +21,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, stale_minutes, **options):
-        resumed = letters_resume(stale_after=dt.timedelta(minutes=stale_minutes))
+        stale_after = dt.timedelta(minutes=stale_minutes)
+        resumed = letters_resume(stale_after=stale_after)
         for meeting, count in resumed.items():
             self.stdout.write(f"{meeting}: {count} beslutsbrev köade på nytt.")
         if not resumed:
             self.stdout.write("Inga ofärdiga beslutsbrev att återuppta.")
+        receipts = receipts_resume(stale_after=stale_after)
+        self.stdout.write(f"{len(receipts)} mottagningskvitton köade på nytt." if receipts
+                          else "Inga ofärdiga mottagningskvitton att återuppta.")

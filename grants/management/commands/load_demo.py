@@ -48,6 +48,9 @@ from workflows.flows import GrantFlow
 PASSWORD = "demo"
 URL = "http://127.0.0.1:8000/"
 MUNICIPALITY = "Nacka kommun"
+# The demo makes its letters and receipts at once, in the loading process, instead of
+# queueing them for the background worker.
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 # --- the cast --------------------------------------------------------------------------
@@ -695,7 +698,7 @@ class Demo:
         has been announced (documents.batches): Kim records the day and makes the letters,
         here at once instead of through the background worker."""
         kim = self.users["kim"]
-        with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}):
+        with override_settings(TASKS=IMMEDIATE_TASKS):
             for meeting in CommitteeMeeting.objects.filter(decisions__by_committee=True,
                                                            held_on__lte=days(-7)).distinct():
                 batches.meeting_announce(meeting=meeting, by=kim, announced_on=meeting.held_on + dt.timedelta(days=3))
@@ -773,8 +776,10 @@ class Command(BaseCommand):
                 demo.build_world()
             current = None
             try:
-                for current in CASES:
-                    demo.play(current)
+                # Every case has its receipt when the demo is loaded.
+                with override_settings(TASKS=IMMEDIATE_TASKS):
+                    for current in CASES:
+                        demo.play(current)
                 demo.close_previous_year()
                 demo.meeting_letters()
             except Exception as exc:
