@@ -820,7 +820,7 @@ def _render_detail(request, application, status=200, **forms):
     context.update({
         "open_request": open_request,
         "completion_form": CompletionAnswerForm(),
-        "letters": [d for d in application.documents.all() if d.kind in Document.SENT_BY_MUNICIPALITY],
+        "letters": [d for d in application.documents.all() if d.kind == Document.Kind.DECISION_LETTER],
         # The receipt is made in the background just after the submission (documents.tasks).
         "receipt_pending": bool(application.case_number) and not any(
             d.kind == Document.Kind.RECEIPT for d in application.documents.all()),
