@@ -61,10 +61,13 @@ def call(programme_, *, open_=True, max_amount="200000", budget="1000000", year=
     )
 
 
-def association(name="Fisksätra IF", org_number="802412-1231", bankgiro="5050-1055", members=()):
+def association(name="Fisksätra IF", org_number="802412-1231", bankgiro="5050-1055", members=(),
+                role=Membership.Role.SIGNATORY):
+    """An association whose bankgiro is already approved (as finance would have), with its
+    members confirmed in `role`: Anna is Fisksätra IF's signatory."""
     org = Organisation.objects.create(name=name, org_number=org_number, bankgiro=bankgiro)
     for person in members:
-        Membership.objects.create(user=person, organisation=org)
+        Membership.objects.create(user=person, organisation=org, role=role)
     return org
 
 

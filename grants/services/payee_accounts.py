@@ -103,6 +103,8 @@ def account_change_request(*, organisation, by, bank_account):
     the new account until finance approves it."""
     with transaction.atomic():
         organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        if organisation.kind != Organisation.Kind.ASSOCIATION:
+            _clean_account(bank_account, organisation=organisation)  # says why a group has no account
         membership = Membership.objects.filter(organisation=organisation, user=by).first() \
             if by.is_authenticated else None
         allowed, reason = may_act_for_money(membership)
