@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from grants.models import (Application, CommitteeMeeting, CompletionRequest, Document, FollowUpReport,
+from grants.models import (AccountChangeRequest, Application, CommitteeMeeting, CompletionRequest, Document, FollowUpReport,
                            Organisation, Payment)
 from workflows.cases import active_task_names
 from workflows.models import GrantProcess
@@ -56,6 +56,11 @@ def test_load_demo_fills_every_state_consistently_and_only_once():
     assert User.objects.get(username="admin").is_superuser
     assert User.objects.get(username="admin").is_staff
     assert User.objects.get(username="anna").memberships.filter(organisation__name="Fisksätra IF").exists()
+    # Every association's account was approved by finance; one new account waits for it.
+    fisksatra = Organisation.objects.get(name="Fisksätra IF")
+    assert fisksatra.account_requests.get().decided_by.username == "fia" and fisksatra.account_approved_at
+    pending = AccountChangeRequest.objects.get(status="pending")
+    assert (pending.organisation.name, pending.requested_by.username) == ("Sickla dansförening", "sara")
 
     statuses = set(Application.objects.values_list("status", flat=True))
     assert statuses == set(Application.Status.values)
