@@ -118,10 +118,10 @@ def test_members_read_the_request_in_their_language_and_see_accounts_masked(
         page = ask_for(client_for(bengt), scout, "4711-8", scheme="plusgiro").content.decode()
     english = next(message for message in mail.outbox if message.to == ["sigrid@example.se"])
     swedish = next(message for message in mail.outbox if message.to == ["bengt@example.se"])
-    assert "New bank account requested" in english.subject and "Plusgiro ****4718" in english.body
+    assert "New bank account requested" in english.subject and "Plusgiro ****7118" in english.body
     assert "Nytt bankkonto begärt" in swedish.subject and "Bankgiro ****4771" in swedish.body
     # The association's page shows the approved and the requested account by their last four digits.
-    assert "Bankgiro ****4771" in page and "Plusgiro ****4718" in page
+    assert "Bankgiro ****4771" in page and "Plusgiro ****7118" in page
     assert SCOUT_BG not in page and "4711-8" not in page
 
 
