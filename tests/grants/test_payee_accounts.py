@@ -190,7 +190,7 @@ def test_a_refusal_needs_a_reason_keeps_the_account_and_tells_the_members(
     # The trail on the association's page, and finance's latest decisions.
     page = client_for(sigrid).get(f"/portal/forening/{scout.pk}/").content.decode()
     assert "Avslagen" in page and "Bankgirot står på Fisksätra IF." in page
-    assert "Avslagen av Fia" in client.get("/staff/utbetalningar/konton/").content.decode()
+    assert "Avslagen</strong> av Fia" in client.get("/staff/utbetalningar/konton/").content.decode()
 
 
 def test_finance_reads_the_associations_documents_from_the_request(scout, bengt, fia, pdf_bytes):
