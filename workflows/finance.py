@@ -456,7 +456,8 @@ def account_request_decide(request, pk):
                     "från och med nu går dit.")
         elif action == "refuse" and form.is_valid():
             payee_accounts.account_change_refuse(request=change, by=request.user, reason=form.cleaned_data["reason"])
-            text = f"Begäran om {change.account_label} för {change.organisation.name} är avslagen. Föreningen har meddelats."
+            text = (f"Begäran om {change.account_label} för {change.organisation.name} är avslagen. "
+                    "Föreningen har meddelats.")
         elif action == "refuse":
             return _account_requests_page(request, refusal_forms={change.pk: form}, status=400)
         else:

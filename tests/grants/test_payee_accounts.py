@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from grants.models import AccountChangeRequest, CaseEvent, Membership, Organisation, Payment
+from grants.models import AccountChangeRequest, CaseEvent, Membership, Payment
 
 from .. import factories
 

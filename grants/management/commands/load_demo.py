@@ -35,8 +35,8 @@ from stdnum import luhn
 
 from documents import batches, payment_files
 from grants.models import (
-    AccountChangeRequest, AnnualBudget, Application, AttestationLimit, Call, Committee, CommitteeMeeting, Decision, Document, Membership,
-    Organisation, Payment, Programme, RepaymentClaim,
+    AccountChangeRequest, AnnualBudget, Application, AttestationLimit, Call, Committee, CommitteeMeeting, Decision,
+    Document, Membership, Organisation, Payment, Programme, RepaymentClaim,
 )
 from grants.roles import roles_ensure
 from grants.services import apply, assess, decide, follow_up, pay, payee_accounts, repayments
@@ -538,8 +538,9 @@ class Demo:
             scheme, number = org.account()
             AccountChangeRequest.objects.create(
                 organisation=org, scheme=scheme.value, number=number, requested_by=self.users[members[0][0]],
-                requested_at=org.account_approved_at - dt.timedelta(days=2), status=AccountChangeRequest.Status.APPROVED,
-                decided_by=self.users["fia"], decided_at=org.account_approved_at)
+                requested_at=org.account_approved_at - dt.timedelta(days=2),
+                status=AccountChangeRequest.Status.APPROVED, decided_by=self.users["fia"],
+                decided_at=org.account_approved_at)
         self.orgs[key] = org
         return org
 
