@@ -172,6 +172,19 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["name", "org_number"]
     inlines = [MembershipInline, OrganisationFileInline]
+    # The account changes only by a request that finance approves (Bankkonton under Utbetalningar).
+    readonly_fields = ["bankgiro", "plusgiro", "iban", "account_approved_at"]
+
+
+@admin.register(models.AccountChangeRequest)
+class AccountChangeRequestAdmin(ReadOnlyAdmin):
+    """The audit trail of the associations' accounts: requested in the portal, decided by finance."""
+
+    list_display = ["organisation", "scheme", "number", "status", "requested_by", "requested_at", "decided_by",
+                    "decided_at"]
+    list_filter = ["status"]
+    list_select_related = ["organisation", "requested_by", "decided_by"]
+    search_fields = ["organisation__name", "organisation__org_number", "number"]
 
 
 @admin.register(models.Membership)

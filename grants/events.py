@@ -39,6 +39,9 @@ ACTIONS = frozenset([
     gettext_noop("Återbetalning registrerad"),
     gettext_noop("Påminnelse om återrapport skickad"),
     gettext_noop("Ärendet avslutat"),
+    gettext_noop("Ändring av bankkonto begärd"),
+    gettext_noop("Ändring av bankkonto godkänd"),
+    gettext_noop("Ändring av bankkonto avslagen"),
 ])
 
 # The parametrised actions: (how the stored Swedish reads, its text to translate). The

@@ -355,6 +355,14 @@ class PayeeScheme(models.TextChoices):
     IBAN = "iban", "IBAN"
 
 
+def account_masked(scheme, number):
+    """An account as those who may not see it whole see it: "Bankgiro ****1055"."""
+    if not number:
+        return ""
+    compact = "".join(ch for ch in number if ch.isalnum())
+    return f"{PayeeScheme(scheme).label} ****{compact[-4:]}"
+
+
 class Organisation(models.Model):
     """A förening, or an informal group (no organisationsnummer) that applies with a sponsor."""
 
@@ -371,6 +379,9 @@ class Organisation(models.Model):
     plusgiro = models.CharField("plusgiro", max_length=10, blank=True, validators=[validate_plusgiro])
     iban = models.CharField("IBAN", max_length=42, blank=True, validators=[validate_iban],
                             help_text="Bara om föreningen saknar bankgiro och plusgiro.")
+    # The account above is the approved one: it changes only when finance approves an
+    # AccountChangeRequest (grants.services.payee_accounts), which sets this time.
+    account_approved_at = models.DateTimeField("kontot godkänt", null=True, blank=True)
     sponsor = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="sponsored_groups",
         verbose_name="medsökande förening",
@@ -458,7 +469,11 @@ class Membership(models.Model):
     class Role(models.TextChoices):
         CONTACT = "contact", _("Kontaktperson")
         SIGNATORY = "signatory", _("Firmatecknare")
+        TREASURER = "treasurer", _("Kassör")
         MEMBER = "member", _("Styrelseledamot")
+
+    # The roles that may act for the association's money, e.g. ask for a new bank account.
+    MONEY_ROLES = (Role.SIGNATORY, Role.TREASURER)
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Väntar på bekräftelse")
@@ -479,6 +494,90 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} – {self.organisation}"
+
+
+class AccountChangeRequest(models.Model):
+    """An association's request to change (or set) the account its grants are paid to.
+    It takes effect only when someone in finance who did not ask for it approves it; until
+    then payments go to the approved account on the Organisation. The rows are the audit
+    trail of the account: who asked, when, the old and new account, who decided and why."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Väntar på godkännande")
+        APPROVED = "approved", _("Godkänd")
+        REFUSED = "refused", _("Avslagen")
+        REPLACED = "replaced", _("Ersatt av en ny begäran")
+
+    status_subject = _("begäran om nytt bankkonto")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="account_requests",
+                                     verbose_name="förening")
+    scheme = models.CharField("kontotyp", max_length=10, choices=PayeeScheme.choices)
+    number = models.CharField("nytt konto", max_length=42)
+    # The approved account when the request was made, "" if there was none.
+    old_scheme = models.CharField("tidigare kontotyp", max_length=10, choices=PayeeScheme.choices, blank=True)
+    old_number = models.CharField("tidigare konto", max_length=42, blank=True)
+    status = fsm.FSMField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name="begärd av")
+    requested_at = models.DateTimeField("begärd", default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name="beslutad av")
+    decided_at = models.DateTimeField("beslutad", null=True, blank=True)
+    refusal_reason = models.TextField("skäl", blank=True)
+
+    class Meta:
+        verbose_name = "begäran om nytt bankkonto"
+        verbose_name_plural = "begäranden om nytt bankkonto"
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation"], condition=Q(status="pending"),
+                                    name="one_pending_account_request"),
+            # The two-person rule, whatever the code does: the requester never decides.
+            models.CheckConstraint(condition=~Q(decided_by=models.F("requested_by")),
+                                   name="account_decider_is_not_requester"),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_by__isnull=True, decided_at__isnull=True)
+                | Q(status="approved", decided_by__isnull=False, decided_at__isnull=False)
+                | Q(status="refused", decided_by__isnull=False, decided_at__isnull=False) & ~Q(refusal_reason="")
+                | Q(status="replaced", decided_at__isnull=False),
+                name="account_request_decided_when_closed",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation}: {self.get_scheme_display()} {self.number}"
+
+    @property
+    def account_label(self):
+        return f"{self.get_scheme_display()} {self.number}"
+
+    @property
+    def old_account_label(self):
+        return f"{self.get_old_scheme_display()} {self.old_number}" if self.old_number else ""
+
+    # As members see them: the last four digits only.
+    @property
+    def masked_label(self):
+        return account_masked(self.scheme, self.number)
+
+    @property
+    def masked_old_label(self):
+        return account_masked(self.old_scheme, self.old_number)
+
+    @status.transition(source=Status.PENDING, target=Status.APPROVED,
+                       permission=lambda r, user: is_finance(user) and user.pk != r.requested_by_id)
+    def approve(self, by, at):
+        self.decided_by, self.decided_at = by, at
+
+    @status.transition(source=Status.PENDING, target=Status.REFUSED,
+                       permission=lambda r, user: is_finance(user) and user.pk != r.requested_by_id)
+    def refuse(self, by, at, reason):
+        self.decided_by, self.decided_at, self.refusal_reason = by, at, reason
+
+    @status.transition(source=Status.PENDING, target=Status.REPLACED)
+    def replace(self, at):
+        self.decided_at = at
 
 
 class Invitation(models.Model):

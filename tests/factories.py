@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
+from stdnum import luhn
 
 from grants.models import Call, Committee, Membership, Organisation, Programme
 from grants.roles import roles_ensure
@@ -61,11 +62,24 @@ def call(programme_, *, open_=True, max_amount="200000", budget="1000000", year=
     )
 
 
-def association(name="Fisksätra IF", org_number="802412-1231", bankgiro="5050-1055", members=()):
+def association(name="Fisksätra IF", org_number="802412-1231", bankgiro=None, members=(),
+                role=Membership.Role.SIGNATORY):
+    """An association whose bankgiro is already approved (as finance would have), with its
+    members confirmed in `role`: Anna is Fisksätra IF's signatory. Fisksätra IF's bankgiro
+    is 5050-1055; another association gets one of its own, made from its organisationsnummer,
+    since attestation refuses two associations with one account."""
+    if bankgiro is None:
+        bankgiro = "5050-1055" if org_number == "802412-1231" else _bankgiro_of(org_number)
     org = Organisation.objects.create(name=name, org_number=org_number, bankgiro=bankgiro)
     for person in members:
-        Membership.objects.create(user=person, organisation=org)
+        Membership.objects.create(user=person, organisation=org, role=role)
     return org
+
+
+def _bankgiro_of(org_number):
+    digits = "".join(ch for ch in org_number if ch.isdigit())[-7:]
+    digits += luhn.calc_check_digit(digits)
+    return f"{digits[:4]}-{digits[4:]}"
 
 
 def granted_case(call_, organisation, applicant, officer, *, amount="40000", title="Fisksätras läxhjälp"):

@@ -1,5 +1,6 @@
 """Finance's pages (/staff/utbetalningar/…): the attestation queue, payment files, what
-the bank says about them, and the repayment claims followed until they are repaid. Every
+the bank says about them, the associations' requested bank accounts to approve, and the
+repayment claims followed until they are repaid. Every
 change goes through grants.services.pay or .repayments or, when it can settle a case,
 through workflows.cases, which also moves the cases' flows on."""
 
@@ -20,8 +21,10 @@ from django.utils.formats import number_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from documents import payment_files
-from grants.models import ZERO, Committee, Document, Payment, PaymentBatch, Programme, RepaymentClaim, is_finance
-from grants.services import pay, repayments
+from grants.models import (ZERO, AccountChangeRequest, Committee, Document, Membership, OrganisationFile, Payment,
+                           PaymentBatch, Programme, RepaymentClaim, is_finance)
+from grants.services import pay, payee_accounts, repayments
+from grants.validators import compact_account
 
 from . import cases
 
@@ -155,13 +158,24 @@ def _payments(filters):
 
 def _mark_refusals(payments, user):
     """Why the user may not attest each payment on the page, if so: the service's own answer
-    (two-person rule, a decision not yet to be executed, amount limit), for the whole page in
-    two queries."""
+    (two-person rule, a decision not yet to be executed, amount limit, an account shared
+    with another association), for the whole page in a fixed number of queries. Also the
+    account each payment goes to: the one fixed at attestation, or the payee's approved
+    account now, flagged when it is new."""
     planned = [payment for payment in payments if payment.status == Payment.Status.PLANNED]
     refusals = pay.attest_refusals(planned, user)
+    new_since = timezone.now() - timezone.timedelta(days=payee_accounts.NEW_ACCOUNT_DAYS)
     for payment in payments:
         payment.refusal = refusals.get(payment.pk, "")
         payment.attestable = payment.status == Payment.Status.PLANNED and not payment.refusal
+        payee = payment.application.organisation.payee
+        if payment.payee_account:
+            payment.account_text = f"{payment.get_payee_scheme_display()} {payment.payee_account}"
+        else:
+            payment.account_text = payee.payment_account
+        approved = payee.account_approved_at
+        fixed_before = payment.attested_at is not None and approved is not None and payment.attested_at < approved
+        payment.new_account_on = approved if approved and approved >= new_since and not fixed_before else None
     return any(payment.attestable for payment in payments)
 
 
@@ -373,6 +387,94 @@ def batch_status_report(request, pk):
                                       "misslyckade." + (" De misslyckade ligger åter för attest." if failed else ""))
             return redirect("finance:batch", pk=batch.pk)
     return _batch_page(request, batch, report_form=form, status=400)
+
+
+# --- the associations' bank accounts ------------------------------------------------------
+
+class AccountRefusalForm(forms.Form):
+    reason = forms.CharField(
+        label="Skäl", max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Föreningen får se skälet, t.ex. ”Bankgirot står inte i föreningens namn”.",
+        error_messages={"required": "Skriv varför kontot inte godkänns. Föreningen får se skälet."},
+    )
+
+
+def _account_requests_page(request, *, errors=(), refusal_forms=None, status=200):
+    """The pending requests, oldest first, with what finance needs to judge them — the
+    association's documents, who asked in which role, whether another association already has
+    the account — and the latest decisions. A fixed number of queries whatever their number."""
+    pending = (AccountChangeRequest.objects.filter(status=AccountChangeRequest.Status.PENDING)
+               .select_related("organisation", "requested_by").order_by("requested_at", "pk"))
+    page = Paginator(pending, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    organisation_ids = {row.organisation_id for row in rows}
+    roles = {(membership.user_id, membership.organisation_id): membership for membership in Membership.objects.filter(
+        organisation__in=organisation_ids, user__in={row.requested_by_id for row in rows})}
+    files = {}
+    for row in OrganisationFile.objects.filter(organisation__in=organisation_ids):  # newest first per kind
+        files.setdefault(row.organisation_id, {}).setdefault(row.kind, row)
+    shared = payee_accounts.shared_accounts([(row.scheme, row.number) for row in rows])
+    member_of = set(Membership.objects.filter(user=request.user).values_list("organisation_id", flat=True))
+    refusal_forms = refusal_forms or {}
+    for row in rows:
+        membership = roles.get((row.requested_by_id, row.organisation_id))
+        row.requester_role = membership.get_role_display() if membership else "inte längre medlem"
+        row.current_files = [files.get(row.organisation_id, {}).get(kind) for kind in OrganisationFile.Kind.values]
+        row.also_at = [name for pk, name in shared.get((row.scheme, compact_account(row.scheme, row.number)), [])
+                       if pk != row.organisation_id]
+        if row.requested_by_id == request.user.pk:
+            row.may_not = "Du begärde ändringen själv och får inte besluta om den (tvåpersonsregeln)."
+        elif row.organisation_id in member_of:
+            row.may_not = "Du tillhör föreningen och får inte besluta om dess bankkonto."
+        else:
+            row.may_not = ""
+        row.refusal_form = refusal_forms.get(row.pk) or AccountRefusalForm(prefix=f"refuse-{row.pk}")
+    decided = (AccountChangeRequest.objects.exclude(status=AccountChangeRequest.Status.PENDING)
+               .select_related("organisation", "requested_by", "decided_by").order_by("-decided_at", "-pk")[:20])
+    return render(request, "finance/account_requests.html", {
+        "page": page, "rows": rows, "decided": decided, "errors": errors,
+        "file_kinds": OrganisationFile.Kind.choices,
+    }, status=status)
+
+
+@require_GET
+@finance_only
+def account_requests(request):
+    return _account_requests_page(request)
+
+
+@require_POST
+@finance_only
+def account_request_decide(request, pk):
+    """Approve (action=approve) or refuse with a reason (action=refuse) one request."""
+    change = get_object_or_404(AccountChangeRequest.objects.select_related("organisation"), pk=pk)
+    action = request.POST.get("action")
+    form = AccountRefusalForm(request.POST, prefix=f"refuse-{change.pk}")
+    try:
+        if action == "approve":
+            payee_accounts.account_change_approve(request=change, by=request.user)
+            text = (f"{change.account_label} är godkänt för {change.organisation.name}. Utbetalningar som attesteras "
+                    "från och med nu går dit.")
+        elif action == "refuse" and form.is_valid():
+            payee_accounts.account_change_refuse(request=change, by=request.user, reason=form.cleaned_data["reason"])
+            text = (f"Begäran om {change.account_label} för {change.organisation.name} är avslagen. "
+                    "Föreningen har meddelats.")
+        elif action == "refuse":
+            return _account_requests_page(request, refusal_forms={change.pk: form}, status=400)
+        else:
+            raise ValidationError("Okänd åtgärd. Ladda om sidan och försök igen.")
+    except (ValidationError, PermissionDenied) as exc:
+        errors = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        return _account_requests_page(request, errors=[f"{change.organisation.name}: {error}" for error in errors],
+                                      status=400)
+    messages.success(request, text)
+    return redirect("finance:accounts")
+
+
+account_urls = [
+    path("konton/", account_requests, name="accounts"),
+    path("konton/<int:pk>/", account_request_decide, name="account"),
+]
 
 
 # --- repayment claims (återkrav) ----------------------------------------------------------

@@ -35,8 +35,10 @@ def registration_password_validators():
 ROLES = [
     (Membership.Role.CONTACT, gettext_lazy("Kontaktperson")),
     (Membership.Role.SIGNATORY, gettext_lazy("Firmatecknare")),
+    (Membership.Role.TREASURER, gettext_lazy("Kassör")),
     (Membership.Role.MEMBER, gettext_lazy("Styrelseledamot")),
 ]
+ROLE_HELP = gettext_lazy("Bara firmatecknare och kassör kan begära ett nytt bankkonto för föreningen.")
 FILE_KINDS = [
     (OrganisationFile.Kind.STATUTES, gettext_lazy("Stadgar")),
     (OrganisationFile.Kind.MINUTES, gettext_lazy("Årsmötesprotokoll")),
@@ -105,6 +107,8 @@ class AssociationForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Föreningens namn"), max_length=200)
     org_number = forms.CharField(label=gettext_lazy("Organisationsnummer"), max_length=13,
                                  help_text=gettext_lazy("Tio siffror, till exempel 802412-1231."))
+    role = forms.ChoiceField(label=gettext_lazy("Din roll i föreningen"), choices=ROLES,
+                             initial=Membership.Role.SIGNATORY, help_text=ROLE_HELP)
 
 
 class GroupForm(forms.Form):
@@ -121,7 +125,7 @@ class JoinForm(forms.Form):
     org_number = forms.CharField(label=gettext_lazy("Föreningens organisationsnummer"), max_length=13,
                                  help_text=gettext_lazy("Tio siffror, till exempel 802412-1231."))
     role = forms.ChoiceField(label=gettext_lazy("Din roll i föreningen"), choices=ROLES,
-                             initial=Membership.Role.MEMBER)
+                             initial=Membership.Role.MEMBER, help_text=ROLE_HELP)
 
 
 class ProfileForm(forms.Form):
@@ -159,7 +163,7 @@ class BankAccountForm(forms.Form):
     account_scheme = forms.ChoiceField(label=gettext_lazy("Kontotyp"), choices=ACCOUNT_SCHEMES,
                                        widget=forms.RadioSelect, initial=PayeeScheme.BANKGIRO)
     account_number = forms.CharField(
-        label=gettext_lazy("Kontonummer"), max_length=42,
+        label=gettext_lazy("Nytt kontonummer"), max_length=42,
         help_text=gettext_lazy("Kontot ska stå i föreningens namn. Bankgiro till exempel 5050-1055."),
     )
 
@@ -171,4 +175,5 @@ class OrganisationFileForm(forms.Form):
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(label=gettext_lazy("E-postadress till den du bjuder in"), max_length=254)
-    role = forms.ChoiceField(label=gettext_lazy("Roll"), choices=ROLES, initial=Membership.Role.MEMBER)
+    role = forms.ChoiceField(label=gettext_lazy("Roll"), choices=ROLES, initial=Membership.Role.MEMBER,
+                             help_text=ROLE_HELP)

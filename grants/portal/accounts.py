@@ -26,9 +26,13 @@ from config.ratelimit import limit_posts
 
 from ..models import Invitation, Membership, Organisation, OrganisationFile, is_staff_member
 from ..services import organisations as services
+from ..services import payee_accounts
 from ..services._base import Upload, read_stored
 from .account_forms import (AssociationForm, BankAccountForm, BoardFormSet, GroupForm, InvitationForm, JoinForm,
                             OrganisationFileForm, ProfileForm, RegistrationForm)
+
+# The latest account requests the organisation's page shows (the audit trail, masked).
+ACCOUNT_HISTORY = 10
 
 # --- access --------------------------------------------------------------------------------
 
@@ -232,11 +236,6 @@ def organisation_join(request):
                                                          else []}, status=400 if form.errors else 200)
 
 
-def _account_initial(organisation):
-    account = organisation.account()
-    return {"account_scheme": account[0].value, "account_number": account[1]} if account else {}
-
-
 def _render_organisation(request, membership, *, status=200, summary=(), **bound):
     """The organisation's page; `bound` holds the one form that was sent with its errors,
     the others are shown as stored."""
@@ -262,7 +261,10 @@ def _render_organisation(request, membership, *, status=200, summary=(), **bound
         ).order_by("-created_at"),
         "profile_form": bound.get("profile_form") or ProfileForm(prefix="profile", initial=profile_initial),
         "board_formset": bound.get("board_formset") or BoardFormSet(prefix="board", initial=organisation.board),
-        "bank_form": bound.get("bank_form") or BankAccountForm(prefix="bank", initial=_account_initial(organisation)),
+        "bank_form": bound.get("bank_form") or BankAccountForm(prefix="bank"),
+        "account": payee_accounts.masked(*account) if (account := organisation.payee.account()) else "",
+        "account_requests": organisation.account_requests.select_related("requested_by")[:ACCOUNT_HISTORY],
+        "may_ask_for_account": payee_accounts.may_act_for_money(membership),
         "file_form": bound.get("file_form") or OrganisationFileForm(prefix="file"),
         "invite_form": bound.get("invite_form") or InvitationForm(prefix="invite"),
         "summary": list(summary), "min_board": services.MIN_BOARD,
@@ -319,18 +321,22 @@ def board_update(request, pk):
 @login_required
 @require_POST
 def bank_account_update(request, pk):
+    """Ask for a new bank account: it takes effect when the municipality's finance has
+    approved it (grants.services.payee_accounts)."""
     membership = membership_for_user(request.user, pk, confirmed=True)
     form = BankAccountForm(request.POST, prefix="bank")
     if form.is_valid():
         try:
-            services.organisation_update(
+            payee_accounts.account_change_request(
                 organisation=membership.organisation, by=request.user,
                 bank_account=(form.cleaned_data["account_scheme"], form.cleaned_data["account_number"]),
             )
         except (ValidationError, PermissionDenied) as exc:
             _put_errors(form, exc)
         else:
-            return _done(request, membership, _("Bankkontot är sparat."))
+            return _done(request, membership, _(
+                "Ändringen av bankkontot är begärd. Den gäller när kommunen har godkänt den; till dess betalas "
+                "bidrag till det nuvarande kontot. Alla i föreningen har fått ett e-postmeddelande om ändringen."))
     return _render_organisation(request, membership, status=400, bank_form=form, summary=_summary(form))
 
 

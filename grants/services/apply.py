@@ -256,7 +256,10 @@ def check_submittable(application):
     try:
         application.organisation.check_payee_account()
     except ValidationError as exc:
-        problems.append(exc.messages[0])
+        # A first account asked for and not yet approved is enough to apply: it must be
+        # approved before anything is paid (attestation reads only the approved account).
+        if not application.organisation.payee.account_requests.filter(status="pending").exists():
+            problems.append(exc.messages[0])
     return problems
 
 

@@ -92,7 +92,7 @@ def profile_gaps(organisation, files=None):
     if organisation.kind == Organisation.Kind.ASSOCIATION:
         if len(organisation.board) < MIN_BOARD:
             gaps.append(_("Styrelsen: minst %(count)s personer.") % {"count": MIN_BOARD})
-        if organisation.account() is None:
+        if organisation.account() is None and not organisation.account_requests.filter(status="pending").exists():
             gaps.append(_("Bankgiro, plusgiro eller IBAN i föreningens namn."))
         if OrganisationFile.Kind.STATUTES not in files:
             gaps.append(_("Stadgar."))
@@ -171,12 +171,15 @@ def _footer():
 
 # --- creating and editing the profile -----------------------------------------------------------
 
-def organisation_create(*, by, kind, name, org_number="", sponsor_org_number=""):
+def organisation_create(*, by, kind, name, org_number="", sponsor_org_number="", role=Membership.Role.CONTACT):
     """A new association (with its organisationsnummer, which no other profile may have) or
     informal group (with a sponsor: a registered association found by its organisationsnummer).
-    The person who creates it becomes its confirmed contact."""
+    The person who creates it becomes a confirmed member in the role they state (its
+    signatory or treasurer may ask for its bank account; see payee_accounts)."""
     if not by.is_authenticated:
         raise PermissionDenied(_("Logga in för att skapa en profil."))
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": [_("Välj en roll.")]})
     name = " ".join((name or "").split())
     errors = {}
     number, sponsor = "", None
@@ -212,7 +215,7 @@ def organisation_create(*, by, kind, name, org_number="", sponsor_org_number="")
         with transaction.atomic():
             organisation = Organisation(kind=kind, name=name[:200], org_number=number, sponsor=sponsor)
             organisation.save()
-            Membership.objects.create(user=by, organisation=organisation, role=Membership.Role.CONTACT,
+            Membership.objects.create(user=by, organisation=organisation, role=role,
                                       status=Membership.Status.CONFIRMED, confirmed_at=timezone.now())
             if sponsor is not None:
                 _mail_after_commit(_confirmed_recipients(sponsor), lambda: (
@@ -301,10 +304,11 @@ def _clean_postal_code(value):
 
 def organisation_update(*, organisation, by, name=UNCHANGED, email=UNCHANGED, phone=UNCHANGED,
                         street_address=UNCHANGED, postal_code=UNCHANGED, city=UNCHANGED, district=UNCHANGED,
-                        board=UNCHANGED, bank_account=UNCHANGED):
+                        board=UNCHANGED):
     """Change the parts of the profile that are given; the others stay as they are.
-    board: [{"name", "role"}]; bank_account: (PayeeScheme value, number). Only confirmed
-    members may edit; the row is locked so two people saving at once do not mix their edits."""
+    board: [{"name", "role"}]. Only confirmed members may edit; the row is locked so two
+    people saving at once do not mix their edits. The bank account is not edited here: a
+    change is a request that finance approves (grants.services.payee_accounts)."""
     given = {key: value for key, value in {
         "name": name, "email": email, "phone": phone, "street_address": street_address,
         "postal_code": postal_code, "city": city, "district": district,
@@ -334,12 +338,6 @@ def organisation_update(*, organisation, by, name=UNCHANGED, email=UNCHANGED, ph
         if board is not UNCHANGED:
             try:
                 organisation.board = _clean_board(board, kind=organisation.kind)
-            except ValidationError as exc:
-                errors.update(exc.message_dict)
-        if bank_account is not UNCHANGED:
-            try:
-                for field, value in _clean_account(bank_account, organisation=organisation).items():
-                    setattr(organisation, field, value)
             except ValidationError as exc:
                 errors.update(exc.message_dict)
         if errors:

@@ -20,9 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from ..calculators import split_amount
-from ..models import AttestationLimit, CaseEvent, Membership, Payment, PaymentBatch, is_finance
+from ..models import (AttestationLimit, CaseEvent, Membership, Organisation, Payment, PaymentBatch, PayeeScheme,
+                      is_finance)
+from ..validators import compact_account
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicants
 from ._base import record_event, transition
+from .payee_accounts import shared_accounts
 
 
 def payments_plan(*, application, decision):
@@ -107,10 +110,32 @@ def _execution_refusal(payment):
     return f"Protokollet från sammanträdet den {decision.meeting.held_on:%Y-%m-%d} är inte justerat och anslaget ännu."
 
 
+def _shared_account_refusals(payments):
+    """{payment id: reason} for payments whose payee's account is also the approved account of
+    another association: two organisations are never paid into one account. An informal
+    group's payee is its sponsor, so a group paid through its sponsor is no collision.
+    One query for all the payees."""
+    payees = {payment.pk: payment.application.organisation.payee for payment in payments}
+    accounts = {payee.pk: payee.account() for payee in payees.values()}
+    shared = shared_accounts([account for account in accounts.values() if account])
+    refusals = {}
+    for payment_pk, payee in payees.items():
+        account = accounts[payee.pk]
+        if account is None:
+            continue
+        others = [name for pk, name in shared.get((account[0].value, compact_account(account[0].value, account[1])),
+                                                  []) if pk != payee.pk]
+        if others:
+            refusals[payment_pk] = (f"{account[0].label} {account[1]} är också registrerat för {', '.join(others)}. "
+                                    "Kontrollera kontot innan utbetalningen attesteras.")
+    return refusals
+
+
 def attest_refusals(payments, user):
     """Why `user` may not attest each of the payments, {payment id: reason} for those
     refused: the two-person rule (neither decider, assessor nor applicant), a decision not
-    yet to be executed, and the user's amount limit. Two queries for any number of payments
+    yet to be executed, the user's amount limit and an account shared with another association.
+    Three queries for any number of payments
     (with their application, organisation, assessment and decision with its meeting
     selected); pages use it to show the same answer the attestation will give."""
     member_of = set(Membership.objects.filter(user=user).values_list("organisation_id", flat=True))
@@ -123,7 +148,21 @@ def attest_refusals(payments, user):
             refusal = f"{payment.amount} kr är över din attestgräns på {limit} kr."
         if refusal:
             refusals[payment.pk] = refusal
+    refusals = {**_shared_account_refusals(payments), **refusals}
     return refusals
+
+
+def _lock_payees(payments):
+    """Lock the payees' Organisation rows (in primary-key order) and read their accounts
+    afresh: an account change is approved under the same lock, so each payment is attested
+    to the account that is approved at this moment (grants.services.payee_accounts)."""
+    payees = [payment.application.organisation.payee for payment in payments]
+    fields = ("name", *(scheme.value for scheme in PayeeScheme), "account_approved_at")
+    locked = {row["pk"]: row for row in Organisation.objects.select_for_update()
+              .filter(pk__in={payee.pk for payee in payees}).order_by("pk").values("pk", *fields)}
+    for payee in payees:
+        for field in fields:
+            setattr(payee, field, locked[payee.pk][field])
 
 
 def payments_attest(*, payment_ids, by):
@@ -135,6 +174,7 @@ def payments_attest(*, payment_ids, by):
     with transaction.atomic():
         payments = _locked(payment_ids, "application__organisation__sponsor", "application__assessment",
                            "application__decision__meeting")
+        _lock_payees(payments)
         refusals = attest_refusals(payments, by)
         errors, payees, before = [], {}, {payment.pk: payment.status for payment in payments}
         for payment in payments:

@@ -67,12 +67,14 @@ def test_register_create_the_association_and_invite_a_board_member(browser, live
     # The bankgiro, first mistyped.
     page.get_by_label("Bankgiro", exact=True).check()
     page.get_by_label("Kontonummer").fill("5050-1056")
-    page.get_by_role("button", name="Spara bankkontot").click()
+    page.get_by_role("button", name="Begär ändringen").click()
     assert "Bankgironumret 5050-1056 är inte giltigt" in page.get_by_role("alert").inner_text()
     checked(page)
     page.get_by_label("Kontonummer").fill("5050-1055")
-    page.get_by_role("button", name="Spara bankkontot").click()
-    assert "Bidrag betalas till Bankgiro 5050-1055." in page.locator("#bankkonto + p").inner_text()
+    page.get_by_role("button", name="Begär ändringen").click()
+    # A request: it takes effect when the municipality's finance has approved it.
+    assert "Ändringen av bankkontot är begärd" in page.get_by_role("status").inner_text()
+    assert "Bankgiro ****1055" in page.locator("#begart-konto").inner_text()
     checked(page)
 
     # The statutes, as a PDF.
@@ -119,7 +121,8 @@ def test_register_create_the_association_and_invite_a_board_member(browser, live
     checked(bo)
 
     organisation = Organisation.objects.get()
-    assert organisation.bankgiro == "5050-1055" and len(organisation.board) == 3
+    assert organisation.bankgiro == "" and len(organisation.board) == 3
+    assert organisation.account_requests.get().number == "5050-1055"
     assert OrganisationFile.objects.get().kind == "statutes"
     assert sorted(Membership.objects.values_list("user__email", "status")) == [
         ("anna@fisksatraif.se", "confirmed"), ("bo@example.se", "confirmed")]

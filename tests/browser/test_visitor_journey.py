@@ -70,7 +70,8 @@ def test_a_visitor_goes_from_the_catalogue_to_a_receipt(browser, live_server, vi
     assert "Styrelsen är sparad." in status(page)
     page.get_by_label("Bankgiro", exact=True).check()
     page.get_by_label("Kontonummer").fill("5050-1055")
-    page.get_by_role("button", name="Spara bankkontot").click()
+    page.get_by_role("button", name="Begär ändringen").click()
+    assert "Ändringen av bankkontot är begärd" in status(page)
     for kind, filename in (("statutes", "stadgar.pdf"), ("annual_meeting_minutes", "arsmote.pdf")):
         page.get_by_label("Vad är det för dokument?").select_option(kind)
         page.get_by_label("Fil (PDF, PNG eller JPEG)").set_input_files(

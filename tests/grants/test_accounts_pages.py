@@ -122,22 +122,25 @@ def test_min_forening_lists_organisations_with_role_and_status(client, anna, fis
     client.force_login(anna)
     html = text(client.get("/portal/forening/"))
     assert "Fisksätra IF" in html and "Saltsjöbadens SK" in html
-    assert "Kontaktperson" in html and "Bekräftad" in html and "Väntar på bekräftelse" in html
+    assert "Firmatecknare" in html and "Bekräftad" in html and "Väntar på bekräftelse" in html
 
 
 def test_anna_creates_an_association(client, anna):
     client.force_login(anna)
     assert client.get("/portal/forening/ny/").status_code == 200
-    response = client.post("/portal/forening/ny/", {"name": "Fisksätra IF", "org_number": "802412-1231"})
+    response = client.post("/portal/forening/ny/", {"name": "Fisksätra IF", "org_number": "802412-1231",
+                                                    "role": "treasurer"})
     organisation = Organisation.objects.get()
     assert response.url == f"/portal/forening/{organisation.pk}/"
+    assert organisation.memberships.get().role == "treasurer"  # she may ask for its bank account
     page = text(client.get(response.url))
     assert "Det här saknas i profilen" in page and "Styrelsen: minst 3 personer." in page
 
 
 def test_a_registered_number_tells_the_person_to_join_instead(client, eve, fisksatra):
     client.force_login(eve)
-    response = client.post("/portal/forening/ny/", {"name": "Fisksätra IF", "org_number": "802412-1231"})
+    response = client.post("/portal/forening/ny/", {"name": "Fisksätra IF", "org_number": "802412-1231",
+                                                    "role": "signatory"})
     assert response.status_code == 400
     html = text(response)
     assert 'id="id_org_number_error"' in html and "Be att få gå med" in html
@@ -280,11 +283,13 @@ def test_a_bad_bankgiro_is_shown_at_its_field(client, anna, fisksatra):
     assert response.status_code == 400
     html = text(response)
     assert 'id="id_bank-account_number_error"' in html and "Bankgironumret 5050-1056 är inte giltigt" in html
+    assert not fisksatra.account_requests.exists()
     response = client.post(f"/portal/forening/{fisksatra.pk}/bankkonto/",
                            {"bank-account_scheme": "plusgiro", "bank-account_number": "47118"})
     assert response.status_code == 302
     fisksatra.refresh_from_db()
-    assert (fisksatra.bankgiro, fisksatra.plusgiro) == ("", "4711-8")
+    assert (fisksatra.bankgiro, fisksatra.plusgiro) == ("5050-1055", "")  # until finance approves
+    assert fisksatra.account_requests.get().number == "4711-8"
 
 
 def upload(client, organisation, content, name="stadgar.pdf", kind="statutes"):

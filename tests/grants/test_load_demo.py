@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from documents import open_data
 from grants.annual_report import ReportFilters
-from grants.models import (Application, CommitteeMeeting, CompletionRequest, Decision, Document, FollowUpReport,
+from grants.models import (AccountChangeRequest, Application, CommitteeMeeting, CompletionRequest, Decision,
+                           Document, FollowUpReport,
                            Organisation, Payment)
 from grants.services import pay
 from workflows.cases import active_task_names
@@ -60,6 +61,11 @@ def test_load_demo_fills_every_state_consistently_and_only_once():
     assert User.objects.get(username="admin").is_superuser
     assert User.objects.get(username="admin").is_staff
     assert User.objects.get(username="anna").memberships.filter(organisation__name="Fisksätra IF").exists()
+    # Every association's account was approved by finance; one new account waits for it.
+    fisksatra = Organisation.objects.get(name="Fisksätra IF")
+    assert fisksatra.account_requests.get().decided_by.username == "fia" and fisksatra.account_approved_at
+    pending = AccountChangeRequest.objects.get(status="pending")
+    assert (pending.organisation.name, pending.requested_by.username) == ("Sickla dansförening", "sara")
 
     statuses = set(Application.objects.values_list("status", flat=True))
     assert statuses == set(Application.Status.values)

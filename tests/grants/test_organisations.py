@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from grants.models import ApplicantSettings, Invitation, Membership, Organisation, OrganisationFile
 from grants.services import organisations as services
+from grants.services import payee_accounts
 from grants.services._base import Upload
 
 from .. import factories
@@ -109,12 +110,15 @@ def test_a_group_is_no_sponsor(anna, eve, fisksatra):
 
 # --- the profile -------------------------------------------------------------------------------
 
-def test_the_profile_is_saved_and_complete_with_board_account_and_files(anna, fisksatra, pdf_bytes):
+def test_the_profile_is_saved_and_complete_with_board_account_and_files(anna, fia, pdf_bytes):
+    fisksatra = factories.association(members=[anna], bankgiro="")
     assert services.profile_gaps(fisksatra)
     services.organisation_update(organisation=fisksatra, by=anna, email="info@fisksatraif.se", phone="08-123",
                                  street_address="Fisksätra torg 1", postal_code="13150", city="Saltsjöbaden",
-                                 district="Fisksätra", board=factories.BOARD + [{"name": "", "role": ""}],
-                                 bank_account=("bankgiro", "50501055"))
+                                 district="Fisksätra", board=factories.BOARD + [{"name": "", "role": ""}])
+    request = payee_accounts.account_change_request(organisation=fisksatra, by=anna,
+                                                    bank_account=("bankgiro", "50501055"))
+    payee_accounts.account_change_approve(request=request, by=fia)
     services.organisation_file_add(organisation=fisksatra, by=anna, kind="statutes", upload=pdf(pdf_bytes))
     services.organisation_file_add(organisation=fisksatra, by=anna, kind="annual_meeting_minutes",
                                    upload=pdf(pdf_bytes, "protokoll.pdf"))
@@ -160,21 +164,26 @@ def test_an_informal_group_may_have_fewer_responsible(anna, fisksatra, eve):
     (("iban", "SE45 5000 0000 0583 9825 7467"), "IBAN"),
     (("bankgiro", ""), "Skriv kontonumret"),
     (("swish", "1234"), "Välj bankgiro"),
+    (("bankgiro", "50501055"), "redan föreningens godkända konto"),
 ])
 def test_an_invalid_bank_account_is_refused(anna, fisksatra, account, message):
     with pytest.raises(ValidationError) as refusal:
-        services.organisation_update(organisation=fisksatra, by=anna, bank_account=account)
+        payee_accounts.account_change_request(organisation=fisksatra, by=anna, bank_account=account)
     assert message in " ".join(sum(refusal.value.message_dict.values(), []))
     fisksatra.refresh_from_db()
     assert fisksatra.bankgiro == "5050-1055"
+    assert not fisksatra.account_requests.exists()
 
 
 @pytest.mark.parametrize("account, field, stored", [
     (("plusgiro", "47118"), "plusgiro", "4711-8"),
     (("iban", "se4550000000058398257466"), "iban", "SE45 5000 0000 0583 9825 7466"),
 ])
-def test_a_new_account_replaces_the_old(anna, fisksatra, account, field, stored):
-    services.organisation_update(organisation=fisksatra, by=anna, bank_account=account)
+def test_a_new_account_replaces_the_old_once_approved(anna, fisksatra, fia, account, field, stored):
+    request = payee_accounts.account_change_request(organisation=fisksatra, by=anna, bank_account=account)
+    fisksatra.refresh_from_db()
+    assert fisksatra.account()[1] == "5050-1055"  # the approved one, until finance approves
+    payee_accounts.account_change_approve(request=request, by=fia)
     fisksatra.refresh_from_db()
     assert getattr(fisksatra, field) == stored
     assert fisksatra.bankgiro == ""
@@ -184,7 +193,7 @@ def test_a_new_account_replaces_the_old(anna, fisksatra, account, field, stored)
 def test_an_informal_group_has_no_account_of_its_own(anna, fisksatra, eve):
     group = factories.informal_group(fisksatra, members=[eve])
     with pytest.raises(ValidationError) as refusal:
-        services.organisation_update(organisation=group, by=eve, bank_account=("bankgiro", "5050-1055"))
+        payee_accounts.account_change_request(organisation=group, by=eve, bank_account=("bankgiro", "5050-1055"))
     assert "medsökarens konto" in refusal.value.message_dict["account_number"][0]
 
 

@@ -35,11 +35,11 @@ from stdnum import luhn
 
 from documents import batches, payment_files
 from grants.models import (
-    AnnualBudget, Application, AttestationLimit, Call, Committee, CommitteeMeeting, Decision, Document, Membership,
-    Organisation, Payment, Programme, RepaymentClaim,
+    AccountChangeRequest, AnnualBudget, Application, AttestationLimit, Call, Committee, CommitteeMeeting, Decision,
+    Document, Membership, Organisation, Payment, Programme, RepaymentClaim,
 )
 from grants.roles import roles_ensure
-from grants.services import apply, assess, decide, follow_up, pay, repayments
+from grants.services import apply, assess, decide, follow_up, pay, payee_accounts, repayments
 from grants.validators import validate_orgnr
 from workflows import cases
 from workflows.driver import open_task, task_work
@@ -529,12 +529,30 @@ class Demo:
 
     def organisation(self, key, members, **fields):
         org = Organisation(email=f"info@{key}.example.se", **fields)
+        if org.account() is not None:
+            # The account as finance approved it long ago: the request, by the first member,
+            # and Fia's approval are written as they stand, not typed in.
+            org.account_approved_at = timezone.now() - dt.timedelta(days=400)
         org.full_clean()  # organisationsnummer, bankgiro and plusgiro checks, association vs. group
         org.save()
         for username, role in members:
             Membership.objects.create(user=self.users[username], organisation=org, role=role)
+        if org.account() is not None:
+            scheme, number = org.account()
+            AccountChangeRequest.objects.create(
+                organisation=org, scheme=scheme.value, number=number, requested_by=self.users[members[0][0]],
+                requested_at=org.account_approved_at - dt.timedelta(days=2),
+                status=AccountChangeRequest.Status.APPROVED, decided_by=self.users["fia"],
+                decided_at=org.account_approved_at)
         self.orgs[key] = org
         return org
+
+    def account_request(self):
+        """Sara, signatory of Sickla dansförening, asks for a new bankgiro: it waits for finance
+        (Fia) under Utbetalningar → Bankkonton, and payments still go to the approved one. It is
+        Saltsjöbadens scoutkår's bankgiro, so the page warns that another association has it."""
+        payee_accounts.account_change_request(organisation=self.orgs["dans"], by=self.users["sara"],
+                                              bank_account=("bankgiro", giro("bg", "5123477")))
 
     # --- one case, walked as far as its story goes ---
 
@@ -782,6 +800,7 @@ class Command(BaseCommand):
                         demo.play(current)
                 demo.close_previous_year()
                 demo.meeting_letters()
+                demo.account_request()
             except Exception as exc:
                 raise CommandError(
                     f"Demodata kunde inte laddas färdigt (vid ärendet ”{current.title}”): {exc}. "
