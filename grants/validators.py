@@ -19,6 +19,8 @@ RELEASES = ("decision", "follow_up")
 
 # The characters the Swedish banks take in a pain.001 name: the ISO 20022 Latin set and å ä ö.
 _BANK_CHARACTERS = re.compile(r"[a-zA-Z0-9 /\-?:().,'+åäöÅÄÖ]")
+# Line breaks, tabs and other control characters separate words: they become spaces.
+_SPACES = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
 
 
 def _transliterated(char, keep):
@@ -31,7 +33,7 @@ def _transliterated(char, keep):
 def bank_name(name):
     """A name as the banks accept it in a payment file, or "" if nothing meaningful is left:
     other letters transliterated ("Łódź" → "Lodz", "&" → "och"), other characters left out."""
-    text = "".join(_transliterated(char, _BANK_CHARACTERS.fullmatch) for char in name or "")
+    text = "".join(_transliterated(char, _BANK_CHARACTERS.fullmatch) for char in _SPACES.sub(" ", name or ""))
     text = " ".join("".join(char for char in text if _BANK_CHARACTERS.fullmatch(char)).split())
     return text if any(char.isalnum() for char in text) else ""
 
