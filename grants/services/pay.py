@@ -225,7 +225,9 @@ def _paid_days(payments, on):
         if on > timezone.localdate():
             raise ValidationError("Dagen då banken betalade kan inte ligga i framtiden. Inget har ändrats.")
         given = {payment.pk: on for payment in payments}
-    return {payment.pk: given.get(payment.pk) or payment.batch.execution_date for payment in payments}
+    # A payment in no file yet has no day: its transition refuses it below.
+    return {payment.pk: given.get(payment.pk) or (payment.batch and payment.batch.execution_date)
+            for payment in payments}
 
 
 def payments_mark_paid(*, payment_ids, by, on=None):
