@@ -5,6 +5,7 @@ Checksums come from python-stdnum; no hand-written Luhn.
 """
 
 import re
+from functools import lru_cache
 
 from anyascii import anyascii
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ RELEASES = ("decision", "follow_up")
 
 # The characters the Swedish banks take in a pain.001 name: the ISO 20022 Latin set and å ä ö.
 _BANK_CHARACTERS = re.compile(r"[a-zA-Z0-9 /\-?:().,'+åäöÅÄÖ]")
+_BANK_TEXT = re.compile(r"[a-zA-Z0-9 /\-?:().,'+åäöÅÄÖ]*")
 # Line breaks, tabs and other control characters separate words: they become spaces.
 _SPACES = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
 
@@ -30,9 +32,14 @@ def _transliterated(char, keep):
     return "och" if char == "&" else anyascii(char)
 
 
+@lru_cache(maxsize=4096)
 def bank_name(name):
     """A name as the banks accept it in a payment file, or "" if nothing meaningful is left:
-    other letters transliterated ("Łódź" → "Lodz", "&" → "och"), other characters left out."""
+    other letters transliterated ("Łódź" → "Lodz", "&" → "och"), other characters left out.
+    Cached, and most names need no change: a payment file of 10 000 payments stays fast."""
+    if _BANK_TEXT.fullmatch(name or ""):
+        text = " ".join((name or "").split())
+        return text if any(char.isalnum() for char in text) else ""
     text = "".join(_transliterated(char, _BANK_CHARACTERS.fullmatch) for char in _SPACES.sub(" ", name or ""))
     text = " ".join("".join(char for char in text if _BANK_CHARACTERS.fullmatch(char)).split())
     return text if any(char.isalnum() for char in text) else ""
