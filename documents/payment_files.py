@@ -298,13 +298,12 @@ def _day(text, what):
         raise _refused(f"{what} är inget datum ({text[:40]})") from None
 
 
-def _paid_on(row, block):
-    """The day the bank paid: its acceptance or settlement date for the payment, else for
-    the payment block, else the requested execution date it quotes back. None when the
-    report gives no date (the file's execution date is used then, pay._paid_days)."""
+def _paid_on(row):
+    """The day the bank paid: its acceptance or settlement date for the payment, else the
+    requested execution date it quotes back. None when the report gives no date (the file's
+    execution date is used then, pay._paid_days)."""
     for element, path in ((row, "p:AccptncDtTm"), (row, "p:OrgnlTxRef/p:IntrBkSttlmDt"),
-                          (row, "p:OrgnlTxRef/p:ReqdExctnDt"), (block, "p:AccptncDtTm"),
-                          (block, "p:OrgnlTxRef/p:ReqdExctnDt")):
+                          (row, "p:OrgnlTxRef/p:ReqdExctnDt")):
         day = _day(_text(element, path), path.split(":")[-1])
         if day:
             return day
@@ -314,14 +313,13 @@ def _paid_on(row, block):
 def _transactions(report):
     rows = []
     for number, row in enumerate(report.iterfind("p:OrgnlPmtInfAndSts/p:TxInfAndSts", _P), start=1):
-        block = row.getparent()
         reference, status = _text(row, "p:OrgnlEndToEndId"), _text(row, "p:TxSts")
         if not reference:
             raise _refused(f"betalning nr {number} i rapporten saknar referens (OrgnlEndToEndId)")
         if not re.fullmatch(r"[A-Z]{4}", status):
             raise _refused(f"betalningen {reference} saknar en giltig status (TxSts)")
         rows.append(pay.TransactionStatus(reference=reference, status=status, reason=_reason(row),
-                                          on=_paid_on(row, block)))
+                                          on=_paid_on(row)))
     return rows
 
 

@@ -8,11 +8,18 @@ from django.conf import settings
 from django.db import migrations, models
 from django.db.models.functions import TruncDate
 
+from grants.services.ledger import claim_ocr
 
-def paid_on_from_paid_at(apps, schema_editor):
-    """Payments paid before the bank's day was kept: the day they were recorded as paid."""
+
+def ledger_data(apps, schema_editor):
+    """What was recorded before the ledger: payments paid before the bank's day was kept
+    were paid on the day they were recorded as paid; claims get their OCR number."""
     Payment = apps.get_model("grants", "Payment")
     Payment.objects.filter(paid_at__isnull=False).update(paid_on=TruncDate("paid_at"))
+    RepaymentClaim = apps.get_model("grants", "RepaymentClaim")
+    for claim in RepaymentClaim.objects.filter(ocr__isnull=True):
+        claim.ocr = claim_ocr(claim.application_id)
+        claim.save(update_fields=["ocr"])
 
 
 class Migration(migrations.Migration):
@@ -131,5 +138,5 @@ class Migration(migrations.Migration):
             model_name='voucherline',
             constraint=models.UniqueConstraint(condition=models.Q(('payment__isnull', False)), fields=('payment', 'account'), name='payment_booked_once'),
         ),
-        migrations.RunPython(paid_on_from_paid_at, migrations.RunPython.noop),
+        migrations.RunPython(ledger_data, migrations.RunPython.noop),
     ]

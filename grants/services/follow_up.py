@@ -291,7 +291,7 @@ def _repayment_claim(*, application, by, reasons, amount):
         raise ValidationError(f"Återkravet kan vara högst det som har betalats ut, {kronor(paid)}.")
     claim = RepaymentClaim.objects.create(
         application=application, amount=amount, reasons=reasons, decided_by=by,
-        due_on=timezone.localdate() + timezone.timedelta(days=30), ocr=ledger.claim_ocr(application),
+        due_on=timezone.localdate() + timezone.timedelta(days=30), ocr=ledger.claim_ocr(application.pk),
     )
     ledger.claim_book(claim=claim, by=by)
     record_event(application, by=by, action="Återkrav beslutat",

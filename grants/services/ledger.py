@@ -39,9 +39,9 @@ def ocr_reference(base):
     return with_length + luhn.calc_check_digit(with_length)
 
 
-def claim_ocr(application):
-    """The OCR of a case's repayment claim: its case is its own (one claim per case)."""
-    return ocr_reference(f"{application.pk:06d}")
+def claim_ocr(application_id):
+    """The OCR of a case's repayment claim, made from the case's id (one claim per case)."""
+    return ocr_reference(f"{application_id:06d}")
 
 
 def _next_number(series, year):

@@ -256,3 +256,16 @@ def test_a_claim_is_a_receivable_cleared_by_repayments_found_by_its_ocr(client, 
     books = ledger_file(client)
     assert sie.booked_per_case(books, "1510") == {application.case_number: Decimal("6000.00")}
     assert sie.booked_per_case(books, "1930") == {application.case_number: Decimal("4000.00") - paid}
+
+
+def test_a_report_with_a_date_that_is_no_date_changes_nothing(client, fia, granted, today):
+    client.force_login(fia)
+    [payment] = granted.payments.filter(status="planned")
+    batch = attest_and_file(client, [payment.pk], execution_date=today)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content = status_report(batch.reference, [(payment.reference, "ACSC", "")], accepted="i morgon")
+    response = client.post(reverse("finance:status_report", args=[batch.pk]),
+                           {"report": SimpleUploadedFile("pain002.xml", content, content_type="application/xml")})
+    assert response.status_code == 400 and "AccptncDtTm är inget datum (i morgon)" in page(response)
+    assert Payment.objects.get(pk=payment.pk).status == "exported" and not Voucher.objects.exists()
