@@ -192,8 +192,15 @@ PAYER_NAME = env_str("PAYER_NAME", required=PRODUCTION) or "Nacka kommun"
 PAYER_ORGNR = env_str("PAYER_ORGNR", required=PRODUCTION) or "212000-0167"
 PAYER_BANKGIRO = env_str("PAYER_BANKGIRO", required=PRODUCTION) or "5402-9681"
 PAYER_BIC = env_str("PAYER_BIC", "")  # the municipality's bank, e.g. ESSESESS; "" = not given
-ACCOUNTING_BANK_ACCOUNT = env_str("ACCOUNTING_BANK_ACCOUNT", "1930")  # credited with the file's total
+# The ledger (grants/services/ledger.py, documents/ledger_files.py): payments are booked
+# when the bank has paid them, credited to the bank account; a repayment claim is a
+# receivable until it is repaid. The committee is the cost centre (resultatenhet) and the
+# programme the project, in the dimensions the municipality's chart of accounts numbers them.
+ACCOUNTING_BANK_ACCOUNT = env_str("ACCOUNTING_BANK_ACCOUNT", "1930")
+ACCOUNTING_RECEIVABLE_ACCOUNT = env_str("ACCOUNTING_RECEIVABLE_ACCOUNT", "1510")
 ACCOUNTING_VOUCHER_SERIES = env_str("ACCOUNTING_VOUCHER_SERIES", "B")
+ACCOUNTING_COST_CENTRE_DIMENSION = env_int("ACCOUNTING_COST_CENTRE_DIMENSION", 1)
+ACCOUNTING_PROJECT_DIMENSION = env_int("ACCOUNTING_PROJECT_DIMENSION", 6)
 if not orgnr.is_valid(PAYER_ORGNR):
     raise ImproperlyConfigured(f"PAYER_ORGNR {PAYER_ORGNR!r} is not a valid organisationsnummer.")
 _payer_bankgiro_digits = re.sub(r"[- ]", "", PAYER_BANKGIRO)
@@ -201,8 +208,12 @@ if not (re.fullmatch(r"\d{7,8}", _payer_bankgiro_digits) and luhn.is_valid(_paye
     raise ImproperlyConfigured(f"PAYER_BANKGIRO {PAYER_BANKGIRO!r} is not a bankgiro number (7-8 digits, Luhn).")
 if PAYER_BIC and not re.fullmatch(r"[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?", PAYER_BIC):
     raise ImproperlyConfigured(f"PAYER_BIC {PAYER_BIC!r} is not a BIC (8 or 11 letters and digits).")
-if not re.fullmatch(r"\d{4,6}", ACCOUNTING_BANK_ACCOUNT):
-    raise ImproperlyConfigured("ACCOUNTING_BANK_ACCOUNT must be an account number of 4-6 digits.")
+for _name in ("ACCOUNTING_BANK_ACCOUNT", "ACCOUNTING_RECEIVABLE_ACCOUNT"):
+    if not re.fullmatch(r"\d{4,6}", globals()[_name]):
+        raise ImproperlyConfigured(f"{_name} must be an account number of 4-6 digits.")
+if not (0 < ACCOUNTING_COST_CENTRE_DIMENSION != ACCOUNTING_PROJECT_DIMENSION > 0):
+    raise ImproperlyConfigured("ACCOUNTING_COST_CENTRE_DIMENSION and ACCOUNTING_PROJECT_DIMENSION must be two "
+                               "different positive SIE dimension numbers.")
 if not re.fullmatch(r"[A-Za-z0-9]{1,10}", ACCOUNTING_VOUCHER_SERIES):
     raise ImproperlyConfigured("ACCOUNTING_VOUCHER_SERIES must be 1-10 letters or digits.")
 

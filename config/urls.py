@@ -91,6 +91,7 @@ finance_urls = ([
     path("betalfiler/<int:pk>/statusrapport/", finance.batch_status_report, name="status_report"),
     *finance.claim_urls,
     *finance.account_urls,
+    *finance.ledger_urls,
 ], "finance")
 
 # Management's annual grant report, its exports and the selection's open data.

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import font_lato
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils.text import format_lazy
@@ -168,6 +169,7 @@ def repayment_letter_html(application):
         follow_up=application.follow_up,
         payments=application.payments.filter(status="paid").order_by("sequence"),
         by_delegation=True,  # an officer's claim under the programme's delegation point
+        payer_bankgiro=settings.PAYER_BANKGIRO,
     ))
 
 

@@ -1,9 +1,11 @@
-"""Payment files: what goes to the bank and to the accounting system, and what comes back.
+"""Payment files: what goes to the bank, and what comes back.
 
-    payment_file_create   attested payments → a PaymentBatch with two stored files:
-                          pain.001 for the bank and an SIE 4I voucher for the ledger
-    batch_file            one of them read back, checksum verified, for download
+    payment_file_create   attested payments → a PaymentBatch with its stored pain.001
+    batch_file            the file read back, checksum verified, for download
     pain002_read          the bank's status report, checked, as a pay.StatusReport
+
+Nothing is booked when a file is made: the ledger books a payment when the bank reports it
+paid (grants.services.ledger, documents.ledger_files).
 
 The files follow the Swedish banks' common interpretation of ISO 20022 (pain.001.001.03):
 one payment information block per file, booked from the municipality's own bankgiro, each
@@ -12,6 +14,7 @@ payments batch_create returns, which carry their case and programme, so that bui
 them makes no queries whatever the number of payments.
 """
 
+import datetime as dt
 import re
 from contextlib import ExitStack
 from decimal import Decimal
@@ -24,9 +27,9 @@ from django.utils import timezone
 from lxml import etree
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
-from stdnum.se import orgnr
 
 from grants.models import PayeeScheme
+from grants.validators import bank_name
 from grants.services import pay
 from grants.services._base import discarded_on_failure, read_stored, store_file
 
@@ -36,18 +39,15 @@ PAIN002_NS = f"urn:iso:std:iso:20022:tech:xsd:{PAIN002_VERSION}"
 _P = {"p": PAIN002_NS}
 MAX_STATUS_REPORT_BYTES = 5 * 1024 * 1024
 
-# kind: (file name ending, media type). SIE import files end in .si by the SIE convention
-# (.se is for exports); PC8 is IBM code page 437.
+# kind: (file name ending, media type).
 FILE_KINDS = {
     "pain001": (".pain001.xml", "application/xml"),
-    "sie": (".si", "text/plain; charset=IBM437"),
 }
 
 # Bankgirot and PlusGirot as the Swedish banks' clearing system knows them (SESBA).
 GIRO_MEMBER = {PayeeScheme.BANKGIRO: "9900", PayeeScheme.PLUSGIRO: "9960"}
 
-# Characters no file of ours may carry: XML 1.0 forbids most control characters, and in
-# an SIE file a line break or tab inside a text would end the record.
+# Characters no file of ours may carry: XML 1.0 forbids most control characters.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 
@@ -168,7 +168,8 @@ def _credit_transfer(info, payment):
     _add(ids, "InstrId", payment.reference)
     _add(ids, "EndToEndId", payment.reference)
     _add(transaction_, "Amt/InstdAmt", _amount(payment.amount)).set("Ccy", "SEK")
-    name = _clean(payment.payee_name, 70)
+    # Attestation refused a name with nothing the banks take (pay._payee_name_refusal).
+    name = _clean(bank_name(payment.payee_name), 70)
     if payment.payee_scheme in GIRO_MEMBER:
         _giro_payee(transaction_, PayeeScheme(payment.payee_scheme), name, payment.payee_account)
     elif payment.payee_scheme == PayeeScheme.IBAN:
@@ -176,7 +177,7 @@ def _credit_transfer(info, payment):
     else:
         raise ValidationError(f"{payment}: utbetalningen saknar kontotyp och kan inte läggas i en betalfil.")
     message = f"Bidrag {payment.application.case_number} del {payment.sequence}"
-    _add(transaction_, "RmtInf/Ustrd", _clean(message, 140))
+    _add(transaction_, "RmtInf/Ustrd", _clean(bank_name(message), 140))
 
 
 def pain001_xml(batch, payments):
@@ -197,56 +198,6 @@ def pain001_xml(batch, payments):
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
 
 
-# --- SIE 4I: the voucher for the accounting system -----------------------------------
-
-def _sie_text(text, limit=200):
-    """A quoted SIE field. The SIE spec escapes a quote with a backslash; a backslash of
-    our own would then be read as an escape, so it is written as a slash."""
-    cleaned = _clean(text, limit).replace("\\", "/").replace('"', '\\"')
-    return f'"{cleaned}"'
-
-
-def _sie_accounts(payments):
-    """{account: name} for the #KONTO records: each expense account named after its
-    programmes, and the bank account that pays them."""
-    names = {}
-    for payment in payments:
-        programme = payment.application.call.programme
-        names.setdefault(programme.expense_account, set()).add(programme.name)
-    accounts = {account: "Bidrag: " + ", ".join(sorted(programmes)) for account, programmes in names.items()}
-    accounts.setdefault(settings.ACCOUNTING_BANK_ACCOUNT, "Bank")
-    return dict(sorted(accounts.items()))
-
-
-def sie_file(batch, payments):
-    """One voucher for the whole file, for import into the ledger (SIE type 4I, PC8):
-    each payment debits its programme's expense account, the bank account is credited
-    with the total, so the voucher balances to exactly zero. The voucher number is left
-    empty, for the accounting system to give."""
-    payments = list(payments)
-    total = sum((payment.amount for payment in payments), Decimal("0"))
-    day = f"{batch.execution_date:%Y%m%d}"
-    title = _sie_text(f"Betalfil {batch.reference}")
-    lines = [
-        "#FLAGGA 0",
-        "#FORMAT PC8",
-        "#SIETYP 4",
-        '#PROGRAM "Bidragssystemet" 1.0',
-        f"#GEN {timezone.localtime(batch.created_at):%Y%m%d}",
-        f"#FNAMN {_sie_text(settings.PAYER_NAME)}",
-        f"#ORGNR {orgnr.format(settings.PAYER_ORGNR)}",
-    ]
-    lines += [f"#KONTO {account} {_sie_text(name)}" for account, name in _sie_accounts(payments).items()]
-    lines += [f'#VER {_sie_text(settings.ACCOUNTING_VOUCHER_SERIES)} "" {day} {title}', "{"]
-    for payment in payments:
-        text = f"{payment.application.case_number} {payment.payee_name}"
-        lines.append(f"   #TRANS {payment.application.call.programme.expense_account} {{}} "
-                     f"{_amount(payment.amount)} {day} {_sie_text(text)}")
-    lines.append(f"   #TRANS {settings.ACCOUNTING_BANK_ACCOUNT} {{}} {_amount(-total)} {day} {title}")
-    lines.append("}")
-    return ("\r\n".join(lines) + "\r\n").encode("cp437", errors="replace")
-
-
 # --- the batch and its stored files -------------------------------------------------
 
 def _file_name(batch, kind):
@@ -262,22 +213,21 @@ def _store(undo, batch, kind, content):
 
 
 def payment_file_create(*, by, execution_date=None, payment_ids=None):
-    """Put the attested payments in a new payment file and store its pain.001 and SIE
-    files, all or nothing: the batch exists only with both files, and if anything fails
-    (the file store too) there is no batch, the payments are still attested and no
-    stored file remains. The files are stored while the payments are locked, so that
-    what the bank is sent is exactly what the batch records."""
+    """Put the attested payments in a new payment file and store its pain.001, all or
+    nothing: the batch exists only with its file, and if anything fails (the file store
+    too) there is no batch, the payments are still attested and no stored file remains.
+    The file is stored while the payments are locked, so that what the bank is sent is
+    exactly what the batch records."""
     with ExitStack() as undo, transaction.atomic():
         batch, payments = pay.batch_create(by=by, execution_date=execution_date, payment_ids=payment_ids)
         pain001 = _store(undo, batch, "pain001", pain001_xml(batch, payments))
-        sie = _store(undo, batch, "sie", sie_file(batch, payments))
-        pay.batch_attach_files(batch=batch, pain001=pain001, sie=sie)
+        pay.batch_attach_file(batch=batch, pain001=pain001)
     return batch
 
 
 def batch_file(batch, kind):
-    """(file name, media type, bytes) of one of the batch's files, "pain001" or "sie",
-    read back and checked against its recorded SHA-256."""
+    """(file name, media type, bytes) of the batch's file of that kind ("pain001"), read
+    back and checked against its recorded SHA-256."""
     if kind not in FILE_KINDS:
         raise ValueError(f"Unknown payment file kind {kind!r}.")
     key, sha256 = getattr(batch, f"{kind}_key"), getattr(batch, f"{kind}_sha256")
@@ -338,6 +288,28 @@ def _reason(transaction_):
     return "; ".join(filter(None, reasons))
 
 
+def _day(text, what):
+    """An ISO date, or the date of an ISO date-time, from the report; "" is None."""
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        raise _refused(f"{what} är inget datum ({text[:40]})") from None
+
+
+def _paid_on(row):
+    """The day the bank paid: its acceptance or settlement date for the payment, else the
+    requested execution date it quotes back. None when the report gives no date (the file's
+    execution date is used then, pay._paid_days)."""
+    for element, path in ((row, "p:AccptncDtTm"), (row, "p:OrgnlTxRef/p:IntrBkSttlmDt"),
+                          (row, "p:OrgnlTxRef/p:ReqdExctnDt")):
+        day = _day(_text(element, path), path.split(":")[-1])
+        if day:
+            return day
+    return None
+
+
 def _transactions(report):
     rows = []
     for number, row in enumerate(report.iterfind("p:OrgnlPmtInfAndSts/p:TxInfAndSts", _P), start=1):
@@ -346,7 +318,8 @@ def _transactions(report):
             raise _refused(f"betalning nr {number} i rapporten saknar referens (OrgnlEndToEndId)")
         if not re.fullmatch(r"[A-Z]{4}", status):
             raise _refused(f"betalningen {reference} saknar en giltig status (TxSts)")
-        rows.append(pay.TransactionStatus(reference=reference, status=status, reason=_reason(row)))
+        rows.append(pay.TransactionStatus(reference=reference, status=status, reason=_reason(row),
+                                          on=_paid_on(row)))
     return rows
 
 

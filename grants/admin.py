@@ -277,8 +277,35 @@ class RepaymentClaimAdmin(ReadOnlyAdmin):
     list_display = ["application", "amount", "repaid_amount", "outstanding", "due_on", "status", "repaid_on"]
     list_filter = ["status"]
     list_select_related = ["application"]
-    search_fields = ["application__case_number", "application__organisation__name"]
+    search_fields = ["application__case_number", "application__organisation__name", "ocr"]
 
     @admin.display(description="kvar att betala")
     def outstanding(self, obj):
         return obj.outstanding
+
+
+class VoucherLineInline(admin.TabularInline):
+    model = models.VoucherLine
+    fields = readonly_fields = ["account", "amount", "application", "cost_centre", "project", "text"]
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Voucher)
+class VoucherAdmin(ReadOnlyAdmin):
+    """The ledger's vouchers are booked by grants.services.ledger only: here only shown, for audit."""
+
+    list_display = ["__str__", "date", "registered_on", "text", "ledger_file"]
+    list_filter = ["series"]
+    date_hierarchy = "date"
+    list_select_related = ["ledger_file"]
+    search_fields = ["text", "lines__application__case_number"]
+    inlines = [VoucherLineInline]

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow import fsm
@@ -193,6 +194,11 @@ class Programme(models.Model):
         help_text="Kostnadskontot som bidragen bokförs på i SIE-filen till ekonomisystemet.",
         validators=[RegexValidator(r"^\d{4,6}$", "Ett konto är 4–6 siffror.")],
     )
+    accounting_code = models.CharField(
+        "projektkod i ekonomisystemet", max_length=20, blank=True,
+        help_text="Objektet i projektdimensionen som bidragen bokförs på. Tom: bidragsformens kortnamn (slug).",
+        validators=[RegexValidator(r"^[A-Za-z0-9_.-]+$", "En projektkod är bokstäver a–z, siffror, - _ och punkt.")],
+    )
     is_active = models.BooleanField("aktiv", default=True)
 
     class Meta:
@@ -247,6 +253,11 @@ class Programme(models.Model):
 
     def get_calculator(self):
         return calculators.get(self.calculator)
+
+    @property
+    def project_code(self):
+        """The programme's object in the ledger's project dimension."""
+        return self.accounting_code or self.slug[:20].upper()
 
 
 def _save_keeping_committed(instance, args, kwargs):
@@ -942,8 +953,9 @@ class Decision(models.Model):
 
 
 class PaymentBatch(models.Model):
-    """A betalfil: the attested payments sent to the bank together (ISO 20022 pain.001),
-    with the accounting voucher for them (SIE 4i). A payment is in at most one file."""
+    """A betalfil: the attested payments sent to the bank together (ISO 20022 pain.001). A
+    payment is in at most one file. The ledger books a payment when the bank has paid it
+    (Voucher), not when it is put in a file."""
 
     class Status(models.TextChoices):
         EXPORTED = "exported", _("Skickad till banken")
@@ -961,8 +973,6 @@ class PaymentBatch(models.Model):
     total = money_field(verbose_name="summa")
     pain001_key = models.CharField(max_length=300, blank=True)
     pain001_sha256 = models.CharField(max_length=64, blank=True)
-    sie_key = models.CharField(max_length=300, blank=True)
-    sie_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = "betalfil"
@@ -1031,7 +1041,10 @@ class Payment(models.Model):
     attested_at = models.DateTimeField(null=True, blank=True)
     batch = models.ForeignKey(PaymentBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="payments",
                               verbose_name="betalfil")
-    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)  # when it was recorded as paid
+    # The day the bank paid it, from its status report (or the file's execution date): the
+    # voucher's date, what the applicant and the reports are told.
+    paid_on = models.DateField("utbetald dag", null=True, blank=True)
     paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="+")
     failure_reason = models.TextField(blank=True)
@@ -1086,8 +1099,9 @@ class Payment(models.Model):
         self.batch = batch
 
     @status.transition(source=Status.EXPORTED, target=Status.PAID, permission=lambda p, user: is_finance(user))
-    def mark_paid(self, by, on=None):
-        self.paid_at = on or timezone.now()
+    def mark_paid(self, by, on):
+        self.paid_at = timezone.now()
+        self.paid_on = on
         self.paid_by = by
 
     @status.transition(source=Status.EXPORTED, target=Status.FAILED, permission=lambda p, user: is_finance(user))
@@ -1195,6 +1209,9 @@ class RepaymentClaim(models.Model):
     status = fsm.FSMField(max_length=20, choices=Status.choices, default=Status.OPEN)
     repaid_amount = money_field(verbose_name="återbetalt hittills", default=ZERO)
     repaid_on = models.DateField("helt återbetalt", null=True, blank=True)
+    # Bankgirot's OCR reference that the grantee quotes when paying back, so that finance
+    # can match what comes in to the claim (grants.services.ledger.ocr_reference).
+    ocr = models.CharField("OCR-nummer", max_length=25, unique=True, null=True, blank=True)
 
     class Meta:
         verbose_name = "återkrav"
@@ -1217,6 +1234,98 @@ class RepaymentClaim(models.Model):
     @status.transition(source=Status.OPEN, target=Status.REPAID, permission=lambda c, user: is_finance(user))
     def settle(self, on):
         self.repaid_on = on
+
+
+# --- the ledger ----------------------------------------------------------------------------
+
+class LedgerFile(models.Model):
+    """A bokföringsfil: the vouchers not yet sent to the accounting system, as one SIE 4I
+    file, stored immutable with its SHA-256. A voucher is in exactly one file once sent."""
+
+    reference = models.CharField("referens", max_length=40, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name="skapad av")
+    created_at = models.DateTimeField("skapad", default=timezone.now)
+    count = models.PositiveIntegerField("antal verifikationer")
+    key = models.CharField(max_length=300, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = "bokföringsfil"
+        verbose_name_plural = "bokföringsfiler"
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(count__gt=0), name="ledger_file_is_not_empty")]
+
+    def __str__(self):
+        return self.reference
+
+
+class VoucherNumber(models.Model):
+    """The last voucher number taken in a series and year: locked to take the next one, so
+    that the numbers have no gaps and no duplicates, as the accounting act requires."""
+
+    series = models.CharField(max_length=10)
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["series", "year"], name="one_counter_per_series_and_year")]
+
+
+class Voucher(models.Model):
+    """A verifikation: what the bank paid, a repayment claim decided, or a repayment received,
+    booked as balanced lines (VoucherLine). Made by grants.services.ledger only."""
+
+    series = models.CharField("serie", max_length=10)
+    number = models.PositiveIntegerField("verifikationsnummer")
+    date = models.DateField("verifikationsdatum")
+    registered_on = models.DateField("registreringsdatum", default=timezone.localdate)
+    text = models.CharField("text", max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ledger_file = models.ForeignKey(LedgerFile, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="vouchers", verbose_name="bokföringsfil")
+
+    class Meta:
+        verbose_name = "verifikation"
+        verbose_name_plural = "verifikationer"
+        ordering = ["series", "date", "number"]
+        constraints = [
+            # Numbered per series and year of the voucher's date (VoucherNumber).
+            models.UniqueConstraint("series", ExtractYear("date"), "number", name="one_voucher_per_number"),
+            models.CheckConstraint(condition=Q(number__gt=0), name="voucher_number_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.series} {self.number}"
+
+
+class VoucherLine(models.Model):
+    """One #TRANS: a signed amount (debit positive) on an account, for a case, with the
+    committee as cost centre and the programme as project."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", "Utbetalning"
+        CLAIM = "claim", "Återkrav"
+        REPAYMENT = "repayment", "Återbetalning"
+
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="lines")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    account = models.CharField("konto", max_length=6)
+    amount = money_field(verbose_name="belopp")
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="ledger_lines")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_lines")
+    cost_centre = models.CharField("kostnadsställe", max_length=20, blank=True)
+    project = models.CharField("projekt", max_length=20, blank=True)
+    text = models.CharField("text", max_length=200)
+
+    class Meta:
+        ordering = ["voucher", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="voucher_line_not_zero"),
+            # A payment is booked once: one line on its expense account, one on the bank.
+            models.UniqueConstraint(fields=["payment", "account"], condition=Q(payment__isnull=False),
+                                    name="payment_booked_once"),
+        ]
 
 
 class CaseEvent(models.Model):

@@ -22,7 +22,8 @@ figure per line as `name: value`:
   call for 10 and for 1,000 planned payments (bulk-made cases: application, decision,
   payment), its queries in all and per payment, and its milliseconds.
 * payment_file_10000_s: documents.payment_files.payment_file_create for 10,000 attested
-  payments (bulk-made likewise): the batch, its pain.001 and SIE files made and stored.
+  payments (bulk-made likewise): the batch and its pain.001 made and stored (the ledger
+  books payments when the bank has paid them, not here).
 * annual_report_*: the annual grant report on a million grants against hand-written SQL
   (tests/bench_report.py).
 
@@ -171,7 +172,7 @@ def lifecycle(world, application, on_submitted=None):
                   reasons="Projektet stämmer med nämndens mål för inkludering."))
 
     # Finance's part, through the services its pages call: attest, a payment file (pain.001
-    # and SIE made and stored), and the bank's confirmation, which moves the flow on.
+    # made and stored), and the bank's confirmation, which books it and moves the flow on.
     planned = list(application.payments.filter(status="planned").values_list("pk", flat=True))
     pay.payments_attest(payment_ids=planned, by=fia)
     payment_file_create(by=fia, payment_ids=planned)
@@ -459,9 +460,9 @@ def bench_money(world):
     elapsed = time.perf_counter() - started
     in_file = Payment.objects.filter(batch=batch, status=Payment.Status.EXPORTED)
     if batch.count != PAYMENT_FILE_SIZE or in_file.count() != PAYMENT_FILE_SIZE \
-            or set(in_file.values_list("pk", flat=True)) != set(ids) or not (batch.pain001_key and batch.sie_key):
+            or set(in_file.values_list("pk", flat=True)) != set(ids) or not batch.pain001_key:
         raise SystemExit(f"bench: the payment file holds {batch.count} payments, expected {PAYMENT_FILE_SIZE}, "
-                         "with its pain.001 and SIE files")
+                         "with its pain.001 file")
     say(f"payment_file_{PAYMENT_FILE_SIZE}_s", f"{elapsed:.2f}")
 
 

@@ -8,6 +8,7 @@ from functools import wraps
 from urllib.parse import quote
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,9 +21,9 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from documents import payment_files
-from grants.models import (ZERO, AccountChangeRequest, Committee, Document, Membership, OrganisationFile, Payment,
-                           PaymentBatch, Programme, RepaymentClaim, is_finance)
+from documents import ledger_files, payment_files
+from grants.models import (ZERO, AccountChangeRequest, Committee, Document, LedgerFile, Membership, OrganisationFile,
+                           Payment, PaymentBatch, Programme, RepaymentClaim, Voucher, is_finance)
 from grants.services import pay, payee_accounts, repayments
 from grants.validators import compact_account
 
@@ -30,7 +31,7 @@ from . import cases
 
 PAGE_SIZE = 50
 STATUS_REPORT_MAX_BYTES = payment_files.MAX_STATUS_REPORT_BYTES
-FILE_KINDS = ("pain001", "sie")
+FILE_KINDS = ("pain001",)
 
 # The list's sort keys (GET ?sort=…) and what they order by; anything else is ignored.
 SORTS = {
@@ -95,6 +96,12 @@ class MarkForm(forms.Form):
                         "invalid_choice": "Utbetalningen väntar inte längre på banken. Ladda om sidan."},
     )
     outcome = forms.ChoiceField(label="Vad hände", choices=[("paid", "Utbetald"), ("failed", "Misslyckad")])
+    paid_on = forms.DateField(
+        label="Dag då banken betalade (för utbetalda)", required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Som på bankens kontoutdrag. Lämna tomt för betalfilens önskade betaldag.",
+        error_messages={"invalid": "Skriv datumet som ÅÅÅÅ-MM-DD."},
+    )
     reason = forms.CharField(
         label="Orsak (krävs för misslyckade)", required=False, max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -109,6 +116,8 @@ class MarkForm(forms.Form):
         data = super().clean()
         if data.get("outcome") == "failed" and not (data.get("reason") or "").strip():
             self.add_error("reason", "Ange varför utbetalningen misslyckades.")
+        if data.get("paid_on") and data["paid_on"] > timezone.localdate():
+            self.add_error("paid_on", "Dagen då banken betalade kan inte ligga i framtiden.")
         return data
 
 
@@ -333,11 +342,7 @@ def batch_download(request, pk, kind):
         return render(request, "error.html", {
             "message": "Filen kan inte hämtas just nu eftersom fillagringen inte svarar. Försök igen om en stund."
         }, status=503)
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    return response
+    return _attachment(filename, content_type, content)
 
 
 @require_POST
@@ -350,7 +355,7 @@ def batch_mark(request, pk):
         ids = [payment.pk for payment in form.cleaned_data["payments"]]
         try:
             if form.cleaned_data["outcome"] == "paid":
-                done = cases.cases_mark_paid(payment_ids=ids, by=request.user)
+                done = cases.cases_mark_paid(payment_ids=ids, by=request.user, on=form.cleaned_data["paid_on"])
                 text = f"{len(done)} markerade som utbetalda."
             else:
                 done = cases.cases_mark_failed(payment_ids=ids, by=request.user,
@@ -477,12 +482,60 @@ account_urls = [
 ]
 
 
+# --- ledger files (bokföringsfiler) -------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+@finance_only
+def ledger_file_list(request):
+    """The ledger files made so far, and a button that puts every voucher not yet sent in a new one."""
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            ledger_file = ledger_files.ledger_file_create(by=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            error, status = exc.messages[0] if isinstance(exc, ValidationError) else str(exc), 400
+        else:
+            messages.success(request, f"Bokföringsfilen {ledger_file.reference} är skapad med {ledger_file.count} "
+                                      f"{'verifikation' if ledger_file.count == 1 else 'verifikationer'}. Hämta den "
+                                      "och läs in den i ekonomisystemet.")
+            return redirect("finance:ledger_files")
+    page = Paginator(LedgerFile.objects.select_related("created_by").order_by("-created_at", "-pk"),
+                     PAGE_SIZE).get_page(request.GET.get("page"))
+    waiting = Voucher.objects.filter(ledger_file__isnull=True).count()
+    return render(request, "finance/ledger_file_list.html", {"page": page, "waiting": waiting, "error": error},
+                  status=status)
+
+
+@require_GET
+@finance_only
+def ledger_file_download(request, pk):
+    ledger_file = get_object_or_404(LedgerFile, pk=pk)
+    try:
+        filename, content_type, content = ledger_files.ledger_file_read(ledger_file)
+    except ValidationError as exc:
+        return render(request, "error.html", {"message": exc.messages[0]}, status=409)
+    except OSError:
+        return render(request, "error.html", {
+            "message": "Filen kan inte hämtas just nu eftersom fillagringen inte svarar. Försök igen om en stund."
+        }, status=503)
+    return _attachment(filename, content_type, content)
+
+
+def _attachment(filename, content_type, content):
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 # --- repayment claims (återkrav) ----------------------------------------------------------
 
 CLAIM_STATUSES = [("open", "Obetalda"), ("repaid", "Återbetalda"), ("all", "Alla")]
 
 
 class ClaimFilterForm(forms.Form):
+    q = forms.CharField(label="Sök OCR-nummer eller diarienummer", required=False, max_length=40)
     status = forms.ChoiceField(label="Visa", required=False, choices=CLAIM_STATUSES)
 
 
@@ -508,16 +561,26 @@ def claim_list(request):
     """Every repayment claim finance follows until it is repaid: open ones first by due date."""
     form = ClaimFilterForm(request.GET or {"status": "open"})
     form.is_valid()
-    status = form.cleaned_data.get("status") or "open"
+    query = (form.cleaned_data.get("q") or "").strip()
+    # A search looks among every claim: an OCR number on a repayment may be for a repaid one.
+    status = form.cleaned_data.get("status") or ("all" if query else "open")
     claims = _claims()
+    if query:
+        # An OCR number as the bank prints it may have spaces; a case number has them.
+        digits = "".join(query.split())
+        claims = claims.filter(Q(ocr=digits) | Q(application__case_number__icontains=query))
     if status != "all":
         claims = claims.filter(status=status)
     claims = claims.order_by("status", "due_on", "pk")  # open before repaid, the earliest due first
     page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
     totals = RepaymentClaim.objects.filter(status=RepaymentClaim.Status.OPEN).aggregate(
         count=Count("pk"), outstanding=Sum(F("amount") - F("repaid_amount")))
+    page_params = request.GET.copy()
+    page_params.pop("page", None)
+    page_params["status"] = status
     return render(request, "finance/claim_list.html", {
         "filter_form": form, "status": status, "page": page, "today": timezone.localdate(),
+        "page_query": page_params.urlencode(),
         "open_count": totals["count"], "open_outstanding": totals["outstanding"] or ZERO,
     })
 
@@ -530,6 +593,7 @@ def _claim_page(request, claim, *, form=None, status=200):
         "events": claim.application.events.filter(action__startswith="Återbetalning").select_related("actor"),
         "letters": claim.application.documents.filter(kind=Document.Kind.REPAYMENT_LETTER),
         "today": timezone.localdate(),
+        "payer_bankgiro": settings.PAYER_BANKGIRO,
     }, status=status)
 
 
@@ -566,4 +630,10 @@ def claim_detail(request, pk):
 claim_urls = [
     path("aterkrav/", claim_list, name="claims"),
     path("aterkrav/<int:pk>/", claim_detail, name="claim"),
+]
+
+# … and /staff/utbetalningar/bokforingsfiler/…
+ledger_urls = [
+    path("bokforingsfiler/", ledger_file_list, name="ledger_files"),
+    path("bokforingsfiler/<int:pk>/fil/", ledger_file_download, name="ledger_file"),
 ]

@@ -21,6 +21,7 @@ from ..models import (AGE_BANDS, GENDERS, ZERO, Document, FollowUpCostLine, Foll
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
 from ._base import (discarded_on_failure, document_create, lock, lock_application, record_event, store_file,
                     transition)
+from . import ledger
 from .pay import payments_release_withheld
 from .repayments import kronor
 
@@ -299,9 +300,11 @@ def _repayment_claim(*, application, by, reasons, amount):
         raise ValidationError(f"Återkravet kan vara högst det som har betalats ut, {kronor(paid)}.")
     claim = RepaymentClaim.objects.create(
         application=application, amount=amount, reasons=reasons, decided_by=by,
-        due_on=timezone.localdate() + timezone.timedelta(days=30),
+        due_on=timezone.localdate() + timezone.timedelta(days=30), ocr=ledger.claim_ocr(application.pk),
     )
-    record_event(application, by=by, action="Återkrav beslutat", note=f"{amount} kr, senast {claim.due_on:%Y-%m-%d}")
+    ledger.claim_book(claim=claim, by=by)
+    record_event(application, by=by, action="Återkrav beslutat",
+                 note=f"{amount} kr, senast {claim.due_on:%Y-%m-%d}, OCR {claim.ocr}")
     return claim
 
 

@@ -22,8 +22,9 @@ from django.utils.translation import gettext_lazy
 from ..calculators import split_amount
 from ..models import (AttestationLimit, CaseEvent, Membership, Organisation, Payment, PaymentBatch, PayeeScheme,
                       is_finance)
-from ..validators import compact_account
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicants
+from ..validators import bank_name, compact_account
+from . import ledger
 from ._base import record_event, transition
 from .payee_accounts import shared_accounts
 
@@ -131,6 +132,16 @@ def _shared_account_refusals(payments):
     return refusals
 
 
+def _payee_name_refusal(payment):
+    """A payee whose name has nothing the banks' character set can carry cannot be paid:
+    refused here rather than by the bank after the file is sent."""
+    payee = payment.application.organisation.payee
+    if not bank_name(payee.name):
+        return (f"Mottagarens namn ”{payee.name}” kan inte skickas till banken: det har inga tecken som bankerna "
+                "tar emot (a–z, å, ä, ö, siffror). Rätta föreningens namn först.")
+    return None
+
+
 def attest_refusals(payments, user):
     """Why `user` may not attest each of the payments, {payment id: reason} for those
     refused: the two-person rule (neither decider, assessor nor applicant), a decision not
@@ -146,6 +157,7 @@ def attest_refusals(payments, user):
         refusal = refusal or _execution_refusal(payment)
         if refusal is None and limit is not None and payment.amount > limit:
             refusal = f"{payment.amount} kr är över din attestgräns på {limit} kr."
+        refusal = refusal or _payee_name_refusal(payment)
         if refusal:
             refusals[payment.pk] = refusal
     refusals = {**_shared_account_refusals(payments), **refusals}
@@ -239,11 +251,10 @@ def batch_create(*, by, execution_date=None, payment_ids=None):
     return batch, payments
 
 
-def batch_attach_files(*, batch, pain001, sie):
-    """Record where the batch's files are stored: (key, sha256) each."""
+def batch_attach_file(*, batch, pain001):
+    """Record where the batch's pain.001 is stored: (key, sha256)."""
     batch.pain001_key, batch.pain001_sha256 = pain001
-    batch.sie_key, batch.sie_sha256 = sie
-    batch.save(update_fields=["pain001_key", "pain001_sha256", "sie_key", "sie_sha256"])
+    batch.save(update_fields=["pain001_key", "pain001_sha256"])
 
 
 def _settle_batches(batch_ids, by):
@@ -256,19 +267,42 @@ def _settle_batches(batch_ids, by):
             batch.save(update_fields=["status"])
 
 
+def _paid_days(payments, on):
+    """{payment id: the day the bank paid it}: from `on` (a day for all, or {payment id: day}
+    from the bank's report), else the file's requested execution date; never the day it is
+    recorded, which may be days later."""
+    given = on if isinstance(on, dict) else {}
+    if on is not None and not isinstance(on, dict):
+        if on > timezone.localdate():
+            raise ValidationError("Dagen då banken betalade kan inte ligga i framtiden. Inget har ändrats.")
+        given = {payment.pk: on for payment in payments}
+    # A payment in no file yet has no day: its transition refuses it below.
+    return {payment.pk: given.get(payment.pk) or (payment.batch and payment.batch.execution_date)
+            for payment in payments}
+
+
 def payments_mark_paid(*, payment_ids, by, on=None):
-    """The bank has paid these payments (from its status report, or as finance confirms)."""
+    """The bank has paid these payments (from its status report, or as finance confirms):
+    each is recorded as paid on the day the bank paid it (see _paid_days) and booked in
+    the ledger, one voucher per day."""
     with transaction.atomic():
-        payments = _locked(payment_ids)
-        errors, before, on = [], {payment.pk: payment.status for payment in payments}, on or timezone.now()
+        payments = _locked(payment_ids, "application__call__programme__committee", "batch")
+        errors, before, days = [], {payment.pk: payment.status for payment in payments}, _paid_days(payments, on)
         _transition_all(payments, "mark_paid", by=by, what="markera utbetalningen som betald", errors=errors,
-                        args=lambda payment: (by, on))
+                        args=lambda payment: (by, days[payment.pk]))
         _refuse(errors)
-        _update([payment.pk for payment in payments], status=Payment.Status.PAID, paid_at=on, paid_by=by)
+        by_day = defaultdict(list)
+        for payment in payments:
+            by_day[payment.paid_on].append(payment.pk)
+        now = timezone.now()
+        for day, ids in by_day.items():
+            _update(ids, status=Payment.Status.PAID, paid_at=now, paid_on=day, paid_by=by)
+        ledger.payments_book(payments=payments, by=by)
         _events(payments, by=by, action="Utbetalning del {p.sequence} utbetald", before=before,
-                note=lambda p: f"{p.amount} kr till {p.payee_name}, {p.get_payee_scheme_display()} {p.payee_account}")
+                note=lambda p: f"{p.amount} kr till {p.payee_name}, {p.get_payee_scheme_display()} {p.payee_account}, "
+                               f"betald {p.paid_on:%Y-%m-%d}")
         _settle_batches({payment.batch_id for payment in payments}, by)
-        _notify_paid(payments, on)
+        _notify_paid(payments)
     return payments
 
 
@@ -278,17 +312,17 @@ def masked_account(account):
     return f"****{compact[-4:]}" if compact else ""
 
 
-def _notify_paid(payments, on):
+def _notify_paid(payments):
     """Tell each applicant organisation that a payment has gone out: one e-mail per payment,
     optional news (the applicant may turn it off). One query for the recipients of all."""
-    day = f"{timezone.localdate(on) if isinstance(on, dt.datetime) else on:%Y-%m-%d}"
     notify_applicants([
         (payment.application,
          lazy_interpolate(gettext_lazy("Del %(part)s av bidraget är utbetald"), part=payment.sequence),
          lazy_interpolate(gettext_lazy("%(amount)s kr, del %(part)s av bidraget i ärende %(case)s, betalades ut "
                                        "%(date)s till %(payee)s, %(scheme)s %(account)s."),
                           amount=lazy_amount(payment.amount), part=payment.sequence,
-                          case=payment.application.case_number, date=day, payee=payment.payee_name,
+                          case=payment.application.case_number, date=f"{payment.paid_on:%Y-%m-%d}",
+                          payee=payment.payee_name,
                           scheme=payment.get_payee_scheme_display(), account=masked_account(payment.payee_account)))
         for payment in payments
     ], required=False)
@@ -315,8 +349,8 @@ def payments_mark_failed(*, payment_ids, by, reason=None, reasons=None):
     return replacements
 
 
-def payment_mark_paid(*, payment, by):
-    return payments_mark_paid(payment_ids=[payment.pk], by=by)[0]
+def payment_mark_paid(*, payment, by, on=None):
+    return payments_mark_paid(payment_ids=[payment.pk], by=by, on=on)[0]
 
 
 def payment_mark_failed(*, payment, by, reason):
@@ -329,6 +363,7 @@ class TransactionStatus(NamedTuple):
     reference: str    # our end-to-end id, BIDRAG-<payment id>
     status: str       # ISO 20022 code: ACSC paid; RJCT rejected; others not final
     reason: str
+    on: dt.date | None = None  # the day the bank paid it, if the report says
 
 
 class StatusReport(NamedTuple):
@@ -351,7 +386,7 @@ def status_report_apply(*, report, by):
         raise ValidationError(f"Statusrapporten gäller betalfilen ”{report.original_message_id}”, "
                               "som inte finns i systemet. Inget har ändrats.")
     in_batch = {payment.reference: payment for payment in batch.payments.select_related("application")}
-    verdicts = {}
+    verdicts, days = {}, {}
     if not report.transactions and report.group_status in REJECTED_CODES:
         verdicts = {reference: ("failed", "Banken avvisade hela betalfilen.") for reference in in_batch}
     unknown = []
@@ -360,6 +395,7 @@ def status_report_apply(*, report, by):
             unknown.append(row.reference)
         elif row.status in PAID_CODES:
             verdicts[row.reference] = ("paid", "")
+            days[in_batch[row.reference].pk] = row.on
         elif row.status in REJECTED_CODES:
             verdicts[row.reference] = ("failed", f"Banken avvisade betalningen: {row.reason or 'ingen orsak angiven'}.")
     if unknown:
@@ -381,7 +417,7 @@ def status_report_apply(*, report, by):
         raise ValidationError("Statusrapporten innehåller inget nytt: betalningarna i den är redan registrerade "
                               "eller ännu inte slutligt behandlade av banken.")
     with transaction.atomic():
-        paid = payments_mark_paid(payment_ids=to_pay, by=by) if to_pay else []
+        paid = payments_mark_paid(payment_ids=to_pay, by=by, on=days) if to_pay else []
         failed = payments_mark_failed(payment_ids=list(to_fail), by=by, reasons=to_fail) if to_fail else []
     return paid, failed
 

@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import ZERO, RepaymentClaim, is_finance
-from ._base import lock, record_event, transition
+from . import ledger
+from ._base import record_event, transition
 
 
 def kronor(amount):
@@ -25,7 +26,8 @@ def repayment_register(*, claim, by, amount, received_on):
     if received_on > timezone.localdate():
         raise ValidationError({"received_on": "Dagen då pengarna kom in kan inte ligga i framtiden."})
     with transaction.atomic():
-        claim = lock(RepaymentClaim, claim.pk)
+        claim = (RepaymentClaim.objects.select_for_update(of=("self",))
+                 .select_related("application__call__programme__committee").get(pk=claim.pk))
         if claim.status != RepaymentClaim.Status.OPEN:
             raise ValidationError(f"Återkravet är redan helt återbetalt ({claim.repaid_on:%Y-%m-%d}). "
                                   "Inget har registrerats.")
@@ -45,6 +47,7 @@ def repayment_register(*, claim, by, amount, received_on):
             transition(claim, "settle", by=by, what=_("registrera återbetalningen"), kwargs={"on": received_on})
         claim.full_clean(exclude=["application", "decided_by"])
         claim.save()
+        ledger.repayment_book(claim=claim, amount=amount, received_on=received_on, by=by)
         record_event(claim.application, by=by, action="Återbetalning registrerad", note=note,
                      from_state=before if claim.status != before else "",
                      to_state=claim.status if claim.status != before else "")

@@ -1,6 +1,7 @@
 """Payment files: the pain.001 the bank gets validates against the ISO schema and pays each
-payee by its own scheme; the SIE voucher balances; the bank's pain.002 is read strictly
-and safely; a file is made all or nothing; and the status report settles the cases."""
+payee by its own scheme, by a name the banks accept; the bank's pain.002 is read strictly
+and safely; a file is made all or nothing; and the status report settles the cases. (What
+is booked, and the SIE file, are in test_ledger_files.)"""
 
 import datetime as dt
 import hashlib
@@ -17,7 +18,7 @@ from django.utils import timezone
 from lxml import etree
 
 from documents import payment_files
-from documents.payment_files import batch_file, pain001_xml, pain002_read, payment_file_create, sie_file
+from documents.payment_files import batch_file, pain001_xml, pain002_read, payment_file_create
 from grants.models import Application, Call, Membership, Organisation, Payment, PaymentBatch, Programme
 from grants.services import pay
 from workflows import cases
@@ -74,59 +75,9 @@ def status_report(original, rows=(), *, group_status="PART", namespace=PAIN002, 
     return etree.tostring(document, xml_declaration=True, encoding="UTF-8")
 
 
-def sie_records(content):
-    """A strict reader for the SIE files we write: every line is a #LABEL with fields
-    (bare words, "quoted strings" with \\" escapes, {} object lists), or a brace that
-    opens or closes a voucher's transactions. Returns [(label, fields, inside a voucher)]."""
-    text = content.decode("cp437")
-    assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", "")
-    records, inside = [], False
-    for line in text.split("\r\n")[:-1]:
-        stripped = line.strip()
-        if stripped in "{}":
-            assert stripped == ("}" if inside else "{"), line
-            inside = stripped == "{"
-            continue
-        assert stripped.startswith("#"), line
-        label, fields = sie_fields(stripped)
-        records.append((label, fields, inside))
-    assert not inside, "a voucher was never closed"
-    return records
-
-
-def sie_fields(line):
-    tokens, position = [], 0
-    while position < len(line):
-        char = line[position]
-        if char == " ":
-            position += 1
-        elif char == '"':
-            value, position = "", position + 1
-            while line[position] != '"':
-                if line[position] == "\\":
-                    position += 1
-                    assert line[position] == '"', f"only quotes are escaped: {line}"
-                value += line[position]
-                position += 1
-            tokens.append(value)
-            position += 1
-            assert position == len(line) or line[position] == " ", line
-        elif char == "{":
-            end = line.index("}", position)
-            tokens.append(("object list", line[position + 1:end].strip()))
-            position = end + 1
-        else:
-            end = line.find(" ", position)
-            end = len(line) if end < 0 else end
-            word = line[position:end]
-            assert '"' not in word and "{" not in word, line
-            tokens.append(word)
-            position = end
-    return tokens[0], tokens[1:]
-
-
 def stored_files(folder):
-    return [os.path.join(root, name) for root, _, names in os.walk(folder) for name in names]
+    """The payment files stored under the media folder (the cases' receipts, made at submit, aside)."""
+    return [os.path.join(root, name) for root, _, names in os.walk(os.path.join(folder, "payments")) for name in names]
 
 
 def attest_all(*applications, by):
@@ -229,7 +180,8 @@ def test_the_payment_order_validates_and_pays_each_payee_by_its_scheme(four_paye
     assert bankgiro.findtext("p:CdtrAcct/p:Id/p:Othr/p:Id", namespaces=NS) == "50501055"
     assert bankgiro.findtext("p:CdtrAcct/p:Id/p:Othr/p:SchmeNm/p:Prtry", namespaces=NS) == "BGNR"
     for row in (plusgiro, group):   # the group is paid to its sponsor, the choir
-        assert row.findtext("p:Cdtr/p:Nm", namespaces=NS) == 'Älvsjö kör & orkester "Sångfåglarna"'
+        # In the banks' character set: "&" and quotes are not in it.
+        assert row.findtext("p:Cdtr/p:Nm", namespaces=NS) == "Älvsjö kör och orkester Sångfåglarna"
         assert row.findtext("p:CdtrAgt/p:FinInstnId/p:ClrSysMmbId/p:MmbId", namespaces=NS) == "9960"
         assert row.findtext("p:CdtrAcct/p:Id/p:Othr/p:Id", namespaces=NS) == "1234566"
         assert row.findtext("p:CdtrAcct/p:Id/p:Othr/p:SchmeNm/p:Cd", namespaces=NS) == "BBAN"
@@ -279,53 +231,6 @@ def test_names_are_cut_to_what_the_bank_takes_and_lose_control_characters(pain00
     pain001_schema.assertValid(tree)
     name = tree.findtext(".//p:Cdtr/p:Nm", namespaces=NS)
     assert name.startswith("Föreningen för en mycket") and len(name) <= 70
-
-
-# --- SIE -------------------------------------------------------------------------------
-
-def test_the_voucher_is_sie_4_in_pc8_and_balances_to_zero(four_payees, fia, in_a_week):
-    batch = payment_file_create(by=fia, execution_date=in_a_week)
-    name, content_type, content = batch_file(batch, "sie")
-    assert (name, content_type) == (f"{batch.reference}.si", "text/plain; charset=IBM437")
-    assert "Älvsjö".encode("cp437") in content          # PC8, not UTF-8
-    records = sie_records(content)
-    heads = {label: fields for label, fields, inside in records if not inside}
-    assert heads["#FLAGGA"] == ["0"] and heads["#FORMAT"] == ["PC8"] and heads["#SIETYP"] == ["4"]
-    assert heads["#PROGRAM"] == ["Bidragssystemet", "1.0"]
-    assert heads["#GEN"] == [f"{timezone.localdate():%Y%m%d}"]
-    assert heads["#FNAMN"] == ["Nacka kommun"] and heads["#ORGNR"] == ["212000-0167"]
-    assert [fields[0] for label, fields, _ in records if label == "#KONTO"] == ["1930", "4990"]
-    [voucher] = [fields for label, fields, _ in records if label == "#VER"]
-    assert voucher == ["B", "", f"{in_a_week:%Y%m%d}", f"Betalfil {batch.reference}"]
-
-    rows = [fields for label, fields, inside in records if label == "#TRANS"]
-    assert all(inside for label, _, inside in records if label == "#TRANS")
-    assert sum(Decimal(fields[2]) for fields in rows) == Decimal("0.00")
-    payments = list(batch.payments.select_related("application").order_by("pk"))
-    debits, [credit] = rows[:-1], rows[-1:]
-    assert len(debits) == len(payments) == 4
-    for fields, payment in zip(debits, payments):
-        account, objects, amount, day, text = fields
-        assert (account, objects, amount, day) == ("4990", ("object list", ""), f"{payment.amount:.2f}",
-                                                   f"{in_a_week:%Y%m%d}")
-        assert text == f"{payment.application.case_number} {payment.payee_name}"
-    assert credit[0] == "1930" and Decimal(credit[2]) == -batch.total
-    assert 'Älvsjö kör & orkester \\"Sångfåglarna\\"'.encode("cp437") in content
-
-
-def test_each_programme_is_booked_on_its_own_expense_account(settings):
-    settings.ACCOUNTING_BANK_ACCOUNT, settings.ACCOUNTING_VOUCHER_SERIES = "1931", "BID"
-    payments = in_memory_payments(3)
-    payments[2].application = Application(
-        case_number="KFN 2026/2", call=Call(programme=Programme(name="Verksamhetsbidrag", expense_account="4991")))
-    payments[2].amount = Decimal("0.05")
-    records = sie_records(sie_file(in_memory_batch(), payments))
-    assert [fields[:2] for label, fields, _ in records if label == "#KONTO"] == [
-        ["1931", "Bank"], ["4990", "Bidrag: Projektbidrag"], ["4991", "Bidrag: Verksamhetsbidrag"]]
-    assert [fields[0] for label, fields, _ in records if label == "#VER"] == ["BID"]
-    rows = [fields for label, fields, _ in records if label == "#TRANS"]
-    assert [(row[0], row[2]) for row in rows] == [
-        ("4990", "1234.50"), ("4990", "1234.50"), ("4991", "0.05"), ("1931", "-2469.05")]
 
 
 # --- pain.002 --------------------------------------------------------------------------
@@ -426,14 +331,12 @@ def test_the_batch_records_both_files_and_a_second_file_has_nothing_new(granted,
     payment.refresh_from_db()
     assert (payment.status, payment.batch_id) == ("exported", batch.pk)
     assert batch.pain001_key.startswith(f"payments/{batch.reference}/betalfiler/")
-    assert batch.sie_key.startswith(f"payments/{batch.reference}/betalfiler/")
-    for kind, sha256 in (("pain001", batch.pain001_sha256), ("sie", batch.sie_sha256)):
-        assert hashlib.sha256(batch_file(batch, kind)[2]).hexdigest() == sha256
-    assert len(stored_files(media_root)) == 2
+    assert hashlib.sha256(batch_file(batch, "pain001")[2]).hexdigest() == batch.pain001_sha256
+    assert len(stored_files(media_root)) == 1
     with pytest.raises(ValidationError) as caught:
         payment_file_create(by=fia)
     assert "inga attesterade utbetalningar" in caught.value.messages[0]
-    assert PaymentBatch.objects.count() == 1 and len(stored_files(media_root)) == 2
+    assert PaymentBatch.objects.count() == 1 and len(stored_files(media_root)) == 1
 
 
 def test_a_changed_stored_file_is_not_handed_out(granted, fia):
@@ -462,25 +365,9 @@ def test_a_file_store_that_is_down_leaves_nothing_behind(granted, fia, media_roo
     assert_nothing_happened(payments, media_root)
 
 
-def test_the_first_file_goes_again_when_the_second_cannot_be_stored(granted, fia, media_root):
+def test_a_failure_after_the_file_is_stored_removes_it(granted, fia, media_root):
     payments = attest_all(granted, by=fia)
-    real_save, calls = default_storage.save, []
-
-    def save_once(name, content, **kwargs):
-        calls.append(name)
-        if len(calls) > 1:
-            raise OSError("disk full")
-        return real_save(name, content, **kwargs)
-
-    with mock.patch.object(default_storage, "save", side_effect=save_once), pytest.raises(ValidationError):
-        payment_file_create(by=fia)
-    assert len(calls) == 2 and calls[0].endswith(".pain001.xml")
-    assert_nothing_happened(payments, media_root)
-
-
-def test_a_failure_after_both_files_are_stored_removes_them(granted, fia, media_root):
-    payments = attest_all(granted, by=fia)
-    with mock.patch.object(payment_files.pay, "batch_attach_files", side_effect=RuntimeError("boom")), \
+    with mock.patch.object(payment_files.pay, "batch_attach_file", side_effect=RuntimeError("boom")), \
             pytest.raises(RuntimeError):
         payment_file_create(by=fia)
     assert_nothing_happened(payments, media_root)

@@ -11,14 +11,16 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from documents import open_data
+from documents import ledger_files, open_data
 from grants.annual_report import ReportFilters
 from grants.models import (AccountChangeRequest, Application, CommitteeMeeting, CompletionRequest, Decision,
-                           Document, FollowUpReport,
-                           Organisation, Payment)
+                           Document, FollowUpReport, LedgerFile, Organisation, Payment, Programme, RepaymentClaim,
+                           Voucher)
 from grants.services import pay
 from workflows.cases import active_task_names
 from workflows.models import GrantProcess
+
+from .. import sie
 
 ACCOUNTS = {"anna": None, "olle": "Handläggare", "kim": "Beslutsfattare", "fia": "Ekonomi", "lena": "Ledning",
             "admin": "Systemförvaltare"}
@@ -103,6 +105,26 @@ def test_load_demo_fills_every_state_consistently_and_only_once():
     fisksatra = Organisation.objects.get(name="Fisksätra IF")
     assert CompletionRequest.objects.filter(application__organisation=fisksatra, answered_at__isnull=True).exists()
     assert FollowUpReport.objects.filter(application__organisation=fisksatra, status=FollowUpReport.Status.DUE).exists()
+
+    # The demo's payment files and the bank's reports were booked, and sent in one ledger file
+    # that a strict SIE reader takes: per case, the bank account shows what was paid less what
+    # came back, the expense what was paid less what was claimed.
+    [ledger_file] = LedgerFile.objects.all()
+    books = sie.read(ledger_files.ledger_file_read(ledger_file)[2])
+    assert len(books.vouchers) == ledger_file.count == Voucher.objects.count() > 0
+    bank, expense = sie.booked_per_case(books, "1930"), {}
+    for account in set(Programme.objects.values_list("expense_account", flat=True)):
+        for case, amount in sie.booked_per_case(books, account).items():
+            expense[case] = expense.get(case, 0) + amount
+    paid_cases = Application.objects.filter(payments__status="paid").distinct()
+    assert paid_cases.exists() and set(bank) == set(expense) == {case.case_number for case in paid_cases}
+    for application in paid_cases:
+        paid = sum(application.payments.filter(status="paid").values_list("amount", flat=True))
+        claim = RepaymentClaim.objects.filter(application=application).first()
+        claimed, repaid = (claim.amount, claim.repaid_amount) if claim else (0, 0)
+        assert bank[application.case_number] == -(paid - repaid), application
+        assert expense[application.case_number] == paid - claimed, application
+    assert Payment.objects.filter(status="paid", paid_on__isnull=True).count() == 0
 
     # A second run changes nothing and only prints the accounts.
     count = Application.objects.count()

@@ -185,11 +185,12 @@ def test_a_payment_file_is_made_shown_and_downloaded_checked(client, fia, grante
     assert granted.case_number in detail and "Bankgiro 50501055" in detail and kronor("34 000,00") in detail
     assert batch.reference in page(client.get(reverse("finance:batches")))
 
-    for kind, sha in (("pain001", batch.pain001_sha256), ("sie", batch.sie_sha256)):
-        download = client.get(reverse("finance:batch_file", args=[batch.pk, kind]))
-        assert download.status_code == 200
-        assert hashlib.sha256(download.content).hexdigest() == sha
-        assert download["Content-Disposition"].startswith("attachment;")
+    download = client.get(reverse("finance:batch_file", args=[batch.pk, "pain001"]))
+    assert download.status_code == 200
+    assert hashlib.sha256(download.content).hexdigest() == batch.pain001_sha256
+    assert download["Content-Disposition"].startswith("attachment;")
+    # Nothing is booked until the bank has paid: the ledger is a file of its own.
+    assert client.get(reverse("finance:batch_file", args=[batch.pk, "sie"])).status_code == 404
     assert batch.reference.encode() in client.get(reverse("finance:batch_file", args=[batch.pk, "pain001"])).content
     assert client.get(reverse("finance:batch_file", args=[batch.pk, "pdf"])).status_code == 404
 
@@ -203,7 +204,7 @@ def test_a_payment_file_is_made_shown_and_downloaded_checked(client, fia, grante
         raise StoreUnavailable("store down")
 
     monkeypatch.setattr("documents.payment_files.batch_file", down)
-    response = client.get(reverse("finance:batch_file", args=[batch.pk, "sie"]))
+    response = client.get(reverse("finance:batch_file", args=[batch.pk, "pain001"]))
     assert response.status_code == 503 and "fillagringen inte svarar" in page(response)
 
 
@@ -318,13 +319,14 @@ def test_officers_and_applicants_get_403_everywhere(client, olle, anna, fia, gra
     batch, [payment_id] = exported(granted, by=fia)
     gets = [LIST, reverse("finance:batches"), reverse("finance:batch", args=[batch.pk]),
             reverse("finance:batch_file", args=[batch.pk, "pain001"]),
-            reverse("finance:batch_file", args=[batch.pk, "sie"])]
+            reverse("finance:ledger_files")]
     posts = [
         (LIST, {"action": "attest", "payments": [payment_id]}),
         (reverse("finance:batch_create"), {"execution_date": timezone.localdate().isoformat()}),
         (reverse("finance:batch_mark", args=[batch.pk]), {"payments": [payment_id], "outcome": "paid"}),
         (reverse("finance:status_report", args=[batch.pk]),
          {"report": upload(status_report(batch.reference, [(f"BIDRAG-{payment_id}", "ACSC", "")]))}),
+        (reverse("finance:ledger_files"), {}),
     ]
     for response in [client.get(url) for url in gets] + [client.post(url, data) for url, data in posts]:
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))

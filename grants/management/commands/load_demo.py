@@ -31,9 +31,10 @@ from django.db import transaction
 from django.db.models import Sum
 from django.test.utils import override_settings
 from django.utils import timezone
+from lxml import etree
 from stdnum import luhn
 
-from documents import batches, payment_files
+from documents import batches, ledger_files, payment_files
 from grants.models import (
     AccountChangeRequest, AnnualBudget, Application, AttestationLimit, Call, Committee, CommitteeMeeting, Decision,
     Document, Membership, Organisation, Payment, Programme, RepaymentClaim,
@@ -105,6 +106,7 @@ PROGRAMMES = [
         ),
         who_may_apply=Programme.ApplicantKind.ASSOCIATIONS_AND_GROUPS, calculator="requested", calculator_params={},
         delegation_limit="50000", delegation_point="3.4",
+        accounting_code="P-INKL",  # the project in the ledger; the others use their slug
         payment_plan=[{"percent": 85, "release": "decision"}, {"percent": 15, "release": "follow_up"}],
         follow_up_required=True, follow_up_parts=["financial_statement"],
         priority_areas=["Barn och unga", "Nyanlända", "Trygghet", "Jämställdhet"],
@@ -457,6 +459,35 @@ def participant_grid(total):
     return grid
 
 
+
+def bank_report(batch, references):
+    """The bank's status report (pain.002.001.03) that every payment of the file is paid,
+    each accepted on the file's execution date, as a bank sends it."""
+    ns = "urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"
+
+    def add(parent, tag, text=None):
+        element = etree.SubElement(parent, f"{{{ns}}}{tag}")
+        element.text = text
+        return element
+
+    document = etree.Element(f"{{{ns}}}Document", nsmap={None: ns})
+    report = add(document, "CstmrPmtStsRpt")
+    header = add(report, "GrpHdr")
+    add(header, "MsgId", f"BANK-{batch.reference}")
+    add(header, "CreDtTm", f"{batch.execution_date}T18:00:00")
+    group = add(report, "OrgnlGrpInfAndSts")
+    add(group, "OrgnlMsgId", batch.reference)
+    add(group, "OrgnlMsgNmId", "pain.001.001.03")
+    add(group, "GrpSts", "ACSC")
+    block = add(report, "OrgnlPmtInfAndSts")
+    add(block, "OrgnlPmtInfId", batch.reference)
+    for reference in references:
+        row = add(block, "TxInfAndSts")
+        add(row, "OrgnlEndToEndId", reference)
+        add(row, "TxSts", "ACSC")
+        add(row, "AccptncDtTm", f"{batch.execution_date}T09:00:00")
+    return etree.tostring(document, xml_declaration=True, encoding="UTF-8")
+
 class Demo:
     """Builds the world and walks each case; `self.users`, `self.orgs`, `self.calls` by key."""
 
@@ -727,15 +758,17 @@ class Demo:
         pay.payments_attest(payment_ids=list(planned), by=self.users["fia"])
 
     def confirm(self, app, failure=""):
-        """Fia puts the case's attested payments in a payment file; the bank pays them, or
-        returns them with a reason (a new planned payment then waits for attestation)."""
+        """Fia puts the case's attested payments in a payment file; the bank's status report
+        says they are paid (and they are booked), or Fia records that the bank returned them
+        with a reason (a new planned payment then waits for attestation)."""
         fia = self.users["fia"]
         attested = list(app.payments.filter(status=Payment.Status.ATTESTED).values_list("pk", flat=True))
-        payment_files.payment_file_create(by=fia, payment_ids=attested)
+        batch = payment_files.payment_file_create(by=fia, payment_ids=attested)
         if failure:
             cases.cases_mark_failed(payment_ids=attested, by=fia, reason=failure)
         else:
-            cases.cases_mark_paid(payment_ids=attested, by=fia)
+            report = payment_files.pain002_read(bank_report(batch, [f"BIDRAG-{pk}" for pk in attested]))
+            cases.cases_status_report(report=report, by=fia)
 
     @staticmethod
     def report_fields(case, app):
@@ -801,6 +834,8 @@ class Command(BaseCommand):
                 demo.close_previous_year()
                 demo.meeting_letters()
                 demo.account_request()
+                # What the bank has paid goes to the accounting system: one ledger file.
+                ledger_files.ledger_file_create(by=demo.users["fia"])
             except Exception as exc:
                 raise CommandError(
                     f"Demodata kunde inte laddas färdigt (vid ärendet ”{current.title}”): {exc}. "
