@@ -37,7 +37,7 @@ def test_the_report_page_has_no_violations(page, anna, olle, fia, fisksatra, inc
     page.get_by_label("Vad genomfördes?").fill("Läxhjälp varje vecka.")
     page.get_by_role("button", name="Spara och fortsätt senare").click()
     page.get_by_text("Återrapporten är sparad men inte inskickad").wait_for()
-    assert page.get_by_label("Utfall för Ledararvoden (kr)").input_value() == "45000.00"
+    assert page.get_by_label("Utfall för Ledararvoden (kr)").input_value() == "45 000"
     assert FollowUpReport.objects.get(application=application).status == "due"
     # Coming back later (the saved page, without the flash message above it).
     page.reload()
