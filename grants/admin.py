@@ -54,6 +54,21 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown beside their parent for audit, never added, changed or deleted here."""
+
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(models.CommitteeMeeting)
 class CommitteeMeetingAdmin(ReadOnlyAdmin):
     """Meetings come into being with the committee's decisions. The day the protocol's approval
@@ -148,22 +163,13 @@ class MembershipInline(admin.TabularInline):
     readonly_fields = ["confirmed_by", "confirmed_at"]
 
 
-class OrganisationFileInline(admin.TabularInline):
+class OrganisationFileInline(ReadOnlyInline):
     """The statutes and minutes as uploaded in the portal: immutable, with their checksum."""
 
     model = models.OrganisationFile
     extra = 0
     fields = readonly_fields = ["kind", "filename", "uploaded_by", "uploaded_at", "sha256"]
     ordering = ["kind", "-uploaded_at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(models.Organisation)
@@ -244,19 +250,10 @@ class CaseEventAdmin(ReadOnlyAdmin):
     list_select_related = ["application", "actor"]
 
 
-class FollowUpCostLineInline(admin.TabularInline):
+class FollowUpCostLineInline(ReadOnlyInline):
     model = models.FollowUpCostLine
     extra = 0
     fields = readonly_fields = ["label", "budgeted", "actual"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(models.FollowUpReport)
@@ -284,19 +281,10 @@ class RepaymentClaimAdmin(ReadOnlyAdmin):
         return obj.outstanding
 
 
-class VoucherLineInline(admin.TabularInline):
+class VoucherLineInline(ReadOnlyInline):
     model = models.VoucherLine
     fields = readonly_fields = ["account", "amount", "application", "cost_centre", "project", "text"]
     extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(models.Voucher)

@@ -334,15 +334,7 @@ def batch_download(request, pk, kind):
     batch = _batch(pk)
     if kind not in FILE_KINDS:
         raise Http404("Betalfilen har ingen sådan fil.")
-    try:
-        filename, content_type, content = payment_files.batch_file(batch, kind)
-    except ValidationError as exc:
-        return render(request, "error.html", {"message": exc.messages[0]}, status=409)
-    except OSError:
-        return render(request, "error.html", {
-            "message": "Filen kan inte hämtas just nu eftersom fillagringen inte svarar. Försök igen om en stund."
-        }, status=503)
-    return _attachment(filename, content_type, content)
+    return _stored_file(request, lambda: payment_files.batch_file(batch, kind))
 
 
 @require_POST
@@ -510,18 +502,21 @@ def ledger_file_list(request):
 @finance_only
 def ledger_file_download(request, pk):
     ledger_file = get_object_or_404(LedgerFile, pk=pk)
+    return _stored_file(request, lambda: ledger_files.ledger_file_read(ledger_file))
+
+
+def _stored_file(request, read):
+    """A stored file of finance's as a download: read() gives (file name, media type, bytes),
+    checked against its recorded SHA-256. A changed file is not handed out (409), and a store
+    that does not answer gets a clear 503."""
     try:
-        filename, content_type, content = ledger_files.ledger_file_read(ledger_file)
+        filename, content_type, content = read()
     except ValidationError as exc:
         return render(request, "error.html", {"message": exc.messages[0]}, status=409)
     except OSError:
         return render(request, "error.html", {
             "message": "Filen kan inte hämtas just nu eftersom fillagringen inte svarar. Försök igen om en stund."
         }, status=503)
-    return _attachment(filename, content_type, content)
-
-
-def _attachment(filename, content_type, content):
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     response["X-Content-Type-Options"] = "nosniff"
