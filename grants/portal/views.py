@@ -8,7 +8,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,9 +15,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from workflows import cases
 
 from ..models import (AGE_BANDS, GENDERS, Application, BudgetLine, Call, Document, FollowUpReport, Membership,
-                      Organisation, OrganisationFile, Payment, RepaymentClaim, is_staff_member)
+                      Organisation, OrganisationFile, RepaymentClaim, is_staff_member)
 from ..selectors import (application_for_sponsor, application_for_user, applications_for_sponsor,
                          applications_for_user, case_overview, open_calls, organisations_of)
+from ..stages import Expected, case_stage
 from .. import questions
 from ..services import apply, follow_up
 from .forms import (AmountForm, AttachmentForm, BudgetFormSet, CompletionAnswerForm, DetailsForm, ExtraCostFormSet,
@@ -643,151 +643,9 @@ INTERNAL_EVENTS = {"Jäv anmält", "Bedömning klar", "Protokollet tillkännagiv
 MESSAGE_EVENTS = {"Avböjd av medsökaren", "Ansökan återtagen", "Återrapport godkänd",
                   "Komplettering av återrapport begärd", "Återrapport underkänd", "Återkrav beslutat"}
 
-PROGRESS = (
-    ("ansokan", gettext_lazy("Ansökan")),
-    ("bedomning", gettext_lazy("Bedömning")),
-    ("beslut", gettext_lazy("Beslut")),
-    ("utbetalning", gettext_lazy("Utbetalning")),
-    ("aterrapport", gettext_lazy("Återrapport")),
-    ("avslutat", gettext_lazy("Avslutat")),
-)
-
 
 def _is_for_applicant(event):
     return event.action not in INTERNAL_EVENTS and not event.action.endswith("kunde inte skapas")
-
-
-def case_progress(application, decision, report):
-    """Where the case is: one dict per stage (key, title, state, note), state one of
-    "done", "current", "todo" and "skipped"."""
-    S = Application.Status
-    status = application.status
-    payments = list(application.payments.all())
-    granted = status in Application.GRANTED or (status == S.CLOSED and decision is not None and decision.is_granted)
-    # The committee has decided, but nothing of it is executed before its protocol is approved.
-    held_back = awaiting_protocol(decision)
-    unpaid = [p for p in payments if p.status in (Payment.Status.WITHHELD, *Payment.OPEN)]
-    open_payments = [p for p in payments if p.status in Payment.OPEN]
-    report_settled = report is not None and report.status in (FollowUpReport.Status.APPROVED,
-                                                              FollowUpReport.Status.REJECTED)
-    ended = status in (S.REJECTED, S.WITHDRAWN, S.CLOSED)
-    if status in (S.DRAFT, S.AWAITING_SPONSOR):
-        current = "ansokan"
-    elif status in (S.SUBMITTED, S.AWAITING_COMPLETION, S.IN_ASSESSMENT):
-        current = "bedomning"
-    elif status == S.ASSESSED or held_back and status in Application.GRANTED:
-        current = "beslut"
-    elif ended:
-        current = "avslutat"
-    elif open_payments or (unpaid and report_settled):
-        current = "utbetalning"
-    elif report is not None:
-        current = "aterrapport"
-    else:
-        current = "utbetalning"
-    done = {
-        "ansokan": application.submitted_at is not None,
-        "bedomning": hasattr(application, "assessment") and status not in (S.IN_ASSESSMENT, S.SUBMITTED,
-                                                                              S.AWAITING_COMPLETION),
-        "beslut": decision is not None,
-        "utbetalning": granted and bool(payments) and not unpaid,
-        "aterrapport": report_settled,
-        "avslutat": False,
-    }
-    skipped = set()
-    if ended:
-        skipped = {key for key, _title in PROGRESS if not done[key]} - {"avslutat"}
-    if not application.call.programme.follow_up_required and report is None:
-        skipped.add("aterrapport")
-    notes = {
-        "ansokan": (_("Väntar på att %(sponsor)s bekräftar") % {"sponsor": application.organisation.sponsor.name}
-                    if status == S.AWAITING_SPONSOR else
-                    _("Inskickad %(date)s") % {"date": f"{application.submitted_at:%Y-%m-%d}"}
-                    if application.submitted_at else _("Utkast")),
-        "bedomning": application.get_status_display() if current == "bedomning" else "",
-        "beslut": (_("Nämnden beslutade %(date)s. Beslutsbrevet kommer när protokollet har justerats.")
-                   % {"date": f"{decision.meeting.held_on:%Y-%m-%d}"} if held_back else
-                   f"{decision.get_outcome_display()} {decision.decided_at:%Y-%m-%d}" if decision
-                   else _("Väntar på beslut") if current == "beslut" else ""),
-        "utbetalning": (_("%(paid)s av %(count)s delar utbetalda")
-                        % {"paid": sum(p.status == Payment.Status.PAID for p in payments),
-                           "count": len({p.sequence for p in payments})} if granted and payments and not held_back
-                        else ""),
-        "aterrapport": (report.get_status_display() + (
-                        _(", senast %(date)s") % {"date": f"{report.due_on:%Y-%m-%d}"}
-                        if report.status in follow_up.OWED else "")) if report else "",
-        "avslutat": (_("Återtagen %(date)s") % {"date": f"{application.withdrawn_at:%Y-%m-%d}"}
-                     if status == S.WITHDRAWN and application.withdrawn_at else
-                     application.get_status_display() if ended else ""),
-    }
-    # Some parts paid, the rest waiting (for the follow-up report, say): partly done.
-    partly = {"utbetalning"} if any(p.status == Payment.Status.PAID for p in payments) and unpaid else set()
-    return [{"key": key, "title": title, "note": notes[key],
-             "state": ("current" if key == current else "done" if done[key] else
-                       "skipped" if key in skipped else "partly" if key in partly else "todo")}
-            for key, title in PROGRESS]
-
-
-def awaiting_protocol(decision):
-    """Whether the committee has decided but its protocol is not yet approved and announced:
-    the case page then says that the letter follows, and shows no payment as done or coming."""
-    return decision is not None and not decision.may_be_executed
-
-
-def case_todo(application, report, claim, open_request):
-    """What is expected of the applicant now, and by when: a list of dicts (text, due, url,
-    link), empty when nothing is (the page then says what she is waiting for)."""
-    S = Application.Status
-    status = application.status
-    todo = []
-    if status == S.DRAFT:
-        todo.append({"text": _("Fyll i ansökan och skicka in den."), "due": application.call.closes_on,
-                     "url": reverse("portal:step", args=[application.pk, "granska"]),
-                     "link": _("Fortsätt med ansökan")})
-    if status == S.AWAITING_COMPLETION and open_request is not None:
-        todo.append({"text": _("Komplettera ansökan med det handläggaren ber om."), "due": open_request.due_on,
-                     "url": "#komplettering", "link": _("Svara på kompletteringen")})
-    if report is not None and report.status in follow_up.OWED:
-        todo.append({"text": _("Lämna återrapporten: berätta vad ni gjorde och vad pengarna användes till."),
-                     "due": report.due_on, "url": reverse("portal:follow_up", args=[application.pk]),
-                     "link": _("Fortsätt med återrapporten") if report.saved_at else _("Fyll i återrapporten")})
-    if claim is not None and claim.status == RepaymentClaim.Status.OPEN:
-        todo.append({"text": _("Betala tillbaka %(amount)s kr enligt beslutet om återkrav.")
-                     % {"amount": number_format(claim.outstanding, 2, force_grouping=True)},
-                     "due": claim.due_on, "url": "#aterrapport", "link": _("Läs om återkravet")})
-    return todo
-
-
-def case_waiting(application, decision, report):
-    """What the applicant waits for when nothing is expected of her."""
-    S = Application.Status
-    status = application.status
-    if awaiting_protocol(decision):
-        held_on = {"date": f"{decision.meeting.held_on:%Y-%m-%d}"}
-        if decision.is_granted:
-            return _("Inget just nu. Nämnden har beslutat vid sammanträdet den %(date)s. Beslutsbrevet kommer "
-                     "här när protokollet från sammanträdet har justerats; först då betalas bidraget ut.") % held_on
-        return _("Inget just nu. Nämnden har beslutat vid sammanträdet den %(date)s. Beslutsbrevet, med hur man "
-                 "överklagar, kommer här när protokollet från sammanträdet har justerats.") % held_on
-    if status == S.AWAITING_SPONSOR:
-        return _("Inget just nu. %(sponsor)s ska bekräfta att föreningen är medsökare; först då kommer ansökan "
-                 "till handläggaren. Föreningen behöver bekräfta senast %(date)s, när utlysningen stänger.") % {
-            "sponsor": application.organisation.sponsor.name, "date": f"{application.call.closes_on:%Y-%m-%d}"}
-    if status in (S.SUBMITTED, S.IN_ASSESSMENT, S.ASSESSED):
-        return _("Inget just nu. Vänta på beslutet. Handläggaren hör av sig här och med e-post om något saknas.")
-    if status in Application.GRANTED:
-        if report is not None and report.status == FollowUpReport.Status.SUBMITTED:
-            return _("Inget just nu. Handläggaren granskar återrapporten.")
-        return _("Inget just nu. Bidraget betalas ut till %(account)s.") % {
-            "account": application.organisation.payment_account or application.organisation.payee.name}
-    if status == S.REJECTED:
-        return _("Inget. Ansökan är avslagen. Läs beslutet och motiveringen nedan; i beslutsbrevet står hur "
-                 "man överklagar.")
-    if status == S.WITHDRAWN:
-        return _("Inget. Ansökan är återtagen och behandlas inte vidare.")
-    if status == S.CLOSED:
-        return _("Inget. Ärendet är avslutat.")
-    return ""
 
 
 def case_messages(application, decision):
@@ -811,12 +669,26 @@ def case_messages(application, decision):
     return sorted(rows, key=lambda row: row[0])
 
 
+def _todo_with_links(application, todo):
+    """What is expected of the applicant (grants.stages), each linked to where she does it:
+    a step of the portal, or a part of the case page."""
+    urls = {
+        Expected.APPLICATION: reverse("portal:step", args=[application.pk, "granska"]),
+        Expected.COMPLETION: "#komplettering",
+        Expected.FOLLOW_UP_REPORT: reverse("portal:follow_up", args=[application.pk]),
+        Expected.REPAYMENT: "#aterrapport",
+    }
+    return [{"text": item.text, "due": item.due, "url": urls[item.expected], "link": item.link} for item in todo]
+
+
 def _render_detail(request, application, status=200, **forms):
     context = case_overview(application.pk)
     application = context["application"]
     decision, report = context["decision"], context["follow_up"]
     open_request = next((r for r in application.completion_requests.all() if r.answered_at is None), None)
     claim = RepaymentClaim.objects.filter(application=application).first() if report else None
+    stage = case_stage(application=application, decision=decision, report=report, claim=claim,
+                       open_request=open_request)
     context.update({
         "open_request": open_request,
         "completion_form": CompletionAnswerForm(),
@@ -825,10 +697,10 @@ def _render_detail(request, application, status=200, **forms):
         "receipt_pending": bool(application.case_number) and not any(
             d.kind == Document.Kind.RECEIPT for d in application.documents.all()),
         "claim": claim,
-        "progress": case_progress(application, decision, report),
-        "todo": case_todo(application, report, claim, open_request),
-        "waiting": case_waiting(application, decision, report),
-        "awaiting_protocol": awaiting_protocol(decision),
+        "progress": stage.progress,
+        "todo": _todo_with_links(application, stage.todo),
+        "waiting": stage.waiting,
+        "awaiting_protocol": stage.awaiting_protocol,
         "case_messages": case_messages(application, decision),
         "events": [event for event in application.events.all() if _is_for_applicant(event)],
         "withdrawable": application.status in Application.WITHDRAWABLE,
