@@ -149,7 +149,8 @@ def awaiting_protocol(decision: Decision | None) -> bool:
 def _current_stage(application: Application, decision: Decision | None, report: FollowUpReport | None,
                    payments: Sequence[Payment]) -> Stage:
     """The stage of the FSM state; a granted case stays at the decision until it may be
-    executed, and is at the follow-up report while no payment is under way."""
+    executed, and is at the follow-up report when that is what holds it: no payment under
+    way, and none still to pay once the officer has judged the report."""
     stage = STAGE_OF_STATUS[application.status]
     if stage != Stage.PAYMENT:
         return stage
