@@ -31,7 +31,7 @@ from schwifty.exceptions import SchwiftyException
 from grants.models import PayeeScheme
 from grants.validators import bank_name
 from grants.services import pay
-from grants.services._base import discarded_on_failure, read_stored, store_file
+from grants.files import discarded_on_failure, read_stored, store_file
 
 PAIN001_NS = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
 PAIN002_VERSION = "pain.002.001.03"

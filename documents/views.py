@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from grants.selectors import document_for_user
-from grants.services._base import read_verified
+from grants.files import read_verified
 
 
 @login_required

@@ -12,7 +12,7 @@ import re
 
 from django.utils.translation import gettext, gettext_noop, override
 
-# Every fixed action a service records (grants/services/*, documents/batches.py); a test
+# Every fixed action a service records (grants/services/*); a test
 # (tests/test_translations.py) finds every action the code writes here or in PATTERNS.
 ACTIONS = frozenset([
     gettext_noop("Utkast skapat"),
@@ -66,23 +66,23 @@ def in_swedish(text):
         return str(text)
 
 
-def _choice_labels():
-    """The Swedish labels of the choices that stand in parametrised actions, and their lazy texts."""
-    from .models import Decision, Document
-
+def _choice_label(swedish, choices):
+    """The lazy label among `choices` whose Swedish text is `swedish`, or None."""
     with override("sv"):
-        return {str(label): label for label in (*Decision.Outcome.labels, *Document.Kind.labels)}
+        return next((label for label in choices if str(label) == swedish), None)
 
 
-def action_label(action):
-    """The stored Swedish `action` in the active language; as stored if it is not known."""
+def action_label(action, *, choices=()):
+    """The stored Swedish `action` in the active language; as stored if it is not known.
+    choices: the lazy labels that may stand in a parametrised action (CaseEvent.label passes a
+    decision's outcomes and the document kinds), so that this module needs no model."""
     if action in ACTIONS:
         return gettext(action)
     for pattern, text in PATTERNS:
         if match := pattern.match(action):
             values = match.groupdict()
             if "label" in values:
-                label = _choice_labels().get(values["label"])
+                label = _choice_label(values["label"], choices)
                 if label is None:
                     continue
                 values["label"] = label

@@ -80,8 +80,8 @@ def test_the_project_has_files_to_read():
 
 
 @pytest.mark.parametrize("source, expected", [
-    ("from workflows import cases", ["grants.x imports workflows"]),
-    ("def f():\n    from documents.letters import send", ["grants.x imports documents.letters"]),
+    ("from workflows import cases", ["grants.x imports workflows.cases"]),
+    ("def f():\n    from documents.letters import send", ["grants.x imports documents.letters.send"]),
     ("from .services._base import Upload", ["grants.x imports the private grants.services._base.Upload"]),
     ("from grants.services.assess import _helper", ["grants.x imports the private grants.services.assess._helper"]),
     ("from grants.services import assess", []),

@@ -12,7 +12,7 @@ from viewflow.workflow.exceptions import FlowLockFailed, FlowRuntimeError
 
 from grants.models import Application, Payment, PaymentBatch
 from grants.services import apply, follow_up, pay
-from grants.services._base import discarded_on_failure
+from grants.files import discarded_on_failure
 
 from .flows import GrantFlow
 from .models import GrantProcess

@@ -27,7 +27,7 @@ from config.ratelimit import limit_posts
 from ..models import Invitation, Membership, Organisation, OrganisationFile, is_staff_member
 from ..services import organisations as services
 from ..services import payee_accounts
-from ..services._base import Upload, read_stored
+from ..files import Upload, read_stored
 from .account_forms import (AssociationForm, BankAccountForm, BoardFormSet, GroupForm, InvitationForm, JoinForm,
                             OrganisationFileForm, ProfileForm, RegistrationForm)
 

@@ -323,11 +323,6 @@ def _problems(application, refusals=()):
     return list(found.items())
 
 
-def submission_problems(application):
-    """What stops the draft from being sent, as Swedish messages."""
-    return [message for message, _url in _problems(application)]
-
-
 def _application_to_read(pk):
     """The application with what its check page and its sponsor's page show, in one go."""
     return (Application.objects.select_related("call__programme__committee", "organisation__sponsor",

@@ -17,7 +17,7 @@ from django.utils import timezone
 from grants.models import ApplicantSettings, Invitation, Membership, Organisation, OrganisationFile
 from grants.services import organisations as services
 from grants.services import payee_accounts
-from grants.services._base import Upload
+from grants.files import Upload
 
 from .. import factories
 

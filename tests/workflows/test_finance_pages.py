@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from grants.models import AttestationLimit, CaseEvent, Payment, PaymentBatch
 from grants.services import pay
-from grants.services._base import StoreUnavailable
+from grants.files import StoreUnavailable
 from workflows import cases
 
 from .. import factories
