@@ -83,8 +83,7 @@ def _live_decision_pks(meeting, stale_after):
 
 def _missing(meeting):
     """Committee decisions of the meeting without a decision letter, with their application."""
-    return {pk: application_pk for pk, application_pk in
-            committee_decisions(meeting).filter(~Exists(_letters())).values_list("pk", "application_id")}
+    return dict(committee_decisions(meeting).filter(~Exists(_letters())).values_list("pk", "application_id"))
 
 
 def meeting_letters_progress(meeting):

@@ -24,9 +24,9 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from grants.calculators import split_amount
+from grants.files import discarded_on_failure, store_file
 from grants.models import Application, Decision, Document
 from grants.notifications import lazy_interpolate, notify_applicant
-from grants.files import discarded_on_failure, store_file
 from grants.services.decide import follow_up_due_on
 from grants.services.letters import letter_failure_record, letter_register
 

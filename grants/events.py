@@ -8,9 +8,16 @@ a part number, a decision's outcome or a letter's kind in them are matched by PA
 action that neither knows (an old row, say) is shown as stored.
 """
 
+from __future__ import annotations
+
 import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext, gettext_noop, override
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Every fixed action a service records (grants/services/*); a test
 # (tests/test_translations.py) finds every action the code writes here or in PATTERNS.
@@ -47,7 +54,7 @@ ACTIONS = frozenset([
 # The parametrised actions: (how the stored Swedish reads, its text to translate). The
 # named groups fill the placeholders; a group called `label` holds a choice's Swedish label,
 # which is translated too (`_choice_label`).
-PATTERNS = [
+PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Utbetalning del (?P<part>\d+) attesterad$"), gettext_noop("Utbetalning del %(part)s attesterad")),
     (re.compile(r"^Utbetalning del (?P<part>\d+) i betalfil$"), gettext_noop("Utbetalning del %(part)s i betalfil")),
     (re.compile(r"^Utbetalning del (?P<part>\d+) utbetald$"), gettext_noop("Utbetalning del %(part)s utbetald")),
@@ -59,20 +66,20 @@ PATTERNS = [
 ]
 
 
-def in_swedish(text):
+def in_swedish(text: StrOrPromise) -> str:
     """Text for the record, a lazy one (a choice's label, a format_lazy) evaluated in Swedish
     whatever the language of the request."""
     with override("sv"):
         return str(text)
 
 
-def _choice_label(swedish, choices):
+def _choice_label(swedish: str, choices: Iterable[StrOrPromise]) -> StrOrPromise | None:
     """The lazy label among `choices` whose Swedish text is `swedish`, or None."""
     with override("sv"):
         return next((label for label in choices if str(label) == swedish), None)
 
 
-def action_label(action, *, choices=()):
+def action_label(action: str, *, choices: Iterable[StrOrPromise] = ()) -> str:
     """The stored Swedish `action` in the active language; as stored if it is not known.
     choices: the lazy labels that may stand in a parametrised action (CaseEvent.label passes a
     decision's outcomes and the document kinds), so that this module needs no model."""

@@ -19,8 +19,16 @@ from viewflow import fsm
 
 from . import calculators, limits, questions
 from .events import action_label
-from .validators import (compact_account, validate_bankgiro, validate_choice_list, validate_eligibility_questions,
-                         validate_iban, validate_orgnr, validate_payment_plan, validate_plusgiro)
+from .validators import (
+    compact_account,
+    validate_bankgiro,
+    validate_choice_list,
+    validate_eligibility_questions,
+    validate_iban,
+    validate_orgnr,
+    validate_payment_plan,
+    validate_plusgiro,
+)
 
 ZERO = Decimal("0.00")
 

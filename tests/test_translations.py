@@ -574,9 +574,9 @@ def test_a_withdrawn_cases_page_in_english_has_no_swedish_left(in_english, ascii
 def test_min_forening_in_english_has_no_swedish_left(in_english, ascii_applicant):
     """The association's page with a person waiting, an invitation and its statutes, each of
     its forms refused; what the waiting person and the invited one see."""
+    from grants.files import Upload
     from grants.models import Invitation
     from grants.services import organisations
-    from grants.files import Upload
 
     alex, club, *_ = ascii_applicant
     bo = factories.user("bo", first_name="Bo")

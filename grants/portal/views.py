@@ -15,14 +15,43 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from workflows import cases
 
-from ..models import (AGE_BANDS, GENDERS, Application, BudgetLine, Call, Document, FollowUpReport, Membership,
-                      Organisation, OrganisationFile, Payment, RepaymentClaim, is_staff_member)
-from ..selectors import (application_for_sponsor, application_for_user, applications_for_sponsor,
-                         applications_for_user, case_overview, open_calls, organisations_of)
 from .. import questions
+from ..models import (
+    AGE_BANDS,
+    GENDERS,
+    Application,
+    BudgetLine,
+    Call,
+    Document,
+    FollowUpReport,
+    Membership,
+    Organisation,
+    OrganisationFile,
+    Payment,
+    RepaymentClaim,
+    is_staff_member,
+)
+from ..selectors import (
+    application_for_sponsor,
+    application_for_user,
+    applications_for_sponsor,
+    applications_for_user,
+    case_overview,
+    open_calls,
+    organisations_of,
+)
 from ..services import apply, follow_up
-from .forms import (AmountForm, AttachmentForm, BudgetFormSet, CompletionAnswerForm, DetailsForm, ExtraCostFormSet,
-                    FollowUpReportForm, SponsorDeclineForm, WithdrawForm)
+from .forms import (
+    AmountForm,
+    AttachmentForm,
+    BudgetFormSet,
+    CompletionAnswerForm,
+    DetailsForm,
+    ExtraCostFormSet,
+    FollowUpReportForm,
+    SponsorDeclineForm,
+    WithdrawForm,
+)
 
 
 def home(request):

@@ -5,8 +5,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
 from ..events import in_swedish
-from ..files import (STORAGE_ERRORS, STORE_DOWN, StoreUnavailable, Upload, discard_file, discarded_on_failure,
-                     read_stored, read_verified, store_file)
+from ..files import (
+    STORAGE_ERRORS,
+    STORE_DOWN,
+    StoreUnavailable,
+    Upload,
+    discard_file,
+    discarded_on_failure,
+    read_stored,
+    read_verified,
+    store_file,
+)
 from ..models import Application, CaseEvent, Document
 
 __all__ = ["STORAGE_ERRORS", "STORE_DOWN", "StoreUnavailable", "Upload", "discard_file", "discarded_on_failure",

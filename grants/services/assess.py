@@ -1,6 +1,5 @@
 """Assess: completeness, completion requests, conflicts of interest (jäv), the assessment."""
 
-from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
