@@ -42,7 +42,6 @@ TASK_PATH = produce_meeting_letter.module_path
 # A letter takes about a second to make. A task RUNNING for longer than this belongs to a
 # worker that was killed or restarted (db_worker never picks such a task up again).
 STALE_AFTER = dt.timedelta(minutes=5)
-LIVE = [TaskResultStatus.READY, TaskResultStatus.RUNNING]
 
 
 def _letters():
