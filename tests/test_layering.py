@@ -19,6 +19,17 @@ FORBIDDEN = {
     "documents": {"workflows"},
 }
 SERVICES = "grants.services"
+BASE = "grants.services._base"
+
+# One stage's module using another's private helpers: found when this test was written; this
+# list may only shrink (give the helper a public name in a shared module, then drop it here).
+KNOWN_STAGE_PRIVATES = {
+    "grants.services.payee_accounts imports the private grants.services.organisations._clean_account",
+    "grants.services.payee_accounts imports the private grants.services.organisations._confirmed_recipients",
+    "grants.services.payee_accounts imports the private grants.services.organisations._display_name",
+    "grants.services.payee_accounts imports the private grants.services.organisations._footer",
+    "grants.services.payee_accounts imports the private grants.services.organisations._mail_after_commit",
+}
 
 
 def module_name(path, root=ROOT):
@@ -51,6 +62,19 @@ def imported_names(path, root=ROOT):
 def is_private(dotted):
     """A dotted name with a part that starts with one underscore (not a dunder)."""
     return any(part.startswith("_") and not part.startswith("__") for part in dotted.split("."))
+
+
+def stage_privates(path, root=ROOT):
+    """Inside grants/services: the private names one module takes from another (their shared
+    private base, _base, excepted), as readable lines."""
+    module = module_name(path, root)
+    if not module.startswith(SERVICES + "."):
+        return []
+    found = []
+    for target, name in imported_names(path, root):
+        if target.startswith(SERVICES + ".") and target != BASE and name and is_private(name):
+            found.append(f"{module} imports the private {target}.{name}")
+    return found
 
 
 def arrows_back(path, root=ROOT):
@@ -92,6 +116,17 @@ def test_a_backward_arrow_is_seen(tmp_path, source, expected):
     path = tmp_path / "grants" / "x.py"
     path.write_text(source)
     assert arrows_back(path, tmp_path) == expected
+
+
+def test_a_stage_uses_no_other_stage_s_private_helper(tmp_path):
+    """decide takes the amount rule from a shared module, not from assess's privates."""
+    (tmp_path / "grants" / "services").mkdir(parents=True)
+    path = tmp_path / "grants" / "services" / "decide.py"
+    path.write_text("from ._base import lock\nfrom .assess import _check_amount_fits_proposal\n")
+    assert stage_privates(path, tmp_path) == [
+        "grants.services.decide imports the private grants.services.assess._check_amount_fits_proposal"]
+    found = {line for path in project_files() for line in stage_privates(path)}
+    assert found <= KNOWN_STAGE_PRIVATES, found - KNOWN_STAGE_PRIVATES
 
 
 def test_no_arrow_runs_back():
