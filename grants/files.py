@@ -3,11 +3,14 @@ if it still matches its SHA-256, and removed again when the row that would regis
 written. Services, documents and the portal share it; what a file means to a case (its Document
 row) is the services' business."""
 
+from __future__ import annotations
+
 import hashlib
 import logging
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ValidationError
@@ -16,6 +19,9 @@ from django.core.files.storage import default_storage
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+
+if TYPE_CHECKING:
+    from .models import Application, Document
 
 log = logging.getLogger("grants.storage")
 
@@ -40,7 +46,12 @@ class Upload(NamedTuple):
     content: bytes
 
 
-def store_file(*, application=None, folder, filename, content, under=None):
+# What store_file() returns: the storage key and the SHA-256 of the bytes stored under it.
+Stored = tuple[str, str]
+
+
+def store_file(*, application: Application | None = None, folder: str, filename: str, content: bytes,
+               under: str | None = None) -> Stored:
     """Save bytes under a key that is new every time, so a stored file is never overwritten.
     Returns (storage key, sha256). Runs outside any transaction, as uploads are slow, except
     for payment files, which must never exist without their batch (documents.payment_files). A file
@@ -61,7 +72,7 @@ def store_file(*, application=None, folder, filename, content, under=None):
     return stored_key, digest
 
 
-def discard_file(key):
+def discard_file(key: str) -> None:
     """Remove a stored file that was never registered. A failure is logged, not raised,
     so that the error which made us discard it is the one the caller sees."""
     try:
@@ -71,7 +82,7 @@ def discard_file(key):
 
 
 @contextmanager
-def discarded_on_failure(stored):
+def discarded_on_failure(stored: Stored | None) -> Iterator[None]:
     """Around the transaction that registers a stored file: if it fails, the file goes again.
     stored: what store_file() returned, or None."""
     try:
@@ -82,13 +93,13 @@ def discarded_on_failure(stored):
         raise
 
 
-def read_verified(document):
+def read_verified(document: Document) -> bytes:
     """The stored bytes of a document, after checking them against the recorded SHA-256.
     Raises StoreUnavailable (an OSError) if the store cannot give them."""
     return read_stored(document.storage_key, document.sha256)
 
 
-def read_stored(key, sha256):
+def read_stored(key: str, sha256: str) -> bytes:
     """The bytes stored under key, if they still match their SHA-256."""
     try:
         with default_storage.open(key, "rb") as handle:

@@ -4,8 +4,10 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
+from ..models import Application
 
-def check_amount_fits_outcome(application, outcome, amount):
+
+def check_amount_fits_outcome(application: Application, outcome: str, amount: Decimal | None) -> None:
     """The same rule for an officer's proposal (assess) and a decision (decide): what the outcome says
     about the amount."""
     requested = application.requested_amount

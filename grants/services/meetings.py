@@ -1,10 +1,12 @@
 """What a committee meeting's announcement means to the cases decided at it."""
 
-from ..models import Decision
+from django.contrib.auth.models import User
+
+from ..models import CommitteeMeeting, Decision
 from ._base import record_event
 
 
-def meeting_announcement_record(*, meeting, by):
+def meeting_announcement_record(*, meeting: CommitteeMeeting, by: User) -> None:
     """Write into the history of every case the committee decided at the meeting that the approval
     of the protocol was announced, and when the appeal period ends. Runs inside the caller's
     transaction, which holds the meeting's row lock and has saved meeting.announced_on."""
