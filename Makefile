@@ -14,7 +14,7 @@ MESSAGES := locale/sv/LC_MESSAGES/django.mo locale/en/LC_MESSAGES/django.mo
 AXE_VERSION := 4.14.1
 AXE := var/npm/node_modules/axe-core/axe.min.js
 
-.PHONY: run test test-sqlite test-postgres bench system-deps messages browser-deps clean
+.PHONY: run check test test-sqlite test-postgres bench system-deps messages browser-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,7 +51,12 @@ run: system-deps $(VENV)/.installed messages
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(RUN_ADDR)
 
-test: system-deps $(VENV)/.installed browser-deps test-sqlite test-postgres
+# Static checks: ruff's lint rules and mypy with django-stubs (configured in pyproject.toml).
+check: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: system-deps $(VENV)/.installed check browser-deps test-sqlite test-postgres
 
 browser-deps: $(AXE)
 

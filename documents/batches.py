@@ -31,7 +31,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from grants.models import CommitteeMeeting, Decision, Document, is_decision_maker
-from grants.services._base import record_event
+from grants.services.meetings import meeting_announcement_record
 
 from .models import LetterBatch
 from .tasks import produce_meeting_letter
@@ -42,7 +42,6 @@ TASK_PATH = produce_meeting_letter.module_path
 # A letter takes about a second to make. A task RUNNING for longer than this belongs to a
 # worker that was killed or restarted (db_worker never picks such a task up again).
 STALE_AFTER = dt.timedelta(minutes=5)
-LIVE = [TaskResultStatus.READY, TaskResultStatus.RUNNING]
 
 
 def _letters():
@@ -83,8 +82,7 @@ def _live_decision_pks(meeting, stale_after):
 
 def _missing(meeting):
     """Committee decisions of the meeting without a decision letter, with their application."""
-    return {pk: application_pk for pk, application_pk in
-            committee_decisions(meeting).filter(~Exists(_letters())).values_list("pk", "application_id")}
+    return dict(committee_decisions(meeting).filter(~Exists(_letters())).values_list("pk", "application_id"))
 
 
 def meeting_letters_progress(meeting):
@@ -136,17 +134,14 @@ def meeting_announce(*, meeting, by, announced_on):
             )
         meeting.announced_on = announced_on
         meeting.save(update_fields=["announced_on"])
-        note = (f"Justeringen av protokollet från sammanträdet {meeting.held_on:%Y-%m-%d} anslogs "
-                f"{announced_on:%Y-%m-%d}. Tiden för överklagande går ut {meeting.appeal_deadline:%Y-%m-%d}.")
-        for decision in committee_decisions(meeting).select_related("application"):
-            record_event(decision.application, by=by, action="Protokollet tillkännagivet", note=note)
+        meeting_announcement_record(meeting=meeting, by=by)
     return meeting
 
 
 # --- the batch -------------------------------------------------------------------------
 
 def _orphans_remove(application_pk, older_than):
-    """Files in a case's decision-letter folder (grants.services._base.store_file's layout)
+    """Files in a case's decision-letter folder (grants.files.store_file's layout)
     that no Document row names: what a worker killed between storing the file and
     committing its row left behind. Only files older than `older_than` are touched, so a
     live worker's file, stored a moment before its row commits, is never removed."""

@@ -20,8 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum.se import orgnr
 
+from grants.files import discarded_on_failure, read_stored, store_file
 from grants.services import ledger
-from grants.services._base import discarded_on_failure, read_stored, store_file
 from grants.validators import cp437_text
 
 # SIE import files end in .si by the SIE convention (.se is for exports); PC8 is IBM code page 437.

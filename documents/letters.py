@@ -18,17 +18,17 @@ import font_lato
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils.text import format_lazy
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from grants.calculators import split_amount
+from grants.files import discarded_on_failure, store_file
 from grants.models import Application, Decision, Document
 from grants.notifications import lazy_interpolate, notify_applicant
-from grants.services._base import Upload, discarded_on_failure, document_create, record_event, store_file
 from grants.services.decide import follow_up_due_on
+from grants.services.letters import letter_failure_record, letter_register
 
 log = logging.getLogger("grants.documents")
 
@@ -192,9 +192,8 @@ def letter_store(*, application, kind, pdf, by, version=None, notice=None):
     stored = store_file(application=application, folder=kind, filename=filename, content=pdf)
     try:
         with discarded_on_failure(stored), transaction.atomic():
-            document = document_create(application=application, kind=kind, stored=stored, by=by, version=number,
-                                       upload=Upload(filename, "application/pdf", pdf))
-            record_event(application, by=by, action=format_lazy("{} skickat", Document.Kind(kind).label), note=filename)
+            document = letter_register(application=application, kind=kind, filename=filename, pdf=pdf, stored=stored,
+                                       by=by, version=number)
             if notice is not None:
                 subject, body = notice(filename)
                 notify_applicant(application, subject=subject, body=body)
@@ -215,8 +214,7 @@ def _send(kind, application, render, by, version=None, notice=None):
                             notice=notice)
     except Exception as exc:  # noqa: BLE001 - any failure is reported the same way
         log.exception("%s for %s failed", kind, application.case_number)
-        record_event(application, by=None, action=format_lazy("{} kunde inte skapas", Document.Kind(kind).label),
-                     note=f"{type(exc).__name__}: {exc}"[:500])
+        letter_failure_record(application=application, kind=kind, note=f"{type(exc).__name__}: {exc}"[:500])
         return None
 
 

@@ -18,7 +18,7 @@ import datetime as dt
 import re
 from contextlib import ExitStack
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -28,10 +28,10 @@ from lxml import etree
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from grants.files import discarded_on_failure, read_stored, store_file
 from grants.models import PayeeScheme
-from grants.validators import bank_name
 from grants.services import pay
-from grants.services._base import discarded_on_failure, read_stored, store_file
+from grants.validators import bank_name
 
 PAIN001_NS = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
 PAIN002_VERSION = "pain.002.001.03"
@@ -68,7 +68,7 @@ def _amount(value):
 
 # --- pain.001: the payment order to the bank -------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def _qualified(path):
     return tuple(f"{{{PAIN001_NS}}}{tag}" for tag in path.split("/"))
 

@@ -21,10 +21,10 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 from openpyxl import Workbook
-from weasyprint import HTML
-from weasyprint.urls import URLFetcherResponse
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from weasyprint import HTML
+from weasyprint.urls import URLFetcherResponse
 
 from grants.annual_report import SUMMARY_LABELS
 

@@ -3,8 +3,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from grants.files import read_verified
 from grants.selectors import document_for_user
-from grants.services._base import read_verified
 
 
 @login_required

@@ -13,8 +13,23 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import (Aggregate, Case, Count, DecimalField, F, FloatField, Func, Max, Min, OuterRef, Q,
-                              Subquery, Sum, When, Window)
+from django.db.models import (
+    Aggregate,
+    Case,
+    Count,
+    DecimalField,
+    F,
+    FloatField,
+    Func,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    When,
+    Window,
+)
 from django.db.models.functions import ExtractMonth, RowNumber
 from django.db.models.lookups import GreaterThan
 

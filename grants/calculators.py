@@ -5,14 +5,25 @@ Programme.calculator_params); the calculator declares which inputs the applicant
 must give. Adding a rule means adding a class here, not branching elsewhere.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import limits
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+# A programme's calculator_params and an application's inputs, as stored in their JSON fields.
+Params = Mapping[str, Any]
+Inputs = Mapping[str, Any]
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -23,12 +34,28 @@ class Input:
     """A count the applicant gives (grants.limits has the plausible maxima)."""
 
     name: str
-    label: str
-    help_text: str = ""
+    label: StrOrPromise
+    help_text: StrOrPromise = ""
     maximum: int = limits.MEMBERS
 
 
-def check_inputs(calculator, inputs):
+class Calculator:
+    """What every calculator gives: the inputs it asks for and the amount they make."""
+
+    key: str
+    label: StrOrPromise
+    inputs: tuple[Input, ...] = ()
+    applicant_states_amount = False
+    uses_budget = False
+
+    def check_params(self, params: Params) -> None:
+        """Refuse a programme's parameters the calculator cannot use (on the programme's save)."""
+
+    def compute(self, params: Params, inputs: Inputs, requested: Decimal | None) -> Decimal | None:
+        raise NotImplementedError
+
+
+def check_inputs(calculator: Calculator, inputs: Inputs) -> None:
     """Refuse, in Swedish, inputs that are not whole numbers from 0 to the input's maximum."""
     for item in calculator.inputs:
         value = inputs.get(item.name)
@@ -39,7 +66,7 @@ def check_inputs(calculator, inputs):
                                   % {"label": item.label, "max": limits.count_text(item.maximum)})
 
 
-def _decimal(params, key, label):
+def _decimal(params: Params, key: str, label: str) -> Decimal:
     try:
         value = Decimal(str(params[key]))
     except KeyError:
@@ -51,7 +78,7 @@ def _decimal(params, key, label):
     return value
 
 
-def _count(inputs, key):
+def _count(inputs: Inputs, key: str) -> int:
     try:
         value = int(inputs.get(key) or 0)
     except (TypeError, ValueError):
@@ -59,7 +86,7 @@ def _count(inputs, key):
     return max(value, 0)
 
 
-class Requested:
+class Requested(Calculator):
     """Project grants: the applicant asks for an amount backed by a budget."""
 
     key = "requested"
@@ -68,28 +95,25 @@ class Requested:
     applicant_states_amount = True
     uses_budget = True
 
-    def check_params(self, params):
-        pass
-
-    def compute(self, params, inputs, requested):
+    def compute(self, params: Params, inputs: Inputs, requested: Decimal | None) -> Decimal | None:
         return requested
 
 
-class Fixed:
+class Fixed(Calculator):
     key = "fixed"
     label = _("Fast belopp")
     inputs = ()
     applicant_states_amount = False
     uses_budget = False
 
-    def check_params(self, params):
+    def check_params(self, params: Params) -> None:
         _decimal(params, "amount", "belopp")
 
-    def compute(self, params, inputs, requested):
+    def compute(self, params: Params, inputs: Inputs, requested: Decimal | None) -> Decimal | None:
         return _decimal(params, "amount", "belopp").quantize(CENT)
 
 
-class BasePlusPerMember:
+class BasePlusPerMember(Calculator):
     """Activity grants: a base amount plus an amount per member."""
 
     key = "base_plus_per_member"
@@ -99,17 +123,17 @@ class BasePlusPerMember:
     applicant_states_amount = False
     uses_budget = False
 
-    def check_params(self, params):
+    def check_params(self, params: Params) -> None:
         _decimal(params, "base", "grundbelopp")
         _decimal(params, "per_member", "belopp per medlem")
 
-    def compute(self, params, inputs, requested):
+    def compute(self, params: Params, inputs: Inputs, requested: Decimal | None) -> Decimal | None:
         base = _decimal(params, "base", "grundbelopp")
         per_member = _decimal(params, "per_member", "belopp per medlem")
         return (base + per_member * _count(inputs, "members")).quantize(CENT)
 
 
-class SessionsParticipants:
+class SessionsParticipants(Calculator):
     """Activity support (LOK): an amount per participant and session (sammankomst) for
     participants aged 7–25; a session counts only with at least three such participants."""
 
@@ -124,10 +148,10 @@ class SessionsParticipants:
     applicant_states_amount = False
     uses_budget = False
 
-    def check_params(self, params):
+    def check_params(self, params: Params) -> None:
         _decimal(params, "per_participant_session", "belopp per deltagartillfälle")
 
-    def compute(self, params, inputs, requested):
+    def compute(self, params: Params, inputs: Inputs, requested: Decimal | None) -> Decimal | None:
         rate = _decimal(params, "per_participant_session", "belopp per deltagartillfälle")
         minimum = int(params.get("min_participants", 3))
         participants = _count(inputs, "participants")
@@ -136,22 +160,22 @@ class SessionsParticipants:
         return (rate * _count(inputs, "sessions") * participants).quantize(CENT)
 
 
-_CALCULATORS = {cls.key: cls() for cls in (Requested, Fixed, BasePlusPerMember, SessionsParticipants)}
+_CALCULATORS: dict[str, Calculator] = {cls.key: cls() for cls in (Requested, Fixed, BasePlusPerMember, SessionsParticipants)}
 CHOICES = [(key, calc.label) for key, calc in _CALCULATORS.items()]
 REQUESTED = Requested.key
 
 
-def get(key):
+def get(key: str) -> Calculator:
     return _CALCULATORS[key]
 
 
-def default_payment_plan():
+def default_payment_plan() -> list[dict[str, Any]]:
     return [{"percent": 100, "release": "decision"}]
 
 
-def split_amount(amount, plan):
+def split_amount(amount: Decimal, plan: Sequence[Mapping[str, Any]]) -> list[Decimal]:
     """Split an amount by the plan's percentages, öre-exact: the last part takes the rest."""
-    parts = []
+    parts: list[Decimal] = []
     remaining = amount
     for index, part in enumerate(plan):
         if index == len(plan) - 1:

@@ -5,23 +5,29 @@ informal groups with a sponsor association), the minimum number of members, and 
 programme's own yes/no questions. The verdict says whether and how to apply, and why not.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from .models import Programme
 
 
 @dataclass
 class Verdict:
     may_apply: bool
     with_sponsor: bool = False
-    reasons: list = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
 
 
-def eligibility_verdict(programme, *, registered, members=None, answers=()):
+def eligibility_verdict(programme: "Programme", *, registered: bool, members: int | None = None,
+                        answers: Sequence[str] = ()) -> Verdict:
     """`registered`: the applicant is a registered association with an organisationsnummer.
     `members`: how many members it has (asked only when the programme sets a minimum).
     `answers`: "ja"/"nej" for each of programme.eligibility_questions, in order."""
-    reasons = []
+    reasons: list[str] = []
     with_sponsor = False
     if not registered:
         if programme.accepts_informal_groups:

@@ -8,11 +8,18 @@ a part number, a decision's outcome or a letter's kind in them are matched by PA
 action that neither knows (an old row, say) is shown as stored.
 """
 
+from __future__ import annotations
+
 import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext, gettext_noop, override
 
-# Every fixed action a service records (grants/services/*, documents/batches.py); a test
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+# Every fixed action a service records (grants/services/*); a test
 # (tests/test_translations.py) finds every action the code writes here or in PATTERNS.
 ACTIONS = frozenset([
     gettext_noop("Utkast skapat"),
@@ -47,7 +54,7 @@ ACTIONS = frozenset([
 # The parametrised actions: (how the stored Swedish reads, its text to translate). The
 # named groups fill the placeholders; a group called `label` holds a choice's Swedish label,
 # which is translated too (`_choice_label`).
-PATTERNS = [
+PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Utbetalning del (?P<part>\d+) attesterad$"), gettext_noop("Utbetalning del %(part)s attesterad")),
     (re.compile(r"^Utbetalning del (?P<part>\d+) i betalfil$"), gettext_noop("Utbetalning del %(part)s i betalfil")),
     (re.compile(r"^Utbetalning del (?P<part>\d+) utbetald$"), gettext_noop("Utbetalning del %(part)s utbetald")),
@@ -59,30 +66,30 @@ PATTERNS = [
 ]
 
 
-def in_swedish(text):
+def in_swedish(text: StrOrPromise) -> str:
     """Text for the record, a lazy one (a choice's label, a format_lazy) evaluated in Swedish
     whatever the language of the request."""
     with override("sv"):
         return str(text)
 
 
-def _choice_labels():
-    """The Swedish labels of the choices that stand in parametrised actions, and their lazy texts."""
-    from .models import Decision, Document
-
+def _choice_label(swedish: str, choices: Iterable[StrOrPromise]) -> StrOrPromise | None:
+    """The lazy label among `choices` whose Swedish text is `swedish`, or None."""
     with override("sv"):
-        return {str(label): label for label in (*Decision.Outcome.labels, *Document.Kind.labels)}
+        return next((label for label in choices if str(label) == swedish), None)
 
 
-def action_label(action):
-    """The stored Swedish `action` in the active language; as stored if it is not known."""
+def action_label(action: str, *, choices: Iterable[StrOrPromise] = ()) -> str:
+    """The stored Swedish `action` in the active language; as stored if it is not known.
+    choices: the lazy labels that may stand in a parametrised action (CaseEvent.label passes a
+    decision's outcomes and the document kinds), so that this module needs no model."""
     if action in ACTIONS:
         return gettext(action)
     for pattern, text in PATTERNS:
         if match := pattern.match(action):
             values = match.groupdict()
             if "label" in values:
-                label = _choice_labels().get(values["label"])
+                label = _choice_label(values["label"], choices)
                 if label is None:
                     continue
                 values["label"] = label

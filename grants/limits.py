@@ -7,6 +7,12 @@ hand: a 200 KB description made a 48-page receipt. The counts are plausible maxi
 association's activity, not rules of a programme.
 """
 
+import datetime as dt
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .models import Call
+
 TITLE = 200  # Application.title, a line
 DESCRIPTION = 8_000  # Application.description: some three pages
 LONG_TEXT = 5_000  # a completion answer, a follow-up report's texts, a question answered in a text box
@@ -24,7 +30,7 @@ PERIOD_YEARS_BEFORE_OPENING = 1
 PERIOD_YEARS_AFTER_CLOSING = 5
 
 
-def years_added(day, years):
+def years_added(day: dt.date, years: int) -> dt.date:
     """The same day `years` later (or earlier); 29 February becomes the 28th in other years."""
     try:
         return day.replace(year=day.year + years)
@@ -32,13 +38,13 @@ def years_added(day, years):
         return day.replace(year=day.year + years, day=28)
 
 
-def period_bounds(call):
+def period_bounds(call: "Call") -> tuple[dt.date, dt.date]:
     """(earliest start, latest end) of a project period for the call."""
     return (years_added(call.opens_on, -PERIOD_YEARS_BEFORE_OPENING),
             years_added(call.closes_on, PERIOD_YEARS_AFTER_CLOSING))
 
 
-def count_text(number):
+def count_text(number: int) -> str:
     """A limit as the service messages write it, e.g. "10 000"."""
     return f"{number:,}".replace(",", " ")
 

@@ -18,8 +18,17 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import fsm
 
 from . import calculators, limits, questions
-from .validators import (compact_account, validate_bankgiro, validate_choice_list, validate_eligibility_questions,
-                         validate_iban, validate_orgnr, validate_payment_plan, validate_plusgiro)
+from .events import action_label
+from .validators import (
+    compact_account,
+    validate_bankgiro,
+    validate_choice_list,
+    validate_eligibility_questions,
+    validate_iban,
+    validate_orgnr,
+    validate_payment_plan,
+    validate_plusgiro,
+)
 
 ZERO = Decimal("0.00")
 
@@ -1350,9 +1359,7 @@ class CaseEvent(models.Model):
     @property
     def label(self):
         """The action, stored in Swedish as the record, in the reader's language (grants.events)."""
-        from .events import action_label
-
-        return action_label(self.action)
+        return action_label(self.action, choices=(*Decision.Outcome.labels, *Document.Kind.labels))
 
 
 class Document(models.Model):

@@ -20,6 +20,12 @@ Callers pass the subject and body as lazily translated text (gettext_lazy, or
 `lazy_interpolate` for text with values), so that each language group gets them rendered
 in its own language; a plain str goes out as it is to everyone."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import transaction
@@ -30,22 +36,30 @@ from django.utils.translation import gettext
 
 from .models import Membership
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def _interpolate(message, values):
+    from .models import Application
+
+# (application, subject, body) of one mail to an application's organisation.
+Notice = tuple["Application", "StrOrPromise", "StrOrPromise"]
+
+
+def _interpolate(message: StrOrPromise, values: dict[str, Any]) -> str:
     return message % values  # a lazy message is translated here, in the language then active
 
 
 _interpolate_lazy = lazy(_interpolate, str)
 
 
-def lazy_interpolate(message, /, **values):
+def lazy_interpolate(message: StrOrPromise, /, **values: Any) -> StrOrPromise:
     """`message % values`, both translated only when the text is read: for an e-mail, once
     per recipient's language. `gettext_lazy("…") % {…}` would translate at once, in the
     language of whoever took the step."""
     return _interpolate_lazy(message, values)
 
 
-def _amount(amount):
+def _amount(amount: Decimal | int) -> str:
     decimals = 0 if amount == int(amount) else 2
     return number_format(amount, decimals, use_l10n=True, force_grouping=True)
 
@@ -53,13 +67,13 @@ def _amount(amount):
 _amount_lazy = lazy(_amount, str)
 
 
-def lazy_amount(amount):
+def lazy_amount(amount: Decimal | int) -> StrOrPromise:
     """An amount of kronor written as the recipient's language writes numbers (12 500 or
     12,500), without öre when there are none."""
     return _amount_lazy(amount)
 
 
-def _recipients(organisation_ids, *, required):
+def _recipients(organisation_ids: Iterable[int], *, required: bool) -> dict[int, list[tuple[str, str]]]:
     """{organisation id: [(e-mail, language)]} of the organisations' confirmed members who
     get this mail, in one query however many organisations (their settings are joined; a
     person who never saved any has the defaults: Swedish, and every mail)."""
@@ -69,28 +83,29 @@ def _recipients(organisation_ids, *, required):
             .values_list("organisation_id", "user__email", "user__applicant_settings__language",
                          "user__applicant_settings__optional_emails")
             .order_by("organisation_id", "user_id"))
-    recipients = {}
+    recipients: dict[int, list[tuple[str, str]]] = {}
     for organisation_id, email, language, optional_emails in rows:
         if required or optional_emails is not False:
             recipients.setdefault(organisation_id, []).append((email, language or settings.LANGUAGE_CODE))
     return recipients
 
 
-def notify_applicant(application, *, subject, body, required=True):
+def notify_applicant(application: Application, *, subject: StrOrPromise, body: StrOrPromise,
+                     required: bool = True) -> None:
     """Mail `subject` and `body` about the application to its organisation's confirmed
     members, each in their language; `required=False` for news they may turn off."""
     notify_applicants([(application, subject, body)], required=required)
 
 
-def notify_applicants(notices, *, required=True):
+def notify_applicants(notices: Sequence[Notice], *, required: bool = True) -> None:
     """notify_applicant for many at once, e.g. every payment finance marks paid in one go:
     notices is [(application, subject, body)]. The recipients of all of them are read in
     one query, and every mail goes in one batch after commit."""
     recipients = _recipients([application.organisation_id for application, _s, _b in notices], required=required)
-    messages = []
+    messages: list[tuple[str, str, str, list[str]]] = []
     for application, subject, body in notices:
         reference = application.case_number or application.title
-        rendered = {}
+        rendered: dict[str, tuple[str, str]] = {}
         for email, language in recipients.get(application.organisation_id, ()):
             if language not in rendered:
                 with translation.override(language):

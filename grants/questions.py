@@ -175,10 +175,7 @@ def _field_for(question):
     if kind == "date":
         common["error_messages"]["invalid"] = _("Skriv datumet som ÅÅÅÅ-MM-DD, t.ex. 2026-09-15.")
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
-    if kind == "yesno":
-        choices = [(YES, _("Ja")), (NO, _("Nej"))]
-    else:
-        choices = choices_of(question)
+    choices = [(YES, _("Ja")), (NO, _("Nej"))] if kind == "yesno" else choices_of(question)
     # Django formats this message with the value posted: a % in the label must stay a %.
     common["error_messages"]["invalid_choice"] = _("Välj ett av svaren på frågan ”%(label)s”.") % {
         "label": label_of(question).replace("%", "%%")}

@@ -1,5 +1,7 @@
 """The staff roles as Django groups, kept in step with the code after every migrate."""
 
+from typing import Any
+
 from django.contrib.auth.models import Group, Permission
 
 ROLES = {
@@ -17,7 +19,8 @@ ROLES = {
 }
 
 
-def roles_ensure(**kwargs):
+def roles_ensure(**kwargs: Any) -> None:
+    """Run after every migrate (a post_migrate receiver), so a role's permissions follow the code."""
     for name, codes in ROLES.items():
         group, _ = Group.objects.get_or_create(name=name)
         permissions = [

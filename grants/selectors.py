@@ -1,20 +1,34 @@
 """Reads. Every list here costs a fixed number of queries, however many rows it has."""
 
-from django.db.models import F, Prefetch, Q, Sum
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import (AnnualBudget, Application, Call, CaseEvent, Document, Membership, Organisation, Payment,
-                     Programme, is_staff_member)
+from .models import (
+    AnnualBudget,
+    Application,
+    Call,
+    CaseEvent,
+    Document,
+    Membership,
+    Organisation,
+    Payment,
+    Programme,
+    is_staff_member,
+)
 
 
-def organisations_of(user):
+def organisations_of(user: User) -> QuerySet[Organisation]:
     """The organisations a person may act for: where a confirmed member."""
     return Organisation.objects.filter(memberships__user=user, memberships__status=Membership.Status.CONFIRMED)
 
 
-def applications_for_user(user):
+def applications_for_user(user: User) -> QuerySet[Application]:
     """The cases an applicant may see: those of their own organisations."""
     return (
         Application.objects.filter(organisation__memberships__user=user,
@@ -24,7 +38,7 @@ def applications_for_user(user):
     )
 
 
-def application_for_user(user, pk):
+def application_for_user(user: User, pk: int) -> Application:
     """The one access check for a case in the applicant portal: 404 if it is not theirs."""
     try:
         return applications_for_user(user).get(pk=pk)
@@ -32,7 +46,7 @@ def application_for_user(user, pk):
         raise Http404("Ärendet finns inte, eller så har du inte tillgång till det.")
 
 
-def applications_for_sponsor(user):
+def applications_for_sponsor(user: User) -> QuerySet[Application]:
     """The applications an informal group has sent to its sponsor association, for the
     sponsor's confirmed members to read, confirm or decline: never the group's drafts."""
     return (
@@ -44,7 +58,7 @@ def applications_for_sponsor(user):
     )
 
 
-def application_for_sponsor(user, pk):
+def application_for_sponsor(user: User, pk: int) -> Application:
     """The one access check for a sponsor's page on a group's application: 404 unless the
     person is a confirmed member of the group's sponsor association."""
     try:
@@ -53,7 +67,7 @@ def application_for_sponsor(user, pk):
         raise Http404(_("Ansökan finns inte, eller så har du inte tillgång till den."))
 
 
-def document_for_user(user, pk):
+def document_for_user(user: User, pk: int) -> Document:
     """A document as its reader may see it: applicants only their own cases' files, a
     sponsor association's confirmed members the attachments of the applications sent to it,
     staff every case's."""
@@ -68,7 +82,7 @@ def document_for_user(user, pk):
         raise Http404("Dokumentet finns inte, eller så har du inte tillgång till det.")
 
 
-def open_calls(on=None):
+def open_calls(on: dt.date | None = None) -> QuerySet[Call]:
     on = on or timezone.localdate()
     return (
         Call.objects.filter(opens_on__lte=on, closes_on__gte=on, programme__is_active=True)
@@ -77,7 +91,7 @@ def open_calls(on=None):
     )
 
 
-def annual_budgets(call, *, for_update=False):
+def annual_budgets(call: Call, *, for_update: bool = False) -> list[AnnualBudget]:
     """The annual budgets above a call: its committee's year, its programme's share."""
     programme = call.programme
     budgets = AnnualBudget.objects.filter(year=call.year).filter(
@@ -90,26 +104,27 @@ def annual_budgets(call, *, for_update=False):
     return list(budgets.select_related("programme", "committee").order_by(F("programme_id").asc(nulls_first=True)))
 
 
-def budget_label(budget):
+def budget_label(budget: Call | AnnualBudget) -> str:
     if isinstance(budget, Call):
         return f"utlysningens budget ({budget.title})"
-    if budget.programme_id:
+    if budget.programme is not None:
         return f"budgeten för {budget.programme.name} {budget.year}"
     return f"{budget.committee.name}s bidragsbudget {budget.year}"
 
 
-def budgets_overview(call):
+def budgets_overview(call: Call) -> list[dict[str, Any]]:
     """Every budget a decision in this call must fit in, for the staff's case page:
     [{label, budget, committed, remaining}], the call first."""
+    rows: list[Call | AnnualBudget] = [call, *annual_budgets(call)]
     return [
         {"label": budget_label(row)[0].upper() + budget_label(row)[1:],
          "budget": row.budget if isinstance(row, Call) else row.amount,
          "committed": row.committed, "remaining": row.remaining}
-        for row in [call, *annual_budgets(call)]
+        for row in rows
     ]
 
 
-def organisation_grants_in_year(application):
+def organisation_grants_in_year(application: Application) -> QuerySet[Application]:
     """The organisation's other applications in the same budget year, across all committees
     and programmes: what it asked for, was granted and has been paid (double funding)."""
     return (
@@ -121,7 +136,7 @@ def organisation_grants_in_year(application):
     )
 
 
-def case_overview(pk):
+def case_overview(pk: int) -> dict[str, Any]:
     """Everything a case page shows, in a fixed number of queries."""
     application = (
         Application.objects.select_related(
@@ -149,7 +164,8 @@ def case_overview(pk):
 
 
 
-def catalogue(*, query="", committee_id=None, open_only=False, groups_only=False, on=None):
+def catalogue(*, query: str = "", committee_id: int | None = None, open_only: bool = False,
+              groups_only: bool = False, on: dt.date | None = None) -> QuerySet[Programme]:
     """The public catalogue: active programmes with their open and coming calls, in two
     queries whatever the number of programmes."""
     on = on or timezone.localdate()
@@ -168,7 +184,7 @@ def catalogue(*, query="", committee_id=None, open_only=False, groups_only=False
     return programmes.order_by("name")
 
 
-def catalogue_programme(slug, on=None):
+def catalogue_programme(slug: str, on: dt.date | None = None) -> Programme:
     on = on or timezone.localdate()
     try:
         return (

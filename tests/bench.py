@@ -261,8 +261,9 @@ def bulk_cases(template, count):
     """Make `count` submitted cases waiting in check_completeness, as the flow would have
     made them: Application (+ budget lines, events), viewflow Process + GrantProcess,
     a done Start task and a NEW check_completeness task linked as its successor."""
-    from grants.models import Application, BudgetLine, CaseEvent, CaseNumberSeries
     from viewflow.workflow.models import Process
+
+    from grants.models import Application, BudgetLine, CaseEvent, CaseNumberSeries
     from workflows.flows import GrantFlow
     from workflows.models import GrantProcess
 

@@ -32,8 +32,7 @@ ZERO = Decimal("0.00")
 
 
 def tables():
-    from grants.models import (Application, Call, Committee, Decision, Organisation, Payment, Programme,
-                               RepaymentClaim)
+    from grants.models import Application, Call, Committee, Decision, Organisation, Payment, Programme, RepaymentClaim
 
     return {name: model._meta.db_table for name, model in {
         "application": Application, "call": Call, "committee": Committee, "decision": Decision,
@@ -385,7 +384,7 @@ def raw_report(statements, year):
     def money(value):
         return Decimal(value or 0).quantize(ZERO)
 
-    total = {key: 0 for key in ("applications", "approved", "partly_approved", "rejected", "withdrawn", "undecided")}
+    total = dict.fromkeys(("applications", "approved", "partly_approved", "rejected", "withdrawn", "undecided"), 0)
     total.update(applied=ZERO, granted=ZERO, paid=ZERO)
     programmes, committees, areas, groups, committee_of = {}, {}, {}, {}, {}
     paid = {programme_id: money(amount) for programme_id, amount in results["paid"]}

@@ -12,7 +12,7 @@ from grants.models import Application, CaseEvent, Document, FollowUpReport, Paym
 from workflows.cases import active_task_names
 
 from . import factories
-from .staff import draft, open_task, pay_out_in_pages, pdf_upload, read_pdf_text, task_page, work
+from .staff import draft, pay_out_in_pages, pdf_upload, read_pdf_text, work
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

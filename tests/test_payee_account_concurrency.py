@@ -122,7 +122,7 @@ def test_twenty_threads_never_pay_to_an_account_not_approved_at_attestation(worl
                 if act(role, index, rng):
                     with tally:
                         done[role] += 1
-            except (ValidationError, PermissionDenied) as exc:
+            except (ValidationError, PermissionDenied):
                 with tally:  # decided or replaced a moment before, or the attester's own association
                     refused[role] += 1
             # Members ask now and then; finance works faster, so requests are also decided, and

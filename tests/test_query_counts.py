@@ -9,8 +9,6 @@ from django.urls import reverse
 from grants.services import apply
 from workflows import cases
 
-from . import factories
-
 pytestmark = pytest.mark.django_db
 
 

@@ -574,9 +574,9 @@ def test_a_withdrawn_cases_page_in_english_has_no_swedish_left(in_english, ascii
 def test_min_forening_in_english_has_no_swedish_left(in_english, ascii_applicant):
     """The association's page with a person waiting, an invitation and its statutes, each of
     its forms refused; what the waiting person and the invited one see."""
+    from grants.files import Upload
     from grants.models import Invitation
     from grants.services import organisations
-    from grants.services._base import Upload
 
     alex, club, *_ = ascii_applicant
     bo = factories.user("bo", first_name="Bo")
@@ -659,11 +659,16 @@ def _samples(template):
     return [template.replace("{}", value) for value in values]
 
 
+def action_label(action):
+    """The stored action as the case history shows it (CaseEvent.label)."""
+    from grants.models import CaseEvent
+
+    return CaseEvent(action=action).label
+
+
 def test_every_action_the_code_records_reads_in_english():
     """A new record_event(action=…) needs its text in grants/events.py (ACTIONS or PATTERNS)
     and in the catalogue; otherwise the applicant's history shows it in Swedish."""
-    from grants.events import action_label
-
     recorded = _recorded_actions()
     assert {template for _path, template in recorded} >= {"Utkast skapat", "Beslut: {}", "{} skickat",
                                                          "Utbetalning del {} utbetald"}
@@ -677,7 +682,7 @@ def test_every_action_the_code_records_reads_in_english():
 
 
 def test_the_history_keeps_its_swedish_record_and_shows_it_in_english():
-    from grants.events import action_label, in_swedish
+    from grants.events import in_swedish
     from grants.models import Document
 
     with translation.override("en"):

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from viewflow.workflow import STATUS
 from viewflow.workflow.exceptions import FlowLockFailed, FlowRuntimeError
 
+from grants.files import discarded_on_failure
 from grants.models import Application, Payment, PaymentBatch
 from grants.services import apply, follow_up, pay
-from grants.services._base import discarded_on_failure
 
 from .flows import GrantFlow
 from .models import GrantProcess

@@ -22,8 +22,21 @@ from django.utils.formats import number_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from documents import ledger_files, payment_files
-from grants.models import (ZERO, AccountChangeRequest, Committee, Document, LedgerFile, Membership, OrganisationFile,
-                           Payment, PaymentBatch, Programme, RepaymentClaim, Voucher, is_finance)
+from grants.models import (
+    ZERO,
+    AccountChangeRequest,
+    Committee,
+    Document,
+    LedgerFile,
+    Membership,
+    OrganisationFile,
+    Payment,
+    PaymentBatch,
+    Programme,
+    RepaymentClaim,
+    Voucher,
+    is_finance,
+)
 from grants.services import pay, payee_accounts, repayments
 from grants.validators import compact_account
 

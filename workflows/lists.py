@@ -3,9 +3,9 @@ in a fixed number of queries however many cases are waiting."""
 
 from django.utils.html import format_html
 from django_filters import ChoiceFilter, DateRangeFilter, FilterSet
-from viewflow.workflow.flow.views import FlowInboxListView, FlowQueueListView
 from viewflow.workflow import flow
 from viewflow.workflow.fields import get_task_ref
+from viewflow.workflow.flow.views import FlowInboxListView, FlowQueueListView
 from viewflow.workflow.flow.viewset import FlowAppViewset
 from viewflow.workflow.models import Task
 

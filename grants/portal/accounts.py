@@ -24,12 +24,21 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config.ratelimit import limit_posts
 
+from ..files import Upload, read_stored
 from ..models import Invitation, Membership, Organisation, OrganisationFile, is_staff_member
 from ..services import organisations as services
 from ..services import payee_accounts
-from ..services._base import Upload, read_stored
-from .account_forms import (AssociationForm, BankAccountForm, BoardFormSet, GroupForm, InvitationForm, JoinForm,
-                            OrganisationFileForm, ProfileForm, RegistrationForm)
+from .account_forms import (
+    AssociationForm,
+    BankAccountForm,
+    BoardFormSet,
+    GroupForm,
+    InvitationForm,
+    JoinForm,
+    OrganisationFileForm,
+    ProfileForm,
+    RegistrationForm,
+)
 
 # The latest account requests the organisation's page shows (the audit trail, masked).
 ACCOUNT_HISTORY = 10

@@ -14,15 +14,43 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from workflows import cases
 
-from ..models import (AGE_BANDS, GENDERS, Application, BudgetLine, Call, Document, FollowUpReport, Membership,
-                      Organisation, OrganisationFile, RepaymentClaim, is_staff_member)
-from ..selectors import (application_for_sponsor, application_for_user, applications_for_sponsor,
-                         applications_for_user, case_overview, open_calls, organisations_of)
-from ..stages import Expected, case_stage
 from .. import questions
+from ..models import (
+    AGE_BANDS,
+    GENDERS,
+    Application,
+    BudgetLine,
+    Call,
+    Document,
+    FollowUpReport,
+    Membership,
+    Organisation,
+    OrganisationFile,
+    RepaymentClaim,
+    is_staff_member,
+)
+from ..selectors import (
+    application_for_sponsor,
+    application_for_user,
+    applications_for_sponsor,
+    applications_for_user,
+    case_overview,
+    open_calls,
+    organisations_of,
+)
 from ..services import apply, follow_up
-from .forms import (AmountForm, AttachmentForm, BudgetFormSet, CompletionAnswerForm, DetailsForm, ExtraCostFormSet,
-                    FollowUpReportForm, SponsorDeclineForm, WithdrawForm)
+from ..stages import Expected, case_stage
+from .forms import (
+    AmountForm,
+    AttachmentForm,
+    BudgetFormSet,
+    CompletionAnswerForm,
+    DetailsForm,
+    ExtraCostFormSet,
+    FollowUpReportForm,
+    SponsorDeclineForm,
+    WithdrawForm,
+)
 
 
 def home(request):
@@ -321,11 +349,6 @@ def _problems(application, refusals=()):
         if found.get(message) is None:
             found[message] = url
     return list(found.items())
-
-
-def submission_problems(application):
-    """What stops the draft from being sent, as Swedish messages."""
-    return [message for message, _url in _problems(application)]
 
 
 def _application_to_read(pk):

@@ -7,8 +7,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -16,8 +15,7 @@ from .. import limits, questions
 from ..calculators import check_inputs
 from ..models import Application, BudgetLine, CaseNumberSeries, Document, Membership, Organisation
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
-from ._base import (Upload, discarded_on_failure, document_create, lock_application, record_event, store_file,
-                    transition)
+from ._base import Upload, discarded_on_failure, document_create, lock_application, record_event, store_file, transition
 
 
 def _check_may_apply(*, organisation, call, by):

@@ -1,6 +1,5 @@
 """Assess: completeness, completion requests, conflicts of interest (jäv), the assessment."""
 
-from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -12,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from ..models import Assessment, CompletionRequest, ConflictOfInterest, is_decision_maker, is_officer
 from ..notifications import lazy_interpolate, notify_applicant
 from ._base import lock_application, record_event, transition
+from .amounts import check_amount_fits_outcome
 
 
 def has_conflict(application, user):
@@ -82,7 +82,7 @@ def assessment_record(*, application, by, no_conflict, proposal, proposed_amount
     with transaction.atomic():
         application = lock_application(application)
         check_may_take_part(application, by)
-        _check_amount_fits_proposal(application, proposal, proposed_amount)
+        check_amount_fits_outcome(application, proposal, proposed_amount)
         before = application.status
         transition(application, "assess", by=by, what=_("lämna en bedömning"))
         calculator = application.call.programme.get_calculator()
@@ -98,19 +98,3 @@ def assessment_record(*, application, by, no_conflict, proposal, proposed_amount
         record_event(application, by=by, action="Bedömning klar", from_state=before, to_state=application.status,
                      note=format_lazy("Förslag: {} {} kr. Beslut fattas av {}.", label, proposed_amount, where))
     return assessment
-
-
-def _check_amount_fits_proposal(application, outcome, amount):
-    """The same rule for a proposal and a decision: what the outcome says about the amount."""
-    requested = application.requested_amount
-    if amount is None or amount < 0:
-        raise ValidationError("Ange ett belopp (0 kr vid avslag).")
-    if outcome == "rejected" and amount != 0:
-        raise ValidationError("Vid avslag är beloppet 0 kr.")
-    if outcome == "approved" and amount != requested:
-        raise ValidationError(f"Att bevilja fullt ut betyder det sökta beloppet, {requested} kr. "
-                              "Välj ”Bevilja delvis” för ett lägre belopp.")
-    if outcome == "partly_approved" and not Decimal(0) < amount < requested:
-        raise ValidationError(f"Vid delvis bifall ska beloppet vara mellan 0 och {requested} kr.")
-    if amount > application.call.max_amount:
-        raise ValidationError(f"Beloppet är högre än utlysningens högsta belopp {application.call.max_amount} kr.")

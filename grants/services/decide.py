@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy
 from ..models import Application, CommitteeMeeting, Decision, FollowUpReport, is_decision_maker, is_officer
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
 from ._base import lock_application, record_event, transition
-from .assess import _check_amount_fits_proposal, check_may_take_part
+from .amounts import check_amount_fits_outcome
+from .assess import check_may_take_part
 from .budgets import budget_check, budget_commit
 from .pay import payments_plan
 
@@ -50,7 +51,7 @@ def _check_decision(application, *, by, outcome, amount, meeting_date, protocol_
                 f"{amount} kr är över delegationsgränsen {programme.delegation_limit} kr. "
                 "Ändra förslaget så att nämnden beslutar."
             )
-    _check_amount_fits_proposal(application, outcome, amount)
+    check_amount_fits_outcome(application, outcome, amount)
     return by_committee
 
 

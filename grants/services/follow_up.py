@@ -16,12 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from .. import limits
-from ..models import (AGE_BANDS, GENDERS, ZERO, Document, FollowUpCostLine, FollowUpReport, Payment,
-                      RepaymentClaim)
+from ..models import AGE_BANDS, GENDERS, ZERO, Document, FollowUpCostLine, FollowUpReport, Payment, RepaymentClaim
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
-from ._base import (discarded_on_failure, document_create, lock, lock_application, record_event, store_file,
-                    transition)
 from . import ledger
+from ._base import discarded_on_failure, document_create, lock, lock_application, record_event, store_file, transition
 from .pay import payments_release_withheld
 from .repayments import kronor
 

@@ -29,8 +29,14 @@ from django.utils.translation import gettext as _
 from schwifty import IBAN
 
 from ..models import ApplicantSettings, Invitation, Membership, Organisation, OrganisationFile, PayeeScheme
-from ..validators import (format_orgnr, validate_bankgiro, validate_iban, validate_orgnr, validate_plusgiro,
-                          validate_upload)
+from ..validators import (
+    format_orgnr,
+    validate_bankgiro,
+    validate_iban,
+    validate_orgnr,
+    validate_plusgiro,
+    validate_upload,
+)
 from ._base import Upload, discarded_on_failure, store_file
 
 # An invitation's link works this long after it was sent, and once.

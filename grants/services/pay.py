@@ -20,8 +20,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from ..calculators import split_amount
-from ..models import (AttestationLimit, CaseEvent, Membership, Organisation, Payment, PaymentBatch, PayeeScheme,
-                      is_finance)
+from ..models import (
+    AttestationLimit,
+    CaseEvent,
+    Membership,
+    Organisation,
+    PayeeScheme,
+    Payment,
+    PaymentBatch,
+    is_finance,
+)
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicants
 from ..validators import bank_name, compact_account
 from . import ledger
@@ -388,7 +396,7 @@ def status_report_apply(*, report, by):
     in_batch = {payment.reference: payment for payment in batch.payments.select_related("application")}
     verdicts, days = {}, {}
     if not report.transactions and report.group_status in REJECTED_CODES:
-        verdicts = {reference: ("failed", "Banken avvisade hela betalfilen.") for reference in in_batch}
+        verdicts = dict.fromkeys(in_batch, ("failed", "Banken avvisade hela betalfilen."))
     unknown = []
     for row in report.transactions:
         if row.reference not in in_batch:

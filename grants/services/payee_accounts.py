@@ -23,8 +23,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from ..models import (AccountChangeRequest, Application, CaseEvent, Membership, Organisation, Payment, PayeeScheme,
-                      is_finance)
+from ..models import (
+    AccountChangeRequest,
+    Application,
+    CaseEvent,
+    Membership,
+    Organisation,
+    PayeeScheme,
+    Payment,
+    is_finance,
+)
 from ..models import account_masked as masked
 from ..validators import compact_account
 from ._base import transition

@@ -11,7 +11,12 @@ import pytest
 from django.core.files.storage import default_storage
 
 from documents.letters import (
-    LetterAssetFetcher, decision_letter_html, decision_letter_send, receipt_html, receipt_send, render_pdf,
+    LetterAssetFetcher,
+    decision_letter_html,
+    decision_letter_send,
+    receipt_html,
+    receipt_send,
+    render_pdf,
 )
 from documents.templatetags.letter_tags import css_string
 from grants.models import Document

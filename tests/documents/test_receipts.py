@@ -48,7 +48,7 @@ def test_the_receipt_is_mailed_to_every_confirmed_member_in_their_language(clien
     assert set(by_recipient) == {"anna@example.se", "bilal@example.se"}
     swedish, english = by_recipient["anna@example.se"], by_recipient["bilal@example.se"]
     assert swedish.subject == f"{application.case_number}: Mottagningskvitto för er ansökan"
-    assert f"har tagit emot ansökan ”Läxhjälp” till Projektbidrag för inkludering" in swedish.body
+    assert "har tagit emot ansökan ”Läxhjälp” till Projektbidrag för inkludering" in swedish.body
     assert receipt.filename in swedish.body
     assert english.subject == f"{application.case_number}: Receipt for your application"
     assert "has received the application" in english.body

@@ -346,7 +346,7 @@ def test_chart_svg_is_deterministic_self_contained_and_accessible():
         svg = chart.svg
         assert svg == second[key].svg
         assert svg.startswith('<svg class="chart"') and svg.endswith("</svg>")
-        assert 'role="img"' in svg and f'aria-label="{chart.title}"' in svg and f"<title id=" in svg
+        assert 'role="img"' in svg and f'aria-label="{chart.title}"' in svg and "<title id=" in svg
         assert "http" not in svg and "<script" not in svg.lower() and "xlink" not in svg
         ids = re.findall(r'\bid="([^"]+)"', svg)
         assert ids and all(found.startswith(f"chart-{key}-") for found in ids)  # unique on a page with others

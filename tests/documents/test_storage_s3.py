@@ -29,9 +29,9 @@ from moto.server import ThreadedMotoServer
 
 from config.storage import s3_storage
 from documents.letters import decision_letter_send, letter_store
+from grants.files import STORE_DOWN
 from grants.models import Application, CaseEvent, Document
 from grants.services import apply, assess
-from grants.services._base import STORE_DOWN
 from workflows import cases
 from workflows.driver import task_work
 from workflows.flows import GrantFlow

@@ -15,8 +15,7 @@ from django.utils import timezone
 from stdnum import luhn
 
 from grants.annual_report import SUMMARY_LABELS, ReportFilters, annual_report
-from grants.models import (Application, Call, Decision, Organisation, Payment, PaymentBatch, Programme,
-                           RepaymentClaim)
+from grants.models import Application, Call, Decision, Organisation, Payment, PaymentBatch, RepaymentClaim
 
 from .. import factories
 

@@ -334,7 +334,7 @@ def test_the_demos_programmes_have_valid_questions_and_its_sent_cases_answer_the
     gives its sent applications leave none missing (load_demo itself is tested in test_load_demo)."""
     from types import SimpleNamespace
 
-    from grants.management.commands import load_demo
+    from workflows.management.commands import load_demo
 
     programme_of_call = {key: programme for key, programme, *_rest in load_demo.CALLS + load_demo.PREVIOUS_YEAR_CALLS}
     for spec in load_demo.PROGRAMMES:

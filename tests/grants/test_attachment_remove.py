@@ -48,7 +48,7 @@ def test_anna_removes_a_file_from_her_draft(client, anna, draft, statutes, djang
     client.force_login(anna)
     page = client.get(step_url(draft)).content.decode()
     # One form per file, with a token, and a button whose accessible name names the file.
-    form = re.search(r'<form method="post" action="%s"[^>]*>(.*?)</form>' % re.escape(remove_url(statutes)),
+    form = re.search(rf'<form method="post" action="{re.escape(remove_url(statutes))}"[^>]*>(.*?)</form>',
                      page, re.S)
     assert form and "csrfmiddlewaretoken" in form.group(1)
     assert re.sub(r"<[^>]+>", "", form.group(1)).split() == ["Ta", "bort", "stadgar.pdf"]

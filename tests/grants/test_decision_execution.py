@@ -12,8 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from grants.models import Application, CommitteeMeeting, Decision, Payment
 from documents.open_data import grant_identifier
+from grants.models import Application, CommitteeMeeting, Decision, Payment
 from grants.services import apply, assess, decide, pay
 from workflows import cases, driver
 from workflows.flows import GrantFlow

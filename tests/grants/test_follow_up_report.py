@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from grants.files import read_verified
 from grants.models import AGE_BANDS, CaseEvent, Document, FollowUpReport, Payment, RepaymentClaim
 from grants.services import follow_up
-from grants.services._base import read_verified
 from workflows import cases
 from workflows.cases import active_task_names
 from workflows.driver import task_work

@@ -34,7 +34,7 @@ def withdraw_url(invitation):
 def test_anna_withdraws_an_invitation_and_its_link_stops_working(client, anna, bo, fisksatra, invitation):
     client.force_login(anna)
     page = client.get(f"/portal/forening/{fisksatra.pk}/").content.decode()
-    form = re.search(r'<form method="post" action="%s"[^>]*>(.*?)</form>' % re.escape(withdraw_url(invitation)),
+    form = re.search(rf'<form method="post" action="{re.escape(withdraw_url(invitation))}"[^>]*>(.*?)</form>',
                      page, re.S)
     assert form and "csrfmiddlewaretoken" in form.group(1)
     assert re.sub(r"<[^>]+>", "", form.group(1)).split() == ["Dra", "tillbaka", "inbjudan", "bo@example.se"]

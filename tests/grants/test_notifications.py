@@ -2,7 +2,6 @@
 chose, and only the mails they want beyond the required ones."""
 
 import datetime as dt
-
 from decimal import Decimal
 
 import pytest
@@ -131,10 +130,9 @@ def test_recipients_and_their_settings_cost_one_query(
         _member(fisksatra, f"member{index}", language="en" if index % 2 else "sv", optional_emails=bool(index % 3))
     application = _draft(anna, fisksatra, inclusion_call)
     mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        with django_assert_num_queries(1):
-            notify_applicant(application, subject=gettext_lazy("Återrapporten är godkänd"),
-                             body=gettext_lazy("Återrapporten är godkänd"), required=False)
+    with django_capture_on_commit_callbacks(execute=True), django_assert_num_queries(1):
+        notify_applicant(application, subject=gettext_lazy("Återrapporten är godkänd"),
+                         body=gettext_lazy("Återrapporten är godkänd"), required=False)
     assert len(mail.outbox) == 4  # Anna and the three who keep the optional mail
     subjects = {message.subject.split(": ", 1)[1] for message in mail.outbox}
     assert subjects == {"Återrapporten är godkänd", "The follow-up report has been approved"}

@@ -14,10 +14,10 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
 
+from grants.files import Upload
 from grants.models import ApplicantSettings, Invitation, Membership, Organisation, OrganisationFile
 from grants.services import organisations as services
 from grants.services import payee_accounts
-from grants.services._base import Upload
 
 from .. import factories
 

@@ -194,8 +194,8 @@ def test_a_refusal_needs_a_reason_keeps_the_account_and_tells_the_members(
 
 
 def test_finance_reads_the_associations_documents_from_the_request(scout, bengt, fia, pdf_bytes):
+    from grants.files import Upload
     from grants.services import organisations
-    from grants.services._base import Upload
     organisations.organisation_file_add(organisation=scout, by=bengt, kind="statutes",
                                         upload=Upload("stadgar.pdf", "application/pdf", pdf_bytes))
     ask_for(client_for(bengt), scout, "4711-8", scheme="plusgiro")

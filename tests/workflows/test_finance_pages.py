@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from grants.files import StoreUnavailable
 from grants.models import AttestationLimit, CaseEvent, Payment, PaymentBatch
 from grants.services import pay
-from grants.services._base import StoreUnavailable
 from workflows import cases
 
 from .. import factories

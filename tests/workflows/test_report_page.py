@@ -114,7 +114,7 @@ def test_lena_sees_the_years_figures_tables_and_charts(client, lena, anna, olle,
     assert response.status_code == 200
     page = response.content.decode()
     assert f"Årsrapport om bidrag {year}" in page
-    assert 'value="%d"' % year in page
+    assert f'value="{year}"' in page
     # Summary and tables: 10 000 + 20 000 kr granted, in two committees.
     assert "<dt>Beviljat belopp</dt>" in page and kronor("30 000") in page
     assert kronor("10 000") in page and kronor("20 000") in page

@@ -13,9 +13,21 @@ from django.utils import timezone
 
 from documents import ledger_files, open_data
 from grants.annual_report import ReportFilters
-from grants.models import (AccountChangeRequest, Application, CommitteeMeeting, CompletionRequest, Decision,
-                           Document, FollowUpReport, LedgerFile, Organisation, Payment, Programme, RepaymentClaim,
-                           Voucher)
+from grants.models import (
+    AccountChangeRequest,
+    Application,
+    CommitteeMeeting,
+    CompletionRequest,
+    Decision,
+    Document,
+    FollowUpReport,
+    LedgerFile,
+    Organisation,
+    Payment,
+    Programme,
+    RepaymentClaim,
+    Voucher,
+)
 from grants.services import pay
 from workflows.cases import active_task_names
 from workflows.models import GrantProcess

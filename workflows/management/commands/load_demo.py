@@ -36,8 +36,20 @@ from stdnum import luhn
 
 from documents import batches, ledger_files, payment_files
 from grants.models import (
-    AccountChangeRequest, AnnualBudget, Application, AttestationLimit, Call, Committee, CommitteeMeeting, Decision,
-    Document, Membership, Organisation, Payment, Programme, RepaymentClaim,
+    AccountChangeRequest,
+    AnnualBudget,
+    Application,
+    AttestationLimit,
+    Call,
+    Committee,
+    CommitteeMeeting,
+    Decision,
+    Document,
+    Membership,
+    Organisation,
+    Payment,
+    Programme,
+    RepaymentClaim,
 )
 from grants.roles import roles_ensure
 from grants.services import apply, assess, decide, follow_up, pay, payee_accounts, repayments
