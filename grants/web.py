@@ -5,7 +5,7 @@ Not the domain: these helpers know requests, forms and responses. They live in g
 that grants' own portal, workflows and documents may all use them without an arrow
 running back (grants imports neither of the others)."""
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection
 from urllib.parse import quote
 
 from anyascii import anyascii
@@ -41,23 +41,20 @@ def refusal_messages(exc: Refusal, *, about: str | None = None) -> list[str]:
     return list(exc.messages)
 
 
-def refusal_to_form(form: forms.BaseForm, exc: Refusal, *, fields: Mapping[str, str] | None = None,
-                    at: str | None = None, set_aside: Iterable[str] = ()) -> dict[str, list[str]]:
+def refusal_to_form(form: forms.BaseForm, exc: Refusal, *, at: str | None = None,
+                    set_aside: Collection[str] = ()) -> dict[str, list[str]]:
     """Put a refusal on the form that was sent: each message by field at that field when the
     form has it, the rest where messages about no field go (at: a field, or None for the top
-    of the form), so that the person sees it next to what to put right.
-
-    fields: {service's key: form's field} where the names differ. set_aside: keys the page
-    shows in a place of its own (a section); their messages are returned, not put on the form."""
+    of the form), so that the person sees it next to what to put right. set_aside: keys the
+    page shows in a place of its own (a section); their messages are returned, not put on the form."""
     if isinstance(exc, PermissionDenied) or not hasattr(exc, "error_dict"):
         for message in refusal_messages(exc):
             form.add_error(at, message)
         return {}
     aside: dict[str, list[str]] = {}
     for key, errors in exc.message_dict.items():
-        field = (fields or {}).get(key, key)
-        if field in form.fields:
-            form.add_error(field, errors)
+        if key in form.fields:
+            form.add_error(key, errors)
         elif key in set_aside:
             aside.setdefault(key, []).extend(errors)
         else:
@@ -81,19 +78,19 @@ def error_summary(form: forms.BaseForm | None = None, formset: forms.BaseFormSet
     A formset's own errors link to its first row, each row's error to its field."""
     rows: list[SummaryRow] = []
     if form is not None:
-        rows += [(None, "", message) for message in form.non_field_errors()]
+        rows += [(None, "", str(message)) for message in form.non_field_errors()]
         for field in form:
             # Radio buttons have no one input to point to: their fieldset has the field's id.
-            rows += [(field.id_for_label or field.auto_id, str(field.label), error) for error in field.errors]
+            rows += [(field.id_for_label or field.auto_id, str(field.label), str(error)) for error in field.errors]
     if formset is not None:
         first_input = next(iter(formset.forms[0]), None) if formset.forms else None
-        anchor = first_input.id_for_label if first_input is not None else None
-        rows += [(anchor, formset_what, message) for message in formset.non_form_errors()]
+        anchor: str | None = first_input.id_for_label if first_input is not None else None
+        rows += [(anchor, formset_what, str(message)) for message in formset.non_form_errors()]
         for number, row in enumerate(formset.forms, start=1):
             for field in row:
                 what = _("%(what)s, rad %(number)s: %(label)s") % {"what": formset_what, "number": number,
                                                                      "label": field.label}
-                rows += [(field.id_for_label, what, error) for error in field.errors]
+                rows += [(field.id_for_label, what, str(error)) for error in field.errors]
     return rows
 
 

@@ -69,14 +69,14 @@ def test_a_bare_permission_denied_says_the_person_may_not_in_her_language():
     assert refusal_messages(PermissionDenied("Bara ekonomi får attestera.")) == ["Bara ekonomi får attestera."]
 
 
-def test_a_refusal_can_go_to_a_named_field_a_renamed_field_or_a_section_of_its_own():
+def test_a_refusal_can_go_to_a_named_field_or_to_a_section_of_its_own():
     form = sent()
     refusal_to_form(form, ValidationError("Datumet ligger i framtiden."), at="outcome")
     assert form.errors["outcome"] == ["Datumet ligger i framtiden."]
 
     form = sent()
-    aside = refusal_to_form(form, ValidationError({"count": ["För få."], "cost_lines": ["Summan stämmer inte."]}),
-                            fields={"count": "sessions"}, set_aside={"cost_lines"})
+    aside = refusal_to_form(form, ValidationError({"sessions": ["För få."], "cost_lines": ["Summan stämmer inte."]}),
+                            set_aside={"cost_lines"})
     assert form.errors["sessions"] == ["För få."]
     assert aside == {"cost_lines": ["Summan stämmer inte."]} and not form.non_field_errors()
 
@@ -255,6 +255,14 @@ def test_content_disposition_is_written_only_by_the_file_helper():
     found = [str(path.relative_to(settings.BASE_DIR)) for path in sources()
              if path != helper and re.search(r"Content-Disposition|FileResponse", path.read_text(), re.I)]
     assert found == [], "build file responses with grants.web.file_response"
+
+
+def test_views_leave_reading_a_refusal_to_the_refusal_helper():
+    views = [path for path in sources() if path.parts[-2] != "services" and path.name != "models.py"
+             and path.name != "web.py"]
+    found = [str(path.relative_to(settings.BASE_DIR)) for path in views
+             if re.search(r"\bexc\.(messages|message_dict|error_dict)\b|str\(exc\)", path.read_text())]
+    assert found == [], "show refusals with grants.web.refusal_to_form / refusal_to_messages"
 
 
 @pytest.mark.parametrize("text", [NO_PERMISSION, STORE_DOWN.split(". ")[0]])
