@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from grants.models import CommitteeMeeting, Decision, Document, is_decision_maker
+from grants.web import refusal_to_form, refusal_to_messages
 
 from . import batches
 
@@ -94,8 +95,7 @@ def meeting_announce(request, pk):
             meeting = batches.meeting_announce(meeting=meeting, by=request.user,
                                                announced_on=form.cleaned_data["announced_on"])
         except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error("announced_on", message)
+            refusal_to_form(form, exc, at="announced_on")
         else:
             messages.success(request, f"Tillkännagivandet den {meeting.announced_on:%Y-%m-%d} är sparat. "
                                       f"Tiden för överklagande går ut {meeting.appeal_deadline:%Y-%m-%d}.")
@@ -110,8 +110,7 @@ def meeting_letters_start(request, pk):
     try:
         batch = batches.meeting_letters_start(meeting=meeting, by=request.user)
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        refusal_to_messages(request, exc)
     else:
         if batch.letters_queued:
             messages.success(request, f"{batch.letters_queued} beslutsbrev skapas nu. Du kan lämna sidan; "

@@ -5,7 +5,6 @@ change goes through grants.services.pay or .repayments or, when it can settle a 
 through workflows.cases, which also moves the cases' flows on."""
 
 from functools import wraps
-from urllib.parse import quote
 
 from django import forms
 from django.conf import settings
@@ -14,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q, Sum
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -39,6 +38,7 @@ from grants.models import (
 )
 from grants.services import pay, payee_accounts, repayments
 from grants.validators import compact_account
+from grants.web import refusal_messages, refusal_to_form, stored_file_response
 
 from . import cases
 
@@ -275,8 +275,7 @@ def _attest(request):
     try:
         attested = pay.payments_attest(payment_ids=_selected_ids(request), by=request.user)
     except (ValidationError, PermissionDenied) as exc:
-        errors = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
-        return _list_page(request, errors=errors, selected=selected, status=400)
+        return _list_page(request, errors=refusal_messages(exc), selected=selected, status=400)
     total = sum(payment.amount for payment in attested)
     messages.success(request, f"{len(attested)} {'utbetalning' if len(attested) == 1 else 'utbetalningar'} "
                               f"attesterade, sammanlagt {_kronor(total)}. De väntar nu på en betalfil.")
@@ -293,8 +292,7 @@ def batch_create(request):
             batch = payment_files.payment_file_create(by=request.user,
                                                       execution_date=form.cleaned_data["execution_date"])
         except (ValidationError, PermissionDenied) as exc:
-            for message in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
-                form.add_error(None, message)
+            refusal_to_form(form, exc)
         else:
             messages.success(request, f"Betalfilen {batch.reference} är skapad med {batch.count} "
                                       f"{'utbetalning' if batch.count == 1 else 'utbetalningar'}, sammanlagt "
@@ -347,7 +345,7 @@ def batch_download(request, pk, kind):
     batch = _batch(pk)
     if kind not in FILE_KINDS:
         raise Http404("Betalfilen har ingen sådan fil.")
-    return _stored_file(request, lambda: payment_files.batch_file(batch, kind))
+    return stored_file_response(request, lambda: payment_files.batch_file(batch, kind))
 
 
 @require_POST
@@ -368,8 +366,7 @@ def batch_mark(request, pk):
                 text = (f"{len(done)} markerade som misslyckade. De ligger åter för attest i listan över "
                         "utbetalningar, med orsaken.")
         except (ValidationError, PermissionDenied) as exc:
-            for message in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
-                form.add_error(None, message)
+            refusal_to_form(form, exc)
         else:
             messages.success(request, text)
             return redirect("finance:batch", pk=batch.pk)
@@ -390,8 +387,7 @@ def batch_status_report(request, pk):
                                       f"{batch.reference}. Läs in den på den betalfilens sida. Inget har ändrats.")
             paid, failed = cases.cases_status_report(report=report, by=request.user)
         except (ValidationError, PermissionDenied) as exc:
-            for message in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
-                form.add_error("report", message)
+            refusal_to_form(form, exc, at="report")
         else:
             messages.success(request, f"Statusrapporten är inläst: {len(paid)} utbetalda och {len(failed)} "
                                       "misslyckade." + (" De misslyckade ligger åter för attest." if failed else ""))
@@ -474,9 +470,8 @@ def account_request_decide(request, pk):
         else:
             raise ValidationError("Okänd åtgärd. Ladda om sidan och försök igen.")
     except (ValidationError, PermissionDenied) as exc:
-        errors = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
-        return _account_requests_page(request, errors=[f"{change.organisation.name}: {error}" for error in errors],
-                                      status=400)
+        return _account_requests_page(request, status=400, errors=[
+            f"{change.organisation.name}: {error}" for error in refusal_messages(exc)])
     messages.success(request, text)
     return redirect("finance:accounts")
 
@@ -498,7 +493,7 @@ def ledger_file_list(request):
         try:
             ledger_file = ledger_files.ledger_file_create(by=request.user)
         except (ValidationError, PermissionDenied) as exc:
-            error, status = exc.messages[0] if isinstance(exc, ValidationError) else str(exc), 400
+            error, status = " ".join(refusal_messages(exc)), 400
         else:
             messages.success(request, f"Bokföringsfilen {ledger_file.reference} är skapad med {ledger_file.count} "
                                       f"{'verifikation' if ledger_file.count == 1 else 'verifikationer'}. Hämta den "
@@ -515,26 +510,7 @@ def ledger_file_list(request):
 @finance_only
 def ledger_file_download(request, pk):
     ledger_file = get_object_or_404(LedgerFile, pk=pk)
-    return _stored_file(request, lambda: ledger_files.ledger_file_read(ledger_file))
-
-
-def _stored_file(request, read):
-    """A stored file of finance's as a download: read() gives (file name, media type, bytes),
-    checked against its recorded SHA-256. A changed file is not handed out (409), and a store
-    that does not answer gets a clear 503."""
-    try:
-        filename, content_type, content = read()
-    except ValidationError as exc:
-        return render(request, "error.html", {"message": exc.messages[0]}, status=409)
-    except OSError:
-        return render(request, "error.html", {
-            "message": "Filen kan inte hämtas just nu eftersom fillagringen inte svarar. Försök igen om en stund."
-        }, status=503)
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    return response
+    return stored_file_response(request, lambda: ledger_files.ledger_file_read(ledger_file))
 
 
 # --- repayment claims (återkrav) ----------------------------------------------------------
@@ -618,11 +594,7 @@ def claim_detail(request, pk):
             claim = repayments.repayment_register(claim=claim, by=request.user, amount=form.cleaned_data["amount"],
                                                   received_on=form.cleaned_data["received_on"])
         except (ValidationError, PermissionDenied) as exc:
-            if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+            refusal_to_form(form, exc)
         else:
             text = f"{_kronor(form.cleaned_data['amount'])} registrerat för {claim.application.case_number}."
             if claim.status == RepaymentClaim.Status.REPAID:

@@ -9,12 +9,11 @@ here changes anything, so there is no POST and no CSRF token to carry.
 
 import json
 from functools import wraps
-from urllib.parse import quote
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -25,6 +24,7 @@ from documents.charts import report_charts
 from grants import annual_report as reporting
 from grants.annual_report import ReportFilters
 from grants.models import Call, Committee, Organisation, Programme
+from grants.web import file_response
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
@@ -153,14 +153,6 @@ def annual(request):
     })
 
 
-def _attachment(content, content_type, filename, *, cache="no-store", disposition="attachment"):
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = cache
-    return response
-
-
 def _export(build):
     """A staff export view: validated filters, the report, then build(request, form, report)."""
     @require_GET
@@ -177,9 +169,9 @@ def _export(build):
 
 @_export
 def export_xlsx(request, form, report):
-    return _attachment(report_exports.report_xlsx(report, filters=form.described()),
-                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       report_exports.filename(report, "xlsx"))
+    return file_response(report_exports.report_xlsx(report, filters=form.described()),
+                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                         filename=report_exports.filename(report, "xlsx"))
 
 
 @_export
@@ -188,8 +180,8 @@ def export_csv(request, form, report):
     table_key = request.GET.get("table")
     year = report.filters.year
     if not table_key:
-        return _attachment(report_exports.report_csv_zip(report, filters=form.described()),
-                           "application/zip", report_exports.filename(report, "zip"))
+        return file_response(report_exports.report_csv_zip(report, filters=form.described()),
+                             content_type="application/zip", filename=report_exports.filename(report, "zip"))
     if table_key == "summary":
         content = report_exports.summary_csv(report, filters=form.described())
     else:
@@ -197,13 +189,13 @@ def export_csv(request, form, report):
         if table is None:
             raise Http404("Rapporten har ingen sådan tabell.")
         content = report_exports.table_csv(table)
-    return _attachment(content, "text/csv; charset=utf-8", f"arsrapport-{year}-{table_key}.csv")
+    return file_response(content, content_type="text/csv; charset=utf-8", filename=f"arsrapport-{year}-{table_key}.csv")
 
 
 @_export
 def export_pdf(request, form, report):
-    return _attachment(report_exports.report_pdf(report, filters=form.described()), "application/pdf",
-                       report_exports.filename(report, "pdf"))
+    return file_response(report_exports.report_pdf(report, filters=form.described()), content_type="application/pdf",
+                         filename=report_exports.filename(report, "pdf"))
 
 
 # --- open data (360Giving) -------------------------------------------------------------------
@@ -220,8 +212,8 @@ def open_data_json(request):
     if invalid:
         return invalid
     filters = form.filters()
-    return _attachment(_json(open_data.grants_360(filters)), "application/json",
-                       f"bidrag-{filters.year}-360giving.json")
+    return file_response(_json(open_data.grants_360(filters)), content_type="application/json",
+                         filename=f"bidrag-{filters.year}-360giving.json")
 
 
 @require_GET
@@ -231,8 +223,8 @@ def open_data_csv(request):
     if invalid:
         return invalid
     filters = form.filters()
-    return _attachment(open_data.grants_360_csv(filters), "text/csv; charset=utf-8",
-                       f"bidrag-{filters.year}-360giving.csv")
+    return file_response(open_data.grants_360_csv(filters), content_type="text/csv; charset=utf-8",
+                         filename=f"bidrag-{filters.year}-360giving.csv")
 
 
 def _public_year(year):
@@ -241,9 +233,10 @@ def _public_year(year):
     return ReportFilters(year=year)
 
 
-def _public(response):
+def _public(content, *, content_type, filename):
     # Decisions are public records: anyone may fetch and reuse the file, also from a browser script.
-    response["Cache-Control"] = "public, max-age=3600"
+    response = file_response(content, content_type=content_type, filename=filename, disposition="inline",
+                             cache="public, max-age=3600")
     response["Access-Control-Allow-Origin"] = "*"
     return response
 
@@ -252,12 +245,12 @@ def _public(response):
 def public_json(request, year):
     """/oppna-data/bidrag-<år>.json, without login: the year's granted decisions."""
     filters = _public_year(year)
-    return _public(_attachment(_json(open_data.grants_360(filters)), "application/json",
-                               f"bidrag-{year}.json", disposition="inline"))
+    return _public(_json(open_data.grants_360(filters)), content_type="application/json",
+                   filename=f"bidrag-{year}.json")
 
 
 @require_GET
 def public_csv(request, year):
     filters = _public_year(year)
-    return _public(_attachment(open_data.grants_360_csv(filters), "text/csv; charset=utf-8",
-                               f"bidrag-{year}.csv", disposition="inline"))
+    return _public(open_data.grants_360_csv(filters), content_type="text/csv; charset=utf-8",
+                   filename=f"bidrag-{year}.csv")

@@ -4,13 +4,10 @@ They run inside viewflow's task wrapper, which has already checked that the user
 task and, on POST, holds the flow's lock and a transaction.
 """
 
-from urllib.parse import quote
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -20,6 +17,7 @@ from django.views.generic import FormView
 from documents import letters
 from grants.models import Assessment, Decision, Document, FollowUpReport
 from grants.services import assess, decide, follow_up
+from grants.web import file_response, refusal_to_form
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
@@ -49,12 +47,8 @@ class CaseTaskView(FormView):
             return self.form_invalid(form)
         try:
             self.perform(form.cleaned_data)
-        except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
-            return self.form_invalid(form)
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc) or "Du har inte behörighet att göra detta.")
+        except (ValidationError, PermissionDenied) as exc:
+            refusal_to_form(form, exc)
             return self.form_invalid(form)
         self.request.activation.execute()
         messages.success(self.request, f"{self.application.case_number}: {self.success_message}")
@@ -210,17 +204,12 @@ class DecideView(CaseTaskView):
         try:
             decision = decide.decision_draft(**self.decision_data(form.cleaned_data))
         except (ValidationError, PermissionDenied) as exc:
-            for message in getattr(exc, "messages", None) or [str(exc) or "Du har inte behörighet att göra detta."]:
-                form.add_error(None, message)
+            refusal_to_form(form, exc)
             return self.form_invalid(form)
         pdf = letters.decision_letter_preview(decision)
         transaction.set_rollback(True)
         filename = f"Förhandsgranskning beslut {self.application.case_number.replace('/', '-')}.pdf"
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
-        response["Cache-Control"] = "no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return file_response(pdf, filename=filename, content_type="application/pdf", disposition="inline")
 
     def perform(self, data):
         decide.decision_make(**self.decision_data(data))

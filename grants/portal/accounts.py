@@ -7,14 +7,12 @@ membership); what changes goes through grants.services.organisations, which chec
 the person is a confirmed member. The account pages' own URLs (/konto/…) are at the end of
 this module; the organisation pages are in urls.py under /portal/forening/."""
 
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, IntegerField, Value, When
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -28,6 +26,7 @@ from ..files import Upload, read_stored
 from ..models import Invitation, Membership, Organisation, OrganisationFile, is_staff_member
 from ..services import organisations as services
 from ..services import payee_accounts
+from ..web import error_summary, refusal_messages, refusal_to_form, refusal_to_messages, stored_file_response
 from .account_forms import (
     AssociationForm,
     BankAccountForm,
@@ -72,41 +71,6 @@ def organisation_file_for_user(user, pk):
         raise Http404(_("Dokumentet finns inte, eller så har du inte tillgång till det."))
 
 
-# --- errors ------------------------------------------------------------------------------------
-
-def _put_errors(form, exc, fields=None):
-    """A service's refusal on the form: at the field it is about when the form has it,
-    otherwise at the top of the form. fields: {service key: form field} where they differ."""
-    if isinstance(exc, PermissionDenied):
-        form.add_error(None, str(exc) or _("Du har inte behörighet att göra detta."))
-        return
-    if not hasattr(exc, "error_dict"):
-        for message in exc.messages:
-            form.add_error(None, message)
-        return
-    for key, errors in exc.message_dict.items():
-        field = (fields or {}).get(key, key)
-        form.add_error(field if field in form.fields else None, errors)
-
-
-def _summary(form=None, formset=None, formset_label="", row_label=""):
-    """Every error of the form that was sent, for the summary at the top of the page:
-    [(anchor or "", what, message)]."""
-    rows = []
-    if form is not None:
-        rows += [("", "", message) for message in form.non_field_errors()]
-        for field in form:
-            rows += [(field.id_for_label or field.auto_id, field.label, error) for error in field.errors]
-    if formset is not None:
-        anchor = formset.forms[0]["name"].id_for_label if formset.forms else ""
-        rows += [(anchor, formset_label, message) for message in formset.non_form_errors()]
-        for number, row in enumerate(formset.forms, start=1):
-            for field in row:
-                rows += [(field.id_for_label, f"{row_label} {number}, {field.label}", error)
-                         for error in field.errors]
-    return rows
-
-
 def _safe_next(request):
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
@@ -133,14 +97,14 @@ def register(request):
                 password=form.cleaned_data["password1"], language=request.LANGUAGE_CODE,
             )
         except ValidationError as exc:
-            _put_errors(form, exc)
+            refusal_to_form(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Välkommen! Ditt konto är skapat och du är inloggad. Nästa gång loggar du "
                                         "in med %(email)s.") % {"email": user.email})
             return redirect(next_url or "portal:organisations")
     return render(request, "portal/accounts/register.html", {
-        "form": form, "next": next_url, "summary": _summary(form) if form.errors else [],
+        "form": form, "next": next_url, "summary": error_summary(form),
     }, status=400 if form.errors else 200)
 
 
@@ -168,7 +132,7 @@ def invitation(request, token):
         try:
             membership = services.invitation_accept(token=token, by=request.user)
         except (ValidationError, PermissionDenied) as exc:
-            problem = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            problem = " ".join(refusal_messages(exc))
         else:
             messages.success(request, _("Tack! Du väntar nu på att någon i %(name)s bekräftar dig.") % {
                 "name": membership.organisation.name})
@@ -203,12 +167,12 @@ def _create(request, *, kind, form_class, template):
         try:
             organisation = services.organisation_create(by=request.user, kind=kind, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as exc:
-            _put_errors(form, exc)
+            refusal_to_form(form, exc)
         else:
             messages.success(request, _("Profilen för %(name)s är skapad. Fyll i resten av uppgifterna nedan.")
                              % {"name": organisation.name})
             return redirect("portal:organisation", pk=organisation.pk)
-    return render(request, template, {"form": form, "summary": _summary(form) if form.errors else []},
+    return render(request, template, {"form": form, "summary": error_summary(form)},
                   status=400 if form.errors else 200)
 
 
@@ -235,14 +199,14 @@ def organisation_join(request):
             membership = services.membership_request(by=request.user, org_number=form.cleaned_data["org_number"],
                                                      role=form.cleaned_data["role"])
         except (ValidationError, PermissionDenied) as exc:
-            _put_errors(form, exc)
+            refusal_to_form(form, exc)
         else:
             messages.success(request, _("Din förfrågan är skickad till %(name)s. När någon i föreningen har "
                                         "bekräftat dig ser du föreningens ärenden.")
                              % {"name": membership.organisation.name})
             return redirect("portal:organisations")
-    return render(request, "portal/accounts/join.html", {"form": form, "summary": _summary(form) if form.errors
-                                                         else []}, status=400 if form.errors else 200)
+    return render(request, "portal/accounts/join.html", {"form": form, "summary": error_summary(form)},
+                  status=400 if form.errors else 200)
 
 
 def _render_organisation(request, membership, *, status=200, summary=(), **bound):
@@ -301,10 +265,10 @@ def profile_update(request, pk):
         try:
             services.organisation_update(organisation=membership.organisation, by=request.user, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as exc:
-            _put_errors(form, exc)
+            refusal_to_form(form, exc)
         else:
             return _done(request, membership, _("Uppgifterna är sparade."))
-    return _render_organisation(request, membership, status=400, profile_form=form, summary=_summary(form))
+    return _render_organisation(request, membership, status=400, profile_form=form, summary=error_summary(form))
 
 
 @login_required
@@ -317,14 +281,12 @@ def board_update(request, pk):
         try:
             services.organisation_update(organisation=membership.organisation, by=request.user, board=board)
         except (ValidationError, PermissionDenied) as exc:
-            messages_ = exc.message_dict.get("board", exc.messages) if hasattr(exc, "error_dict") else (
-                exc.messages if isinstance(exc, ValidationError) else [str(exc)])
-            formset._non_form_errors = formset.error_class(messages_, error_class="nonform")
+            formset._non_form_errors = formset.error_class(refusal_messages(exc, about="board"),
+                                                           error_class="nonform")
         else:
             return _done(request, membership, _("Styrelsen är sparad."))
     return _render_organisation(request, membership, status=400, board_formset=formset,
-                                summary=_summary(formset=formset, formset_label=_("Styrelsen"),
-                                                 row_label=_("Styrelsen, rad")))
+                                summary=error_summary(formset=formset, formset_what=_("Styrelsen")))
 
 
 @login_required
@@ -341,12 +303,12 @@ def bank_account_update(request, pk):
                 bank_account=(form.cleaned_data["account_scheme"], form.cleaned_data["account_number"]),
             )
         except (ValidationError, PermissionDenied) as exc:
-            _put_errors(form, exc)
+            refusal_to_form(form, exc)
         else:
             return _done(request, membership, _(
                 "Ändringen av bankkontot är begärd. Den gäller när kommunen har godkänt den; till dess betalas "
                 "bidrag till det nuvarande kontot. Alla i föreningen har fått ett e-postmeddelande om ändringen."))
-    return _render_organisation(request, membership, status=400, bank_form=form, summary=_summary(form))
+    return _render_organisation(request, membership, status=400, bank_form=form, summary=error_summary(form))
 
 
 @login_required
@@ -363,27 +325,17 @@ def file_add(request, pk):
                               content=uploaded.read()),
             )
         except (ValidationError, PermissionDenied) as exc:
-            _put_errors(form, exc)
+            refusal_to_form(form, exc)
         else:
             return _done(request, membership, _("Dokumentet %(name)s är uppladdat.") % {"name": uploaded.name})
-    return _render_organisation(request, membership, status=400, file_form=form, summary=_summary(form))
+    return _render_organisation(request, membership, status=400, file_form=form, summary=error_summary(form))
 
 
 @login_required
 def file_download(request, pk):
     row = organisation_file_for_user(request.user, pk)
-    try:
-        content = read_stored(row.storage_key, row.sha256)
-    except ValidationError as exc:
-        return render(request, "error.html", {"message": exc.messages[0]}, status=409)
-    except OSError:
-        return render(request, "error.html", {
-            "message": _("Filen kan inte hämtas just nu eftersom fillagringen inte svarar. Försök igen om en stund.")
-        }, status=503)
-    response = HttpResponse(content, content_type=row.content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(row.filename)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file_response(request, lambda: (row.filename, row.content_type,
+                                                  read_stored(row.storage_key, row.sha256)))
 
 
 @login_required
@@ -399,11 +351,11 @@ def invite(request, pk):
                 role=form.cleaned_data["role"], site_url=request.build_absolute_uri("/"),
             )
         except (ValidationError, PermissionDenied) as exc:
-            _put_errors(form, exc)
+            refusal_to_form(form, exc)
         else:
             return _done(request, membership, _("Inbjudan är skickad till %(email)s. Länken gäller i %(days)s dagar.")
                          % {"email": invitation.email, "days": services.INVITATION_VALID_DAYS})
-    return _render_organisation(request, membership, status=400, invite_form=form, summary=_summary(form))
+    return _render_organisation(request, membership, status=400, invite_form=form, summary=error_summary(form))
 
 
 def _decide(request, pk, *, action, done):
@@ -415,8 +367,7 @@ def _decide(request, pk, *, action, done):
     try:
         action(membership=pending, by=request.user)
     except (ValidationError, PermissionDenied) as exc:
-        for message in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
-            messages.error(request, message)
+        refusal_to_messages(request, exc)
         return redirect("portal:organisation", pk=mine.organisation_id)
     person = pending.user.get_full_name() or pending.user.email
     return _done(request, mine, done % {"person": person})
@@ -446,8 +397,7 @@ def invitation_withdraw(request, pk):
     try:
         email = services.invitation_withdraw(invitation, by=request.user)
     except (ValidationError, PermissionDenied) as exc:
-        for message in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
-            messages.error(request, message)
+        refusal_to_messages(request, exc)
         return redirect("portal:organisation", pk=mine.organisation_id)
     return _done(request, mine, _("Inbjudan till %(email)s är tillbakadragen. Länken i den fungerar inte längre.")
                  % {"email": email})

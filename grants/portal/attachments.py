@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from ..models import Document
 from ..selectors import application_for_user
 from ..services.attachments import attachment_remove
+from ..web import refusal_to_messages
 
 
 @login_required
@@ -23,8 +24,7 @@ def attachment_delete(request, pk, document_pk):
     try:
         filename = attachment_remove(document, by=request.user)
     except (ValidationError, PermissionDenied) as exc:
-        for message in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
-            messages.error(request, message)
+        refusal_to_messages(request, exc)
     else:
         messages.success(request, _("Filen %(name)s är borttagen från ansökan.") % {"name": filename})
     return redirect("portal:step", pk=application.pk, step="bilagor")

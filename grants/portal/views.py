@@ -40,6 +40,7 @@ from ..selectors import (
 )
 from ..services import apply, follow_up
 from ..stages import Expected, case_stage
+from ..web import error_summary, refusal_messages, refusal_to_form, refusal_to_messages
 from .forms import (
     AmountForm,
     AttachmentForm,
@@ -59,22 +60,6 @@ def home(request):
     if is_staff_member(request.user) or request.user.is_superuser:
         return redirect("/staff/")
     return redirect("portal:index")
-
-
-def _messages_of(exc):
-    if isinstance(exc, ValidationError):
-        return exc.messages
-    return [str(exc) or _("Du har inte behörighet att göra detta.")]
-
-
-def _errors_to_messages(request, exc):
-    for message in _messages_of(exc):
-        messages.error(request, message)
-
-
-def _errors_to_form(form, exc):
-    for message in _messages_of(exc):
-        form.add_error(None, message)
 
 
 @login_required
@@ -163,22 +148,6 @@ def _draft_of(request, pk):
     return application, True
 
 
-def _form_summary(form, formset=None, formset_what=""):
-    """Every error of a step for the summary at the top: (field id or None, what, message)."""
-    summary = [(None, "", message) for message in form.non_field_errors()]
-    for field in form:
-        # Radio buttons have no one input to point to: their fieldset has the field's id.
-        summary += [(field.id_for_label or field.auto_id, field.label, error) for error in field.errors]
-    if formset is not None:
-        summary += [(None, formset_what, error) for error in formset.non_form_errors()]
-        for number, row in enumerate(formset, start=1):
-            for field in row:
-                what = _("%(what)s, rad %(number)s: %(label)s") % {"what": formset_what, "number": number,
-                                                                     "label": field.label}
-                summary += [(field.id_for_label, what, error) for error in field.errors]
-    return summary
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_create(request, call_pk):
@@ -239,12 +208,12 @@ def _details_step(request, *, call, application=None, organisations=None):
                 period_end=data["period_end"], priority_area=data.get("priority_area", ""),
                 target_group=data.get("target_group", ""))
         except (ValidationError, PermissionDenied) as exc:
-            _errors_to_form(form, exc)
+            refusal_to_form(form, exc)
         else:
             messages.success(request, _("Utkastet är sparat."))
             return _next_step(application, "sokande")
     return _step_render(request, "portal/apply_details.html", step="sokande", call=call, application=application,
-                        form=form, summary=_form_summary(form))
+                        form=form, summary=error_summary(form))
 
 
 def _questions_step(request, *, call, application):
@@ -255,12 +224,12 @@ def _questions_step(request, *, call, application):
             application = apply.application_save_answers(application=application, by=request.user,
                                                          answers=form.answers())
         except (ValidationError, PermissionDenied) as exc:
-            _errors_to_form(form, exc)
+            refusal_to_form(form, exc)
         else:
             messages.success(request, _("Utkastet är sparat."))
             return _next_step(application, "fragor")
     return _step_render(request, "portal/apply_questions.html", step="fragor", call=call, application=application,
-                        form=form, summary=_form_summary(form))
+                        form=form, summary=error_summary(form))
 
 
 def _amount_step(request, *, call, application):
@@ -281,13 +250,13 @@ def _amount_step(request, *, call, application):
                 application=application, by=request.user, stated_amount=form.cleaned_data.get("requested_amount"),
                 inputs=form.inputs(), budget_lines=lines)
         except (ValidationError, PermissionDenied) as exc:
-            _errors_to_form(form, exc)
+            refusal_to_form(form, exc)
         else:
             messages.success(request, _("Utkastet är sparat."))
             return _next_step(application, "belopp")
     return _step_render(request, "portal/apply_amount.html", step="belopp", call=call, application=application,
                         form=form, budget=budget, calculator=calculator,
-                        summary=_form_summary(form, budget, _("Budget")))
+                        summary=error_summary(form, budget, _("Budget")))
 
 
 def _profile_files(organisation):
@@ -306,7 +275,7 @@ def _attachments_step(request, *, call, application):
         try:
             _attach(request, application, upload, Document.Kind.ATTACHMENT)
         except (ValidationError, PermissionDenied) as exc:
-            _errors_to_form(form, exc)
+            refusal_to_form(form, exc)
         else:
             if upload:
                 messages.success(request, _("Filen %(name)s är bifogad.") % {"name": upload.name})
@@ -316,7 +285,7 @@ def _attachments_step(request, *, call, application):
                 messages.success(request, _("Utkastet är sparat."))
             return _next_step(application, "bilagor")
     return _step_render(request, "portal/apply_attachments.html", step="bilagor", call=call,
-                        application=application, form=form, summary=_form_summary(form),
+                        application=application, form=form, summary=error_summary(form),
                         attachments=application.documents.filter(kind=Document.Kind.ATTACHMENT),
                         profile_files=_profile_files(application.organisation),
                         what_to_attach=[line.strip() for line in call.programme.what_to_attach.splitlines()
@@ -392,7 +361,7 @@ def application_submit(request, pk):
         else:
             application = cases.case_submit(application=application, by=request.user)
     except (ValidationError, PermissionDenied) as exc:
-        return _check_step(request, application, refusals=_messages_of(exc), status=400)
+        return _check_step(request, application, refusals=refusal_messages(exc), status=400)
     if to_sponsor:
         messages.success(request, _("Ansökan är skickad till %(sponsor)s. Den kommer till handläggaren när "
                                     "föreningen har bekräftat att den är medsökare.")
@@ -420,12 +389,12 @@ def application_withdraw(request, pk):
         try:
             cases.case_withdraw(application=application, by=request.user, note=form.cleaned_data["note"].strip())
         except (ValidationError, PermissionDenied) as exc:
-            _errors_to_form(form, exc)
+            refusal_to_form(form, exc)
         else:
             messages.success(request, _("Ansökan är återtagen. Handläggaren behandlar den inte vidare."))
             return redirect("portal:application", pk=pk)
     return render(request, "portal/withdraw.html", {"application": application, "form": form,
-                                                    "summary": _form_summary(form)},
+                                                    "summary": error_summary(form)},
                   status=400 if form.errors else 200)
 
 
@@ -437,7 +406,7 @@ def _render_sponsor_page(request, application, decline_form=None, status=200):
         "application": application,
         "attachments": [d for d in application.documents.all() if d.kind == Document.Kind.ATTACHMENT],
         "decline_form": decline_form or SponsorDeclineForm(),
-        "summary": _form_summary(decline_form) if decline_form is not None else [],
+        "summary": error_summary(decline_form) if decline_form is not None else [],
     }, status=status)
 
 
@@ -454,7 +423,7 @@ def sponsor_confirm(request, pk):
     try:
         application = cases.case_sponsor_confirm(application=application, by=request.user)
     except (ValidationError, PermissionDenied) as exc:
-        _errors_to_messages(request, exc)
+        refusal_to_messages(request, exc)
     else:
         messages.success(request, _("Tack! Ni har bekräftat ansökan. Den har fått diarienummer %(number)s och går "
                                     "nu till handläggaren.") % {"number": application.case_number})
@@ -471,7 +440,7 @@ def sponsor_decline(request, pk):
             apply.application_sponsor_decline(application=application, by=request.user,
                                               reason=form.cleaned_data["reason"].strip())
         except (ValidationError, PermissionDenied) as exc:
-            _errors_to_form(form, exc)
+            refusal_to_form(form, exc)
         else:
             messages.success(request, _("Ni har avböjt ansökan. %(group)s har fått ert skäl med e-post.")
                              % {"group": application.organisation.name})
@@ -497,7 +466,7 @@ def completion_answer(request, pk):
             cases.case_answer_completion(application=application, by=request.user,
                                          answer=form.cleaned_data["answer"])
         except (ValidationError, PermissionDenied) as exc:
-            _errors_to_form(form, exc)
+            refusal_to_form(form, exc)
         else:
             messages.success(request, _("Tack! Kompletteringen är inskickad och ärendet är tillbaka hos "
                                         "handläggaren."))
@@ -540,40 +509,15 @@ def _report_initial(report, budget_lines, saved_lines):
     return initial, extra
 
 
-def _report_errors(form, extra, exc):
-    """A refusal from the services, placed at the field it is about, or at its section."""
-    sections = {}
-    if isinstance(exc, PermissionDenied):
-        form.add_error(None, str(exc) or _("Du har inte behörighet att göra detta."))
-        return sections
-    if not hasattr(exc, "error_dict"):
-        for message in exc.messages:
-            form.add_error(None, message)
-        return sections
-    for key, errors in exc.message_dict.items():
-        if key in form.fields:
-            form.add_error(key, errors)
-        elif key in REPORT_SECTIONS:
-            sections.setdefault(key, []).extend(errors)
-        else:
-            for message in errors:
-                form.add_error(None, message)
-    return sections
-
-
 def _report_summary(form, extra, sections):
-    """Every error of the page for the summary at the top: (link target or None, what, message)."""
-    summary = [(None, "", message) for message in form.non_field_errors()]
-    for field in form:
-        summary += [(field.id_for_label, field.label, error) for error in field.errors]
+    """Every error of the page for the summary at the top: the form's, the refusals shown at
+    their section, then the extra cost rows'."""
+    summary = error_summary(form)
     for key, messages_ in sections.items():
         anchor, title = REPORT_SECTIONS[key]
         summary += [(anchor, title, message) for message in messages_]
     if extra is not None:
-        for number, row in enumerate(extra, start=1):
-            for field in row:
-                what = _("Övrig kostnad, rad %(number)s") % {"number": number}
-                summary += [(field.id_for_label, what, error) for error in field.errors]
+        summary += error_summary(formset=extra, formset_what=_("Övrig kostnad"))
     return summary
 
 
@@ -627,7 +571,7 @@ def follow_up_report(request, pk):
                 follow_up.follow_up_save_draft(report=report, by=request.user, attachment=upload,
                                                cost_lines=cost_lines, **fields)
         except (ValidationError, PermissionDenied) as exc:
-            sections = _report_errors(form, extra, exc)
+            sections = refusal_to_form(form, exc, set_aside=REPORT_SECTIONS)
         else:
             if submitting:
                 messages.success(request, _("Tack! Återrapporten är inskickad. Handläggaren granskar den och du "
@@ -729,5 +673,5 @@ def _render_detail(request, application, status=200, **forms):
         "withdrawable": application.status in Application.WITHDRAWABLE,
         **forms,
     })
-    context["completion_summary"] = _form_summary(context["completion_form"]) if "completion_form" in forms else []
+    context["completion_summary"] = error_summary(context["completion_form"]) if "completion_form" in forms else []
     return render(request, "portal/application_detail.html", context, status=status)

@@ -94,7 +94,7 @@ def test_officer_previews_the_letter_and_nothing_is_stored(client, anna, olle, f
     assert response["Content-Type"] == "application/pdf"
     disposition = unquote(response["Content-Disposition"])
     assert disposition.startswith("inline;") and "Förhandsgranskning" in disposition
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "no-store" and response["X-Content-Type-Options"] == "nosniff"
     text, reader = pdf_text(response.content)
     assert DRAFT_BANNER in text
     assert application.case_number in text and "40 000,00 kronor" in text and "delvis bifall" in text

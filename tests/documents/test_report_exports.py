@@ -86,12 +86,17 @@ def download(client, name, **params):
     return response
 
 
+def attachment_named(filename):
+    """The Content-Disposition of a download with an ASCII name (grants.web.file_response)."""
+    return f"attachment; filename=\"{filename}\"; filename*=UTF-8''{filename}"
+
+
 # --- Excel -----------------------------------------------------------------------------------
 
 def test_excel_has_a_summary_and_one_sheet_per_table_with_real_numbers(client, lena, report, today):
     client.force_login(lena)
     response = download(client, "reports:xlsx", year=today.year)
-    assert response["Content-Disposition"] == f"attachment; filename*=UTF-8''arsrapport-{today.year}.xlsx"
+    assert response["Content-Disposition"] == attachment_named(f"arsrapport-{today.year}.xlsx")
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == ["Sammanfattning", "Per nämnd", "Per bidragsform", "Per prioriterat område",
                                "Per målgrupp", "Största mottagarna", "Flera nämnder", "Per månad"]
@@ -144,7 +149,7 @@ def test_csv_zip_has_every_table_and_the_summary(client, lena, report, today):
     client.force_login(lena)
     response = download(client, "reports:csv", year=today.year)
     assert response["Content-Type"] == "application/zip"
-    assert response["Content-Disposition"] == f"attachment; filename*=UTF-8''arsrapport-{today.year}.zip"
+    assert response["Content-Disposition"] == attachment_named(f"arsrapport-{today.year}.zip")
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     assert archive.namelist() == ["summary.csv"] + [f"{table.key}.csv" for table in report.tables]
     summary = dict(read_csv(archive.read("summary.csv"))[1:])
@@ -161,7 +166,7 @@ def test_csv_zip_has_every_table_and_the_summary(client, lena, report, today):
 def test_one_table_as_csv(client, lena, report, today):
     client.force_login(lena)
     response = download(client, "reports:csv", year=today.year, table="by_programme")
-    assert response["Content-Disposition"] == f"attachment; filename*=UTF-8''arsrapport-{today.year}-by_programme.csv"
+    assert response["Content-Disposition"] == attachment_named(f"arsrapport-{today.year}-by_programme.csv")
     rows = read_csv(response.content)
     assert rows[0][0] == "Bidragsform" and rows[1][0] == "Projektbidrag för inkludering"
     assert client.get(reverse("reports:csv"), {"year": today.year, "table": "nope"}).status_code == 404
@@ -179,7 +184,7 @@ def test_pdf_has_the_title_figures_tables_and_charts(client, lena, report, today
     client.force_login(lena)
     response = download(client, "reports:pdf", year=today.year)
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"] == f"attachment; filename*=UTF-8''arsrapport-{today.year}.pdf"
+    assert response["Content-Disposition"] == attachment_named(f"arsrapport-{today.year}.pdf")
     reader = PdfReader(io.BytesIO(response.content))
     text = "\n".join(page.extract_text() for page in reader.pages)
     flat = text.replace("\xa0", " ")
