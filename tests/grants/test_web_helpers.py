@@ -22,8 +22,14 @@ from django.utils import timezone, translation
 from grants.models import LedgerFile, OrganisationFile
 from grants.services import apply
 from grants.services._base import StoreUnavailable
-from grants.web import (error_summary, file_response, refusal_messages, refusal_to_form, refusal_to_messages,
-                        stored_file_response)
+from grants.web import (
+    error_summary,
+    file_response,
+    refusal_messages,
+    refusal_to_form,
+    refusal_to_messages,
+    stored_file_response,
+)
 
 from .. import factories
 
