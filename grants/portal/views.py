@@ -15,11 +15,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from workflows import cases
 
-from ..models import (AGE_BANDS, GENDERS, Application, BudgetLine, Call, Document, FollowUpReport, Membership,
-                      Organisation, OrganisationFile, Payment, RepaymentClaim, is_staff_member)
+from ..models import (AGE_BANDS, GENDERS, Application, BudgetLine, Call, Document, FollowUpReport,
+                      Organisation, OrganisationFile, Payment, RepaymentClaim)
 from ..selectors import (application_for_sponsor, application_for_user, applications_for_sponsor,
                          applications_for_user, case_overview, open_calls, organisations_of)
-from .. import questions
+from .. import access, questions
 from ..services import apply, follow_up
 from .forms import (AmountForm, AttachmentForm, BudgetFormSet, CompletionAnswerForm, DetailsForm, ExtraCostFormSet,
                     FollowUpReportForm, SponsorDeclineForm, WithdrawForm)
@@ -28,7 +28,7 @@ from .forms import (AmountForm, AttachmentForm, BudgetFormSet, CompletionAnswerF
 def home(request):
     if not request.user.is_authenticated:
         return redirect("login")
-    if is_staff_member(request.user) or request.user.is_superuser:
+    if access.works_in_staff_interface(request.user):
         return redirect("/staff/")
     return redirect("portal:index")
 
@@ -59,8 +59,7 @@ def index(request):
         "calls": open_calls(),
         "organisations": organisations,
         "reports_due": FollowUpReport.objects.filter(
-            application__organisation__memberships__user=request.user,
-            application__organisation__memberships__status=Membership.Status.CONFIRMED, status__in=follow_up.OWED,
+            access.confirmed_member(request.user, via="application__organisation"), status__in=follow_up.OWED,
         ).select_related("application__organisation").order_by("due_on", "pk"),
         "today": timezone.localdate(),
     })
@@ -347,7 +346,7 @@ def _check_step(request, application, refusals=(), status=200):
                                                             removed=False),
                         attachments=[d for d in application.documents.all() if d.kind == Document.Kind.ATTACHMENT],
                         profile_files=_profile_files(application.organisation),
-                        to_sponsor=group and not application.is_sponsor_contact(request.user))
+                        to_sponsor=group and not access.is_sponsor_contact(request.user, application))
 
 
 @login_required
@@ -360,7 +359,7 @@ def application_submit(request, pk):
         return redirect("portal:application", pk=pk)
     missing = _missing_inputs(application) + [message for message, _url in _missing_answers(application)]
     to_sponsor = (application.organisation.kind == Organisation.Kind.INFORMAL_GROUP
-                  and not application.is_sponsor_contact(request.user))
+                  and not access.is_sponsor_contact(request.user, application))
     try:
         if missing:
             raise ValidationError(missing)
