@@ -8,7 +8,7 @@ from viewflow.urls import Application, Site
 from config.ratelimit import limit_login_failures
 from documents import meetings
 from documents.views import document_download
-from grants.models import is_decision_maker, is_finance, is_officer, is_staff_member
+from grants import access
 from grants.portal import catalogue
 from grants.portal.settings_views import language_choose
 from grants.portal.views import home as portal_home
@@ -23,7 +23,7 @@ class MeetingLetters(Application):
     title = "Sammanträden och beslutsbrev"
     icon = "event"
     turbo_disabled = True
-    permission = staticmethod(is_decision_maker)
+    permission = staticmethod(access.is_decision_maker)
     index_path = path("", RedirectView.as_view(pattern_name="meetings:list"), name="index")
 
 
@@ -33,7 +33,7 @@ class Payments(Application):
     title = "Utbetalningar"
     icon = "payments"
     turbo_disabled = True
-    permission = staticmethod(is_finance)
+    permission = staticmethod(access.is_finance)
     index_path = path("", RedirectView.as_view(pattern_name="finance:payments"), name="index")
 
 
@@ -43,7 +43,7 @@ class AnnualReport(Application):
     title = "Årsrapport"
     icon = "bar_chart"
     turbo_disabled = True
-    permission = staticmethod(reports.can_see_annual_report)
+    permission = staticmethod(access.may_see_annual_report)
     index_path = path("", RedirectView.as_view(pattern_name="reports:annual"), name="index")
 
 
@@ -54,9 +54,9 @@ def home(request):
     user = request.user
     if not user.is_authenticated:
         return redirect("catalogue:list")
-    if is_finance(user) and not (is_officer(user) or is_decision_maker(user)):
+    if access.finance_only_role(user):
         return redirect("finance:payments")
-    if user.has_perm("grants.view_annual_report") and not (is_staff_member(user) or user.is_superuser):
+    if access.management_only_role(user):
         return redirect("reports:annual")
     return portal_home(request)
 

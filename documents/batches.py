@@ -22,7 +22,7 @@ always safe; at worst a letter is rendered twice and the second copy is thrown a
 import datetime as dt
 import logging
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
@@ -30,7 +30,8 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from grants.models import CommitteeMeeting, Decision, Document, is_decision_maker
+from grants import access
+from grants.models import CommitteeMeeting, Decision, Document
 from grants.services.meetings import meeting_announcement_record
 
 from .models import LetterBatch
@@ -109,8 +110,7 @@ def meeting_letters_progress(meeting):
 def meeting_announce(*, meeting, by, announced_on):
     """Record the day the approval of the meeting's protocol was announced on the notice
     board: the appeal period (three weeks) runs from it, and the letters name both days."""
-    if not is_decision_maker(by):
-        raise PermissionDenied("Bara nämndens beslutsfattare kan ange när protokollet tillkännagavs.")
+    access.require(access.is_decision_maker(by), "Bara nämndens beslutsfattare kan ange när protokollet tillkännagavs.")
     if announced_on is None:
         raise ValidationError("Ange dagen då det tillkännagavs att protokollet justerats.")
     if announced_on < meeting.held_on:
@@ -196,8 +196,8 @@ def meeting_letters_start(*, meeting, by):
     """Queue the letters of every committee decision of the meeting that has none yet.
     Safe to press again: it queues only what is neither made nor on its way, so pressing
     it after a crash resumes the batch. Returns the LetterBatch recording who started it."""
-    if not is_decision_maker(by):
-        raise PermissionDenied("Bara nämndens beslutsfattare kan skapa beslutsbrev för ett sammanträde.")
+    access.require(access.is_decision_maker(by),
+                   "Bara nämndens beslutsfattare kan skapa beslutsbrev för ett sammanträde.")
     with transaction.atomic():
         # The lock makes two presses at once queue each letter once.
         meeting = CommitteeMeeting.objects.select_for_update().get(pk=meeting.pk)

@@ -2,12 +2,10 @@
 the meetings with their decisions and letters, the day the protocol's approval was
 announced, the button that makes the letters in the background, and their progress."""
 
-from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import JsonResponse
@@ -15,21 +13,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from grants.models import CommitteeMeeting, Decision, Document, is_decision_maker
+from grants import access
+from grants.models import CommitteeMeeting, Decision, Document
 from grants.web import refusal_to_form, refusal_to_messages
 
 from . import batches
 
-
-def decision_makers_only(view):
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not is_decision_maker(request.user):
-            raise PermissionDenied("Sammanträdenas beslutsbrev hanteras av nämndens beslutsfattare.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
+decision_makers_only = access.required(access.is_decision_maker,
+                                       "Sammanträdenas beslutsbrev hanteras av nämndens beslutsfattare.")
 
 
 def _meeting(pk):

@@ -38,22 +38,41 @@ def money_field(**kwargs):
     return models.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
 
-# --- roles -----------------------------------------------------------------------------
-
-def is_officer(user):
-    return user.is_authenticated and user.has_perm("grants.handle_application")
-
-
-def is_decision_maker(user):
-    return user.is_authenticated and user.has_perm("grants.decide_application")
+def _access():
+    """grants.access, imported when a transition asks who may take it: access reads these
+    models, so it cannot be imported before them."""
+    from . import access
+    return access
 
 
-def is_finance(user):
-    return user.is_authenticated and user.has_perm("grants.attest_payment")
+# The transitions' permissions: each asks its rule in grants.access.
+
+def _by_officer(instance, user):
+    return _access().is_officer(user)
 
 
-def is_staff_member(user):
-    return is_officer(user) or is_decision_maker(user) or is_finance(user)
+def _by_case_handler(instance, user):
+    return _access().is_case_handler(user)
+
+
+def _by_finance(instance, user):
+    return _access().is_finance(user)
+
+
+def _by_applicant(application, user):
+    return _access().is_applicant(user, application)
+
+
+def _by_sponsor_contact(application, user):
+    return _access().is_sponsor_contact(user, application)
+
+
+def _by_reporting_applicant(report, user):
+    return _access().is_applicant(user, report.application)
+
+
+def _by_account_decider(request, user):
+    return _access().may_decide_account_change(user, request)
 
 
 # --- organisation and configuration ----------------------------------------------------
@@ -586,12 +605,12 @@ class AccountChangeRequest(models.Model):
         return account_masked(self.old_scheme, self.old_number)
 
     @status.transition(source=Status.PENDING, target=Status.APPROVED,
-                       permission=lambda r, user: is_finance(user) and user.pk != r.requested_by_id)
+                       permission=_by_account_decider)
     def approve(self, by, at):
         self.decided_by, self.decided_at = by, at
 
     @status.transition(source=Status.PENDING, target=Status.REFUSED,
-                       permission=lambda r, user: is_finance(user) and user.pk != r.requested_by_id)
+                       permission=_by_account_decider)
     def refuse(self, by, at, reason):
         self.decided_by, self.decided_at, self.refusal_reason = by, at, reason
 
@@ -760,28 +779,19 @@ class Application(models.Model):
 
     # Transitions. Permissions are checked by the services with .has_perm(user).
 
-    def is_applicant(self, user):
-        return user.is_authenticated and self.organisation.memberships.filter(
-            user=user, status=Membership.Status.CONFIRMED).exists()
-
-    def is_sponsor_contact(self, user):
-        sponsor_id = self.organisation.sponsor_id
-        return user.is_authenticated and sponsor_id is not None and Membership.objects.filter(
-            organisation_id=sponsor_id, user=user, status=Membership.Status.CONFIRMED).exists()
-
-    @status.transition(source=Status.DRAFT, target=Status.AWAITING_SPONSOR, permission=is_applicant)
+    @status.transition(source=Status.DRAFT, target=Status.AWAITING_SPONSOR, permission=_by_applicant)
     def ask_sponsor(self):
         pass
 
-    @status.transition(source=Status.AWAITING_SPONSOR, target=Status.DRAFT, permission=is_sponsor_contact)
+    @status.transition(source=Status.AWAITING_SPONSOR, target=Status.DRAFT, permission=_by_sponsor_contact)
     def sponsor_decline(self):
         pass
 
-    @status.transition(source=Status.DRAFT, target=Status.SUBMITTED, permission=is_applicant)
+    @status.transition(source=Status.DRAFT, target=Status.SUBMITTED, permission=_by_applicant)
     def submit(self):
         self.submitted_at = timezone.now()
 
-    @status.transition(source=Status.AWAITING_SPONSOR, target=Status.SUBMITTED, permission=is_sponsor_contact)
+    @status.transition(source=Status.AWAITING_SPONSOR, target=Status.SUBMITTED, permission=_by_sponsor_contact)
     def sponsor_confirm(self, by):
         self.sponsor_confirmed_by = by
         self.sponsor_confirmed_at = timezone.now()
@@ -791,31 +801,31 @@ class Application(models.Model):
     WITHDRAWABLE = (Status.DRAFT, Status.AWAITING_SPONSOR, Status.SUBMITTED, Status.AWAITING_COMPLETION,
                     Status.IN_ASSESSMENT, Status.ASSESSED)
 
-    @status.transition(source=WITHDRAWABLE, target=Status.WITHDRAWN, permission=is_applicant)
+    @status.transition(source=WITHDRAWABLE, target=Status.WITHDRAWN, permission=_by_applicant)
     def withdraw(self):
         self.withdrawn_at = timezone.now()
 
     @status.transition(source=[Status.SUBMITTED, Status.IN_ASSESSMENT], target=Status.AWAITING_COMPLETION,
-                       permission=lambda app, user: is_officer(user))
+                       permission=_by_officer)
     def request_completion(self):
         pass
 
-    @status.transition(source=Status.AWAITING_COMPLETION, target=Status.SUBMITTED, permission=is_applicant)
+    @status.transition(source=Status.AWAITING_COMPLETION, target=Status.SUBMITTED, permission=_by_applicant)
     def complete(self):
         pass
 
     @status.transition(source=Status.SUBMITTED, target=Status.IN_ASSESSMENT,
-                       permission=lambda app, user: is_officer(user))
+                       permission=_by_officer)
     def accept_as_complete(self):
         pass
 
     @status.transition(source=Status.IN_ASSESSMENT, target=Status.ASSESSED,
-                       permission=lambda app, user: is_officer(user))
+                       permission=_by_officer)
     def assess(self):
         pass
 
     @status.transition(source=Status.ASSESSED, target=fsm.State.RETURN_VALUE(*GRANTED, Status.REJECTED),
-                       permission=lambda app, user: is_officer(user) or is_decision_maker(user))
+                       permission=_by_case_handler)
     def decide(self, outcome):
         return outcome
 
@@ -994,7 +1004,7 @@ class PaymentBatch(models.Model):
     def __str__(self):
         return self.reference
 
-    @status.transition(source=Status.EXPORTED, target=Status.SETTLED, permission=lambda b, user: is_finance(user))
+    @status.transition(source=Status.EXPORTED, target=Status.SETTLED, permission=_by_finance)
     def settle(self):
         pass
 
@@ -1093,27 +1103,27 @@ class Payment(models.Model):
         """The end-to-end id in the payment file and in the bank's status report."""
         return f"BIDRAG-{self.pk}"
 
-    @status.transition(source=Status.WITHHELD, target=Status.PLANNED, permission=lambda p, user: is_officer(user))
+    @status.transition(source=Status.WITHHELD, target=Status.PLANNED, permission=_by_officer)
     def release_part(self):
         pass
 
-    @status.transition(source=Status.PLANNED, target=Status.ATTESTED, permission=lambda p, user: is_finance(user))
+    @status.transition(source=Status.PLANNED, target=Status.ATTESTED, permission=_by_finance)
     def attest(self, by, payee, at=None):
         self.attested_by = by
         self.attested_at = at or timezone.now()
         self.payee_name, self.payee_scheme, self.payee_account = payee
 
-    @status.transition(source=Status.ATTESTED, target=Status.EXPORTED, permission=lambda p, user: is_finance(user))
+    @status.transition(source=Status.ATTESTED, target=Status.EXPORTED, permission=_by_finance)
     def export(self, batch):
         self.batch = batch
 
-    @status.transition(source=Status.EXPORTED, target=Status.PAID, permission=lambda p, user: is_finance(user))
+    @status.transition(source=Status.EXPORTED, target=Status.PAID, permission=_by_finance)
     def mark_paid(self, by, on):
         self.paid_at = timezone.now()
         self.paid_on = on
         self.paid_by = by
 
-    @status.transition(source=Status.EXPORTED, target=Status.FAILED, permission=lambda p, user: is_finance(user))
+    @status.transition(source=Status.EXPORTED, target=Status.FAILED, permission=_by_finance)
     def mark_failed(self, reason):
         self.failure_reason = reason
 
@@ -1162,24 +1172,21 @@ class FollowUpReport(models.Model):
         verbose_name = "återrapportering"
         verbose_name_plural = "återrapporteringar"
 
-    def is_applicant(self, user):
-        return self.application.is_applicant(user)
-
     @status.transition(source=[Status.DUE, Status.COMPLETION_REQUESTED], target=Status.SUBMITTED,
-                       permission=is_applicant)
+                       permission=_by_reporting_applicant)
     def submit(self):
         self.submitted_at = timezone.now()
 
-    @status.transition(source=Status.SUBMITTED, target=Status.APPROVED, permission=lambda r, user: is_officer(user))
+    @status.transition(source=Status.SUBMITTED, target=Status.APPROVED, permission=_by_officer)
     def approve(self):
         pass
 
     @status.transition(source=Status.SUBMITTED, target=Status.COMPLETION_REQUESTED,
-                       permission=lambda r, user: is_officer(user))
+                       permission=_by_officer)
     def request_completion(self):
         pass
 
-    @status.transition(source=Status.SUBMITTED, target=Status.REJECTED, permission=lambda r, user: is_officer(user))
+    @status.transition(source=Status.SUBMITTED, target=Status.REJECTED, permission=_by_officer)
     def reject(self):
         pass
 
@@ -1240,7 +1247,7 @@ class RepaymentClaim(models.Model):
     def outstanding(self):
         return self.amount - self.repaid_amount
 
-    @status.transition(source=Status.OPEN, target=Status.REPAID, permission=lambda c, user: is_finance(user))
+    @status.transition(source=Status.OPEN, target=Status.REPAID, permission=_by_finance)
     def settle(self, on):
         self.repaid_on = on
 

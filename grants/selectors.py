@@ -9,30 +9,19 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import (
-    AnnualBudget,
-    Application,
-    Call,
-    CaseEvent,
-    Document,
-    Membership,
-    Organisation,
-    Payment,
-    Programme,
-    is_staff_member,
-)
+from . import access
+from .models import AnnualBudget, Application, Call, CaseEvent, Document, Organisation, Payment, Programme
 
 
 def organisations_of(user: User) -> QuerySet[Organisation]:
     """The organisations a person may act for: where a confirmed member."""
-    return Organisation.objects.filter(memberships__user=user, memberships__status=Membership.Status.CONFIRMED)
+    return Organisation.objects.filter(access.confirmed_member(user))
 
 
 def applications_for_user(user: User) -> QuerySet[Application]:
     """The cases an applicant may see: those of their own organisations."""
     return (
-        Application.objects.filter(organisation__memberships__user=user,
-                                   organisation__memberships__status=Membership.Status.CONFIRMED)
+        Application.objects.filter(access.confirmed_member(user, via="organisation"))
         .select_related("call__programme__committee", "organisation")
         .order_by("-created_at")
     )
@@ -50,8 +39,7 @@ def applications_for_sponsor(user: User) -> QuerySet[Application]:
     """The applications an informal group has sent to its sponsor association, for the
     sponsor's confirmed members to read, confirm or decline: never the group's drafts."""
     return (
-        Application.objects.filter(organisation__sponsor__memberships__user=user,
-                                   organisation__sponsor__memberships__status=Membership.Status.CONFIRMED)
+        Application.objects.filter(access.confirmed_member(user, via="organisation__sponsor"))
         .exclude(status=Application.Status.DRAFT)
         .select_related("call__programme__committee", "organisation__sponsor")
         .order_by("-created_at")
@@ -72,7 +60,7 @@ def document_for_user(user: User, pk: int) -> Document:
     sponsor association's confirmed members the attachments of the applications sent to it,
     staff every case's."""
     documents = Document.objects.select_related("application")
-    if not is_staff_member(user):
+    if not access.is_staff_member(user):
         own = Q(application__in=applications_for_user(user).values("pk"))
         sponsored = Q(kind=Document.Kind.ATTACHMENT, application__in=applications_for_sponsor(user).values("pk"))
         documents = documents.filter(own | sponsored)

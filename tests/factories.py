@@ -14,7 +14,10 @@ from grants.roles import roles_ensure
 
 
 def user(username, *, role=None, first_name="", email=None):
-    person = User.objects.create_user(username, email or f"{username}@example.se", "demo", first_name=first_name)
+    """A person of the cast; the same person when asked again (granted_case may have made
+    the second officer before a test asks for him)."""
+    person = (User.objects.filter(username=username).first()
+              or User.objects.create_user(username, email or f"{username}@example.se", "demo", first_name=first_name))
     if role:
         roles_ensure()
         person.groups.add(Group.objects.get(name=role))
@@ -82,9 +85,19 @@ def _bankgiro_of(org_number):
     return f"{digits[:4]}-{digits[4:]}"
 
 
-def granted_case(call_, organisation, applicant, officer, *, amount="40000", title="Fisksätras läxhjälp"):
-    """A case taken through the real flow to an officer's approval of `amount`: its payments
-    are planned (or withheld) and the flow waits in await_payment."""
+def other_officer(officer):
+    """The officer who decides a factory's case when the test names none: Otto, or Olle when
+    Otto assessed it. Two people, so that the two-person rule's clauses (the decider and the
+    assessor never attest) are each met by every test that pays a factory's case."""
+    username, first_name = ("olle", "Olle") if officer.username == "otto" else ("otto", "Otto")
+    return user(username, role="Handläggare", first_name=first_name)
+
+
+def granted_case(call_, organisation, applicant, officer, *, decider=None, amount="40000",
+                 title="Fisksätras läxhjälp"):
+    """A case taken through the real flow to approval of `amount`, assessed by `officer` and
+    decided on delegation by `decider` (another officer by default): its payments are planned
+    (or withheld) and the flow waits in await_payment."""
     from grants.models import Application
     from grants.services import apply, assess, decide
     from workflows import cases
@@ -98,27 +111,30 @@ def granted_case(call_, organisation, applicant, officer, *, amount="40000", tit
         budget_lines=[("cost", "Ledararvoden", Decimal(amount) + 10000)],
     )
     application = cases.case_submit(application=draft, by=applicant)
-    for node, act in (
-        (GrantFlow.check_completeness, lambda: assess.completeness_confirm(application=application, by=officer)),
+    decider = decider or other_officer(officer)
+    for node, act, person in (
+        (GrantFlow.check_completeness, lambda: assess.completeness_confirm(application=application, by=officer),
+         officer),
         (GrantFlow.assess, lambda: assess.assessment_record(
             application=application, by=officer, no_conflict=True, proposal="approved",
-            proposed_amount=Decimal(amount), justification="Bra projekt.")),
+            proposed_amount=Decimal(amount), justification="Bra projekt."), officer),
         (GrantFlow.decide_by_officer, lambda: decide.decision_make(
-            application=application, by=officer, outcome="approved", amount=Decimal(amount),
-            reasons="Bra projekt.")),
+            application=application, by=decider, outcome="approved", amount=Decimal(amount),
+            reasons="Bra projekt."), decider),
     ):
-        task_work(application=application, node=node, user=officer, act=act)
+        task_work(application=application, node=node, user=person, act=act)
     return Application.objects.get(pk=application.pk)
 
 
-def report_owed(call_, organisation, applicant, officer, finance, *, amount="40000", title="Fisksätras läxhjälp"):
+def report_owed(call_, organisation, applicant, officer, finance, *, decider=None, amount="40000",
+                title="Fisksätras läxhjälp"):
     """A granted case whose parts due at the decision finance has paid: the grantee owes the
     follow-up report and the flow waits in await_report."""
     from grants.models import Application
 
     from .staff import pay_out
 
-    application = granted_case(call_, organisation, applicant, officer, amount=amount, title=title)
+    application = granted_case(call_, organisation, applicant, officer, decider=decider, amount=amount, title=title)
     pay_out(application, finance)
     return Application.objects.get(pk=application.pk)
 

@@ -4,12 +4,10 @@ repayment claims followed until they are repaid. Every
 change goes through grants.services.pay or .repayments or, when it can settle a case,
 through workflows.cases, which also moves the cases' flows on."""
 
-from functools import wraps
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q, Sum
@@ -21,6 +19,7 @@ from django.utils.formats import number_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from documents import ledger_files, payment_files
+from grants import access
 from grants.models import (
     ZERO,
     AccountChangeRequest,
@@ -34,7 +33,6 @@ from grants.models import (
     Programme,
     RepaymentClaim,
     Voucher,
-    is_finance,
 )
 from grants.services import pay, payee_accounts, repayments
 from grants.validators import compact_account
@@ -58,15 +56,7 @@ SORTS = {
 DEFAULT_SORT = "case"
 
 
-def finance_only(view):
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not is_finance(request.user):
-            raise PermissionDenied("Utbetalningarna hanteras av ekonomi (attestanter).")
-        return view(request, *args, **kwargs)
-
-    return wrapped
+finance_only = access.required(access.is_finance, "Utbetalningarna hanteras av ekonomi (attestanter).")
 
 
 # --- forms -------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 
 from documents import letters, tasks
-from grants.models import Application, FollowUpReport, is_staff_member
+from grants import access
+from grants.models import Application, FollowUpReport
 from grants.services import apply, follow_up
 from grants.services.pay import payments_open
 
@@ -236,5 +237,5 @@ class GrantFlow(flow.Flow):
     # --- who sees the flow in the staff interface -----------------------------------
 
     def has_view_permission(self, user, obj=None):
-        return is_staff_member(user) or user.is_superuser
+        return bool(access.works_in_staff_interface(user))
 

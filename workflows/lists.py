@@ -74,7 +74,7 @@ class CaseQueueView(CaseColumnsMixin, FlowQueueListView):
 
     def get_queryset(self):
         # A case where the user declared jäv, or whose applicant they belong to, is not
-        # theirs to take (nodes.takes_no_part): it is not offered in their queue either.
+        # theirs to take (access.may_take_part): it is not offered in their queue either.
         user = self.request.user
         return super().get_queryset().exclude(**{f"{CASE}__conflicts__user": user}).exclude(
             **{f"{CASE}__organisation__memberships__user": user}

@@ -11,8 +11,6 @@ import json
 from functools import wraps
 
 from django import forms
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from documents import open_data, report_exports
 from documents.charts import report_charts
+from grants import access
 from grants import annual_report as reporting
 from grants.annual_report import ReportFilters
 from grants.models import Call, Committee, Organisation, Programme
@@ -29,19 +28,7 @@ from grants.web import file_response
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
-def can_see_annual_report(user):
-    return user.is_authenticated and user.has_perm("grants.view_annual_report")
-
-
-def management_only(view):
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not can_see_annual_report(request.user):
-            raise PermissionDenied("Årsrapporten om bidrag är till för ledningen.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
+management_only = access.required(access.may_see_annual_report)
 
 
 class CallChoiceField(forms.ModelChoiceField):

@@ -22,8 +22,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config.ratelimit import limit_posts
 
+from .. import access
 from ..files import Upload, read_stored
-from ..models import Invitation, Membership, Organisation, OrganisationFile, is_staff_member
+from ..models import Invitation, Membership, Organisation, OrganisationFile
 from ..services import organisations as services
 from ..services import payee_accounts
 from ..web import error_summary, refusal_messages, refusal_to_form, refusal_to_messages, stored_file_response
@@ -62,9 +63,8 @@ def organisation_file_for_user(user, pk):
     """A profile file as its reader may see it: confirmed members their own organisation's,
     staff every organisation's (the officer reads the statutes when assessing)."""
     files = OrganisationFile.objects.all()
-    if not is_staff_member(user):
-        files = files.filter(organisation__memberships__user=user,
-                             organisation__memberships__status=Membership.Status.CONFIRMED)
+    if not access.is_staff_member(user):
+        files = files.filter(access.confirmed_member(user, via="organisation"))
     try:
         return files.get(pk=pk)
     except OrganisationFile.DoesNotExist:
@@ -237,7 +237,7 @@ def _render_organisation(request, membership, *, status=200, summary=(), **bound
         "bank_form": bound.get("bank_form") or BankAccountForm(prefix="bank"),
         "account": payee_accounts.masked(*account) if (account := organisation.payee.account()) else "",
         "account_requests": organisation.account_requests.select_related("requested_by")[:ACCOUNT_HISTORY],
-        "may_ask_for_account": payee_accounts.may_act_for_money(membership),
+        "may_ask_for_account": access.may_act_for_money(membership),
         "file_form": bound.get("file_form") or OrganisationFileForm(prefix="file"),
         "invite_form": bound.get("invite_form") or InvitationForm(prefix="invite"),
         "summary": list(summary), "min_board": services.MIN_BOARD,

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from workflows import cases
 
-from .. import questions
+from .. import access, questions
 from ..models import (
     AGE_BANDS,
     GENDERS,
@@ -23,11 +23,9 @@ from ..models import (
     Call,
     Document,
     FollowUpReport,
-    Membership,
     Organisation,
     OrganisationFile,
     RepaymentClaim,
-    is_staff_member,
 )
 from ..selectors import (
     application_for_sponsor,
@@ -57,7 +55,7 @@ from .forms import (
 def home(request):
     if not request.user.is_authenticated:
         return redirect("login")
-    if is_staff_member(request.user) or request.user.is_superuser:
+    if access.works_in_staff_interface(request.user):
         return redirect("/staff/")
     return redirect("portal:index")
 
@@ -72,8 +70,7 @@ def index(request):
         "calls": open_calls(),
         "organisations": organisations,
         "reports_due": FollowUpReport.objects.filter(
-            application__organisation__memberships__user=request.user,
-            application__organisation__memberships__status=Membership.Status.CONFIRMED, status__in=follow_up.OWED,
+            access.confirmed_member(request.user, via="application__organisation"), status__in=follow_up.OWED,
         ).select_related("application__organisation").order_by("due_on", "pk"),
         "today": timezone.localdate(),
     })
@@ -339,7 +336,7 @@ def _check_step(request, application, refusals=(), status=200):
                                                             removed=False),
                         attachments=[d for d in application.documents.all() if d.kind == Document.Kind.ATTACHMENT],
                         profile_files=_profile_files(application.organisation),
-                        to_sponsor=group and not application.is_sponsor_contact(request.user))
+                        to_sponsor=group and not access.is_sponsor_contact(request.user, application))
 
 
 @login_required
@@ -352,7 +349,7 @@ def application_submit(request, pk):
         return redirect("portal:application", pk=pk)
     missing = _missing_inputs(application) + [message for message, _url in _missing_answers(application)]
     to_sponsor = (application.organisation.kind == Organisation.Kind.INFORMAL_GROUP
-                  and not application.is_sponsor_contact(request.user))
+                  and not access.is_sponsor_contact(request.user, application))
     try:
         if missing:
             raise ValidationError(missing)

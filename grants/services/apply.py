@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import limits, questions
+from .. import access, limits, questions
 from ..calculators import check_inputs
 from ..models import Application, BudgetLine, CaseNumberSeries, Document, Membership, Organisation
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
@@ -177,8 +177,8 @@ def application_save_draft(*, application=None, call, organisation, by, title, d
 def application_attach(*, application, by, filename, content_type, content, kind=Document.Kind.ATTACHMENT):
     """Attach an uploaded file to one's own draft or open completion request. The file is
     stored first; the Document row and the event are written together, or the file goes again."""
-    if not application.is_applicant(by):
-        raise PermissionDenied(_("Du kan bara lägga till filer i din egen förenings ansökningar."))
+    access.require(access.is_applicant(by, application),
+                   _("Du kan bara lägga till filer i din egen förenings ansökningar."))
     allowed = {
         Document.Kind.ATTACHMENT: (Application.Status.DRAFT,),
         Document.Kind.COMPLETION: (Application.Status.AWAITING_COMPLETION,),
@@ -298,7 +298,7 @@ def application_submit(*, application, by):
         _check_submittable_draft(application, (Application.Status.DRAFT,))
         before = application.status
         if application.organisation.kind == Organisation.Kind.INFORMAL_GROUP:
-            if application.status == Application.Status.DRAFT and not application.is_sponsor_contact(by):
+            if application.status == Application.Status.DRAFT and not access.is_sponsor_contact(by, application):
                 raise ValidationError(_("En grupp utan organisationsnummer skickar ansökan till sin medsökare, "
                                         "som bekräftar den innan den kommer till handläggaren."))
             transition(application, "ask_sponsor", by=by, what=_("skicka in ansökan"))
@@ -410,8 +410,7 @@ def application_sponsor_decline(*, application, by, reason):
 
 def check_withdrawable(application, *, by):
     """Refuse, in Swedish, to withdraw what is not the person's own or is already decided."""
-    if not application.is_applicant(by):
-        raise PermissionDenied(_("Du kan bara återta din egen förenings ansökningar."))
+    access.require(access.is_applicant(by, application), _("Du kan bara återta din egen förenings ansökningar."))
     if application.status not in Application.WITHDRAWABLE:
         if application.status in (*Application.GRANTED, Application.Status.REJECTED, Application.Status.CLOSED):
             raise ValidationError(_("Ansökan kan inte återtas: beslut är redan fattat i ärendet. Kontakta "

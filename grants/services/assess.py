@@ -1,35 +1,24 @@
 """Assess: completeness, completion requests, conflicts of interest (jäv), the assessment."""
 
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..models import Assessment, CompletionRequest, ConflictOfInterest, is_decision_maker, is_officer
+from .. import access
+from ..models import Assessment, CompletionRequest, ConflictOfInterest
 from ..notifications import lazy_interpolate, notify_applicant
 from ._base import lock_application, record_event, transition
 from .amounts import check_amount_fits_outcome
 
 
-def has_conflict(application, user):
-    return ConflictOfInterest.objects.filter(application=application, user=user).exists()
-
-
-def check_may_take_part(application, user):
-    """Staff who declared jäv, or who sit in the applicant's board, take no part in the case."""
-    if has_conflict(application, user):
-        raise PermissionDenied("Du har anmält jäv i ärendet och får inte delta i handläggningen.")
-    if application.is_applicant(user):
-        raise PermissionDenied("Du tillhör den sökande föreningen och får inte handlägga ärendet (jäv).")
-
-
 def completeness_confirm(*, application, by):
     with transaction.atomic():
         application = lock_application(application)
-        check_may_take_part(application, by)
+        access.require(access.may_take_part(by, application))
         before = application.status
         transition(application, "accept_as_complete", by=by, what=_("godkänna ansökan som komplett"))
         application.save()
@@ -44,7 +33,7 @@ def completion_request(*, application, by, message, due_on):
         raise ValidationError("Sista svarsdag måste ligga efter dagens datum.")
     with transaction.atomic():
         application = lock_application(application)
-        check_may_take_part(application, by)
+        access.require(access.may_take_part(by, application))
         before = application.status
         transition(application, "request_completion", by=by, what=_("begära komplettering"))
         application.save()
@@ -62,8 +51,7 @@ def conflict_declare(*, application, by, reason):
     """Declaring jäv takes the person off the case for good."""
     if not reason.strip():
         raise ValidationError("Ange kort varför du är jävig.")
-    if not (is_officer(by) or is_decision_maker(by)):
-        raise PermissionDenied("Bara handläggare och beslutsfattare anmäler jäv i ett ärende.")
+    access.require(access.may_declare_conflict(by))
     with transaction.atomic():
         application = lock_application(application)
         conflict, created = ConflictOfInterest.objects.get_or_create(
@@ -81,7 +69,7 @@ def assessment_record(*, application, by, no_conflict, proposal, proposed_amount
         raise ValidationError("Skriv en motivering till förslaget.")
     with transaction.atomic():
         application = lock_application(application)
-        check_may_take_part(application, by)
+        access.require(access.may_take_part(by, application))
         check_amount_fits_outcome(application, proposal, proposed_amount)
         before = application.status
         transition(application, "assess", by=by, what=_("lämna en bedömning"))

@@ -7,10 +7,11 @@ stored file. Once the application is sent its attachments stay, and a correction
 file. Files from the association's profile (OrganisationFile) are never touched here: they
 are not the draft's rows, and every application reuses them."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from .. import access
 from ..models import Application, Document
 from ._base import discard_file, lock_application, record_event
 
@@ -21,8 +22,8 @@ def attachment_remove(document, *, by):
     the stored file after commit. Returns the removed file's name."""
     with transaction.atomic():
         application = lock_application(Application(pk=document.application_id))
-        if not application.is_applicant(by):
-            raise PermissionDenied(_("Du kan bara ta bort filer i din egen förenings ansökningar."))
+        access.require(access.is_applicant(by, application),
+                       _("Du kan bara ta bort filer i din egen förenings ansökningar."))
         # Locked after the application, in the order the other services lock them.
         document = Document.objects.select_for_update().filter(pk=document.pk, application=application).first()
         if document is None:

@@ -1,17 +1,17 @@
 """Decide: the decision, under delegation or by the committee, within the call's budget."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..models import Application, CommitteeMeeting, Decision, FollowUpReport, is_decision_maker, is_officer
+from .. import access
+from ..models import Application, CommitteeMeeting, Decision, FollowUpReport
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
 from ._base import lock_application, record_event, transition
 from .amounts import check_amount_fits_outcome
-from .assess import check_may_take_part
 from .budgets import budget_check, budget_commit
 from .pay import payments_plan
 
@@ -29,12 +29,10 @@ def _check_decision(application, *, by, outcome, amount, meeting_date, protocol_
         raise ValidationError(
             f"Det går inte att fatta beslut nu: ärendet har status ”{application.get_status_display()}”."
         )
-    check_may_take_part(application, by)
+    access.require(access.may_decide(by, application))
     programme = application.call.programme
     by_committee = application.assessment.needs_committee
     if by_committee:
-        if not is_decision_maker(by):
-            raise PermissionDenied("Förslaget ligger över delegationsgränsen; beslutet fattas av nämnden.")
         if not meeting_date or not protocol_paragraph.strip():
             raise ValidationError("Ange nämndens sammanträdesdatum och protokollsparagraf.")
         # A decision exists once the committee has taken it at its meeting, not before.
@@ -44,8 +42,6 @@ def _check_decision(application, *, by, outcome, amount, meeting_date, protocol_
                 "registreras först när sammanträdet har hållits."
             )
     else:
-        if not is_officer(by):
-            raise PermissionDenied("Beslut inom delegationen fattas av handläggaren.")
         if amount > programme.delegation_limit:
             raise ValidationError(
                 f"{amount} kr är över delegationsgränsen {programme.delegation_limit} kr. "

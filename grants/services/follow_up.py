@@ -8,14 +8,14 @@ grantee can save it half-done and come back; submitting checks that every part i
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
-from .. import limits
+from .. import access, limits
 from ..models import AGE_BANDS, GENDERS, ZERO, Document, FollowUpCostLine, FollowUpReport, Payment, RepaymentClaim
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
 from . import ledger
@@ -167,8 +167,8 @@ def follow_up_problems(report):
 
 def _lock_owed(report, by, what):
     report = lock(FollowUpReport, report.pk)
-    if not report.is_applicant(by):
-        raise PermissionDenied(_("Du kan bara fylla i din egen förenings återrapporter."))
+    access.require(access.is_applicant(by, report.application),
+                   _("Du kan bara fylla i din egen förenings återrapporter."))
     if report.status not in OWED:
         raise ValidationError(_("Det går inte att %(what)s nu: återrapporten har status ”%(status)s”.")
                               % {"what": what, "status": report.get_status_display()})
@@ -264,12 +264,10 @@ def follow_up_review(*, report, by, verdict, note="", reclaim_amount=None):
         raise ValidationError("Välj godkänn, begär komplettering eller underkänn.")
     if verdict != "approve" and not note.strip():
         raise ValidationError("Skriv en motivering till den sökande.")
-    from .assess import check_may_take_part
-
     name, action = VERDICTS[verdict]
     with transaction.atomic():
         report = lock(FollowUpReport, report.pk)
-        check_may_take_part(report.application, by)
+        access.require(access.may_take_part(by, report.application))
         before = report.status
         transition(report, name, by=by, what=_("granska återrapporten"))
         report.reviewed_by = by

@@ -18,12 +18,13 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.utils import timezone
 from stdnum import luhn
 
-from ..models import LedgerFile, Voucher, VoucherLine, VoucherNumber, is_finance
+from .. import access
+from ..models import LedgerFile, Voucher, VoucherLine, VoucherNumber
 
 ZERO = Decimal("0.00")
 
@@ -121,8 +122,7 @@ def ledger_file_create(*, by):
     run inside the caller's transaction; returns the file and its vouchers with their lines
     (and the lines' programme and committee), locked until the transaction ends: the caller
     writes the SIE file in the same transaction, so a ledger file never exists without it."""
-    if not is_finance(by):
-        raise PermissionDenied("Bokföringsfiler skapas av ekonomi (attestanter).")
+    access.require(access.is_finance(by), "Bokföringsfiler skapas av ekonomi (attestanter).")
     vouchers = list(Voucher.objects.select_for_update().filter(ledger_file__isnull=True)
                     .order_by("series", "date", "number"))
     if not vouchers:

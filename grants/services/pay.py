@@ -14,22 +14,14 @@ import uuid
 from collections import defaultdict
 from typing import NamedTuple
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from .. import access
 from ..calculators import split_amount
-from ..models import (
-    AttestationLimit,
-    CaseEvent,
-    Membership,
-    Organisation,
-    PayeeScheme,
-    Payment,
-    PaymentBatch,
-    is_finance,
-)
+from ..models import AttestationLimit, CaseEvent, Membership, Organisation, PayeeScheme, Payment, PaymentBatch
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicants
 from ..validators import bank_name, compact_account
 from . import ledger
@@ -95,21 +87,6 @@ def _transition_all(payments, name, *, by, what, errors, args=lambda payment: ()
             errors.append(f"{payment}: {exc.messages[0]}")
 
 
-def _two_person_refusal(payment, user, member_of):
-    application = payment.application
-    if payment.decided_by_id == user.pk:
-        return ("Du fattade beslutet i ärendet och får därför inte attestera utbetalningen "
-                "(tvåpersonsregeln). En annan attestant måste göra det.")
-    assessment = getattr(application, "assessment", None)
-    if assessment is not None and assessment.officer_id == user.pk:
-        return ("Du bedömde ärendet och får därför inte attestera utbetalningen "
-                "(tvåpersonsregeln). En annan attestant måste göra det.")
-    organisation = application.organisation
-    if {organisation.pk, organisation.sponsor_id} & member_of:
-        return "Du tillhör den sökande eller mottagande föreningen och får inte attestera utbetalningen."
-    return None
-
-
 def _execution_refusal(payment):
     """A committee's decision is not executed before its protocol is approved and the
     approval announced (or the paragraph was approved at once): Decision.may_be_executed."""
@@ -161,8 +138,8 @@ def attest_refusals(payments, user):
     limit = AttestationLimit.objects.filter(user=user).values_list("max_amount", flat=True).first()
     refusals = {}
     for payment in payments:
-        refusal = _two_person_refusal(payment, user, member_of)
-        refusal = refusal or _execution_refusal(payment)
+        two_persons = access.may_attest(user, payment, member_of=member_of)
+        refusal = two_persons.reason if not two_persons else _execution_refusal(payment)
         if refusal is None and limit is not None and payment.amount > limit:
             refusal = f"{payment.amount} kr är över din attestgräns på {limit} kr."
         refusal = refusal or _payee_name_refusal(payment)
@@ -189,8 +166,7 @@ def payments_attest(*, payment_ids, by):
     """Attest the payments: the attester is neither decider, assessor nor applicant, is
     within their amount limit, the decision may be executed, and the payee's account is
     valid; it is fixed on the payment."""
-    if not is_finance(by):
-        raise PermissionDenied("Du har inte behörighet att attestera utbetalningar.")
+    access.require(access.is_finance(by), "Du har inte behörighet att attestera utbetalningar.")
     with transaction.atomic():
         payments = _locked(payment_ids, "application__organisation__sponsor", "application__assessment",
                            "application__decision__meeting")

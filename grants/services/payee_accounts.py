@@ -15,7 +15,7 @@ account), an event on each of the association's cases with money still to pay, a
 e-mail to every confirmed member, in their language, with the account masked.
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Replace, Upper
@@ -23,22 +23,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from ..models import (
-    AccountChangeRequest,
-    Application,
-    CaseEvent,
-    Membership,
-    Organisation,
-    PayeeScheme,
-    Payment,
-    is_finance,
-)
+from .. import access
+from ..models import AccountChangeRequest, Application, CaseEvent, Membership, Organisation, PayeeScheme, Payment
 from ..models import account_masked as masked
 from ..validators import compact_account
 from ._base import transition
 from .organisations import _clean_account, _confirmed_recipients, _display_name, _footer, _mail_after_commit
 
-__all__ = ["may_act_for_money", "account_change_request", "account_change_approve", "account_change_refuse",
+__all__ = ["account_change_request", "account_change_approve", "account_change_refuse",
            "pending_request", "shared_accounts", "masked"]
 
 # How long finance's attestation list flags an account as new.
@@ -48,17 +40,6 @@ UNPAID = (Payment.Status.WITHHELD, *Payment.OPEN)
 EVENT_REQUESTED = gettext_noop("Ändring av bankkonto begärd")
 EVENT_APPROVED = gettext_noop("Ändring av bankkonto godkänd")
 EVENT_REFUSED = gettext_noop("Ändring av bankkonto avslagen")
-
-
-def may_act_for_money(membership):
-    """(allowed, reason): only a confirmed signatory or treasurer acts for the association's
-    money, e.g. asks for a new bank account. The one home of that rule."""
-    if membership is None or membership.status != Membership.Status.CONFIRMED:
-        return False, _("Bara bekräftade medlemmar i föreningen kan begära ett nytt bankkonto.")
-    if membership.role not in Membership.MONEY_ROLES:
-        return False, _("Bara föreningens firmatecknare eller kassör kan begära ett nytt bankkonto. Be någon av dem "
-                        "att göra det, eller be föreningen ändra din roll.")
-    return True, ""
 
 
 def pending_request(organisation):
@@ -115,9 +96,7 @@ def account_change_request(*, organisation, by, bank_account):
             _clean_account(bank_account, organisation=organisation)  # says why a group has no account
         membership = Membership.objects.filter(organisation=organisation, user=by).first() \
             if by.is_authenticated else None
-        allowed, reason = may_act_for_money(membership)
-        if not allowed:
-            raise PermissionDenied(reason)
+        access.require(access.may_act_for_money(membership))
         fields = _clean_account(bank_account, organisation=organisation)
         scheme = next(field for field, value in fields.items() if value)
         number = fields[scheme]
@@ -156,15 +135,10 @@ def account_change_request(*, organisation, by, bank_account):
 def _lock_for_decision(request, by):
     """The organisation and the request, locked in that order (as a new request locks them),
     after checking that `by` may decide: finance, neither the requester nor a member."""
-    if not is_finance(by):
-        raise PermissionDenied("Bankkonton godkänns av ekonomi (attestanter).")
+    access.require(access.is_finance(by), "Bankkonton godkänns av ekonomi (attestanter).")
     organisation = Organisation.objects.select_for_update().get(pk=request.organisation_id)
     request = AccountChangeRequest.objects.select_for_update().select_related("requested_by").get(pk=request.pk)
-    if request.requested_by_id == by.pk:
-        raise PermissionDenied("Du begärde ändringen själv och får därför inte godkänna eller avslå den "
-                               "(tvåpersonsregeln). En annan attestant måste göra det.")
-    if Membership.objects.filter(organisation=organisation, user=by).exists():
-        raise PermissionDenied(f"Du tillhör {organisation.name} och får inte besluta om föreningens bankkonto.")
+    access.require(access.may_decide_account_change(by, request))
     return organisation, request
 
 

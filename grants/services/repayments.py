@@ -1,12 +1,13 @@
 """Repayment claims (återkrav) after a rejected follow-up report: finance registers what the
 grantee pays back until nothing is outstanding. The claim itself is decided in follow_up."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import ZERO, RepaymentClaim, is_finance
+from .. import access
+from ..models import ZERO, RepaymentClaim
 from . import ledger
 from ._base import record_event, transition
 
@@ -19,8 +20,7 @@ def kronor(amount):
 def repayment_register(*, claim, by, amount, received_on):
     """Finance registers `amount` received on `received_on`. A part is fine; when the whole
     claim has come back it is settled (open → repaid). More than is outstanding is refused."""
-    if not is_finance(by):
-        raise PermissionDenied("Återbetalningar registreras av ekonomi (attestanter).")
+    access.require(access.is_finance(by), "Återbetalningar registreras av ekonomi (attestanter).")
     if received_on is None:
         raise ValidationError({"received_on": "Ange dagen då pengarna kom in."})
     if received_on > timezone.localdate():

@@ -39,7 +39,8 @@ def granted(anna, olle, fisksatra, inclusion_call):
 @pytest.fixture
 def second(anna, otto, fisksatra, inclusion_call):
     """Another case, assessed and decided by Otto."""
-    return factories.granted_case(inclusion_call, fisksatra, anna, otto, amount="20000", title="Simskola")
+    return factories.granted_case(inclusion_call, fisksatra, anna, otto, decider=otto, amount="20000",
+                                  title="Simskola")
 
 
 def planned(application):
@@ -87,9 +88,11 @@ def test_fia_attests_two_payments_from_the_list(client, fia, granted, second):
     assert "<strong>2</strong> utbetalningar, sammanlagt" in listing and "Skapa betalfil" in listing
 
 
-def test_the_two_person_rule_refuses_olle_what_he_decided(client, olle, fia, granted, second):
+def test_the_two_person_rule_refuses_olle_what_he_decided(client, anna, olle, otto, fia, fisksatra, inclusion_call,
+                                                          second):
+    decided = factories.granted_case(inclusion_call, fisksatra, anna, otto, decider=olle, amount="40000")
     olle.groups.add(Group.objects.get(name="Ekonomi"))
-    own, other = planned(granted), planned(second)
+    own, other = planned(decided), planned(second)
     client.force_login(olle)
     listing = page(client.get(LIST))
     # Marked on the page before he tries: no checkbox for his own case, and why.

@@ -1,6 +1,6 @@
 from django import template
 
-from grants.models import is_decision_maker
+from grants import access
 from grants.selectors import case_overview
 
 register = template.Library()
@@ -13,5 +13,5 @@ def case_summary(context, application_id):
     return {
         **case_overview(application_id),
         # A committee decision's letter is made with its meeting's letters, on the meeting's page.
-        "meeting_letters_link": request is not None and is_decision_maker(request.user),
+        "meeting_letters_link": request is not None and bool(access.is_decision_maker(request.user)),
     }

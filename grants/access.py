@@ -1,0 +1,250 @@
+"""Who may do what: every access rule of the grant system, in one place.
+
+Each rule answers with an Answer, (allowed, reason), truthy when allowed, so that a view,
+a service, a flow node and an FSM transition ask the same question and a refusal says why
+in the words the person reads. Services turn a refusal into PermissionDenied with
+require(); staff pages guard themselves with required().
+
+The rules read the domain models but never change them; grants.models asks these rules
+from its transitions through a lazy import, as this module imports the models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from .models import AccountChangeRequest, Application, ConflictOfInterest, Membership, Payment
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.http import HttpRequest, HttpResponse
+
+    Person: TypeAlias = User | AnonymousUser
+    View: TypeAlias = Callable[..., HttpResponse]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A rule's answer: whether it allows, and if not, why (a sentence for the person refused)."""
+
+    allowed: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+ALLOWED = Answer(True)
+
+
+def refused(reason: str) -> Answer:
+    return Answer(False, reason)
+
+
+def no_permission() -> str:
+    """The refusal that names nothing in particular, for rules whose callers know no better words."""
+    return _("Du har inte behörighet att göra detta.")
+
+
+def require(answer: Answer, reason: str | None = None) -> None:
+    """Raise PermissionDenied unless the answer allows; a service may put the refusal in the
+    words of the action it guards (reason) instead of the rule's own."""
+    if not answer:
+        raise PermissionDenied(reason or answer.reason)
+
+
+def required(rule: Callable[[Person], Answer], reason: str | None = None) -> Callable[[View], View]:
+    """A view decorator: signed in, and allowed by `rule`, or 403 with `reason` (the rule's
+    own reason if none is given). The one way staff pages guard themselves by role."""
+
+    def decorator(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            require(rule(request.user), reason)
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorator
+
+
+# --- staff roles -------------------------------------------------------------------------------
+#
+# Roles are Django permissions given through the groups in grants.roles.
+
+def _has_perm(user: Person, perm: str) -> Answer:
+    if user.is_authenticated and user.has_perm(perm):
+        return ALLOWED
+    return refused(no_permission())
+
+
+def is_officer(user: Person) -> Answer:
+    """A case officer (handläggare): checks, assesses and decides under delegation."""
+    return _has_perm(user, "grants.handle_application")
+
+
+def is_decision_maker(user: Person) -> Answer:
+    """A decision maker (beslutsfattare): decides above the delegation limit, in the committee."""
+    return _has_perm(user, "grants.decide_application")
+
+
+def is_finance(user: Person) -> Answer:
+    """An attester in finance: attests, exports and books payments, decides account changes."""
+    return _has_perm(user, "grants.attest_payment")
+
+
+def is_case_handler(user: Person) -> Answer:
+    """An officer or a decision maker: the people who take part in a case and decide it."""
+    if is_officer(user) or is_decision_maker(user):
+        return ALLOWED
+    return refused(no_permission())
+
+
+def is_staff_member(user: Person) -> Answer:
+    """Anyone with a case-handling role: sees every case's documents and the staff interface."""
+    if is_case_handler(user) or is_finance(user):
+        return ALLOWED
+    return refused(no_permission())
+
+
+def works_in_staff_interface(user: Person) -> Answer:
+    """Who is sent to, and may see the flow in, the staff interface: staff and administrators."""
+    if is_staff_member(user) or (user.is_authenticated and user.is_superuser):
+        return ALLOWED
+    return refused(no_permission())
+
+
+def finance_only_role(user: Person) -> Answer:
+    """Finance with no case-handling role besides: their work starts at the attestation queue."""
+    if is_finance(user) and not is_case_handler(user):
+        return ALLOWED
+    return refused(no_permission())
+
+
+def may_see_annual_report(user: Person) -> Answer:
+    """Management reads the annual grant report, its exports and the selection's open data."""
+    if _has_perm(user, "grants.view_annual_report"):
+        return ALLOWED
+    return refused("Årsrapporten om bidrag är till för ledningen.")
+
+
+def management_only_role(user: Person) -> Answer:
+    """Management with no staff role and no administration: their work starts at the annual report."""
+    if may_see_annual_report(user) and not works_in_staff_interface(user):
+        return ALLOWED
+    return refused(no_permission())
+
+
+# --- applicants and their organisations --------------------------------------------------------
+
+def confirmed_member(user: Person, *, via: str = "") -> Q:
+    """The rows whose organisation (reached through the lookup path `via`, itself if empty)
+    has `user` as a confirmed member: what an applicant may see and act for. One filter, so
+    that both conditions hold for the same membership."""
+    prefix = f"{via}__" if via else ""
+    return Q(**{f"{prefix}memberships__user": user, f"{prefix}memberships__status": Membership.Status.CONFIRMED})
+
+
+def _is_confirmed_member(user: Person, organisation_id: int | None) -> bool:
+    return user.is_authenticated and organisation_id is not None and Membership.objects.filter(
+        organisation_id=organisation_id, user=user, status=Membership.Status.CONFIRMED).exists()
+
+
+def is_applicant(user: Person, application: Application) -> Answer:
+    """A confirmed member of the applying organisation: acts for the application."""
+    if _is_confirmed_member(user, application.organisation_id):
+        return ALLOWED
+    return refused(no_permission())
+
+
+def is_sponsor_contact(user: Person, application: Application) -> Answer:
+    """A confirmed member of the sponsor association of an informal group's application."""
+    if _is_confirmed_member(user, application.organisation.sponsor_id):
+        return ALLOWED
+    return refused(no_permission())
+
+
+def may_act_for_money(membership: Membership | None) -> Answer:
+    """Only a confirmed signatory or treasurer acts for the association's money, e.g. asks
+    for a new bank account."""
+    if membership is None or membership.status != Membership.Status.CONFIRMED:
+        return refused(_("Bara bekräftade medlemmar i föreningen kan begära ett nytt bankkonto."))
+    if membership.role not in Membership.MONEY_ROLES:
+        return refused(_("Bara föreningens firmatecknare eller kassör kan begära ett nytt bankkonto. Be någon av dem "
+                         "att göra det, eller be föreningen ändra din roll."))
+    return ALLOWED
+
+
+# --- taking part in a case (jäv) ---------------------------------------------------------------
+
+def may_take_part(user: Person, application: Application) -> Answer:
+    """Staff who declared jäv in the case, or who belong to the applicant, take no part in
+    it: no task of the case is offered to them and no service lets them act on it."""
+    if user.is_authenticated and ConflictOfInterest.objects.filter(application=application, user=user).exists():
+        return refused("Du har anmält jäv i ärendet och får inte delta i handläggningen.")
+    if is_applicant(user, application):
+        return refused("Du tillhör den sökande föreningen och får inte handlägga ärendet (jäv).")
+    return ALLOWED
+
+
+def may_declare_conflict(user: Person) -> Answer:
+    """Those who could take part in a case are the ones who declare jäv in it."""
+    if is_case_handler(user):
+        return ALLOWED
+    return refused("Bara handläggare och beslutsfattare anmäler jäv i ett ärende.")
+
+
+def may_decide(user: Person, application: Application) -> Answer:
+    """Who decides an assessed case: above the delegation limit the committee's decision
+    maker, within it the officer; never someone who may not take part."""
+    taking_part = may_take_part(user, application)
+    if not taking_part:
+        return taking_part
+    if application.assessment.needs_committee:
+        if not is_decision_maker(user):
+            return refused("Förslaget ligger över delegationsgränsen; beslutet fattas av nämnden.")
+    elif not is_officer(user):
+        return refused("Beslut inom delegationen fattas av handläggaren.")
+    return ALLOWED
+
+
+# --- the two-person rule -----------------------------------------------------------------------
+
+def may_attest(user: Person, payment: Payment, *, member_of: set[int]) -> Answer:
+    """The two-person rule on money: the attester neither decided nor assessed the case and
+    belongs to neither the applicant nor the receiving association. member_of: the ids of
+    the organisations `user` is a member of (read once for many payments)."""
+    application = payment.application
+    if payment.decided_by_id == user.pk:
+        return refused("Du fattade beslutet i ärendet och får därför inte attestera utbetalningen "
+                       "(tvåpersonsregeln). En annan attestant måste göra det.")
+    assessment = getattr(application, "assessment", None)
+    if assessment is not None and assessment.officer_id == user.pk:
+        return refused("Du bedömde ärendet och får därför inte attestera utbetalningen "
+                       "(tvåpersonsregeln). En annan attestant måste göra det.")
+    organisation = application.organisation
+    if {organisation.pk, organisation.sponsor_id} & member_of:
+        return refused("Du tillhör den sökande eller mottagande föreningen och får inte attestera utbetalningen.")
+    return ALLOWED
+
+
+def may_decide_account_change(user: Person, request: AccountChangeRequest) -> Answer:
+    """The two-person rule on accounts: finance decides a change of bank account, never the
+    person who asked for it nor a member of the association."""
+    if not (user.is_authenticated and is_finance(user)):
+        return refused("Bankkonton godkänns av ekonomi (attestanter).")
+    if request.requested_by_id == user.pk:
+        return refused("Du begärde ändringen själv och får därför inte godkänna eller avslå den "
+                       "(tvåpersonsregeln). En annan attestant måste göra det.")
+    if Membership.objects.filter(organisation_id=request.organisation_id, user=user).exists():
+        return refused(f"Du tillhör {request.organisation.name} och får inte besluta om föreningens bankkonto.")
+    return ALLOWED
