@@ -752,8 +752,8 @@ class Application(models.Model):
     # Transitions. Permissions are checked by the services with .has_perm(user).
 
     def is_applicant(self, user):
-        return user.is_authenticated and self.organisation.memberships.filter(
-            user=user, status=Membership.Status.CONFIRMED).exists()
+        return user.is_authenticated and Membership.objects.filter(
+            organisation_id=self.organisation_id, user=user, status=Membership.Status.CONFIRMED).exists()
 
     def is_sponsor_contact(self, user):
         sponsor_id = self.organisation.sponsor_id

@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
@@ -11,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from ..models import Assessment, CompletionRequest, ConflictOfInterest, is_decision_maker, is_officer
 from ..notifications import lazy_interpolate, notify_applicant
-from ._base import lock_application, record_event, transition
+from ._base import lock_application, record_event, service_transaction, transition
 
 
 def has_conflict(application, user):
@@ -27,7 +26,7 @@ def check_may_take_part(application, user):
 
 
 def completeness_confirm(*, application, by):
-    with transaction.atomic():
+    with service_transaction():
         application = lock_application(application)
         check_may_take_part(application, by)
         before = application.status
@@ -42,7 +41,7 @@ def completion_request(*, application, by, message, due_on):
         raise ValidationError("Skriv vad den sökande ska komplettera.")
     if due_on <= timezone.localdate():
         raise ValidationError("Sista svarsdag måste ligga efter dagens datum.")
-    with transaction.atomic():
+    with service_transaction():
         application = lock_application(application)
         check_may_take_part(application, by)
         before = application.status
@@ -64,7 +63,7 @@ def conflict_declare(*, application, by, reason):
         raise ValidationError("Ange kort varför du är jävig.")
     if not (is_officer(by) or is_decision_maker(by)):
         raise PermissionDenied("Bara handläggare och beslutsfattare anmäler jäv i ett ärende.")
-    with transaction.atomic():
+    with service_transaction():
         application = lock_application(application)
         conflict, created = ConflictOfInterest.objects.get_or_create(
             application=application, user=by, defaults={"reason": reason}
@@ -79,7 +78,7 @@ def assessment_record(*, application, by, no_conflict, proposal, proposed_amount
         raise ValidationError("Intyga att du inte är jävig, eller anmäl jäv så att någon annan tar över ärendet.")
     if not justification.strip():
         raise ValidationError("Skriv en motivering till förslaget.")
-    with transaction.atomic():
+    with service_transaction():
         application = lock_application(application)
         check_may_take_part(application, by)
         _check_amount_fits_proposal(application, proposal, proposed_amount)

@@ -19,8 +19,8 @@ from .. import limits
 from ..models import (AGE_BANDS, GENDERS, ZERO, Document, FollowUpCostLine, FollowUpReport, Payment,
                       RepaymentClaim)
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
-from ._base import (discarded_on_failure, document_create, lock, lock_application, record_event, store_file,
-                    transition)
+from ._base import (discarded_on_failure, document_create, lock_application, record_event,
+                    service_transaction, store_file, transition)
 from . import ledger
 from .pay import payments_release_withheld
 from .repayments import kronor
@@ -167,8 +167,15 @@ def follow_up_problems(report):
     return problems
 
 
+def _lock_report(report):
+    """The report under its row lock, read with its case and programme, which every step on it
+    reads next; only the report's row is locked."""
+    return (FollowUpReport.objects.select_for_update(of=("self",)).select_related("application__call__programme")
+            .get(pk=report.pk))
+
+
 def _lock_owed(report, by, what):
-    report = lock(FollowUpReport, report.pk)
+    report = _lock_report(report)
     if not report.is_applicant(by):
         raise PermissionDenied(_("Du kan bara fylla i din egen förenings återrapporter."))
     if report.status not in OWED:
@@ -223,7 +230,7 @@ def follow_up_submit(*, report, by, attachment=None, stored=None, cost_lines=Non
     if attachment is not None and stored is None:
         stored = follow_up_attachment_store(application=report.application, upload=attachment)
     with discarded_on_failure(stored), transaction.atomic():
-        report = lock(FollowUpReport, report.pk)
+        report = _lock_report(report)
         before = report.status
         transition(report, "submit", by=by, what=_("lämna återrapporten"))
         _apply(report, fields, cost_lines)
@@ -269,11 +276,13 @@ def follow_up_review(*, report, by, verdict, note="", reclaim_amount=None):
     from .assess import check_may_take_part
 
     name, action = VERDICTS[verdict]
-    with transaction.atomic():
-        report = lock(FollowUpReport, report.pk)
+    with service_transaction():
+        report = _lock_report(report)
         check_may_take_part(report.application, by)
         before = report.status
         transition(report, name, by=by, what=_("granska återrapporten"))
+        if verdict == "reject":
+            reclaim_amount = _reclaim_amount(report.application, reclaim_amount)
         report.reviewed_by = by
         report.review_note = note
         report.save()
@@ -293,11 +302,17 @@ def follow_up_review(*, report, by, verdict, note="", reclaim_amount=None):
     return report
 
 
-def _repayment_claim(*, application, by, reasons, amount):
+def _reclaim_amount(application, amount):
+    """What a rejection claims back: at most what was paid out, by default all of it.
+    Checked before the review writes anything, as a refusal must be."""
     paid = amount_paid(application)
     amount = paid if amount is None else amount
     if not ZERO <= amount <= paid:
         raise ValidationError(f"Återkravet kan vara högst det som har betalats ut, {kronor(paid)}.")
+    return amount
+
+
+def _repayment_claim(*, application, by, reasons, amount):
     claim = RepaymentClaim.objects.create(
         application=application, amount=amount, reasons=reasons, decided_by=by,
         due_on=timezone.localdate() + timezone.timedelta(days=30), ocr=ledger.claim_ocr(application.pk),
@@ -324,7 +339,7 @@ def is_ready_to_close(application):
 
 def application_close(*, application, by=None):
     """Closing is the system's step once the case is settled; `by` is whoever settled it."""
-    with transaction.atomic():
+    with service_transaction():
         application = lock_application(application)
         if not is_ready_to_close(application):
             raise ValidationError("Ärendet kan inte avslutas förrän alla utbetalningar och återrapporten är klara.")
