@@ -93,3 +93,23 @@ def test_case_pages_cost_the_same_for_5_and_200_cases(client, anna, olle, grow):
     assert portal_large == portal_small <= 25
     assert staff_large == staff_small
     assert max(staff_large) <= 25
+
+
+# One case from submission to closed, as tests/bench.py walks it (`lifecycle_queries_per_case`),
+# in real transactions, the decision letter made after commit included. It was 284 before
+# issue 13; tests/bench_steps.py shows where each of these goes, step by step.
+LIFECYCLE_QUERIES = 229
+
+
+@pytest.mark.task_queue  # the receipt is queued, as in production, not made in the request
+@pytest.mark.django_db(transaction=True)
+def test_a_case_from_submission_to_closed_costs_a_fixed_number_of_queries():
+    from tests import bench
+
+    world = bench.make_world()
+    bench.lifecycle(world, bench.make_draft(world, "warm-up"))  # the year's case number series, caches
+    application = bench.make_draft(world, 1)
+    with CaptureQueriesContext(connection) as captured:
+        closed = bench.lifecycle(world, application)
+    assert closed.status == "closed"
+    assert len(captured) == LIFECYCLE_QUERIES

@@ -8,12 +8,11 @@ from django.db import transaction
 from viewflow.workflow import STATUS
 
 from .flows import GrantFlow
-from .models import GrantProcess
 
 
 def open_task(application, node):
-    process = GrantProcess.objects.get(application=application)
-    return process.task_set.filter(flow_task=node, status__in=[STATUS.NEW, STATUS.ASSIGNED]).first()
+    return (GrantFlow.task_class.objects.filter(process__grantprocess__application=application, flow_task=node,
+                                                status__in=[STATUS.NEW, STATUS.ASSIGNED]).first())
 
 
 def task_work(*, application, node, user, act):

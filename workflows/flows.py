@@ -53,6 +53,19 @@ def _app(activation):
     return activation.grant_application
 
 
+def _case(activation):
+    """The application as the gateways see it (and whom a task goes to). The nodes one step
+    sets off share their process object, so it is read once for all of them: gateways only
+    read, and the step's service has changed the case before the first of them runs. The one
+    node that changes the case on the way, close, ends the chain."""
+    process = activation.process
+    if not hasattr(process, "gateway_application"):
+        process.gateway_application = Application.objects.select_related("call__programme").get(
+            pk=process.application_id
+        )
+    return process.gateway_application
+
+
 class GrantFlow(flow.Flow):
     process_class = GrantProcess
     lock_impl = lock.select_for_update_lock
@@ -80,7 +93,7 @@ class GrantFlow(flow.Flow):
     )
 
     is_complete = (
-        flow.If(lambda act: _app(act).status == Application.Status.IN_ASSESSMENT)
+        nodes.If(lambda act: _case(act).status == Application.Status.IN_ASSESSMENT)
         .Annotation(title="Komplett?")
         .Then(this.assess)
         .Else(this.await_completion)
@@ -103,10 +116,10 @@ class GrantFlow(flow.Flow):
         # A declared conflict of interest leaves the case unassessed: it goes back to the
         # queue, where the conflicted officer can no longer take it. Otherwise the proposed
         # amount against the programme's delegation limit decides who decides.
-        flow.Switch()
+        nodes.Switch()
         .Annotation(title="Vem beslutar?")
-        .Case(this.assess, lambda act: _app(act).status != Application.Status.ASSESSED)
-        .Case(this.decide_by_officer, lambda act: not _app(act).assessment.needs_committee)
+        .Case(this.assess, lambda act: _case(act).status != Application.Status.ASSESSED)
+        .Case(this.decide_by_officer, lambda act: not _case(act).assessment.needs_committee)
         .Default(this.decide_by_committee)
     )
 
@@ -114,7 +127,7 @@ class GrantFlow(flow.Flow):
         nodes.CaseView(views.DecideView.as_view())
         .Annotation(title="Besluta på delegation")
         .Permission("grants.handle_application")
-        .Assign(lambda act: _app(act).assessment.officer)
+        .Assign(lambda act: _case(act).assessment.officer)
         .Next(this.send_letter)
     )
 
@@ -126,13 +139,13 @@ class GrantFlow(flow.Flow):
     )
 
     send_letter = (
-        flow.Function(this.produce_decision_letter)
+        nodes.Function(this.produce_decision_letter)
         .Annotation(title="Skicka beslutsbrev")
         .Next(this.is_granted)
     )
 
     is_granted = (
-        flow.If(lambda act: _app(act).status in Application.GRANTED)
+        nodes.If(lambda act: _case(act).status in Application.GRANTED)
         .Annotation(title="Beviljad?")
         .Then(this.after_payment)
         .Else(this.end)
@@ -150,10 +163,10 @@ class GrantFlow(flow.Flow):
     after_payment = (
         # Parts still to pay wait for finance; a settled case closes; otherwise the grantee
         # owes the follow-up report.
-        flow.Switch()
+        nodes.Switch()
         .Annotation(title="Utbetalt och redovisat?")
-        .Case(this.await_payment, lambda act: payments_open(_app(act)).exists())
-        .Case(this.close, lambda act: follow_up.is_ready_to_close(_app(act)))
+        .Case(this.await_payment, lambda act: payments_open(_case(act)).exists())
+        .Case(this.close, lambda act: follow_up.is_ready_to_close(_case(act)))
         .Default(this.await_report)
     )
 
@@ -171,23 +184,23 @@ class GrantFlow(flow.Flow):
     )
 
     report_outcome = (
-        flow.Switch()
+        nodes.Switch()
         .Annotation(title="Återrapport godkänd?")
         .Case(this.await_report,
-              lambda act: _app(act).follow_up.status == FollowUpReport.Status.COMPLETION_REQUESTED)
+              lambda act: _case(act).follow_up.status == FollowUpReport.Status.COMPLETION_REQUESTED)
         .Case(this.send_repayment_letter,
-              lambda act: _app(act).follow_up.status == FollowUpReport.Status.REJECTED)
+              lambda act: _case(act).follow_up.status == FollowUpReport.Status.REJECTED)
         .Default(this.after_payment)
     )
 
     send_repayment_letter = (
-        flow.Function(this.produce_repayment_letter)
+        nodes.Function(this.produce_repayment_letter)
         .Annotation(title="Skicka beslut om återkrav")
         .Next(this.close)
     )
 
     close = (
-        flow.Function(this.close_case)
+        nodes.Function(this.close_case)
         .Annotation(title="Avsluta ärendet")
         .Next(this.end)
     )
@@ -222,17 +235,17 @@ class GrantFlow(flow.Flow):
         # The PDF is slow work: it runs once the decision is committed. A committee's
         # letters go out together for the whole meeting (documents.batches), once the
         # protocol is approved, so that they can name the appeal period.
-        decision = _app(activation).decision
+        decision = _case(activation).decision
         if not decision.by_committee:
             transaction.on_commit(lambda: letters.decision_letter_send(decision.pk))
 
     def produce_repayment_letter(self, activation):
-        application_pk = _app(activation).pk
+        application_pk = activation.process.application_id
         transaction.on_commit(lambda: letters.repayment_letter_send(application_pk))
 
     def close_case(self, activation):
         # A system step: the history shows it as done by the system, not by a person.
-        follow_up.application_close(application=_app(activation), by=None)
+        follow_up.application_close(application=_case(activation), by=None)
 
     # --- who sees the flow in the staff interface -----------------------------------
 

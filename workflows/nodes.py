@@ -1,6 +1,16 @@
-"""The staff task node of the grant flow: a case's tasks go only to staff who may take part in it."""
+"""The grant flow's own nodes: the staff task, with the rules on who may take part in a case,
+and gateways and functions that open no savepoint of their own."""
 
+from contextlib import nullcontext
+
+from django.db import transaction
+from django.utils.timezone import now
 from viewflow.workflow import flow
+from viewflow.workflow.activation import Activation
+from viewflow.workflow.context import context
+from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.nodes import func, if_gate, switch
+from viewflow.workflow.signals import task_started
 
 from grants import access
 
@@ -14,3 +24,64 @@ class CaseView(flow.View):
     def can_execute(self, user, task):
         return super().can_execute(user, task) and bool(access.may_take_part(user, task.coerced_process.application))
 
+
+
+# --- gateways and functions without viewflow's savepoint --------------------------------
+#
+# viewflow opens a savepoint around every gateway's condition and every function's
+# callback, so that when a node's error is kept on its task rather than raised (the
+# asynchronous nodes: timers, jobs) the node's own writes are undone. This flow's errors
+# are raised into the flow's lock transaction, which then rolls back as a whole: there the
+# savepoint costs two round trips per node and undoes nothing. It is kept where errors are kept.
+
+
+def _savepoint_if_errors_are_kept():
+    return transaction.atomic() if not context.propagate_exception else nullcontext()
+
+
+class IfActivation(if_gate.IfActivation):
+    @Activation.status.super()
+    def activate(self):
+        with self.exception_guard(), _savepoint_if_errors_are_kept():
+            self._condition_result = self.flow_task._condition(self)
+
+
+class SwitchActivation(switch.SwitchActivation):
+    @Activation.status.super()
+    def activate(self):
+        with self.exception_guard(), _savepoint_if_errors_are_kept():
+            for node, condition in self.flow_task._branches:
+                if condition is None:
+                    self.next_task = node  # the default, unless a later case holds
+                elif condition(self):
+                    self.next_task = node
+                    break
+            if not self.next_task:
+                raise FlowRuntimeError(f"No next task available for {self.flow_task.name}")
+
+
+class FunctionActivation(func.FunctionActivation):
+    @Activation.status.super()
+    def activate(self):
+        with self.exception_guard(), _savepoint_if_errors_are_kept():
+            self.task.started = now()
+            task_started.send(sender=self.flow_class, process=self.process, task=self.task)
+            self.flow_task._func(self)
+
+
+class If(flow.If):
+    """viewflow's If, without the savepoint when its errors are raised."""
+
+    activation_class = IfActivation
+
+
+class Switch(flow.Switch):
+    """viewflow's Switch, without the savepoint when its errors are raised."""
+
+    activation_class = SwitchActivation
+
+
+class Function(flow.Function):
+    """viewflow's Function, without the savepoint when its errors are raised."""
+
+    activation_class = FunctionActivation

@@ -1,7 +1,10 @@
 """What every service shares: locking, transitions with permission checks, the audit row, the Document row of a
 stored file. The file store itself is grants.files, re-exported here for the services."""
 
+from contextlib import contextmanager
+
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from ..events import in_swedish
@@ -32,6 +35,40 @@ def lock_application(application):
     return Application.objects.select_for_update().select_related("call__programme__committee", "organisation").get(
         pk=application.pk
     )
+
+
+class _Writes:
+    """An execute wrapper that notes whether a row was written."""
+
+    def __init__(self):
+        self.seen = False
+
+    def __call__(self, execute, sql, params, many, context):
+        if not self.seen and sql.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            self.seen = True
+        return execute(sql, params, many, context)
+
+
+@contextmanager
+def service_transaction():
+    """A service's transaction. Called on its own it is one. Inside another (the flow's lock
+    around a step) it joins that one instead of opening a savepoint, which costs two round
+    trips and buys nothing when the service refuses, as ours do, before it writes: the staff
+    task view then shows the refusal and its transaction goes on as if the service had not
+    been called. Should anything fail after a write, the caller's transaction is marked for
+    rollback, as a failed block without a savepoint is, so that half a step never commits."""
+    if not connection.in_atomic_block:
+        with transaction.atomic():
+            yield
+        return
+    writes, callbacks = _Writes(), len(connection.run_on_commit)
+    with connection.execute_wrapper(writes):
+        try:
+            yield
+        except BaseException:
+            if writes.seen or len(connection.run_on_commit) > callbacks:
+                transaction.set_rollback(True)
+            raise
 
 
 def transition(obj, name, *, by, what, args=(), kwargs=None):

@@ -15,7 +15,16 @@ from .. import access, limits, questions
 from ..calculators import check_inputs
 from ..models import Application, BudgetLine, CaseNumberSeries, Document, Membership, Organisation
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
-from ._base import Upload, discarded_on_failure, document_create, lock_application, record_event, store_file, transition
+from ._base import (
+    Upload,
+    discarded_on_failure,
+    document_create,
+    lock_application,
+    record_event,
+    service_transaction,
+    store_file,
+    transition,
+)
 
 
 def _check_may_apply(*, organisation, call, by):
@@ -261,15 +270,24 @@ def check_submittable(application):
     return problems
 
 
-def _next_case_number(committee, year):
-    # Make sure the series row exists, then lock it: concurrent submits queue up here,
-    # and a rolled-back submit gives its number back, so the series stays gapless.
+def _locked_series(committee, year):
+    """The committee's case number series for the year, locked; made first if it is the
+    year's first case (in a savepoint: someone else may make it at the same moment)."""
+    series = CaseNumberSeries.objects.select_for_update().filter(committee=committee, year=year).first()
+    if series is not None:
+        return series
     try:
         with transaction.atomic():
             CaseNumberSeries.objects.get_or_create(committee=committee, year=year)
     except IntegrityError:
         pass  # someone else created it at the same moment
-    series = CaseNumberSeries.objects.select_for_update().get(committee=committee, year=year)
+    return CaseNumberSeries.objects.select_for_update().get(committee=committee, year=year)
+
+
+def _next_case_number(committee, year):
+    # Lock the series row: concurrent submits queue up here, and a rolled-back submit
+    # gives its number back, so the series stays gapless.
+    series = _locked_series(committee, year)
     series.last_number += 1
     series.save(update_fields=["last_number"])
     return f"{committee.code} {year}/{series.last_number:04d}"
@@ -293,7 +311,7 @@ def application_submit(*, application, by):
     node calls this). An informal group's application needs its sponsor's confirmation
     first (application_ask_sponsor); a confirmed member of the sponsor who submits it
     confirms it by doing so."""
-    with transaction.atomic():
+    with service_transaction():
         application = lock_application(application)
         _check_submittable_draft(application, (Application.Status.DRAFT,))
         before = application.status
@@ -363,7 +381,7 @@ def application_sponsor_confirm(*, application, by):
     """A confirmed member of the sponsor confirms: the application takes its case number and
     reaches the officer (the flow's sponsor_confirmed start node calls this). The row lock
     makes a second confirmation, at the same moment, find it already confirmed."""
-    with transaction.atomic():
+    with service_transaction():
         application = lock_application(application)
         _check_submittable_draft(application, (Application.Status.AWAITING_SPONSOR,))
         before = application.status
@@ -425,7 +443,7 @@ def application_withdraw(*, application, by, note="", flow_cancelled=False):
     if len(note) > limits.NOTE:
         raise ValidationError(_("Högst %(limit)s tecken; texten har %(count)s. Korta den.")
                               % {"limit": limits.NOTE, "count": len(note)})
-    with transaction.atomic():
+    with service_transaction():
         application = lock_application(application)
         check_withdrawable(application, by=by)
         if application.status not in (Application.Status.DRAFT, Application.Status.AWAITING_SPONSOR) \
@@ -446,7 +464,7 @@ def completion_answer(*, application, by, answer):
     if len(answer) > limits.LONG_TEXT:
         raise ValidationError(_("Högst %(limit)s tecken; svaret har %(count)s. Korta det.")
                               % {"limit": limits.LONG_TEXT, "count": len(answer)})
-    with transaction.atomic():
+    with service_transaction():
         application = lock_application(application)
         before = application.status
         transition(application, "complete", by=by, what=_("skicka in en komplettering"))

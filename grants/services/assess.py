@@ -2,7 +2,6 @@
 
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
@@ -11,12 +10,12 @@ from django.utils.translation import gettext_lazy
 from .. import access
 from ..models import Assessment, CompletionRequest, ConflictOfInterest
 from ..notifications import lazy_interpolate, notify_applicant
-from ._base import lock_application, record_event, transition
+from ._base import lock_application, record_event, service_transaction, transition
 from .amounts import check_amount_fits_outcome
 
 
 def completeness_confirm(*, application, by):
-    with transaction.atomic():
+    with service_transaction():
         application = lock_application(application)
         access.require(access.may_take_part(by, application))
         before = application.status
@@ -31,7 +30,7 @@ def completion_request(*, application, by, message, due_on):
         raise ValidationError("Skriv vad den sökande ska komplettera.")
     if due_on <= timezone.localdate():
         raise ValidationError("Sista svarsdag måste ligga efter dagens datum.")
-    with transaction.atomic():
+    with service_transaction():
         application = lock_application(application)
         access.require(access.may_take_part(by, application))
         before = application.status
@@ -52,7 +51,7 @@ def conflict_declare(*, application, by, reason):
     if not reason.strip():
         raise ValidationError("Ange kort varför du är jävig.")
     access.require(access.may_declare_conflict(by))
-    with transaction.atomic():
+    with service_transaction():
         application = lock_application(application)
         conflict, created = ConflictOfInterest.objects.get_or_create(
             application=application, user=by, defaults={"reason": reason}
@@ -67,7 +66,7 @@ def assessment_record(*, application, by, no_conflict, proposal, proposed_amount
         raise ValidationError("Intyga att du inte är jävig, eller anmäl jäv så att någon annan tar över ärendet.")
     if not justification.strip():
         raise ValidationError("Skriv en motivering till förslaget.")
-    with transaction.atomic():
+    with service_transaction():
         application = lock_application(application)
         access.require(access.may_take_part(by, application))
         check_amount_fits_outcome(application, proposal, proposed_amount)

@@ -1,7 +1,6 @@
 """Decide: the decision, under delegation or by the committee, within the call's budget."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
@@ -10,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from .. import access
 from ..models import Application, CommitteeMeeting, Decision, FollowUpReport
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
-from ._base import lock_application, record_event, transition
+from ._base import lock_application, record_event, service_transaction, transition
 from .amounts import check_amount_fits_outcome
 from .budgets import budget_check, budget_commit
 from .pay import payments_plan
@@ -82,7 +81,7 @@ def decision_make(*, application, by, outcome, amount, reasons, conditions="", m
     protocol's approval is announced, may it be executed (Decision.may_be_executed)."""
     if not reasons.strip():
         raise ValidationError("Beslutet måste ha en motivering.")
-    with transaction.atomic():
+    with service_transaction():
         application = lock_application(application)
         by_committee = _check_decision(application, by=by, outcome=outcome, amount=amount,
                                        meeting_date=meeting_date, protocol_paragraph=protocol_paragraph)

@@ -19,7 +19,15 @@ from .. import access, limits
 from ..models import AGE_BANDS, GENDERS, ZERO, Document, FollowUpCostLine, FollowUpReport, Payment, RepaymentClaim
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
 from . import ledger
-from ._base import discarded_on_failure, document_create, lock, lock_application, record_event, store_file, transition
+from ._base import (
+    discarded_on_failure,
+    document_create,
+    lock_application,
+    record_event,
+    service_transaction,
+    store_file,
+    transition,
+)
 from .pay import payments_release_withheld
 from .repayments import kronor
 
@@ -165,8 +173,15 @@ def follow_up_problems(report):
     return problems
 
 
+def _lock_report(report):
+    """The report under its row lock, read with its case and programme, which every step on it
+    reads next; only the report's row is locked."""
+    return (FollowUpReport.objects.select_for_update(of=("self",)).select_related("application__call__programme")
+            .get(pk=report.pk))
+
+
 def _lock_owed(report, by, what):
-    report = lock(FollowUpReport, report.pk)
+    report = _lock_report(report)
     access.require(access.is_applicant(by, report.application),
                    _("Du kan bara fylla i din egen förenings återrapporter."))
     if report.status not in OWED:
@@ -221,7 +236,7 @@ def follow_up_submit(*, report, by, attachment=None, stored=None, cost_lines=Non
     if attachment is not None and stored is None:
         stored = follow_up_attachment_store(application=report.application, upload=attachment)
     with discarded_on_failure(stored), transaction.atomic():
-        report = lock(FollowUpReport, report.pk)
+        report = _lock_report(report)
         before = report.status
         transition(report, "submit", by=by, what=_("lämna återrapporten"))
         _apply(report, fields, cost_lines)
@@ -265,11 +280,13 @@ def follow_up_review(*, report, by, verdict, note="", reclaim_amount=None):
     if verdict != "approve" and not note.strip():
         raise ValidationError("Skriv en motivering till den sökande.")
     name, action = VERDICTS[verdict]
-    with transaction.atomic():
-        report = lock(FollowUpReport, report.pk)
+    with service_transaction():
+        report = _lock_report(report)
         access.require(access.may_take_part(by, report.application))
         before = report.status
         transition(report, name, by=by, what=_("granska återrapporten"))
+        if verdict == "reject":
+            reclaim_amount = _reclaim_amount(report.application, reclaim_amount)
         report.reviewed_by = by
         report.review_note = note
         report.save()
@@ -289,11 +306,17 @@ def follow_up_review(*, report, by, verdict, note="", reclaim_amount=None):
     return report
 
 
-def _repayment_claim(*, application, by, reasons, amount):
+def _reclaim_amount(application, amount):
+    """What a rejection claims back: at most what was paid out, by default all of it.
+    Checked before the review writes anything, as a refusal must be."""
     paid = amount_paid(application)
     amount = paid if amount is None else amount
     if not ZERO <= amount <= paid:
         raise ValidationError(f"Återkravet kan vara högst det som har betalats ut, {kronor(paid)}.")
+    return amount
+
+
+def _repayment_claim(*, application, by, reasons, amount):
     claim = RepaymentClaim.objects.create(
         application=application, amount=amount, reasons=reasons, decided_by=by,
         due_on=timezone.localdate() + timezone.timedelta(days=30), ocr=ledger.claim_ocr(application.pk),
@@ -320,7 +343,7 @@ def is_ready_to_close(application):
 
 def application_close(*, application, by=None):
     """Closing is the system's step once the case is settled; `by` is whoever settled it."""
-    with transaction.atomic():
+    with service_transaction():
         application = lock_application(application)
         if not is_ready_to_close(application):
             raise ValidationError("Ärendet kan inte avslutas förrän alla utbetalningar och återrapporten är klara.")

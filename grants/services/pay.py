@@ -25,7 +25,7 @@ from ..models import AttestationLimit, CaseEvent, Membership, Organisation, Paye
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicants
 from ..validators import bank_name, compact_account
 from . import ledger
-from ._base import record_event, transition
+from ._base import record_event, service_transaction, transition
 from .payee_accounts import shared_accounts
 
 
@@ -269,7 +269,7 @@ def payments_mark_paid(*, payment_ids, by, on=None):
     """The bank has paid these payments (from its status report, or as finance confirms):
     each is recorded as paid on the day the bank paid it (see _paid_days) and booked in
     the ledger, one voucher per day."""
-    with transaction.atomic():
+    with service_transaction():
         payments = _locked(payment_ids, "application__call__programme__committee", "batch")
         errors, before, days = [], {payment.pk: payment.status for payment in payments}, _paid_days(payments, on)
         _transition_all(payments, "mark_paid", by=by, what="markera utbetalningen som betald", errors=errors,
@@ -410,7 +410,7 @@ def status_report_apply(*, report, by):
 
 def payments_release_withheld(*, application, by):
     """Release the parts kept back until the follow-up report was approved."""
-    with transaction.atomic():
+    with service_transaction():
         released = []
         for payment in Payment.objects.select_for_update().filter(application=application,
                                                                   status=Payment.Status.WITHHELD):
