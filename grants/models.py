@@ -1300,6 +1300,9 @@ class Voucher(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     ledger_file = models.ForeignKey(LedgerFile, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="vouchers", verbose_name="bokföringsfil")
+    # Not a field: the lines that grants.services.ledger.ledger_file_create hands on with the
+    # voucher, read once for the whole file.
+    booked: list["VoucherLine"]
 
     class Meta:
         verbose_name = "verifikation"

@@ -1,7 +1,11 @@
 """What every service shares: locking, transitions with permission checks, the audit row, the Document row of a
 stored file. The file store itself is grants.files, re-exported here for the services."""
 
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -21,17 +25,32 @@ from ..files import (
 )
 from ..models import Application, CaseEvent, Document
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db import models
+    from django_stubs_ext import StrOrPromise
+
+    from ..files import Stored
+
+    M = TypeVar("M", bound=models.Model)
+
 __all__ = ["STORAGE_ERRORS", "STORE_DOWN", "StoreUnavailable", "Upload", "discard_file", "discarded_on_failure",
            "document_create", "lock", "lock_application", "read_stored", "read_verified", "record_event",
            "store_file", "transition"]
 
 
-def lock(model, pk):
+class WithStatus(Protocol):
+    """A row with an FSM status, as transition() names it in a refusal."""
+
+    def get_status_display(self) -> str: ...
+
+
+def lock(model: type[M], pk: object) -> M:
     """Re-read a row under SELECT … FOR UPDATE. Must run inside transaction.atomic()."""
-    return model.objects.select_for_update().get(pk=pk)
+    return model._default_manager.select_for_update().get(pk=pk)
 
 
-def lock_application(application):
+def lock_application(application: Application) -> Application:
     return Application.objects.select_for_update().select_related("call__programme__committee", "organisation").get(
         pk=application.pk
     )
@@ -40,17 +59,18 @@ def lock_application(application):
 class _Writes:
     """An execute wrapper that notes whether a row was written."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.seen = False
 
-    def __call__(self, execute, sql, params, many, context):
+    def __call__(self, execute: Callable[[str, Any, bool, dict[str, Any]], Any], sql: str, params: Any, many: bool,
+                 context: dict[str, Any]) -> Any:
         if not self.seen and sql.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
             self.seen = True
         return execute(sql, params, many, context)
 
 
 @contextmanager
-def service_transaction():
+def service_transaction() -> Iterator[None]:
     """A service's transaction. Called on its own it is one. Inside another (the flow's lock
     around a step) it joins that one instead of opening a savepoint, which costs two round
     trips and buys nothing when the service refuses, as ours do, before it writes: the staff
@@ -71,7 +91,8 @@ def service_transaction():
             raise
 
 
-def transition(obj, name, *, by, what, args=(), kwargs=None):
+def transition(obj: WithStatus, name: str, *, by: User, what: StrOrPromise, args: Sequence[object] = (),
+               kwargs: Mapping[str, object] | None = None) -> Any:
     """Run the transition `name` on obj for the acting user, or refuse in the language of the
     request (Swedish by default: an applicant who chose English reads the refusal in English).
 
@@ -88,7 +109,8 @@ def transition(obj, name, *, by, what, args=(), kwargs=None):
     return bound(*args, **(kwargs or {}))
 
 
-def record_event(application, *, by, action, from_state="", to_state="", note=""):
+def record_event(application: Application, *, by: User | None, action: StrOrPromise, from_state: str = "",
+                 to_state: str = "", note: StrOrPromise = "") -> CaseEvent:
     """Write the case's history row. It is kept in Swedish whatever the request's language: a
     lazy action or note (built with format_lazy from a choice's label) is written in Swedish.
     The portal shows the action translated (CaseEvent.label, grants.events)."""
@@ -98,7 +120,8 @@ def record_event(application, *, by, action, from_state="", to_state="", note=""
     )
 
 
-def document_create(*, application, kind, upload, stored, by, version=1):
+def document_create(*, application: Application, kind: str, upload: Upload, stored: Stored, by: User | None,
+                    version: int = 1) -> Document:
     """The Document row for an upload that store_file() has stored."""
     key, digest = stored
     return Document.objects.create(

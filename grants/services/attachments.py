@@ -7,6 +7,7 @@ stored file. Once the application is sent its attachments stay, and a correction
 file. Files from the association's profile (OrganisationFile) are never touched here: they
 are not the draft's rows, and every application reuses them."""
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -16,7 +17,7 @@ from ..models import Application, Document
 from ._base import discard_file, lock_application, record_event
 
 
-def attachment_remove(document, *, by):
+def attachment_remove(document: Document, *, by: User) -> str:
     """Remove an attachment from one's own organisation's draft: the Document row and its
     event in one transaction, under the draft's lock (so that it cannot be sent meanwhile);
     the stored file after commit. Returns the removed file's name."""
@@ -25,10 +26,11 @@ def attachment_remove(document, *, by):
         access.require(access.is_applicant(by, application),
                        _("Du kan bara ta bort filer i din egen förenings ansökningar."))
         # Locked after the application, in the order the other services lock them.
-        document = Document.objects.select_for_update().filter(pk=document.pk, application=application).first()
-        if document is None:
+        locked = Document.objects.select_for_update().filter(pk=document.pk, application=application).first()
+        if locked is None:
             raise ValidationError(_("Filen finns inte längre i ansökan. Den kan redan vara borttagen."),
                                   code="gone")
+        document = locked
         if document.kind != Document.Kind.ATTACHMENT:
             raise ValidationError(_("Bara bilagor som du själv har lagt till i ett utkast kan tas bort."),
                                   code="kind")

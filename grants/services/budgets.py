@@ -6,6 +6,9 @@ under a row lock in the decision's transaction; a check constraint on each row r
 any update that would take it past its budget, whatever the code does.
 """
 
+from collections.abc import Iterable
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db.models import F
 
@@ -13,7 +16,7 @@ from ..models import AnnualBudget, Call
 from ..selectors import annual_budgets, budget_label
 
 
-def _check_fits(budgets, amount):
+def _check_fits(budgets: Iterable[Call | AnnualBudget], amount: Decimal) -> None:
     for budget in budgets:
         if amount > budget.remaining:
             raise ValidationError(
@@ -21,12 +24,12 @@ def _check_fits(budgets, amount):
             )
 
 
-def budget_check(call, amount):
+def budget_check(call: Call, amount: Decimal) -> None:
     """Whether amount fits in every budget of the call, read without locks (for a preview)."""
     _check_fits([call, *annual_budgets(call)], amount)
 
 
-def budget_commit(call, amount):
+def budget_commit(call: Call, amount: Decimal) -> Call:
     """Take amount from every budget of the call. Must run inside the decision's
     transaction: locks the annual budgets and the call, checks, then raises `committed`."""
     annual = annual_budgets(call, for_update=True)

@@ -13,23 +13,30 @@ per series and year, so that the numbers run without gaps. documents.ledger_file
 the vouchers not yet sent as an SIE file.
 """
 
+import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import TypeAlias
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.utils import timezone
 from stdnum import luhn
 
 from .. import access
-from ..models import LedgerFile, Voucher, VoucherLine, VoucherNumber
+from ..files import Stored
+from ..models import Application, LedgerFile, Payment, RepaymentClaim, Voucher, VoucherLine, VoucherNumber
 
 ZERO = Decimal("0.00")
+# One line of a voucher to be: (kind, account, amount, application, payment, text).
+Line: TypeAlias = tuple[str, str, Decimal, Application, Payment | None, str]
 
 
-def ocr_reference(base):
+def ocr_reference(base: str | int) -> str:
     """Bankgirot's OCR reference for the digits `base`: the length digit (the whole
     reference's length, mod 10) and a Luhn (modulus 10) check digit appended, so that the
     bank refuses a mistyped number and the length can be checked too ("hård kontroll")."""
@@ -40,12 +47,12 @@ def ocr_reference(base):
     return with_length + luhn.calc_check_digit(with_length)
 
 
-def claim_ocr(application_id):
+def claim_ocr(application_id: int) -> str:
     """The OCR of a case's repayment claim, made from the case's id (one claim per case)."""
     return ocr_reference(f"{application_id:06d}")
 
 
-def _next_number(series, year):
+def _next_number(series: str, year: int) -> int:
     """The next voucher number of the series and year, taken under the counter's row lock:
     two bookings at once queue here, and a rolled-back booking gives its number back."""
     counter = VoucherNumber.objects.select_for_update().filter(series=series, year=year).first()
@@ -56,7 +63,7 @@ def _next_number(series, year):
     return counter.last + 1
 
 
-def _voucher(*, on, text, by, lines):
+def _voucher(*, on: dt.date, text: str, by: User, lines: Sequence[Line]) -> Voucher:
     """One balanced voucher dated `on` with its lines [(kind, account, amount, application,
     payment, text)]. Must run inside the caller's transaction."""
     if sum((line[2] for line in lines), ZERO) != ZERO:
@@ -73,17 +80,18 @@ def _voucher(*, on, text, by, lines):
     return voucher
 
 
-def payments_book(*, payments, by):
+def payments_book(*, payments: Iterable[Payment], by: User) -> list[Voucher]:
     """Book payments the bank has paid, one voucher per paid day: for each payment a debit on
     its programme's expense account and a credit on the bank account. The payments carry
     their paid day and their application's programme and committee (selected)."""
-    by_day = defaultdict(list)
+    by_day: defaultdict[dt.date, list[Payment]] = defaultdict(list)
     for payment in payments:
+        assert payment.paid_on is not None, "only what the bank has paid is booked"
         by_day[payment.paid_on].append(payment)
     bank, kind = settings.ACCOUNTING_BANK_ACCOUNT, VoucherLine.Kind.PAYMENT
     vouchers = []
     for day, paid in sorted(by_day.items()):
-        lines = []
+        lines: list[Line] = []
         for payment in paid:
             application = payment.application
             text = f"{application.case_number} del {payment.sequence} {payment.payee_name}"
@@ -94,7 +102,7 @@ def payments_book(*, payments, by):
     return vouchers
 
 
-def claim_book(*, claim, by):
+def claim_book(*, claim: RepaymentClaim, by: User) -> Voucher | None:
     """A repayment claim is a receivable from the day it is decided; the expense it takes back
     is reduced by as much. A claim of nothing books nothing."""
     if claim.amount == ZERO:
@@ -108,7 +116,7 @@ def claim_book(*, claim, by):
     ])
 
 
-def repayment_book(*, claim, amount, received_on, by):
+def repayment_book(*, claim: RepaymentClaim, amount: Decimal, received_on: dt.date, by: User) -> Voucher:
     """What came back clears as much of the receivable, into the bank account."""
     application = claim.application
     text = f"{application.case_number} återbetalning OCR {claim.ocr}"
@@ -119,7 +127,7 @@ def repayment_book(*, claim, amount, received_on, by):
     ])
 
 
-def ledger_file_create(*, by):
+def ledger_file_create(*, by: User) -> tuple[LedgerFile, list[Voucher]]:
     """Put every voucher not yet sent to the accounting system into a new ledger file. Must
     run inside the caller's transaction; returns the file and its vouchers with their lines
     (and the lines' programme and committee), locked until the transaction ends: the caller
@@ -136,7 +144,7 @@ def ledger_file_create(*, by):
     ids = [voucher.pk for voucher in vouchers]
     for start in range(0, len(ids), 5000):
         Voucher.objects.filter(pk__in=ids[start:start + 5000]).update(ledger_file=ledger_file)
-    lines = defaultdict(list)
+    lines: defaultdict[int, list[VoucherLine]] = defaultdict(list)
     for line in (VoucherLine.objects.filter(voucher_id__in=ids).select_related("application__call__programme__committee")
                  .order_by("voucher_id", "pk")):
         lines[line.voucher_id].append(line)
@@ -145,7 +153,7 @@ def ledger_file_create(*, by):
     return ledger_file, vouchers
 
 
-def ledger_file_attach(*, ledger_file, stored):
+def ledger_file_attach(*, ledger_file: LedgerFile, stored: Stored) -> None:
     """Record where the ledger file's SIE file is stored: (key, sha256)."""
     ledger_file.key, ledger_file.sha256 = stored
     ledger_file.save(update_fields=["key", "sha256"])

@@ -1,6 +1,10 @@
 """Repayment claims (återkrav) after a rejected follow-up report: finance registers what the
 grantee pays back until nothing is outstanding. The claim itself is decided in follow_up."""
 
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -12,12 +16,13 @@ from . import ledger
 from ._base import record_event, transition
 
 
-def kronor(amount):
+def kronor(amount: Decimal) -> str:
     """An amount as Swedish text: "12 500,00 kr"."""
     return f"{amount:,.2f}".replace(",", " ").replace(".", ",") + " kr"
 
 
-def repayment_register(*, claim, by, amount, received_on):
+def repayment_register(*, claim: RepaymentClaim, by: User, amount: Decimal | None,
+                       received_on: dt.date | None) -> RepaymentClaim:
     """Finance registers `amount` received on `received_on`. A part is fine; when the whole
     claim has come back it is settled (open → repaid). More than is outstanding is refused."""
     access.require(access.is_finance(by), "Återbetalningar registreras av ekonomi (attestanter).")
