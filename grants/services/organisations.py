@@ -12,17 +12,21 @@ E-mail goes out after commit, in each recipient's chosen language when we know i
 """
 
 import datetime as dt
+import enum
 import os
 import secrets
+from collections.abc import Callable, Iterable, Mapping
+from typing import Final
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import send_mass_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import CharField, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -44,16 +48,30 @@ INVITATION_VALID_DAYS = 14
 # The municipalities' association rules ask for a board of at least three (see DESIGN.md).
 MIN_BOARD = 3
 PROFILE_FIELDS = ("name", "email", "phone", "street_address", "postal_code", "city", "district")
-UNCHANGED = object()
+
+
+class _Unchanged(enum.Enum):
+    """The default of a profile field that organisation_update is not given: it stays as it is."""
+
+    UNCHANGED = enum.auto()
+
+
+UNCHANGED: Final = _Unchanged.UNCHANGED
 
 __all__ = ["Upload", "account_register", "organisation_create", "organisation_update", "organisation_file_add",
            "membership_request", "membership_confirm", "membership_decline", "invitation_create",
            "invitation_accept", "invitation_withdraw", "invitation_expires", "current_files", "profile_gaps"]
 
 
+# An e-mail recipient: (address, language), either of which may be missing.
+Recipient = tuple[str | None, str | None]
+# A profile field as organisation_update is given it.
+ProfileValue = str | None | _Unchanged
+
+
 # --- accounts ------------------------------------------------------------------------------
 
-def account_register(*, name, email, password, language):
+def account_register(*, name: str, email: str, password: str, language: str) -> User:
     """A new applicant's account: the e-mail address is also the username (lower-cased, so
     that it is unique whatever the case), with their language for pages and e-mail.
     The form has checked the password against the validators; the database's unique
@@ -78,16 +96,16 @@ def account_register(*, name, email, password, language):
 
 # --- reading the profile -------------------------------------------------------------------
 
-def current_files(organisation):
+def current_files(organisation: Organisation) -> dict[str, OrganisationFile]:
     """The newest file of each kind, {kind: OrganisationFile}: a new upload replaces the
     previous one as the current, while the earlier rows stay as they were."""
-    current = {}
+    current: dict[str, OrganisationFile] = {}
     for row in organisation.files.all():  # ordered by kind, newest first
         current.setdefault(row.kind, row)
     return current
 
 
-def profile_gaps(organisation, files=None):
+def profile_gaps(organisation: Organisation, files: Mapping[str, OrganisationFile] | None = None) -> list[str]:
     """What the profile still lacks before an application can rely on it, as sentences."""
     files = current_files(organisation) if files is None else files
     gaps = []
@@ -109,7 +127,7 @@ def profile_gaps(organisation, files=None):
 
 # --- helpers ---------------------------------------------------------------------------------
 
-def _orgnr(value, *, field):
+def _orgnr(value: str | None, *, field: str) -> str:
     """The organisationsnummer checked and written as NNNNNN-NNNN, or a ValidationError at `field`."""
     value = (value or "").strip()
     if not value:
@@ -121,33 +139,33 @@ def _orgnr(value, *, field):
     return format_orgnr(value)
 
 
-def _association_by_orgnr(number):
+def _association_by_orgnr(number: str) -> Organisation | None:
     """The registered association with this (checked) organisationsnummer, or None. Older
     rows may have been stored without the hyphen."""
     return (Organisation.objects.filter(kind=Organisation.Kind.ASSOCIATION,
                                         org_number__in={number, number.replace("-", "")}).first())
 
 
-def _is_confirmed(organisation, user):
+def _is_confirmed(organisation: Organisation, user: User | AnonymousUser) -> bool:
     return user.is_authenticated and Membership.objects.filter(
         organisation=organisation, user=user, status=Membership.Status.CONFIRMED).exists()
 
 
-def _check_confirmed(organisation, by, what):
+def _check_confirmed(organisation: Organisation, by: User | AnonymousUser, what: str) -> None:
     """`what` completes "Bara bekräftade medlemmar i föreningen kan …"."""
     if not _is_confirmed(organisation, by):
         raise PermissionDenied(_("Bara bekräftade medlemmar i %(name)s kan %(what)s.")
                                % {"name": organisation.name, "what": what})
 
 
-def _language_of(user):
+def _language_of(user: User) -> str:
     try:
         return user.applicant_settings.language
     except ApplicantSettings.DoesNotExist:
         return settings.LANGUAGE_CODE
 
 
-def _mail_after_commit(recipients, compose):
+def _mail_after_commit(recipients: Iterable[Recipient], compose: Callable[[], tuple[str, str]]) -> None:
     """recipients: [(address, language)]; compose() gives (subject, body) in the language
     active while it runs."""
     messages = []
@@ -161,23 +179,24 @@ def _mail_after_commit(recipients, compose):
         transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
 
 
-def _confirmed_recipients(organisation, *, exclude=None):
+def _confirmed_recipients(organisation: Organisation, *, exclude: User | None = None) -> list[Recipient]:
     rows = (Membership.objects.filter(organisation=organisation, status=Membership.Status.CONFIRMED)
             .exclude(user=exclude).values_list("user__email", "user__applicant_settings__language"))
     return list(rows)
 
 
-def _display_name(user):
+def _display_name(user: User) -> str:
     return user.get_full_name() or user.email or user.get_username()
 
 
-def _footer():
+def _footer() -> str:
     return _("Logga in i bidragsportalen och öppna Min förening för att se föreningen.")
 
 
 # --- creating and editing the profile -----------------------------------------------------------
 
-def organisation_create(*, by, kind, name, org_number="", sponsor_org_number="", role=Membership.Role.CONTACT):
+def organisation_create(*, by: User | AnonymousUser, kind: str, name: str | None, org_number: str = "",
+                        sponsor_org_number: str = "", role: str = Membership.Role.CONTACT) -> Organisation:
     """A new association (with its organisationsnummer, which no other profile may have) or
     informal group (with a sponsor: a registered association found by its organisationsnummer).
     The person who creates it becomes a confirmed member in the role they state (its
@@ -187,7 +206,7 @@ def organisation_create(*, by, kind, name, org_number="", sponsor_org_number="",
     if role not in Membership.Role.values:
         raise ValidationError({"role": [_("Välj en roll.")]})
     name = " ".join((name or "").split())
-    errors = {}
+    errors: dict[str, list[str]] = {}
     number, sponsor = "", None
     if kind == Organisation.Kind.ASSOCIATION:
         if not name:
@@ -237,14 +256,15 @@ def organisation_create(*, by, kind, name, org_number="", sponsor_org_number="",
     return organisation
 
 
-def _duplicate_orgnr(number):
+def _duplicate_orgnr(number: str) -> str:
     return _("Det finns redan en förening med organisationsnumret %(number)s i portalen. Be att få gå med i den "
              "i stället (Gå med i en befintlig förening), så bekräftar någon i föreningen dig.") % {"number": number}
 
 
-def _clean_board(board, *, kind):
+def _clean_board(board: Iterable[Mapping[str, object]] | None, *, kind: str) -> list[dict[str, str]]:
     """The board as [{"name", "role"}], blank rows left out; an association needs MIN_BOARD."""
-    rows, errors = [], []
+    rows: list[dict[str, str]] = []
+    errors: list[str] = []
     for index, row in enumerate(board or [], start=1):
         person = " ".join(str(row.get("name", "")).split())
         role = " ".join(str(row.get("role", "")).split())
@@ -266,14 +286,14 @@ def _clean_board(board, *, kind):
     return rows
 
 
-ACCOUNT_VALIDATORS = {
+ACCOUNT_VALIDATORS: dict[str, Callable[[str], None]] = {
     PayeeScheme.BANKGIRO: validate_bankgiro,
     PayeeScheme.PLUSGIRO: validate_plusgiro,
     PayeeScheme.IBAN: validate_iban,
 }
 
 
-def _clean_account(bank_account, *, organisation):
+def _clean_account(bank_account: tuple[str, str | None], *, organisation: Organisation) -> dict[str, str]:
     """(scheme, number) checked with the model's validators and written the usual way;
     returns the values of the three account fields (only the chosen one set)."""
     if organisation.kind != Organisation.Kind.ASSOCIATION:
@@ -299,7 +319,7 @@ def _clean_account(bank_account, *, organisation):
     return {field.value: (number if field == scheme else "") for field in PayeeScheme}
 
 
-def _clean_postal_code(value):
+def _clean_postal_code(value: str) -> str:
     digits = "".join(ch for ch in value if ch.isdigit())
     if not value:
         return ""
@@ -308,9 +328,11 @@ def _clean_postal_code(value):
     return f"{digits[:3]} {digits[3:]}"
 
 
-def organisation_update(*, organisation, by, name=UNCHANGED, email=UNCHANGED, phone=UNCHANGED,
-                        street_address=UNCHANGED, postal_code=UNCHANGED, city=UNCHANGED, district=UNCHANGED,
-                        board=UNCHANGED):
+def organisation_update(*, organisation: Organisation, by: User, name: ProfileValue = UNCHANGED,
+                        email: ProfileValue = UNCHANGED, phone: ProfileValue = UNCHANGED,
+                        street_address: ProfileValue = UNCHANGED, postal_code: ProfileValue = UNCHANGED,
+                        city: ProfileValue = UNCHANGED, district: ProfileValue = UNCHANGED,
+                        board: Iterable[Mapping[str, object]] | None | _Unchanged = UNCHANGED) -> Organisation:
     """Change the parts of the profile that are given; the others stay as they are.
     board: [{"name", "role"}]. Only confirmed members may edit; the row is locked so two
     people saving at once do not mix their edits. The bank account is not edited here: a
@@ -322,7 +344,7 @@ def organisation_update(*, organisation, by, name=UNCHANGED, email=UNCHANGED, ph
     with transaction.atomic():
         organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
         _check_confirmed(organisation, by, _("ändra föreningens uppgifter"))
-        errors = {}
+        errors: dict[str, list[str]] = {}
         for key, value in given.items():
             value = " ".join(str(value or "").split())
             if key == "name" and not value:
@@ -340,7 +362,9 @@ def organisation_update(*, organisation, by, name=UNCHANGED, email=UNCHANGED, ph
                 except ValidationError:
                     errors["email"] = [_("Skriv en giltig e-postadress, till exempel info@forening.se.")]
                     continue
-            setattr(organisation, key, value[:organisation._meta.get_field(key).max_length])
+            field = organisation._meta.get_field(key)
+            assert isinstance(field, CharField), "the profile's fields are text"
+            setattr(organisation, key, value[:field.max_length])
         if board is not UNCHANGED:
             try:
                 organisation.board = _clean_board(board, kind=organisation.kind)
@@ -353,7 +377,7 @@ def organisation_update(*, organisation, by, name=UNCHANGED, email=UNCHANGED, ph
     return organisation
 
 
-def organisation_file_add(*, organisation, by, kind, upload):
+def organisation_file_add(*, organisation: Organisation, by: User, kind: str, upload: Upload) -> OrganisationFile:
     """Add the association's statutes or annual meeting minutes. The upload is checked
     (type, size, first bytes) and stored under a new key with its SHA-256 before the row is
     written; a later upload of the same kind becomes the current one, the earlier stays."""
@@ -380,7 +404,8 @@ def organisation_file_add(*, organisation, by, kind, upload):
 
 # --- joining: asking, inviting, confirming -------------------------------------------------------
 
-def membership_request(*, by, org_number, role=Membership.Role.MEMBER):
+def membership_request(*, by: User | AnonymousUser, org_number: str | None,
+                       role: str = Membership.Role.MEMBER) -> Membership:
     """A logged-in person asks to act for a registered association: a pending membership
     that the association's confirmed members are told about and may confirm."""
     if not by.is_authenticated:
@@ -412,14 +437,14 @@ def membership_request(*, by, org_number, role=Membership.Role.MEMBER):
     return membership
 
 
-def _already_member(membership):
+def _already_member(membership: Membership) -> str:
     if membership.status == Membership.Status.PENDING:
         return _("Du har redan bett att få gå med i %(name)s. Någon i föreningen behöver bekräfta dig.") % {
             "name": membership.organisation.name}
     return _("Du är redan med i %(name)s.") % {"name": membership.organisation.name}
 
 
-def _lock_pending(membership, *, by, what):
+def _lock_pending(membership: Membership, *, by: User, what: str) -> tuple[Membership, Organisation]:
     """The pending membership, locked, after checking that `by` may decide on it: a confirmed
     member of the same organisation who is not the person asking."""
     try:
@@ -437,7 +462,7 @@ def _lock_pending(membership, *, by, what):
     return membership, organisation
 
 
-def membership_confirm(*, membership, by):
+def membership_confirm(*, membership: Membership, by: User) -> Membership:
     """A confirmed member confirms a pending one, who then acts for the organisation.
     The row lock makes a second, simultaneous confirmation find it already confirmed."""
     with transaction.atomic():
@@ -455,7 +480,7 @@ def membership_confirm(*, membership, by):
     return membership
 
 
-def membership_decline(*, membership, by):
+def membership_decline(*, membership: Membership, by: User) -> None:
     """A confirmed member declines a pending one: the request is removed."""
     with transaction.atomic():
         membership, organisation = _lock_pending(membership, by=by, what=_("avböja"))
@@ -468,11 +493,12 @@ def membership_decline(*, membership, by):
         ))
 
 
-def invitation_expires(invitation):
+def invitation_expires(invitation: Invitation) -> dt.datetime:
     return invitation.created_at + dt.timedelta(days=INVITATION_VALID_DAYS)
 
 
-def invitation_create(*, organisation, by, email, role=Membership.Role.MEMBER, site_url):
+def invitation_create(*, organisation: Organisation, by: User, email: str | None, role: str = Membership.Role.MEMBER,
+                      site_url: str) -> Invitation:
     """A confirmed member invites someone by e-mail. The e-mail carries a link with a random
     token that works once, for INVITATION_VALID_DAYS days. site_url: the portal's address
     ("https://bidrag.kommun.se"), which the link starts with."""
@@ -505,7 +531,7 @@ def invitation_create(*, organisation, by, email, role=Membership.Role.MEMBER, s
     return invitation
 
 
-def invitation_accept(*, token, by):
+def invitation_accept(*, token: str, by: User | AnonymousUser) -> Membership:
     """The logged-in invitee takes up an invitation: a pending membership, which a confirmed
     member then confirms. The invitation is locked, so the link works exactly once."""
     if not by.is_authenticated:
@@ -547,17 +573,18 @@ def invitation_accept(*, token, by):
     return membership
 
 
-def invitation_withdraw(invitation, *, by):
+def invitation_withdraw(invitation: Invitation, *, by: User) -> str:
     """A confirmed member takes back an invitation that has not been taken up: the row goes,
     so its link leads nowhere ("Inbjudan finns inte"). Nothing refers to an invitation that
     was never accepted, and an accepted one cannot be withdrawn: the person is then a pending
     member, whom the members decline instead. The row lock makes a simultaneous acceptance
     either come first (and the withdrawal is refused) or find no invitation."""
     with transaction.atomic():
-        invitation = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
-        if invitation is None:
+        locked = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+        if locked is None:
             raise ValidationError(_("Inbjudan finns inte längre. Någon annan kan redan ha dragit tillbaka den."),
                                   code="gone")
+        invitation = locked
         organisation = Organisation.objects.get(pk=invitation.organisation_id)
         _check_confirmed(organisation, by, _("dra tillbaka inbjudningar"))
         if invitation.accepted_at is not None:

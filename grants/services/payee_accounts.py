@@ -15,9 +15,12 @@ account), an event on each of the association's cases with money still to pay, a
 e-mail to every confirmed member, in their language, with the account masked.
 """
 
+from collections.abc import Callable, Iterable
+
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, Value
+from django.db.models import Expression, Q, Value
 from django.db.models.functions import Replace, Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,11 +45,11 @@ EVENT_APPROVED = gettext_noop("Ändring av bankkonto godkänd")
 EVENT_REFUSED = gettext_noop("Ändring av bankkonto avslagen")
 
 
-def pending_request(organisation):
+def pending_request(organisation: Organisation) -> AccountChangeRequest | None:
     return organisation.account_requests.filter(status=AccountChangeRequest.Status.PENDING).first()
 
 
-def shared_accounts(accounts):
+def shared_accounts(accounts: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], list[tuple[int, str]]]:
     """The associations whose approved account is one of `accounts` ([(scheme, number)]),
     as {(scheme, compact number): [(organisation id, name)]}. One query for any number of
     accounts; numbers are compared without hyphens and spaces, however they were stored."""
@@ -54,7 +57,7 @@ def shared_accounts(accounts):
     if not wanted:
         return {}
 
-    def compact(field):
+    def compact(field: str) -> Expression:
         return Upper(Replace(Replace(field, Value("-"), Value("")), Value(" "), Value("")))
 
     matches = Q()
@@ -66,7 +69,7 @@ def shared_accounts(accounts):
             .annotate(**{f"compact_{scheme.value}": compact(scheme.value) for scheme in PayeeScheme})
             .filter(matches).order_by("name", "pk")
             .values_list("pk", "name", *(f"compact_{scheme.value}" for scheme in PayeeScheme)))
-    found = {}
+    found: dict[tuple[str, str], list[tuple[int, str]]] = {}
     for pk, name, *numbers in rows:
         for scheme, number in zip(PayeeScheme, numbers):
             if (scheme.value, number) in wanted:
@@ -74,7 +77,7 @@ def shared_accounts(accounts):
     return found
 
 
-def _record_on_cases(organisation, *, by, action, note):
+def _record_on_cases(organisation: Organisation, *, by: User, action: str, note: str) -> None:
     """The event on every case of the association (or of a group it is sponsor for) that
     still has money to pay: the account is what those payments will go to."""
     ids = (Application.objects.filter(Q(organisation=organisation) | Q(organisation__sponsor=organisation),
@@ -82,11 +85,12 @@ def _record_on_cases(organisation, *, by, action, note):
     CaseEvent.objects.bulk_create([CaseEvent(application_id=pk, actor=by, action=action, note=note) for pk in ids])
 
 
-def _tell_members(organisation, compose):
+def _tell_members(organisation: Organisation, compose: Callable[[], tuple[str, str]]) -> None:
     _mail_after_commit(_confirmed_recipients(organisation), compose)
 
 
-def account_change_request(*, organisation, by, bank_account):
+def account_change_request(*, organisation: Organisation, by: User,
+                           bank_account: tuple[str, str | None]) -> AccountChangeRequest:
     """A signatory or treasurer asks for a new account, (PayeeScheme value, number). A
     pending request of the same association is replaced (and says so). Nothing is paid to
     the new account until finance approves it."""
@@ -132,7 +136,7 @@ def account_change_request(*, organisation, by, bank_account):
     return request
 
 
-def _lock_for_decision(request, by):
+def _lock_for_decision(request: AccountChangeRequest, by: User) -> tuple[Organisation, AccountChangeRequest]:
     """The organisation and the request, locked in that order (as a new request locks them),
     after checking that `by` may decide: finance, neither the requester nor a member."""
     access.require(access.is_finance(by), "Bankkonton godkänns av ekonomi (attestanter).")
@@ -142,7 +146,7 @@ def _lock_for_decision(request, by):
     return organisation, request
 
 
-def account_change_approve(*, request, by):
+def account_change_approve(*, request: AccountChangeRequest, by: User) -> AccountChangeRequest:
     """Finance approves: the account becomes the association's, from now on."""
     with transaction.atomic():
         organisation, request = _lock_for_decision(request, by)
@@ -165,7 +169,7 @@ def account_change_approve(*, request, by):
     return request
 
 
-def account_change_refuse(*, request, by, reason):
+def account_change_refuse(*, request: AccountChangeRequest, by: User, reason: str | None) -> AccountChangeRequest:
     """Finance refuses, with the reason the association is told: the approved account stays."""
     reason = " ".join((reason or "").split())
     if not reason:
