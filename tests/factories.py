@@ -87,9 +87,6 @@ def granted_case(call_, organisation, applicant, officer, *, amount="40000", tit
     are planned (or withheld) and the flow waits in await_payment."""
     from grants.models import Application
     from grants.services import apply, assess, decide
-    from workflows import cases
-    from workflows.driver import task_work
-    from workflows.flows import GrantFlow
 
     today = timezone.localdate()
     draft = apply.application_save_draft(
@@ -97,17 +94,14 @@ def granted_case(call_, organisation, applicant, officer, *, amount="40000", tit
         period_start=today, period_end=today + dt.timedelta(days=180), stated_amount=Decimal(amount),
         budget_lines=[("cost", "Ledararvoden", Decimal(amount) + 10000)],
     )
-    application = cases.case_submit(application=draft, by=applicant)
-    for node, act in (
-        (GrantFlow.check_completeness, lambda: assess.completeness_confirm(application=application, by=officer)),
-        (GrantFlow.assess, lambda: assess.assessment_record(
-            application=application, by=officer, no_conflict=True, proposal="approved",
-            proposed_amount=Decimal(amount), justification="Bra projekt.")),
-        (GrantFlow.decide_by_officer, lambda: decide.decision_make(
-            application=application, by=officer, outcome="approved", amount=Decimal(amount),
-            reasons="Bra projekt.")),
-    ):
-        task_work(application=application, node=node, user=officer, act=act)
+    application = apply.application_submit(application=draft, by=applicant)
+    assess.completeness_confirm(application=application, by=officer)
+    assess.assessment_record(
+        application=application, by=officer, no_conflict=True, proposal="approved",
+        proposed_amount=Decimal(amount), justification="Bra projekt.")
+    decide.decision_make(
+        application=application, by=officer, outcome="approved", amount=Decimal(amount),
+        reasons="Bra projekt.")
     return Application.objects.get(pk=application.pk)
 
 

@@ -13,8 +13,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from workflows import cases
-
 from ..models import (AGE_BANDS, GENDERS, Application, BudgetLine, Call, Document, FollowUpReport, Membership,
                       Organisation, OrganisationFile, Payment, RepaymentClaim, is_staff_member)
 from ..selectors import (application_for_sponsor, application_for_user, applications_for_sponsor,
@@ -367,7 +365,7 @@ def application_submit(request, pk):
         if to_sponsor:
             application = apply.application_ask_sponsor(application=application, by=request.user)
         else:
-            application = cases.case_submit(application=application, by=request.user)
+            application = apply.application_submit(application=application, by=request.user)
     except (ValidationError, PermissionDenied) as exc:
         return _check_step(request, application, refusals=_messages_of(exc), status=400)
     if to_sponsor:
@@ -395,7 +393,7 @@ def application_withdraw(request, pk):
     form = WithdrawForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            cases.case_withdraw(application=application, by=request.user, note=form.cleaned_data["note"].strip())
+            apply.application_withdraw(application=application, by=request.user, note=form.cleaned_data["note"].strip())
         except (ValidationError, PermissionDenied) as exc:
             _errors_to_form(form, exc)
         else:
@@ -429,7 +427,7 @@ def sponsor_application(request, pk):
 def sponsor_confirm(request, pk):
     application = application_for_sponsor(request.user, pk)
     try:
-        application = cases.case_sponsor_confirm(application=application, by=request.user)
+        application = apply.application_sponsor_confirm(application=application, by=request.user)
     except (ValidationError, PermissionDenied) as exc:
         _errors_to_messages(request, exc)
     else:
@@ -471,8 +469,8 @@ def completion_answer(request, pk):
     if form.is_valid():
         try:
             _attach(request, application, form.cleaned_data.get("attachment"), Document.Kind.COMPLETION)
-            cases.case_answer_completion(application=application, by=request.user,
-                                         answer=form.cleaned_data["answer"])
+            apply.completion_answer(application=application, by=request.user,
+                                    answer=form.cleaned_data["answer"])
         except (ValidationError, PermissionDenied) as exc:
             _errors_to_form(form, exc)
         else:
@@ -598,8 +596,8 @@ def follow_up_report(request, pk):
         upload = _upload(form.cleaned_data.get("attachment"))
         try:
             if submitting:
-                cases.case_submit_report(application=application, by=request.user, attachment=upload,
-                                         cost_lines=cost_lines, **fields)
+                follow_up.follow_up_submit(report=report, by=request.user, attachment=upload,
+                                           cost_lines=cost_lines, **fields)
             else:
                 follow_up.follow_up_save_draft(report=report, by=request.user, attachment=upload,
                                                cost_lines=cost_lines, **fields)

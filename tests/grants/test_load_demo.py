@@ -17,7 +17,7 @@ from grants.models import (AccountChangeRequest, Application, CommitteeMeeting, 
                            Document, FollowUpReport, LedgerFile, Organisation, Payment, Programme, RepaymentClaim,
                            Voucher)
 from grants.services import pay
-from workflows.cases import active_task_names
+from workflows.process import active_task_names
 from workflows.models import GrantProcess
 
 from .. import sie
