@@ -11,7 +11,7 @@ from viewflow.workflow import STATUS
 
 from documents.payment_files import payment_file_create
 from grants.models import Application, CaseEvent, FollowUpReport
-from grants.services import apply, assess, follow_up, pay
+from grants.services import apply, assess, decide, follow_up, pay
 from workflows.flows import GrantFlow
 from workflows.models import GrantProcess
 from workflows.process import active_task_names
@@ -56,11 +56,29 @@ def test_a_staff_step_from_code_completes_its_task_for_the_person(anna, olle, fi
 
 def test_a_staff_step_without_its_open_task_is_refused(anna, olle, fisksatra, inclusion_call):
     application = apply.application_submit(application=make_draft(inclusion_call, fisksatra, anna), by=anna)
-    with pytest.raises(ValidationError, match="ingen öppen uppgift för bedömning"):
+    # Out of turn: the case's status says why.
+    with pytest.raises(ValidationError, match="Det går inte att lämna en bedömning nu"):
         assess.assessment_record(application=application, by=olle, no_conflict=True, proposal="approved",
                                  proposed_amount=Decimal("40000"), justification="Bra.")
+    # In turn for the state, but the flow has no such task open: refused, and nothing changes.
+    GrantProcess.objects.get(application=application).task_set.filter(
+        flow_task=GrantFlow.check_completeness).update(status=STATUS.CANCELED)
+    with pytest.raises(ValidationError, match="ingen öppen uppgift för kontroll av att ansökan är komplett"):
+        assess.completeness_confirm(application=application, by=olle)
     assert Application.objects.get(pk=application.pk).status == "submitted"
-    assert active_task_names(application) == ["check_completeness"]
+    assert not CaseEvent.objects.filter(application=application, action="Ansökan komplett").exists()
+
+
+def test_a_task_someone_else_has_taken_is_refused(anna, olle, otto, fisksatra, inclusion_call):
+    application = apply.application_submit(application=make_draft(inclusion_call, fisksatra, anna), by=anna)
+    assess.completeness_confirm(application=application, by=olle)
+    assess.assessment_record(application=application, by=olle, no_conflict=True, proposal="approved",
+                             proposed_amount=Decimal("40000"), justification="Bra.")
+    # The officer's decision task is assigned to the officer who assessed the case.
+    with pytest.raises(PermissionDenied):
+        decide.decision_make(application=application, by=otto, outcome="approved", amount=Decimal("40000"),
+                             reasons="Bra.")
+    assert Application.objects.get(pk=application.pk).status == "assessed"
 
 
 def test_an_officer_who_declared_jav_cannot_work_the_step_from_code(anna, olle, otto, fisksatra, inclusion_call):
