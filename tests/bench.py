@@ -27,8 +27,8 @@ figure per line as `name: value`:
 * annual_report_*: the annual grant report on a million grants against hand-written SQL
   (tests/bench_report.py).
 
-BENCH_ONLY=money runs only the money figures, BENCH_ONLY=report only the annual report's
-(and bench_seconds).
+BENCH_ONLY=money runs only the money figures, BENCH_ONLY=lifecycle only the lifecycle's,
+BENCH_ONLY=report only the annual report's (and bench_seconds).
 """
 
 import contextlib
@@ -68,7 +68,8 @@ LETTER_RUNS = int(os.environ.get("BENCH_LETTER_RUNS", 20))
 BATCH_LETTERS = int(os.environ.get("BENCH_BATCH_LETTERS", 200))
 PAYMENT_FILE_SIZE = int(os.environ.get("BENCH_PAYMENT_FILE", 10_000))
 ATTEST_SIZES = (10, 1_000)
-# Only the money figures (BENCH_ONLY=money) or the annual report's (BENCH_ONLY=report).
+# Only the money figures (BENCH_ONLY=money), the annual report's (BENCH_ONLY=report) or the
+# lifecycle's (BENCH_ONLY=lifecycle).
 ONLY = os.environ.get("BENCH_ONLY", "")
 
 
@@ -658,6 +659,8 @@ def main():
                 bench_money(world)
             elif ONLY == "report":
                 bench_annual_report(world)
+            elif ONLY == "lifecycle":
+                bench_lifecycle(world)
             else:
                 bench_all(world, media)
     finally:
