@@ -100,9 +100,6 @@ def granted_case(call_, organisation, applicant, officer, *, decider=None, amoun
     (or withheld) and the flow waits in await_payment."""
     from grants.models import Application
     from grants.services import apply, assess, decide
-    from workflows import cases
-    from workflows.driver import task_work
-    from workflows.flows import GrantFlow
 
     today = timezone.localdate()
     draft = apply.application_save_draft(
@@ -110,19 +107,15 @@ def granted_case(call_, organisation, applicant, officer, *, decider=None, amoun
         period_start=today, period_end=today + dt.timedelta(days=180), stated_amount=Decimal(amount),
         budget_lines=[("cost", "Ledararvoden", Decimal(amount) + 10000)],
     )
-    application = cases.case_submit(application=draft, by=applicant)
+    application = apply.application_submit(application=draft, by=applicant)
     decider = decider or other_officer(officer)
-    for node, act, person in (
-        (GrantFlow.check_completeness, lambda: assess.completeness_confirm(application=application, by=officer),
-         officer),
-        (GrantFlow.assess, lambda: assess.assessment_record(
-            application=application, by=officer, no_conflict=True, proposal="approved",
-            proposed_amount=Decimal(amount), justification="Bra projekt."), officer),
-        (GrantFlow.decide_by_officer, lambda: decide.decision_make(
-            application=application, by=decider, outcome="approved", amount=Decimal(amount),
-            reasons="Bra projekt."), decider),
-    ):
-        task_work(application=application, node=node, user=person, act=act)
+    assess.completeness_confirm(application=application, by=officer)
+    assess.assessment_record(
+        application=application, by=officer, no_conflict=True, proposal="approved",
+        proposed_amount=Decimal(amount), justification="Bra projekt.")
+    decide.decision_make(
+        application=application, by=decider, outcome="approved", amount=Decimal(amount),
+        reasons="Bra projekt.")
     return Application.objects.get(pk=application.pk)
 
 

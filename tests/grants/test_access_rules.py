@@ -16,9 +16,6 @@ from grants import access
 from grants.models import AccountChangeRequest, Application, Membership, Payment
 from grants.roles import roles_ensure
 from grants.services import apply, assess, decide, pay
-from workflows import cases
-from workflows.driver import task_work
-from workflows.flows import GrantFlow
 
 from .. import factories
 
@@ -35,7 +32,7 @@ def with_role(person, role):
 
 def submitted_case(call, organisation, applicant, *, amount="40000"):
     today = timezone.localdate()
-    return cases.case_submit(application=apply.application_save_draft(
+    return apply.application_submit(application=apply.application_save_draft(
         call=call, organisation=organisation, by=applicant, title="Fisksätras läxhjälp", description="Läxhjälp.",
         period_start=today, period_end=today + dt.timedelta(days=180), stated_amount=Decimal(amount),
         budget_lines=[("cost", "Ledararvoden", Decimal(amount) + 10000)]), by=applicant)
@@ -43,17 +40,14 @@ def submitted_case(call, organisation, applicant, *, amount="40000"):
 
 def case_in_assessment(call, organisation, applicant, officer, *, amount="40000"):
     application = submitted_case(call, organisation, applicant, amount=amount)
-    task_work(application=application, node=GrantFlow.check_completeness, user=officer,
-              act=lambda: assess.completeness_confirm(application=application, by=officer))
+    assess.completeness_confirm(application=application, by=officer)
     return Application.objects.get(pk=application.pk)
 
 
 def assessed_case(call, organisation, applicant, officer, *, amount="40000"):
     application = case_in_assessment(call, organisation, applicant, officer, amount=amount)
-    task_work(application=application, node=GrantFlow.assess, user=officer,
-              act=lambda: assess.assessment_record(
-                  application=application, by=officer, no_conflict=True, proposal="approved",
-                  proposed_amount=Decimal(amount), justification="Bra projekt."))
+    assess.assessment_record(application=application, by=officer, no_conflict=True, proposal="approved",
+                             proposed_amount=Decimal(amount), justification="Bra projekt.")
     return Application.objects.get(pk=application.pk)
 
 

@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 from grants.models import ApplicantSettings
 from grants.services import pay
 from grants.services.pay import masked_account
-from workflows import cases
 
 from .. import factories
 
@@ -36,7 +35,7 @@ def body(message):
 def mark_paid(ids, by, capture):
     mail.outbox.clear()
     with capture(execute=True):
-        return cases.cases_mark_paid(payment_ids=ids, by=by)
+        return pay.payments_mark_paid(payment_ids=ids, by=by)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from django.test.utils import CaptureQueriesContext
 from grants.models import Application, CaseEvent
 from grants.services import apply, assess
 from grants.services._base import record_event, service_transaction
-from workflows import cases
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +23,7 @@ def submitted(anna, fisksatra, inclusion_call):
         call=inclusion_call, organisation=fisksatra, by=anna, title="Läxhjälp", description="Läxhjälp för barn.",
         period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 12, 31), stated_amount=Decimal("40000"),
         budget_lines=[("cost", "Ledararvoden", Decimal("50000"))])
-    return cases.case_submit(application=draft, by=anna)
+    return apply.application_submit(application=draft, by=anna)
 
 
 def test_olles_step_inside_the_flows_transaction_opens_no_savepoint(submitted, olle):

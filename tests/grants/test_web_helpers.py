@@ -19,9 +19,9 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from grants.files import StoreUnavailable
 from grants.models import LedgerFile, OrganisationFile
 from grants.services import apply
-from grants.services._base import StoreUnavailable
 from grants.web import (
     error_summary,
     file_response,
