@@ -8,9 +8,11 @@ from decimal import Decimal
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 from stdnum import luhn
+from viewflow.workflow import STATUS
 
 from grants.models import Call, Committee, Membership, Organisation, Programme
 from grants.roles import roles_ensure
+from workflows.flows import GrantFlow
 
 
 def user(username, *, role=None, first_name="", email=None):
@@ -93,6 +95,18 @@ def other_officer(officer):
     return user(username, role="Handläggare", first_name=first_name)
 
 
+def hand_task_to(application, node, person):
+    """The case's open task at `node` handed to `person`, as a flow manager reassigns it in the
+    staff interface (a delegation decision goes to the assessor unless someone hands it on)."""
+    task = GrantFlow.task_class.objects.get(process__grantprocess__application=application, flow_task=node,
+                                            status__in=[STATUS.NEW, STATUS.ASSIGNED])
+    activation = node.activation_class(task)
+    if task.status == STATUS.NEW:
+        activation.assign(person)
+    else:
+        activation.reassign(person)
+
+
 def granted_case(call_, organisation, applicant, officer, *, decider=None, amount="40000",
                  title="Fisksätras läxhjälp"):
     """A case taken through the real flow to approval of `amount`, assessed by `officer` and
@@ -113,6 +127,8 @@ def granted_case(call_, organisation, applicant, officer, *, decider=None, amoun
     assess.assessment_record(
         application=application, by=officer, no_conflict=True, proposal="approved",
         proposed_amount=Decimal(amount), justification="Bra projekt.")
+    if decider != officer:
+        hand_task_to(application, GrantFlow.decide_by_officer, decider)
     decide.decision_make(
         application=application, by=decider, outcome="approved", amount=Decimal(amount),
         reasons="Bra projekt.")

@@ -4,6 +4,7 @@ They run inside viewflow's task wrapper, which has already checked that the user
 task and, on POST, holds the flow's lock and a transaction.
 """
 
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django import forms
@@ -24,6 +25,16 @@ from grants.web import file_response, refusal_to_form
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
 _in_hand = ContextVar("activation_in_hand", default=None)
+
+
+@contextmanager
+def task_in_hand(activation):
+    """While a task's page performs its service: the service's step finds the task here."""
+    token = _in_hand.set(activation)
+    try:
+        yield activation
+    finally:
+        _in_hand.reset(token)
 
 
 def activation_in_hand():
@@ -66,11 +77,8 @@ class CaseTaskView(FormView):
         return redirect(self.request.resolver_match.flow_viewset.get_success_url(self.request))
 
     def perform_in_hand(self, data):
-        token = _in_hand.set(self.request.activation)
-        try:
+        with task_in_hand(self.request.activation):
             self.perform(data)
-        finally:
-            _in_hand.reset(token)
 
     def perform(self, data):
         raise NotImplementedError
