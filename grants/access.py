@@ -20,6 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import AccountChangeRequest, Application, ConflictOfInterest, Membership, Payment
 
@@ -49,9 +50,14 @@ def refused(reason: str) -> Answer:
     return Answer(False, reason)
 
 
+# The refusal that names nothing in particular: for rules whose callers know no better words,
+# and for a PermissionDenied that gives no reason of its own (grants.web).
+NO_PERMISSION = gettext_lazy("Du har inte behörighet att göra detta.")
+
+
 def no_permission() -> str:
-    """The refusal that names nothing in particular, for rules whose callers know no better words."""
-    return _("Du har inte behörighet att göra detta.")
+    """NO_PERMISSION, in the language of the request."""
+    return str(NO_PERMISSION)
 
 
 def require(answer: Answer, reason: str | None = None) -> None:

@@ -17,8 +17,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-# A refusal that gives no reason of its own (a bare PermissionDenied).
-NO_PERMISSION = gettext_lazy("Du har inte behörighet att göra detta.")
+from .access import NO_PERMISSION
+
 # The file store does not answer when a stored file is to be handed out.
 STORE_DOWN_TO_READ = gettext_lazy("Filen kan inte hämtas just nu eftersom fillagringen inte svarar. Försök igen "
                                   "om en stund.")

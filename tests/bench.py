@@ -152,40 +152,33 @@ def lifecycle(world, application, on_submitted=None):
     """One case from submission to closed, through the flow as the staff views drive it."""
     from documents.payment_files import payment_file_create
     from grants.models import Application, FollowUpReport
-    from grants.services import assess, decide, follow_up, pay
-    from workflows import cases
-    from workflows.driver import task_work
-    from workflows.flows import GrantFlow
+    from grants.services import apply, assess, decide, follow_up, pay
 
     anna, olle, fia = world["anna"], world["olle"], world["fia"]
-    application = cases.case_submit(application=application, by=anna)
+    application = apply.application_submit(application=application, by=anna)
     if on_submitted:
         on_submitted(application)
-    task_work(application=application, node=GrantFlow.check_completeness, user=olle,
-              act=lambda: assess.completeness_confirm(application=application, by=olle))
-    task_work(application=application, node=GrantFlow.assess, user=olle,
-              act=lambda: assess.assessment_record(
-                  application=application, by=olle, no_conflict=True, proposal="approved",
-                  proposed_amount=application.requested_amount, justification="Når barn utanför föreningslivet."))
+    assess.completeness_confirm(application=application, by=olle)
+    assess.assessment_record(
+        application=application, by=olle, no_conflict=True, proposal="approved",
+        proposed_amount=application.requested_amount, justification="Når barn utanför föreningslivet.")
     # The letter is made in transaction.on_commit when this task's transaction commits.
-    task_work(application=application, node=GrantFlow.decide_by_officer, user=olle,
-              act=lambda: decide.decision_make(
-                  application=application, by=olle, outcome="approved", amount=application.requested_amount,
-                  reasons="Projektet stämmer med nämndens mål för inkludering."))
+    decide.decision_make(
+        application=application, by=olle, outcome="approved", amount=application.requested_amount,
+        reasons="Projektet stämmer med nämndens mål för inkludering.")
 
     # Finance's part, through the services its pages call: attest, a payment file (pain.001
     # made and stored), and the bank's confirmation, which books it and moves the flow on.
     planned = list(application.payments.filter(status="planned").values_list("pk", flat=True))
     pay.payments_attest(payment_ids=planned, by=fia)
     payment_file_create(by=fia, payment_ids=planned)
-    cases.cases_mark_paid(payment_ids=planned, by=fia)
-    cases.case_submit_report(application=application, by=anna, what_was_done="Trettio träffar med läxhjälp.",
-                             participants=41, outcome="Fler flickor deltog än vi hoppats.",
-                             own_contribution=Decimal("2000"),
-                             cost_lines=[("Ledararvoden", Decimal("24000"), Decimal("24000"))])
-    task_work(application=application, node=GrantFlow.review_report, user=olle,
-              act=lambda: follow_up.follow_up_review(report=FollowUpReport.objects.get(application=application),
-                                                     by=olle, verdict="approve"))
+    pay.payments_mark_paid(payment_ids=planned, by=fia)
+    follow_up.follow_up_submit(report=application.follow_up, by=anna, what_was_done="Trettio träffar med läxhjälp.",
+                               participants=41, outcome="Fler flickor deltog än vi hoppats.",
+                               own_contribution=Decimal("2000"),
+                               cost_lines=[("Ledararvoden", Decimal("24000"), Decimal("24000"))])
+    follow_up.follow_up_review(report=FollowUpReport.objects.get(application=application),
+                               by=olle, verdict="approve")
     application = Application.objects.get(pk=application.pk)
     return application
 
@@ -194,7 +187,7 @@ def bench_lifecycle(world):
     from django.core import mail
 
     from grants.models import Application, Document
-    from workflows.cases import active_task_names
+    from workflows.process import active_task_names
 
     # Warm-up, not measured: the first case loads templates, fonts and WeasyPrint. Its
     # rows right after submission are the model the queue benchmark copies in bulk.

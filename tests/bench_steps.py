@@ -19,8 +19,8 @@ from django.test.utils import CaptureQueriesContext, override_settings  # noqa: 
 from tests import bench  # sets Django up
 
 ROOT = str(Path(__file__).resolve().parent.parent) + "/"
-STEPS = ("case_submit", "check_completeness", "assess", "decide_by_officer", "payments_attest",
-         "payment_file_create", "cases_mark_paid", "case_submit_report", "review_report")
+STEPS = ("application_submit", "completeness_confirm", "assessment_record", "decision_make", "payments_attest",
+         "payment_file_create", "payments_mark_paid", "follow_up_submit", "follow_up_review")
 
 
 def shape(sql):
@@ -68,8 +68,7 @@ class Steps:
 def lifecycle_in_steps(world, application, steps):
     """bench.lifecycle(), with the step named before each call it makes."""
     import documents.payment_files as payment_files
-    from grants.services import pay
-    from workflows import cases, driver
+    from grants.services import apply, assess, decide, follow_up, pay
 
     marks = iter(STEPS)
 
@@ -79,8 +78,9 @@ def lifecycle_in_steps(world, application, steps):
             return function(*args, **kwargs)
         return marked
 
-    originals = [(cases, "case_submit"), (driver, "task_work"), (pay, "payments_attest"),
-                 (payment_files, "payment_file_create"), (cases, "cases_mark_paid"), (cases, "case_submit_report")]
+    originals = [(apply, "application_submit"), (assess, "completeness_confirm"), (assess, "assessment_record"),
+                 (decide, "decision_make"), (pay, "payments_attest"), (payment_files, "payment_file_create"),
+                 (pay, "payments_mark_paid"), (follow_up, "follow_up_submit"), (follow_up, "follow_up_review")]
     saved = [(module, name, getattr(module, name)) for module, name in originals]
     for module, name, function in saved:
         setattr(module, name, mark(function))
@@ -118,7 +118,7 @@ def main():
         for name, count in collections.Counter(q[0] for q in queries).most_common():
             print(f"   {count:3d}  {name}")
         if verbose:
-            for name, where, sql in queries:
+            for name, where, _sql in queries:
                 print(f"      {name:40s} {where}")
     print(f"\ntotal: {total}")
 

@@ -102,14 +102,13 @@ def pay_out(application, finance, *, fail=""):
     `fail` as the reason)."""
     from documents.payment_files import payment_file_create
     from grants.services import pay
-    from workflows import cases
 
     planned = list(application.payments.filter(status="planned").values_list("pk", flat=True))
     pay.payments_attest(payment_ids=planned, by=finance)
     payment_file_create(by=finance, payment_ids=planned)
     if fail:
-        return cases.cases_mark_failed(payment_ids=planned, by=finance, reason=fail)
-    return cases.cases_mark_paid(payment_ids=planned, by=finance)
+        return pay.payments_mark_failed(payment_ids=planned, by=finance, reason=fail)
+    return pay.payments_mark_paid(payment_ids=planned, by=finance)
 
 
 def pay_out_in_pages(client, application, finance):

@@ -29,7 +29,6 @@ from documents import ledger_files
 from documents.payment_files import payment_file_create
 from grants.models import Application, Payment, PaymentBatch, RepaymentClaim, Voucher, VoucherLine
 from grants.services import follow_up, pay, repayments
-from workflows import cases
 
 from . import factories
 
@@ -83,13 +82,13 @@ class LedgerMachine(RuleBasedStateMachine):
     @precondition(lambda self: self._ids("exported"))
     @rule(data=st.data())
     def bank_accepts(self, data):
-        cases.cases_status_report(report=self._report(data, "ACSC"), by=self.fia)
+        pay.status_report_apply(report=self._report(data, "ACSC"), by=self.fia)
 
     @precondition(lambda self: self._ids("exported"))
     @rule(data=st.data())
     def bank_rejects(self, data):
         """The rejected parts come back planned, to be attested again."""
-        cases.cases_status_report(report=self._report(data, "RJCT"), by=self.fia)
+        pay.status_report_apply(report=self._report(data, "RJCT"), by=self.fia)
 
     def _claimable(self):
         return [application for application in self.applications

@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from grants.models import Application, CaseEvent, Document, FollowUpReport, Payment
-from workflows.cases import active_task_names
+from workflows.process import active_task_names
 
 from . import factories
 from .staff import draft, pay_out_in_pages, pdf_upload, read_pdf_text, work

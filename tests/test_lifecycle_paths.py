@@ -16,9 +16,9 @@ from viewflow.workflow import STATUS
 
 from grants.models import Application, CaseEvent, ConflictOfInterest, Document, FollowUpReport, Payment
 from grants.services import pay
-from workflows.cases import active_task_names
 from workflows.flows import GrantFlow
 from workflows.models import GrantProcess
+from workflows.process import active_task_names
 
 from . import factories
 from .staff import BASE, claim, draft, meeting_letters, open_task, pay_out, read_pdf_text, task_page, work
@@ -287,7 +287,7 @@ def test_two_person_rule_holds_in_the_service_and_in_the_database(
     kim = type(kim).objects.get(pk=kim.pk)  # fresh permission cache with the new group
 
     with pytest.raises(ValidationError, match="tvåpersonsregeln"):
-        pay.payment_attest(payment=payment, by=kim)
+        pay.payments_attest(payment_ids=[payment.pk], by=kim)
     payment.refresh_from_db()
     assert (payment.status, payment.attested_by) == ("planned", None)
     assert not CaseEvent.objects.filter(application=application, action__contains="attesterad").exists()
@@ -299,7 +299,7 @@ def test_two_person_rule_holds_in_the_service_and_in_the_database(
     assert payment.attested_by is None
 
     # Someone else attests fine.
-    pay.payment_attest(payment=payment, by=fia)
+    pay.payments_attest(payment_ids=[payment.pk], by=fia)
     payment.refresh_from_db()
     assert (payment.status, payment.attested_by) == ("attested", fia)
 

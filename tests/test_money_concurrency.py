@@ -35,10 +35,9 @@ from grants.models import (
     VoucherLine,
 )
 from grants.services import apply, assess, decide, pay
-from workflows import cases
-from workflows.driver import task_work
 from workflows.flows import GrantFlow
 from workflows.models import GrantProcess
+from workflows.process import active_task_names
 
 from . import factories
 
@@ -109,7 +108,7 @@ def planned_cases(anna, olle, fisksatra, without_letters):
                                       title=f"Läxhjälp {n}") for n in range(20)]
     payments = list(Payment.objects.filter(application__in=granted).order_by("pk"))
     assert [p.status for p in payments] == ["planned"] * 20
-    assert all(cases.active_task_names(application) == ["await_payment"] for application in granted)
+    assert all(active_task_names(application) == ["await_payment"] for application in granted)
     return granted, payments
 
 
@@ -150,7 +149,7 @@ def test_fifty_finance_threads_pay_every_payment_exactly_once(planned_cases, fin
         else:
             exported = some(rng, in_status("exported"))
             if exported:
-                cases.cases_mark_paid(payment_ids=exported, by=by)
+                pay.payments_mark_paid(payment_ids=exported, by=by)
                 return True
         return False
 
@@ -218,7 +217,7 @@ def test_fifty_finance_threads_pay_every_payment_exactly_once(planned_cases, fin
 
     # Every case's flow moved on once: await_payment done once, the follow-up report awaited once.
     for application in granted:
-        assert cases.active_task_names(application) == ["await_report"], application
+        assert active_task_names(application) == ["await_report"], application
         tasks = GrantFlow.task_class.objects.filter(process__grantprocess__application=application)
         names = Counter(str(task.flow_task.name) for task in tasks)
         assert names["await_payment"] == 1 and names["await_report"] == 1, (application, names)
@@ -240,13 +239,11 @@ def assessed_case(call, organisation, applicant, officer, title):
         period_start=today, period_end=today + dt.timedelta(days=180), stated_amount=AMOUNT,
         budget_lines=[("cost", "Ledararvoden", AMOUNT + 10000)],
     )
-    application = cases.case_submit(application=draft, by=applicant)
-    task_work(application=application, node=GrantFlow.check_completeness, user=officer,
-              act=lambda: assess.completeness_confirm(application=application, by=officer))
-    task_work(application=application, node=GrantFlow.assess, user=officer,
-              act=lambda: assess.assessment_record(
-                  application=application, by=officer, no_conflict=True, proposal="approved",
-                  proposed_amount=AMOUNT, justification="Bra projekt."))
+    application = apply.application_submit(application=draft, by=applicant)
+    assess.completeness_confirm(application=application, by=officer)
+    assess.assessment_record(
+        application=application, by=officer, no_conflict=True, proposal="approved",
+        proposed_amount=AMOUNT, justification="Bra projekt.")
     return Application.objects.get(pk=application.pk)
 
 
@@ -277,9 +274,8 @@ def test_fifty_decisions_against_a_budget_for_ten_grant_exactly_ten(binding, ann
         try:
             # Through the flow, as the officer's decision page does: the process's lock,
             # then the service's (the case, the annual budgets, the call).
-            task_work(application=application, node=GrantFlow.decide_by_officer, user=olle,
-                      act=lambda: decide.decision_make(application=application, by=olle, outcome="approved",
-                                                       amount=AMOUNT, reasons="Bra projekt."))
+            decide.decision_make(application=application, by=olle, outcome="approved",
+                                 amount=AMOUNT, reasons="Bra projekt.")
         except ValidationError as exc:
             with tally:
                 refusals.append(exc.messages)
@@ -329,7 +325,7 @@ def test_fifty_decisions_against_a_budget_for_ten_grant_exactly_ten(binding, ann
     assert not Payment.objects.filter(application__call=call, application__status="assessed").exists()
     for application in Application.objects.filter(call=call):
         expected = ["await_payment"] if application.status == "approved" else ["decide_by_officer"]
-        assert cases.active_task_names(application) == expected, application
+        assert active_task_names(application) == expected, application
     assert GrantProcess.objects.filter(application__call=call).count() == THREADS
 
 

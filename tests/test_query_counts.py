@@ -7,7 +7,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from grants.services import apply
-from workflows import cases
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +19,7 @@ def _submitted_cases(count, call, organisation, by):
             period_start="2026-01-01", period_end="2026-12-31", stated_amount=1000,
             budget_lines=[("cost", "Material", 5000)],
         )
-        submitted.append(cases.case_submit(application=application, by=by))
+        submitted.append(apply.application_submit(application=application, by=by))
     return submitted
 
 

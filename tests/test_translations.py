@@ -365,18 +365,13 @@ def _through(case, officer, *, outcome, amount, reasons="Thank you."):
     from decimal import Decimal
 
     from grants.services import assess, decide
-    from workflows.driver import task_work
-    from workflows.flows import GrantFlow
 
-    for node, act in (
-        (GrantFlow.check_completeness, lambda: assess.completeness_confirm(application=case, by=officer)),
-        (GrantFlow.assess, lambda: assess.assessment_record(
-            application=case, by=officer, no_conflict=True, proposal=outcome, proposed_amount=Decimal(amount),
-            justification=reasons)),
-        (GrantFlow.decide_by_officer, lambda: decide.decision_make(
-            application=case, by=officer, outcome=outcome, amount=Decimal(amount), reasons=reasons)),
-    ):
-        task_work(application=case, node=node, user=officer, act=act)
+    assess.completeness_confirm(application=case, by=officer)
+    assess.assessment_record(
+        application=case, by=officer, no_conflict=True, proposal=outcome, proposed_amount=Decimal(amount),
+        justification=reasons)
+    decide.decision_make(
+        application=case, by=officer, outcome=outcome, amount=Decimal(amount), reasons=reasons)
 
 
 def _left(pages):
@@ -385,16 +380,12 @@ def _left(pages):
 
 @pytest.mark.django_db
 def test_a_case_awaiting_completion_in_english_has_no_swedish_left(in_english, ascii_applicant, olle, in_a_week):
-    from grants.services import assess
-    from workflows import cases
-    from workflows.driver import task_work
-    from workflows.flows import GrantFlow
+    from grants.services import apply, assess
 
     alex, _club, _call, draft = ascii_applicant
-    case = cases.case_submit(application=draft, by=alex)
-    task_work(application=case, node=GrantFlow.check_completeness, user=olle,
-              act=lambda: assess.completion_request(application=case, by=olle, message="Send the minutes.",
-                                                    due_on=in_a_week))
+    case = apply.application_submit(application=draft, by=alex)
+    assess.completion_request(application=case, by=olle, message="Send the minutes.",
+                              due_on=in_a_week)
     in_english.force_login(alex)
     answer = f"/portal/ansokningar/{case.pk}/komplettering/"
     pages = {"awaiting completion": case_page(in_english, case),
@@ -408,11 +399,11 @@ def test_a_case_awaiting_completion_in_english_has_no_swedish_left(in_english, a
 @pytest.mark.django_db
 def test_a_rejected_case_in_english_has_no_swedish_left(in_english, ascii_applicant, olle,
                                                        django_capture_on_commit_callbacks):
-    from workflows import cases
+    from grants.services import apply
 
     alex, _club, _call, draft = ascii_applicant
     with django_capture_on_commit_callbacks(execute=True):  # the receipt and the decision letter
-        case = cases.case_submit(application=draft, by=alex)
+        case = apply.application_submit(application=draft, by=alex)
         _through(case, olle, outcome="rejected", amount="0", reasons="The budget is too thin.")
     case.refresh_from_db()
     assert case.status == "rejected" and case.documents.count() == 2
@@ -432,7 +423,6 @@ def test_a_paid_case_and_its_follow_up_report_in_english_have_no_swedish_left(in
 
     from grants.models import FollowUpReport
     from grants.services import follow_up
-    from workflows import cases
 
     alex, club, call, _draft = ascii_applicant
     case = _ascii(factories.report_owed(call, club, alex, olle, fia, amount="5000", title="Homework club"))
@@ -441,8 +431,8 @@ def test_a_paid_case_and_its_follow_up_report_in_english_have_no_swedish_left(in
     report = FollowUpReport.objects.get(application=case)
     follow_up.follow_up_save_draft(report=report, by=alex, what_was_done="Homework help every week.")
     pages["report saved"] = case_page(in_english, case)
-    cases.case_submit_report(application=case, by=alex, outcome="Goals met.", own_contribution=Decimal("0"),
-                             cost_lines=[("Leaders", Decimal("5000"), Decimal("4000"))])
+    follow_up.follow_up_submit(report=case.follow_up, by=alex, outcome="Goals met.", own_contribution=Decimal("0"),
+                               cost_lines=[("Leaders", Decimal("5000"), Decimal("4000"))])
     pages["report submitted"] = case_page(in_english, case)
     pages["start page"] = swedish_left(_page(in_english, "/portal/"))
     assert _left(pages) == {}
@@ -476,9 +466,6 @@ def test_a_reviewed_follow_up_report_in_english_has_no_swedish_left(in_english, 
 
     from grants.models import FollowUpReport, RepaymentClaim
     from grants.services import follow_up, repayments
-    from workflows import cases
-    from workflows.driver import task_work
-    from workflows.flows import GrantFlow
 
     alex, club, call, _draft = ascii_applicant
     case = _ascii(factories.report_owed(call, club, alex, olle, fia, amount="5000", title="Homework club"))
@@ -486,15 +473,14 @@ def test_a_reviewed_follow_up_report_in_english_has_no_swedish_left(in_english, 
                     cost_lines=[("Leaders", Decimal("5000"), Decimal("4000"))])
 
     def review(verdict, note, **kwargs):
-        task_work(application=case, node=GrantFlow.review_report, user=olle,
-                  act=lambda: follow_up.follow_up_review(report=FollowUpReport.objects.get(application=case),
-                                                         by=olle, verdict=verdict, note=note, **kwargs))
+        follow_up.follow_up_review(report=FollowUpReport.objects.get(application=case),
+                                   by=olle, verdict=verdict, note=note, **kwargs)
 
-    cases.case_submit_report(application=case, by=alex, **complete)
+    follow_up.follow_up_submit(report=case.follow_up, by=alex, **complete)
     review("completion", "Add the receipts.")
     in_english.force_login(alex)
     pages = {"report completion requested": case_page(in_english, case)}
-    cases.case_submit_report(application=case, by=alex, **complete)
+    follow_up.follow_up_submit(report=case.follow_up, by=alex, **complete)
     review("reject", "The money went elsewhere.", reclaim_amount=Decimal("1000"))
     repayments.repayment_register(claim=RepaymentClaim.objects.get(application=case), by=fia, amount=Decimal("400"),
                                   received_on=timezone.localdate())
@@ -546,10 +532,10 @@ def test_the_sponsors_pages_in_english_have_no_swedish_left(in_english, ascii_ap
 
 @pytest.mark.django_db
 def test_withdrawing_a_case_in_english_shows_no_swedish(in_english, ascii_applicant):
-    from workflows import cases
+    from grants.services import apply
 
     alex, _club, _call, draft = ascii_applicant
-    case = cases.case_submit(application=draft, by=alex)
+    case = apply.application_submit(application=draft, by=alex)
     in_english.force_login(alex)
     withdraw = f"/portal/ansokningar/{case.pk}/ata-tillbaka/"
     pages = {"withdraw": swedish_left(_page(in_english, withdraw)),
@@ -561,11 +547,11 @@ def test_withdrawing_a_case_in_english_shows_no_swedish(in_english, ascii_applic
 
 @pytest.mark.django_db
 def test_a_withdrawn_cases_page_in_english_has_no_swedish_left(in_english, ascii_applicant):
-    from workflows import cases
+    from grants.services import apply
 
     alex, _club, _call, draft = ascii_applicant
-    case = cases.case_withdraw(application=cases.case_submit(application=draft, by=alex), by=alex,
-                               note="We found other money.")
+    case = apply.application_withdraw(application=apply.application_submit(application=draft, by=alex), by=alex,
+                                      note="We found other money.")
     in_english.force_login(alex)
     assert case_page(in_english, case) == []
 

@@ -1,8 +1,8 @@
 """Finance's pages (/staff/utbetalningar/…): the attestation queue, payment files, what
 the bank says about them, the associations' requested bank accounts to approve, and the
 repayment claims followed until they are repaid. Every
-change goes through grants.services.pay or .repayments or, when it can settle a case,
-through workflows.cases, which also moves the cases' flows on."""
+change goes through grants.services.pay or .repayments; those that settle a case also move
+its flow on (grants.process)."""
 
 
 from django import forms
@@ -37,8 +37,6 @@ from grants.models import (
 from grants.services import pay, payee_accounts, repayments
 from grants.validators import compact_account
 from grants.web import refusal_messages, refusal_to_form, stored_file_response
-
-from . import cases
 
 PAGE_SIZE = 50
 STATUS_REPORT_MAX_BYTES = payment_files.MAX_STATUS_REPORT_BYTES
@@ -348,11 +346,11 @@ def batch_mark(request, pk):
         ids = [payment.pk for payment in form.cleaned_data["payments"]]
         try:
             if form.cleaned_data["outcome"] == "paid":
-                done = cases.cases_mark_paid(payment_ids=ids, by=request.user, on=form.cleaned_data["paid_on"])
+                done = pay.payments_mark_paid(payment_ids=ids, by=request.user, on=form.cleaned_data["paid_on"])
                 text = f"{len(done)} markerade som utbetalda."
             else:
-                done = cases.cases_mark_failed(payment_ids=ids, by=request.user,
-                                               reason=form.cleaned_data["reason"].strip())
+                done = pay.payments_mark_failed(payment_ids=ids, by=request.user,
+                                                reason=form.cleaned_data["reason"].strip())
                 text = (f"{len(done)} markerade som misslyckade. De ligger åter för attest i listan över "
                         "utbetalningar, med orsaken.")
         except (ValidationError, PermissionDenied) as exc:
@@ -375,7 +373,7 @@ def batch_status_report(request, pk):
             if report.original_message_id != batch.reference:
                 raise ValidationError(f"Statusrapporten gäller betalfilen ”{report.original_message_id}”, inte "
                                       f"{batch.reference}. Läs in den på den betalfilens sida. Inget har ändrats.")
-            paid, failed = cases.cases_status_report(report=report, by=request.user)
+            paid, failed = pay.status_report_apply(report=report, by=request.user)
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc, at="report")
         else:

@@ -22,11 +22,14 @@
 * An association's application starts the flow when it is submitted; an informal group's
 when its sponsor association confirms it (the start node sponsor_confirmed). Until then it
 has no process, and the officers see nothing of it. Withdrawing a submitted case before a
-decision cancels its process (workflows.cases.case_withdraw).
+decision cancels its process (grants.services.apply.application_withdraw, through
+workflows.process).
 
 Programme differences (delegation limit, payment plan, follow-up) are read from the
 programme's configuration by the gates; the nodes never branch on the kind of grant.
-Callbacks are one-liners into grants.services; documents are produced after commit.
+Each step a person takes is one public grants service, which hands its state change to
+this flow through grants.process (workflows.process says where each step happens); the
+callbacks call that `work`. Documents are produced after commit.
 """
 
 from django.db import transaction
@@ -36,7 +39,7 @@ from viewflow.workflow import flow, lock
 from documents import letters, tasks
 from grants import access
 from grants.models import Application, FollowUpReport
-from grants.services import apply, follow_up
+from grants.services import follow_up
 from grants.services.pay import payments_open
 
 from . import nodes, views
@@ -154,7 +157,7 @@ class GrantFlow(flow.Flow):
     await_payment = (
         # Finance works on payments, many cases at a time, in its own pages (attest, payment
         # file, the bank's status report); when a case has nothing left to pay, those pages
-        # run this node (workflows.cases.cases_payments_settled).
+        # run this node (grants.process.settle, through workflows.process).
         flow.Handle(this.payments_settled)
         .Annotation(title="Utbetalning: attest, betalfil och bekräftelse (ekonomi)")
         .Next(this.after_payment)
@@ -210,23 +213,24 @@ class GrantFlow(flow.Flow):
     # --- callbacks: one line into the services each ---------------------------------
 
     # The receipt is made in the background (documents.tasks), whatever the application's
-    # length; the database queue takes the task in the submission's transaction.
+    # length; the database queue takes the task in the submission's transaction. `work` is
+    # the grants service's state change (grants.process; workflows.process runs these nodes).
 
-    def start_case(self, activation, *, application, by):
-        activation.process.application = apply.application_submit(application=application, by=by)
-        tasks.produce_receipt.enqueue(application_pk=application.pk)
+    def start_case(self, activation, *, work):
+        activation.process.application = work()
+        tasks.produce_receipt.enqueue(application_pk=activation.process.application.pk)
         return activation.process
 
-    def start_sponsored_case(self, activation, *, application, by):
-        activation.process.application = apply.application_sponsor_confirm(application=application, by=by)
-        tasks.produce_receipt.enqueue(application_pk=application.pk)
+    def start_sponsored_case(self, activation, *, work):
+        activation.process.application = work()
+        tasks.produce_receipt.enqueue(application_pk=activation.process.application.pk)
         return activation.process
 
-    def completion_received(self, activation, *, by, answer):
-        return apply.completion_answer(application=_app(activation), by=by, answer=answer)
+    def completion_received(self, activation, *, work):
+        return work()
 
-    def report_received(self, activation, *, by, **report):
-        return follow_up.follow_up_submit(report=_app(activation).follow_up, by=by, **report)
+    def report_received(self, activation, *, work):
+        return work()
 
     def payments_settled(self, activation):
         pass

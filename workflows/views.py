@@ -4,6 +4,9 @@ They run inside viewflow's task wrapper, which has already checked that the user
 task and, on POST, holds the flow's lock and a transaction.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +23,25 @@ from grants.services import assess, decide, follow_up
 from grants.web import file_response, refusal_to_form
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+
+_in_hand = ContextVar("activation_in_hand", default=None)
+
+
+@contextmanager
+def task_in_hand(activation):
+    """While a task's page performs its service: the service's step finds the task here."""
+    token = _in_hand.set(activation)
+    try:
+        yield activation
+    finally:
+        _in_hand.reset(token)
+
+
+def activation_in_hand():
+    """The activation of the task whose page is performing its service now, if any. The
+    service's step (workflows.process) then only does its work: the page holds the task
+    and completes it."""
+    return _in_hand.get()
 
 
 class CaseTaskView(FormView):
@@ -46,13 +68,17 @@ class CaseTaskView(FormView):
             form.add_error(None, refusal)
             return self.form_invalid(form)
         try:
-            self.perform(form.cleaned_data)
+            self.perform_in_hand(form.cleaned_data)
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc)
             return self.form_invalid(form)
         self.request.activation.execute()
         messages.success(self.request, f"{self.application.case_number}: {self.success_message}")
         return redirect(self.request.resolver_match.flow_viewset.get_success_url(self.request))
+
+    def perform_in_hand(self, data):
+        with task_in_hand(self.request.activation):
+            self.perform(data)
 
     def perform(self, data):
         raise NotImplementedError

@@ -12,8 +12,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from workflows import cases
-
 from .. import access, questions
 from ..models import (
     AGE_BANDS,
@@ -356,7 +354,7 @@ def application_submit(request, pk):
         if to_sponsor:
             application = apply.application_ask_sponsor(application=application, by=request.user)
         else:
-            application = cases.case_submit(application=application, by=request.user)
+            application = apply.application_submit(application=application, by=request.user)
     except (ValidationError, PermissionDenied) as exc:
         return _check_step(request, application, refusals=refusal_messages(exc), status=400)
     if to_sponsor:
@@ -384,7 +382,7 @@ def application_withdraw(request, pk):
     form = WithdrawForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            cases.case_withdraw(application=application, by=request.user, note=form.cleaned_data["note"].strip())
+            apply.application_withdraw(application=application, by=request.user, note=form.cleaned_data["note"].strip())
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc)
         else:
@@ -418,7 +416,7 @@ def sponsor_application(request, pk):
 def sponsor_confirm(request, pk):
     application = application_for_sponsor(request.user, pk)
     try:
-        application = cases.case_sponsor_confirm(application=application, by=request.user)
+        application = apply.application_sponsor_confirm(application=application, by=request.user)
     except (ValidationError, PermissionDenied) as exc:
         refusal_to_messages(request, exc)
     else:
@@ -460,8 +458,8 @@ def completion_answer(request, pk):
     if form.is_valid():
         try:
             _attach(request, application, form.cleaned_data.get("attachment"), Document.Kind.COMPLETION)
-            cases.case_answer_completion(application=application, by=request.user,
-                                         answer=form.cleaned_data["answer"])
+            apply.completion_answer(application=application, by=request.user,
+                                    answer=form.cleaned_data["answer"])
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc)
         else:
@@ -562,8 +560,8 @@ def follow_up_report(request, pk):
         upload = _upload(form.cleaned_data.get("attachment"))
         try:
             if submitting:
-                cases.case_submit_report(application=application, by=request.user, attachment=upload,
-                                         cost_lines=cost_lines, **fields)
+                follow_up.follow_up_submit(report=report, by=request.user, attachment=upload,
+                                           cost_lines=cost_lines, **fields)
             else:
                 follow_up.follow_up_save_draft(report=report, by=request.user, attachment=upload,
                                                cost_lines=cost_lines, **fields)

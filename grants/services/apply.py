@@ -2,6 +2,7 @@
 sponsor confirming or declining, withdrawal, answering a completion request."""
 
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,7 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import access, limits, questions
+from .. import access, limits, process, questions
 from ..calculators import check_inputs
 from ..models import Application, BudgetLine, CaseNumberSeries, Document, Membership, Organisation
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
@@ -307,10 +308,14 @@ def _check_submittable_draft(application, statuses):
 
 
 def application_submit(*, application, by):
-    """Submit a draft: it takes its case number and reaches the officer (the flow's start
-    node calls this). An informal group's application needs its sponsor's confirmation
-    first (application_ask_sponsor); a confirmed member of the sponsor who submits it
-    confirms it by doing so."""
+    """Submit a draft: it takes its case number and its process starts, so it reaches the
+    officer. An informal group's application needs its sponsor's confirmation first
+    (application_ask_sponsor); a confirmed member of the sponsor who submits it confirms it
+    by doing so."""
+    return process.run(process.Step.SUBMIT, application, partial(_submit, application=application, by=by), by=by)
+
+
+def _submit(*, application, by):
     with service_transaction():
         application = lock_application(application)
         _check_submittable_draft(application, (Application.Status.DRAFT,))
@@ -379,8 +384,13 @@ def application_ask_sponsor(*, application, by):
 
 def application_sponsor_confirm(*, application, by):
     """A confirmed member of the sponsor confirms: the application takes its case number and
-    reaches the officer (the flow's sponsor_confirmed start node calls this). The row lock
-    makes a second confirmation, at the same moment, find it already confirmed."""
+    its process starts, so it reaches the officer. The row lock makes a second confirmation,
+    at the same moment, find it already confirmed."""
+    return process.run(process.Step.SPONSOR_CONFIRM, application,
+                       partial(_sponsor_confirm, application=application, by=by), by=by)
+
+
+def _sponsor_confirm(*, application, by):
     with service_transaction():
         application = lock_application(application)
         _check_submittable_draft(application, (Application.Status.AWAITING_SPONSOR,))
@@ -426,7 +436,7 @@ def application_sponsor_decline(*, application, by, reason):
 
 # --- withdrawal -----------------------------------------------------------------------------
 
-def check_withdrawable(application, *, by):
+def _check_withdrawable(application, *, by):
     """Refuse, in Swedish, to withdraw what is not the person's own or is already decided."""
     access.require(access.is_applicant(by, application), _("Du kan bara återta din egen förenings ansökningar."))
     if application.status not in Application.WITHDRAWABLE:
@@ -437,18 +447,23 @@ def check_withdrawable(application, *, by):
                               % {"status": application.get_status_display()})
 
 
-def application_withdraw(*, application, by, note="", flow_cancelled=False):
-    """Withdraw before a decision. A submitted case has a flow with open tasks: the caller
-    (workflows.cases) cancels it in the same transaction and says so with flow_cancelled."""
+def application_withdraw(*, application, by, note=""):
+    """Withdraw before a decision. A submitted case's process is cancelled in the same
+    transaction, so no officer has anything more to do in it."""
     if len(note) > limits.NOTE:
         raise ValidationError(_("Högst %(limit)s tecken; texten har %(count)s. Korta den.")
                               % {"limit": limits.NOTE, "count": len(note)})
+    application = Application.objects.select_related("organisation").get(pk=application.pk)  # as it is now
+    # Refused before the process is touched; checked again under the row lock.
+    _check_withdrawable(application, by=by)
+    return process.run(process.Step.WITHDRAW, application,
+                       partial(_withdraw, application=application, by=by, note=note), by=by)
+
+
+def _withdraw(*, application, by, note):
     with service_transaction():
         application = lock_application(application)
-        check_withdrawable(application, by=by)
-        if application.status not in (Application.Status.DRAFT, Application.Status.AWAITING_SPONSOR) \
-                and not flow_cancelled:
-            raise ValidationError(_("Ansökan är redan inskickad: återta den från ärendets sida i portalen."))
+        _check_withdrawable(application, by=by)
         before = application.status
         transition(application, "withdraw", by=by, what=_("återta ansökan"))
         application.save()
@@ -464,6 +479,11 @@ def completion_answer(*, application, by, answer):
     if len(answer) > limits.LONG_TEXT:
         raise ValidationError(_("Högst %(limit)s tecken; svaret har %(count)s. Korta det.")
                               % {"limit": limits.LONG_TEXT, "count": len(answer)})
+    return process.run(process.Step.ANSWER_COMPLETION, application,
+                       partial(_completion_answer, application=application, by=by, answer=answer), by=by)
+
+
+def _completion_answer(*, application, by, answer):
     with service_transaction():
         application = lock_application(application)
         before = application.status

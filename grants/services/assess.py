@@ -1,5 +1,6 @@
 """Assess: completeness, completion requests, conflicts of interest (jäv), the assessment."""
 
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -7,7 +8,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import access
+from .. import access, process
 from ..models import Assessment, CompletionRequest, ConflictOfInterest
 from ..notifications import lazy_interpolate, notify_applicant
 from ._base import lock_application, record_event, service_transaction, transition
@@ -15,6 +16,12 @@ from .amounts import check_amount_fits_outcome
 
 
 def completeness_confirm(*, application, by):
+    """The officer finds the application complete: the case goes on to assessment."""
+    return process.run(process.Step.CHECK_COMPLETENESS, application,
+                       partial(_completeness_confirm, application=application, by=by), by=by)
+
+
+def _completeness_confirm(*, application, by):
     with service_transaction():
         application = lock_application(application)
         access.require(access.may_take_part(by, application))
@@ -26,10 +33,18 @@ def completeness_confirm(*, application, by):
 
 
 def completion_request(*, application, by, message, due_on):
+    """The officer asks the applicant to complete the application by `due_on`; the case
+    waits for the answer."""
     if not message.strip():
         raise ValidationError("Skriv vad den sökande ska komplettera.")
     if due_on <= timezone.localdate():
         raise ValidationError("Sista svarsdag måste ligga efter dagens datum.")
+    return process.run(process.Step.CHECK_COMPLETENESS, application,
+                       partial(_completion_request, application=application, by=by, message=message, due_on=due_on),
+                       by=by)
+
+
+def _completion_request(*, application, by, message, due_on):
     with service_transaction():
         application = lock_application(application)
         access.require(access.may_take_part(by, application))
@@ -47,10 +62,16 @@ def completion_request(*, application, by, message, due_on):
 
 
 def conflict_declare(*, application, by, reason):
-    """Declaring jäv takes the person off the case for good."""
+    """Declaring jäv takes the person off the case for good: the assessment goes back to the
+    queue, where someone else takes it."""
     if not reason.strip():
         raise ValidationError("Ange kort varför du är jävig.")
     access.require(access.may_declare_conflict(by))
+    return process.run(process.Step.ASSESS, application,
+                       partial(_conflict_declare, application=application, by=by, reason=reason), by=by)
+
+
+def _conflict_declare(*, application, by, reason):
     with service_transaction():
         application = lock_application(application)
         conflict, created = ConflictOfInterest.objects.get_or_create(
@@ -62,10 +83,17 @@ def conflict_declare(*, application, by, reason):
 
 
 def assessment_record(*, application, by, no_conflict, proposal, proposed_amount, justification):
+    """The officer's assessment and proposal; the amount decides who decides."""
     if not no_conflict:
         raise ValidationError("Intyga att du inte är jävig, eller anmäl jäv så att någon annan tar över ärendet.")
     if not justification.strip():
         raise ValidationError("Skriv en motivering till förslaget.")
+    return process.run(process.Step.ASSESS, application,
+                       partial(_assessment_record, application=application, by=by, proposal=proposal,
+                               proposed_amount=proposed_amount, justification=justification), by=by)
+
+
+def _assessment_record(*, application, by, proposal, proposed_amount, justification):
     with service_transaction():
         application = lock_application(application)
         access.require(access.may_take_part(by, application))

@@ -1,12 +1,14 @@
 """Decide: the decision, under delegation or by the committee, within the call's budget."""
 
+from functools import partial
+
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import access
+from .. import access, process
 from ..models import Application, CommitteeMeeting, Decision, FollowUpReport
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
 from ._base import lock_application, record_event, service_transaction, transition
@@ -78,9 +80,19 @@ def decision_make(*, application, by, outcome, amount, reasons, conditions="", m
                   protocol_paragraph="", approved_immediately=False):
     """Record the decision. A committee decision names its meeting, which has been held, and
     whether the paragraph was approved at once (omedelbar justering): only then, or once the
-    protocol's approval is announced, may it be executed (Decision.may_be_executed)."""
+    protocol's approval is announced, may it be executed (Decision.may_be_executed). The case's
+    flow goes on to the letter."""
     if not reasons.strip():
         raise ValidationError("Beslutet måste ha en motivering.")
+    return process.run(process.Step.DECIDE, application,
+                       partial(_decision_make, application=application, by=by, outcome=outcome, amount=amount,
+                               reasons=reasons, conditions=conditions, meeting_date=meeting_date,
+                               protocol_paragraph=protocol_paragraph, approved_immediately=approved_immediately),
+                       by=by)
+
+
+def _decision_make(*, application, by, outcome, amount, reasons, conditions, meeting_date, protocol_paragraph,
+                   approved_immediately):
     with service_transaction():
         application = lock_application(application)
         by_committee = _check_decision(application, by=by, outcome=outcome, amount=amount,

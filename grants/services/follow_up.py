@@ -6,6 +6,7 @@ grantee can save it half-done and come back; submitting checks that every part i
 """
 
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
@@ -15,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
-from .. import access, limits
+from .. import access, limits, process
 from ..models import AGE_BANDS, GENDERS, ZERO, Document, FollowUpCostLine, FollowUpReport, Payment, RepaymentClaim
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
 from . import ledger
@@ -190,7 +191,7 @@ def _lock_owed(report, by, what):
     return report
 
 
-def follow_up_attachment_store(*, application, upload):
+def _attachment_store(*, application, upload):
     """Store a report's attachment (an Upload, or None) before the transaction that registers
     it. Returns what store_file() returns, or None."""
     if upload is None:
@@ -213,7 +214,7 @@ def follow_up_save_draft(*, report, by, attachment=None, cost_lines=None, **fiel
     them. attachment: an Upload, stored before the transaction (uploads are slow) and
     removed again if the save fails. The history notes the first save of each round, not
     every save."""
-    stored = follow_up_attachment_store(application=report.application, upload=attachment)
+    stored = _attachment_store(application=report.application, upload=attachment)
     with discarded_on_failure(stored), transaction.atomic():
         report = _lock_owed(report, by, _("spara återrapporten"))
         first = report.saved_at is None or (report.submitted_at is not None and report.saved_at <= report.submitted_at)
@@ -227,15 +228,21 @@ def follow_up_save_draft(*, report, by, attachment=None, cost_lines=None, **fiel
     return report
 
 
-def follow_up_submit(*, report, by, attachment=None, stored=None, cost_lines=None, **fields):
-    """Submit the report with what is filled in now (added to what was saved before). Refused,
-    with nothing changed, unless every part the programme asks for is there.
+def follow_up_submit(*, report, by, attachment=None, cost_lines=None, **fields):
+    """Submit the report with what is filled in now (added to what was saved before); the
+    case goes to the officer's review. Refused, with nothing changed, unless every part the
+    programme asks for is there. An attachment (an Upload) is stored before the flow's lock
+    is taken, as uploads are slow, and removed again if the submission is refused."""
+    stored = _attachment_store(application=report.application, upload=attachment)
+    with discarded_on_failure(stored):
+        return process.run(process.Step.SUBMIT_REPORT, report.application,
+                           partial(_submit, report=report, by=by, attachment=attachment, stored=stored,
+                                   cost_lines=cost_lines, **fields), by=by)
 
-    The flow runs this inside its lock (workflows.cases.case_submit_report), which stores
-    the attachment first and passes `stored`; a direct caller may leave that to us."""
-    if attachment is not None and stored is None:
-        stored = follow_up_attachment_store(application=report.application, upload=attachment)
-    with discarded_on_failure(stored), transaction.atomic():
+
+
+def _submit(*, report, by, attachment, stored, cost_lines, **fields):
+    with transaction.atomic():
         report = _lock_report(report)
         before = report.status
         transition(report, "submit", by=by, what=_("lämna återrapporten"))
@@ -274,11 +281,18 @@ def amount_paid(application):
 
 def follow_up_review(*, report, by, verdict, note="", reclaim_amount=None):
     """Approve (releases withheld parts), ask for completion, or reject. A rejection decides a
-    repayment claim (återkrav) of at most what was paid out; by default all of it."""
+    repayment claim (återkrav) of at most what was paid out; by default all of it. The case's
+    flow goes on to payment, the report again, or closing."""
     if verdict not in VERDICTS:
         raise ValidationError("Välj godkänn, begär komplettering eller underkänn.")
     if verdict != "approve" and not note.strip():
         raise ValidationError("Skriv en motivering till den sökande.")
+    return process.run(process.Step.REVIEW_REPORT, report.application,
+                       partial(_review, report=report, by=by, verdict=verdict, note=note,
+                               reclaim_amount=reclaim_amount), by=by)
+
+
+def _review(*, report, by, verdict, note, reclaim_amount):
     name, action = VERDICTS[verdict]
     with service_transaction():
         report = _lock_report(report)

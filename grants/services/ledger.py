@@ -55,10 +55,8 @@ def claim_ocr(application_id: int) -> str:
 def _next_number(series: str, year: int) -> int:
     """The next voucher number of the series and year, taken under the counter's row lock:
     two bookings at once queue here, and a rolled-back booking gives its number back."""
-    counter = VoucherNumber.objects.select_for_update().filter(series=series, year=year).first()
-    if counter is None:  # the year's first voucher: make its counter, unless someone just has
-        VoucherNumber.objects.bulk_create([VoucherNumber(series=series, year=year)], ignore_conflicts=True)
-        counter = VoucherNumber.objects.select_for_update().get(series=series, year=year)
+    VoucherNumber.objects.bulk_create([VoucherNumber(series=series, year=year)], ignore_conflicts=True)
+    counter = VoucherNumber.objects.select_for_update().get(series=series, year=year)
     VoucherNumber.objects.filter(pk=counter.pk).update(last=F("last") + 1)
     return counter.last + 1
 

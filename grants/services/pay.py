@@ -12,6 +12,7 @@ before anything is written, and one refusal refuses the whole call.
 import datetime as dt
 import uuid
 from collections import defaultdict
+from functools import partial
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
@@ -19,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from .. import access
+from .. import access, process
 from ..calculators import split_amount
 from ..models import AttestationLimit, CaseEvent, Membership, Organisation, PayeeScheme, Payment, PaymentBatch
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicants
@@ -198,10 +199,6 @@ def payments_attest(*, payment_ids, by):
     return payments
 
 
-def payment_attest(*, payment, by):
-    return payments_attest(payment_ids=[payment.pk], by=by)[0]
-
-
 def batch_create(*, by, execution_date=None, payment_ids=None):
     """Put every attested payment not yet in a file (or those of payment_ids that are) into
     a new payment file. Must run inside the caller's transaction; returns the batch and its
@@ -268,7 +265,12 @@ def _paid_days(payments, on):
 def payments_mark_paid(*, payment_ids, by, on=None):
     """The bank has paid these payments (from its status report, or as finance confirms):
     each is recorded as paid on the day the bank paid it (see _paid_days) and booked in
-    the ledger, one voucher per day."""
+    the ledger, one voucher per day. A case with nothing left to pay goes on in its flow."""
+    cases = set(Payment.objects.filter(pk__in=payment_ids).values_list("application_id", flat=True))
+    return process.settle(cases, partial(_payments_mark_paid, payment_ids=payment_ids, by=by, on=on))
+
+
+def _payments_mark_paid(*, payment_ids, by, on):
     with service_transaction():
         payments = _locked(payment_ids, "application__call__programme__committee", "batch")
         errors, before, days = [], {payment.pk: payment.status for payment in payments}, _paid_days(payments, on)
@@ -333,14 +335,6 @@ def payments_mark_failed(*, payment_ids, by, reason=None, reasons=None):
     return replacements
 
 
-def payment_mark_paid(*, payment, by, on=None):
-    return payments_mark_paid(payment_ids=[payment.pk], by=by, on=on)[0]
-
-
-def payment_mark_failed(*, payment, by, reason):
-    return payments_mark_failed(payment_ids=[payment.pk], by=by, reason=reason)[0]
-
-
 # --- the bank's status report (pain.002), read by documents.payment_files ---------------
 
 class TransactionStatus(NamedTuple):
@@ -364,8 +358,14 @@ def status_report_apply(*, report, by):
     """Mark paid and failed what the bank's status report says, for the file it answers.
     The whole report is checked first: an unknown file, a payment that is not in it, or a
     verdict that contradicts what is already recorded refuses it all. A report read twice
-    changes nothing the second time. Returns (paid, failed)."""
+    changes nothing the second time. The cases it settles go on in their flow. Returns
+    (paid, failed)."""
     batch = PaymentBatch.objects.filter(reference=report.original_message_id).first()
+    cases = set(batch.payments.values_list("application_id", flat=True)) if batch else set()
+    return process.settle(cases, partial(_status_report_apply, report=report, batch=batch, by=by))
+
+
+def _status_report_apply(*, report, batch, by):
     if batch is None:
         raise ValidationError(f"Statusrapporten gäller betalfilen ”{report.original_message_id}”, "
                               "som inte finns i systemet. Inget har ändrats.")
@@ -401,7 +401,7 @@ def status_report_apply(*, report, by):
         raise ValidationError("Statusrapporten innehåller inget nytt: betalningarna i den är redan registrerade "
                               "eller ännu inte slutligt behandlade av banken.")
     with transaction.atomic():
-        paid = payments_mark_paid(payment_ids=to_pay, by=by, on=days) if to_pay else []
+        paid = _payments_mark_paid(payment_ids=to_pay, by=by, on=days) if to_pay else []
         failed = payments_mark_failed(payment_ids=list(to_fail), by=by, reasons=to_fail) if to_fail else []
     return paid, failed
 

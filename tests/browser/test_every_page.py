@@ -35,9 +35,6 @@ SHOTS = os.environ.get("GRANTS_SHOTS")
 
 def world():
     """Anna's cases and organisations, as described above. Returns what the pages are about."""
-    from workflows import cases
-    from workflows.driver import task_work
-    from workflows.flows import GrantFlow
 
     anna = factories.user("anna", first_name="Anna")
     olle = factories.user("olle", role="Handläggare", first_name="Olle")
@@ -58,23 +55,19 @@ def world():
             budget_lines=[("cost", "Ledararvoden", Decimal(amount) + 2000), ("income", "Egen insats", Decimal("2000"))])
 
     the_draft = draft("Sommarlovsfotboll")
-    completing = cases.case_submit(application=draft("Läxhjälp i Fisksätra"), by=anna)
-    task_work(application=completing, node=GrantFlow.check_completeness, user=olle,
-              act=lambda: assess.completion_request(application=completing, by=olle,
-                                                    message="Bifoga det senaste årsmötesprotokollet.",
-                                                    due_on=today + dt.timedelta(days=14)))
+    completing = apply.application_submit(application=draft("Läxhjälp i Fisksätra"), by=anna)
+    assess.completion_request(application=completing, by=olle,
+                              message="Bifoga det senaste årsmötesprotokollet.",
+                              due_on=today + dt.timedelta(days=14))
     granted = factories.report_owed(call, fisksatra, anna, olle, fia, amount="40000", title="Fotboll för alla")
-    rejected = cases.case_submit(application=draft("Ny konstgräsplan", amount="150000"), by=anna)
-    for node, act in (
-        (GrantFlow.check_completeness, lambda: assess.completeness_confirm(application=rejected, by=olle)),
-        (GrantFlow.assess, lambda: assess.assessment_record(
-            application=rejected, by=olle, no_conflict=True, proposal="rejected", proposed_amount=Decimal("0"),
-            justification="Bidraget gäller inte anläggningar.")),
-        (GrantFlow.decide_by_officer, lambda: decide.decision_make(
-            application=rejected, by=olle, outcome="rejected", amount=Decimal("0"),
-            reasons="Bidraget gäller inte anläggningar.")),
-    ):
-        task_work(application=rejected, node=node, user=olle, act=act)
+    rejected = apply.application_submit(application=draft("Ny konstgräsplan", amount="150000"), by=anna)
+    assess.completeness_confirm(application=rejected, by=olle)
+    assess.assessment_record(
+        application=rejected, by=olle, no_conflict=True, proposal="rejected", proposed_amount=Decimal("0"),
+        justification="Bidraget gäller inte anläggningar.")
+    decide.decision_make(
+        application=rejected, by=olle, outcome="rejected", amount=Decimal("0"),
+        reasons="Bidraget gäller inte anläggningar.")
 
     nadia = factories.user("nadia", first_name="Nadia")
     group = factories.informal_group(fisksatra, members=[nadia])

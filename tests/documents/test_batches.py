@@ -32,8 +32,6 @@ from documents.models import LetterBatch
 from documents.tasks import produce_meeting_letter
 from grants.models import CaseEvent, Decision, Document
 from grants.services import apply, assess, decide
-from workflows import cases, driver
-from workflows.flows import GrantFlow
 
 from ..staff import read_pdf_text
 
@@ -50,18 +48,14 @@ def committee_decisions(count, *, anna, olle, kim, organisation, call, held_on=d
             period_start="2026-01-01", period_end="2026-12-31", stated_amount=60000,
             budget_lines=[("cost", "Ledararvoden", 60000)],
         )
-        application = cases.case_submit(application=application, by=anna)
-        driver.task_work(application=application, node=GrantFlow.check_completeness, user=olle,
-                         act=lambda: assess.completeness_confirm(application=application, by=olle))
-        driver.task_work(application=application, node=GrantFlow.assess, user=olle,
-                         act=lambda: assess.assessment_record(
-                             application=application, by=olle, no_conflict=True, proposal="approved",
-                             proposed_amount=60000, justification="Når barn utanför föreningslivet."))
-        decisions.append(driver.task_work(
-            application=application, node=GrantFlow.decide_by_committee, user=kim,
-            act=lambda: decide.decision_make(application=application, by=kim, outcome="approved", amount=60000,
-                                             reasons="Stämmer med nämndens mål.", meeting_date=held_on,
-                                             protocol_paragraph=f"§ {index + 1}")))
+        application = apply.application_submit(application=application, by=anna)
+        assess.completeness_confirm(application=application, by=olle)
+        assess.assessment_record(
+            application=application, by=olle, no_conflict=True, proposal="approved",
+            proposed_amount=60000, justification="Når barn utanför föreningslivet.")
+        decisions.append(decide.decision_make(application=application, by=kim, outcome="approved", amount=60000,
+                                              reasons="Stämmer med nämndens mål.", meeting_date=held_on,
+                                              protocol_paragraph=f"§ {index + 1}"))
     return decisions
 
 

@@ -13,8 +13,6 @@ from django.core.files.storage import default_storage
 from documents.letters import decision_letter_send, receipt_send, repayment_letter_send
 from grants.models import CommitteeMeeting, Document
 from grants.services import apply, assess, decide, follow_up
-from workflows import cases, driver
-from workflows.flows import GrantFlow
 
 from ..staff import pay_out, read_pdf_text
 
@@ -144,32 +142,28 @@ def submitted(anna, organisation, call, *, title="Verksamhet 2026", amount=None,
     for name, content in attachments:
         apply.application_attach(application=application, by=anna, filename=name, content_type="application/pdf",
                                  content=content)
-    return cases.case_submit(application=application, by=anna)
+    return apply.application_submit(application=application, by=anna)
 
 
 def assessed(application, officer, *, proposal, amount):
-    driver.task_work(application=application, node=GrantFlow.check_completeness, user=officer,
-                     act=lambda: assess.completeness_confirm(application=application, by=officer))
-    driver.task_work(application=application, node=GrantFlow.assess, user=officer,
-                     act=lambda: assess.assessment_record(
-                         application=application, by=officer, no_conflict=True, proposal=proposal,
-                         proposed_amount=Decimal(amount), justification="Bedömd enligt reglerna."))
+    assess.completeness_confirm(application=application, by=officer)
+    assess.assessment_record(
+        application=application, by=officer, no_conflict=True, proposal=proposal,
+        proposed_amount=Decimal(amount), justification="Bedömd enligt reglerna.")
     application.refresh_from_db()
     return application
 
 
 def decided_by_officer(application, officer, *, outcome, amount, reasons, conditions=""):
-    return driver.task_work(application=application, node=GrantFlow.decide_by_officer, user=officer,
-                            act=lambda: decide.decision_make(
-                                application=application, by=officer, outcome=outcome, amount=Decimal(amount),
-                                reasons=reasons, conditions=conditions))
+    return decide.decision_make(
+        application=application, by=officer, outcome=outcome, amount=Decimal(amount),
+        reasons=reasons, conditions=conditions)
 
 
 def decided_by_committee(application, member, *, held_on, paragraph, amount):
-    return driver.task_work(application=application, node=GrantFlow.decide_by_committee, user=member,
-                            act=lambda: decide.decision_make(
-                                application=application, by=member, outcome="approved", amount=Decimal(amount),
-                                reasons=REASONS["committee"], meeting_date=held_on, protocol_paragraph=paragraph))
+    return decide.decision_make(
+        application=application, by=member, outcome="approved", amount=Decimal(amount),
+        reasons=REASONS["committee"], meeting_date=held_on, protocol_paragraph=paragraph)
 
 
 @pytest.fixture
@@ -316,13 +310,12 @@ def test_committee_letter_uses_the_committees_own_texts_and_logo(committee_decis
 def test_repayment_letter(approved_on_delegation, anna, olle, fia):
     application = approved_on_delegation.application
     pay_out(application, fia)
-    cases.case_submit_report(application=application, by=anna, what_was_done="Lite träning.",
-                             outcome="Laget lades ned i mars.", own_contribution=Decimal("0"),
-                             cost_lines=[("Ledararvoden", Decimal("12000"), Decimal("2500"))])
+    follow_up.follow_up_submit(report=application.follow_up, by=anna, what_was_done="Lite träning.",
+                               outcome="Laget lades ned i mars.", own_contribution=Decimal("0"),
+                               cost_lines=[("Ledararvoden", Decimal("12000"), Decimal("2500"))])
     note = "Verksamheten upphörde i mars och bidraget användes bara till en liten del."
-    driver.task_work(application=application, node=GrantFlow.review_report, user=olle,
-                     act=lambda: follow_up.follow_up_review(report=application.follow_up, by=olle, verdict="reject",
-                                                            note=note, reclaim_amount=Decimal("8500")))
+    follow_up.follow_up_review(report=application.follow_up, by=olle, verdict="reject",
+                               note=note, reclaim_amount=Decimal("8500"))
     repayment_letter_send(application.pk)
     application.refresh_from_db()
     read = letter(application, Document.Kind.REPAYMENT_LETTER)

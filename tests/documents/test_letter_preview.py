@@ -14,7 +14,6 @@ from viewflow.workflow import STATUS
 
 from grants.models import CaseEvent, CommitteeMeeting, Decision, Document, FollowUpReport, Payment
 from grants.services import apply, assess
-from workflows import cases, driver
 from workflows.flows import GrantFlow
 from workflows.models import GrantProcess
 
@@ -32,13 +31,11 @@ def assessed(anna, olle, organisation, call, *, amount, proposal="approved", pro
         period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 12, 31), stated_amount=Decimal(amount),
         budget_lines=[("cost", "Ledararvoden", Decimal("70000"))],
     )
-    application = cases.case_submit(application=application, by=anna)
-    driver.task_work(application=application, node=GrantFlow.check_completeness, user=olle,
-                     act=lambda: assess.completeness_confirm(application=application, by=olle))
-    driver.task_work(application=application, node=GrantFlow.assess, user=olle,
-                     act=lambda: assess.assessment_record(
-                         application=application, by=olle, no_conflict=True, proposal=proposal,
-                         proposed_amount=Decimal(proposed or amount), justification=REASONS))
+    application = apply.application_submit(application=application, by=anna)
+    assess.completeness_confirm(application=application, by=olle)
+    assess.assessment_record(
+        application=application, by=olle, no_conflict=True, proposal=proposal,
+        proposed_amount=Decimal(proposed or amount), justification=REASONS)
     application.refresh_from_db()
     return application
 

@@ -21,8 +21,6 @@ from documents.letters import (
 from documents.templatetags.letter_tags import css_string
 from grants.models import Document
 from grants.services import apply, assess, decide
-from workflows import cases, driver
-from workflows.flows import GrantFlow
 
 from ..staff import read_pdf_text
 
@@ -82,19 +80,16 @@ def test_user_text_is_escaped_and_nothing_is_fetched(anna, olle, fisksatra, incl
     )
     apply.application_attach(application=application, by=anna, content_type="application/pdf",
                              filename=f'<img src="{url}/filename.png">.pdf', content=b"%PDF-1.4\n%%EOF\n")
-    application = cases.case_submit(application=application, by=anna)
+    application = apply.application_submit(application=application, by=anna)
     # Olle's text: the reasons and conditions of his decision.
-    driver.task_work(application=application, node=GrantFlow.check_completeness, user=olle,
-                     act=lambda: assess.completeness_confirm(application=application, by=olle))
-    driver.task_work(application=application, node=GrantFlow.assess, user=olle,
-                     act=lambda: assess.assessment_record(application=application, by=olle, no_conflict=True,
-                                                          proposal="approved", proposed_amount=Decimal("40000"),
-                                                          justification="Bra."))
-    decision = driver.task_work(application=application, node=GrantFlow.decide_by_officer, user=olle,
-                                act=lambda: decide.decision_make(
-                                    application=application, by=olle, outcome="approved", amount=Decimal("40000"),
-                                    reasons=hostile(url, tmp_path, "reasons"),
-                                    conditions=hostile(url, tmp_path, "conditions")))
+    assess.completeness_confirm(application=application, by=olle)
+    assess.assessment_record(application=application, by=olle, no_conflict=True,
+                             proposal="approved", proposed_amount=Decimal("40000"),
+                             justification="Bra.")
+    decision = decide.decision_make(
+        application=application, by=olle, outcome="approved", amount=Decimal("40000"),
+        reasons=hostile(url, tmp_path, "reasons"),
+        conditions=hostile(url, tmp_path, "conditions"))
 
     # The templates escape it all: no tag the user typed reaches the HTML.
     html = decision_letter_html(decision) + receipt_html(application)
@@ -176,7 +171,7 @@ def test_a_committee_name_with_quotes_is_printed_as_written_in_the_page_footer(a
         period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 12, 31), stated_amount=Decimal("40000"),
         budget_lines=[("cost", "Ledare", Decimal("50000"))],
     )
-    application = cases.case_submit(application=application, by=anna)
+    application = apply.application_submit(application=application, by=anna)
     receipt = receipt_send(application.pk)
     text, reader = read_pdf_text(default_storage.open(receipt.storage_key).read())
     footer = reader.pages[0].extract_text().splitlines()

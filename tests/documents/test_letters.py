@@ -6,8 +6,6 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from documents.letters import decision_letter_send, render_pdf
 from grants.models import CaseEvent, Document
 from grants.services import apply, assess, decide
-from workflows import cases, driver
-from workflows.flows import GrantFlow
 
 from ..staff import read_pdf_text
 
@@ -21,17 +19,14 @@ def decided(anna, olle, fisksatra, activity_call):
         call=activity_call, organisation=fisksatra, by=anna, title="Verksamhet 2026", description="Fotboll.",
         period_start="2026-01-01", period_end="2026-12-31", inputs={"members": 40},
     )
-    application = cases.case_submit(application=application, by=anna)
-    driver.task_work(application=application, node=GrantFlow.check_completeness, user=olle,
-                     act=lambda: assess.completeness_confirm(application=application, by=olle))
-    driver.task_work(application=application, node=GrantFlow.assess, user=olle,
-                     act=lambda: assess.assessment_record(
-                         application=application, by=olle, no_conflict=True, proposal="approved",
-                         proposed_amount=application.requested_amount, justification="Aktiv förening."))
-    return driver.task_work(application=application, node=GrantFlow.decide_by_officer, user=olle,
-                            act=lambda: decide.decision_make(
-                                application=application, by=olle, outcome="approved",
-                                amount=application.requested_amount, reasons="Föreningen uppfyller reglerna."))
+    application = apply.application_submit(application=application, by=anna)
+    assess.completeness_confirm(application=application, by=olle)
+    assess.assessment_record(
+        application=application, by=olle, no_conflict=True, proposal="approved",
+        proposed_amount=application.requested_amount, justification="Aktiv förening.")
+    return decide.decision_make(
+        application=application, by=olle, outcome="approved",
+        amount=application.requested_amount, reasons="Föreningen uppfyller reglerna.")
 
 
 def test_the_letter_is_a_pdf_with_case_number_amount_reasons_and_delegation(decided):

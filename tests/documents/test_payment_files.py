@@ -21,7 +21,7 @@ from documents import payment_files
 from documents.payment_files import batch_file, pain001_xml, pain002_read, payment_file_create
 from grants.models import Application, Call, Membership, Organisation, Payment, PaymentBatch, Programme
 from grants.services import pay
-from workflows import cases
+from workflows.process import active_task_names
 
 from .. import factories
 
@@ -386,14 +386,14 @@ def exported(granted, fia):
 def test_a_paid_report_marks_the_payment_paid_and_moves_the_case_on(granted, exported, fia):
     batch, payment = exported
     report = pain002_read(status_report(batch.reference, [(payment.reference, "ACSC", [])], group_status="ACSC"))
-    paid, failed = cases.cases_status_report(report=report, by=fia)
+    paid, failed = pay.status_report_apply(report=report, by=fia)
     assert ([p.pk for p in paid], failed) == ([payment.pk], [])
     payment.refresh_from_db()
     batch.refresh_from_db()
     assert (payment.status, batch.status) == ("paid", "settled")
-    assert cases.active_task_names(granted) == ["await_report"]   # the 15 % waits for the follow-up report
+    assert active_task_names(granted) == ["await_report"]   # the 15 % waits for the follow-up report
     with pytest.raises(ValidationError) as caught:
-        cases.cases_status_report(report=report, by=fia)
+        pay.status_report_apply(report=report, by=fia)
     assert "inget nytt" in caught.value.messages[0]
 
 
@@ -401,12 +401,12 @@ def test_a_rejected_payment_fails_with_the_banks_reason_and_is_planned_again(gra
     batch, payment = exported
     report = pain002_read(status_report(batch.reference, [
         (payment.reference, "RJCT", [("AC01", "Mottagarkontot finns inte.")])], group_status="RJCT"))
-    paid, [replacement] = cases.cases_status_report(report=report, by=fia)
+    paid, [replacement] = pay.status_report_apply(report=report, by=fia)
     payment.refresh_from_db()
     assert paid == [] and payment.status == "failed"
     assert "AC01: Mottagarkontot finns inte." in payment.failure_reason
     assert (replacement.status, replacement.replaces_id) == ("planned", payment.pk)
-    assert cases.active_task_names(granted) == ["await_payment"]
+    assert active_task_names(granted) == ["await_payment"]
 
 
 def test_a_report_naming_an_unknown_payment_changes_nothing(exported, fia):
@@ -414,7 +414,7 @@ def test_a_report_naming_an_unknown_payment_changes_nothing(exported, fia):
     report = pain002_read(status_report(batch.reference, [
         (payment.reference, "ACSC", []), ("BIDRAG-999999", "ACSC", [])]))
     with pytest.raises(ValidationError) as caught:
-        cases.cases_status_report(report=report, by=fia)
+        pay.status_report_apply(report=report, by=fia)
     assert "BIDRAG-999999" in caught.value.messages[0]
     payment.refresh_from_db()
     assert payment.status == "exported"

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from grants.models import ApplicantSettings, CaseEvent, Document, Membership
-from workflows import cases
+from grants.services import apply
 
 from .. import factories
 from ..grants.test_bad_input import make_draft
@@ -93,7 +93,7 @@ def test_a_submit_queues_the_receipt_and_the_worker_makes_and_mails_it_once(clie
 @pytest.mark.task_queue
 def test_letters_resume_queues_a_receipt_that_was_never_made(anna, fisksatra, inclusion_call,
                                                             django_capture_on_commit_callbacks):
-    application = cases.case_submit(application=make_draft(inclusion_call, fisksatra, anna), by=anna)
+    application = apply.application_submit(application=make_draft(inclusion_call, fisksatra, anna), by=anna)
     # The queue lost its task (a restored database, say): the case has no receipt and nothing to make it.
     DBTaskResult.objects.all().delete()
     call_command("letters_resume")

@@ -32,9 +32,6 @@ from documents.letters import decision_letter_send, letter_store
 from grants.files import STORE_DOWN
 from grants.models import Application, CaseEvent, Document
 from grants.services import apply, assess
-from workflows import cases
-from workflows.driver import task_work
-from workflows.flows import GrantFlow
 
 from ..grants.test_access import make_draft
 from ..staff import draft, pdf_upload
@@ -144,10 +141,9 @@ def sha256(content):
 
 
 def awaiting_completion(anna, olle, fisksatra, call, due_on):
-    application = cases.case_submit(application=make_draft(call, fisksatra, anna), by=anna)
-    task_work(application=application, node=GrantFlow.check_completeness, user=olle,
-              act=lambda: assess.completion_request(application=application, by=olle,
-                                                    message="Skicka årsmötesprotokollet.", due_on=due_on))
+    application = apply.application_submit(application=make_draft(call, fisksatra, anna), by=anna)
+    assess.completion_request(application=application, by=olle,
+                              message="Skicka årsmötesprotokollet.", due_on=due_on)
     return Application.objects.get(pk=application.pk)
 
 

@@ -13,9 +13,6 @@ from stdnum.luhn import calc_check_digit
 
 from grants.models import Application, CaseEvent, Document
 from grants.services import apply, assess, decide, pay
-from workflows import cases
-from workflows.driver import task_work
-from workflows.flows import GrantFlow
 
 from .. import factories
 from ..staff import BASE, draft, open_task
@@ -59,17 +56,14 @@ def case_urls(application, document):
 
 
 def awaiting_attestation(anna, olle, fisksatra, call):
-    application = cases.case_submit(application=make_draft(call, fisksatra, anna), by=anna)
-    for node, act in (
-        (GrantFlow.check_completeness, lambda: assess.completeness_confirm(application=application, by=olle)),
-        (GrantFlow.assess, lambda: assess.assessment_record(
-            application=application, by=olle, no_conflict=True, proposal="approved",
-            proposed_amount=application.requested_amount, justification="Bra projekt.")),
-        (GrantFlow.decide_by_officer, lambda: decide.decision_make(
-            application=application, by=olle, outcome="approved", amount=application.requested_amount,
-            reasons="Bra projekt.")),
-    ):
-        task_work(application=application, node=node, user=olle, act=act)
+    application = apply.application_submit(application=make_draft(call, fisksatra, anna), by=anna)
+    assess.completeness_confirm(application=application, by=olle)
+    assess.assessment_record(
+        application=application, by=olle, no_conflict=True, proposal="approved",
+        proposed_amount=application.requested_amount, justification="Bra projekt.")
+    decide.decision_make(
+        application=application, by=olle, outcome="approved", amount=application.requested_amount,
+        reasons="Bra projekt.")
     return Application.objects.get(pk=application.pk)
 
 
@@ -195,7 +189,7 @@ def test_finance_sees_the_payment_in_its_list(client, anna, olle, fia, fisksatra
 
 def test_a_decision_maker_cannot_take_an_officers_completeness_check(client, anna, kim, fisksatra,
                                                                       inclusion_call):
-    application = cases.case_submit(application=make_draft(inclusion_call, fisksatra, anna), by=anna)
+    application = apply.application_submit(application=make_draft(inclusion_call, fisksatra, anna), by=anna)
     task = open_task(application, "check_completeness")
     client.force_login(kim)
     assert client.post(f"{BASE}/{task.process_id}/check_completeness/{task.pk}/assign/").status_code == 403

@@ -18,7 +18,6 @@ from django.utils import timezone
 from grants import questions
 from grants.models import Application, Programme
 from grants.services import apply
-from workflows import cases
 
 from .. import staff
 
@@ -292,7 +291,7 @@ def test_the_service_refuses_answers_the_questions_do_not_allow(anna, draft):
 
 def test_olle_reads_the_answers_beside_his_task_even_of_a_question_since_removed(client, anna, olle, draft):
     complete_draft(draft, anna, **{key[2:]: value for key, value in ANSWERED.items()})
-    application = cases.case_submit(application=draft, by=anna)
+    application = apply.application_submit(application=draft, by=anna)
     programme = application.call.programme
     programme.application_questions = [q for q in QUESTIONS if q["key"] != "meeting_place"]
     programme.save()
@@ -363,7 +362,7 @@ def test_the_submit_service_itself_refuses_a_missing_required_answer(anna, draft
 
 def test_anna_reads_her_answers_on_the_case_page(client, anna, draft):
     complete_draft(draft, anna, **{key[2:]: value for key, value in ANSWERED.items() if key != "q_first_meeting"})
-    application = cases.case_submit(application=draft, by=anna)
+    application = apply.application_submit(application=draft, by=anna)
     page = html(client.get(reverse("portal:application", args=[application.pk])))
     assert "<dt>Var träffas ni?</dt><dd>Fisksätra sporthall</dd>" in page
     assert "<dt>När är första träffen?</dt><dd>Inte besvarad</dd>" in page

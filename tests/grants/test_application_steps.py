@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from grants.models import Application, Document, Organisation
 from grants.services import apply
-from workflows.cases import active_task_names
+from workflows.process import active_task_names
 
 from .. import factories
 
@@ -245,9 +245,6 @@ def test_a_programme_only_for_associations_does_not_offer_an_informal_group(clie
 def test_the_case_page_says_where_the_case_is_and_what_anna_must_do_by_when(client, anna, olle, fisksatra,
                                                                            inclusion_call, in_a_week):
     from grants.services import assess
-    from workflows import cases
-    from workflows.driver import task_work
-    from workflows.flows import GrantFlow
 
     client.force_login(anna)
     client.post(reverse("portal:apply", args=[inclusion_call.pk]), details(fisksatra))
@@ -260,37 +257,31 @@ def test_the_case_page_says_where_the_case_is_and_what_anna_must_do_by_when(clie
     assert step_url(application, "granska") in page
 
     client.post(step_url(application, "belopp"), amount())
-    cases.case_submit(application=application, by=anna)
+    apply.application_submit(application=application, by=anna)
     page = html(client.get(reverse("portal:application", args=[application.pk])))
     assert re.search(r'<li class="current" aria-current="step">\s*<strong>Bedömning</strong>', page)
     assert "Inget just nu. Vänta på beslutet." in page
 
-    task_work(application=application, node=GrantFlow.check_completeness, user=olle,
-              act=lambda: assess.completion_request(application=application, by=olle,
-                                                    message="Bifoga årsmötesprotokollet.", due_on=in_a_week))
+    assess.completion_request(application=application, by=olle,
+                              message="Bifoga årsmötesprotokollet.", due_on=in_a_week)
     page = html(client.get(reverse("portal:application", args=[application.pk])))
     assert "Komplettera ansökan med det handläggaren ber om." in page and f"Senast {in_a_week:%Y-%m-%d}." in page
     assert "Begäran om komplettering" in page and "Bifoga årsmötesprotokollet." in page  # under Meddelanden
-    cases.case_answer_completion(application=application, by=anna, answer="Här är protokollet.")
+    apply.completion_answer(application=application, by=anna, answer="Här är protokollet.")
     page = html(client.get(reverse("portal:application", args=[application.pk])))
     assert "Svar på kompletteringen" in page and "Här är protokollet." in page
 
 
 def test_the_case_page_keeps_staffs_own_notes_to_staff(client, anna, olle, otto, fisksatra, inclusion_call):
     from grants.services import assess
-    from workflows import cases
-    from workflows.driver import task_work
-    from workflows.flows import GrantFlow
 
     today = timezone.localdate()
-    application = cases.case_submit(application=apply.application_save_draft(
+    application = apply.application_submit(application=apply.application_save_draft(
         call=inclusion_call, organisation=fisksatra, by=anna, title="Läxhjälp", description="Läxhjälp.",
         period_start=today, period_end=today + dt.timedelta(days=90), stated_amount=Decimal("10000"),
         budget_lines=[("cost", "Ledare", Decimal("12000"))]), by=anna)
-    task_work(application=application, node=GrantFlow.check_completeness, user=olle,
-              act=lambda: assess.completeness_confirm(application=application, by=olle))
-    task_work(application=application, node=GrantFlow.assess, user=olle,
-              act=lambda: assess.conflict_declare(application=application, by=olle, reason="Min bror är kassör."))
+    assess.completeness_confirm(application=application, by=olle)
+    assess.conflict_declare(application=application, by=olle, reason="Min bror är kassör.")
     client.force_login(anna)
     page = html(client.get(reverse("portal:application", args=[application.pk])))
     assert "Min bror är kassör." not in page and "Jäv anmält" not in page

@@ -15,7 +15,6 @@ from grants.models import Application, CaseEvent, Document, OrganisationFile
 from grants.services import apply
 from grants.services.attachments import attachment_remove
 from grants.services.organisations import Upload, organisation_file_add
-from workflows import cases
 
 from .. import factories
 
@@ -112,7 +111,7 @@ def test_a_pending_member_cannot_remove_a_file(eve, fisksatra, statutes):
 
 
 def test_a_sent_applications_files_stay(client, anna, draft, statutes):
-    cases.case_submit(application=draft, by=anna)
+    apply.application_submit(application=draft, by=anna)
     with pytest.raises(ValidationError, match="redan inskickad"):
         attachment_remove(statutes, by=anna)
     client.force_login(anna)

@@ -13,9 +13,6 @@ from django.utils import timezone
 
 from grants.models import Application, CaseEvent, CaseNumberSeries, Document, Organisation, Payment
 from grants.services import apply, assess, decide, pay
-from workflows import cases
-from workflows.driver import task_work
-from workflows.flows import GrantFlow
 from workflows.models import GrantProcess
 
 from ..staff import draft, pdf_upload
@@ -145,10 +142,9 @@ def test_a_bad_file_on_an_existing_draft_changes_nothing(client, anna, fisksatra
 def test_a_bad_file_with_a_completion_answer_is_refused_and_the_case_still_awaits_completion(
     client, anna, olle, fisksatra, inclusion_call, media_root, in_a_week
 ):
-    application = cases.case_submit(application=make_draft(inclusion_call, fisksatra, anna), by=anna)
-    task_work(application=application, node=GrantFlow.check_completeness, user=olle,
-              act=lambda: assess.completion_request(application=application, by=olle, message="Skicka protokollet.",
-                                                    due_on=in_a_week))
+    application = apply.application_submit(application=make_draft(inclusion_call, fisksatra, anna), by=anna)
+    assess.completion_request(application=application, by=olle, message="Skicka protokollet.",
+                              due_on=in_a_week)
     before, files_before = snapshot(application), stored_files(media_root)  # the receipt
     client.force_login(anna)
     response = client.post(reverse("portal:completion", args=[application.pk]), {
@@ -241,7 +237,7 @@ def test_an_association_needs_an_organisationsnummer_and_a_group_needs_a_sponsor
 # --- skipping steps --------------------------------------------------------------------
 
 def submitted(call, organisation, by, amount="40000"):
-    return cases.case_submit(application=make_draft(call, organisation, by, amount=amount), by=by)
+    return apply.application_submit(application=make_draft(call, organisation, by, amount=amount), by=by)
 
 
 def test_assessing_before_the_completeness_check_is_refused(anna, olle, fisksatra, inclusion_call):
@@ -256,8 +252,7 @@ def test_assessing_before_the_completeness_check_is_refused(anna, olle, fisksatr
 
 def test_deciding_before_the_assessment_is_refused(anna, olle, fisksatra, inclusion_call):
     application = submitted(inclusion_call, fisksatra, anna)
-    task_work(application=application, node=GrantFlow.check_completeness, user=olle,
-              act=lambda: assess.completeness_confirm(application=application, by=olle))
+    assess.completeness_confirm(application=application, by=olle)
     before = snapshot(application)
     assert before[0] == "in_assessment"
     with pytest.raises(ValidationError) as caught:
@@ -269,15 +264,12 @@ def test_deciding_before_the_assessment_is_refused(anna, olle, fisksatra, inclus
 
 def decided(application, officer):
     """Walk a submitted case through completeness, assessment and a decision on delegation."""
-    task_work(application=application, node=GrantFlow.check_completeness, user=officer,
-              act=lambda: assess.completeness_confirm(application=application, by=officer))
-    task_work(application=application, node=GrantFlow.assess, user=officer,
-              act=lambda: assess.assessment_record(application=application, by=officer, no_conflict=True,
-                                                   proposal="approved", proposed_amount=application.requested_amount,
-                                                   justification="Bra projekt."))
-    task_work(application=application, node=GrantFlow.decide_by_officer, user=officer,
-              act=lambda: decide.decision_make(application=application, by=officer, outcome="approved",
-                                               amount=application.requested_amount, reasons="Bra projekt."))
+    assess.completeness_confirm(application=application, by=officer)
+    assess.assessment_record(application=application, by=officer, no_conflict=True,
+                             proposal="approved", proposed_amount=application.requested_amount,
+                             justification="Bra projekt.")
+    decide.decision_make(application=application, by=officer, outcome="approved",
+                         amount=application.requested_amount, reasons="Bra projekt.")
     return Application.objects.get(pk=application.pk)
 
 
@@ -287,7 +279,7 @@ def test_marking_a_payment_paid_before_it_is_attested_is_refused(anna, olle, fia
     assert payment.status == "planned"
     before = snapshot(application)
     with pytest.raises(ValidationError) as caught:
-        pay.payment_mark_paid(payment=payment, by=fia)
+        pay.payments_mark_paid(payment_ids=[payment.pk], by=fia)
     assert caught.value.messages == [
         f"{payment}: Det går inte att markera utbetalningen som betald nu: utbetalningen har status ”Väntar på attest”.",
         "Inget har ändrats."]
@@ -302,7 +294,7 @@ def test_a_withheld_part_cannot_be_attested_before_the_report_is_approved(anna, 
     assert withheld.status == "withheld"
     before = snapshot(application)
     with pytest.raises(ValidationError) as caught:
-        pay.payment_attest(payment=withheld, by=fia)
+        pay.payments_attest(payment_ids=[withheld.pk], by=fia)
     assert "Det går inte att attestera utbetalningen nu" in caught.value.messages[0]
     assert snapshot(application) == before
 

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from grants.models import Application, CaseNumberSeries, Committee
 from grants.services import apply
-from workflows import cases
 
 from .. import factories
 
@@ -29,7 +28,7 @@ def make_draft(call, organisation, by, title="Läxhjälp"):
 
 
 def submit(application, by):
-    return cases.case_submit(application=application, by=by).case_number
+    return apply.application_submit(application=application, by=by).case_number
 
 
 @pytest.mark.django_db
@@ -100,7 +99,7 @@ def test_twenty_simultaneous_submissions_get_twenty_gapless_numbers(anna, fisksa
     def submit_at_once(application):
         try:
             barrier.wait(timeout=30)
-            cases.case_submit(application=application, by=anna)
+            apply.application_submit(application=application, by=anna)
         except Exception as exc:  # reported below
             errors.append(repr(exc))
         finally:

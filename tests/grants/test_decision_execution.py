@@ -15,8 +15,6 @@ from django.urls import reverse
 from documents.open_data import grant_identifier
 from grants.models import Application, CommitteeMeeting, Decision, Payment
 from grants.services import apply, assess, decide, pay
-from workflows import cases, driver
-from workflows.flows import GrantFlow
 
 from .. import factories
 from ..staff import claim, task_page, work
@@ -35,13 +33,11 @@ def assessed_for_the_committee(anna, olle, fisksatra, call, *, title="Läxhjälp
         period_start=today, period_end=today + dt.timedelta(days=180), stated_amount=amount,
         budget_lines=[("cost", "Ledararvoden", amount)],
     )
-    application = cases.case_submit(application=application, by=anna)
-    driver.task_work(application=application, node=GrantFlow.check_completeness, user=olle,
-                     act=lambda: assess.completeness_confirm(application=application, by=olle))
-    driver.task_work(application=application, node=GrantFlow.assess, user=olle,
-                     act=lambda: assess.assessment_record(
-                         application=application, by=olle, no_conflict=True, proposal="approved",
-                         proposed_amount=amount, justification="Når barn utanför föreningslivet."))
+    application = apply.application_submit(application=application, by=anna)
+    assess.completeness_confirm(application=application, by=olle)
+    assess.assessment_record(
+        application=application, by=olle, no_conflict=True, proposal="approved",
+        proposed_amount=amount, justification="Når barn utanför föreningslivet.")
     return Application.objects.get(pk=application.pk)
 
 
@@ -216,11 +212,9 @@ def test_the_rule_is_the_same_in_the_database_and_in_python(kim, anna, olle, fis
     for index, (immediately, announced) in enumerate([(False, False), (True, False), (False, True)]):
         application = assessed_for_the_committee(anna, olle, fisksatra, inclusion_call, title=f"Projekt {index}")
         held_on = today - dt.timedelta(days=index + 1)
-        decision = driver.task_work(
-            application=application, node=GrantFlow.decide_by_committee, user=kim,
-            act=lambda: decide.decision_make(
-                application=application, by=kim, outcome="approved", amount=60000, reasons="Bra.",
-                meeting_date=held_on, protocol_paragraph="§ 1", approved_immediately=immediately))
+        decision = decide.decision_make(
+            application=application, by=kim, outcome="approved", amount=60000, reasons="Bra.",
+            meeting_date=held_on, protocol_paragraph="§ 1", approved_immediately=immediately)
         if announced:
             CommitteeMeeting.objects.filter(pk=decision.meeting_id).update(announced_on=today)
         decisions.append(decision.pk)
@@ -237,11 +231,10 @@ def test_attesting_committee_payments_costs_the_same_for_one_and_five(kim, fia, 
         for index in range(count):
             application = assessed_for_the_committee(anna, olle, fisksatra, inclusion_call,
                                                      title=f"Projekt {offset + index}")
-            driver.task_work(application=application, node=GrantFlow.decide_by_committee, user=kim,
-                             act=lambda: decide.decision_make(
-                                 application=application, by=kim, outcome="approved", amount=60000, reasons="Bra.",
-                                 meeting_date=today, protocol_paragraph=f"§ {offset + index}",
-                                 approved_immediately=True))
+            decide.decision_make(
+                application=application, by=kim, outcome="approved", amount=60000, reasons="Bra.",
+                meeting_date=today, protocol_paragraph=f"§ {offset + index}",
+                approved_immediately=True)
             ids.append(application.payments.get(sequence=1).pk)
         return ids
 

@@ -11,10 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from grants.files import read_verified
 from grants.models import AGE_BANDS, CaseEvent, Document, FollowUpReport, Payment, RepaymentClaim
 from grants.services import follow_up
-from workflows import cases
-from workflows.cases import active_task_names
-from workflows.driver import task_work
-from workflows.flows import GrantFlow
+from workflows.process import active_task_names
 
 from .. import factories
 from ..staff import pay_out, read_pdf_text
@@ -38,13 +35,12 @@ COMPLETE = dict(what_was_done="Trettio träffar med läxhjälp.", outcome="Fler 
 
 
 def submit(application, anna, **fields):
-    return cases.case_submit_report(application=application, by=anna, **fields)
+    return follow_up.follow_up_submit(report=application.follow_up, by=anna, **fields)
 
 
 def review(application, officer, verdict, note="", reclaim_amount=None):
-    task_work(application=application, node=GrantFlow.review_report, user=officer,
-              act=lambda: follow_up.follow_up_review(report=report_of(application), by=officer, verdict=verdict,
-                                                     note=note, reclaim_amount=reclaim_amount))
+    follow_up.follow_up_review(report=report_of(application), by=officer, verdict=verdict,
+                               note=note, reclaim_amount=reclaim_amount)
 
 
 # --- drafts ----------------------------------------------------------------------------

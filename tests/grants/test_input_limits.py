@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from grants.models import Application, CaseNumberSeries, FollowUpReport
 from grants.services import apply, follow_up
-from workflows import cases
 from workflows.models import GrantProcess
 
 from .. import factories
@@ -81,7 +80,7 @@ def test_a_draft_saved_with_such_a_period_before_the_rule_is_refused_at_submit(c
     assert not CaseNumberSeries.objects.filter(last_number__gt=0).exists()
     # No other route gets it through either.
     with pytest.raises(ValidationError, match="Periodens början kan vara tidigast"):
-        cases.case_submit(application=application, by=anna)
+        apply.application_submit(application=application, by=anna)
     assert snapshot(application) == before
 
 
@@ -191,16 +190,13 @@ def test_each_text_of_the_application_shows_its_limit(client, anna, fisksatra, i
 def test_a_too_long_completion_answer_is_refused_and_the_case_still_awaits_completion(anna, olle, fisksatra,
                                                                                      inclusion_call, in_a_week):
     from grants.services import assess
-    from workflows.driver import task_work
-    from workflows.flows import GrantFlow
 
-    application = cases.case_submit(application=make_draft(inclusion_call, fisksatra, anna), by=anna)
-    task_work(application=application, node=GrantFlow.check_completeness, user=olle,
-              act=lambda: assess.completion_request(application=application, by=olle, message="Skicka protokollet.",
-                                                    due_on=in_a_week))
+    application = apply.application_submit(application=make_draft(inclusion_call, fisksatra, anna), by=anna)
+    assess.completion_request(application=application, by=olle, message="Skicka protokollet.",
+                              due_on=in_a_week)
     before = snapshot(application)
     with pytest.raises(ValidationError, match="Högst 5000 tecken"):
-        cases.case_answer_completion(application=application, by=anna, answer="x" * 5001)
+        apply.completion_answer(application=application, by=anna, answer="x" * 5001)
     assert snapshot(application) == before
 
 

@@ -13,8 +13,6 @@ from django.utils.translation import gettext_lazy
 from grants.models import ApplicantSettings, Application, Membership
 from grants.notifications import lazy_amount, lazy_interpolate, notify_applicant
 from grants.services import apply, assess, decide, follow_up
-from workflows import cases, driver
-from workflows.flows import GrantFlow
 
 from .. import factories
 
@@ -27,22 +25,19 @@ def _assessed(anna, olle, fisksatra, call, amount):
         period_start="2026-01-01", period_end="2026-12-31", stated_amount=amount,
         budget_lines=[("cost", "Ledare", amount)],
     )
-    application = cases.case_submit(application=application, by=anna)
-    driver.task_work(application=application, node=GrantFlow.check_completeness, user=olle,
-                     act=lambda: assess.completeness_confirm(application=application, by=olle))
-    driver.task_work(application=application, node=GrantFlow.assess, user=olle,
-                     act=lambda: assess.assessment_record(application=application, by=olle, no_conflict=True,
-                                                          proposal="approved", proposed_amount=amount,
-                                                          justification="Bra projekt."))
+    application = apply.application_submit(application=application, by=anna)
+    assess.completeness_confirm(application=application, by=olle)
+    assess.assessment_record(application=application, by=olle, no_conflict=True,
+                             proposal="approved", proposed_amount=amount,
+                             justification="Bra projekt.")
     mail.outbox.clear()
     return application
 
 
 def test_a_decision_on_delegation_says_the_letter_is_in_the_portal(anna, olle, fisksatra, inclusion_call):
     application = _assessed(anna, olle, fisksatra, inclusion_call, 20000)
-    driver.task_work(application=application, node=GrantFlow.decide_by_officer, user=olle,
-                     act=lambda: decide.decision_make(application=application, by=olle, outcome="approved",
-                                                      amount=20000, reasons="Bra projekt."))
+    decide.decision_make(application=application, by=olle, outcome="approved",
+                         amount=20000, reasons="Bra projekt.")
     [message] = [m for m in mail.outbox if "Beslut i ditt ärende" in m.subject]
     assert "Beslutsbrevet finns i portalen." in message.body
 
@@ -51,10 +46,9 @@ def test_a_committee_decision_says_the_letter_comes_when_the_protocol_is_approve
     anna, olle, kim, fisksatra, inclusion_call
 ):
     application = _assessed(anna, olle, fisksatra, inclusion_call, 60000)
-    driver.task_work(application=application, node=GrantFlow.decide_by_committee, user=kim,
-                     act=lambda: decide.decision_make(application=application, by=kim, outcome="approved",
-                                                      amount=60000, reasons="Bra projekt.",
-                                                      meeting_date=dt.date(2026, 3, 12), protocol_paragraph="§ 4"))
+    decide.decision_make(application=application, by=kim, outcome="approved",
+                         amount=60000, reasons="Bra projekt.",
+                         meeting_date=dt.date(2026, 3, 12), protocol_paragraph="§ 4")
     [message] = [m for m in mail.outbox if "Beslut i ditt ärende" in m.subject]
     assert "när nämndens protokoll har justerats" in message.body
     assert "finns i portalen" not in message.body
@@ -77,9 +71,8 @@ def _by_recipient():
 def test_each_member_reads_the_decision_in_their_own_language(anna, olle, fisksatra, inclusion_call):
     bo = _member(fisksatra, "bo", language="en")
     application = _assessed(anna, olle, fisksatra, inclusion_call, 20000)
-    driver.task_work(application=application, node=GrantFlow.decide_by_officer, user=olle,
-                     act=lambda: decide.decision_make(application=application, by=olle, outcome="approved",
-                                                      amount=20000, reasons="Bra projekt."))
+    decide.decision_make(application=application, by=olle, outcome="approved",
+                         amount=20000, reasons="Bra projekt.")
     mails = _by_recipient()
     assert mails[anna.email].subject == f"{application.case_number}: Beslut i ditt ärende"
     assert mails[anna.email].body == ("Beslut: Beviljad, 20\xa0000 kr. Beslutsbrevet finns i portalen.\n\n"
@@ -93,9 +86,8 @@ def test_the_language_of_whoever_takes_the_step_does_not_matter(anna, olle, fisk
     """Olle works in English; Anna, who chose nothing, still reads Swedish."""
     application = _assessed(anna, olle, fisksatra, inclusion_call, 20000)
     with translation.override("en"):
-        driver.task_work(application=application, node=GrantFlow.decide_by_officer, user=olle,
-                         act=lambda: decide.decision_make(application=application, by=olle, outcome="approved",
-                                                          amount=20000, reasons="Bra projekt."))
+        decide.decision_make(application=application, by=olle, outcome="approved",
+                             amount=20000, reasons="Bra projekt.")
     [message] = mail.outbox
     assert "Beslut i ditt ärende" in message.subject and "Beslutsbrevet finns i portalen." in message.body
 
@@ -177,12 +169,11 @@ def test_a_completion_request_is_required_and_in_english_for_those_who_chose_it(
         call=inclusion_call, organisation=fisksatra, by=anna, title="Läxhjälp", description="Läxhjälp.",
         period_start="2026-01-01", period_end="2026-12-31", stated_amount=1000, budget_lines=[("cost", "Ledare", 1000)],
     )
-    application = cases.case_submit(application=application, by=anna)
+    application = apply.application_submit(application=application, by=anna)
     mail.outbox.clear()
     due = dt.date.today() + dt.timedelta(days=10)
-    driver.task_work(application=application, node=GrantFlow.check_completeness, user=olle,
-                     act=lambda: assess.completion_request(application=application, by=olle,
-                                                           message="Skicka stadgarna.", due_on=due))
+    assess.completion_request(application=application, by=olle,
+                              message="Skicka stadgarna.", due_on=due)
     mails = _by_recipient()
     assert mails[anna.email].subject.endswith(": Komplettering begärd")
     assert mails[bo.email].subject.endswith(": Additional information requested")
@@ -199,11 +190,10 @@ def test_an_approved_report_is_optional_news_a_rejected_one_with_its_claim_is_re
 
     def reviewed(verdict, **extra):
         application = factories.report_owed(inclusion_call, fisksatra, anna, olle, fia, title=f"Case {verdict}")
-        cases.case_submit_report(application=application, by=anna, **report)
+        follow_up.follow_up_submit(report=application.follow_up, by=anna, **report)
         mail.outbox.clear()
-        driver.task_work(application=application, node=GrantFlow.review_report, user=olle,
-                         act=lambda: follow_up.follow_up_review(report=application.follow_up, by=olle,
-                                                                verdict=verdict, **extra))
+        follow_up.follow_up_review(report=application.follow_up, by=olle,
+                                   verdict=verdict, **extra)
         return _by_recipient()
 
     approved = reviewed("approve")

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from grants.models import AttestationLimit, CaseEvent, Membership, Organisation, Payment, PaymentBatch
 from grants.services import pay
-from workflows import cases
+from workflows.process import active_task_names
 
 from .. import factories
 
@@ -28,7 +28,7 @@ def granted(anna, olle, fisksatra, inclusion_call):
 
 
 def test_attest_export_and_pay_moves_the_case_on_to_the_follow_up(granted, fia):
-    assert cases.active_task_names(granted) == ["await_payment"]
+    assert active_task_names(granted) == ["await_payment"]
     first = granted.payments.get(status="planned")   # 85 %, the rest withheld until the report
     assert first.amount == Decimal("34000.00")
     pay.payments_attest(payment_ids=[first.pk], by=fia)
@@ -37,31 +37,31 @@ def test_attest_export_and_pay_moves_the_case_on_to_the_follow_up(granted, fia):
         "attested", "bankgiro", "50501055", "Fisksätra IF")
     batch = in_file([first], fia)
     assert (batch.count, batch.total, batch.status) == (1, Decimal("34000.00"), "exported")
-    cases.cases_mark_paid(payment_ids=[first.pk], by=fia)
+    pay.payments_mark_paid(payment_ids=[first.pk], by=fia)
     first.refresh_from_db()
     batch.refresh_from_db()
     assert (first.status, first.paid_by, batch.status) == ("paid", fia, "settled")
-    assert cases.active_task_names(granted) == ["await_report"]
+    assert active_task_names(granted) == ["await_report"]
 
 
 def test_a_failed_payment_is_replaced_by_a_planned_one_with_the_reason(granted, fia):
     first = granted.payments.get(status="planned")
     pay.payments_attest(payment_ids=[first.pk], by=fia)
     in_file([first], fia)
-    [replacement] = cases.cases_mark_failed(payment_ids=[first.pk], by=fia, reason="Bankgirot är avslutat.")
+    [replacement] = pay.payments_mark_failed(payment_ids=[first.pk], by=fia, reason="Bankgirot är avslutat.")
     first.refresh_from_db()
     assert first.status == "failed" and first.failure_reason == "Bankgirot är avslutat."
     assert (replacement.status, replacement.sequence, replacement.replaces_id, replacement.failure_reason) == (
         "planned", 1, first.pk, "Bankgirot är avslutat.")
-    assert cases.active_task_names(granted) == ["await_payment"]
+    assert active_task_names(granted) == ["await_payment"]
     # Paying the failed one again is refused; the replacement goes its own way.
     with pytest.raises(ValidationError):
-        cases.cases_mark_paid(payment_ids=[first.pk], by=fia)
+        pay.payments_mark_paid(payment_ids=[first.pk], by=fia)
     pay.payments_attest(payment_ids=[replacement.pk], by=fia)
     second_file = in_file([replacement], fia)
     assert second_file.pk != first.batch_id
-    cases.cases_mark_paid(payment_ids=[replacement.pk], by=fia)
-    assert cases.active_task_names(granted) == ["await_report"]
+    pay.payments_mark_paid(payment_ids=[replacement.pk], by=fia)
+    assert active_task_names(granted) == ["await_report"]
 
 
 def test_the_database_refuses_a_second_live_payment_of_a_part(granted):

@@ -3,6 +3,7 @@
 transaction as it was; a failure after a write dooms it, so half a step never commits."""
 
 import datetime as dt
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from grants.models import Application, CaseEvent
 from grants.services import apply, assess
 from grants.services._base import record_event, service_transaction
-from workflows import cases
+from workflows.flows import GrantFlow
+from workflows.views import task_in_hand
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +26,25 @@ def submitted(anna, fisksatra, inclusion_call):
         call=inclusion_call, organisation=fisksatra, by=anna, title="Läxhjälp", description="Läxhjälp för barn.",
         period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 12, 31), stated_amount=Decimal("40000"),
         budget_lines=[("cost", "Ledararvoden", Decimal("50000"))])
-    return cases.case_submit(application=draft, by=anna)
+    return apply.application_submit(application=draft, by=anna)
+
+
+@contextmanager
+def task_page(application, node, user):
+    """What the staff task page holds when it performs its service: the flow's lock and its
+    transaction, the task taken and started, the activation in hand."""
+    task = GrantFlow.task_class.objects.get(process__grantprocess__application=application, flow_task=node)
+    with GrantFlow.lock(task.process_id), transaction.atomic():
+        activation = node.activation_class(task)
+        activation.assign(user)
+        activation.start(None)
+        with task_in_hand(activation):
+            yield activation
+        activation.execute()
 
 
 def test_olles_step_inside_the_flows_transaction_opens_no_savepoint(submitted, olle):
-    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+    with task_page(submitted, GrantFlow.check_completeness, olle), CaptureQueriesContext(connection) as captured:
         assess.completeness_confirm(application=submitted, by=olle)
     statements = [query["sql"].split()[0].upper() for query in captured.captured_queries]
     assert "SAVEPOINT" not in statements, statements

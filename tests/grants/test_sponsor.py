@@ -16,9 +16,8 @@ from django.utils import timezone
 
 from grants.models import Application, CaseEvent, CaseNumberSeries, Document, Membership, Organisation
 from grants.services import apply
-from workflows import cases
-from workflows.cases import active_task_names
 from workflows.models import GrantProcess
+from workflows.process import active_task_names
 
 from .. import factories
 
@@ -160,7 +159,7 @@ def test_only_the_sponsors_confirmed_members_may_read_confirm_or_decline(client,
 
 def test_a_group_member_cannot_send_it_straight_to_the_officer(nadia, group_draft):
     with pytest.raises(ValidationError, match="skickar ansökan till sin medsökare"):
-        cases.case_submit(application=group_draft, by=nadia)
+        apply.application_submit(application=group_draft, by=nadia)
     assert Application.objects.get(pk=group_draft.pk).status == Application.Status.DRAFT
     assert not GrantProcess.objects.exists() and not CaseNumberSeries.objects.filter(last_number__gt=0).exists()
 
@@ -180,7 +179,7 @@ def test_a_sponsor_member_who_is_also_in_the_group_confirms_by_submitting(client
 def test_a_second_confirmation_finds_it_confirmed_and_starts_nothing(client, awaiting, anna, fisksatra):
     bertil = factories.user("bertil")
     fisksatra.memberships.create(user=bertil)
-    cases.case_sponsor_confirm(application=awaiting, by=anna)
+    apply.application_sponsor_confirm(application=awaiting, by=anna)
     client.force_login(bertil)
     response = client.post(reverse("portal:sponsor_confirm", args=[awaiting.pk]), follow=True)
     assert "Det går inte att bekräfta ansökan som medsökare nu: ärendet har status ”Inkommen”." in html(response)
@@ -193,7 +192,7 @@ def test_a_closed_call_cannot_be_confirmed(client, awaiting, anna, inclusion_cal
     type(inclusion_call).objects.filter(pk=inclusion_call.pk).update(opens_on=today - dt.timedelta(days=60),
                                                                      closes_on=today - dt.timedelta(days=1))
     with pytest.raises(ValidationError, match="Utlysningen stängde"):
-        cases.case_sponsor_confirm(application=awaiting, by=anna)
+        apply.application_sponsor_confirm(application=awaiting, by=anna)
     assert Application.objects.get(pk=awaiting.pk).status == Application.Status.AWAITING_SPONSOR
     assert not GrantProcess.objects.exists()
 
@@ -229,7 +228,7 @@ def test_sponsor_members_confirming_at_once_start_exactly_one_case(nadia, night_
     def confirm(person):
         try:
             barrier.wait(timeout=30)
-            cases.case_sponsor_confirm(application=application, by=person)
+            apply.application_sponsor_confirm(application=application, by=person)
             confirmed.append(person)
         except ValidationError as exc:
             refused.append(exc.messages)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from grants.files import StoreUnavailable
 from grants.models import AttestationLimit, CaseEvent, Payment, PaymentBatch
 from grants.services import pay
-from workflows import cases
+from workflows.process import active_task_names
 
 from .. import factories
 
@@ -220,7 +220,7 @@ def test_marking_paid_moves_the_case_on(client, fia, granted):
     payment = Payment.objects.get(pk=payment_id)
     batch.refresh_from_db()
     assert (payment.status, payment.paid_by, batch.status) == ("paid", fia, "settled")
-    assert cases.active_task_names(granted) == ["await_report"]
+    assert active_task_names(granted) == ["await_report"]
     detail = page(client.get(response["Location"]))
     assert "1 markerade som utbetalda." in detail and "Banken har gett besked om alla" in detail
 
@@ -241,7 +241,7 @@ def test_failed_needs_a_reason_and_goes_back_to_the_queue_with_it(client, fia, g
     replacement = failed.replaced_by
     assert (failed.status, replacement.status, replacement.failure_reason) == (
         "failed", "planned", "Bankgirot är avslutat.")
-    assert cases.active_task_names(granted) == ["await_payment"]
+    assert active_task_names(granted) == ["await_payment"]
     listing = page(client.get(LIST))
     assert f'id="payment-{replacement.pk}"' in listing
     assert "Förra utbetalningen misslyckades:</strong> Bankgirot är avslutat." in listing
@@ -290,7 +290,7 @@ def test_a_malformed_status_report_changes_nothing(client, fia, granted):
     assert response.status_code == 400 and "Välj statusrapporten som ska läsas in." in page(response)
     assert Payment.objects.get(pk=payment_id).status == "exported"
     assert CaseEvent.objects.count() == events
-    assert cases.active_task_names(granted) == ["await_payment"]
+    assert active_task_names(granted) == ["await_payment"]
 
 
 def test_a_status_report_too_large_is_refused_before_it_is_read(client, fia, granted, monkeypatch):
@@ -311,8 +311,8 @@ def test_the_status_report_marks_paid_and_failed(client, fia, granted, second):
     assert "Statusrapporten är inläst: 1 utbetalda och 1 misslyckade." in page(client.get(response["Location"]))
     assert Payment.objects.get(pk=paid_id).status == "paid"
     assert Payment.objects.get(pk=failed_id).status == "failed"
-    assert cases.active_task_names(granted) == ["await_report"]
-    assert cases.active_task_names(second) == ["await_payment"]
+    assert active_task_names(granted) == ["await_report"]
+    assert active_task_names(second) == ["await_payment"]
     assert "Kontot finns inte" in page(client.get(LIST))
 
 

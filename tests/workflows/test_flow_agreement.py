@@ -1,9 +1,11 @@
 """The FSM state of the application is the truth; the viewflow process holds only the
-tasks. These tests walk the flow's paths over HTTP and, after every step, check that
+tasks. These tests walk the flow's paths over HTTP, and every public lifecycle action from
+code (as the demo, the benchmarks and the tests call them), and after every step check that
 the two never disagree: the application's status allows exactly the open tasks it has,
 and the payments and the follow-up report are in the state the open task needs."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -11,11 +13,10 @@ from viewflow.workflow import STATUS
 
 from documents import batches
 from documents.payment_files import payment_file_create
-from grants.models import Application, CaseEvent, FollowUpReport
-from grants.services import pay
-from workflows import cases
-from workflows.cases import active_task_names
+from grants.models import Application, CaseEvent, FollowUpReport, Payment
+from grants.services import apply, assess, decide, follow_up, pay
 from workflows.models import GrantProcess
+from workflows.process import active_task_names
 
 from .. import factories
 from ..staff import draft, work
@@ -27,6 +28,8 @@ AFTER_DECISION = [["await_payment"], ["await_report"], ["review_report"]]
 # application.status → the open tasks the process may have in that state.
 ALLOWED = {
     "draft": [[]],
+    "awaiting_sponsor": [[]],
+    "withdrawn": [[]],
     "submitted": [["check_completeness"]],
     "awaiting_completion": [["await_completion"]],
     "in_assessment": [["assess"]],
@@ -74,9 +77,12 @@ def agree(application):
         assert report in (None, "approved", "rejected")
         assert payments <= ({"paid", "failed", "withheld"} if report == "rejected" else {"paid", "failed"})
 
-    # A case with no open task has a finished process (or, as a draft, none at all).
-    if status == "draft":
+    # A case with no open task has a finished process (or, before it reaches the officer,
+    # none at all); a withdrawn case's process, if it had one, is cancelled.
+    if status in ("draft", "awaiting_sponsor"):
         assert process is None
+    elif status == "withdrawn":
+        assert process is None or process.status == STATUS.CANCELED, process.status
     else:
         assert (process.status == STATUS.DONE) == (tasks == []), (process.status, tasks)
     return status, tasks
@@ -110,9 +116,9 @@ def money(finance, application, step, reason=""):
     elif step == "file":
         payment_file_create(by=finance, payment_ids=ids("attested"))
     elif step == "paid":
-        cases.cases_mark_paid(payment_ids=ids("exported"), by=finance)
+        pay.payments_mark_paid(payment_ids=ids("exported"), by=finance)
     else:
-        cases.cases_mark_failed(payment_ids=ids("exported"), by=finance, reason=reason)
+        pay.payments_mark_failed(payment_ids=ids("exported"), by=finance, reason=reason)
     return agree(application)
 
 
@@ -269,3 +275,127 @@ def test_conflict_partial_approval_and_rejected_report(
     }) == ("closed", [])
     assert list(application.payments.order_by("sequence").values_list("status", flat=True)) == \
         ["paid", "withheld"]
+
+
+# --- every public lifecycle action, from code ------------------------------------------------
+#
+# The demo, the benchmarks and the tests call the grants services directly: each one must
+# take its step in the flow too, exactly as the portal's and the staff's pages do.
+
+def _draft(call, organisation, by, amount):
+    today = dt.date.today()
+    return apply.application_save_draft(
+        call=call, organisation=organisation, by=by, title="Läxhjälp och fotboll", description="Läxhjälp för barn.",
+        period_start=today, period_end=today + dt.timedelta(days=180), stated_amount=Decimal(amount),
+        budget_lines=[("cost", "Ledararvoden", Decimal(amount) + 10000)],
+    )
+
+
+def _ids(application, status):
+    return list(application.payments.filter(status=status).values_list("pk", flat=True))
+
+
+def _bank_pays(application, fia):
+    """Fia attests and files the case's planned payments; the bank's status report says paid."""
+    pay.payments_attest(payment_ids=_ids(application, "planned"), by=fia)
+    agree(application)
+    batch = payment_file_create(by=fia, payment_ids=_ids(application, "attested"))
+    agree(application)
+    exported = Payment.objects.filter(batch=batch)
+    return pay.status_report_apply(by=fia, report=pay.StatusReport(batch.reference, "ACSC", [
+        pay.TransactionStatus(payment.reference, "ACSC", "") for payment in exported]))
+
+
+REPORT = dict(what_was_done="Trettio träffar med läxhjälp.", outcome="Fler flickor deltog än vi hoppats.",
+              own_contribution=Decimal("3000"), cost_lines=[("Ledararvoden", Decimal("70000"), Decimal("69000"))])
+
+
+def test_every_public_action_from_code_keeps_state_and_tasks_in_agreement(
+    anna, olle, otto, kim, fia, fisksatra, inclusion_call, in_a_week
+):
+    application = _draft(inclusion_call, fisksatra, anna, "60000")
+    assert agree(application) == ("draft", [])
+    apply.application_submit(application=application, by=anna)
+    assert agree(application) == ("submitted", ["check_completeness"])
+    assess.completion_request(application=application, by=olle, message="Bifoga planen.", due_on=in_a_week)
+    assert agree(application) == ("awaiting_completion", ["await_completion"])
+    apply.completion_answer(application=application, by=anna, answer="Här är planen.")
+    assert agree(application) == ("submitted", ["check_completeness"])
+    assess.completeness_confirm(application=application, by=olle)
+    assert agree(application) == ("in_assessment", ["assess"])
+    assess.conflict_declare(application=application, by=olle, reason="Min dotter är ledare i föreningen.")
+    assert agree(application) == ("in_assessment", ["assess"])
+    assess.assessment_record(application=application, by=otto, no_conflict=True, proposal="approved",
+                             proposed_amount=Decimal("60000"), justification="Når barn i kommundelen.")
+    assert agree(application) == ("assessed", ["decide_by_committee"])
+    decide.decision_make(application=application, by=kim, outcome="approved", amount=Decimal("60000"),
+                         reasons="Stämmer med nämndens mål.", meeting_date=dt.date.today(), protocol_paragraph="§ 3",
+                         approved_immediately=True)
+    assert agree(application) == ("approved", ["await_payment"])
+    _bank_pays(application, fia)
+    assert agree(application) == ("approved", ["await_report"])
+
+    report = FollowUpReport.objects.get(application=application)
+    follow_up.follow_up_submit(report=report, by=anna, **REPORT)
+    assert agree(application) == ("approved", ["review_report"])
+    follow_up.follow_up_review(report=report, by=otto, verdict="completion", note="Bifoga kvitton.")
+    assert agree(application) == ("approved", ["await_report"])
+    follow_up.follow_up_submit(report=report, by=anna, **REPORT)
+    assert agree(application) == ("approved", ["review_report"])
+    follow_up.follow_up_review(report=report, by=otto, verdict="approve")
+    assert agree(application) == ("approved", ["await_payment"])  # the withheld 15 %
+
+    # The bank returns it once; its replacement is paid, and the case closes.
+    pay.payments_attest(payment_ids=_ids(application, "planned"), by=fia)
+    payment_file_create(by=fia, payment_ids=_ids(application, "attested"))
+    pay.payments_mark_failed(payment_ids=_ids(application, "exported"), by=fia, reason="Bankgirot är avslutat.")
+    assert agree(application) == ("approved", ["await_payment"])
+    pay.payments_attest(payment_ids=_ids(application, "planned"), by=fia)
+    payment_file_create(by=fia, payment_ids=_ids(application, "attested"))
+    pay.payments_mark_paid(payment_ids=_ids(application, "exported"), by=fia)
+    assert agree(application) == ("closed", [])
+
+
+def test_a_rejected_report_and_a_rejected_application_from_code(anna, olle, fia, fisksatra, inclusion_call):
+    application = _draft(inclusion_call, fisksatra, anna, "40000")
+    apply.application_submit(application=application, by=anna)
+    assess.completeness_confirm(application=application, by=olle)
+    assess.assessment_record(application=application, by=olle, no_conflict=True, proposal="approved",
+                             proposed_amount=Decimal("40000"), justification="Bra projekt.")
+    assert agree(application) == ("assessed", ["decide_by_officer"])
+    decide.decision_make(application=application, by=olle, outcome="approved", amount=Decimal("40000"),
+                         reasons="Bra projekt.")
+    assert agree(application) == ("approved", ["await_payment"])
+    _bank_pays(application, fia)
+    follow_up.follow_up_submit(report=FollowUpReport.objects.get(application=application), by=anna, **REPORT)
+    follow_up.follow_up_review(report=FollowUpReport.objects.get(application=application), by=olle,
+                               verdict="reject", note="Projektet genomfördes inte.")
+    assert agree(application) == ("closed", [])
+
+    rejected = _draft(inclusion_call, fisksatra, anna, "30000")
+    apply.application_submit(application=rejected, by=anna)
+    assess.completeness_confirm(application=rejected, by=olle)
+    assess.assessment_record(application=rejected, by=olle, no_conflict=True, proposal="rejected",
+                             proposed_amount=Decimal("0"), justification="Utanför bidragets syfte.")
+    decide.decision_make(application=rejected, by=olle, outcome="rejected", amount=Decimal("0"),
+                         reasons="Utanför bidragets syfte.")
+    assert agree(rejected) == ("rejected", [])
+
+
+def test_withdrawing_and_a_sponsors_confirmation_from_code(anna, fisksatra, inclusion_call):
+    draft_ = _draft(inclusion_call, fisksatra, anna, "20000")
+    apply.application_withdraw(application=draft_, by=anna)
+    assert agree(draft_) == ("withdrawn", [])
+
+    submitted = _draft(inclusion_call, fisksatra, anna, "20000")
+    apply.application_submit(application=submitted, by=anna)
+    apply.application_withdraw(application=submitted, by=anna, note="Vi hinner inte.")
+    assert agree(submitted) == ("withdrawn", [])
+
+    nadia = factories.user("nadia", first_name="Nadia")
+    group = factories.informal_group(fisksatra, members=[nadia])
+    sponsored = _draft(inclusion_call, group, nadia, "18000")
+    apply.application_ask_sponsor(application=sponsored, by=nadia)
+    assert agree(sponsored) == ("awaiting_sponsor", [])
+    apply.application_sponsor_confirm(application=sponsored, by=anna)
+    assert agree(sponsored) == ("submitted", ["check_completeness"])

@@ -11,7 +11,7 @@ from django.urls import reverse
 from stdnum.luhn import calc_check_digit
 
 from grants.models import Application, CaseEvent, Document, FollowUpReport, RepaymentClaim
-from workflows.cases import active_task_names
+from workflows.process import active_task_names
 
 from .. import factories
 from ..staff import claim, draft, pdf_upload, task_page, work

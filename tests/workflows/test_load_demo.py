@@ -29,8 +29,8 @@ from grants.models import (
     Voucher,
 )
 from grants.services import pay
-from workflows.cases import active_task_names
 from workflows.models import GrantProcess
+from workflows.process import active_task_names
 
 from .. import sie
 

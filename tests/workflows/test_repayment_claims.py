@@ -14,9 +14,6 @@ from stdnum.luhn import calc_check_digit
 
 from grants.models import CaseEvent, RepaymentClaim
 from grants.services import follow_up, repayments
-from workflows import cases
-from workflows.driver import task_work
-from workflows.flows import GrantFlow
 
 from .. import factories
 
@@ -30,11 +27,10 @@ REPORT = dict(what_was_done="Lite träning.", outcome="Laget lades ned i mars.",
 def rejected(call, organisation, anna, olle, fia, *, reclaim="10000", title="Fisksätras läxhjälp"):
     """A case whose report Olle rejected, deciding a claim of `reclaim` kronor."""
     application = factories.report_owed(call, organisation, anna, olle, fia, title=title)
-    cases.case_submit_report(application=application, by=anna, **REPORT)
-    task_work(application=application, node=GrantFlow.review_report, user=olle,
-              act=lambda: follow_up.follow_up_review(
-                  report=application.follow_up, by=olle, verdict="reject",
-                  note="Verksamheten upphörde i mars.", reclaim_amount=Decimal(reclaim)))
+    follow_up.follow_up_submit(report=application.follow_up, by=anna, **REPORT)
+    follow_up.follow_up_review(
+        report=application.follow_up, by=olle, verdict="reject",
+        note="Verksamheten upphörde i mars.", reclaim_amount=Decimal(reclaim))
     return RepaymentClaim.objects.select_related("application").get(application=application)
 
 

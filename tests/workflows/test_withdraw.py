@@ -13,11 +13,8 @@ from viewflow.workflow import PROCESS, STATUS
 
 from grants.models import Application, CaseEvent
 from grants.services import apply, assess, decide
-from workflows import cases
-from workflows.cases import active_task_names
-from workflows.driver import task_work
-from workflows.flows import GrantFlow
 from workflows.models import GrantProcess
+from workflows.process import active_task_names
 
 from ..staff import claim
 
@@ -34,7 +31,7 @@ def make_draft(call, organisation, by):
 
 @pytest.fixture
 def submitted(anna, fisksatra, inclusion_call):
-    return cases.case_submit(application=make_draft(inclusion_call, fisksatra, anna), by=anna)
+    return apply.application_submit(application=make_draft(inclusion_call, fisksatra, anna), by=anna)
 
 
 def tasks_of(application):
@@ -91,8 +88,7 @@ def test_a_submitted_case_is_withdrawn_and_its_process_and_tasks_cancelled(clien
 
 
 def test_a_task_the_officer_has_taken_is_cancelled_too_and_leaves_his_inbox(client, anna, olle, submitted):
-    task_work(application=submitted, node=GrantFlow.check_completeness, user=olle,
-              act=lambda: assess.completeness_confirm(application=submitted, by=olle))
+    assess.completeness_confirm(application=submitted, by=olle)
     client.force_login(olle)
     assert claim(client, submitted, "assess").status_code == 302
     assert tasks_of(submitted)["assess"] == STATUS.ASSIGNED
@@ -105,29 +101,25 @@ def test_a_task_the_officer_has_taken_is_cancelled_too_and_leaves_his_inbox(clie
 
 
 def test_a_case_awaiting_completion_is_withdrawn_instead_of_completed(client, anna, olle, submitted, in_a_week):
-    task_work(application=submitted, node=GrantFlow.check_completeness, user=olle,
-              act=lambda: assess.completion_request(application=submitted, by=olle, message="Protokollet.",
-                                                    due_on=in_a_week))
+    assess.completion_request(application=submitted, by=olle, message="Protokollet.",
+                              due_on=in_a_week)
     withdraw_in_portal(client, anna, submitted, note="Vi hinner inte.")
     assert_withdrawn(submitted, note="Vi hinner inte.")
     assert tasks_of(submitted)["await_completion"] == STATUS.CANCELED
     with pytest.raises(ValidationError):
-        cases.case_answer_completion(application=submitted, by=anna, answer="Här.")
+        apply.completion_answer(application=submitted, by=anna, answer="Här.")
 
 
 def test_withdrawing_is_refused_after_the_decision_and_nothing_changes(client, anna, olle, submitted):
-    for node, act in (
-        (GrantFlow.check_completeness, lambda: assess.completeness_confirm(application=submitted, by=olle)),
-        (GrantFlow.assess, lambda: assess.assessment_record(
-            application=submitted, by=olle, no_conflict=True, proposal="approved", proposed_amount=Decimal("40000"),
-            justification="Bra.")),
-        (GrantFlow.decide_by_officer, lambda: decide.decision_make(
-            application=submitted, by=olle, outcome="approved", amount=Decimal("40000"), reasons="Bra.")),
-    ):
-        task_work(application=submitted, node=node, user=olle, act=act)
+    assess.completeness_confirm(application=submitted, by=olle)
+    assess.assessment_record(
+        application=submitted, by=olle, no_conflict=True, proposal="approved", proposed_amount=Decimal("40000"),
+        justification="Bra.")
+    decide.decision_make(
+        application=submitted, by=olle, outcome="approved", amount=Decimal("40000"), reasons="Bra.")
     before = (active_task_names(submitted), CaseEvent.objects.count())
     with pytest.raises(ValidationError) as caught:
-        cases.case_withdraw(application=submitted, by=anna)
+        apply.application_withdraw(application=submitted, by=anna)
     assert caught.value.messages == ["Ansökan kan inte återtas: beslut är redan fattat i ärendet. Kontakta "
                                      "handläggaren om ni inte vill ta emot bidraget."]
 
@@ -145,7 +137,7 @@ def test_withdrawing_is_refused_after_the_decision_and_nothing_changes(client, a
 def test_only_the_applicant_may_withdraw(olle, eve, submitted):
     for person in (olle, eve):
         with pytest.raises(PermissionDenied):
-            cases.case_withdraw(application=submitted, by=person)
+            apply.application_withdraw(application=submitted, by=person)
     assert active_task_names(submitted) == ["check_completeness"]
     assert GrantProcess.objects.get(application=submitted).status == PROCESS.NEW
 

@@ -5,11 +5,11 @@ The demo gives every screen something to show — cases in every state, open tas
 staff queue, decision letters, payments at each step, follow-up reports — for Nacka kommun,
 three committees and the three grant programmes of the brief.
 
-How: every case is walked through the real services and the real flow — the applicant's
-steps through workflows.cases (as the portal does), the staff tasks through
-workflows.driver.task_work (as the task views do) — never by writing a state into the
-database. So each case's state, its open tasks, its history and its letters agree exactly
-as if people had done the work. The load is deliberately not one transaction: the flow
+How: every case is walked through the real services, each of which takes its step in the
+real flow (grants.process): the applicant's steps as the portal takes them, the staff tasks
+worked as their task pages would — never by writing a state into the database. So each
+case's state, its open tasks, its history and its letters agree exactly as if people had
+done the work. The load is deliberately not one transaction: the flow
 produces each decision letter once the decision has committed, as in the product; the
 committee's letters are made for each meeting at the end, as Kim does on the meeting page.
 
@@ -39,6 +39,7 @@ from grants.models import (
     AccountChangeRequest,
     AnnualBudget,
     Application,
+    Assessment,
     AttestationLimit,
     Call,
     Committee,
@@ -54,9 +55,6 @@ from grants.models import (
 from grants.roles import roles_ensure
 from grants.services import apply, assess, decide, follow_up, pay, payee_accounts, repayments
 from grants.validators import validate_orgnr
-from workflows import cases
-from workflows.driver import open_task, task_work
-from workflows.flows import GrantFlow
 
 PASSWORD = "demo"
 URL = "http://127.0.0.1:8000/"
@@ -615,33 +613,28 @@ class Demo:
             if until == "awaiting_sponsor":
                 return app
             sponsor = app.organisation.sponsor.memberships.filter(status=Membership.Status.CONFIRMED).first().user
-            cases.case_sponsor_confirm(application=app, by=sponsor)
+            apply.application_sponsor_confirm(application=app, by=sponsor)
         else:
-            cases.case_submit(application=app, by=applicant)
+            apply.application_submit(application=app, by=applicant)
         if until == "withdrawn_after_submission":
-            return cases.case_withdraw(application=app, by=applicant, note=case.withdraw_note)
+            return apply.application_withdraw(application=app, by=applicant, note=case.withdraw_note)
         if case.completion:
-            self.staff(app, GrantFlow.check_completeness, officer, lambda: assess.completion_request(
-                application=app, by=officer, message=case.completion, due_on=days(14)))
+            assess.completion_request(application=app, by=officer, message=case.completion, due_on=days(14))
             if until == "awaiting_completion":
                 return app
-            cases.case_answer_completion(application=app, by=applicant, answer=case.answer)
+            apply.completion_answer(application=app, by=applicant, answer=case.answer)
         if until == "submitted":
             return app
-        self.staff(app, GrantFlow.check_completeness, officer,
-                   lambda: assess.completeness_confirm(application=app, by=officer))
+        assess.completeness_confirm(application=app, by=officer)
         if case.conflict:
-            olle = self.users["olle"]
-            self.staff(app, GrantFlow.assess, olle,
-                       lambda: assess.conflict_declare(application=app, by=olle, reason=case.conflict))
+            assess.conflict_declare(application=app, by=self.users["olle"], reason=case.conflict)
             officer = self.users["otto"]
         if until == "in_assessment":
             return app
         app.refresh_from_db()
         amount = self.proposed_amount(case, app)
-        self.staff(app, GrantFlow.assess, officer, lambda: assess.assessment_record(
-            application=app, by=officer, no_conflict=True, proposal=case.proposal, proposed_amount=amount,
-            justification=case.reasons))
+        assess.assessment_record(application=app, by=officer, no_conflict=True, proposal=case.proposal,
+                                 proposed_amount=amount, justification=case.reasons)
         if until == "assessed":
             return app
         self.decide(case, app, officer, amount)
@@ -725,24 +718,18 @@ class Demo:
             return Decimal("0")
         return Decimal(case.proposed) if case.proposed is not None else app.requested_amount
 
-    @staticmethod
-    def staff(app, node, user, act):
-        return task_work(application=app, node=node, user=user, act=act)
-
     def decide(self, case, app, officer, amount):
         fields = dict(outcome=case.proposal, amount=amount, reasons=case.reasons, conditions=case.conditions)
-        if open_task(app, GrantFlow.decide_by_committee):
+        if Assessment.objects.get(application=app).needs_committee:
             self.paragraph += 1
             kim = self.users["kim"]
             # Utbildningsnämnden met yesterday: its protocol is not yet announced, so Kim has a
             # meeting left whose letters he can make on the meeting page.
             held = days(-1) if app.call.programme.committee.code == "UBN" else days(-7)
             fields.update(meeting_date=held, protocol_paragraph=f"§ {self.paragraph}")
-            self.staff(app, GrantFlow.decide_by_committee, kim,
-                       lambda: decide.decision_make(application=app, by=kim, **fields))
+            decide.decision_make(application=app, by=kim, **fields)
         else:
-            self.staff(app, GrantFlow.decide_by_officer, officer,
-                       lambda: decide.decision_make(application=app, by=officer, **fields))
+            decide.decision_make(application=app, by=officer, **fields)
 
     def announce(self, app):
         """Nothing of a committee's decision is executed before the approval of its meeting's
@@ -777,10 +764,10 @@ class Demo:
         attested = list(app.payments.filter(status=Payment.Status.ATTESTED).values_list("pk", flat=True))
         batch = payment_files.payment_file_create(by=fia, payment_ids=attested)
         if failure:
-            cases.cases_mark_failed(payment_ids=attested, by=fia, reason=failure)
+            pay.payments_mark_failed(payment_ids=attested, by=fia, reason=failure)
         else:
             report = payment_files.pain002_read(bank_report(batch, [f"BIDRAG-{pk}" for pk in attested]))
-            cases.cases_status_report(report=report, by=fia)
+            pay.status_report_apply(report=report, by=fia)
 
     @staticmethod
     def report_fields(case, app):
@@ -801,12 +788,11 @@ class Demo:
         return fields
 
     def send_report(self, case, app, applicant):
-        cases.case_submit_report(application=app, by=applicant, **self.report_fields(case, app))
+        follow_up.follow_up_submit(report=app.follow_up, by=applicant, **self.report_fields(case, app))
 
     def review(self, app, officer, verdict, note, reclaim=None):
-        self.staff(app, GrantFlow.review_report, officer,
-                   lambda: follow_up.follow_up_review(report=app.follow_up, by=officer, verdict=verdict, note=note,
-                                                      reclaim_amount=reclaim))
+        follow_up.follow_up_review(report=app.follow_up, by=officer, verdict=verdict, note=note,
+                                   reclaim_amount=reclaim)
 
     def close_previous_year(self):
         """The previous year's rounds closed long ago: their last day back where it belongs."""
