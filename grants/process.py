@@ -8,13 +8,18 @@ is ready) does it inside the flow's own step, so that the FSM state and the proc
 tasks never disagree. The domain never imports the flow: it only names the step.
 """
 
+from __future__ import annotations
+
 import enum
 from collections.abc import Callable, Iterable
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 
 from .models import Application
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 T = TypeVar("T")
 
@@ -36,7 +41,7 @@ class Step(enum.StrEnum):
 class Runner(Protocol):
     """What the flow provides: taking a step of one case, and settling many cases' money."""
 
-    def run(self, step: Step, application: Application, work: Callable[[], T], *, by) -> T: ...
+    def run(self, step: Step, application: Application, work: Callable[[], T], *, by: User) -> T: ...
 
     def settle(self, application_ids: Iterable[int], work: Callable[[], T]) -> T: ...
 
@@ -57,7 +62,7 @@ def _registered() -> Runner:
     return _runner
 
 
-def run(step: Step, application: Application, work: Callable[[], T], *, by) -> T:
+def run(step: Step, application: Application, work: Callable[[], T], *, by: User) -> T:
     """Take `step` of the case's process for `by`, doing `work` (the state change) inside it.
     Returns what `work` returns."""
     return _registered().run(step, application, work, by=by)

@@ -32,9 +32,15 @@ this flow through grants.process (workflows.process says where each step happens
 callbacks call that `work`. Documents are produced after commit.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
 from django.db import transaction
 from viewflow import this
 from viewflow.workflow import flow, lock
+from viewflow.workflow.activation import Activation
 
 from documents import letters, tasks
 from grants import access
@@ -45,8 +51,14 @@ from grants.services.pay import payments_open
 from . import nodes, views
 from .models import GrantProcess
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.db.models import Model
 
-def _app(activation):
+T = TypeVar("T")
+
+
+def _app(activation: Activation) -> Application:
     # Read afresh once per node: the services lock and change their own copy of the row,
     # so an application cached on the process may be behind.
     if not hasattr(activation, "grant_application"):
@@ -56,7 +68,7 @@ def _app(activation):
     return activation.grant_application
 
 
-def _case(activation):
+def _case(activation: Activation) -> Application:
     """The application as the gateways see it (and whom a task goes to). The nodes one step
     sets off share their process object, so it is read once for all of them: gateways only
     read, and the step's service has changed the case before the first of them runs. The one
@@ -216,26 +228,26 @@ class GrantFlow(flow.Flow):
     # length; the database queue takes the task in the submission's transaction. `work` is
     # the grants service's state change (grants.process; workflows.process runs these nodes).
 
-    def start_case(self, activation, *, work):
+    def start_case(self, activation: Activation, *, work: Callable[[], Application]) -> GrantProcess:
         activation.process.application = work()
         tasks.produce_receipt.enqueue(application_pk=activation.process.application.pk)
         return activation.process
 
-    def start_sponsored_case(self, activation, *, work):
+    def start_sponsored_case(self, activation: Activation, *, work: Callable[[], Application]) -> GrantProcess:
         activation.process.application = work()
         tasks.produce_receipt.enqueue(application_pk=activation.process.application.pk)
         return activation.process
 
-    def completion_received(self, activation, *, work):
+    def completion_received(self, activation: Activation, *, work: Callable[[], T]) -> T:
         return work()
 
-    def report_received(self, activation, *, work):
+    def report_received(self, activation: Activation, *, work: Callable[[], T]) -> T:
         return work()
 
-    def payments_settled(self, activation):
+    def payments_settled(self, activation: Activation) -> None:
         pass
 
-    def produce_decision_letter(self, activation):
+    def produce_decision_letter(self, activation: Activation) -> None:
         # The PDF is slow work: it runs once the decision is committed. A committee's
         # letters go out together for the whole meeting (documents.batches), once the
         # protocol is approved, so that they can name the appeal period.
@@ -243,16 +255,16 @@ class GrantFlow(flow.Flow):
         if not decision.by_committee:
             transaction.on_commit(lambda: letters.decision_letter_send(decision.pk))
 
-    def produce_repayment_letter(self, activation):
+    def produce_repayment_letter(self, activation: Activation) -> None:
         application_pk = activation.process.application_id
         transaction.on_commit(lambda: letters.repayment_letter_send(application_pk))
 
-    def close_case(self, activation):
+    def close_case(self, activation: Activation) -> None:
         # A system step: the history shows it as done by the system, not by a person.
         follow_up.application_close(application=_case(activation), by=None)
 
     # --- who sees the flow in the staff interface -----------------------------------
 
-    def has_view_permission(self, user, obj=None):
+    def has_view_permission(self, user: User | AnonymousUser, obj: Model | None = None) -> bool:
         return bool(access.works_in_staff_interface(user))
 

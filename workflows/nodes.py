@@ -1,7 +1,10 @@
 """The grant flow's own nodes: the staff task, with the rules on who may take part in a case,
 and gateways and functions that open no savepoint of their own."""
 
-from contextlib import nullcontext
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.timezone import now
@@ -14,14 +17,17 @@ from viewflow.workflow.signals import task_started
 
 from grants import access
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 class CaseView(flow.View):
     """A staff task on a case. Viewflow's permission check, plus the conflict-of-interest rule."""
 
-    def can_assign(self, user, task):
+    def can_assign(self, user: User, task: Any) -> bool:
         return super().can_assign(user, task) and bool(access.may_take_part(user, task.coerced_process.application))
 
-    def can_execute(self, user, task):
+    def can_execute(self, user: User, task: Any) -> bool:
         return super().can_execute(user, task) and bool(access.may_take_part(user, task.coerced_process.application))
 
 
@@ -35,20 +41,20 @@ class CaseView(flow.View):
 # savepoint costs two round trips per node and undoes nothing. It is kept where errors are kept.
 
 
-def _savepoint_if_errors_are_kept():
+def _savepoint_if_errors_are_kept() -> AbstractContextManager[object]:
     return transaction.atomic() if not context.propagate_exception else nullcontext()
 
 
 class IfActivation(if_gate.IfActivation):
     @Activation.status.super()
-    def activate(self):
+    def activate(self) -> None:
         with self.exception_guard(), _savepoint_if_errors_are_kept():
             self._condition_result = self.flow_task._condition(self)
 
 
 class SwitchActivation(switch.SwitchActivation):
     @Activation.status.super()
-    def activate(self):
+    def activate(self) -> None:
         with self.exception_guard(), _savepoint_if_errors_are_kept():
             for node, condition in self.flow_task._branches:
                 if condition is None:
@@ -62,7 +68,7 @@ class SwitchActivation(switch.SwitchActivation):
 
 class FunctionActivation(func.FunctionActivation):
     @Activation.status.super()
-    def activate(self):
+    def activate(self) -> None:
         with self.exception_guard(), _savepoint_if_errors_are_kept():
             self.task.started = now()
             task_started.send(sender=self.flow_class, process=self.process, task=self.task)

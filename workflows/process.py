@@ -15,8 +15,10 @@
   settled; then each case with nothing left to pay runs its await_payment node.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -30,6 +32,9 @@ from grants.process import Step
 from .flows import GrantFlow
 from .models import GrantProcess
 from .views import activation_in_hand
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 T = TypeVar("T")
 Work = Callable[[], T]
@@ -54,7 +59,7 @@ TASKS = {
 class GrantFlowRunner:
     """grants.process.Runner, with GrantFlow."""
 
-    def run(self, step: Step, application: Application, work: Work[T], *, by: Any) -> T:
+    def run(self, step: Step, application: Application, work: Work[T], *, by: User) -> T:
         if step == Step.SUBMIT:
             return _start(GrantFlow.start, work)
         if step == Step.SPONSOR_CONFIRM:
@@ -109,7 +114,7 @@ def _handle(application: Application, node: Any, missing: str, work: Work[T]) ->
     return node.run(task, work=work)
 
 
-def _task(application: Application, nodes: tuple[Any, ...], name: str, work: Work[T], *, by: Any) -> T:
+def _task(application: Application, nodes: tuple[Any, ...], name: str, work: Work[T], *, by: User) -> T:
     """A staff task: inside its page, the work alone; from code, worked as its page would.
 
     Who may work it is the page's rule: the task is taken by the person if nobody has it, and

@@ -91,7 +91,7 @@ def service_transaction() -> Iterator[None]:
             raise
 
 
-def transition(obj: WithStatus, name: str, *, by: User, what: StrOrPromise, args: Sequence[object] = (),
+def transition(obj: WithStatus, name: str, *, by: User | None, what: StrOrPromise, args: Sequence[object] = (),
                kwargs: Mapping[str, object] | None = None) -> Any:
     """Run the transition `name` on obj for the acting user, or refuse in the language of the
     request (Swedish by default: an applicant who chose English reads the refusal in English).

@@ -1,8 +1,13 @@
 """Apply: drafts saved step by step, submission with a case number, an informal group's
 sponsor confirming or declining, withdrawal, answering a completion request."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 from functools import partial
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,8 +18,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import access, limits, process, questions
-from ..calculators import check_inputs
-from ..models import Application, BudgetLine, CaseNumberSeries, Document, Membership, Organisation
+from ..calculators import Inputs, check_inputs
+from ..models import (
+    Application,
+    BudgetLine,
+    Call,
+    CaseNumberSeries,
+    Committee,
+    Document,
+    Membership,
+    Organisation,
+    Programme,
+)
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
 from ._base import (
     Upload,
@@ -27,8 +42,15 @@ from ._base import (
     transition,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_stubs_ext import StrOrPromise
 
-def _check_may_apply(*, organisation, call, by):
+# A budget line as the callers give it: its kind ("cost" or "income"), label and amount.
+BudgetLineRow = tuple[str, str, Decimal]
+
+
+def _check_may_apply(*, organisation: Organisation, call: Call, by: User) -> None:
     if not organisation.memberships.filter(user=by, status=Membership.Status.CONFIRMED).exists():
         raise PermissionDenied(_("Du kan bara söka för en förening där du är kontaktperson eller firmatecknare."))
     programme = call.programme
@@ -37,13 +59,13 @@ def _check_may_apply(*, organisation, call, by):
                               % {"programme": programme.name})
 
 
-def _check_call_open(call):
+def _check_call_open(call: Call) -> None:
     if not call.is_open():
         raise ValidationError(_("Utlysningen ”%(title)s” är stängd sedan %(date)s.")
                               % {"title": call.title, "date": f"{call.closes_on:%Y-%m-%d}"})
 
 
-def _check_choices(programme, priority_area, target_group):
+def _check_choices(programme: Programme, priority_area: str, target_group: str) -> None:
     for value, choices, what in ((priority_area, programme.priority_areas, _("prioriterat område")),
                                  (target_group, programme.target_groups, _("målgrupp"))):
         if value and value not in choices:
@@ -51,16 +73,16 @@ def _check_choices(programme, priority_area, target_group):
                                   % {"what": what, "programme": programme.name})
 
 
-def period_problems(call, start, end):
+def period_problems(call: Call, start: date | str | None, end: date | str | None) -> dict[str, str]:
     """What is wrong with a project period for the call, by field ({} if nothing). A period
     far from the call is a typing mistake, and dates like 9999-12-31 would break every date
     worked out from it (the follow-up report's deadline)."""
-    problems = {}
+    problems: dict[str, str] = {}
     if start is None or end is None:
         return problems
     # Callers other than the portal's form may give the dates as ISO strings.
     as_date = Application._meta.get_field("period_start").to_python
-    start, end = as_date(start), as_date(end)
+    start, end = cast(date, as_date(start)), cast(date, as_date(end))
     earliest, latest = limits.period_bounds(call)
     if start < earliest:
         problems["period_start"] = _("Periodens början kan vara tidigast %(date)s, ett år innan utlysningen "
@@ -73,13 +95,13 @@ def period_problems(call, start, end):
     return problems
 
 
-def _check_period(call, start, end):
+def _check_period(call: Call, start: date | str | None, end: date | str | None) -> None:
     problems = period_problems(call, start, end)
     if problems:
         raise ValidationError(problems)
 
 
-def _draft_locked(application, *, by):
+def _draft_locked(application: Application, *, by: User) -> Application:
     """The draft re-read under its row lock, for one of its own organisation's members."""
     application = lock_application(application)
     if application.status != Application.Status.DRAFT:
@@ -89,7 +111,7 @@ def _draft_locked(application, *, by):
     return application
 
 
-def compute_requested_amount(*, call, inputs, stated_amount):
+def compute_requested_amount(*, call: Call, inputs: Inputs, stated_amount: Decimal | None) -> Decimal:
     """The amount an application asks for: stated by the applicant, or given by the
     programme's rule (capped at the call's maximum, since the rule cannot know it)."""
     calculator = call.programme.get_calculator()
@@ -99,8 +121,10 @@ def compute_requested_amount(*, call, inputs, stated_amount):
     return min(amount, call.max_amount)
 
 
-def application_save_details(*, application=None, call, organisation, by, title, description, period_start,
-                             period_end, priority_area="", target_group=""):
+def application_save_details(*, application: Application | None = None, call: Call, organisation: Organisation,
+                             by: User, title: str, description: str, period_start: date | str,
+                             period_end: date | str, priority_area: str = "",
+                             target_group: str = "") -> Application:
     """Step 1 of the form, "Sökande och projekt": create the draft, or update its details.
     The organisation is chosen when the draft is created and stays."""
     _check_may_apply(organisation=organisation, call=call, by=by)
@@ -130,7 +154,9 @@ def application_save_details(*, application=None, call, organisation, by, title,
     return application
 
 
-def application_save_amount(*, application, by, stated_amount=None, inputs=None, budget_lines=()):
+def application_save_amount(*, application: Application, by: User, stated_amount: Decimal | None = None,
+                            inputs: Inputs | None = None,
+                            budget_lines: Iterable[BudgetLineRow] = ()) -> Application:
     """Step 2 of the form, "Belopp": what the programme's calculator needs, or the amount
     asked for, and the budget. budget_lines: iterable of (kind, label, amount); they replace
     the draft's lines."""
@@ -152,9 +178,12 @@ def application_save_amount(*, application, by, stated_amount=None, inputs=None,
     return application
 
 
-def application_save_draft(*, application=None, call, organisation, by, title, description, period_start,
-                           period_end, stated_amount=None, inputs=None, budget_lines=(), attachment=None,
-                           priority_area="", target_group=""):
+def application_save_draft(*, application: Application | None = None, call: Call, organisation: Organisation,
+                           by: User, title: str, description: str, period_start: date | str,
+                           period_end: date | str, stated_amount: Decimal | None = None,
+                           inputs: Inputs | None = None, budget_lines: Iterable[BudgetLineRow] = (),
+                           attachment: Upload | None = None, priority_area: str = "",
+                           target_group: str = "") -> Application:
     """Create or update a whole draft at once (the demo data and the tests; the portal saves
     it step by step). budget_lines: iterable of (kind, label, amount). priority_area,
     target_group: chosen from the programme's lists, when it has them.
@@ -177,14 +206,15 @@ def application_save_draft(*, application=None, call, organisation, by, title, d
             priority_area=priority_area, target_group=target_group)
         application = application_save_amount(application=application, by=by, stated_amount=stated_amount,
                                                inputs=inputs, budget_lines=budget_lines)
-        if stored:
+        if stored and attachment is not None:
             document_create(application=application, kind=Document.Kind.ATTACHMENT, upload=attachment,
                             stored=stored, by=by)
             record_event(application, by=by, action="Fil bifogad", note=attachment.filename)
     return application
 
 
-def application_attach(*, application, by, filename, content_type, content, kind=Document.Kind.ATTACHMENT):
+def application_attach(*, application: Application, by: User, filename: str, content_type: str, content: bytes,
+                       kind: Document.Kind = Document.Kind.ATTACHMENT) -> Document:
     """Attach an uploaded file to one's own draft or open completion request. The file is
     stored first; the Document row and the event are written together, or the file goes again."""
     access.require(access.is_applicant(by, application),
@@ -204,7 +234,7 @@ def application_attach(*, application, by, filename, content_type, content, kind
     return document
 
 
-def application_save_answers(*, application, by, answers):
+def application_save_answers(*, application: Application, by: User, answers: dict[str, Any]) -> Application:
     """The "Frågor" step: save the answers to the programme's questions on one's own draft.
     They are checked against the questions as the step's form checks them; answers to
     questions the programme no longer has are kept."""
@@ -224,20 +254,20 @@ def application_save_answers(*, application, by, answers):
     return application
 
 
-def _money(amount):
+def _money(amount: Decimal) -> str:
     return f"{amount:,.2f}".replace(",", " ")
 
 
-def missing_inputs(application):
+def missing_inputs(application: Application) -> list[str]:
     """The labels of what the programme's calculator needs and the draft does not yet say
     (the portal's steps ask for them before a draft can be sent)."""
     return [str(item.label) for item in application.call.programme.get_calculator().inputs
             if application.inputs.get(item.name) in (None, "")]
 
 
-def check_submittable(application):
+def check_submittable(application: Application) -> list[str]:
     """Everything a submission must satisfy, as Swedish messages (empty if fine)."""
-    problems = []
+    problems: list[str] = []
     call = application.call
     programme = call.programme
     if not call.is_open():
@@ -271,7 +301,7 @@ def check_submittable(application):
     return problems
 
 
-def _locked_series(committee, year):
+def _locked_series(committee: Committee, year: int) -> CaseNumberSeries:
     """The committee's case number series for the year, locked; made first if it is the
     year's first case (in a savepoint: someone else may make it at the same moment)."""
     series = CaseNumberSeries.objects.select_for_update().filter(committee=committee, year=year).first()
@@ -285,7 +315,7 @@ def _locked_series(committee, year):
     return CaseNumberSeries.objects.select_for_update().get(committee=committee, year=year)
 
 
-def _next_case_number(committee, year):
+def _next_case_number(committee: Committee, year: int) -> str:
     # Lock the series row: concurrent submits queue up here, and a rolled-back submit
     # gives its number back, so the series stays gapless.
     series = _locked_series(committee, year)
@@ -294,20 +324,20 @@ def _next_case_number(committee, year):
     return f"{committee.code} {year}/{series.last_number:04d}"
 
 
-def _take_case_number(application, *, by, before):
+def _take_case_number(application: Application, *, by: User, before: str) -> None:
     application.case_number = _next_case_number(application.call.programme.committee, timezone.localdate().year)
     application.save()
     record_event(application, by=by, action="Ansökan inkommen", from_state=before, to_state=application.status,
                  note=f"Diarienummer {application.case_number}")
 
 
-def _check_submittable_draft(application, statuses):
+def _check_submittable_draft(application: Application, statuses: tuple[str, ...]) -> None:
     problems = check_submittable(application) if application.status in statuses else []
     if problems:
         raise ValidationError(problems)
 
 
-def application_submit(*, application, by):
+def application_submit(*, application: Application, by: User) -> Application:
     """Submit a draft: it takes its case number and its process starts, so it reaches the
     officer. An informal group's application needs its sponsor's confirmation first
     (application_ask_sponsor); a confirmed member of the sponsor who submits it confirms it
@@ -315,7 +345,7 @@ def application_submit(*, application, by):
     return process.run(process.Step.SUBMIT, application, partial(_submit, application=application, by=by), by=by)
 
 
-def _submit(*, application, by):
+def _submit(*, application: Application, by: User) -> Application:
     with service_transaction():
         application = lock_application(application)
         _check_submittable_draft(application, (Application.Status.DRAFT,))
@@ -335,10 +365,19 @@ def _submit(*, application, by):
 
 # --- an informal group's sponsor ------------------------------------------------------------
 
-def _notify_sponsor(application, *, subject, body):
+def _sponsor_of(application: Application) -> Organisation:
+    """The sponsor association of an informal group's application (only those come here)."""
+    sponsor = application.organisation.sponsor
+    assert sponsor is not None
+    return sponsor
+
+
+def _notify_sponsor(application: Application, *, subject: StrOrPromise, body: StrOrPromise) -> None:
     """E-mail the sponsor association's confirmed members, each in their language, after
     commit. It asks them to act, so it goes to everyone (grants.notifications explains)."""
-    rows = (Membership.objects.filter(organisation_id=application.organisation.sponsor_id,
+    sponsor_id = application.organisation.sponsor_id
+    assert sponsor_id is not None
+    rows = (Membership.objects.filter(organisation_id=sponsor_id,
                                       status=Membership.Status.CONFIRMED)
             .exclude(user__email="").values_list("user__email", "user__applicant_settings__language")
             .order_by("user_id"))
@@ -354,7 +393,7 @@ def _notify_sponsor(application, *, subject, body):
         transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
 
 
-def application_ask_sponsor(*, application, by):
+def application_ask_sponsor(*, application: Application, by: User) -> Application:
     """An informal group sends its draft to its sponsor association, whose confirmed members
     are asked by e-mail to confirm it. The same checks as a submission."""
     with transaction.atomic():
@@ -365,7 +404,7 @@ def application_ask_sponsor(*, application, by):
         before = application.status
         transition(application, "ask_sponsor", by=by, what=_("skicka ansökan till medsökaren"))
         application.save()
-        sponsor = application.organisation.sponsor
+        sponsor = _sponsor_of(application)
         record_event(application, by=by, action="Skickad till medsökaren för bekräftelse", from_state=before,
                      to_state=application.status, note=sponsor.name)
         _notify_sponsor(
@@ -382,7 +421,7 @@ def application_ask_sponsor(*, application, by):
     return application
 
 
-def application_sponsor_confirm(*, application, by):
+def application_sponsor_confirm(*, application: Application, by: User) -> Application:
     """A confirmed member of the sponsor confirms: the application takes its case number and
     its process starts, so it reaches the officer. The row lock makes a second confirmation,
     at the same moment, find it already confirmed."""
@@ -390,7 +429,7 @@ def application_sponsor_confirm(*, application, by):
                        partial(_sponsor_confirm, application=application, by=by), by=by)
 
 
-def _sponsor_confirm(*, application, by):
+def _sponsor_confirm(*, application: Application, by: User) -> Application:
     with service_transaction():
         application = lock_application(application)
         _check_submittable_draft(application, (Application.Status.AWAITING_SPONSOR,))
@@ -398,18 +437,18 @@ def _sponsor_confirm(*, application, by):
         transition(application, "sponsor_confirm", by=by, what=_("bekräfta ansökan som medsökare"),
                    kwargs={"by": by})
         record_event(application, by=by, action="Bekräftad av medsökaren", from_state=before,
-                     to_state=application.status, note=application.organisation.sponsor.name)
+                     to_state=application.status, note=_sponsor_of(application).name)
         _take_case_number(application, by=by, before=before)
         notify_applicant(application, subject=gettext_lazy("Ansökan är bekräftad av medsökaren"),
                          body=lazy_interpolate(
                              gettext_lazy("%(sponsor)s har bekräftat ansökan. Den har fått diarienummer %(number)s "
                                           "och går nu till handläggaren."),
-                             sponsor=application.organisation.sponsor.name, number=application.case_number),
+                             sponsor=_sponsor_of(application).name, number=application.case_number),
                          required=False)
     return application
 
 
-def application_sponsor_decline(*, application, by, reason):
+def application_sponsor_decline(*, application: Application, by: User, reason: str) -> Application:
     """The sponsor declines: the application goes back to the group as a draft, and the
     group is told why by e-mail."""
     if not reason.strip():
@@ -422,7 +461,7 @@ def application_sponsor_decline(*, application, by, reason):
         before = application.status
         transition(application, "sponsor_decline", by=by, what=_("avböja ansökan som medsökare"))
         application.save()
-        sponsor = application.organisation.sponsor
+        sponsor = _sponsor_of(application)
         record_event(application, by=by, action="Avböjd av medsökaren", from_state=before,
                      to_state=application.status, note=reason)
         notify_applicant(application, subject=gettext_lazy("Medsökaren har avböjt ansökan"),
@@ -436,7 +475,7 @@ def application_sponsor_decline(*, application, by, reason):
 
 # --- withdrawal -----------------------------------------------------------------------------
 
-def _check_withdrawable(application, *, by):
+def _check_withdrawable(application: Application, *, by: User) -> None:
     """Refuse, in Swedish, to withdraw what is not the person's own or is already decided."""
     access.require(access.is_applicant(by, application), _("Du kan bara återta din egen förenings ansökningar."))
     if application.status not in Application.WITHDRAWABLE:
@@ -447,7 +486,7 @@ def _check_withdrawable(application, *, by):
                               % {"status": application.get_status_display()})
 
 
-def application_withdraw(*, application, by, note=""):
+def application_withdraw(*, application: Application, by: User, note: str = "") -> Application:
     """Withdraw before a decision. A submitted case's process is cancelled in the same
     transaction, so no officer has anything more to do in it."""
     if len(note) > limits.NOTE:
@@ -460,7 +499,7 @@ def application_withdraw(*, application, by, note=""):
                        partial(_withdraw, application=application, by=by, note=note), by=by)
 
 
-def _withdraw(*, application, by, note):
+def _withdraw(*, application: Application, by: User, note: str) -> Application:
     with service_transaction():
         application = lock_application(application)
         _check_withdrawable(application, by=by)
@@ -472,7 +511,7 @@ def _withdraw(*, application, by, note):
     return application
 
 
-def completion_answer(*, application, by, answer):
+def completion_answer(*, application: Application, by: User, answer: str) -> Application:
     """The applicant answers the open completion request; the case returns to the officer."""
     if not answer.strip():
         raise ValidationError(_("Skriv ett svar på kompletteringsbegäran."))
@@ -483,7 +522,7 @@ def completion_answer(*, application, by, answer):
                        partial(_completion_answer, application=application, by=by, answer=answer), by=by)
 
 
-def _completion_answer(*, application, by, answer):
+def _completion_answer(*, application: Application, by: User, answer: str) -> Application:
     with service_transaction():
         application = lock_application(application)
         before = application.status

@@ -1,6 +1,11 @@
 """Assess: completeness, completion requests, conflicts of interest (jäv), the assessment."""
 
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -14,14 +19,19 @@ from ..notifications import lazy_interpolate, notify_applicant
 from ._base import lock_application, record_event, service_transaction, transition
 from .amounts import check_amount_fits_outcome
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def completeness_confirm(*, application, by):
+    from ..models import Application
+
+
+def completeness_confirm(*, application: Application, by: User) -> Application:
     """The officer finds the application complete: the case goes on to assessment."""
     return process.run(process.Step.CHECK_COMPLETENESS, application,
                        partial(_completeness_confirm, application=application, by=by), by=by)
 
 
-def _completeness_confirm(*, application, by):
+def _completeness_confirm(*, application: Application, by: User) -> Application:
     with service_transaction():
         application = lock_application(application)
         access.require(access.may_take_part(by, application))
@@ -32,7 +42,7 @@ def _completeness_confirm(*, application, by):
     return application
 
 
-def completion_request(*, application, by, message, due_on):
+def completion_request(*, application: Application, by: User, message: str, due_on: date) -> Application:
     """The officer asks the applicant to complete the application by `due_on`; the case
     waits for the answer."""
     if not message.strip():
@@ -44,7 +54,7 @@ def completion_request(*, application, by, message, due_on):
                        by=by)
 
 
-def _completion_request(*, application, by, message, due_on):
+def _completion_request(*, application: Application, by: User, message: str, due_on: date) -> Application:
     with service_transaction():
         application = lock_application(application)
         access.require(access.may_take_part(by, application))
@@ -61,7 +71,7 @@ def _completion_request(*, application, by, message, due_on):
     return application
 
 
-def conflict_declare(*, application, by, reason):
+def conflict_declare(*, application: Application, by: User, reason: str) -> ConflictOfInterest:
     """Declaring jäv takes the person off the case for good: the assessment goes back to the
     queue, where someone else takes it."""
     if not reason.strip():
@@ -71,7 +81,7 @@ def conflict_declare(*, application, by, reason):
                        partial(_conflict_declare, application=application, by=by, reason=reason), by=by)
 
 
-def _conflict_declare(*, application, by, reason):
+def _conflict_declare(*, application: Application, by: User, reason: str) -> ConflictOfInterest:
     with service_transaction():
         application = lock_application(application)
         conflict, created = ConflictOfInterest.objects.get_or_create(
@@ -82,7 +92,8 @@ def _conflict_declare(*, application, by, reason):
     return conflict
 
 
-def assessment_record(*, application, by, no_conflict, proposal, proposed_amount, justification):
+def assessment_record(*, application: Application, by: User, no_conflict: bool, proposal: str,
+                      proposed_amount: Decimal, justification: str) -> Assessment:
     """The officer's assessment and proposal; the amount decides who decides."""
     if not no_conflict:
         raise ValidationError("Intyga att du inte är jävig, eller anmäl jäv så att någon annan tar över ärendet.")
@@ -93,7 +104,8 @@ def assessment_record(*, application, by, no_conflict, proposal, proposed_amount
                                proposed_amount=proposed_amount, justification=justification), by=by)
 
 
-def _assessment_record(*, application, by, proposal, proposed_amount, justification):
+def _assessment_record(*, application: Application, by: User, proposal: str, proposed_amount: Decimal,
+                       justification: str) -> Assessment:
     with service_transaction():
         application = lock_application(application)
         access.require(access.may_take_part(by, application))

@@ -1,6 +1,11 @@
 """Decide: the decision, under delegation or by the committee, within the call's budget."""
 
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -16,13 +21,17 @@ from .amounts import check_amount_fits_outcome
 from .budgets import budget_check, budget_commit
 from .pay import payments_plan
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def follow_up_due_on(application):
+
+def follow_up_due_on(application: Application) -> date:
     """When a granted case's follow-up report is due: a set number of days after the period."""
-    return application.period_end + timezone.timedelta(days=application.call.programme.follow_up_days_after_end)
+    return application.period_end + timedelta(days=application.call.programme.follow_up_days_after_end)
 
 
-def _check_decision(application, *, by, outcome, amount, meeting_date, protocol_paragraph):
+def _check_decision(application: Application, *, by: User, outcome: str, amount: Decimal, meeting_date: date | None,
+                    protocol_paragraph: str) -> bool:
     """The rules a decision must meet before it is made (or previewed). Returns whether the
     committee decides."""
     if not application.decide.can_proceed():
@@ -52,8 +61,9 @@ def _check_decision(application, *, by, outcome, amount, meeting_date, protocol_
     return by_committee
 
 
-def decision_draft(*, application, by, outcome, amount, reasons, conditions="", meeting_date=None,
-                   protocol_paragraph="", approved_immediately=False):
+def decision_draft(*, application: Application, by: User, outcome: str, amount: Decimal, reasons: str,
+                   conditions: str = "", meeting_date: date | None = None, protocol_paragraph: str = "",
+                   approved_immediately: bool = False) -> Decision:
     """The decision as it would be made, unsaved, for previewing its letter. Checks the same
     rules as decision_make (the budget included) but locks and writes nothing; the meeting
     is the stored one if the committee already has it, otherwise an unsaved one."""
@@ -65,6 +75,7 @@ def decision_draft(*, application, by, outcome, amount, reasons, conditions="", 
     programme = application.call.programme
     meeting = None
     if by_committee:
+        assert meeting_date is not None  # _check_decision refuses a committee decision without one
         meeting = (CommitteeMeeting.objects.filter(committee=programme.committee, held_on=meeting_date).first()
                    or CommitteeMeeting(committee=programme.committee, held_on=meeting_date))
     return Decision(
@@ -76,8 +87,9 @@ def decision_draft(*, application, by, outcome, amount, reasons, conditions="", 
     )
 
 
-def decision_make(*, application, by, outcome, amount, reasons, conditions="", meeting_date=None,
-                  protocol_paragraph="", approved_immediately=False):
+def decision_make(*, application: Application, by: User, outcome: str, amount: Decimal, reasons: str,
+                  conditions: str = "", meeting_date: date | None = None, protocol_paragraph: str = "",
+                  approved_immediately: bool = False) -> Decision:
     """Record the decision. A committee decision names its meeting, which has been held, and
     whether the paragraph was approved at once (omedelbar justering): only then, or once the
     protocol's approval is announced, may it be executed (Decision.may_be_executed). The case's
@@ -91,8 +103,9 @@ def decision_make(*, application, by, outcome, amount, reasons, conditions="", m
                        by=by)
 
 
-def _decision_make(*, application, by, outcome, amount, reasons, conditions, meeting_date, protocol_paragraph,
-                   approved_immediately):
+def _decision_make(*, application: Application, by: User, outcome: str, amount: Decimal, reasons: str,
+                   conditions: str, meeting_date: date | None, protocol_paragraph: str,
+                   approved_immediately: bool) -> Decision:
     with service_transaction():
         application = lock_application(application)
         by_committee = _check_decision(application, by=by, outcome=outcome, amount=amount,

@@ -5,9 +5,13 @@ what it gave: participants by age band and gender, sessions, a financial stateme
 grantee can save it half-done and come back; submitting checks that every part is there.
 """
 
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -32,6 +36,13 @@ from ._base import (
 from .pay import payments_release_withheld
 from .repayments import kronor
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_stubs_ext import StrOrPromise
+
+    from ..files import Stored, Upload
+    from ..models import Application
+
 OWED = (FollowUpReport.Status.DUE, FollowUpReport.Status.COMPLETION_REQUESTED)
 # The report's total of participants adds up the grid's cells.
 COUNT_MAXIMA = {"sessions": limits.SESSIONS,
@@ -40,6 +51,12 @@ COUNT_MAXIMA = {"sessions": limits.SESSIONS,
 # What a caller may fill in; cost lines and an attachment come as their own arguments.
 REPORT_FIELDS = ("what_was_done", "outcome", "participants", "participants_by_group", "sessions",
                  "actual_costs", "own_contribution")
+
+
+# Participants as stored: {age band: {gender: count}}, a cell left empty as None or absent.
+Grid = Mapping[str, Mapping[str, int | None]]
+# A cost line as a caller gives it: (label, budgeted, actual), the amounts as typed or as Decimal.
+CostLineRow = tuple[str | None, Decimal | int | str | None, Decimal | int | str]
 
 
 class CostLine(NamedTuple):
@@ -51,20 +68,20 @@ class CostLine(NamedTuple):
     actual: Decimal
 
 
-def participants_total(grid):
+def participants_total(grid: Grid | None) -> int:
     return sum(count or 0 for genders in (grid or {}).values() for count in genders.values())
 
 
-def participant_table(grid):
+def participant_table(grid: Grid) -> dict[str, Any]:
     """A report's participants for people to read: [(band, [count per gender], row total)],
     then the totals per gender and in all. Pure: no queries."""
-    rows = [(band, [(grid.get(band) or {}).get(gender) or 0 for gender in GENDERS]) for band in AGE_BANDS]
-    rows = [(band, counts, sum(counts)) for band, counts in rows]
+    cells = [(band, [(grid.get(band) or {}).get(gender) or 0 for gender in GENDERS]) for band in AGE_BANDS]
+    rows = [(band, counts, sum(counts)) for band, counts in cells]
     totals = [sum(counts[index] for _band, counts, _total in rows) for index in range(len(GENDERS))]
     return {"genders": list(GENDERS.values()), "rows": rows, "totals": totals, "total": sum(totals)}
 
 
-def cost_statement(lines):
+def cost_statement(lines: Sequence[CostLine]) -> dict[str, Any]:
     """The financial statement for people to read: each line with its difference from the
     budget (None for an unbudgeted cost), and the totals. Pure: no queries."""
     rows = [{"label": line.label, "budgeted": line.budgeted, "actual": line.actual,
@@ -74,11 +91,11 @@ def cost_statement(lines):
     return {"rows": rows, "budgeted": budgeted, "actual": actual, "difference": actual - budgeted}
 
 
-def _participant_grid(value):
+def _participant_grid(value: object) -> dict[str, dict[str, int]]:
     """The participants over AGE_BANDS × GENDERS as {band: {gender: int}}, empty cells left out."""
     if not isinstance(value, dict):
         raise ValidationError({"participants_by_group": _("Deltagarna ska anges per åldersgrupp och kön.")})
-    grid = {}
+    grid: dict[str, dict[str, int]] = {}
     for band, genders in value.items():
         if band not in AGE_BANDS or not isinstance(genders, dict) or set(genders) - set(GENDERS):
             raise ValidationError({"participants_by_group": _("Deltagarna ska anges per åldersgrupp och kön "
@@ -94,12 +111,12 @@ def _participant_grid(value):
     return grid
 
 
-def _full_grid(grid):
+def _full_grid(grid: Grid) -> dict[str, dict[str, int]]:
     """Every band and gender, an empty cell counted as 0: what a submitted report stores."""
     return {band: {gender: (grid.get(band) or {}).get(gender) or 0 for gender in GENDERS} for band in AGE_BANDS}
 
 
-def _cost_lines(lines):
+def _cost_lines(lines: Iterable[CostLineRow]) -> list[CostLine]:
     cleaned = []
     for line in lines:
         label, budgeted, actual = line
@@ -121,7 +138,7 @@ def _cost_lines(lines):
     return cleaned
 
 
-def _apply(report, fields, cost_lines):
+def _apply(report: FollowUpReport, fields: dict[str, Any], cost_lines: Iterable[CostLineRow] | None) -> None:
     """Write what the caller filled in onto the locked report; cost lines replace the old ones."""
     unknown = set(fields) - set(REPORT_FIELDS)
     if unknown:
@@ -151,11 +168,11 @@ def _apply(report, fields, cost_lines):
             report.actual_costs = sum((line.actual for line in lines), ZERO) if lines else None
 
 
-def follow_up_problems(report):
+def follow_up_problems(report: FollowUpReport) -> dict[str, str]:
     """What a report still lacks before it can be submitted, by part, in the active language ({} if none).
     Reads the report as stored, cost lines included."""
     parts = report.application.call.programme.follow_up_parts
-    problems = {}
+    problems: dict[str, str] = {}
     if not report.what_was_done.strip():
         problems["what_was_done"] = _("Beskriv vad som genomfördes.")
     if not report.outcome.strip():
@@ -174,14 +191,14 @@ def follow_up_problems(report):
     return problems
 
 
-def _lock_report(report):
+def _lock_report(report: FollowUpReport) -> FollowUpReport:
     """The report under its row lock, read with its case and programme, which every step on it
     reads next; only the report's row is locked."""
     return (FollowUpReport.objects.select_for_update(of=("self",)).select_related("application__call__programme")
             .get(pk=report.pk))
 
 
-def _lock_owed(report, by, what):
+def _lock_owed(report: FollowUpReport, by: User, what: str) -> FollowUpReport:
     report = _lock_report(report)
     access.require(access.is_applicant(by, report.application),
                    _("Du kan bara fylla i din egen förenings återrapporter."))
@@ -191,7 +208,7 @@ def _lock_owed(report, by, what):
     return report
 
 
-def _attachment_store(*, application, upload):
+def _attachment_store(*, application: Application, upload: Upload | None) -> Stored | None:
     """Store a report's attachment (an Upload, or None) before the transaction that registers
     it. Returns what store_file() returns, or None."""
     if upload is None:
@@ -200,14 +217,15 @@ def _attachment_store(*, application, upload):
                       content=upload.content)
 
 
-def _register(report, attachment, stored, by):
-    if stored:
+def _register(report: FollowUpReport, attachment: Upload | None, stored: Stored | None, by: User) -> None:
+    if stored and attachment is not None:
         document_create(application=report.application, kind=Document.Kind.FOLLOW_UP, upload=attachment,
                         stored=stored, by=by)
         record_event(report.application, by=by, action="Fil bifogad", note=attachment.filename)
 
 
-def follow_up_save_draft(*, report, by, attachment=None, cost_lines=None, **fields):
+def follow_up_save_draft(*, report: FollowUpReport, by: User, attachment: Upload | None = None,
+                         cost_lines: Iterable[CostLineRow] | None = None, **fields: Any) -> FollowUpReport:
     """Save what the grantee has filled in so far, complete or not; the status stays.
 
     cost_lines: (label, budgeted, actual) rows that replace the saved ones, or None to keep
@@ -228,7 +246,8 @@ def follow_up_save_draft(*, report, by, attachment=None, cost_lines=None, **fiel
     return report
 
 
-def follow_up_submit(*, report, by, attachment=None, cost_lines=None, **fields):
+def follow_up_submit(*, report: FollowUpReport, by: User, attachment: Upload | None = None,
+                     cost_lines: Iterable[CostLineRow] | None = None, **fields: Any) -> FollowUpReport:
     """Submit the report with what is filled in now (added to what was saved before); the
     case goes to the officer's review. Refused, with nothing changed, unless every part the
     programme asks for is there. An attachment (an Upload) is stored before the flow's lock
@@ -241,7 +260,8 @@ def follow_up_submit(*, report, by, attachment=None, cost_lines=None, **fields):
 
 
 
-def _submit(*, report, by, attachment, stored, cost_lines, **fields):
+def _submit(*, report: FollowUpReport, by: User, attachment: Upload | None, stored: Stored | None,
+            cost_lines: Iterable[CostLineRow] | None, **fields: Any) -> FollowUpReport:
     with transaction.atomic():
         report = _lock_report(report)
         before = report.status
@@ -275,11 +295,12 @@ REVIEW_MAILS = {
 }
 
 
-def amount_paid(application):
+def amount_paid(application: Application) -> Decimal:
     return application.payments.filter(status=Payment.Status.PAID).aggregate(total=Sum("amount"))["total"] or ZERO
 
 
-def follow_up_review(*, report, by, verdict, note="", reclaim_amount=None):
+def follow_up_review(*, report: FollowUpReport, by: User, verdict: str, note: str = "",
+                     reclaim_amount: Decimal | None = None) -> FollowUpReport:
     """Approve (releases withheld parts), ask for completion, or reject. A rejection decides a
     repayment claim (återkrav) of at most what was paid out; by default all of it. The case's
     flow goes on to payment, the report again, or closing."""
@@ -292,7 +313,7 @@ def follow_up_review(*, report, by, verdict, note="", reclaim_amount=None):
                                reclaim_amount=reclaim_amount), by=by)
 
 
-def _review(*, report, by, verdict, note, reclaim_amount):
+def _review(*, report: FollowUpReport, by: User, verdict: str, note: str, reclaim_amount: Decimal | None) -> FollowUpReport:
     name, action = VERDICTS[verdict]
     with service_transaction():
         report = _lock_report(report)
@@ -308,6 +329,7 @@ def _review(*, report, by, verdict, note, reclaim_amount):
         if verdict == "approve":
             payments_release_withheld(application=report.application, by=by)
         if verdict == "reject":
+            assert reclaim_amount is not None  # settled by _reclaim_amount above
             claim = _repayment_claim(application=report.application, by=by, reasons=note, amount=reclaim_amount)
             body = lazy_interpolate(gettext_lazy("%(note)s\n\nKommunen kräver tillbaka %(amount)s kr, "
                                                  "att betala senast %(due_on)s. Beslutet om återkrav finns i "
@@ -320,7 +342,7 @@ def _review(*, report, by, verdict, note, reclaim_amount):
     return report
 
 
-def _reclaim_amount(application, amount):
+def _reclaim_amount(application: Application, amount: Decimal | None) -> Decimal:
     """What a rejection claims back: at most what was paid out, by default all of it.
     Checked before the review writes anything, as a refusal must be."""
     paid = amount_paid(application)
@@ -330,10 +352,10 @@ def _reclaim_amount(application, amount):
     return amount
 
 
-def _repayment_claim(*, application, by, reasons, amount):
+def _repayment_claim(*, application: Application, by: User, reasons: str, amount: Decimal) -> RepaymentClaim:
     claim = RepaymentClaim.objects.create(
         application=application, amount=amount, reasons=reasons, decided_by=by,
-        due_on=timezone.localdate() + timezone.timedelta(days=30), ocr=ledger.claim_ocr(application.pk),
+        due_on=timezone.localdate() + dt.timedelta(days=30), ocr=ledger.claim_ocr(application.pk),
     )
     ledger.claim_book(claim=claim, by=by)
     record_event(application, by=by, action="Återkrav beslutat",
@@ -341,7 +363,7 @@ def _repayment_claim(*, application, by, reasons, amount):
     return claim
 
 
-def is_ready_to_close(application):
+def is_ready_to_close(application: Application) -> bool:
     """A granted case closes when the follow-up is settled and every payment is paid;
     parts withheld after a rejected report are never paid out (a repayment claim follows)."""
     follow_up = getattr(application, "follow_up", None)
@@ -355,7 +377,7 @@ def is_ready_to_close(application):
     return not unsettled.exists()
 
 
-def application_close(*, application, by=None):
+def application_close(*, application: Application, by: User | None = None) -> Application:
     """Closing is the system's step once the case is settled; `by` is whoever settled it."""
     with service_transaction():
         application = lock_application(application)
@@ -373,7 +395,7 @@ def application_close(*, application, by=None):
 REMIND_DAYS_BEFORE = 14
 
 
-def _reminder_text(due_on, today):
+def _reminder_text(due_on: dt.date, today: dt.date) -> StrOrPromise:
     days = (due_on - today).days
     date = f"{due_on:%Y-%m-%d}"
     if days > 0:
@@ -387,15 +409,15 @@ def _reminder_text(due_on, today):
                                          "Lämna den så snart du kan."), date=date)
 
 
-def follow_up_reminders_send(*, today=None):
+def follow_up_reminders_send(*, today: dt.date | None = None) -> int:
     """E-mail the grantees whose follow-up report is due within 14 days, and on its last
     day. Run daily (the follow_up_reminders command); a day the command did not run is
     caught up the next. Each reminder is claimed by a conditional UPDATE before it is
     sent, so that two workers, or the same one twice, send it once. Returns how many
     reminders went out."""
     today = today or timezone.localdate()
-    soon = today + timezone.timedelta(days=REMIND_DAYS_BEFORE)
-    late = today - timezone.timedelta(days=REMIND_DAYS_BEFORE)  # older ones are the officer's to chase
+    soon = today + dt.timedelta(days=REMIND_DAYS_BEFORE)
+    late = today - dt.timedelta(days=REMIND_DAYS_BEFORE)  # older ones are the officer's to chase
     sent = 0
     for field, window in (("reminded_before_at", {"due_on__gt": today, "due_on__lte": soon}),
                           ("reminded_due_at", {"due_on__lte": today, "due_on__gte": late})):

@@ -9,11 +9,14 @@ fixed number of queries whatever its length: the rows are locked in primary-key 
 before anything is written, and one refusal refuses the whole call.
 """
 
+from __future__ import annotations
+
 import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import partial
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,8 +32,17 @@ from . import ledger
 from ._base import record_event, service_transaction, transition
 from .payee_accounts import shared_accounts
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db.models import QuerySet
 
-def payments_plan(*, application, decision):
+    from ..models import Application, Decision
+
+# What a payment is attested to: the payee's name, account scheme and compact account number.
+PayeeAccount = tuple[str, str, str]
+
+
+def payments_plan(*, application: Application, decision: Decision) -> list[Payment]:
     """Create the payments of a granted decision from the programme's payment plan.
     Called inside the decision's transaction. The account is read when the payment is
     attested, so that an association can still correct it."""
@@ -46,7 +58,7 @@ def payments_plan(*, application, decision):
     return Payment.objects.bulk_create(payments)
 
 
-def _locked(payment_ids, *related):
+def _locked(payment_ids: Iterable[int], *related: str) -> list[Payment]:
     """The payments, locked in primary-key order; refuses ids that do not exist."""
     ids = sorted(set(payment_ids))
     if not ids:
@@ -61,18 +73,19 @@ def _locked(payment_ids, *related):
     return payments
 
 
-def _update(ids, **values):
+def _update(ids: list[int], **values: Any) -> None:
     """Write the same values to the (locked) payments, in chunks that any database takes."""
     for start in range(0, len(ids), 5000):
         Payment.objects.filter(pk__in=ids[start:start + 5000]).update(**values)
 
 
-def _refuse(errors):
+def _refuse(errors: list[str]) -> None:
     if errors:
         raise ValidationError(errors + ["Inget har ändrats."])
 
 
-def _events(payments, *, by, action, note, before):
+def _events(payments: Iterable[Payment], *, by: User, action: str, note: Callable[[Payment], str],
+            before: dict[int, str]) -> None:
     CaseEvent.objects.bulk_create([
         CaseEvent(application_id=payment.application_id, actor=by, action=action.format(p=payment),
                   from_state=before[payment.pk], to_state=payment.status, note=note(payment))
@@ -80,7 +93,8 @@ def _events(payments, *, by, action, note, before):
     ])
 
 
-def _transition_all(payments, name, *, by, what, errors, args=lambda payment: ()):
+def _transition_all(payments: Iterable[Payment], name: str, *, by: User, what: str, errors: list[str],
+                    args: Callable[[Payment], tuple[object, ...]] = lambda payment: ()) -> None:
     for payment in payments:
         try:
             transition(payment, name, by=by, what=what, args=args(payment))
@@ -88,16 +102,17 @@ def _transition_all(payments, name, *, by, what, errors, args=lambda payment: ()
             errors.append(f"{payment}: {exc.messages[0]}")
 
 
-def _execution_refusal(payment):
+def _execution_refusal(payment: Payment) -> str | None:
     """A committee's decision is not executed before its protocol is approved and the
     approval announced (or the paragraph was approved at once): Decision.may_be_executed."""
     decision = payment.application.decision
     if decision.may_be_executed:
         return None
+    assert decision.meeting is not None  # only a committee's decision waits for its protocol
     return f"Protokollet från sammanträdet den {decision.meeting.held_on:%Y-%m-%d} är inte justerat och anslaget ännu."
 
 
-def _shared_account_refusals(payments):
+def _shared_account_refusals(payments: Iterable[Payment]) -> dict[int, str]:
     """{payment id: reason} for payments whose payee's account is also the approved account of
     another association: two organisations are never paid into one account. An informal
     group's payee is its sponsor, so a group paid through its sponsor is no collision.
@@ -105,7 +120,7 @@ def _shared_account_refusals(payments):
     payees = {payment.pk: payment.application.organisation.payee for payment in payments}
     accounts = {payee.pk: payee.account() for payee in payees.values()}
     shared = shared_accounts([account for account in accounts.values() if account])
-    refusals = {}
+    refusals: dict[int, str] = {}
     for payment_pk, payee in payees.items():
         account = accounts[payee.pk]
         if account is None:
@@ -118,7 +133,7 @@ def _shared_account_refusals(payments):
     return refusals
 
 
-def _payee_name_refusal(payment):
+def _payee_name_refusal(payment: Payment) -> str | None:
     """A payee whose name has nothing the banks' character set can carry cannot be paid:
     refused here rather than by the bank after the file is sent."""
     payee = payment.application.organisation.payee
@@ -128,7 +143,7 @@ def _payee_name_refusal(payment):
     return None
 
 
-def attest_refusals(payments, user):
+def attest_refusals(payments: Sequence[Payment], user: User) -> dict[int, str]:
     """Why `user` may not attest each of the payments, {payment id: reason} for those
     refused: the two-person rule (neither decider, assessor nor applicant), a decision not
     yet to be executed, the user's amount limit and an account shared with another association.
@@ -137,7 +152,7 @@ def attest_refusals(payments, user):
     selected); pages use it to show the same answer the attestation will give."""
     member_of = set(Membership.objects.filter(user=user).values_list("organisation_id", flat=True))
     limit = AttestationLimit.objects.filter(user=user).values_list("max_amount", flat=True).first()
-    refusals = {}
+    refusals: dict[int, str] = {}
     for payment in payments:
         two_persons = access.may_attest(user, payment, member_of=member_of)
         refusal = two_persons.reason if not two_persons else _execution_refusal(payment)
@@ -150,7 +165,7 @@ def attest_refusals(payments, user):
     return refusals
 
 
-def _lock_payees(payments):
+def _lock_payees(payments: Iterable[Payment]) -> None:
     """Lock the payees' Organisation rows (in primary-key order) and read their accounts
     afresh: an account change is approved under the same lock, so each payment is attested
     to the account that is approved at this moment (grants.services.payee_accounts)."""
@@ -163,7 +178,7 @@ def _lock_payees(payments):
             setattr(payee, field, locked[payee.pk][field])
 
 
-def payments_attest(*, payment_ids, by):
+def payments_attest(*, payment_ids: Iterable[int], by: User) -> list[Payment]:
     """Attest the payments: the attester is neither decider, assessor nor applicant, is
     within their amount limit, the decision may be executed, and the payee's account is
     valid; it is fixed on the payment."""
@@ -173,7 +188,9 @@ def payments_attest(*, payment_ids, by):
                            "application__decision__meeting")
         _lock_payees(payments)
         refusals = attest_refusals(payments, by)
-        errors, payees, before = [], {}, {payment.pk: payment.status for payment in payments}
+        errors: list[str] = []
+        payees: dict[int, PayeeAccount] = {}
+        before = {payment.pk: payment.status for payment in payments}
         for payment in payments:
             if payment.pk in refusals:
                 errors.append(f"{payment}: {refusals[payment.pk]}")
@@ -188,7 +205,7 @@ def payments_attest(*, payment_ids, by):
         _refuse(errors)
         # One UPDATE per payee (few), not one CASE expression over every row: the rows are
         # locked, so exactly these change.
-        by_payee = defaultdict(list)
+        by_payee: defaultdict[PayeeAccount, list[int]] = defaultdict(list)
         for payment in payments:
             by_payee[payees[payment.pk]].append(payment.pk)
         for (name, scheme, account), ids in by_payee.items():
@@ -199,7 +216,8 @@ def payments_attest(*, payment_ids, by):
     return payments
 
 
-def batch_create(*, by, execution_date=None, payment_ids=None):
+def batch_create(*, by: User, execution_date: dt.date | None = None,
+                 payment_ids: Iterable[int] | None = None) -> tuple[PaymentBatch, list[Payment]]:
     """Put every attested payment not yet in a file (or those of payment_ids that are) into
     a new payment file. Must run inside the caller's transaction; returns the batch and its
     payments, locked until the transaction ends: the caller writes the files in the same
@@ -207,12 +225,12 @@ def batch_create(*, by, execution_date=None, payment_ids=None):
     execution_date = execution_date or timezone.localdate()
     if execution_date < timezone.localdate():
         raise ValidationError("Betaldagen kan inte ligga bakåt i tiden.")
-    payments = (Payment.objects.select_for_update(of=("self",))
+    attested = (Payment.objects.select_for_update(of=("self",))
                 .filter(status=Payment.Status.ATTESTED, batch__isnull=True)
                 .select_related("application__call__programme").order_by("pk"))
     if payment_ids is not None:
-        payments = payments.filter(pk__in=payment_ids)
-    payments = list(payments)
+        attested = attested.filter(pk__in=payment_ids)
+    payments = list(attested)
     if not payments:
         raise ValidationError("Det finns inga attesterade utbetalningar att ta med i en betalfil. "
                               "Attestera utbetalningar först.")
@@ -221,7 +239,8 @@ def batch_create(*, by, execution_date=None, payment_ids=None):
         reference=f"BF-{now:%Y%m%d}-{uuid.uuid4().hex[:10].upper()}", created_by=by, created_at=now,
         execution_date=execution_date, count=len(payments), total=sum(payment.amount for payment in payments),
     )
-    errors, before = [], {payment.pk: payment.status for payment in payments}
+    errors: list[str] = []
+    before = {payment.pk: payment.status for payment in payments}
     _transition_all(payments, "export", by=by, what="lägga utbetalningen i en betalfil", errors=errors,
                     args=lambda payment: (batch,))
     _refuse(errors)
@@ -232,13 +251,13 @@ def batch_create(*, by, execution_date=None, payment_ids=None):
     return batch, payments
 
 
-def batch_attach_file(*, batch, pain001):
+def batch_attach_file(*, batch: PaymentBatch, pain001: tuple[str, str]) -> None:
     """Record where the batch's pain.001 is stored: (key, sha256)."""
     batch.pain001_key, batch.pain001_sha256 = pain001
     batch.save(update_fields=["pain001_key", "pain001_sha256"])
 
 
-def _settle_batches(batch_ids, by):
+def _settle_batches(batch_ids: Iterable[int | None], by: User) -> None:
     """A payment file is settled when none of its payments waits for the bank any more.
     The batches are locked first, so that of two calls finishing its last payments
     concurrently, the second sees the first's and settles it."""
@@ -248,7 +267,8 @@ def _settle_batches(batch_ids, by):
             batch.save(update_fields=["status"])
 
 
-def _paid_days(payments, on):
+def _paid_days(payments: Sequence[Payment],
+               on: dt.date | dict[int, dt.date | None] | None) -> dict[int, dt.date | None]:
     """{payment id: the day the bank paid it}: from `on` (a day for all, or {payment id: day}
     from the bank's report), else the file's requested execution date; never the day it is
     recorded, which may be days later."""
@@ -258,11 +278,12 @@ def _paid_days(payments, on):
             raise ValidationError("Dagen då banken betalade kan inte ligga i framtiden. Inget har ändrats.")
         given = {payment.pk: on for payment in payments}
     # A payment in no file yet has no day: its transition refuses it below.
-    return {payment.pk: given.get(payment.pk) or (payment.batch and payment.batch.execution_date)
+    return {payment.pk: given.get(payment.pk) or (payment.batch.execution_date if payment.batch else None)
             for payment in payments}
 
 
-def payments_mark_paid(*, payment_ids, by, on=None):
+def payments_mark_paid(*, payment_ids: Collection[int], by: User,
+                       on: dt.date | dict[int, dt.date | None] | None = None) -> list[Payment]:
     """The bank has paid these payments (from its status report, or as finance confirms):
     each is recorded as paid on the day the bank paid it (see _paid_days) and booked in
     the ledger, one voucher per day. A case with nothing left to pay goes on in its flow."""
@@ -270,14 +291,16 @@ def payments_mark_paid(*, payment_ids, by, on=None):
     return process.settle(cases, partial(_payments_mark_paid, payment_ids=payment_ids, by=by, on=on))
 
 
-def _payments_mark_paid(*, payment_ids, by, on):
+def _payments_mark_paid(*, payment_ids: Iterable[int], by: User,
+                        on: dt.date | dict[int, dt.date | None] | None) -> list[Payment]:
     with service_transaction():
         payments = _locked(payment_ids, "application__call__programme__committee", "batch")
-        errors, before, days = [], {payment.pk: payment.status for payment in payments}, _paid_days(payments, on)
+        errors: list[str] = []
+        before, days = {payment.pk: payment.status for payment in payments}, _paid_days(payments, on)
         _transition_all(payments, "mark_paid", by=by, what="markera utbetalningen som betald", errors=errors,
                         args=lambda payment: (by, days[payment.pk]))
         _refuse(errors)
-        by_day = defaultdict(list)
+        by_day: defaultdict[dt.date | None, list[int]] = defaultdict(list)
         for payment in payments:
             by_day[payment.paid_on].append(payment.pk)
         now = timezone.now()
@@ -292,13 +315,13 @@ def _payments_mark_paid(*, payment_ids, by, on):
     return payments
 
 
-def masked_account(account):
+def masked_account(account: str) -> str:
     """An account number as an e-mail may show it: only its last four digits or letters."""
     compact = "".join(ch for ch in account if ch.isalnum())
     return f"****{compact[-4:]}" if compact else ""
 
 
-def _notify_paid(payments):
+def _notify_paid(payments: Iterable[Payment]) -> None:
     """Tell each applicant organisation that a payment has gone out: one e-mail per payment,
     optional news (the applicant may turn it off). One query for the recipients of all."""
     notify_applicants([
@@ -314,7 +337,8 @@ def _notify_paid(payments):
     ], required=False)
 
 
-def payments_mark_failed(*, payment_ids, by, reason=None, reasons=None):
+def payments_mark_failed(*, payment_ids: Iterable[int], by: User, reason: str | None = None,
+                         reasons: dict[int, str] | None = None) -> list[Payment]:
     """The bank did not pay these payments. Each stays failed, with the reason, and a new
     planned payment of the same part goes back to the attestation queue, showing the reason.
     reasons: {payment id: reason}, or one reason for all."""
@@ -323,7 +347,8 @@ def payments_mark_failed(*, payment_ids, by, reason=None, reasons=None):
         raise ValidationError("Ange varför utbetalningen misslyckades.")
     with transaction.atomic():
         payments = _locked(payment_ids)
-        errors, before = [], {payment.pk: payment.status for payment in payments}
+        errors: list[str] = []
+        before = {payment.pk: payment.status for payment in payments}
         _transition_all(payments, "mark_failed", by=by, what="markera utbetalningen som misslyckad", errors=errors,
                         args=lambda payment: (reasons.get(payment.pk) or reason,))
         _refuse(errors)
@@ -347,14 +372,14 @@ class TransactionStatus(NamedTuple):
 class StatusReport(NamedTuple):
     original_message_id: str
     group_status: str
-    transactions: list
+    transactions: list[TransactionStatus]
 
 
 PAID_CODES = {"ACSC"}
 REJECTED_CODES = {"RJCT"}
 
 
-def status_report_apply(*, report, by):
+def status_report_apply(*, report: StatusReport, by: User) -> tuple[list[Payment], list[Payment]]:
     """Mark paid and failed what the bank's status report says, for the file it answers.
     The whole report is checked first: an unknown file, a payment that is not in it, or a
     verdict that contradicts what is already recorded refuses it all. A report read twice
@@ -365,7 +390,8 @@ def status_report_apply(*, report, by):
     return process.settle(cases, partial(_status_report_apply, report=report, batch=batch, by=by))
 
 
-def _status_report_apply(*, report, batch, by):
+def _status_report_apply(*, report: StatusReport, batch: PaymentBatch | None,
+                         by: User) -> tuple[list[Payment], list[Payment]]:
     if batch is None:
         raise ValidationError(f"Statusrapporten gäller betalfilen ”{report.original_message_id}”, "
                               "som inte finns i systemet. Inget har ändrats.")
@@ -408,7 +434,7 @@ def _status_report_apply(*, report, batch, by):
 
 # --- the rest of the case's money ---------------------------------------------------
 
-def payments_release_withheld(*, application, by):
+def payments_release_withheld(*, application: Application, by: User) -> list[Payment]:
     """Release the parts kept back until the follow-up report was approved."""
     with service_transaction():
         released = []
@@ -423,7 +449,7 @@ def payments_release_withheld(*, application, by):
     return released
 
 
-def payments_open(application):
+def payments_open(application: Application) -> QuerySet[Payment]:
     """Payments finance still has to act on: attest, put in a file, or see paid."""
     return application.payments.filter(status__in=Payment.OPEN)
 
