@@ -51,9 +51,10 @@ run: system-deps $(VENV)/.installed messages
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(RUN_ADDR)
 
-# Static checks: ruff's lint rules and mypy with django-stubs (configured in pyproject.toml).
+# Static checks: ruff's lint rules and formatting, and mypy with django-stubs (configured in pyproject.toml).
 check: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 test: system-deps $(VENV)/.installed check browser-deps test-sqlite test-postgres

@@ -50,14 +50,20 @@ def client_ip(request):
 def _rate(setting):
     def rate(group, request):
         return getattr(settings, setting, "") or None  # None: no limit
+
     return rate
 
 
 def too_many(request, seconds_left=0):
     """The 429 answer: a page saying, in the visitor's language, to wait."""
-    response = render(request, "ratelimited.html", {
-        "message": _("För många försök. Vänta en stund och försök igen."),
-    }, status=429)
+    response = render(
+        request,
+        "ratelimited.html",
+        {
+            "message": _("För många försök. Vänta en stund och försök igen."),
+        },
+        status=429,
+    )
     if seconds_left > 0:
         response["Retry-After"] = str(seconds_left)
     return response
@@ -90,7 +96,9 @@ def limit_posts(group, *, setting, key="ip"):
             if usage is not None and usage["should_limit"]:
                 return too_many(request, usage["time_left"])
             return view(request, *args, **kwargs)
+
         return limited
+
     return decorator
 
 
@@ -110,4 +118,5 @@ def limit_login_failures(view):
         if not request.user.is_authenticated:
             _usage(request, "login-failures", "RATE_LIMIT_LOGIN_FAILURES", "ip", increment=True)
         return response
+
     return limited

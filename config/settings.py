@@ -110,10 +110,14 @@ if not PRODUCTION:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-] if PRODUCTION else []
+AUTH_PASSWORD_VALIDATORS = (
+    [
+        {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+        {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    ]
+    if PRODUCTION
+    else []
+)
 
 # Log in with the e-mail address or the username, in any case (config/auth.py); Django's
 # own backend stays after it: registration logs the new account in with it by name, and
@@ -212,8 +216,10 @@ for _name in ("ACCOUNTING_BANK_ACCOUNT", "ACCOUNTING_RECEIVABLE_ACCOUNT"):
     if not re.fullmatch(r"\d{4,6}", globals()[_name]):
         raise ImproperlyConfigured(f"{_name} must be an account number of 4-6 digits.")
 if not (0 < ACCOUNTING_COST_CENTRE_DIMENSION != ACCOUNTING_PROJECT_DIMENSION > 0):
-    raise ImproperlyConfigured("ACCOUNTING_COST_CENTRE_DIMENSION and ACCOUNTING_PROJECT_DIMENSION must be two "
-                               "different positive SIE dimension numbers.")
+    raise ImproperlyConfigured(
+        "ACCOUNTING_COST_CENTRE_DIMENSION and ACCOUNTING_PROJECT_DIMENSION must be two "
+        "different positive SIE dimension numbers."
+    )
 if not re.fullmatch(r"[A-Za-z0-9]{1,10}", ACCOUNTING_VOUCHER_SERIES):
     raise ImproperlyConfigured("ACCOUNTING_VOUCHER_SERIES must be 1-10 letters or digits.")
 
@@ -248,8 +254,9 @@ elif CACHE_URL.startswith(("redis://", "rediss://")):
     try:
         import redis  # noqa: F401
     except ImportError as exc:
-        raise ImproperlyConfigured("CACHE_URL is a Redis address, but the redis package is not installed "
-                                   "(pip install redis).") from exc
+        raise ImproperlyConfigured(
+            "CACHE_URL is a Redis address, but the redis package is not installed (pip install redis)."
+        ) from exc
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 else:
     raise ImproperlyConfigured(f"CACHE_URL must be empty (memory of each process) or redis://…, not {CACHE_URL!r}.")
@@ -266,8 +273,8 @@ def _rate_limit(name, default):
     return value
 
 
-RATE_LIMIT_REGISTRATION = _rate_limit("RATE_LIMIT_REGISTRATION", "10/h")      # accounts per address
-RATE_LIMIT_INVITATIONS = _rate_limit("RATE_LIMIT_INVITATIONS", "20/h")        # invitations per person
+RATE_LIMIT_REGISTRATION = _rate_limit("RATE_LIMIT_REGISTRATION", "10/h")  # accounts per address
+RATE_LIMIT_INVITATIONS = _rate_limit("RATE_LIMIT_INVITATIONS", "20/h")  # invitations per person
 RATE_LIMIT_BARRIER_REPORTS = _rate_limit("RATE_LIMIT_BARRIER_REPORTS", "5/h")  # reports per address
 RATE_LIMIT_LOGIN_FAILURES = _rate_limit("RATE_LIMIT_LOGIN_FAILURES", "10/15m")  # failed logins per address
 # Behind a reverse proxy: the header with the visitor's address, e.g. X-Forwarded-For.

@@ -2,8 +2,7 @@
 what production uses (config/settings.py calls this for GRANTS_STORAGE=s3)."""
 
 
-def s3_storage(*, bucket_name, access_key, secret_key, endpoint_url=None, region_name="eu-north-1",
-               client_config=None):
+def s3_storage(*, bucket_name, access_key, secret_key, endpoint_url=None, region_name="eu-north-1", client_config=None):
     """STORAGES["default"] for an S3-compatible store.
 
     Nothing in the bucket is public (no ACL is set, so objects stay private; downloads
@@ -14,8 +13,9 @@ def s3_storage(*, bucket_name, access_key, secret_key, endpoint_url=None, region
     if client_config is None:
         from botocore.config import Config
 
-        client_config = Config(connect_timeout=5, read_timeout=30,
-                               retries={"total_max_attempts": 3, "mode": "standard"})
+        client_config = Config(
+            connect_timeout=5, read_timeout=30, retries={"total_max_attempts": 3, "mode": "standard"}
+        )
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {

@@ -62,53 +62,73 @@ def home(request):
 
 
 # The staff interface: viewflow's frontend with the one grant flow.
-staff_site = Site(title="Bidragshandläggning", viewsets=[
-    Application(title="Bidragsärenden", icon="volunteer_activism", app_name="cases", viewsets=[
-        GrantFlowViewset(GrantFlow, icon="assignment"),
-    ]),
-    MeetingLetters(app_name="beslutsbrev"),
-    Payments(app_name="ekonomi"),
-    AnnualReport(app_name="ledning"),
-])
+staff_site = Site(
+    title="Bidragshandläggning",
+    viewsets=[
+        Application(
+            title="Bidragsärenden",
+            icon="volunteer_activism",
+            app_name="cases",
+            viewsets=[
+                GrantFlowViewset(GrantFlow, icon="assignment"),
+            ],
+        ),
+        MeetingLetters(app_name="beslutsbrev"),
+        Payments(app_name="ekonomi"),
+        AnnualReport(app_name="ledning"),
+    ],
+)
 
 # The decision maker's pages for a committee meeting's letters (before staff/, which is viewflow's).
-meeting_urls = ([
-    path("", meetings.meeting_list, name="list"),
-    path("<int:pk>/", meetings.meeting_detail, name="detail"),
-    path("<int:pk>/tillkannagivande/", meetings.meeting_announce, name="announce"),
-    path("<int:pk>/beslutsbrev/", meetings.meeting_letters_start, name="start"),
-    path("<int:pk>/beslutsbrev/framsteg/", meetings.meeting_letters_progress, name="progress"),
-], "meetings")
+meeting_urls = (
+    [
+        path("", meetings.meeting_list, name="list"),
+        path("<int:pk>/", meetings.meeting_detail, name="detail"),
+        path("<int:pk>/tillkannagivande/", meetings.meeting_announce, name="announce"),
+        path("<int:pk>/beslutsbrev/", meetings.meeting_letters_start, name="start"),
+        path("<int:pk>/beslutsbrev/framsteg/", meetings.meeting_letters_progress, name="progress"),
+    ],
+    "meetings",
+)
 
 # Finance's pages: the attestation queue, payment files and the bank's status reports.
-finance_urls = ([
-    path("", finance.payments, name="payments"),
-    path("betalfiler/", finance.batch_list, name="batches"),
-    path("betalfiler/ny/", finance.batch_create, name="batch_create"),
-    path("betalfiler/<int:pk>/", finance.batch_detail, name="batch"),
-    path("betalfiler/<int:pk>/fil/<str:kind>/", finance.batch_download, name="batch_file"),
-    path("betalfiler/<int:pk>/markera/", finance.batch_mark, name="batch_mark"),
-    path("betalfiler/<int:pk>/statusrapport/", finance.batch_status_report, name="status_report"),
-    *finance.claim_urls,
-    *finance.account_urls,
-    *finance.ledger_urls,
-], "finance")
+finance_urls = (
+    [
+        path("", finance.payments, name="payments"),
+        path("betalfiler/", finance.batch_list, name="batches"),
+        path("betalfiler/ny/", finance.batch_create, name="batch_create"),
+        path("betalfiler/<int:pk>/", finance.batch_detail, name="batch"),
+        path("betalfiler/<int:pk>/fil/<str:kind>/", finance.batch_download, name="batch_file"),
+        path("betalfiler/<int:pk>/markera/", finance.batch_mark, name="batch_mark"),
+        path("betalfiler/<int:pk>/statusrapport/", finance.batch_status_report, name="status_report"),
+        *finance.claim_urls,
+        *finance.account_urls,
+        *finance.ledger_urls,
+    ],
+    "finance",
+)
 
 # Management's annual grant report, its exports and the selection's open data.
-report_urls = ([
-    path("", reports.annual, name="annual"),
-    path("excel/", reports.export_xlsx, name="xlsx"),
-    path("csv/", reports.export_csv, name="csv"),
-    path("pdf/", reports.export_pdf, name="pdf"),
-    path("oppna-data.json", reports.open_data_json, name="open_data_json"),
-    path("oppna-data.csv", reports.open_data_csv, name="open_data_csv"),
-], "reports")
+report_urls = (
+    [
+        path("", reports.annual, name="annual"),
+        path("excel/", reports.export_xlsx, name="xlsx"),
+        path("csv/", reports.export_csv, name="csv"),
+        path("pdf/", reports.export_pdf, name="pdf"),
+        path("oppna-data.json", reports.open_data_json, name="open_data_json"),
+        path("oppna-data.csv", reports.open_data_csv, name="open_data_csv"),
+    ],
+    "reports",
+)
 
 # The year's granted decisions as 360Giving open data, public (decisions are public records).
-open_data_urls = ([
-    path("bidrag-<int:year>.json", reports.public_json, name="json"),
-    path("bidrag-<int:year>.csv", reports.public_csv, name="csv"),
-], "open_data")
+open_data_urls = (
+    [
+        path("bidrag-<int:year>.json", reports.public_json, name="json"),
+        path("bidrag-<int:year>.csv", reports.public_csv, name="csv"),
+    ],
+    "open_data",
+)
 
 admin.site.site_header = "Bidrag – systemförvaltning"
 admin.site.site_title = "Bidrag"

@@ -65,8 +65,9 @@ def meeting_decisions(meeting):
 
 
 def _tasks(meeting, statuses):
-    return DBTaskResult.objects.filter(task_path=TASK_PATH, status__in=statuses,
-                                       args_kwargs__kwargs__meeting_pk=meeting.pk)
+    return DBTaskResult.objects.filter(
+        task_path=TASK_PATH, status__in=statuses, args_kwargs__kwargs__meeting_pk=meeting.pk
+    )
 
 
 def _decision_pks(tasks):
@@ -101,11 +102,16 @@ def meeting_letters_progress(meeting):
             waiting.add(decision_pk)
         else:  # failed, or left running by a worker that died
             attempted.add(decision_pk)
-    return {"done": total - len(missing), "total": total, "waiting": len(waiting & missing),
-            "failed": len((attempted - waiting) & missing)}
+    return {
+        "done": total - len(missing),
+        "total": total,
+        "waiting": len(waiting & missing),
+        "failed": len((attempted - waiting) & missing),
+    }
 
 
 # --- the announcement ------------------------------------------------------------------
+
 
 def meeting_announce(*, meeting, by, announced_on):
     """Record the day the approval of the meeting's protocol was announced on the notice
@@ -125,8 +131,9 @@ def meeting_announce(*, meeting, by, announced_on):
             return meeting
         if meeting.announced_on is not None and (
             LetterBatch.objects.filter(meeting=meeting).exists()
-            or Document.objects.filter(application__decision__meeting=meeting,
-                                       kind=Document.Kind.DECISION_LETTER).exists()
+            or Document.objects.filter(
+                application__decision__meeting=meeting, kind=Document.Kind.DECISION_LETTER
+            ).exists()
         ):
             raise ValidationError(
                 f"Beslutsbreven för sammanträdet är redan beställda med tillkännagivandet den "
@@ -139,6 +146,7 @@ def meeting_announce(*, meeting, by, announced_on):
 
 
 # --- the batch -------------------------------------------------------------------------
+
 
 def _orphans_remove(application_pk, older_than):
     """Files in a case's decision-letter folder (grants.files.store_file's layout)
@@ -175,7 +183,8 @@ def _requeue(meeting, *, stale_after):
     FAILED (db_worker would never finish them) and their letters queued again."""
     now = timezone.now()
     _tasks(meeting, [TaskResultStatus.RUNNING]).filter(started_at__lt=now - stale_after).update(
-        status=TaskResultStatus.FAILED, finished_at=now,
+        status=TaskResultStatus.FAILED,
+        finished_at=now,
         exception_class_path="documents.batches.WorkerLost",
         traceback="Arbetsprocessen avbröts (omstart eller krasch) innan brevet var klart; brevet köas på nytt.",
     )
@@ -196,8 +205,9 @@ def meeting_letters_start(*, meeting, by):
     """Queue the letters of every committee decision of the meeting that has none yet.
     Safe to press again: it queues only what is neither made nor on its way, so pressing
     it after a crash resumes the batch. Returns the LetterBatch recording who started it."""
-    access.require(access.is_decision_maker(by),
-                   "Bara nämndens beslutsfattare kan skapa beslutsbrev för ett sammanträde.")
+    access.require(
+        access.is_decision_maker(by), "Bara nämndens beslutsfattare kan skapa beslutsbrev för ett sammanträde."
+    )
     with transaction.atomic():
         # The lock makes two presses at once queue each letter once.
         meeting = CommitteeMeeting.objects.select_for_update().get(pk=meeting.pk)

@@ -33,8 +33,13 @@ from types import SimpleNamespace
 from django.utils.safestring import mark_safe
 
 FONT = "DejaVu Sans"
-FONT_FILE = (Path(importlib.util.find_spec("matplotlib").submodule_search_locations[0])
-             / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf")
+FONT_FILE = (
+    Path(importlib.util.find_spec("matplotlib").submodule_search_locations[0])
+    / "mpl-data"
+    / "fonts"
+    / "ttf"
+    / "DejaVuSans.ttf"
+)
 FONT_FALLBACK = "'DejaVu Sans', Verdana, sans-serif"
 
 STYLE = {
@@ -71,8 +76,13 @@ def _mpl():
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    return SimpleNamespace(matplotlib=matplotlib, Canvas=FigureCanvasSVG, Figure=Figure,
-                           FuncFormatter=FuncFormatter, MaxNLocator=MaxNLocator)
+    return SimpleNamespace(
+        matplotlib=matplotlib,
+        Canvas=FigureCanvasSVG,
+        Figure=Figure,
+        FuncFormatter=FuncFormatter,
+        MaxNLocator=MaxNLocator,
+    )
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,7 @@ class Chart:
 
 
 # --- numbers ---------------------------------------------------------------------------
+
 
 def swedish_number(value, decimals=0):
     """1234567.5 → "1 234 567,50": a no-break space between thousands, a decimal comma."""
@@ -115,6 +126,7 @@ def _short(label):
 
 # --- rendering ---------------------------------------------------------------------------
 
+
 def _svg(figure):
     buffer = io.StringIO()
     _mpl().Canvas(figure).print_svg(buffer, metadata={"Date": None, "Creator": None})
@@ -131,7 +143,7 @@ _UNSAFE = re.compile(r'(?:href|src)="(?!#)|url\((?!#)|<script|<foreignObject|\so
 
 def _finish(raw, *, key, title, description):
     """matplotlib's document → an accessible, self-contained inline <svg> element."""
-    body = raw[raw.index("<svg"):]
+    body = raw[raw.index("<svg") :]
     body = re.sub(r"\s*<metadata>.*?</metadata>", "", body, flags=re.DOTALL)
     body = re.sub(r"<!--.*?-->", "", body, flags=re.DOTALL)
     body = _ID.sub(lambda m: f'id="{key}-{m.group(1)}"', body)
@@ -147,7 +159,7 @@ def _finish(raw, *, key, title, description):
         f'<title id="{title_id}">{html.escape(title)}</title>'
         f"<desc>{html.escape(description)}</desc>"
     )
-    svg = new_opening + body[len(opening):]
+    svg = new_opening + body[len(opening) :]
     if _UNSAFE.search(svg):  # cannot happen with the steps above; never ship it if it does
         raise ValueError("Diagrammet innehåller en extern referens eller ett skript.")
     return svg.strip()
@@ -165,8 +177,7 @@ def _render(draw, *, key, title, description, height):
 def _empty(figure, message):
     axes = figure.add_subplot()
     axes.set_axis_off()
-    axes.text(0.5, 0.5, message, ha="center", va="center", fontsize=11, color="#555555",
-              transform=axes.transAxes)
+    axes.text(0.5, 0.5, message, ha="center", va="center", fontsize=11, color="#555555", transform=axes.transAxes)
 
 
 def bar_chart(*, key, title, labels, values, empty_text="Inga uppgifter"):
@@ -174,7 +185,7 @@ def bar_chart(*, key, title, labels, values, empty_text="Inga uppgifter"):
     Beyond MAX_BARS the rest are summed into one bar "Övriga"."""
     pairs = [(_short(label), Decimal(value or 0)) for label, value in zip(labels, values)]
     if len(pairs) > MAX_BARS:
-        rest = pairs[MAX_BARS - 1:]
+        rest = pairs[MAX_BARS - 1 :]
         pairs = pairs[: MAX_BARS - 1] + [(f"Övriga ({len(rest)} st)", sum((v for _, v in rest), Decimal(0)))]
     has_data = any(value for _, value in pairs)
     description = "; ".join(f"{label}: {_kronor(value)}" for label, value in pairs) if has_data else empty_text
@@ -205,10 +216,14 @@ def bar_chart(*, key, title, labels, values, empty_text="Inga uppgifter"):
 def line_chart(*, key, title, series, y_label="", empty_text="Inga uppgifter"):
     """One line per series over the twelve months; series = [(label, [12 numbers])]."""
     has_data = any(value for _, values in series for value in values)
-    description = " ".join(
-        f"{label}: " + ", ".join(f"{month} {swedish_number(value)}" for month, value in zip(MONTHS, values)) + "."
-        for label, values in series
-    ) if has_data else empty_text
+    description = (
+        " ".join(
+            f"{label}: " + ", ".join(f"{month} {swedish_number(value)}" for month, value in zip(MONTHS, values)) + "."
+            for label, values in series
+        )
+        if has_data
+        else empty_text
+    )
     styles = [(BRAND, "-", "o"), (SECOND, "--", "s"), ("#4d7f2b", ":", "^"), ("#6b3fa0", "-.", "D")]
 
     def draw(figure):
@@ -218,8 +233,16 @@ def line_chart(*, key, title, series, y_label="", empty_text="Inga uppgifter"):
         axes = figure.add_subplot()
         months = list(range(1, 13))
         for (label, values), (color, dash, marker) in zip(series, styles):
-            axes.plot(months, [float(value or 0) for value in values], color=color, linestyle=dash, marker=marker,
-                      markersize=4, linewidth=1.8, label=label)
+            axes.plot(
+                months,
+                [float(value or 0) for value in values],
+                color=color,
+                linestyle=dash,
+                marker=marker,
+                markersize=4,
+                linewidth=1.8,
+                label=label,
+            )
         axes.set_xticks(months, labels=MONTHS)
         axes.yaxis.set_major_locator(_mpl().MaxNLocator(integer=True, nbins=5, min_n_ticks=2))
         axes.yaxis.set_major_formatter(_mpl().FuncFormatter(lambda value, _p: swedish_number(Decimal(str(value)))))
@@ -264,11 +287,17 @@ def report_charts(report):
             continue
         label_column = _label_column(table)
         full_title = f"{title} {report.filters.year}"
-        charts[key] = Chart(key, full_title, bar_chart(
-            key=f"chart-{key}", title=full_title, empty_text=empty,
-            labels=[row.get(label_column.key) if label_column else "" for row in table.rows],
-            values=[row.get(value_column.key) for row in table.rows],
-        ))
+        charts[key] = Chart(
+            key,
+            full_title,
+            bar_chart(
+                key=f"chart-{key}",
+                title=full_title,
+                empty_text=empty,
+                labels=[row.get(label_column.key) if label_column else "" for row in table.rows],
+                values=[row.get(value_column.key) for row in table.rows],
+            ),
+        )
     if (table := tables.get("by_month")) is not None:
         counts = [column for column in table.columns if column.kind == "int" and column.key != "month"]
         if counts:
@@ -280,9 +309,18 @@ def report_charts(report):
             series = [column for column in [_money_column(table)] if column]
             y_label = "kr"
         rows = {int(row.get("month") or 0): row for row in table.rows}
-        charts["by_month"] = Chart("by_month", title, line_chart(
-            key="chart-by_month", title=title, empty_text=empty, y_label=y_label,
-            series=[(column.label, [rows.get(month, {}).get(column.key) or 0 for month in range(1, 13)])
-                    for column in series],
-        ))
+        charts["by_month"] = Chart(
+            "by_month",
+            title,
+            line_chart(
+                key="chart-by_month",
+                title=title,
+                empty_text=empty,
+                y_label=y_label,
+                series=[
+                    (column.label, [rows.get(month, {}).get(column.key) or 0 for month in range(1, 13)])
+                    for column in series
+                ],
+            ),
+        )
     return charts

@@ -44,15 +44,19 @@ def _amount(value):
 
 def _objects(line):
     """The line's object list: {cost-centre dimension "KFN" project dimension "PROJ"}."""
-    pairs = [(settings.ACCOUNTING_COST_CENTRE_DIMENSION, line.cost_centre),
-             (settings.ACCOUNTING_PROJECT_DIMENSION, line.project)]
+    pairs = [
+        (settings.ACCOUNTING_COST_CENTRE_DIMENSION, line.cost_centre),
+        (settings.ACCOUNTING_PROJECT_DIMENSION, line.project),
+    ]
     return "{" + " ".join(f"{dimension} {_text(code, 20)}" for dimension, code in sorted(pairs) if code) + "}"
 
 
 def _registers(vouchers):
     """The #KONTO, #DIM and #OBJEKT records the vouchers' lines refer to."""
-    accounts = {settings.ACCOUNTING_BANK_ACCOUNT: {"Bank"},
-                settings.ACCOUNTING_RECEIVABLE_ACCOUNT: {"Fordringar: återkrav av bidrag"}}
+    accounts = {
+        settings.ACCOUNTING_BANK_ACCOUNT: {"Bank"},
+        settings.ACCOUNTING_RECEIVABLE_ACCOUNT: {"Fordringar: återkrav av bidrag"},
+    }
     cost_centres, projects = {}, {}
     for voucher in vouchers:
         for line in voucher.booked:
@@ -61,7 +65,9 @@ def _registers(vouchers):
                 accounts.setdefault(line.account, set()).add(f"Bidrag: {programme.name}")
             cost_centres[line.cost_centre] = programme.committee.name
             projects[line.project] = programme.name
-    records = [f"#KONTO {account} {_text(', '.join(sorted(names)), 100)}" for account, names in sorted(accounts.items())]
+    records = [
+        f"#KONTO {account} {_text(', '.join(sorted(names)), 100)}" for account, names in sorted(accounts.items())
+    ]
     cost, project = settings.ACCOUNTING_COST_CENTRE_DIMENSION, settings.ACCOUNTING_PROJECT_DIMENSION
     records += [f'#DIM {cost} "Kostnadsställe"', f'#DIM {project} "Projekt"']
     records += [f"#OBJEKT {cost} {_text(code, 20)} {_text(name, 100)}" for code, name in sorted(cost_centres.items())]
@@ -87,10 +93,14 @@ def sie_file(ledger_file, vouchers):
         if sum((line.amount for line in voucher.booked), Decimal("0")) != 0:
             raise ValidationError(f"Verifikation {voucher} balanserar inte. Ingen bokföringsfil har skapats.")
         day = f"{voucher.date:%Y%m%d}"
-        lines += [f"#VER {voucher.series} {voucher.number} {day} {_text(voucher.text)} {voucher.registered_on:%Y%m%d}",
-                  "{"]
-        lines += [f"   #TRANS {line.account} {_objects(line)} {_amount(line.amount)} {day} {_text(line.text)}"
-                  for line in voucher.booked]
+        lines += [
+            f"#VER {voucher.series} {voucher.number} {day} {_text(voucher.text)} {voucher.registered_on:%Y%m%d}",
+            "{",
+        ]
+        lines += [
+            f"   #TRANS {line.account} {_objects(line)} {_amount(line.amount)} {day} {_text(line.text)}"
+            for line in voucher.booked
+        ]
         lines.append("}")
     return ("\r\n".join(lines) + "\r\n").encode("cp437")
 
@@ -101,8 +111,12 @@ def ledger_file_create(*, by):
     wait for the next one and no stored file remains."""
     with ExitStack() as undo, transaction.atomic():
         ledger_file, vouchers = ledger.ledger_file_create(by=by)
-        stored = store_file(folder="bokforingsfiler", under=f"ledger/{ledger_file.reference}",
-                            filename=f"{ledger_file.reference}{SUFFIX}", content=sie_file(ledger_file, vouchers))
+        stored = store_file(
+            folder="bokforingsfiler",
+            under=f"ledger/{ledger_file.reference}",
+            filename=f"{ledger_file.reference}{SUFFIX}",
+            content=sie_file(ledger_file, vouchers),
+        )
         undo.enter_context(discarded_on_failure(stored))
         ledger.ledger_file_attach(ledger_file=ledger_file, stored=stored)
     return ledger_file

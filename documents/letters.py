@@ -132,16 +132,19 @@ def decision_letter_html(decision, *, preview=False):
     else:
         payments = application.payments.order_by("sequence")
         follow_up = getattr(application, "follow_up", None)
-    return _render("documents/decision_letter.html", _context(
-        application,
-        decision=decision,
-        meeting=decision.meeting,
-        officer=assessment.officer if assessment else decision.decided_by,
-        payments=payments,
-        follow_up=follow_up,
-        by_delegation=not decision.by_committee,
-        preview=preview,
-    ))
+    return _render(
+        "documents/decision_letter.html",
+        _context(
+            application,
+            decision=decision,
+            meeting=decision.meeting,
+            officer=assessment.officer if assessment else decision.decided_by,
+            payments=payments,
+            follow_up=follow_up,
+            by_delegation=not decision.by_committee,
+            preview=preview,
+        ),
+    )
 
 
 def decision_letter_preview(decision):
@@ -153,24 +156,30 @@ def receipt_html(application):
     # Whoever pressed submit, which need not be whoever started the draft.
     submission = application.events.filter(action="Ansökan inkommen", actor__isnull=False).select_related("actor")
     submitted = submission.order_by("created_at", "pk").first()
-    return _render("documents/receipt.html", _context(
-        application,
-        submitted_by=submitted.actor if submitted else application.created_by,
-        budget_lines=application.budget_lines.all(),
-        attachments=application.documents.filter(kind=Document.Kind.ATTACHMENT),
-    ))
+    return _render(
+        "documents/receipt.html",
+        _context(
+            application,
+            submitted_by=submitted.actor if submitted else application.created_by,
+            budget_lines=application.budget_lines.all(),
+            attachments=application.documents.filter(kind=Document.Kind.ATTACHMENT),
+        ),
+    )
 
 
 def repayment_letter_html(application):
-    return _render("documents/repayment_letter.html", _context(
-        application,
-        claim=application.repayment_claim,
-        decision=application.decision,
-        follow_up=application.follow_up,
-        payments=application.payments.filter(status="paid").order_by("sequence"),
-        by_delegation=True,  # an officer's claim under the programme's delegation point
-        payer_bankgiro=settings.PAYER_BANKGIRO,
-    ))
+    return _render(
+        "documents/repayment_letter.html",
+        _context(
+            application,
+            claim=application.repayment_claim,
+            decision=application.decision,
+            follow_up=application.follow_up,
+            payments=application.payments.filter(status="paid").order_by("sequence"),
+            by_delegation=True,  # an officer's claim under the programme's delegation point
+            payer_bankgiro=settings.PAYER_BANKGIRO,
+        ),
+    )
 
 
 FILENAMES = {
@@ -192,8 +201,9 @@ def letter_store(*, application, kind, pdf, by, version=None, notice=None):
     stored = store_file(application=application, folder=kind, filename=filename, content=pdf)
     try:
         with discarded_on_failure(stored), transaction.atomic():
-            document = letter_register(application=application, kind=kind, filename=filename, pdf=pdf, stored=stored,
-                                       by=by, version=number)
+            document = letter_register(
+                application=application, kind=kind, filename=filename, pdf=pdf, stored=stored, by=by, version=number
+            )
             if notice is not None:
                 subject, body = notice(filename)
                 notify_applicant(application, subject=subject, body=body)
@@ -210,8 +220,9 @@ def _send(kind, application, render, by, version=None, notice=None):
     (the file store down, say) never undoes that step: it is logged and written into the
     case's history, where staff see that the letter is missing."""
     try:
-        return letter_store(application=application, kind=kind, pdf=render_pdf(render()), by=by, version=version,
-                            notice=notice)
+        return letter_store(
+            application=application, kind=kind, pdf=render_pdf(render()), by=by, version=version, notice=notice
+        )
     except Exception as exc:  # noqa: BLE001 - any failure is reported the same way
         log.exception("%s for %s failed", kind, application.case_number)
         letter_failure_record(application=application, kind=kind, note=f"{type(exc).__name__}: {exc}"[:500])
@@ -220,41 +231,70 @@ def _send(kind, application, render, by, version=None, notice=None):
 
 def _decision(decision_pk):
     return Decision.objects.select_related(
-        "application__call__programme__committee", "application__organisation__sponsor",
-        "application__assessment__officer", "decided_by", "meeting",
+        "application__call__programme__committee",
+        "application__organisation__sponsor",
+        "application__assessment__officer",
+        "decided_by",
+        "meeting",
     ).get(pk=decision_pk)
 
 
 def decision_letter_send(decision_pk, *, version=None):
     decision = _decision(decision_pk)
-    return _send(Document.Kind.DECISION_LETTER, decision.application, lambda: decision_letter_html(decision),
-                 decision.decided_by, version)
+    return _send(
+        Document.Kind.DECISION_LETTER,
+        decision.application,
+        lambda: decision_letter_html(decision),
+        decision.decided_by,
+        version,
+    )
 
 
 def _receipt_notice(application):
     def notice(filename):
         body = lazy_interpolate(
-            gettext_lazy("Kommunen har tagit emot ansökan ”%(title)s” till %(programme)s. Den har diarienummer "
-                         "%(number)s. Mottagningskvittot (%(filename)s) finns under ärendet i bidragsportalen."),
-            title=application.title, programme=application.call.programme.name, number=application.case_number,
-            filename=filename)
+            gettext_lazy(
+                "Kommunen har tagit emot ansökan ”%(title)s” till %(programme)s. Den har diarienummer "
+                "%(number)s. Mottagningskvittot (%(filename)s) finns under ärendet i bidragsportalen."
+            ),
+            title=application.title,
+            programme=application.call.programme.name,
+            number=application.case_number,
+            filename=filename,
+        )
         return gettext_lazy("Mottagningskvitto för er ansökan"), body
+
     return notice
 
 
 def receipt_send(application_pk):
     """Make the receipt of a submitted application and mail it to the applicant's confirmed
     members (documents.tasks.produce_receipt runs this in the background)."""
-    application = Application.objects.select_related("call__programme__committee", "organisation",
-                                                     "created_by").get(pk=application_pk)
-    return _send(Document.Kind.RECEIPT, application, lambda: receipt_html(application), None, version=1,
-                 notice=_receipt_notice(application))
+    application = Application.objects.select_related("call__programme__committee", "organisation", "created_by").get(
+        pk=application_pk
+    )
+    return _send(
+        Document.Kind.RECEIPT,
+        application,
+        lambda: receipt_html(application),
+        None,
+        version=1,
+        notice=_receipt_notice(application),
+    )
 
 
 def repayment_letter_send(application_pk):
     application = Application.objects.select_related(
-        "call__programme__committee", "organisation__sponsor", "repayment_claim__decided_by", "decision",
+        "call__programme__committee",
+        "organisation__sponsor",
+        "repayment_claim__decided_by",
+        "decision",
         "follow_up",
     ).get(pk=application_pk)
-    return _send(Document.Kind.REPAYMENT_LETTER, application, lambda: repayment_letter_html(application),
-                 application.repayment_claim.decided_by, version=1)
+    return _send(
+        Document.Kind.REPAYMENT_LETTER,
+        application,
+        lambda: repayment_letter_html(application),
+        application.repayment_claim.decided_by,
+        version=1,
+    )

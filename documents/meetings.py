@@ -2,7 +2,6 @@
 the meetings with their decisions and letters, the day the protocol's approval was
 announced, the button that makes the letters in the background, and their progress."""
 
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -19,8 +18,9 @@ from grants.web import refusal_to_form, refusal_to_messages
 
 from . import batches
 
-decision_makers_only = access.required(access.is_decision_maker,
-                                       "Sammanträdenas beslutsbrev hanteras av nämndens beslutsfattare.")
+decision_makers_only = access.required(
+    access.is_decision_maker, "Sammanträdenas beslutsbrev hanteras av nämndens beslutsfattare."
+)
 
 
 def _meeting(pk):
@@ -40,8 +40,12 @@ class AnnounceForm(forms.Form):
 @decision_makers_only
 def meeting_list(request):
     letters = Document.objects.filter(application=OuterRef("application"), kind=Document.Kind.DECISION_LETTER)
-    counts = (Decision.objects.filter(meeting=OuterRef("pk"), by_committee=True)
-              .annotate(has_letter=Exists(letters)).order_by().values("meeting"))
+    counts = (
+        Decision.objects.filter(meeting=OuterRef("pk"), by_committee=True)
+        .annotate(has_letter=Exists(letters))
+        .order_by()
+        .values("meeting")
+    )
     meetings = (
         CommitteeMeeting.objects.select_related("committee")
         .annotate(decisions_count=Count("decisions", filter=Q(decisions__by_committee=True)))
@@ -65,15 +69,20 @@ def meeting_detail(request, pk):
 
 def _detail(request, meeting, form, status=200):
     progress = batches.meeting_letters_progress(meeting)
-    return render(request, "meetings/detail.html", {
-        "meeting": meeting,
-        "form": form,
-        "progress": progress,
-        "decisions": batches.meeting_decisions(meeting),
-        "batches": meeting.letter_batches.select_related("started_by")[:10],
-        "locked": meeting.announced_on is not None and (meeting.letter_batches.exists() or progress["done"]),
-        "progress_url": reverse("meetings:progress", args=[meeting.pk]),
-    }, status=status)
+    return render(
+        request,
+        "meetings/detail.html",
+        {
+            "meeting": meeting,
+            "form": form,
+            "progress": progress,
+            "decisions": batches.meeting_decisions(meeting),
+            "batches": meeting.letter_batches.select_related("started_by")[:10],
+            "locked": meeting.announced_on is not None and (meeting.letter_batches.exists() or progress["done"]),
+            "progress_url": reverse("meetings:progress", args=[meeting.pk]),
+        },
+        status=status,
+    )
 
 
 @require_POST
@@ -83,13 +92,17 @@ def meeting_announce(request, pk):
     form = AnnounceForm(request.POST)
     if form.is_valid():
         try:
-            meeting = batches.meeting_announce(meeting=meeting, by=request.user,
-                                               announced_on=form.cleaned_data["announced_on"])
+            meeting = batches.meeting_announce(
+                meeting=meeting, by=request.user, announced_on=form.cleaned_data["announced_on"]
+            )
         except ValidationError as exc:
             refusal_to_form(form, exc, at="announced_on")
         else:
-            messages.success(request, f"Tillkännagivandet den {meeting.announced_on:%Y-%m-%d} är sparat. "
-                                      f"Tiden för överklagande går ut {meeting.appeal_deadline:%Y-%m-%d}.")
+            messages.success(
+                request,
+                f"Tillkännagivandet den {meeting.announced_on:%Y-%m-%d} är sparat. "
+                f"Tiden för överklagande går ut {meeting.appeal_deadline:%Y-%m-%d}.",
+            )
             return redirect("meetings:detail", pk=meeting.pk)
     return _detail(request, meeting, form, status=400)
 
@@ -104,8 +117,10 @@ def meeting_letters_start(request, pk):
         refusal_to_messages(request, exc)
     else:
         if batch.letters_queued:
-            messages.success(request, f"{batch.letters_queued} beslutsbrev skapas nu. Du kan lämna sidan; "
-                                      "arbetet fortsätter i bakgrunden.")
+            messages.success(
+                request,
+                f"{batch.letters_queued} beslutsbrev skapas nu. Du kan lämna sidan; arbetet fortsätter i bakgrunden.",
+            )
         else:
             messages.success(request, "Alla beslutsbrev för sammanträdet är redan skapade eller på väg.")
     return redirect("meetings:detail", pk=meeting.pk)

@@ -12,13 +12,16 @@ from django.utils import timezone
 class LetterBatch(models.Model):
     """One press of "Skapa beslutsbrev för sammanträdet" (or the demo's equivalent)."""
 
-    meeting = models.ForeignKey("grants.CommitteeMeeting", on_delete=models.PROTECT, related_name="letter_batches",
-                                verbose_name="sammanträde")
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                   verbose_name="startad av")
+    meeting = models.ForeignKey(
+        "grants.CommitteeMeeting", on_delete=models.PROTECT, related_name="letter_batches", verbose_name="sammanträde"
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="startad av"
+    )
     started_at = models.DateTimeField("startad", default=timezone.now)
-    letters_queued = models.PositiveIntegerField("brev lagda i kö", default=0,
-                                                 help_text="Hur många brev just den här starten lade i kö.")
+    letters_queued = models.PositiveIntegerField(
+        "brev lagda i kö", default=0, help_text="Hur många brev just den här starten lade i kö."
+    )
 
     class Meta:
         verbose_name = "brevutskick för sammanträde"

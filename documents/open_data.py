@@ -36,11 +36,20 @@ from grants.models import Application, Decision, Organisation
 from .report_exports import FORMULA_STARTS
 
 CSV_COLUMNS = [
-    "Identifier", "Title", "Description", "Currency", "Amount Awarded", "Award Date",
-    "Planned Dates:Start Date", "Planned Dates:End Date",
-    "Recipient Org:Identifier", "Recipient Org:Name",
-    "Funding Org:Identifier", "Funding Org:Name",
-    "Grant Programme:Code", "Grant Programme:Title",
+    "Identifier",
+    "Title",
+    "Description",
+    "Currency",
+    "Amount Awarded",
+    "Award Date",
+    "Planned Dates:Start Date",
+    "Planned Dates:End Date",
+    "Recipient Org:Identifier",
+    "Recipient Org:Name",
+    "Funding Org:Identifier",
+    "Funding Org:Name",
+    "Grant Programme:Code",
+    "Grant Programme:Title",
     "Beneficiary Location:Name",
 ]
 
@@ -58,8 +67,9 @@ def granted_decisions(filters):
     """The year's granted decisions that may be executed, under the report's filters, in
     case-number order, in one query."""
     decisions = (
-        Decision.objects.filter(Decision.executable_q(), outcome__in=Application.GRANTED,
-                                application__call__year=filters.year)
+        Decision.objects.filter(
+            Decision.executable_q(), outcome__in=Application.GRANTED, application__call__year=filters.year
+        )
         .select_related("application__organisation__sponsor", "application__call__programme__committee", "meeting")
         .order_by("application__case_number", "pk")
     )
@@ -86,8 +96,10 @@ def _grant(decision):
     committee = programme.committee
     if organisation.kind == Organisation.Kind.INFORMAL_GROUP:
         recipient = organisation.sponsor
-        description = (f"{programme.name}: bidrag till en grupp utan organisationsnummer, som sökte "
-                       f"tillsammans med {recipient.name} (medsökare).")
+        description = (
+            f"{programme.name}: bidrag till en grupp utan organisationsnummer, som sökte "
+            f"tillsammans med {recipient.name} (medsökare)."
+        )
     else:
         recipient = organisation
         description = application.description
@@ -98,11 +110,13 @@ def _grant(decision):
         "currency": "SEK",
         "amountAwarded": _amount(decision.amount),
         "awardDate": decision.award_date.isoformat(),
-        "plannedDates": [{"startDate": application.period_start.isoformat(),
-                          "endDate": application.period_end.isoformat()}],
+        "plannedDates": [
+            {"startDate": application.period_start.isoformat(), "endDate": application.period_end.isoformat()}
+        ],
         "recipientOrganization": [{"id": org_identifier(recipient.org_number), "name": recipient.name}],
-        "fundingOrganization": [{"id": org_identifier(settings.PAYER_ORGNR),
-                                 "name": f"{committee.name}, {committee.municipality}"}],
+        "fundingOrganization": [
+            {"id": org_identifier(settings.PAYER_ORGNR), "name": f"{committee.name}, {committee.municipality}"}
+        ],
         "grantProgramme": [{"code": programme.slug, "title": programme.name}],
     }
     if organisation.district:
@@ -117,11 +131,20 @@ def grants_360(filters):
 
 def _flat(grant):
     return [
-        grant["id"], grant["title"], grant["description"], grant["currency"], grant["amountAwarded"],
-        grant["awardDate"], grant["plannedDates"][0]["startDate"], grant["plannedDates"][0]["endDate"],
-        grant["recipientOrganization"][0]["id"], grant["recipientOrganization"][0]["name"],
-        grant["fundingOrganization"][0]["id"], grant["fundingOrganization"][0]["name"],
-        grant["grantProgramme"][0]["code"], grant["grantProgramme"][0]["title"],
+        grant["id"],
+        grant["title"],
+        grant["description"],
+        grant["currency"],
+        grant["amountAwarded"],
+        grant["awardDate"],
+        grant["plannedDates"][0]["startDate"],
+        grant["plannedDates"][0]["endDate"],
+        grant["recipientOrganization"][0]["id"],
+        grant["recipientOrganization"][0]["name"],
+        grant["fundingOrganization"][0]["id"],
+        grant["fundingOrganization"][0]["name"],
+        grant["grantProgramme"][0]["code"],
+        grant["grantProgramme"][0]["title"],
         grant.get("beneficiaryLocation", [{"name": ""}])[0]["name"],
     ]
 

@@ -68,6 +68,7 @@ def _amount(value):
 
 # --- pain.001: the payment order to the bank -------------------------------------------
 
+
 @cache
 def _qualified(path):
     return tuple(f"{{{PAIN001_NS}}}{tag}" for tag in path.split("/"))
@@ -200,14 +201,16 @@ def pain001_xml(batch, payments):
 
 # --- the batch and its stored files -------------------------------------------------
 
+
 def _file_name(batch, kind):
     return f"{batch.reference}{FILE_KINDS[kind][0]}"
 
 
 def _store(undo, batch, kind, content):
     """Store one file of the batch; if anything later fails, it is removed again."""
-    stored = store_file(folder="betalfiler", under=f"payments/{batch.reference}",
-                        filename=_file_name(batch, kind), content=content)
+    stored = store_file(
+        folder="betalfiler", under=f"payments/{batch.reference}", filename=_file_name(batch, kind), content=content
+    )
     undo.enter_context(discarded_on_failure(stored))
     return stored
 
@@ -238,32 +241,33 @@ def batch_file(batch, kind):
 
 # --- pain.002: the bank's status report ------------------------------------------------
 
+
 def _refused(what):
-    return ValidationError(f"Statusrapporten kunde inte läsas: {what}. Inget har ändrats.",
-                           code="bad_status_report")
+    return ValidationError(f"Statusrapporten kunde inte läsas: {what}. Inget har ändrats.", code="bad_status_report")
 
 
 def _parse_report(content):
     """The XML tree, parsed without expanding entities, fetching anything from the network
     or accepting a tree deep enough to exhaust memory. A report with a document type
     declaration is refused outright: banks never send one, and it is how entity bombs come."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
-                             remove_comments=True, remove_pis=True)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, remove_comments=True, remove_pis=True
+    )
     try:
         root = etree.fromstring(content, parser)
     except etree.XMLSyntaxError as exc:
         # libxml2's own words are English and technical: the line is what helps.
         raise _refused(f"filen är inte giltig XML (fel på rad {exc.lineno})") from exc
     if root.getroottree().docinfo.doctype:
-        raise _refused("filen innehåller en dokumenttypsdeklaration (DOCTYPE), vilket en statusrapport "
-                       "från banken aldrig gör")
+        raise _refused(
+            "filen innehåller en dokumenttypsdeklaration (DOCTYPE), vilket en statusrapport från banken aldrig gör"
+        )
     return root
 
 
 def _check_message_type(root):
     """Only pain.002.001.03 is read: another version or message is named in the refusal."""
-    match = re.fullmatch(r"\{urn:iso:std:iso:20022:tech:xsd:([a-z]{4}\.\d{3}\.\d{3}\.\d{2})\}Document",
-                         str(root.tag))
+    match = re.fullmatch(r"\{urn:iso:std:iso:20022:tech:xsd:([a-z]{4}\.\d{3}\.\d{3}\.\d{2})\}Document", str(root.tag))
     if match is None:
         raise _refused(f"filen är inget ISO 20022-meddelande; förväntade en statusrapport {PAIN002_VERSION}")
     version = match.group(1)
@@ -302,8 +306,11 @@ def _paid_on(row):
     """The day the bank paid: its acceptance or settlement date for the payment, else the
     requested execution date it quotes back. None when the report gives no date (the file's
     execution date is used then, pay._paid_days)."""
-    for element, path in ((row, "p:AccptncDtTm"), (row, "p:OrgnlTxRef/p:IntrBkSttlmDt"),
-                          (row, "p:OrgnlTxRef/p:ReqdExctnDt")):
+    for element, path in (
+        (row, "p:AccptncDtTm"),
+        (row, "p:OrgnlTxRef/p:IntrBkSttlmDt"),
+        (row, "p:OrgnlTxRef/p:ReqdExctnDt"),
+    ):
         day = _day(_text(element, path), path.split(":")[-1])
         if day:
             return day
@@ -318,8 +325,7 @@ def _transactions(report):
             raise _refused(f"betalning nr {number} i rapporten saknar referens (OrgnlEndToEndId)")
         if not re.fullmatch(r"[A-Z]{4}", status):
             raise _refused(f"betalningen {reference} saknar en giltig status (TxSts)")
-        rows.append(pay.TransactionStatus(reference=reference, status=status, reason=_reason(row),
-                                          on=_paid_on(row)))
+        rows.append(pay.TransactionStatus(reference=reference, status=status, reason=_reason(row), on=_paid_on(row)))
     return rows
 
 
@@ -328,8 +334,7 @@ def _group_status(report):
     status = _text(report, "p:OrgnlGrpInfAndSts/p:GrpSts")
     if status:
         return status
-    block_statuses = {_text(block, "p:PmtInfSts")
-                      for block in report.iterfind("p:OrgnlPmtInfAndSts", _P)}
+    block_statuses = {_text(block, "p:PmtInfSts") for block in report.iterfind("p:OrgnlPmtInfAndSts", _P)}
     return block_statuses.pop() if len(block_statuses) == 1 else ""
 
 
@@ -350,5 +355,6 @@ def pain002_read(content):
     original = _text(report, "p:OrgnlGrpInfAndSts/p:OrgnlMsgId")
     if not original:
         raise _refused("rapporten säger inte vilken betalfil den gäller (OrgnlMsgId saknas)")
-    return pay.StatusReport(original_message_id=original, group_status=_group_status(report),
-                            transactions=_transactions(report))
+    return pay.StatusReport(
+        original_message_id=original, group_status=_group_status(report), transactions=_transactions(report)
+    )

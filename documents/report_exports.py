@@ -66,6 +66,7 @@ def filename(report, extension):
 
 # --- figures as people read them -----------------------------------------------------------
 
+
 def cell_text(value, kind):
     """A figure for the page and the PDF, in Swedish."""
     if value is None or value == "":
@@ -91,8 +92,20 @@ class DisplayTable:
     empty_text: str
 
 
-MONTH_NAMES = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
-               "november", "december"]
+MONTH_NAMES = [
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
 
 
 def _display_cell(table, column, value):
@@ -106,9 +119,13 @@ def display_tables(report):
     """The tables with every cell already in Swedish, for the page and the PDF."""
     return [
         DisplayTable(
-            key=table.key, title=table.title, columns=table.columns,
-            rows=[[_display_cell(table, column, value) for column, value in zip(table.columns, table.values(row))]
-                  for row in table.rows],
+            key=table.key,
+            title=table.title,
+            columns=table.columns,
+            rows=[
+                [_display_cell(table, column, value) for column, value in zip(table.columns, table.values(row))]
+                for row in table.rows
+            ],
             empty_text=f"Inga uppgifter för {report.filters.year}",
         )
         for table in report.tables
@@ -122,15 +139,17 @@ def report_sections(report, charts):
 
 def summary_rows(report):
     """[(label, value, kind)] in SUMMARY_LABELS' order; figures the report lacks are left out."""
-    return [(label, report.summary[key], kind) for key, (label, kind) in SUMMARY_LABELS.items()
-            if key in report.summary]
+    return [
+        (label, report.summary[key], kind) for key, (label, kind) in SUMMARY_LABELS.items() if key in report.summary
+    ]
 
 
 # --- Excel -----------------------------------------------------------------------------------
 
+
 def _sheet_name(table, taken):
     name = SHEET_NAMES.get(table.key) or table.title
-    name = "".join(" " if char in ':\\/?*[]' else char for char in name).strip()[:31] or table.key[:31]
+    name = "".join(" " if char in ":\\/?*[]" else char for char in name).strip()[:31] or table.key[:31]
     base, number = name, 2
     while name.lower() in taken:
         suffix = f" ({number})"
@@ -182,8 +201,11 @@ def report_xlsx(report, *, filters):
     taken = {SUMMARY_SHEET.lower()}
     for table in report.tables:
         sheet = workbook.create_sheet(_sheet_name(table, taken))
-        _header(sheet, [column.label for column in table.columns],
-                [36 if column.kind == "text" else 18 for column in table.columns])
+        _header(
+            sheet,
+            [column.label for column in table.columns],
+            [36 if column.kind == "text" else 18 for column in table.columns],
+        )
         for row_number, row in enumerate(table.rows, start=2):
             for column_number, (column, value) in enumerate(zip(table.columns, table.values(row)), start=1):
                 _write(sheet, row_number, column_number, value, column.kind)
@@ -193,6 +215,7 @@ def report_xlsx(report, *, filters):
 
 
 # --- CSV --------------------------------------------------------------------------------------
+
 
 def csv_value(value, kind="text"):
     """A figure for a CSV file: numbers with a decimal point, text safe to open in Excel."""
@@ -215,9 +238,13 @@ def _csv(header, rows):
 
 
 def table_csv(table):
-    return _csv([column.label for column in table.columns],
-                [[csv_value(value, column.kind) for column, value in zip(table.columns, table.values(row))]
-                 for row in table.rows])
+    return _csv(
+        [column.label for column in table.columns],
+        [
+            [csv_value(value, column.kind) for column, value in zip(table.columns, table.values(row))]
+            for row in table.rows
+        ],
+    )
 
 
 def summary_csv(report, *, filters):
@@ -239,17 +266,21 @@ def report_csv_zip(report, *, filters):
 
 # --- PDF --------------------------------------------------------------------------------------
 
+
 def report_html(report, *, filters, charts=None):
     """The PDF's HTML: title, selection, summary, and every table with its chart."""
     charts = report_charts(report) if charts is None else charts
     with translation.override("sv"):
-        return render_to_string("reports/annual_pdf.html", {
-            "title": report_title(report),
-            "municipality": settings.PAYER_NAME,
-            "filters": filters,
-            "summary": [(label, cell_text(value, kind)) for label, value, kind in summary_rows(report)],
-            "sections": report_sections(report, charts),
-        })
+        return render_to_string(
+            "reports/annual_pdf.html",
+            {
+                "title": report_title(report),
+                "municipality": settings.PAYER_NAME,
+                "filters": filters,
+                "summary": [(label, cell_text(value, kind)) for label, value, kind in summary_rows(report)],
+                "sections": report_sections(report, charts),
+            },
+        )
 
 
 class ReportAssetFetcher(LetterAssetFetcher):

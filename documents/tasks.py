@@ -27,8 +27,12 @@ class LetterNotProduced(Exception):
 def produce_meeting_letter(decision_pk, meeting_pk):
     """The decision letter of one committee decision of meeting `meeting_pk` (the meeting
     is in the arguments so that documents.batches can find the meeting's tasks)."""
-    existing = (Document.objects.filter(application__decision__pk=decision_pk, kind=Document.Kind.DECISION_LETTER)
-                .order_by("version").values_list("pk", flat=True).first())
+    existing = (
+        Document.objects.filter(application__decision__pk=decision_pk, kind=Document.Kind.DECISION_LETTER)
+        .order_by("version")
+        .values_list("pk", flat=True)
+        .first()
+    )
     if existing is not None:
         return existing  # made already: nothing to render
     document = letters.decision_letter_send(decision_pk, version=1)
@@ -42,14 +46,19 @@ def produce_meeting_letter(decision_pk, meeting_pk):
 def produce_receipt(application_pk):
     """The receipt of a submitted application, mailed to its organisation's confirmed
     members when it is made (the flow's start nodes queue it with the submission)."""
-    existing = (Document.objects.filter(application_id=application_pk, kind=Document.Kind.RECEIPT)
-                .order_by("version").values_list("pk", flat=True).first())
+    existing = (
+        Document.objects.filter(application_id=application_pk, kind=Document.Kind.RECEIPT)
+        .order_by("version")
+        .values_list("pk", flat=True)
+        .first()
+    )
     if existing is not None:
         return existing  # made (and mailed) already
     document = letters.receipt_send(application_pk)
     if document is None:
-        raise LetterNotProduced(f"Mottagningskvittot för ansökan {application_pk} kunde inte skapas; se ärendets "
-                                f"historik.")
+        raise LetterNotProduced(
+            f"Mottagningskvittot för ansökan {application_pk} kunde inte skapas; se ärendets historik."
+        )
     return document.pk
 
 
@@ -61,13 +70,24 @@ def receipts_resume(*, stale_after):
     now = timezone.now()
     tasks = DBTaskResult.objects.filter(task_path=produce_receipt.module_path)
     tasks.filter(status=TaskResultStatus.RUNNING, started_at__lt=now - stale_after).update(
-        status=TaskResultStatus.FAILED, finished_at=now, exception_class_path="documents.batches.WorkerLost",
-        traceback="Arbetsprocessen avbröts (omstart eller krasch) innan kvittot var klart; det köas på nytt.")
-    live = {row["kwargs"]["application_pk"] for row in tasks.filter(
-        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]).values_list("args_kwargs", flat=True)}
+        status=TaskResultStatus.FAILED,
+        finished_at=now,
+        exception_class_path="documents.batches.WorkerLost",
+        traceback="Arbetsprocessen avbröts (omstart eller krasch) innan kvittot var klart; det köas på nytt.",
+    )
+    live = {
+        row["kwargs"]["application_pk"]
+        for row in tasks.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]).values_list(
+            "args_kwargs", flat=True
+        )
+    }
     receipts = Document.objects.filter(application=OuterRef("pk"), kind=Document.Kind.RECEIPT)
-    missing = (Application.objects.exclude(case_number="").filter(~Exists(receipts))
-               .order_by("pk").values_list("pk", flat=True))
+    missing = (
+        Application.objects.exclude(case_number="")
+        .filter(~Exists(receipts))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     queued = [pk for pk in missing if pk not in live]
     for pk in queued:
         produce_receipt.enqueue(application_pk=pk)

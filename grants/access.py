@@ -87,6 +87,7 @@ def required(rule: Callable[[Person], Answer], reason: str | None = None) -> Cal
 #
 # Roles are Django permissions given through the groups in grants.roles.
 
+
 def _has_perm(user: Person, perm: str) -> Answer:
     if user.is_authenticated and user.has_perm(perm):
         return ALLOWED
@@ -152,6 +153,7 @@ def management_only_role(user: Person) -> Answer:
 
 # --- applicants and their organisations --------------------------------------------------------
 
+
 def confirmed_member(user: Person, *, via: str = "") -> Q:
     """The rows whose organisation (reached through the lookup path `via`, itself if empty)
     has `user` as a confirmed member: what an applicant may see and act for. One filter, so
@@ -161,8 +163,13 @@ def confirmed_member(user: Person, *, via: str = "") -> Q:
 
 
 def _is_confirmed_member(user: Person, organisation_id: int | None) -> bool:
-    return user.is_authenticated and organisation_id is not None and Membership.objects.filter(
-        organisation_id=organisation_id, user=user, status=Membership.Status.CONFIRMED).exists()
+    return (
+        user.is_authenticated
+        and organisation_id is not None
+        and Membership.objects.filter(
+            organisation_id=organisation_id, user=user, status=Membership.Status.CONFIRMED
+        ).exists()
+    )
 
 
 def is_applicant(user: Person, application: Application) -> Answer:
@@ -185,12 +192,17 @@ def may_act_for_money(membership: Membership | None) -> Answer:
     if membership is None or membership.status != Membership.Status.CONFIRMED:
         return refused(_("Bara bekräftade medlemmar i föreningen kan begära ett nytt bankkonto."))
     if membership.role not in Membership.MONEY_ROLES:
-        return refused(_("Bara föreningens firmatecknare eller kassör kan begära ett nytt bankkonto. Be någon av dem "
-                         "att göra det, eller be föreningen ändra din roll."))
+        return refused(
+            _(
+                "Bara föreningens firmatecknare eller kassör kan begära ett nytt bankkonto. Be någon av dem "
+                "att göra det, eller be föreningen ändra din roll."
+            )
+        )
     return ALLOWED
 
 
 # --- taking part in a case (jäv) ---------------------------------------------------------------
+
 
 def may_take_part(user: Person, application: Application) -> Answer:
     """Staff who declared jäv in the case, or who belong to the applicant, take no part in
@@ -225,18 +237,23 @@ def may_decide(user: Person, application: Application) -> Answer:
 
 # --- the two-person rule -----------------------------------------------------------------------
 
+
 def may_attest(user: Person, payment: Payment, *, member_of: set[int]) -> Answer:
     """The two-person rule on money: the attester neither decided nor assessed the case and
     belongs to neither the applicant nor the receiving association. member_of: the ids of
     the organisations `user` is a member of (read once for many payments)."""
     application = payment.application
     if payment.decided_by_id == user.pk:
-        return refused("Du fattade beslutet i ärendet och får därför inte attestera utbetalningen "
-                       "(tvåpersonsregeln). En annan attestant måste göra det.")
+        return refused(
+            "Du fattade beslutet i ärendet och får därför inte attestera utbetalningen "
+            "(tvåpersonsregeln). En annan attestant måste göra det."
+        )
     assessment = getattr(application, "assessment", None)
     if assessment is not None and assessment.officer_id == user.pk:
-        return refused("Du bedömde ärendet och får därför inte attestera utbetalningen "
-                       "(tvåpersonsregeln). En annan attestant måste göra det.")
+        return refused(
+            "Du bedömde ärendet och får därför inte attestera utbetalningen "
+            "(tvåpersonsregeln). En annan attestant måste göra det."
+        )
     organisation = application.organisation
     if {organisation.pk, organisation.sponsor_id} & member_of:
         return refused("Du tillhör den sökande eller mottagande föreningen och får inte attestera utbetalningen.")
@@ -249,8 +266,10 @@ def may_decide_account_change(user: Person, request: AccountChangeRequest) -> An
     if not (user.is_authenticated and is_finance(user)):
         return refused("Bankkonton godkänns av ekonomi (attestanter).")
     if request.requested_by_id == user.pk:
-        return refused("Du begärde ändringen själv och får därför inte godkänna eller avslå den "
-                       "(tvåpersonsregeln). En annan attestant måste göra det.")
+        return refused(
+            "Du begärde ändringen själv och får därför inte godkänna eller avslå den "
+            "(tvåpersonsregeln). En annan attestant måste göra det."
+        )
     if Membership.objects.filter(organisation_id=request.organisation_id, user=user).exists():
         return refused(f"Du tillhör {request.organisation.name} och får inte besluta om föreningens bankkonto.")
     return ALLOWED

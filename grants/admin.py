@@ -15,8 +15,8 @@ class CommitteeForm(forms.ModelForm):
         fields = "__all__"
         help_texts = {
             "appeal_text": "Ersätter standardtexten om vem som får överklaga och hur (laglighetsprövning enligt "
-                           "13 kap. kommunallagen). Lämna tomt för standardtexten. Förvaltningsrätten, dagen då "
-                           "protokollet tillkännagavs och sista dag för överklagande skrivs alltid ut efter texten.",
+            "13 kap. kommunallagen). Lämna tomt för standardtexten. Förvaltningsrätten, dagen då "
+            "protokollet tillkännagavs och sista dag för överklagande skrivs alltid ut efter texten.",
             "logo": "PNG eller JPEG, högst 1 MB. Visas i brevhuvudet, högst 16 mm hög.",
         }
 
@@ -33,10 +33,13 @@ class CommitteeAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "municipality", "court"]
     fieldsets = [
         (None, {"fields": ["code", "name", "municipality", "contact_email", "contact_phone"]}),
-        ("Brevtexter", {
-            "description": "Det här står i nämndens brev: beslutsbrev, mottagningskvitton och beslut om återkrav.",
-            "fields": ["address", "court", "notice_board", "appeal_text", "logo"],
-        }),
+        (
+            "Brevtexter",
+            {
+                "description": "Det här står i nämndens brev: beslutsbrev, mottagningskvitton och beslut om återkrav.",
+                "fields": ["address", "court", "notice_board", "appeal_text", "logo"],
+            },
+        ),
     ]
 
 
@@ -114,8 +117,17 @@ class ProgrammeAdmin(admin.ModelAdmin):
 
 @admin.register(models.Call)
 class CallAdmin(admin.ModelAdmin):
-    list_display = ["title", "programme", "year", "opens_on", "closes_on", "max_amount", "budget", "committed",
-                    "remaining"]
+    list_display = [
+        "title",
+        "programme",
+        "year",
+        "opens_on",
+        "closes_on",
+        "max_amount",
+        "budget",
+        "committed",
+        "remaining",
+    ]
     list_filter = ["programme", "year"]
     readonly_fields = ["committed"]
 
@@ -186,8 +198,16 @@ class OrganisationAdmin(admin.ModelAdmin):
 class AccountChangeRequestAdmin(ReadOnlyAdmin):
     """The audit trail of the associations' accounts: requested in the portal, decided by finance."""
 
-    list_display = ["organisation", "scheme", "number", "status", "requested_by", "requested_at", "decided_by",
-                    "decided_at"]
+    list_display = [
+        "organisation",
+        "scheme",
+        "number",
+        "status",
+        "requested_by",
+        "requested_at",
+        "decided_by",
+        "decided_at",
+    ]
     list_filter = ["status"]
     list_select_related = ["organisation", "requested_by", "decided_by"]
     search_fields = ["organisation__name", "organisation__org_number", "number"]
@@ -201,8 +221,14 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "organisation", "role", "status", "confirmed_by", "confirmed_at"]
     list_filter = ["status", "role"]
     list_select_related = ["user", "organisation", "confirmed_by"]
-    search_fields = ["user__username", "user__email", "user__first_name", "user__last_name", "organisation__name",
-                     "organisation__org_number"]
+    search_fields = [
+        "user__username",
+        "user__email",
+        "user__first_name",
+        "user__last_name",
+        "organisation__name",
+        "organisation__org_number",
+    ]
     autocomplete_fields = ["user", "organisation"]
     readonly_fields = ["confirmed_by", "confirmed_at"]
 

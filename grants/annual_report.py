@@ -100,8 +100,20 @@ ZERO = Decimal("0.00")
 # --- the report ------------------------------------------------------------------------
 
 NOT_GIVEN = "Ej angivet"
-MONTHS = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
-          "november", "december"]
+MONTHS = [
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
 # How many rows the organisation tables show at most.
 LARGEST_RECIPIENTS = 10
 MULTI_COMMITTEE_ROWS = 50
@@ -122,18 +134,24 @@ COLUMNS = {
     "by_priority_area": [Column("priority_area", "Prioriterat område"), *_GRANTS],
     "by_target_group": [Column("target_group", "Målgrupp"), *_GRANTS],
     "largest_recipients": [
-        Column("organisation", "Organisation"), Column("org_number", "Organisationsnummer"),
-        Column("grants", "Antal bidrag", "int"), Column("granted", "Beviljat (kr)", "money"),
+        Column("organisation", "Organisation"),
+        Column("org_number", "Organisationsnummer"),
+        Column("grants", "Antal bidrag", "int"),
+        Column("granted", "Beviljat (kr)", "money"),
         Column("paid", "Utbetalt (kr)", "money"),
     ],
     "multi_committee": [
-        Column("organisation", "Organisation"), Column("org_number", "Organisationsnummer"),
-        Column("committees", "Antal nämnder", "int"), Column("committee_names", "Nämnder"),
+        Column("organisation", "Organisation"),
+        Column("org_number", "Organisationsnummer"),
+        Column("committees", "Antal nämnder", "int"),
+        Column("committee_names", "Nämnder"),
         Column("granted", "Beviljat (kr)", "money"),
     ],
     "by_month": [
-        Column("month", "Månad", "int"), Column("applications", "Inkomna ansökningar", "int"),
-        Column("decisions", "Beslut", "int"), Column("granted", "Beviljat (kr)", "money"),
+        Column("month", "Månad", "int"),
+        Column("applications", "Inkomna ansökningar", "int"),
+        Column("decisions", "Beslut", "int"),
+        Column("granted", "Beviljat (kr)", "money"),
     ],
 }
 TITLES = {
@@ -146,8 +164,7 @@ TITLES = {
     "by_month": "Ansökningar och beslut per månad",
 }
 
-_APPROVED, _PARTLY, _REJECTED = (Decision.Outcome.APPROVED, Decision.Outcome.PARTLY_APPROVED,
-                                 Decision.Outcome.REJECTED)
+_APPROVED, _PARTLY, _REJECTED = (Decision.Outcome.APPROVED, Decision.Outcome.PARTLY_APPROVED, Decision.Outcome.REJECTED)
 _GRANTED = [_APPROVED, _PARTLY]
 _MONEY = DecimalField(max_digits=20, decimal_places=2)
 
@@ -213,8 +230,17 @@ def _money(value):
 
 
 def _empty_counts():
-    return {"applications": 0, "approved": 0, "partly_approved": 0, "rejected": 0, "withdrawn": 0, "undecided": 0,
-            "applied": ZERO, "granted": ZERO, "paid": ZERO}
+    return {
+        "applications": 0,
+        "approved": 0,
+        "partly_approved": 0,
+        "rejected": 0,
+        "withdrawn": 0,
+        "undecided": 0,
+        "applied": ZERO,
+        "granted": ZERO,
+        "paid": ZERO,
+    }
 
 
 def _add(total, row):
@@ -254,13 +280,20 @@ def _median_seconds(filters):
     seconds = SecondsBetween("decided_at", "application__submitted_at")
     if connection.vendor == "postgresql":
         return decisions.aggregate(median=Median(seconds))["median"]
-    ranked = decisions.annotate(
-        seconds=seconds, position=Window(RowNumber(), order_by=seconds.asc()), total=Window(Count("*")),
-    ).values("seconds", "position", "total").order_by()
+    ranked = (
+        decisions.annotate(
+            seconds=seconds,
+            position=Window(RowNumber(), order_by=seconds.asc()),
+            total=Window(Count("*")),
+        )
+        .values("seconds", "position", "total")
+        .order_by()
+    )
     sql, params = ranked.query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT AVG(seconds) FROM ({sql}) AS ranked "
-                       "WHERE position IN ((total + 1) / 2, (total + 2) / 2)", params)
+        cursor.execute(
+            f"SELECT AVG(seconds) FROM ({sql}) AS ranked WHERE position IN ((total + 1) / 2, (total + 2) / 2)", params
+        )
         return cursor.fetchone()[0]
 
 
@@ -277,11 +310,13 @@ def _organisations(filters):
     planned per organisation when PostgreSQL misjudges how many earlier grants there are.)"""
     per_organisation = (
         Application.objects.filter(_cases(filters) | _earlier(filters), decision__outcome__in=_GRANTED)
-        .values("organisation_id").annotate(first=Min("call__year"), last=Max("call__year"))
+        .values("organisation_id")
+        .annotate(first=Min("call__year"), last=Max("call__year"))
         .filter(last=filters.year)
     )
-    return per_organisation.aggregate(granted=Count("organisation_id"),
-                                      first_time=Count("organisation_id", filter=Q(first=filters.year)))
+    return per_organisation.aggregate(
+        granted=Count("organisation_id"), first_time=Count("organisation_id", filter=Q(first=filters.year))
+    )
 
 
 def _by_month(filters):
@@ -292,12 +327,18 @@ def _by_month(filters):
     year = filters.year
     submitted = Case(When(submitted_at__year=year, then=ExtractMonth("submitted_at")), default=None)
     decided = Case(When(decision__decided_at__year=year, then=ExtractMonth("decision__decided_at")), default=None)
-    months = [{"month": number, "month_name": name, "applications": 0, "decisions": 0, "granted": ZERO}
-              for number, name in enumerate(MONTHS, start=1)]
-    rows = (Application.objects.filter(_cases(filters)).values(submitted_month=submitted, decided_month=decided)
-            .annotate(applications=Count("pk"), decisions=Count("decision"),
-                      granted=Sum("decision__amount", output_field=_MONEY))
-            .order_by())
+    months = [
+        {"month": number, "month_name": name, "applications": 0, "decisions": 0, "granted": ZERO}
+        for number, name in enumerate(MONTHS, start=1)
+    ]
+    rows = (
+        Application.objects.filter(_cases(filters))
+        .values(submitted_month=submitted, decided_month=decided)
+        .annotate(
+            applications=Count("pk"), decisions=Count("decision"), granted=Sum("decision__amount", output_field=_MONEY)
+        )
+        .order_by()
+    )
     for row in rows:
         if row["submitted_month"]:
             months[row["submitted_month"] - 1]["applications"] += row["applications"]
@@ -330,27 +371,39 @@ def _recipients(filters):
         .annotate(
             rank=_OverGroups(RowNumber(), order_by=[F("granted").desc(), F("organisation_id").asc()]),
             # Organisations granted by several committees first, then by amount.
-            several_rank=_OverGroups(RowNumber(), order_by=[F("several").desc(), F("granted").desc(),
-                                                            F("organisation_id").asc()]),
+            several_rank=_OverGroups(
+                RowNumber(), order_by=[F("several").desc(), F("granted").desc(), F("organisation_id").asc()]
+            ),
         )
         .filter(Q(rank__lte=LARGEST_RECIPIENTS) | Q(several=True, several_rank__lte=MULTI_COMMITTEE_ROWS))
         .order_by()
     )
     largest = sorted((row for row in ranked if row["rank"] <= LARGEST_RECIPIENTS), key=lambda row: row["rank"])
-    multi = sorted((row for row in ranked if row["several"] and row["several_rank"] <= MULTI_COMMITTEE_ROWS),
-                   key=lambda row: row["several_rank"])
+    multi = sorted(
+        (row for row in ranked if row["several"] and row["several_rank"] <= MULTI_COMMITTEE_ROWS),
+        key=lambda row: row["several_rank"],
+    )
     ids = {row["organisation_id"] for row in largest + multi}
-    paid = (Payment.objects.filter(_cases(filters, "application__"), status=Payment.Status.PAID,
-                                   application__organisation_id=OuterRef("pk"))
-            .values("application__organisation_id").annotate(total=Sum("amount")).values("total"))
+    paid = (
+        Payment.objects.filter(
+            _cases(filters, "application__"), status=Payment.Status.PAID, application__organisation_id=OuterRef("pk")
+        )
+        .values("application__organisation_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
     organisations = {
-        org["pk"]: org for org in Organisation.objects.filter(pk__in=ids)
-        .annotate(paid=Subquery(paid, output_field=_MONEY)).values("pk", "name", "org_number", "paid")
+        org["pk"]: org
+        for org in Organisation.objects.filter(pk__in=ids)
+        .annotate(paid=Subquery(paid, output_field=_MONEY))
+        .values("pk", "name", "org_number", "paid")
     }
     committees = {}
     for organisation_id, name in (
         granted.filter(organisation_id__in=[row["organisation_id"] for row in multi])
-        .values_list("organisation_id", "call__programme__committee__name").distinct().order_by()
+        .values_list("organisation_id", "call__programme__committee__name")
+        .distinct()
+        .order_by()
     ):
         committees.setdefault(organisation_id, []).append(name)
     for names in committees.values():
@@ -358,13 +411,25 @@ def _recipients(filters):
 
     def described(row):
         org = organisations[row["organisation_id"]]
-        return {"organisation_id": org["pk"], "organisation": org["name"], "org_number": org["org_number"],
-                "granted": _money(row["granted"])}
+        return {
+            "organisation_id": org["pk"],
+            "organisation": org["name"],
+            "org_number": org["org_number"],
+            "granted": _money(row["granted"]),
+        }
 
-    largest_rows = [{**described(row), "grants": row["grants"],
-                     "paid": _money(organisations[row["organisation_id"]]["paid"])} for row in largest]
-    multi_rows = [{**described(row), "committees": len(committees[row["organisation_id"]]),
-                   "committee_names": ", ".join(committees[row["organisation_id"]])} for row in multi]
+    largest_rows = [
+        {**described(row), "grants": row["grants"], "paid": _money(organisations[row["organisation_id"]]["paid"])}
+        for row in largest
+    ]
+    multi_rows = [
+        {
+            **described(row),
+            "committees": len(committees[row["organisation_id"]]),
+            "committee_names": ", ".join(committees[row["organisation_id"]]),
+        }
+        for row in multi
+    ]
     return largest_rows, multi_rows
 
 
@@ -374,14 +439,19 @@ def annual_report(filters: ReportFilters) -> AnnualReport:
     are added up here."""
     grouped = _grouped(filters)
     programme_ids = {row["call__programme_id"] for row in grouped}
-    programmes = {p["pk"]: p for p in Programme.objects.filter(pk__in=programme_ids)
-                  .values("pk", "name", "committee_id", "committee__name")}
+    programmes = {
+        p["pk"]: p
+        for p in Programme.objects.filter(pk__in=programme_ids).values("pk", "name", "committee_id", "committee__name")
+    }
     paid = dict(
         Payment.objects.filter(_cases(filters, "application__"), status=Payment.Status.PAID)
-        .values_list("application__call__programme_id").annotate(total=Sum("amount")).order_by()
+        .values_list("application__call__programme_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
     )
     claims = RepaymentClaim.objects.filter(_cases(filters, "application__")).aggregate(
-        reclaimed=Sum("amount", output_field=_MONEY), repaid=Sum("repaid_amount", output_field=_MONEY))
+        reclaimed=Sum("amount", output_field=_MONEY), repaid=Sum("repaid_amount", output_field=_MONEY)
+    )
     median = _days(_median_seconds(filters))
     organisations = _organisations(filters)
     largest, multi = _recipients(filters)
@@ -392,22 +462,38 @@ def annual_report(filters: ReportFilters) -> AnnualReport:
     by_programme, by_committee, by_area, by_group = {}, {}, {}, {}
     for row in grouped:
         programme = programmes[row["call__programme_id"]]
-        counts = {key: row[key] for key in ("applications", "approved", "partly_approved", "rejected", "withdrawn",
-                                            "undecided")}
+        counts = {
+            key: row[key]
+            for key in ("applications", "approved", "partly_approved", "rejected", "withdrawn", "undecided")
+        }
         counts.update(applied=_money(row["applied"]), granted=_money(row["granted"]))
         for table, key, label in (
-            (by_programme, programme["pk"], {"programme": programme["name"], "programme_id": programme["pk"],
-                                             "committee": programme["committee__name"],
-                                             "committee_id": programme["committee_id"]}),
-            (by_committee, programme["committee_id"], {"committee": programme["committee__name"],
-                                                       "committee_id": programme["committee_id"]}),
+            (
+                by_programme,
+                programme["pk"],
+                {
+                    "programme": programme["name"],
+                    "programme_id": programme["pk"],
+                    "committee": programme["committee__name"],
+                    "committee_id": programme["committee_id"],
+                },
+            ),
+            (
+                by_committee,
+                programme["committee_id"],
+                {"committee": programme["committee__name"], "committee_id": programme["committee_id"]},
+            ),
         ):
             _add(table.setdefault(key, {**label, **_empty_counts()}), counts)
         _add(total, counts)
-        for table, name, key in ((by_area, "priority_area", row["priority_area"]),
-                                 (by_group, "target_group", row["target_group"])):
-            _add(table.setdefault(key or NOT_GIVEN, {name: key or NOT_GIVEN, "grants": 0, "granted": ZERO}),
-                 {"grants": row["grants"], "granted": counts["granted"]})
+        for table, name, key in (
+            (by_area, "priority_area", row["priority_area"]),
+            (by_group, "target_group", row["target_group"]),
+        ):
+            _add(
+                table.setdefault(key or NOT_GIVEN, {name: key or NOT_GIVEN, "grants": 0, "granted": ZERO}),
+                {"grants": row["grants"], "granted": counts["granted"]},
+            )
     for programme_id, amount in paid.items():
         by_programme[programme_id]["paid"] += _money(amount)
         by_committee[programmes[programme_id]["committee_id"]]["paid"] += _money(amount)
@@ -430,7 +516,8 @@ def annual_report(filters: ReportFilters) -> AnnualReport:
         "organisations_granted": granted_organisations,
         "organisations_first_time": organisations["first_time"],
         "first_time_share": (Decimal(organisations["first_time"]) / granted_organisations).quantize(Decimal("0.0001"))
-        if granted_organisations else None,
+        if granted_organisations
+        else None,
     }
 
     def ordered(rows, *keys):
@@ -449,6 +536,10 @@ def annual_report(filters: ReportFilters) -> AnnualReport:
         "multi_committee": multi,
         "by_month": months,
     }
-    return AnnualReport(filters=filters, summary=summary, tables=[
-        Table(key=key, title=TITLES[key], columns=COLUMNS[key], rows=table_rows) for key, table_rows in rows.items()
-    ])
+    return AnnualReport(
+        filters=filters,
+        summary=summary,
+        tables=[
+            Table(key=key, title=TITLES[key], columns=COLUMNS[key], rows=table_rows) for key, table_rows in rows.items()
+        ],
+    )

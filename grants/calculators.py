@@ -62,8 +62,10 @@ def check_inputs(calculator: Calculator, inputs: Inputs) -> None:
         if value in (None, ""):
             continue
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= item.maximum:
-            raise ValidationError(gettext("%(label)s: ange ett heltal från 0 till %(max)s.")
-                                  % {"label": item.label, "max": limits.count_text(item.maximum)})
+            raise ValidationError(
+                gettext("%(label)s: ange ett heltal från 0 till %(max)s.")
+                % {"label": item.label, "max": limits.count_text(item.maximum)}
+            )
 
 
 def _decimal(params: Params, key: str, label: str) -> Decimal:
@@ -118,8 +120,9 @@ class BasePlusPerMember(Calculator):
 
     key = "base_plus_per_member"
     label = _("Grundbelopp + belopp per medlem")
-    inputs = (Input("members", _("Antal medlemmar"), _("Medlemmar som betalat avgift det senaste året."),
-                    limits.MEMBERS),)
+    inputs = (
+        Input("members", _("Antal medlemmar"), _("Medlemmar som betalat avgift det senaste året."), limits.MEMBERS),
+    )
     applicant_states_amount = False
     uses_budget = False
 
@@ -140,10 +143,18 @@ class SessionsParticipants(Calculator):
     key = "sessions_participants"
     label = _("Sammankomster × deltagare 7–25 år")
     inputs = (
-        Input("sessions", _("Antal sammankomster"), _("Sammankomster om minst 45 minuter under perioden."),
-              limits.SESSIONS),
-        Input("participants", _("Deltagare 7–25 år per sammankomst"), _("Genomsnittligt antal, minst 3 räknas."),
-              limits.PARTICIPANTS),
+        Input(
+            "sessions",
+            _("Antal sammankomster"),
+            _("Sammankomster om minst 45 minuter under perioden."),
+            limits.SESSIONS,
+        ),
+        Input(
+            "participants",
+            _("Deltagare 7–25 år per sammankomst"),
+            _("Genomsnittligt antal, minst 3 räknas."),
+            limits.PARTICIPANTS,
+        ),
     )
     applicant_states_amount = False
     uses_budget = False
@@ -160,7 +171,9 @@ class SessionsParticipants(Calculator):
         return (rate * _count(inputs, "sessions") * participants).quantize(CENT)
 
 
-_CALCULATORS: dict[str, Calculator] = {cls.key: cls() for cls in (Requested, Fixed, BasePlusPerMember, SessionsParticipants)}
+_CALCULATORS: dict[str, Calculator] = {
+    cls.key: cls() for cls in (Requested, Fixed, BasePlusPerMember, SessionsParticipants)
+}
 CHOICES = [(key, calc.label) for key, calc in _CALCULATORS.items()]
 REQUESTED = Requested.key
 

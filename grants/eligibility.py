@@ -22,8 +22,9 @@ class Verdict:
     reasons: list[str] = field(default_factory=list)
 
 
-def eligibility_verdict(programme: "Programme", *, registered: bool, members: int | None = None,
-                        answers: Sequence[str] = ()) -> Verdict:
+def eligibility_verdict(
+    programme: "Programme", *, registered: bool, members: int | None = None, answers: Sequence[str] = ()
+) -> Verdict:
     """`registered`: the applicant is a registered association with an organisationsnummer.
     `members`: how many members it has (asked only when the programme sets a minimum).
     `answers`: "ja"/"nej" for each of programme.eligibility_questions, in order."""
@@ -33,12 +34,17 @@ def eligibility_verdict(programme: "Programme", *, registered: bool, members: in
         if programme.accepts_informal_groups:
             with_sponsor = True
         else:
-            reasons.append(_("Bidraget kan bara sökas av registrerade föreningar med organisationsnummer. "
-                             "En grupp som inte är en förening kan bilda en förening, eller söka ett bidrag "
-                             "som tar emot ansökningar från grupper med medsökare."))
+            reasons.append(
+                _(
+                    "Bidraget kan bara sökas av registrerade föreningar med organisationsnummer. "
+                    "En grupp som inte är en förening kan bilda en förening, eller söka ett bidrag "
+                    "som tar emot ansökningar från grupper med medsökare."
+                )
+            )
     if registered and programme.min_members and (members is None or members < programme.min_members):
-        reasons.append(_("Föreningen behöver minst %(count)s medlemmar för att söka bidraget.")
-                       % {"count": programme.min_members})
+        reasons.append(
+            _("Föreningen behöver minst %(count)s medlemmar för att söka bidraget.") % {"count": programme.min_members}
+        )
     for question, answer in zip(programme.eligibility_questions, answers):
         if answer != question["answer"]:
             reasons.append(question["otherwise"])

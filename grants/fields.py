@@ -20,8 +20,11 @@ if TYPE_CHECKING:
 # Kronor as people write them: thousands grouped by a space (also a no-break or thin one) or
 # not at all, öre after a comma or a point, "kr" after it or not. Nothing else is guessed at:
 # "1.000,50" or "1,000.50" could mean a thousand or one krona.
-KRONOR = re.compile(r"(?P<whole>\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+|\d+)(?:[,.](?P<ore>\d{1,2}))?"
-                    r"(?:\s*kr\.?)?", re.IGNORECASE)
+KRONOR = re.compile(
+    r"(?P<whole>\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+|\d+)(?:[,.](?P<ore>\d{1,2}))?"
+    r"(?:\s*kr\.?)?",
+    re.IGNORECASE,
+)
 
 
 class KronorField(forms.DecimalField):
@@ -64,19 +67,30 @@ _with_limit_lazy = lazy(_with_limit, str)
 TOO_LONG = gettext_lazy("Högst %(limit_value)d tecken; texten har %(show_value)d. Korta den.")
 
 
-def text_field(label: StrOrPromise, *, max_length: int, help_text: StrOrPromise = "", rows: int | None = None,
-               **kwargs: Any) -> forms.CharField:
+def text_field(
+    label: StrOrPromise, *, max_length: int, help_text: StrOrPromise = "", rows: int | None = None, **kwargs: Any
+) -> forms.CharField:
     """A free-text field whose limit the applicant sees (the hint, and maxlength in the
     browser) and the server keeps (a longer text is refused, with the limit named)."""
     if rows:
         kwargs["widget"] = forms.Textarea(attrs={"rows": rows})
-    return forms.CharField(label=label, max_length=max_length,
-                           help_text=_with_limit_lazy(help_text, max_length, gettext_lazy("Högst %(count)s tecken.")),
-                           error_messages={"max_length": TOO_LONG, **kwargs.pop("error_messages", {})}, **kwargs)
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        help_text=_with_limit_lazy(help_text, max_length, gettext_lazy("Högst %(count)s tecken.")),
+        error_messages={"max_length": TOO_LONG, **kwargs.pop("error_messages", {})},
+        **kwargs,
+    )
 
 
-def count_field(label: StrOrPromise, *, maximum: int, help_text: StrOrPromise = "", **kwargs: Any) -> forms.IntegerField:
+def count_field(
+    label: StrOrPromise, *, maximum: int, help_text: StrOrPromise = "", **kwargs: Any
+) -> forms.IntegerField:
     """A count from 0 up to a plausible maximum (grants.limits), which the applicant sees."""
-    return forms.IntegerField(label=label, min_value=0, max_value=maximum,
-                              help_text=_with_limit_lazy(help_text, maximum, gettext_lazy("Högst %(count)s.")),
-                              **kwargs)
+    return forms.IntegerField(
+        label=label,
+        min_value=0,
+        max_value=maximum,
+        help_text=_with_limit_lazy(help_text, maximum, gettext_lazy("Högst %(count)s.")),
+        **kwargs,
+    )

@@ -30,8 +30,9 @@ log = logging.getLogger("grants.storage")
 # OSError, S3 the botocore errors.
 STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
 # Marked, not translated, here: the refusal translates it when it is raised, in the request's language.
-STORE_DOWN = gettext_noop("Filen kunde inte sparas just nu eftersom fillagringen inte svarar. Försök igen om en "
-                          "stund. Inget har sparats.")
+STORE_DOWN = gettext_noop(
+    "Filen kunde inte sparas just nu eftersom fillagringen inte svarar. Försök igen om en stund. Inget har sparats."
+)
 
 
 class StoreUnavailable(OSError):
@@ -50,8 +51,9 @@ class Upload(NamedTuple):
 Stored = tuple[str, str]
 
 
-def store_file(*, application: Application | None = None, folder: str, filename: str, content: bytes,
-               under: str | None = None) -> Stored:
+def store_file(
+    *, application: Application | None = None, folder: str, filename: str, content: bytes, under: str | None = None
+) -> Stored:
     """Save bytes under a key that is new every time, so a stored file is never overwritten.
     Returns (storage key, sha256). Runs outside any transaction, as uploads are slow, except
     for payment files, which must never exist without their batch (documents.payment_files). A file
@@ -108,6 +110,5 @@ def read_stored(key: str, sha256: str) -> bytes:
         log.warning("Reading %s failed: %s: %s", key, type(exc).__name__, exc)
         raise StoreUnavailable(f"{key}: {exc}") from exc
     if hashlib.sha256(content).hexdigest() != sha256:
-        raise ValidationError(_("Filen stämmer inte med sin kontrollsumma och lämnas inte ut. Kontakta "
-                                "handläggaren."))
+        raise ValidationError(_("Filen stämmer inte med sin kontrollsumma och lämnas inte ut. Kontakta handläggaren."))
     return content

@@ -40,11 +40,12 @@ def years_added(day: dt.date, years: int) -> dt.date:
 
 def period_bounds(call: "Call") -> tuple[dt.date, dt.date]:
     """(earliest start, latest end) of a project period for the call."""
-    return (years_added(call.opens_on, -PERIOD_YEARS_BEFORE_OPENING),
-            years_added(call.closes_on, PERIOD_YEARS_AFTER_CLOSING))
+    return (
+        years_added(call.opens_on, -PERIOD_YEARS_BEFORE_OPENING),
+        years_added(call.closes_on, PERIOD_YEARS_AFTER_CLOSING),
+    )
 
 
 def count_text(number: int) -> str:
     """A limit as the service messages write it, e.g. "10 000"."""
     return f"{number:,}".replace(",", " ")
-

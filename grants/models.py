@@ -42,10 +42,12 @@ def _access():
     """grants.access, imported when a transition asks who may take it: access reads these
     models, so it cannot be imported before them."""
     from . import access
+
     return access
 
 
 # The transitions' permissions: each asks its rule in grants.access.
+
 
 def _by_officer(instance, user):
     return _access().is_officer(user)
@@ -101,14 +103,21 @@ class Committee(models.Model):
     contact_phone = models.CharField("telefon", max_length=40, blank=True)
     # What the letters say, per committee (in Swedish; empty means the standard text).
     address = models.TextField("postadress", blank=True, help_text="Visas i brevhuvudet och under Kontakt.")
-    court = models.CharField("förvaltningsrätt", max_length=100, default="Förvaltningsrätten i Stockholm",
-                             help_text="Domstolen som prövar överklaganden (laglighetsprövning).")
+    court = models.CharField(
+        "förvaltningsrätt",
+        max_length=100,
+        default="Förvaltningsrätten i Stockholm",
+        help_text="Domstolen som prövar överklaganden (laglighetsprövning).",
+    )
     notice_board = models.CharField(
-        "anslagstavla", max_length=200, default="kommunens digitala anslagstavla på webbplatsen",
+        "anslagstavla",
+        max_length=200,
+        default="kommunens digitala anslagstavla på webbplatsen",
         help_text="Var tillkännagivandet om justerat protokoll finns.",
     )
     appeal_text = models.TextField(
-        "egen text om överklagande", blank=True,
+        "egen text om överklagande",
+        blank=True,
         help_text="Lämna tomt för standardtexten om laglighetsprövning enligt 13 kap. kommunallagen.",
     )
     logo = models.FileField("logotyp (PNG eller JPEG)", upload_to="committee-logos/", blank=True)
@@ -129,7 +138,9 @@ class CommitteeMeeting(models.Model):
     committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="meetings")
     held_on = models.DateField("sammanträdesdatum")
     announced_on = models.DateField(
-        "protokollet tillkännagivet", null=True, blank=True,
+        "protokollet tillkännagivet",
+        null=True,
+        blank=True,
         help_text="Dagen då det anslogs att protokollet har justerats.",
     )
 
@@ -167,13 +178,16 @@ class Programme(models.Model):
     description = models.TextField("beskrivning", blank=True)
     # What the public catalogue and the eligibility check tell a visitor.
     purpose = models.TextField("syfte", blank=True, help_text="Vad bidraget ska åstadkomma, i klarspråk.")
-    what_to_attach = models.TextField("vad som ska bifogas", blank=True,
-                                      help_text="En rad per bilaga, t.ex. stadgar, senaste årsmötesprotokoll.")
+    what_to_attach = models.TextField(
+        "vad som ska bifogas", blank=True, help_text="En rad per bilaga, t.ex. stadgar, senaste årsmötesprotokoll."
+    )
     min_members = models.PositiveIntegerField("minsta antal medlemmar", null=True, blank=True)
     eligibility_questions = models.JSONField(
-        "frågor i kan-vi-söka-testet", default=list, blank=True,
+        "frågor i kan-vi-söka-testet",
+        default=list,
+        blank=True,
         help_text='Utöver föreningsfrågorna: [{"question": "Bedriver ni verksamhet i kommunen?", '
-                  '"answer": "ja", "otherwise": "Bidraget går bara till verksamhet i kommunen."}].',
+        '"answer": "ja", "otherwise": "Bidraget går bara till verksamhet i kommunen."}].',
     )
     who_may_apply = models.CharField(
         "vem får söka", max_length=30, choices=ApplicantKind.choices, default=ApplicantKind.ASSOCIATIONS
@@ -182,48 +196,66 @@ class Programme(models.Model):
         "beloppsberäkning", max_length=40, choices=calculators.CHOICES, default=calculators.REQUESTED
     )
     calculator_params = models.JSONField(
-        "parametrar för beräkningen", default=dict, blank=True,
+        "parametrar för beräkningen",
+        default=dict,
+        blank=True,
         help_text='T.ex. {"base": "5000", "per_member": "50"} eller {"per_participant_session": "12"}.',
     )
     delegation_limit = money_field(
-        verbose_name="delegationsgräns (kr)", validators=[MinValueValidator(ZERO)],
+        verbose_name="delegationsgräns (kr)",
+        validators=[MinValueValidator(ZERO)],
         help_text="Handläggaren beslutar upp till och med detta belopp; över det beslutar nämnden.",
     )
     delegation_point = models.CharField(
         "delegationspunkt", max_length=40, blank=True, help_text="Punkt i delegationsordningen, t.ex. 4.2."
     )
     payment_plan = models.JSONField(
-        "utbetalningsplan", default=calculators.default_payment_plan,
+        "utbetalningsplan",
+        default=calculators.default_payment_plan,
         help_text='Lista med delar, t.ex. [{"percent": 85, "release": "decision"}, '
-                  '{"percent": 15, "release": "follow_up"}].',
+        '{"percent": 15, "release": "follow_up"}].',
     )
     follow_up_required = models.BooleanField("återrapportering krävs", default=True)
     follow_up_days_after_end = models.PositiveIntegerField(
         "dagar efter periodens slut till återrapportering", default=60
     )
     follow_up_parts = models.JSONField(
-        "återrapportens delar", default=default_follow_up_parts, blank=True,
+        "återrapportens delar",
+        default=default_follow_up_parts,
+        blank=True,
         help_text="Utöver vad som genomfördes och resultatet: lista med "
-                  + ", ".join(f'"{key}" ({label})' for key, label in FOLLOW_UP_PARTS.items()) + ".",
+        + ", ".join(f'"{key}" ({label})' for key, label in FOLLOW_UP_PARTS.items())
+        + ".",
     )
     priority_areas = models.JSONField(
-        "prioriterade områden", default=list, blank=True,
+        "prioriterade områden",
+        default=list,
+        blank=True,
         help_text='Lista som sökande väljer ur, t.ex. ["Barn och unga", "Jämställdhet"]. Tom lista: inget val.',
     )
     target_groups = models.JSONField(
-        "målgrupper", default=list, blank=True,
+        "målgrupper",
+        default=list,
+        blank=True,
         help_text='Lista som sökande väljer ur, t.ex. ["Barn 7–12 år", "Unga 13–25 år"]. Tom lista: inget val.',
     )
     application_questions = models.JSONField(
-        "frågor i ansökan", default=list, blank=True, help_text=questions.HELP_TEXT,
+        "frågor i ansökan",
+        default=list,
+        blank=True,
+        help_text=questions.HELP_TEXT,
     )
     expense_account = models.CharField(
-        "bokföringskonto", max_length=6, default="4990",
+        "bokföringskonto",
+        max_length=6,
+        default="4990",
         help_text="Kostnadskontot som bidragen bokförs på i SIE-filen till ekonomisystemet.",
         validators=[RegexValidator(r"^\d{4,6}$", "Ett konto är 4–6 siffror.")],
     )
     accounting_code = models.CharField(
-        "projektkod i ekonomisystemet", max_length=20, blank=True,
+        "projektkod i ekonomisystemet",
+        max_length=20,
+        blank=True,
         help_text="Objektet i projektdimensionen som bidragen bokförs på. Tom: bidragsformens kortnamn (slug).",
         validators=[RegexValidator(r"^[A-Za-z0-9_.-]+$", "En projektkod är bokstäver a–z, siffror, - _ och punkt.")],
     )
@@ -251,7 +283,9 @@ class Programme(models.Model):
             errors["eligibility_questions"] = exc.messages
         for field in ("follow_up_parts", "priority_areas", "target_groups"):
             try:
-                validate_choice_list(getattr(self, field), allowed=FOLLOW_UP_PARTS if field == "follow_up_parts" else None)
+                validate_choice_list(
+                    getattr(self, field), allowed=FOLLOW_UP_PARTS if field == "follow_up_parts" else None
+                )
             except ValidationError as exc:
                 errors[field] = exc.messages
         try:
@@ -293,8 +327,11 @@ def _save_keeping_committed(instance, args, kwargs):
     under its lock. An admin who opened the form before a decision was made would otherwise
     put back the amount committed when the form was read."""
     if not instance._state.adding and kwargs.get("update_fields") is None:
-        kwargs["update_fields"] = [field.name for field in instance._meta.concrete_fields
-                                   if not field.primary_key and field.name != "committed"]
+        kwargs["update_fields"] = [
+            field.name
+            for field in instance._meta.concrete_fields
+            if not field.primary_key and field.name != "committed"
+        ]
     return args, kwargs
 
 
@@ -320,8 +357,9 @@ class Call(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(closes_on__gte=models.F("opens_on")), name="call_closes_after_opening"),
             models.CheckConstraint(condition=Q(budget__gte=0), name="call_budget_not_negative"),
-            models.CheckConstraint(condition=Q(committed__gte=0, committed__lte=models.F("budget")),
-                                   name="call_budget_not_overcommitted"),
+            models.CheckConstraint(
+                condition=Q(committed__gte=0, committed__lte=models.F("budget")), name="call_budget_not_overcommitted"
+            ),
         ]
 
     def __str__(self):
@@ -337,8 +375,9 @@ class Call(models.Model):
 
     def clean(self):
         if self.budget is not None and self.budget < self.committed:
-            raise ValidationError({"budget": f"Budgeten kan inte vara lägre än det som redan är beviljat "
-                                             f"({self.committed} kr)."})
+            raise ValidationError(
+                {"budget": f"Budgeten kan inte vara lägre än det som redan är beviljat ({self.committed} kr)."}
+            )
 
     @property
     def remaining(self):
@@ -350,8 +389,15 @@ class AnnualBudget(models.Model):
     must fit in its call's budget and in every annual budget set above the call."""
 
     committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="budgets", verbose_name="nämnd")
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, null=True, blank=True, related_name="budgets",
-                                  verbose_name="bidragsform", help_text="Tomt: nämndens hela bidragsbudget för året.")
+    programme = models.ForeignKey(
+        Programme,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="budgets",
+        verbose_name="bidragsform",
+        help_text="Tomt: nämndens hela bidragsbudget för året.",
+    )
     year = models.PositiveIntegerField("budgetår")
     amount = money_field(verbose_name="budget", validators=[MinValueValidator(ZERO)])
     committed = money_field(verbose_name="beviljat hittills", default=ZERO, editable=False)
@@ -361,12 +407,15 @@ class AnnualBudget(models.Model):
         verbose_name_plural = "årsbudgetar"
         ordering = ["year", "committee", "programme"]
         constraints = [
-            models.UniqueConstraint(fields=["committee", "year"], condition=Q(programme__isnull=True),
-                                    name="one_committee_budget_a_year"),
-            models.UniqueConstraint(fields=["programme", "year"], condition=Q(programme__isnull=False),
-                                    name="one_programme_budget_a_year"),
-            models.CheckConstraint(condition=Q(committed__gte=0, committed__lte=models.F("amount")),
-                                   name="annual_budget_not_overcommitted"),
+            models.UniqueConstraint(
+                fields=["committee", "year"], condition=Q(programme__isnull=True), name="one_committee_budget_a_year"
+            ),
+            models.UniqueConstraint(
+                fields=["programme", "year"], condition=Q(programme__isnull=False), name="one_programme_budget_a_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(committed__gte=0, committed__lte=models.F("amount")), name="annual_budget_not_overcommitted"
+            ),
         ]
 
     def __str__(self):
@@ -380,8 +429,9 @@ class AnnualBudget(models.Model):
         if self.programme_id and self.committee_id and self.programme.committee_id != self.committee_id:
             raise ValidationError({"programme": "Bidragsformen hör till en annan nämnd."})
         if self.amount is not None and self.amount < self.committed:
-            raise ValidationError({"amount": f"Budgeten kan inte vara lägre än det som redan är beviljat "
-                                             f"({self.committed} kr)."})
+            raise ValidationError(
+                {"amount": f"Budgeten kan inte vara lägre än det som redan är beviljat ({self.committed} kr)."}
+            )
 
     @property
     def remaining(self):
@@ -416,13 +466,22 @@ class Organisation(models.Model):
     )
     bankgiro = models.CharField("bankgiro", max_length=9, blank=True, validators=[validate_bankgiro])
     plusgiro = models.CharField("plusgiro", max_length=10, blank=True, validators=[validate_plusgiro])
-    iban = models.CharField("IBAN", max_length=42, blank=True, validators=[validate_iban],
-                            help_text="Bara om föreningen saknar bankgiro och plusgiro.")
+    iban = models.CharField(
+        "IBAN",
+        max_length=42,
+        blank=True,
+        validators=[validate_iban],
+        help_text="Bara om föreningen saknar bankgiro och plusgiro.",
+    )
     # The account above is the approved one: it changes only when finance approves an
     # AccountChangeRequest (grants.services.payee_accounts), which sets this time.
     account_approved_at = models.DateTimeField("kontot godkänt", null=True, blank=True)
     sponsor = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="sponsored_groups",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sponsored_groups",
         verbose_name="medsökande förening",
         limit_choices_to={"kind": "association"},
     )
@@ -434,8 +493,12 @@ class Organisation(models.Model):
     district = models.CharField("kommundel", max_length=100, blank=True)
     # The board as the association states it: [{"name": "Anna Andersson", "role": "ordförande"}, …].
     board = models.JSONField("styrelse", default=list, blank=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership",
-                                     through_fields=("organisation", "user"), related_name="organisations")
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="Membership",
+        through_fields=("organisation", "user"),
+        related_name="organisations",
+    )
 
     class Meta:
         verbose_name = "förening"
@@ -463,7 +526,9 @@ class Organisation(models.Model):
             if self.org_number:
                 raise ValidationError({"org_number": "En grupp utan organisationsnummer ska inte ha något."})
             if not self.sponsor_id:
-                raise ValidationError({"sponsor": "En grupp utan organisationsnummer måste söka med en medsökande förening."})
+                raise ValidationError(
+                    {"sponsor": "En grupp utan organisationsnummer måste söka med en medsökande förening."}
+                )
 
     @property
     def payee(self):
@@ -522,8 +587,9 @@ class Membership(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField("roll", max_length=20, choices=Role.choices, default=Role.CONTACT)
     status = models.CharField("status", max_length=20, choices=Status.choices, default=Status.CONFIRMED)
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+")
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -549,19 +615,27 @@ class AccountChangeRequest(models.Model):
 
     status_subject = _("begäran om nytt bankkonto")
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="account_requests",
-                                     verbose_name="förening")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="account_requests", verbose_name="förening"
+    )
     scheme = models.CharField("kontotyp", max_length=10, choices=PayeeScheme.choices)
     number = models.CharField("nytt konto", max_length=42)
     # The approved account when the request was made, "" if there was none.
     old_scheme = models.CharField("tidigare kontotyp", max_length=10, choices=PayeeScheme.choices, blank=True)
     old_number = models.CharField("tidigare konto", max_length=42, blank=True)
     status = fsm.FSMField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                     verbose_name="begärd av")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="begärd av"
+    )
     requested_at = models.DateTimeField("begärd", default=timezone.now)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+", verbose_name="beslutad av")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="beslutad av",
+    )
     decided_at = models.DateTimeField("beslutad", null=True, blank=True)
     refusal_reason = models.TextField("skäl", blank=True)
 
@@ -570,11 +644,13 @@ class AccountChangeRequest(models.Model):
         verbose_name_plural = "begäranden om nytt bankkonto"
         ordering = ["-requested_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["organisation"], condition=Q(status="pending"),
-                                    name="one_pending_account_request"),
+            models.UniqueConstraint(
+                fields=["organisation"], condition=Q(status="pending"), name="one_pending_account_request"
+            ),
             # The two-person rule, whatever the code does: the requester never decides.
-            models.CheckConstraint(condition=~Q(decided_by=models.F("requested_by")),
-                                   name="account_decider_is_not_requester"),
+            models.CheckConstraint(
+                condition=~Q(decided_by=models.F("requested_by")), name="account_decider_is_not_requester"
+            ),
             models.CheckConstraint(
                 condition=Q(status="pending", decided_by__isnull=True, decided_at__isnull=True)
                 | Q(status="approved", decided_by__isnull=False, decided_at__isnull=False)
@@ -604,13 +680,11 @@ class AccountChangeRequest(models.Model):
     def masked_old_label(self):
         return account_masked(self.old_scheme, self.old_number)
 
-    @status.transition(source=Status.PENDING, target=Status.APPROVED,
-                       permission=_by_account_decider)
+    @status.transition(source=Status.PENDING, target=Status.APPROVED, permission=_by_account_decider)
     def approve(self, by, at):
         self.decided_by, self.decided_at = by, at
 
-    @status.transition(source=Status.PENDING, target=Status.REFUSED,
-                       permission=_by_account_decider)
+    @status.transition(source=Status.PENDING, target=Status.REFUSED, permission=_by_account_decider)
     def refuse(self, by, at, reason):
         self.decided_by, self.decided_at, self.refusal_reason = by, at, reason
 
@@ -630,8 +704,9 @@ class Invitation(models.Model):
     token = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
-    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+")
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     accepted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -691,6 +766,7 @@ class CaseNumberSeries(models.Model):
 
 # --- the case --------------------------------------------------------------------------
 
+
 class Application(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Utkast")
@@ -716,8 +792,9 @@ class Application(models.Model):
     case_number = models.CharField("diarienummer", max_length=30, blank=True)
     title = models.CharField("projektnamn / rubrik", max_length=limits.TITLE)
     # A TextField's max_length only reaches the form: the validator makes full_clean() keep it.
-    description = models.TextField("beskrivning", max_length=limits.DESCRIPTION,
-                                   validators=[MaxLengthValidator(limits.DESCRIPTION)])
+    description = models.TextField(
+        "beskrivning", max_length=limits.DESCRIPTION, validators=[MaxLengthValidator(limits.DESCRIPTION)]
+    )
     period_start = models.DateField("periodens början")
     period_end = models.DateField("periodens slut")
     requested_amount = money_field(verbose_name="sökt belopp", default=ZERO)
@@ -732,8 +809,9 @@ class Application(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     # An informal group's application reaches the officer only once its sponsor association's
     # contact person has confirmed it.
-    sponsor_confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
-                                             blank=True, related_name="+")
+    sponsor_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     sponsor_confirmed_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
@@ -754,13 +832,17 @@ class Application(models.Model):
                 condition=Q(period_end__gte=models.F("period_start")), name="application_period_in_order"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["draft", "awaiting_sponsor"]) | Q(status="withdrawn", case_number="")
+                condition=Q(status__in=["draft", "awaiting_sponsor"])
+                | Q(status="withdrawn", case_number="")
                 | ~Q(case_number=""),
                 name="submitted_application_has_case_number",
             ),
         ]
-        indexes = [models.Index(fields=["status"]), models.Index(fields=["organisation", "status"]),
-                   models.Index(fields=["call", "status"], name="application_call_status")]
+        indexes = [
+            models.Index(fields=["status"]),
+            models.Index(fields=["organisation", "status"]),
+            models.Index(fields=["call", "status"], name="application_call_status"),
+        ]
 
     def __str__(self):
         return self.case_number or f"Utkast: {self.title}"
@@ -798,15 +880,22 @@ class Application(models.Model):
         self.submitted_at = self.sponsor_confirmed_at
 
     # Before a decision the applicant may withdraw; the service also cancels the case's flow.
-    WITHDRAWABLE = (Status.DRAFT, Status.AWAITING_SPONSOR, Status.SUBMITTED, Status.AWAITING_COMPLETION,
-                    Status.IN_ASSESSMENT, Status.ASSESSED)
+    WITHDRAWABLE = (
+        Status.DRAFT,
+        Status.AWAITING_SPONSOR,
+        Status.SUBMITTED,
+        Status.AWAITING_COMPLETION,
+        Status.IN_ASSESSMENT,
+        Status.ASSESSED,
+    )
 
     @status.transition(source=WITHDRAWABLE, target=Status.WITHDRAWN, permission=_by_applicant)
     def withdraw(self):
         self.withdrawn_at = timezone.now()
 
-    @status.transition(source=[Status.SUBMITTED, Status.IN_ASSESSMENT], target=Status.AWAITING_COMPLETION,
-                       permission=_by_officer)
+    @status.transition(
+        source=[Status.SUBMITTED, Status.IN_ASSESSMENT], target=Status.AWAITING_COMPLETION, permission=_by_officer
+    )
     def request_completion(self):
         pass
 
@@ -814,18 +903,17 @@ class Application(models.Model):
     def complete(self):
         pass
 
-    @status.transition(source=Status.SUBMITTED, target=Status.IN_ASSESSMENT,
-                       permission=_by_officer)
+    @status.transition(source=Status.SUBMITTED, target=Status.IN_ASSESSMENT, permission=_by_officer)
     def accept_as_complete(self):
         pass
 
-    @status.transition(source=Status.IN_ASSESSMENT, target=Status.ASSESSED,
-                       permission=_by_officer)
+    @status.transition(source=Status.IN_ASSESSMENT, target=Status.ASSESSED, permission=_by_officer)
     def assess(self):
         pass
 
-    @status.transition(source=Status.ASSESSED, target=fsm.State.RETURN_VALUE(*GRANTED, Status.REJECTED),
-                       permission=_by_case_handler)
+    @status.transition(
+        source=Status.ASSESSED, target=fsm.State.RETURN_VALUE(*GRANTED, Status.REJECTED), permission=_by_case_handler
+    )
     def decide(self, outcome):
         return outcome
 
@@ -859,8 +947,9 @@ class CompletionRequest(models.Model):
     due_on = models.DateField("svara senast")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
-    answer = models.TextField("svar", blank=True, max_length=limits.LONG_TEXT,
-                              validators=[MaxLengthValidator(limits.LONG_TEXT)])
+    answer = models.TextField(
+        "svar", blank=True, max_length=limits.LONG_TEXT, validators=[MaxLengthValidator(limits.LONG_TEXT)]
+    )
     answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -920,8 +1009,14 @@ class Decision(models.Model):
     decided_at = models.DateTimeField(default=timezone.now)
     by_committee = models.BooleanField("beslut i nämnd", default=False)
     delegation_point = models.CharField("delegationspunkt", max_length=40, blank=True)
-    meeting = models.ForeignKey(CommitteeMeeting, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="decisions", verbose_name="sammanträde")
+    meeting = models.ForeignKey(
+        CommitteeMeeting,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decisions",
+        verbose_name="sammanträde",
+    )
     protocol_paragraph = models.CharField("protokollsparagraf", max_length=20, blank=True)
     # Omedelbar justering: the committee approved the paragraph at the meeting, so the
     # decision may be executed before the whole protocol is approved and announced.
@@ -932,15 +1027,18 @@ class Decision(models.Model):
         verbose_name_plural = "beslut"
         constraints = [
             models.CheckConstraint(
-                condition=Q(outcome="rejected", amount=0) | Q(outcome__in=["approved", "partly_approved"], amount__gt=0),
+                condition=Q(outcome="rejected", amount=0)
+                | Q(outcome__in=["approved", "partly_approved"], amount__gt=0),
                 name="decision_amount_matches_outcome",
             ),
             models.CheckConstraint(
                 condition=Q(by_committee=False) | Q(meeting__isnull=False) & ~Q(protocol_paragraph=""),
                 name="committee_decision_has_protocol",
             ),
-            models.CheckConstraint(condition=Q(approved_immediately=False) | Q(by_committee=True),
-                                   name="only_committee_paragraph_approved_immediately"),
+            models.CheckConstraint(
+                condition=Q(approved_immediately=False) | Q(by_committee=True),
+                name="only_committee_paragraph_approved_immediately",
+            ),
         ]
 
     @staticmethod
@@ -949,8 +1047,11 @@ class Decision(models.Model):
         e.g. "application__decision__"): a delegation decision at once; a committee decision
         once the approval of its meeting's protocol has been announced, or when the paragraph
         was approved at the meeting. Until then nothing of it is attested, paid or published."""
-        return (Q(**{f"{prefix}by_committee": False}) | Q(**{f"{prefix}approved_immediately": True})
-                | Q(**{f"{prefix}meeting__announced_on__isnull": False}))
+        return (
+            Q(**{f"{prefix}by_committee": False})
+            | Q(**{f"{prefix}approved_immediately": True})
+            | Q(**{f"{prefix}meeting__announced_on__isnull": False})
+        )
 
     @property
     def may_be_executed(self):
@@ -984,8 +1085,9 @@ class PaymentBatch(models.Model):
 
     reference = models.CharField("meddelande-id", max_length=35, unique=True)
     status = fsm.FSMField(max_length=20, choices=Status.choices, default=Status.EXPORTED)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                   verbose_name="skapad av")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="skapad av"
+    )
     created_at = models.DateTimeField("skapad", default=timezone.now)
     execution_date = models.DateField("önskad betaldag")
     count = models.PositiveIntegerField("antal betalningar")
@@ -1013,8 +1115,9 @@ class AttestationLimit(models.Model):
     """How much one attester may attest in a single payment (attesträtt upp till ett belopp).
     Without a row, the attester has no amount limit."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attestation_limit",
-                                verbose_name="attestant")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attestation_limit", verbose_name="attestant"
+    )
     max_amount = money_field(verbose_name="högsta belopp per utbetalning", validators=[MinValueValidator(ZERO)])
 
     class Meta:
@@ -1055,20 +1158,24 @@ class Payment(models.Model):
     # The decider is copied here so that the database itself refuses a payment
     # attested by the same person (two-person rule), whatever the code does.
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    attested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+")
+    attested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     attested_at = models.DateTimeField(null=True, blank=True)
-    batch = models.ForeignKey(PaymentBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="payments",
-                              verbose_name="betalfil")
+    batch = models.ForeignKey(
+        PaymentBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="payments", verbose_name="betalfil"
+    )
     paid_at = models.DateTimeField(null=True, blank=True)  # when it was recorded as paid
     # The day the bank paid it, from its status report (or the file's execution date): the
     # voucher's date, what the applicant and the reports are told.
     paid_on = models.DateField("utbetald dag", null=True, blank=True)
-    paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="+")
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     failure_reason = models.TextField(blank=True)
-    replaces = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="replaced_by", verbose_name="ersätter")
+    replaces = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by", verbose_name="ersätter"
+    )
 
     class Meta:
         verbose_name = "utbetalning"
@@ -1076,8 +1183,9 @@ class Payment(models.Model):
         ordering = ["application", "sequence", "pk"]
         constraints = [
             # One live instruction per part: a part is never paid twice.
-            models.UniqueConstraint(fields=["application", "sequence"], condition=~Q(status="failed"),
-                                    name="one_live_payment_per_part"),
+            models.UniqueConstraint(
+                fields=["application", "sequence"], condition=~Q(status="failed"), name="one_live_payment_per_part"
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(condition=~Q(attested_by=models.F("decided_by")), name="attester_is_not_decider"),
             models.CheckConstraint(
@@ -1090,8 +1198,9 @@ class Payment(models.Model):
                 | Q(status__in=["withheld", "planned", "attested"], batch__isnull=True),
                 name="payment_in_file_when_exported",
             ),
-            models.CheckConstraint(condition=~Q(status="paid") | Q(paid_at__isnull=False),
-                                   name="paid_payment_has_date"),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | Q(paid_at__isnull=False), name="paid_payment_has_date"
+            ),
         ]
         indexes = [models.Index(fields=["status", "batch"])]
 
@@ -1129,9 +1238,17 @@ class Payment(models.Model):
 
     def replacement(self):
         """A new planned payment of the same part, for a payment that failed."""
-        return Payment(application=self.application, sequence=self.sequence, percent=self.percent,
-                       amount=self.amount, release=self.release, decided_by_id=self.decided_by_id,
-                       status=self.Status.PLANNED, replaces=self, failure_reason=self.failure_reason)
+        return Payment(
+            application=self.application,
+            sequence=self.sequence,
+            percent=self.percent,
+            amount=self.amount,
+            release=self.release,
+            decided_by_id=self.decided_by_id,
+            status=self.Status.PLANNED,
+            replaces=self,
+            failure_reason=self.failure_reason,
+        )
 
 
 class FollowUpReport(models.Model):
@@ -1145,23 +1262,31 @@ class FollowUpReport(models.Model):
     application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="follow_up")
     status = fsm.FSMField(max_length=30, choices=Status.choices, default=Status.DUE)
     due_on = models.DateField("ska lämnas senast")
-    what_was_done = models.TextField("vad genomfördes", blank=True, max_length=limits.LONG_TEXT,
-                                     validators=[MaxLengthValidator(limits.LONG_TEXT)])
+    what_was_done = models.TextField(
+        "vad genomfördes", blank=True, max_length=limits.LONG_TEXT, validators=[MaxLengthValidator(limits.LONG_TEXT)]
+    )
     participants = models.PositiveIntegerField("antal deltagare", null=True, blank=True)
     # {"7–12": {"girls": 4, "boys": 6, "other": 0}, ...} over AGE_BANDS and GENDERS,
     # when the programme asks for participants by age band and gender.
     participants_by_group = models.JSONField("deltagare per åldersgrupp och kön", default=dict, blank=True)
-    sessions = models.PositiveIntegerField("antal sammankomster", null=True, blank=True,
-                                           validators=[MaxValueValidator(limits.SESSIONS)])
-    outcome = models.TextField("resultat jämfört med målen", blank=True, max_length=limits.LONG_TEXT,
-                               validators=[MaxLengthValidator(limits.LONG_TEXT)])
+    sessions = models.PositiveIntegerField(
+        "antal sammankomster", null=True, blank=True, validators=[MaxValueValidator(limits.SESSIONS)]
+    )
+    outcome = models.TextField(
+        "resultat jämfört med målen",
+        blank=True,
+        max_length=limits.LONG_TEXT,
+        validators=[MaxLengthValidator(limits.LONG_TEXT)],
+    )
     actual_costs = money_field(verbose_name="faktiska kostnader", null=True, blank=True)
-    own_contribution = money_field(verbose_name="egen insats", null=True, blank=True,
-                                   validators=[MinValueValidator(ZERO)])
+    own_contribution = money_field(
+        verbose_name="egen insats", null=True, blank=True, validators=[MinValueValidator(ZERO)]
+    )
     saved_at = models.DateTimeField("senast sparad", null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     review_note = models.TextField("kommentar", blank=True)
     # When each reminder went out: set by the conditional UPDATE that claims it, so that a
     # reminder is sent once however many workers run (grants.services.follow_up).
@@ -1172,8 +1297,9 @@ class FollowUpReport(models.Model):
         verbose_name = "återrapportering"
         verbose_name_plural = "återrapporteringar"
 
-    @status.transition(source=[Status.DUE, Status.COMPLETION_REQUESTED], target=Status.SUBMITTED,
-                       permission=_by_reporting_applicant)
+    @status.transition(
+        source=[Status.DUE, Status.COMPLETION_REQUESTED], target=Status.SUBMITTED, permission=_by_reporting_applicant
+    )
     def submit(self):
         self.submitted_at = timezone.now()
 
@@ -1181,8 +1307,7 @@ class FollowUpReport(models.Model):
     def approve(self):
         pass
 
-    @status.transition(source=Status.SUBMITTED, target=Status.COMPLETION_REQUESTED,
-                       permission=_by_officer)
+    @status.transition(source=Status.SUBMITTED, target=Status.COMPLETION_REQUESTED, permission=_by_officer)
     def request_completion(self):
         pass
 
@@ -1202,8 +1327,12 @@ class FollowUpCostLine(models.Model):
 
     class Meta:
         ordering = ["pk"]
-        constraints = [models.CheckConstraint(condition=Q(actual__gte=0) & (Q(budgeted__isnull=True) | Q(budgeted__gte=0)),
-                                              name="follow_up_cost_not_negative")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(actual__gte=0) & (Q(budgeted__isnull=True) | Q(budgeted__gte=0)),
+                name="follow_up_cost_not_negative",
+            )
+        ]
 
 
 class RepaymentClaim(models.Model):
@@ -1234,8 +1363,9 @@ class RepaymentClaim(models.Model):
         verbose_name_plural = "återkrav"
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="repayment_not_negative"),
-            models.CheckConstraint(condition=Q(repaid_amount__gte=0, repaid_amount__lte=models.F("amount")),
-                                   name="repaid_within_claim"),
+            models.CheckConstraint(
+                condition=Q(repaid_amount__gte=0, repaid_amount__lte=models.F("amount")), name="repaid_within_claim"
+            ),
             models.CheckConstraint(
                 condition=Q(status="open", repaid_on__isnull=True)
                 | Q(status="repaid", repaid_on__isnull=False, repaid_amount=models.F("amount")),
@@ -1254,13 +1384,15 @@ class RepaymentClaim(models.Model):
 
 # --- the ledger ----------------------------------------------------------------------------
 
+
 class LedgerFile(models.Model):
     """A bokföringsfil: the vouchers not yet sent to the accounting system, as one SIE 4I
     file, stored immutable with its SHA-256. A voucher is in exactly one file once sent."""
 
     reference = models.CharField("referens", max_length=40, unique=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                   verbose_name="skapad av")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="skapad av"
+    )
     created_at = models.DateTimeField("skapad", default=timezone.now)
     count = models.PositiveIntegerField("antal verifikationer")
     key = models.CharField(max_length=300, blank=True)
@@ -1298,8 +1430,14 @@ class Voucher(models.Model):
     registered_on = models.DateField("registreringsdatum", default=timezone.localdate)
     text = models.CharField("text", max_length=200)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    ledger_file = models.ForeignKey(LedgerFile, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="vouchers", verbose_name="bokföringsfil")
+    ledger_file = models.ForeignKey(
+        LedgerFile,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="vouchers",
+        verbose_name="bokföringsfil",
+    )
     # Not a field: the lines that grants.services.ledger.ledger_file_create hands on with the
     # voucher, read once for the whole file.
     booked: list["VoucherLine"]
@@ -1342,8 +1480,9 @@ class VoucherLine(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="voucher_line_not_zero"),
             # A payment is booked once: one line on its expense account, one on the bank.
-            models.UniqueConstraint(fields=["payment", "account"], condition=Q(payment__isnull=False),
-                                    name="payment_booked_once"),
+            models.UniqueConstraint(
+                fields=["payment", "account"], condition=Q(payment__isnull=False), name="payment_booked_once"
+            ),
         ]
 
 
@@ -1351,8 +1490,9 @@ class CaseEvent(models.Model):
     """The case's history: who did what, when, and from which state to which."""
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     action = models.CharField(max_length=60)
     from_state = models.CharField(max_length=30, blank=True)
     to_state = models.CharField(max_length=30, blank=True)
@@ -1393,8 +1533,9 @@ class Document(models.Model):
     sha256 = models.CharField(max_length=64)
     storage_key = models.CharField(max_length=300, unique=True)
     version = models.PositiveIntegerField(default=1)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -77,12 +77,17 @@ def _recipients(organisation_ids: Iterable[int], *, required: bool) -> dict[int,
     """{organisation id: [(e-mail, language)]} of the organisations' confirmed members who
     get this mail, in one query however many organisations (their settings are joined; a
     person who never saved any has the defaults: Swedish, and every mail)."""
-    rows = (Membership.objects.filter(organisation_id__in=set(organisation_ids),
-                                      status=Membership.Status.CONFIRMED)
-            .exclude(user__email="")
-            .values_list("organisation_id", "user__email", "user__applicant_settings__language",
-                         "user__applicant_settings__optional_emails")
-            .order_by("organisation_id", "user_id"))
+    rows = (
+        Membership.objects.filter(organisation_id__in=set(organisation_ids), status=Membership.Status.CONFIRMED)
+        .exclude(user__email="")
+        .values_list(
+            "organisation_id",
+            "user__email",
+            "user__applicant_settings__language",
+            "user__applicant_settings__optional_emails",
+        )
+        .order_by("organisation_id", "user_id")
+    )
     recipients: dict[int, list[tuple[str, str]]] = {}
     for organisation_id, email, language, optional_emails in rows:
         if required or optional_emails is not False:
@@ -90,8 +95,9 @@ def _recipients(organisation_ids: Iterable[int], *, required: bool) -> dict[int,
     return recipients
 
 
-def notify_applicant(application: Application, *, subject: StrOrPromise, body: StrOrPromise,
-                     required: bool = True) -> None:
+def notify_applicant(
+    application: Application, *, subject: StrOrPromise, body: StrOrPromise, required: bool = True
+) -> None:
     """Mail `subject` and `body` about the application to its organisation's confirmed
     members, each in their language; `required=False` for news they may turn off."""
     notify_applicants([(application, subject, body)], required=required)

@@ -45,12 +45,13 @@ HELP_TEXT = (
     '"type": "number", "required": false}, {"key": "area", "label": "Var i kommunen?", "type": "choice", '
     '"choices": ["Fisksätra", "Orminge", "Annat"]}]. Typer: text, textarea (lång text), number (tal), '
     'yesno (ja/nej), choice (val ur "choices"), date (datum). "key" är frågans namn i systemet: bokstäver a–z, '
-    'siffror, - och _, och ändras inte när frågan väl har besvarats. En fråga är obligatorisk om den inte har '
+    "siffror, - och _, och ändras inte när frågan väl har besvarats. En fråga är obligatorisk om den inte har "
     '"required": false. Engelska texter (frivilligt): "label_en", "help_en", "choices_en".'
 )
 
 
 # --- the configuration ------------------------------------------------------------------------
+
 
 def _is_text(value):
     return isinstance(value, str) and value.strip() != ""
@@ -63,46 +64,53 @@ def _text_list(value):
 def _problems_of(number, item, seen):
     """What is wrong with question `number` (1-based), as Swedish messages for the admin."""
     if not isinstance(item, dict):
-        return [f"Fråga {number}: ange frågan som ett objekt med \"key\", \"label\" och \"type\"."]
+        return [f'Fråga {number}: ange frågan som ett objekt med "key", "label" och "type".']
     key = item.get("key")
     name = f"Fråga {number} (”{key}”)" if _is_text(key) else f"Fråga {number}"
     problems = []
     if not _is_text(key):
-        problems.append(f"{name}: \"key\" saknas. Ange ett kort namn med bokstäver a–z, siffror, - och _, "
-                        f"t.ex. \"meeting_place\".")
+        problems.append(
+            f'{name}: "key" saknas. Ange ett kort namn med bokstäver a–z, siffror, - och _, t.ex. "meeting_place".'
+        )
     elif not KEY.match(key):
-        problems.append(f"{name}: \"key\" får bara innehålla bokstäver a–z, siffror, - och _ (inga mellanslag "
-                        f"eller å, ä, ö), t.ex. \"meeting_place\".")
+        problems.append(
+            f'{name}: "key" får bara innehålla bokstäver a–z, siffror, - och _ (inga mellanslag '
+            f'eller å, ä, ö), t.ex. "meeting_place".'
+        )
     elif key in seen:
-        problems.append(f"{name}: \"key\" används redan av fråga {seen[key]}. Varje fråga behöver en egen.")
+        problems.append(f'{name}: "key" används redan av fråga {seen[key]}. Varje fråga behöver en egen.')
     else:
         seen[key] = number
     unknown = sorted(str(k) for k in set(item) - KNOWN)
     if unknown:
         problems.append(f"{name}: okänd uppgift {', '.join(unknown)}. Möjliga: {', '.join(sorted(KNOWN))}.")
     if not _is_text(item.get("label")):
-        problems.append(f"{name}: \"label\" saknas. Skriv frågan som den sökande ska se.")
+        problems.append(f'{name}: "label" saknas. Skriv frågan som den sökande ska se.')
     kind = item.get("type")
     if kind not in TYPES:
-        problems.append(f"{name}: okänd typ ”{kind}”. Möjliga typer: {', '.join(TYPES)}."
-                        if kind is not None else f"{name}: \"type\" saknas. Möjliga typer: {', '.join(TYPES)}.")
+        problems.append(
+            f"{name}: okänd typ ”{kind}”. Möjliga typer: {', '.join(TYPES)}."
+            if kind is not None
+            else f'{name}: "type" saknas. Möjliga typer: {", ".join(TYPES)}.'
+        )
     if "required" in item and not isinstance(item["required"], bool):
-        problems.append(f"{name}: \"required\" ska vara true eller false.")
+        problems.append(f'{name}: "required" ska vara true eller false.')
     for text in ("help", "label_en", "help_en"):
         if text in item and not isinstance(item[text], str):
-            problems.append(f"{name}: \"{text}\" ska vara en text.")
+            problems.append(f'{name}: "{text}" ska vara en text.')
     choices = item.get("choices")
     if kind == "choice":
         if not _text_list(choices):
-            problems.append(f"{name}: en fråga av typen choice behöver \"choices\", en lista med minst ett val, "
-                            f"t.ex. [\"Fisksätra\", \"Orminge\"].")
+            problems.append(
+                f'{name}: en fråga av typen choice behöver "choices", en lista med minst ett val, '
+                f't.ex. ["Fisksätra", "Orminge"].'
+            )
         elif len(set(choices)) != len(choices):
-            problems.append(f"{name}: \"choices\" innehåller samma val två gånger.")
-        elif "choices_en" in item and (not _text_list(item["choices_en"])
-                                       or len(item["choices_en"]) != len(choices)):
-            problems.append(f"{name}: \"choices_en\" ska ha lika många val som \"choices\", i samma ordning.")
+            problems.append(f'{name}: "choices" innehåller samma val två gånger.')
+        elif "choices_en" in item and (not _text_list(item["choices_en"]) or len(item["choices_en"]) != len(choices)):
+            problems.append(f'{name}: "choices_en" ska ha lika många val som "choices", i samma ordning.')
     elif "choices" in item or "choices_en" in item:
-        problems.append(f"{name}: \"choices\" gäller bara frågor av typen choice.")
+        problems.append(f'{name}: "choices" gäller bara frågor av typen choice.')
     return problems
 
 
@@ -110,8 +118,9 @@ def validate_questions(value):
     """Programme.clean()'s check of application_questions: every problem, each naming its
     question by number and key."""
     if not isinstance(value, list):
-        raise ValidationError("Ange en lista med frågor, t.ex. "
-                              "[{\"key\": \"meeting_place\", \"label\": \"Var träffas ni?\", \"type\": \"text\"}].")
+        raise ValidationError(
+            'Ange en lista med frågor, t.ex. [{"key": "meeting_place", "label": "Var träffas ni?", "type": "text"}].'
+        )
     seen = {}
     problems = [problem for number, item in enumerate(value, start=1) for problem in _problems_of(number, item, seen)]
     if problems:
@@ -119,6 +128,7 @@ def validate_questions(value):
 
 
 # --- in the applicant's language --------------------------------------------------------------
+
 
 def _in_english():
     return (translation.get_language() or "").split("-")[0] == "en"
@@ -144,6 +154,7 @@ def is_required(question):
 
 # --- the step's form --------------------------------------------------------------------------
 
+
 def field_name(question):
     return FIELD_PREFIX + question["key"]
 
@@ -161,8 +172,12 @@ def _field_for(question):
     label, required = label_of(question), is_required(question)
     if not required:
         label = _("%(label)s (frivilligt)") % {"label": label}
-    common = {"label": label, "required": required, "help_text": help_of(question),
-              "error_messages": {"required": _("Svara på frågan ”%(label)s”.") % {"label": label_of(question)}}}
+    common = {
+        "label": label,
+        "required": required,
+        "help_text": help_of(question),
+        "error_messages": {"required": _("Svara på frågan ”%(label)s”.") % {"label": label_of(question)}},
+    }
     kind = question["type"]
     if kind == "text":
         return text_field(max_length=limits.SHORT_TEXT, **common)
@@ -170,15 +185,20 @@ def _field_for(question):
         return text_field(max_length=limits.LONG_TEXT, rows=5, **common)
     if kind == "number":
         common["error_messages"]["invalid"] = _("Skriv ett tal, t.ex. 12 eller 12,5.")
-        return AnswerDecimalField(max_digits=14, decimal_places=2, widget=forms.TextInput(
-            attrs={"inputmode": "decimal", "autocomplete": "off"}), **common)
+        return AnswerDecimalField(
+            max_digits=14,
+            decimal_places=2,
+            widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            **common,
+        )
     if kind == "date":
         common["error_messages"]["invalid"] = _("Skriv datumet som ÅÅÅÅ-MM-DD, t.ex. 2026-09-15.")
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
     choices = [(YES, _("Ja")), (NO, _("Nej"))] if kind == "yesno" else choices_of(question)
     # Django formats this message with the value posted: a % in the label must stay a %.
     common["error_messages"]["invalid_choice"] = _("Välj ett av svaren på frågan ”%(label)s”.") % {
-        "label": label_of(question).replace("%", "%%")}
+        "label": label_of(question).replace("%", "%%")
+    }
     if kind == "choice" and len(choices) > MAX_RADIOS:
         return forms.ChoiceField(choices=[("", _("Välj …"))] + choices, **common)
     return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
@@ -207,8 +227,10 @@ class QuestionsForm(forms.Form):
 
     def answers(self):
         """The cleaned answers as stored, by key; unanswered questions have none."""
-        stored = {question["key"]: _stored(question, self.cleaned_data.get(field_name(question)))
-                  for question in self.questions}
+        stored = {
+            question["key"]: _stored(question, self.cleaned_data.get(field_name(question)))
+            for question in self.questions
+        }
         return {key: value for key, value in stored.items() if value is not None}
 
 
@@ -226,11 +248,15 @@ def missing_answers(programme, answers):
     data = {field_name(q): answers[q["key"]] for q in programme.application_questions if q["key"] in answers}
     form = QuestionsForm(data, questions=programme.application_questions)
     form.is_valid()
-    return [q for q in programme.application_questions
-            if is_required(q) and (field_name(q) in form.errors or q["key"] not in answers)]
+    return [
+        q
+        for q in programme.application_questions
+        if is_required(q) and (field_name(q) in form.errors or q["key"] not in answers)
+    ]
 
 
 # --- reading ----------------------------------------------------------------------------------
+
 
 def shown_answer(question, value):
     """A stored answer as people read it, in their language."""
@@ -259,4 +285,3 @@ def answer_rows(questions, answers, *, removed=True):
         current = {q["key"] for q in questions}
         rows += [(key, str(value)) for key, value in answers.items() if key not in current]
     return rows
-

@@ -105,9 +105,12 @@ def budgets_overview(call: Call) -> list[dict[str, Any]]:
     [{label, budget, committed, remaining}], the call first."""
     rows: list[Call | AnnualBudget] = [call, *annual_budgets(call)]
     return [
-        {"label": budget_label(row)[0].upper() + budget_label(row)[1:],
-         "budget": row.budget if isinstance(row, Call) else row.amount,
-         "committed": row.committed, "remaining": row.remaining}
+        {
+            "label": budget_label(row)[0].upper() + budget_label(row)[1:],
+            "budget": row.budget if isinstance(row, Call) else row.amount,
+            "committed": row.committed,
+            "remaining": row.remaining,
+        }
         for row in rows
     ]
 
@@ -117,7 +120,8 @@ def organisation_grants_in_year(application: Application) -> QuerySet[Applicatio
     and programmes: what it asked for, was granted and has been paid (double funding)."""
     return (
         Application.objects.filter(organisation_id=application.organisation_id, call__year=application.call.year)
-        .exclude(pk=application.pk).exclude(status=Application.Status.DRAFT)
+        .exclude(pk=application.pk)
+        .exclude(status=Application.Status.DRAFT)
         .select_related("call__programme__committee", "decision")
         .annotate(paid=Sum("payments__amount", filter=Q(payments__status=Payment.Status.PAID)))
         .order_by("submitted_at", "pk")
@@ -128,8 +132,13 @@ def case_overview(pk: int) -> dict[str, Any]:
     """Everything a case page shows, in a fixed number of queries."""
     application = (
         Application.objects.select_related(
-            "call__programme__committee", "organisation__sponsor", "assessment__officer", "decision__decided_by",
-            "decision__meeting", "follow_up", "created_by",
+            "call__programme__committee",
+            "organisation__sponsor",
+            "assessment__officer",
+            "decision__decided_by",
+            "decision__meeting",
+            "follow_up",
+            "created_by",
         )
         .prefetch_related(
             "budget_lines",
@@ -150,19 +159,33 @@ def case_overview(pk: int) -> dict[str, Any]:
     }
 
 
-
-
-def catalogue(*, query: str = "", committee_id: int | None = None, open_only: bool = False,
-              groups_only: bool = False, on: dt.date | None = None) -> QuerySet[Programme]:
+def catalogue(
+    *,
+    query: str = "",
+    committee_id: int | None = None,
+    open_only: bool = False,
+    groups_only: bool = False,
+    on: dt.date | None = None,
+) -> QuerySet[Programme]:
     """The public catalogue: active programmes with their open and coming calls, in two
     queries whatever the number of programmes."""
     on = on or timezone.localdate()
-    programmes = Programme.objects.filter(is_active=True).select_related("committee").prefetch_related(
-        Prefetch("calls", queryset=Call.objects.filter(closes_on__gte=on).order_by("opens_on"), to_attr="current_calls")
+    programmes = (
+        Programme.objects.filter(is_active=True)
+        .select_related("committee")
+        .prefetch_related(
+            Prefetch(
+                "calls", queryset=Call.objects.filter(closes_on__gte=on).order_by("opens_on"), to_attr="current_calls"
+            )
+        )
     )
     if query:
-        programmes = programmes.filter(Q(name__icontains=query) | Q(description__icontains=query)
-                                       | Q(purpose__icontains=query) | Q(committee__name__icontains=query))
+        programmes = programmes.filter(
+            Q(name__icontains=query)
+            | Q(description__icontains=query)
+            | Q(purpose__icontains=query)
+            | Q(committee__name__icontains=query)
+        )
     if committee_id:
         programmes = programmes.filter(committee_id=committee_id)
     if open_only:
@@ -176,9 +199,15 @@ def catalogue_programme(slug: str, on: dt.date | None = None) -> Programme:
     on = on or timezone.localdate()
     try:
         return (
-            Programme.objects.filter(is_active=True).select_related("committee")
-            .prefetch_related(Prefetch("calls", queryset=Call.objects.filter(closes_on__gte=on).order_by("opens_on"),
-                                       to_attr="current_calls"))
+            Programme.objects.filter(is_active=True)
+            .select_related("committee")
+            .prefetch_related(
+                Prefetch(
+                    "calls",
+                    queryset=Call.objects.filter(closes_on__gte=on).order_by("opens_on"),
+                    to_attr="current_calls",
+                )
+            )
             .get(slug=slug)
         )
     except Programme.DoesNotExist:

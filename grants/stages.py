@@ -57,8 +57,9 @@ STAGE_OF_STATUS: Final[Mapping[str, Stage]] = {
     S.CLOSED: Stage.CLOSED,
 }
 
-_WAIT_FOR_DECISION = gettext_lazy("Inget just nu. Vänta på beslutet. Handläggaren hör av sig här och med e-post om "
-                                  "något saknas.")
+_WAIT_FOR_DECISION = gettext_lazy(
+    "Inget just nu. Vänta på beslutet. Handläggaren hör av sig här och med e-post om något saknas."
+)
 _BEING_PAID = gettext_lazy("Inget just nu. Bidraget betalas ut till %(account)s.")
 
 # What the applicant waits for in each FSM state when nothing is expected of her, with the
@@ -69,15 +70,17 @@ WAITING: Final[Mapping[str, str | _StrPromise]] = {
     S.DRAFT: "",
     S.AWAITING_SPONSOR: gettext_lazy(
         "Inget just nu. %(sponsor)s ska bekräfta att föreningen är medsökare; först då kommer ansökan till "
-        "handläggaren. Föreningen behöver bekräfta senast %(date)s, när utlysningen stänger."),
+        "handläggaren. Föreningen behöver bekräfta senast %(date)s, när utlysningen stänger."
+    ),
     S.SUBMITTED: _WAIT_FOR_DECISION,
     S.AWAITING_COMPLETION: "",
     S.IN_ASSESSMENT: _WAIT_FOR_DECISION,
     S.ASSESSED: _WAIT_FOR_DECISION,
     S.APPROVED: _BEING_PAID,
     S.PARTLY_APPROVED: _BEING_PAID,
-    S.REJECTED: gettext_lazy("Inget. Ansökan är avslagen. Läs beslutet och motiveringen nedan; i beslutsbrevet står "
-                             "hur man överklagar."),
+    S.REJECTED: gettext_lazy(
+        "Inget. Ansökan är avslagen. Läs beslutet och motiveringen nedan; i beslutsbrevet står hur man överklagar."
+    ),
     S.WITHDRAWN: gettext_lazy("Inget. Ansökan är återtagen och behandlas inte vidare."),
     S.CLOSED: gettext_lazy("Inget. Ärendet är avslutat."),
 }
@@ -125,8 +128,14 @@ class CaseStage:
     awaiting_protocol: bool
 
 
-def case_stage(*, application: Application, decision: Decision | None, report: FollowUpReport | None,
-               claim: RepaymentClaim | None, open_request: CompletionRequest | None) -> CaseStage:
+def case_stage(
+    *,
+    application: Application,
+    decision: Decision | None,
+    report: FollowUpReport | None,
+    claim: RepaymentClaim | None,
+    open_request: CompletionRequest | None,
+) -> CaseStage:
     """Where the case is, from its FSM state and the rows the case page has loaded: the
     page shows the waiting text only when nothing is expected of the applicant."""
     payments = list(application.payments.all())
@@ -146,8 +155,9 @@ def awaiting_protocol(decision: Decision | None) -> bool:
     return decision is not None and not decision.may_be_executed
 
 
-def _current_stage(application: Application, decision: Decision | None, report: FollowUpReport | None,
-                   payments: Sequence[Payment]) -> Stage:
+def _current_stage(
+    application: Application, decision: Decision | None, report: FollowUpReport | None, payments: Sequence[Payment]
+) -> Stage:
     """The stage of the FSM state; a granted case stays at the decision until it may be
     executed, and is at the follow-up report when that is what holds it: no payment under
     way, and none still to pay once the officer has judged the report."""
@@ -179,11 +189,17 @@ def _report_settled(report: FollowUpReport | None) -> bool:
 def _granted(application: Application, decision: Decision | None) -> bool:
     """Whether money was granted: a closed case counts when its decision granted some."""
     return application.status in Application.GRANTED or (
-        application.status == S.CLOSED and decision is not None and decision.is_granted)
+        application.status == S.CLOSED and decision is not None and decision.is_granted
+    )
 
 
-def _progress(application: Application, decision: Decision | None, report: FollowUpReport | None,
-              payments: Sequence[Payment], current: Stage) -> tuple[Step, ...]:
+def _progress(
+    application: Application,
+    decision: Decision | None,
+    report: FollowUpReport | None,
+    payments: Sequence[Payment],
+    current: Stage,
+) -> tuple[Step, ...]:
     """Every stage with its state: the current one, those done, those that will not happen
     (a case that ended early, a programme without follow-up) and a payment made in part."""
     done = _done(application, decision, report, payments)
@@ -211,13 +227,15 @@ def _progress(application: Application, decision: Decision | None, report: Follo
     return tuple(Step(key=stage, title=stage.label, state=state(stage), note=notes[stage]) for stage in Stage)
 
 
-def _done(application: Application, decision: Decision | None, report: FollowUpReport | None,
-          payments: Sequence[Payment]) -> dict[Stage, bool]:
+def _done(
+    application: Application, decision: Decision | None, report: FollowUpReport | None, payments: Sequence[Payment]
+) -> dict[Stage, bool]:
     """Which stages the case has been through."""
     return {
         Stage.APPLICATION: application.submitted_at is not None,
-        Stage.ASSESSMENT: (hasattr(application, "assessment")
-                           and STAGE_OF_STATUS[application.status] != Stage.ASSESSMENT),
+        Stage.ASSESSMENT: (
+            hasattr(application, "assessment") and STAGE_OF_STATUS[application.status] != Stage.ASSESSMENT
+        ),
         Stage.DECISION: decision is not None,
         Stage.PAYMENT: _granted(application, decision) and bool(payments) and not _unpaid(payments),
         Stage.FOLLOW_UP: _report_settled(report),
@@ -225,18 +243,27 @@ def _done(application: Application, decision: Decision | None, report: FollowUpR
     }
 
 
-def _notes(application: Application, decision: Decision | None, report: FollowUpReport | None,
-           payments: Sequence[Payment], current: Stage) -> dict[Stage, str]:
+def _notes(
+    application: Application,
+    decision: Decision | None,
+    report: FollowUpReport | None,
+    payments: Sequence[Payment],
+    current: Stage,
+) -> dict[Stage, str]:
     """The short line under each stage: when it happened, or what it waits for."""
     return {
         Stage.APPLICATION: _application_note(application),
         Stage.ASSESSMENT: application.get_status_display() if current == Stage.ASSESSMENT else "",
         Stage.DECISION: _decision_note(decision, current),
-        Stage.PAYMENT: (_("%(paid)s av %(count)s delar utbetalda")
-                        % {"paid": sum(p.status == Payment.Status.PAID for p in payments),
-                           "count": len({p.sequence for p in payments})}
-                        if _granted(application, decision) and payments and not awaiting_protocol(decision)
-                        else ""),
+        Stage.PAYMENT: (
+            _("%(paid)s av %(count)s delar utbetalda")
+            % {
+                "paid": sum(p.status == Payment.Status.PAID for p in payments),
+                "count": len({p.sequence for p in payments}),
+            }
+            if _granted(application, decision) and payments and not awaiting_protocol(decision)
+            else ""
+        ),
         Stage.FOLLOW_UP: _report_note(report),
         Stage.CLOSED: _closed_note(application),
     }
@@ -252,8 +279,9 @@ def _application_note(application: Application) -> str:
 
 def _decision_note(decision: Decision | None, current: Stage) -> str:
     if decision is not None and awaiting_protocol(decision):
-        return (_("Nämnden beslutade %(date)s. Beslutsbrevet kommer när protokollet har justerats.")
-                % {"date": _meeting_day(decision)})
+        return _("Nämnden beslutade %(date)s. Beslutsbrevet kommer när protokollet har justerats.") % {
+            "date": _meeting_day(decision)
+        }
     if decision is not None:
         return f"{decision.get_outcome_display()} {decision.decided_at:%Y-%m-%d}"
     return _("Väntar på beslut") if current == Stage.DECISION else ""
@@ -280,25 +308,51 @@ def _closed_note(application: Application) -> str:
     return application.get_status_display() if STAGE_OF_STATUS[application.status] == Stage.CLOSED else ""
 
 
-def _todo(application: Application, report: FollowUpReport | None, claim: RepaymentClaim | None,
-          open_request: CompletionRequest | None) -> tuple[Todo, ...]:
+def _todo(
+    application: Application,
+    report: FollowUpReport | None,
+    claim: RepaymentClaim | None,
+    open_request: CompletionRequest | None,
+) -> tuple[Todo, ...]:
     """What is expected of the applicant now, and by when; empty when nothing is."""
     todo = []
     if application.status == S.DRAFT:
-        todo.append(Todo(Expected.APPLICATION, _("Fyll i ansökan och skicka in den."), application.call.closes_on,
-                         _("Fortsätt med ansökan")))
+        todo.append(
+            Todo(
+                Expected.APPLICATION,
+                _("Fyll i ansökan och skicka in den."),
+                application.call.closes_on,
+                _("Fortsätt med ansökan"),
+            )
+        )
     if application.status == S.AWAITING_COMPLETION and open_request is not None:
-        todo.append(Todo(Expected.COMPLETION, _("Komplettera ansökan med det handläggaren ber om."),
-                         open_request.due_on, _("Svara på kompletteringen")))
+        todo.append(
+            Todo(
+                Expected.COMPLETION,
+                _("Komplettera ansökan med det handläggaren ber om."),
+                open_request.due_on,
+                _("Svara på kompletteringen"),
+            )
+        )
     if report is not None and report.status in OWED:
-        todo.append(Todo(Expected.FOLLOW_UP_REPORT,
-                         _("Lämna återrapporten: berätta vad ni gjorde och vad pengarna användes till."),
-                         report.due_on,
-                         _("Fortsätt med återrapporten") if report.saved_at else _("Fyll i återrapporten")))
+        todo.append(
+            Todo(
+                Expected.FOLLOW_UP_REPORT,
+                _("Lämna återrapporten: berätta vad ni gjorde och vad pengarna användes till."),
+                report.due_on,
+                _("Fortsätt med återrapporten") if report.saved_at else _("Fyll i återrapporten"),
+            )
+        )
     if claim is not None and claim.status == RepaymentClaim.Status.OPEN:
-        todo.append(Todo(Expected.REPAYMENT, _("Betala tillbaka %(amount)s kr enligt beslutet om återkrav.")
-                         % {"amount": number_format(claim.outstanding, 2, force_grouping=True)},
-                         claim.due_on, _("Läs om återkravet")))
+        todo.append(
+            Todo(
+                Expected.REPAYMENT,
+                _("Betala tillbaka %(amount)s kr enligt beslutet om återkrav.")
+                % {"amount": number_format(claim.outstanding, 2, force_grouping=True)},
+                claim.due_on,
+                _("Läs om återkravet"),
+            )
+        )
     return tuple(todo)
 
 
@@ -309,12 +363,25 @@ def _waiting(application: Application, decision: Decision | None, report: Follow
     if decision is not None and awaiting_protocol(decision):
         held_on = {"date": _meeting_day(decision)}
         if decision.is_granted:
-            return _("Inget just nu. Nämnden har beslutat vid sammanträdet den %(date)s. Beslutsbrevet kommer "
-                     "här när protokollet från sammanträdet har justerats; först då betalas bidraget ut.") % held_on
-        return _("Inget just nu. Nämnden har beslutat vid sammanträdet den %(date)s. Beslutsbrevet, med hur man "
-                 "överklagar, kommer här när protokollet från sammanträdet har justerats.") % held_on
-    if (application.status in Application.GRANTED and report is not None
-            and report.status == FollowUpReport.Status.SUBMITTED):
+            return (
+                _(
+                    "Inget just nu. Nämnden har beslutat vid sammanträdet den %(date)s. Beslutsbrevet kommer "
+                    "här när protokollet från sammanträdet har justerats; först då betalas bidraget ut."
+                )
+                % held_on
+            )
+        return (
+            _(
+                "Inget just nu. Nämnden har beslutat vid sammanträdet den %(date)s. Beslutsbrevet, med hur man "
+                "överklagar, kommer här när protokollet från sammanträdet har justerats."
+            )
+            % held_on
+        )
+    if (
+        application.status in Application.GRANTED
+        and report is not None
+        and report.status == FollowUpReport.Status.SUBMITTED
+    ):
         return _("Inget just nu. Handläggaren granskar återrapporten.")
     return WAITING[application.status] % _blanks(application)
 
@@ -323,8 +390,11 @@ def _blanks(application: Application) -> dict[str, str]:
     """What the waiting texts leave blank: a group's sponsor and the day it must confirm by,
     and the account the grant is paid to. All from rows already loaded."""
     organisation = application.organisation
-    return {"sponsor": _sponsor_name(application), "date": f"{application.call.closes_on:%Y-%m-%d}",
-            "account": organisation.payment_account or organisation.payee.name}
+    return {
+        "sponsor": _sponsor_name(application),
+        "date": f"{application.call.closes_on:%Y-%m-%d}",
+        "account": organisation.payment_account or organisation.payee.name,
+    }
 
 
 def _sponsor_name(application: Application) -> str:

@@ -74,12 +74,14 @@ def validate_orgnr(value: str) -> None:
     except StdnumError:
         raise ValidationError(
             _("Organisationsnumret %(value)s är inte giltigt. Skriv det som NNNNNN-NNNN och kontrollera siffrorna."),
-            params={"value": value}, code="invalid_orgnr",
+            params={"value": value},
+            code="invalid_orgnr",
         )
     if int(number[2:4]) < 20:
         raise ValidationError(
             _("%(value)s är inget organisationsnummer: tredje och fjärde siffran ska tillsammans vara minst 20."),
-            params={"value": value}, code="orgnr_is_personal",
+            params={"value": value},
+            code="orgnr_is_personal",
         )
 
 
@@ -92,7 +94,8 @@ def validate_bankgiro(value: str) -> None:
     if len(digits) not in (7, 8) or not luhn.is_valid(digits):
         raise ValidationError(
             _("Bankgironumret %(value)s är inte giltigt (7–8 siffror med rätt kontrollsiffra, t.ex. 5050-1055)."),
-            params={"value": value}, code="invalid_bankgiro",
+            params={"value": value},
+            code="invalid_bankgiro",
         )
 
 
@@ -101,7 +104,8 @@ def validate_plusgiro(value: str) -> None:
     if not 2 <= len(digits) <= 8 or not luhn.is_valid(digits):
         raise ValidationError(
             _("Plusgironumret %(value)s är inte giltigt (2–8 siffror med rätt kontrollsiffra)."),
-            params={"value": value}, code="invalid_plusgiro",
+            params={"value": value},
+            code="invalid_plusgiro",
         )
 
 
@@ -110,9 +114,12 @@ def validate_iban(value: str) -> None:
         IBAN(value)
     except SchwiftyException:
         raise ValidationError(
-            _("IBAN-numret %(value)s är inte giltigt. Kontrollera landskod, kontrollsiffror och längd "
-              "(t.ex. SE45 5000 0000 0583 9825 7466)."),
-            params={"value": value}, code="invalid_iban",
+            _(
+                "IBAN-numret %(value)s är inte giltigt. Kontrollera landskod, kontrollsiffror och längd "
+                "(t.ex. SE45 5000 0000 0583 9825 7466)."
+            ),
+            params={"value": value},
+            code="invalid_iban",
         )
 
 
@@ -157,16 +164,18 @@ ALLOWED_UPLOADS = {
 def validate_upload(uploaded: File, *, max_mb: int) -> str:
     """Check an uploaded file's size, name and first bytes. Returns its content type."""
     name = (uploaded.name or "").lower()
-    extension = name[name.rfind("."):] if "." in name else ""
+    extension = name[name.rfind(".") :] if "." in name else ""
     if extension not in ALLOWED_UPLOADS:
         raise ValidationError(
             _("Filen %(name)s har en filtyp som inte tas emot. Ladda upp PDF, PNG eller JPEG."),
-            params={"name": uploaded.name}, code="file_type",
+            params={"name": uploaded.name},
+            code="file_type",
         )
     if uploaded.size > max_mb * 1024 * 1024:
         raise ValidationError(
             _("Filen %(name)s är för stor. Den största tillåtna storleken är %(max)s MB."),
-            params={"name": uploaded.name, "max": max_mb}, code="file_size",
+            params={"name": uploaded.name, "max": max_mb},
+            code="file_size",
         )
     content_type, signatures = ALLOWED_UPLOADS[extension]
     head = uploaded.read(16)
@@ -174,7 +183,8 @@ def validate_upload(uploaded: File, *, max_mb: int) -> str:
     if not any(head.startswith(signature) for signature in signatures):
         raise ValidationError(
             _("Filen %(name)s är inte en riktig %(ext)s-fil. Spara den på nytt och försök igen."),
-            params={"name": uploaded.name, "ext": extension[1:].upper()}, code="file_content",
+            params={"name": uploaded.name, "ext": extension[1:].upper()},
+            code="file_content",
         )
     return content_type
 
@@ -189,7 +199,8 @@ def validate_logo(uploaded: File) -> str:
     if uploaded.size > LOGO_MAX_BYTES:
         raise ValidationError(
             "Logotypen är för stor (%(size)s kB). Den får vara högst 1 MB.",
-            params={"size": uploaded.size // 1024}, code="logo_size",
+            params={"size": uploaded.size // 1024},
+            code="logo_size",
         )
     head = uploaded.read(16)
     uploaded.seek(0)
@@ -197,7 +208,8 @@ def validate_logo(uploaded: File) -> str:
     if kind is None:
         raise ValidationError(
             "Logotypen måste vara en PNG- eller JPEG-bild. Filen %(name)s är inte det.",
-            params={"name": uploaded.name}, code="logo_type",
+            params={"name": uploaded.name},
+            code="logo_type",
         )
     from PIL import Image, UnidentifiedImageError
 
@@ -209,7 +221,8 @@ def validate_logo(uploaded: File) -> str:
     except (UnidentifiedImageError, ValueError, OSError, SyntaxError, Image.DecompressionBombError):
         raise ValidationError(
             "Logotypen %(name)s går inte att läsa som bild. Spara den på nytt som PNG eller JPEG.",
-            params={"name": uploaded.name}, code="logo_broken",
+            params={"name": uploaded.name},
+            code="logo_broken",
         )
     finally:
         uploaded.seek(0)
@@ -219,7 +232,7 @@ def validate_logo(uploaded: File) -> str:
 def validate_choice_list(value: Any, *, allowed: Collection[str] | None = None) -> None:
     """A programme's list of choices: distinct non-empty strings, from `allowed` when given."""
     if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
-        raise ValidationError("Ange en lista med texter, t.ex. [\"Barn och unga\", \"Jämställdhet\"].")
+        raise ValidationError('Ange en lista med texter, t.ex. ["Barn och unga", "Jämställdhet"].')
     if len(set(value)) != len(value):
         raise ValidationError("Listan innehåller samma val två gånger.")
     if allowed is not None:
@@ -234,8 +247,11 @@ def validate_eligibility_questions(value: Any) -> None:
     if not isinstance(value, list):
         raise ValidationError("Ange en lista med frågor.")
     for index, item in enumerate(value, start=1):
-        if (not isinstance(item, dict) or set(item) != {"question", "answer", "otherwise"}
-                or not all(isinstance(item[key], str) and item[key].strip() for key in item)):
+        if (
+            not isinstance(item, dict)
+            or set(item) != {"question", "answer", "otherwise"}
+            or not all(isinstance(item[key], str) and item[key].strip() for key in item)
+        ):
             raise ValidationError(f"Fråga {index}: ange exakt 'question', 'answer' och 'otherwise' som texter.")
         if item["answer"] not in ("ja", "nej"):
             raise ValidationError(f"Fråga {index}: 'answer' ska vara 'ja' eller 'nej'.")

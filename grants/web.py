@@ -20,14 +20,16 @@ from django.utils.translation import gettext_lazy
 from .access import NO_PERMISSION
 
 # The file store does not answer when a stored file is to be handed out.
-STORE_DOWN_TO_READ = gettext_lazy("Filen kan inte hämtas just nu eftersom fillagringen inte svarar. Försök igen "
-                                  "om en stund.")
+STORE_DOWN_TO_READ = gettext_lazy(
+    "Filen kan inte hämtas just nu eftersom fillagringen inte svarar. Försök igen om en stund."
+)
 
 Refusal = ValidationError | PermissionDenied
 SummaryRow = tuple[str | None, str, str]
 
 
 # --- refusals ------------------------------------------------------------------------------
+
 
 def refusal_messages(exc: Refusal, *, about: str | None = None) -> list[str]:
     """What a refusal says, as messages for a page that lists them. A PermissionDenied that
@@ -41,8 +43,9 @@ def refusal_messages(exc: Refusal, *, about: str | None = None) -> list[str]:
     return list(exc.messages)
 
 
-def refusal_to_form(form: forms.BaseForm, exc: Refusal, *, at: str | None = None,
-                    set_aside: Collection[str] = ()) -> dict[str, list[str]]:
+def refusal_to_form(
+    form: forms.BaseForm, exc: Refusal, *, at: str | None = None, set_aside: Collection[str] = ()
+) -> dict[str, list[str]]:
     """Put a refusal on the form that was sent: each message by field at that field when the
     form has it, the rest where messages about no field go (at: a field, or None for the top
     of the form), so that the person sees it next to what to put right. set_aside: keys the
@@ -71,8 +74,10 @@ def refusal_to_messages(request: HttpRequest, exc: Refusal) -> None:
 
 # --- the error summary at the top of a page ---------------------------------------------------
 
-def error_summary(form: forms.BaseForm | None = None, formset: forms.BaseFormSet | None = None,
-                  formset_what: str = "") -> list[SummaryRow]:
+
+def error_summary(
+    form: forms.BaseForm | None = None, formset: forms.BaseFormSet | None = None, formset_what: str = ""
+) -> list[SummaryRow]:
     """Every error of the form (and formset) that was sent, for the summary at the top of the
     page (templates/portal/_error_summary.html): [(the id to link to or None, what, message)].
     A formset's own errors link to its first row, each row's error to its field."""
@@ -88,16 +93,21 @@ def error_summary(form: forms.BaseForm | None = None, formset: forms.BaseFormSet
         rows += [(anchor, formset_what, str(message)) for message in formset.non_form_errors()]
         for number, row in enumerate(formset.forms, start=1):
             for field in row:
-                what = _("%(what)s, rad %(number)s: %(label)s") % {"what": formset_what, "number": number,
-                                                                     "label": field.label}
+                what = _("%(what)s, rad %(number)s: %(label)s") % {
+                    "what": formset_what,
+                    "number": number,
+                    "label": field.label,
+                }
                 rows += [(field.id_for_label, what, str(error)) for error in field.errors]
     return rows
 
 
 # --- files -----------------------------------------------------------------------------------
 
-def file_response(content: bytes | str, *, filename: str, content_type: str, disposition: str = "attachment",
-                  cache: str = "no-store") -> HttpResponse:
+
+def file_response(
+    content: bytes | str, *, filename: str, content_type: str, disposition: str = "attachment", cache: str = "no-store"
+) -> HttpResponse:
     """A file to hand out. Its name is sent as RFC 6266 asks: percent-encoded UTF-8 in
     filename* (RFC 5987), with an ASCII filename for clients that read only that one. Files
     hold personal data and case details, so no cache keeps them unless the caller says so
@@ -105,8 +115,9 @@ def file_response(content: bytes | str, *, filename: str, content_type: str, dis
     if disposition not in ("attachment", "inline"):
         raise ValueError(f"Unknown Content-Disposition type: {disposition}")
     response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = (f'{disposition}; filename="{_ascii_filename(filename)}"; '
-                                       f"filename*=UTF-8''{quote(filename, safe='')}")
+    response["Content-Disposition"] = (
+        f"{disposition}; filename=\"{_ascii_filename(filename)}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    )
     response["Content-Length"] = str(len(response.content))
     response["Cache-Control"] = cache
     response["X-Content-Type-Options"] = "nosniff"
@@ -119,8 +130,9 @@ def _ascii_filename(filename: str) -> str:
     return "".join(char if " " <= char <= "~" and char not in '"\\' else "_" for char in anyascii(filename)) or "fil"
 
 
-def stored_file_response(request: HttpRequest, read: Callable[[], tuple[str, str, bytes]], *,
-                         disposition: str = "attachment") -> HttpResponse:
+def stored_file_response(
+    request: HttpRequest, read: Callable[[], tuple[str, str, bytes]], *, disposition: str = "attachment"
+) -> HttpResponse:
     """A stored file as a download: read() gives (file name, media type, bytes), checked
     against the recorded SHA-256. A changed file is not handed out (409, with the reason),
     and a store that does not answer gets a clear 503, not a server error."""

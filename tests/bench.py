@@ -85,6 +85,7 @@ def note(text):
 
 # --- the world -------------------------------------------------------------------------
 
+
 def make_world():
     from tests import factories
 
@@ -98,8 +99,9 @@ def make_world():
     # The inclusion programme, paid 100 % at decision with a follow-up report required:
     # submit → complete → assess → decide (officer, within the 50 000 kr delegation) →
     # letter → attest → payment file → paid → report → review (approve) → close, one payment per case.
-    inclusion = factories.programme("inkludering", payment_plan=[{"percent": 100, "release": "decision"}],
-                                    follow_up_required=True)
+    inclusion = factories.programme(
+        "inkludering", payment_plan=[{"percent": 100, "release": "decision"}], follow_up_required=True
+    )
     world["call"] = factories.call(inclusion, max_amount="200000", budget="100000000")
     return world
 
@@ -108,15 +110,24 @@ def make_draft(world, index, amount=Decimal("20000")):
     from grants.services import apply
 
     return apply.application_save_draft(
-        call=world["call"], organisation=world["fisksatra"], by=world["anna"], title=f"Läxhjälp och fotboll {index}",
+        call=world["call"],
+        organisation=world["fisksatra"],
+        by=world["anna"],
+        title=f"Läxhjälp och fotboll {index}",
         description="Vi vill nå fler barn i Fisksätra med idrott och läxhjälp.",
-        period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 12, 31), stated_amount=amount,
-        budget_lines=[("cost", "Ledararvoden", amount - Decimal("5000")), ("cost", "Lokalhyra", Decimal("10000")),
-                      ("income", "Egen insats", Decimal("5000"))],
+        period_start=dt.date(2026, 1, 1),
+        period_end=dt.date(2026, 12, 31),
+        stated_amount=amount,
+        budget_lines=[
+            ("cost", "Ledararvoden", amount - Decimal("5000")),
+            ("cost", "Lokalhyra", Decimal("10000")),
+            ("income", "Egen insats", Decimal("5000")),
+        ],
     )
 
 
 # --- 1. the lifecycle ------------------------------------------------------------------
+
 
 class LetterTimer:
     """Wraps decision_letter_send (run in transaction.on_commit) to time it and count
@@ -160,12 +171,21 @@ def lifecycle(world, application, on_submitted=None):
         on_submitted(application)
     assess.completeness_confirm(application=application, by=olle)
     assess.assessment_record(
-        application=application, by=olle, no_conflict=True, proposal="approved",
-        proposed_amount=application.requested_amount, justification="Når barn utanför föreningslivet.")
+        application=application,
+        by=olle,
+        no_conflict=True,
+        proposal="approved",
+        proposed_amount=application.requested_amount,
+        justification="Når barn utanför föreningslivet.",
+    )
     # The letter is made in transaction.on_commit when this task's transaction commits.
     decide.decision_make(
-        application=application, by=olle, outcome="approved", amount=application.requested_amount,
-        reasons="Projektet stämmer med nämndens mål för inkludering.")
+        application=application,
+        by=olle,
+        outcome="approved",
+        amount=application.requested_amount,
+        reasons="Projektet stämmer med nämndens mål för inkludering.",
+    )
 
     # Finance's part, through the services its pages call: attest, a payment file (pain.001
     # made and stored), and the bank's confirmation, which books it and moves the flow on.
@@ -173,12 +193,16 @@ def lifecycle(world, application, on_submitted=None):
     pay.payments_attest(payment_ids=planned, by=fia)
     payment_file_create(by=fia, payment_ids=planned)
     pay.payments_mark_paid(payment_ids=planned, by=fia)
-    follow_up.follow_up_submit(report=application.follow_up, by=anna, what_was_done="Trettio träffar med läxhjälp.",
-                               participants=41, outcome="Fler flickor deltog än vi hoppats.",
-                               own_contribution=Decimal("2000"),
-                               cost_lines=[("Ledararvoden", Decimal("24000"), Decimal("24000"))])
-    follow_up.follow_up_review(report=FollowUpReport.objects.get(application=application),
-                               by=olle, verdict="approve")
+    follow_up.follow_up_submit(
+        report=application.follow_up,
+        by=anna,
+        what_was_done="Trettio träffar med läxhjälp.",
+        participants=41,
+        outcome="Fler flickor deltog än vi hoppats.",
+        own_contribution=Decimal("2000"),
+        cost_lines=[("Ledararvoden", Decimal("24000"), Decimal("24000"))],
+    )
+    follow_up.follow_up_review(report=FollowUpReport.objects.get(application=application), by=olle, verdict="approve")
     application = Application.objects.get(pk=application.pk)
     return application
 
@@ -213,13 +237,13 @@ def bench_lifecycle(world):
     say("lifecycle_ms_per_case", f"{statistics.median(times):.1f}")
     say("lifecycle_letter_queries_per_case", int(statistics.median(letters.queries)))
     say("lifecycle_letter_ms_per_case", f"{statistics.median(letters.ms):.1f}")
-    say("lifecycle_ms_per_case_without_letter",
-        f"{statistics.median(t - m for t, m in zip(times, letters.ms)):.1f}")
+    say("lifecycle_ms_per_case_without_letter", f"{statistics.median(t - m for t, m in zip(times, letters.ms)):.1f}")
     note(f"lifecycle queries per case: min {min(counts)}, max {max(counts)}")
     return snapshot[0]
 
 
 # --- 2. the officer's queue ------------------------------------------------------------
+
 
 class CaseTemplate:
     """The rows the flow wrote for one really submitted case, to be copied in bulk."""
@@ -246,8 +270,11 @@ def clone(instance, model=None, **changes):
     """An unsaved copy of a model instance (its concrete fields, or those of `model`,
     e.g. a multi-table parent), with changes."""
     model = model or type(instance)
-    values = {field.attname: getattr(instance, field.attname) for field in model._meta.concrete_fields
-              if not field.primary_key}
+    values = {
+        field.attname: getattr(instance, field.attname)
+        for field in model._meta.concrete_fields
+        if not field.primary_key
+    }
     values.update(changes)
     return model(**values)
 
@@ -281,27 +308,41 @@ def bulk_cases(template, count):
             numbers = range(first, first + size)
             # Applications are inserted as drafts (the FSM field refuses any other initial
             # state, in bulk_create too) and moved to submitted below, as submit() does.
-            apps = Application.objects.bulk_create([
-                clone(app, status=Application.Status.DRAFT, case_number=case_number(n), title=f"Bulkansökan {n}",
-                      submitted_at=now, created_at=now, updated_at=now)
-                for n in numbers
-            ])
+            apps = Application.objects.bulk_create(
+                [
+                    clone(
+                        app,
+                        status=Application.Status.DRAFT,
+                        case_number=case_number(n),
+                        title=f"Bulkansökan {n}",
+                        submitted_at=now,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    for n in numbers
+                ]
+            )
             ids = [a.pk for a in apps]
             Application.objects.filter(pk__in=ids).update(status=Application.Status.SUBMITTED)
             series.last_number = first + size - 1
-            BudgetLine.objects.bulk_create([
-                clone(line, application_id=pk) for pk in ids for line in template.budget_lines
-            ])
-            CaseEvent.objects.bulk_create([
-                clone(event, application_id=pk, created_at=now,
-                      note=event.note.replace(app.case_number, case_number(n)))
-                for pk, n in zip(ids, numbers) for event in template.events
-            ])
+            BudgetLine.objects.bulk_create(
+                [clone(line, application_id=pk) for pk in ids for line in template.budget_lines]
+            )
+            CaseEvent.objects.bulk_create(
+                [
+                    clone(
+                        event,
+                        application_id=pk,
+                        created_at=now,
+                        note=event.note.replace(app.case_number, case_number(n)),
+                    )
+                    for pk, n in zip(ids, numbers)
+                    for event in template.events
+                ]
+            )
             # viewflow's Process is the multi-table parent of GrantProcess; bulk_create
             # refuses multi-table children, so the parents go first and the children by SQL.
-            processes = Process.objects.bulk_create([
-                clone(template.process, Process, created=now) for _ in ids
-            ])
+            processes = Process.objects.bulk_create([clone(template.process, Process, created=now) for _ in ids])
             process_ids = [p.pk for p in processes]
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -309,15 +350,15 @@ def bulk_cases(template, count):
                     "SELECT * FROM unnest(%s::bigint[], %s::bigint[])",
                     [process_ids, ids],
                 )
-            starts = Task.objects.bulk_create([
-                clone(template.start, process_id=pid, created=now, started=now, finished=now) for pid in process_ids
-            ])
-            checks = Task.objects.bulk_create([
-                clone(template.check, process_id=pid, created=now) for pid in process_ids
-            ])
-            Previous.objects.bulk_create([
-                Previous(from_task_id=check.pk, to_task_id=start.pk) for start, check in zip(starts, checks)
-            ])
+            starts = Task.objects.bulk_create(
+                [clone(template.start, process_id=pid, created=now, started=now, finished=now) for pid in process_ids]
+            )
+            checks = Task.objects.bulk_create(
+                [clone(template.check, process_id=pid, created=now) for pid in process_ids]
+            )
+            Previous.objects.bulk_create(
+                [Previous(from_task_id=check.pk, to_task_id=start.pk) for start, check in zip(starts, checks)]
+            )
             made += size
         series.save(update_fields=["last_number"])
     with connection.cursor() as cursor:
@@ -327,7 +368,7 @@ def bulk_cases(template, count):
     return made
 
 
-TASK_LINK = re.compile(r'/staff/cases/grant/(\d+)/check_completeness/(\d+)/')
+TASK_LINK = re.compile(r"/staff/cases/grant/(\d+)/check_completeness/(\d+)/")
 TOTAL_ITEMS = re.compile(r'data-total-items-count="(\d+)"')
 
 
@@ -363,20 +404,26 @@ def bench_queue(world, template):
         ms, queries, page = time_queue(client)
         # The page lists the newest tasks first, so every row shown must be a bulk-made one.
         shown = TASK_LINK.findall(page)
-        bulk_processes = set(GrantProcess.objects.filter(pk__in=[int(p) for p, _ in shown])
-                             .exclude(application=template.application).values_list("pk", flat=True))
+        bulk_processes = set(
+            GrantProcess.objects.filter(pk__in=[int(p) for p, _ in shown])
+            .exclude(application=template.application)
+            .values_list("pk", flat=True)
+        )
         if not shown or len(bulk_processes) != len({p for p, _ in shown}):
             raise SystemExit(f"bench: the queue page does not show the bulk-made tasks ({len(shown)} rows)")
         listed = TOTAL_ITEMS.search(page)
         if listed and int(listed.group(1)) != size:
             raise SystemExit(f"bench: the queue page lists {listed.group(1)} tasks, expected {size}")
-        note(f"queue with {size} cases: {len(set(shown))} rows shown on the page, "
-             f"{listed.group(1) if listed else '?'} listed in all")
+        note(
+            f"queue with {size} cases: {len(set(shown))} rows shown on the page, "
+            f"{listed.group(1) if listed else '?'} listed in all"
+        )
         results[size] = (ms, queries, len(set(shown)))
     return results, total
 
 
 # --- 3. money: a payment file of 10,000 payments, attesting 10 and 1,000 at once ----------
+
 
 def bulk_payments(world, count, *, tag, attested):
     """`count` granted cases of one payment each, made in bulk as a decision leaves them
@@ -394,28 +441,69 @@ def bulk_payments(world, count, *, tag, attested):
             numbers = range(start, min(start + BATCH, count))
             # Applications go in as drafts (the FSM field refuses another initial state) and
             # are moved on below; their case numbers are a series of their own (tag).
-            apps = Application.objects.bulk_create([
-                Application(call=call, organisation=organisation, created_by=anna, status=Application.Status.DRAFT,
-                            case_number=f"{code} {now.year}/{tag}{n:05d}", title=f"Utbetalning {tag}{n}",
-                            description="Bulkskapat ärende för mätningen.", period_start=dt.date(2026, 1, 1),
-                            period_end=dt.date(2026, 12, 31), requested_amount=amount(n), submitted_at=now)
-                for n in numbers
-            ])
+            apps = Application.objects.bulk_create(
+                [
+                    Application(
+                        call=call,
+                        organisation=organisation,
+                        created_by=anna,
+                        status=Application.Status.DRAFT,
+                        case_number=f"{code} {now.year}/{tag}{n:05d}",
+                        title=f"Utbetalning {tag}{n}",
+                        description="Bulkskapat ärende för mätningen.",
+                        period_start=dt.date(2026, 1, 1),
+                        period_end=dt.date(2026, 12, 31),
+                        requested_amount=amount(n),
+                        submitted_at=now,
+                    )
+                    for n in numbers
+                ]
+            )
             app_ids = [a.pk for a in apps]
             Application.objects.filter(pk__in=app_ids).update(status=Application.Status.APPROVED)
-            Decision.objects.bulk_create([
-                Decision(application_id=pk, outcome=Decision.Outcome.APPROVED, amount=amount(n), reasons="Bra.",
-                         decided_by=olle, decided_at=now, delegation_point="4.2")
-                for pk, n in zip(app_ids, numbers)
-            ])
-            extra = (dict(status=Payment.Status.ATTESTED, attested_by=fia, attested_at=now, payee_name=payee[0],
-                          payee_scheme=payee[1], payee_account=payee[2])
-                     if attested else dict(status=Payment.Status.PLANNED))
-            ids += [p.pk for p in Payment.objects.bulk_create([
-                Payment(application_id=pk, sequence=1, percent=100, amount=amount(n), release="decision",
-                        decided_by=olle, **extra)
-                for pk, n in zip(app_ids, numbers)
-            ])]
+            Decision.objects.bulk_create(
+                [
+                    Decision(
+                        application_id=pk,
+                        outcome=Decision.Outcome.APPROVED,
+                        amount=amount(n),
+                        reasons="Bra.",
+                        decided_by=olle,
+                        decided_at=now,
+                        delegation_point="4.2",
+                    )
+                    for pk, n in zip(app_ids, numbers)
+                ]
+            )
+            extra = (
+                dict(
+                    status=Payment.Status.ATTESTED,
+                    attested_by=fia,
+                    attested_at=now,
+                    payee_name=payee[0],
+                    payee_scheme=payee[1],
+                    payee_account=payee[2],
+                )
+                if attested
+                else dict(status=Payment.Status.PLANNED)
+            )
+            ids += [
+                p.pk
+                for p in Payment.objects.bulk_create(
+                    [
+                        Payment(
+                            application_id=pk,
+                            sequence=1,
+                            percent=100,
+                            amount=amount(n),
+                            release="decision",
+                            decided_by=olle,
+                            **extra,
+                        )
+                        for pk, n in zip(app_ids, numbers)
+                    ]
+                )
+            ]
     with connection.cursor() as cursor:
         for model in (Application, Decision, Payment):
             cursor.execute(f"ANALYZE {model._meta.db_table}")
@@ -455,14 +543,21 @@ def bench_money(world):
     batch = payment_file_create(by=fia)
     elapsed = time.perf_counter() - started
     in_file = Payment.objects.filter(batch=batch, status=Payment.Status.EXPORTED)
-    if batch.count != PAYMENT_FILE_SIZE or in_file.count() != PAYMENT_FILE_SIZE \
-            or set(in_file.values_list("pk", flat=True)) != set(ids) or not batch.pain001_key:
-        raise SystemExit(f"bench: the payment file holds {batch.count} payments, expected {PAYMENT_FILE_SIZE}, "
-                         "with its pain.001 file")
+    if (
+        batch.count != PAYMENT_FILE_SIZE
+        or in_file.count() != PAYMENT_FILE_SIZE
+        or set(in_file.values_list("pk", flat=True)) != set(ids)
+        or not batch.pain001_key
+    ):
+        raise SystemExit(
+            f"bench: the payment file holds {batch.count} payments, expected {PAYMENT_FILE_SIZE}, "
+            "with its pain.001 file"
+        )
     say(f"payment_file_{PAYMENT_FILE_SIZE}_s", f"{elapsed:.2f}")
 
 
 # --- 4. one letter: our pipeline against bare WeasyPrint ---------------------------------
+
 
 def committee_decisions(world, count, held_on):
     """`count` cases of 60 000 kr (above the 50 000 kr delegation) decided by the committee
@@ -476,12 +571,25 @@ def committee_decisions(world, count, held_on):
         application = make_draft(world, f"{held_on:%m%d}-{index}", amount=Decimal("60000"))
         application = apply.application_submit(application=application, by=anna)
         assess.completeness_confirm(application=application, by=olle)
-        assess.assessment_record(application=application, by=olle, no_conflict=True, proposal="approved",
-                                 proposed_amount=Decimal("60000"), justification="Når barn utanför föreningslivet.")
-        decisions.append(decide.decision_make(
-            application=application, by=kim, outcome="approved", amount=Decimal("60000"),
-            reasons="Projektet stämmer med nämndens mål för inkludering.", meeting_date=held_on,
-            protocol_paragraph=f"§ {index + 1}"))
+        assess.assessment_record(
+            application=application,
+            by=olle,
+            no_conflict=True,
+            proposal="approved",
+            proposed_amount=Decimal("60000"),
+            justification="Når barn utanför föreningslivet.",
+        )
+        decisions.append(
+            decide.decision_make(
+                application=application,
+                by=kim,
+                outcome="approved",
+                amount=Decimal("60000"),
+                reasons="Projektet stämmer med nämndens mål för inkludering.",
+                meeting_date=held_on,
+                protocol_paragraph=f"§ {index + 1}",
+            )
+        )
     meeting = decisions[0].meeting
     batches.meeting_announce(meeting=meeting, by=kim, announced_on=held_on + dt.timedelta(days=8))
     meeting.refresh_from_db()
@@ -499,12 +607,14 @@ def bench_letter(world):
     html = letters.decision_letter_html(decision)  # the same letter HTML for both
 
     def pipeline():
-        letters.letter_store(application=decision.application, kind=Document.Kind.DECISION_LETTER,
-                             pdf=letters.render_pdf(html), by=None)
+        letters.letter_store(
+            application=decision.application, kind=Document.Kind.DECISION_LETTER, pdf=letters.render_pdf(html), by=None
+        )
 
     def bare():
         HTML(string=html, url_fetcher=letters.LetterAssetFetcher(), base_url=None).write_pdf(
-            pdf_variant="pdf/a-2b", pdf_tags=True)
+            pdf_variant="pdf/a-2b", pdf_tags=True
+        )
 
     def timed(work):
         started = time.perf_counter()
@@ -515,7 +625,7 @@ def bench_letter(world):
     ms = {pipeline: [], bare: []}
     for run in range(LETTER_RUNS):
         # Interleaved, each first every other run, so drift and noise hit both alike.
-        for work in ((pipeline, bare) if run % 2 == 0 else (bare, pipeline)):
+        for work in (pipeline, bare) if run % 2 == 0 else (bare, pipeline):
             ms[work].append(timed(work))
     stored = Document.objects.filter(application=decision.application, kind=Document.Kind.DECISION_LETTER).count()
     if stored != LETTER_RUNS + 1:
@@ -527,6 +637,7 @@ def bench_letter(world):
 
 
 # --- 5. a meeting's letters, by one and by two background workers ----------------------
+
 
 def worker_main():
     """`python -m tests.bench worker`: a db_worker warmed up first (WeasyPrint, fonts and
@@ -549,11 +660,23 @@ def workers_start(count, media):
     """`count` warmed-up db_worker processes on the bench database and files."""
     db = connection.settings_dict
     userinfo = quote(db["USER"] or "", safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
-    env = {**os.environ, "DATABASE_URL": f"postgres://{userinfo}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/"
-                                         f"{db['NAME']}",
-           "MEDIA_ROOT": media, "GRANTS_STORAGE": "local", "DEBUG": "false"}
-    workers = [subprocess.Popen([sys.executable, "-m", "tests.bench", "worker"], cwd=settings.BASE_DIR, env=env,
-                                stdout=subprocess.PIPE, text=True) for _ in range(count)]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{userinfo}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "MEDIA_ROOT": media,
+        "GRANTS_STORAGE": "local",
+        "DEBUG": "false",
+    }
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.bench", "worker"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(count)
+    ]
     for worker in workers:
         if worker.stdout.readline().strip() != "ready":
             raise SystemExit("bench: a db_worker did not start")
@@ -584,17 +707,27 @@ def bench_batch(world, media, held_on, workers):
         deadline = started + 600
         while letters_made.count() < BATCH_LETTERS:
             if time.perf_counter() > deadline or DBTaskResult.objects.filter(status=TaskResultStatus.FAILED).exists():
-                raise SystemExit(f"bench: the batch with {workers} worker(s) did not finish: "
-                                 f"{batches.meeting_letters_progress(meeting)}")
+                raise SystemExit(
+                    f"bench: the batch with {workers} worker(s) did not finish: "
+                    f"{batches.meeting_letters_progress(meeting)}"
+                )
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
     finally:
         workers_stop(pool)
-    if batch.letters_queued != BATCH_LETTERS or letters_made.count() != BATCH_LETTERS \
-            or letters_made.exclude(version=1).exists():
+    if (
+        batch.letters_queued != BATCH_LETTERS
+        or letters_made.count() != BATCH_LETTERS
+        or letters_made.exclude(version=1).exists()
+    ):
         raise SystemExit("bench: the batch did not make exactly one letter (version 1) per decision")
-    ran_on = {worker for ids in DBTaskResult.objects.filter(args_kwargs__kwargs__meeting_pk=meeting.pk)
-              .values_list("worker_ids", flat=True) for worker in ids}
+    ran_on = {
+        worker
+        for ids in DBTaskResult.objects.filter(args_kwargs__kwargs__meeting_pk=meeting.pk).values_list(
+            "worker_ids", flat=True
+        )
+        for worker in ids
+    }
     note(f"batch with {workers} worker(s): {BATCH_LETTERS} letters in {elapsed:.1f} s on {len(ran_on)} worker(s)")
     return BATCH_LETTERS / elapsed
 
@@ -647,14 +780,22 @@ def main():
             "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/grants .venv/bin/python -m tests.bench"
         )
     media = tempfile.mkdtemp(prefix="grants-bench-media-")
-    storages = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": media},
-    }}
+    storages = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": media},
+        },
+    }
     started = time.perf_counter()
     try:
         # No console mail (notifications would flood stdout) and no DEBUG query log.
-        with override_settings(STORAGES=storages, EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-                               DEBUG=False), throwaway_database() as name:
+        with (
+            override_settings(
+                STORAGES=storages, EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", DEBUG=False
+            ),
+            throwaway_database() as name,
+        ):
             note(f"bench: database {name}, files in {media}")
             world = make_world()
             if ONLY == "money":

@@ -34,13 +34,23 @@ ZERO = Decimal("0.00")
 def tables():
     from grants.models import Application, Call, Committee, Decision, Organisation, Payment, Programme, RepaymentClaim
 
-    return {name: model._meta.db_table for name, model in {
-        "application": Application, "call": Call, "committee": Committee, "decision": Decision,
-        "organisation": Organisation, "payment": Payment, "programme": Programme, "claim": RepaymentClaim,
-    }.items()}
+    return {
+        name: model._meta.db_table
+        for name, model in {
+            "application": Application,
+            "call": Call,
+            "committee": Committee,
+            "decision": Decision,
+            "organisation": Organisation,
+            "payment": Payment,
+            "programme": Programme,
+            "claim": RepaymentClaim,
+        }.items()
+    }
 
 
 # --- the load --------------------------------------------------------------------------
+
 
 def configuration():
     """3 committees × 3 programmes, each with 2 calls in the year and 1 the year before.
@@ -48,17 +58,28 @@ def configuration():
     from grants.models import Programme
     from tests import factories
 
-    committees = [factories.committee(code, name) for code, name in (
-        ("RKFN", "Kultur- och fritidsnämnden (rapport)"), ("RSN", "Socialnämnden (rapport)"),
-        ("RUBN", "Utbildningsnämnden (rapport)"))]
+    committees = [
+        factories.committee(code, name)
+        for code, name in (
+            ("RKFN", "Kultur- och fritidsnämnden (rapport)"),
+            ("RSN", "Socialnämnden (rapport)"),
+            ("RUBN", "Utbildningsnämnden (rapport)"),
+        )
+    ]
     calls, earlier_calls = [], []
     for c, committee in enumerate(committees):
         for p, kind in enumerate(factories.PROGRAMMES):
             _name, calculator, params, limit, plan, follow_up = factories.PROGRAMMES[kind]
             programme = Programme.objects.create(
-                committee=committee, slug=f"rapport-{c}-{p}", name=f"{committee.code} bidragsform {p + 1}",
-                calculator=calculator, calculator_params=params, delegation_limit=Decimal(limit),
-                payment_plan=plan, follow_up_required=follow_up)
+                committee=committee,
+                slug=f"rapport-{c}-{p}",
+                name=f"{committee.code} bidragsform {p + 1}",
+                calculator=calculator,
+                calculator_params=params,
+                delegation_limit=Decimal(limit),
+                payment_plan=plan,
+                follow_up_required=follow_up,
+            )
             calls += [factories.call(programme, year=YEAR, budget="100000000") for _ in range(2)]
             earlier_calls.append(factories.call(programme, year=YEAR - 1, budget="100000000"))
     return {"calls": [call.pk for call in calls], "earlier_calls": [call.pk for call in earlier_calls]}
@@ -86,8 +107,10 @@ def insert(model, values, source):
         name = f"default_{model._meta.model_name}_{field.column}"
         params[name] = field.get_db_prep_save(default, connection)
         expressions.append(f"%({name})s")
-    return (f"INSERT INTO {model._meta.db_table} ({', '.join(columns)})\n"
-            f"SELECT {', '.join(expressions)}\n{source}", params)
+    return (
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)})\nSELECT {', '.join(expressions)}\n{source}",
+        params,
+    )
 
 
 def statements(sizes):
@@ -95,64 +118,96 @@ def statements(sizes):
     figure is a function of them, so the database makes the rows without Python."""
     from grants.models import Application, Decision, Organisation, Payment, RepaymentClaim
 
-    grants, orgs, earlier, open_cases, year = (sizes[key] for key in ("grants", "orgs", "earlier", "open_cases",
-                                                                       "year"))
+    grants, orgs, earlier, open_cases, year = (
+        sizes[key] for key in ("grants", "orgs", "earlier", "open_cases", "year")
+    )
     application, decision = Application._meta.db_table, Decision._meta.db_table
     granted_case = "d.outcome <> 'rejected' AND d.application_id BETWEEN %(a0)s + 1 AND %(a0)s + " + str(grants)
     number = "(d.application_id - %(a0)s)"
     day = f"make_timestamptz({year}, 1 + i %% 12, 1 + i %% 28, 0, 0, 0, 'Europe/Stockholm')"
     return [
         # Organisations: associations with an organisationsnummer each, in six districts.
-        insert(Organisation, {
-            "id": "%(o0)s + o", "kind": "'association'", "name": "'Förening ' || o",
-            "org_number": "substr((7000000000 + o)::text, 1, 6) || '-' || substr((7000000000 + o)::text, 7, 4)",
-            "bankgiro": "'5050-1055'", "district": "(%(districts)s::text[])[1 + o %% 6]",
-        }, f"FROM generate_series(1, {orgs}) AS o"),
+        insert(
+            Organisation,
+            {
+                "id": "%(o0)s + o",
+                "kind": "'association'",
+                "name": "'Förening ' || o",
+                "org_number": "substr((7000000000 + o)::text, 1, 6) || '-' || substr((7000000000 + o)::text, 7, 4)",
+                "bankgiro": "'5050-1055'",
+                "district": "(%(districts)s::text[])[1 + o %% 6]",
+            },
+            f"FROM generate_series(1, {orgs}) AS o",
+        ),
         # The year's decided cases. An organisation applies to its own committee (o % 3);
         # every tenth one also to the next committee, so some are granted by two.
-        insert(Application, {
-            "id": "%(a0)s + i",
-            "call_id": "(%(calls)s::int[])[1 + committee * 6 + ((i / 7) %% 3) * 2 + ((i / 3) %% 2)]",
-            "organisation_id": "%(o0)s + o", "created_by_id": "%(applicant)s",
-            "status": "CASE WHEN i %% 10 = 0 THEN 'rejected' WHEN i %% 10 IN (1, 2) THEN 'partly_approved' "
-                      "WHEN i %% 10 = 9 THEN 'closed' ELSE 'approved' END",
-            "case_number": f"'R {year}/' || i", "title": "'Ansökan ' || i",
-            "description": "'Verksamhet för barn och unga.'", "period_start": f"DATE '{year}-01-01'",
-            "period_end": f"DATE '{year}-12-31'", "requested_amount": "1000 + (i * 37) %% 49000",
-            "priority_area": "(%(areas)s::text[])[1 + (i / 11) %% 5]",
-            "target_group": "(%(groups)s::text[])[1 + (i / 13) %% 4]",
-            "created_at": "submitted", "updated_at": "submitted", "submitted_at": "submitted",
-        }, f"""FROM (SELECT i, o,
+        insert(
+            Application,
+            {
+                "id": "%(a0)s + i",
+                "call_id": "(%(calls)s::int[])[1 + committee * 6 + ((i / 7) %% 3) * 2 + ((i / 3) %% 2)]",
+                "organisation_id": "%(o0)s + o",
+                "created_by_id": "%(applicant)s",
+                "status": "CASE WHEN i %% 10 = 0 THEN 'rejected' WHEN i %% 10 IN (1, 2) THEN 'partly_approved' "
+                "WHEN i %% 10 = 9 THEN 'closed' ELSE 'approved' END",
+                "case_number": f"'R {year}/' || i",
+                "title": "'Ansökan ' || i",
+                "description": "'Verksamhet för barn och unga.'",
+                "period_start": f"DATE '{year}-01-01'",
+                "period_end": f"DATE '{year}-12-31'",
+                "requested_amount": "1000 + (i * 37) %% 49000",
+                "priority_area": "(%(areas)s::text[])[1 + (i / 11) %% 5]",
+                "target_group": "(%(groups)s::text[])[1 + (i / 13) %% 4]",
+                "created_at": "submitted",
+                "updated_at": "submitted",
+                "submitted_at": "submitted",
+            },
+            f"""FROM (SELECT i, o,
                      CASE WHEN o %% 10 = 0 AND (i / {orgs}) %% 2 = 1 THEN (o + 1) %% 3 ELSE o %% 3 END AS committee,
                      make_timestamptz({year}, 1, 1, 0, 0, 0, 'Europe/Stockholm') + ((i * 13) %% 330) * interval '1 day'
                      + ((i * 7919) %% 86400) * interval '1 second' AS submitted
               FROM (SELECT i, 1 + i %% {orgs} AS o FROM generate_series(1::bigint, {grants}) AS i) AS numbered
-             ) AS cases"""),
-        insert(Decision, {
-            "application_id": "id", "outcome": "CASE WHEN status IN ('approved', 'closed') THEN 'approved' "
-                                               "ELSE status END",
-            "amount": "CASE WHEN status = 'rejected' THEN 0 WHEN status = 'partly_approved' "
-                      "THEN round(requested_amount * 0.6) ELSE requested_amount END",
-            "reasons": "'Motivering.'", "decided_by_id": "%(decider)s", "delegation_point": "'4.2'",
-            "decided_at": "submitted_at + (3 + (id - %(a0)s) %% 60) * interval '1 day' "
-                          "+ ((id - %(a0)s) %% 5) * interval '1 hour'",
-        }, f"FROM {application} WHERE id BETWEEN %(a0)s + 1 AND %(a0)s + {grants}"),
+             ) AS cases""",
+        ),
+        insert(
+            Decision,
+            {
+                "application_id": "id",
+                "outcome": "CASE WHEN status IN ('approved', 'closed') THEN 'approved' ELSE status END",
+                "amount": "CASE WHEN status = 'rejected' THEN 0 WHEN status = 'partly_approved' "
+                "THEN round(requested_amount * 0.6) ELSE requested_amount END",
+                "reasons": "'Motivering.'",
+                "decided_by_id": "%(decider)s",
+                "delegation_point": "'4.2'",
+                "decided_at": "submitted_at + (3 + (id - %(a0)s) %% 60) * interval '1 day' "
+                "+ ((id - %(a0)s) %% 5) * interval '1 hour'",
+            },
+            f"FROM {application} WHERE id BETWEEN %(a0)s + 1 AND %(a0)s + {grants}",
+        ),
         # Payments: one part, or 85 % now and 15 % after the follow-up report (withheld); most
         # paid, some still planned, and a failed payment paid again for every 101st case.
-        insert(Payment, {
-            "application_id": "d.application_id", "sequence": "part.sequence", "percent": "part.percent",
-            "amount": "round(d.amount * part.percent / 100, 2)", "release": "part.release", "status": "part.status",
-            "payee_name": "CASE WHEN part.sent THEN 'Förening' ELSE '' END",
-            "payee_scheme": "CASE WHEN part.sent THEN 'bankgiro' ELSE '' END",
-            "payee_account": "CASE WHEN part.sent THEN '50501055' ELSE '' END",
-            "decided_by_id": "%(decider)s", "attested_by_id": "CASE WHEN part.sent THEN %(attester)s END",
-            "attested_at": "CASE WHEN part.sent THEN d.decided_at + interval '1 day' END",
-            "batch_id": "CASE WHEN part.sent THEN (%(batches)s::int[])[extract(month FROM d.decided_at)::int] END",
-            "paid_at": "CASE WHEN part.status = 'paid' THEN d.decided_at + interval '5 days' END",
-            "paid_by_id": "CASE WHEN part.status = 'paid' THEN %(attester)s END",
-            "failure_reason": "CASE WHEN part.status = 'failed' THEN 'Kontot finns inte.' ELSE '' END",
-            "replaces_id": "NULL",
-        }, f"""FROM {decision} AS d
+        insert(
+            Payment,
+            {
+                "application_id": "d.application_id",
+                "sequence": "part.sequence",
+                "percent": "part.percent",
+                "amount": "round(d.amount * part.percent / 100, 2)",
+                "release": "part.release",
+                "status": "part.status",
+                "payee_name": "CASE WHEN part.sent THEN 'Förening' ELSE '' END",
+                "payee_scheme": "CASE WHEN part.sent THEN 'bankgiro' ELSE '' END",
+                "payee_account": "CASE WHEN part.sent THEN '50501055' ELSE '' END",
+                "decided_by_id": "%(decider)s",
+                "attested_by_id": "CASE WHEN part.sent THEN %(attester)s END",
+                "attested_at": "CASE WHEN part.sent THEN d.decided_at + interval '1 day' END",
+                "batch_id": "CASE WHEN part.sent THEN (%(batches)s::int[])[extract(month FROM d.decided_at)::int] END",
+                "paid_at": "CASE WHEN part.status = 'paid' THEN d.decided_at + interval '5 days' END",
+                "paid_by_id": "CASE WHEN part.status = 'paid' THEN %(attester)s END",
+                "failure_reason": "CASE WHEN part.status = 'failed' THEN 'Kontot finns inte.' ELSE '' END",
+                "replaces_id": "NULL",
+            },
+            f"""FROM {decision} AS d
                CROSS JOIN LATERAL (
                    SELECT * FROM (VALUES
                        (1, CASE WHEN {number} %% 4 = 0 THEN 85 ELSE 100 END, 'decision',
@@ -163,51 +218,93 @@ def statements(sizes):
                    WHERE (parts.status <> 'failed' OR ({number} %% 101 = 0 AND {number} %% 4 <> 0))
                      AND (parts.sequence = 1 OR {number} %% 4 = 0)
                ) AS part
-               WHERE {granted_case}"""),
+               WHERE {granted_case}""",
+        ),
         # Repayment claims after rejected follow-up reports: a few thousand, half of them repaid.
-        insert(RepaymentClaim, {
-            "application_id": "d.application_id", "amount": "round(d.amount / 4)",
-            "reasons": "'Underkänd återrapport.'", "due_on": f"DATE '{year}-12-31'", "decided_by_id": "%(decider)s",
-            "decided_at": "d.decided_at + interval '200 days'",
-            "status": "CASE WHEN d.application_id %% 2 = 0 THEN 'repaid' ELSE 'open' END",
-            "repaid_amount": "CASE WHEN d.application_id %% 2 = 0 THEN round(d.amount / 4) "
-                             "ELSE round(d.amount / 10) END",
-            "repaid_on": f"CASE WHEN d.application_id %% 2 = 0 THEN DATE '{year}-12-01' END",
-        }, f"FROM {decision} AS d WHERE {number} %% 331 = 5 AND {granted_case}"),
+        insert(
+            RepaymentClaim,
+            {
+                "application_id": "d.application_id",
+                "amount": "round(d.amount / 4)",
+                "reasons": "'Underkänd återrapport.'",
+                "due_on": f"DATE '{year}-12-31'",
+                "decided_by_id": "%(decider)s",
+                "decided_at": "d.decided_at + interval '200 days'",
+                "status": "CASE WHEN d.application_id %% 2 = 0 THEN 'repaid' ELSE 'open' END",
+                "repaid_amount": "CASE WHEN d.application_id %% 2 = 0 THEN round(d.amount / 4) "
+                "ELSE round(d.amount / 10) END",
+                "repaid_on": f"CASE WHEN d.application_id %% 2 = 0 THEN DATE '{year}-12-01' END",
+            },
+            f"FROM {decision} AS d WHERE {number} %% 331 = 5 AND {granted_case}",
+        ),
         # The year before: every third organisation granted by its own committee.
-        insert(Application, {
-            "id": f"%(a0)s + {grants} + i", "call_id": "(%(earlier_calls)s::int[])[1 + (o %% 3) * 3 + i %% 3]",
-            "organisation_id": "%(o0)s + o", "created_by_id": "%(applicant)s", "status": "'approved'",
-            "case_number": f"'E {year}/' || i", "title": "'Ansökan ' || i", "description": "'Förra året.'",
-            "period_start": f"DATE '{year - 1}-01-01'", "period_end": f"DATE '{year - 1}-12-31'",
-            "requested_amount": "5000", "created_at": "submitted", "updated_at": "submitted",
-            "submitted_at": "submitted",
-        }, f"""FROM (SELECT i, 1 + (i * 3) %% {orgs} AS o,
+        insert(
+            Application,
+            {
+                "id": f"%(a0)s + {grants} + i",
+                "call_id": "(%(earlier_calls)s::int[])[1 + (o %% 3) * 3 + i %% 3]",
+                "organisation_id": "%(o0)s + o",
+                "created_by_id": "%(applicant)s",
+                "status": "'approved'",
+                "case_number": f"'E {year}/' || i",
+                "title": "'Ansökan ' || i",
+                "description": "'Förra året.'",
+                "period_start": f"DATE '{year - 1}-01-01'",
+                "period_end": f"DATE '{year - 1}-12-31'",
+                "requested_amount": "5000",
+                "created_at": "submitted",
+                "updated_at": "submitted",
+                "submitted_at": "submitted",
+            },
+            f"""FROM (SELECT i, 1 + (i * 3) %% {orgs} AS o,
                             make_timestamptz({year - 1}, 3, 1, 0, 0, 0, 'Europe/Stockholm')
                             + (i %% 200) * interval '1 day' AS submitted
-                     FROM generate_series(1, {earlier}) AS i) AS cases"""),
-        insert(Decision, {
-            "application_id": "id", "outcome": "'approved'", "amount": "5000", "reasons": "'Motivering.'",
-            "decided_by_id": "%(decider)s", "decided_at": "submitted_at + interval '20 days'",
-            "delegation_point": "'4.2'",
-        }, f"FROM {application} WHERE id BETWEEN %(a0)s + {grants} + 1 AND %(a0)s + {grants} + {earlier}"),
+                     FROM generate_series(1, {earlier}) AS i) AS cases""",
+        ),
+        insert(
+            Decision,
+            {
+                "application_id": "id",
+                "outcome": "'approved'",
+                "amount": "5000",
+                "reasons": "'Motivering.'",
+                "decided_by_id": "%(decider)s",
+                "decided_at": "submitted_at + interval '20 days'",
+                "delegation_point": "'4.2'",
+            },
+            f"FROM {application} WHERE id BETWEEN %(a0)s + {grants} + 1 AND %(a0)s + {grants} + {earlier}",
+        ),
         # Not decided yet, withdrawn after submission, and drafts (which no report counts).
-        insert(Application, {
-            "id": f"%(a0)s + {grants} + {earlier} + i", "call_id": "(%(calls)s::int[])[1 + i %% 18]",
-            "organisation_id": f"%(o0)s + 1 + (i * 7) %% {orgs}", "created_by_id": "%(applicant)s",
-            "status": "kind.status",
-            "case_number": f"CASE WHEN kind.status = 'draft' THEN '' ELSE 'U {year}/' || i END",
-            "title": "'Ansökan ' || i", "description": "'Ej beslutad.'", "period_start": f"DATE '{year}-01-01'",
-            "period_end": f"DATE '{year}-12-31'", "requested_amount": "2000 + i %% 5000",
-            "priority_area": "(%(areas)s::text[])[1 + i %% 5]", "created_at": "now()", "updated_at": "now()",
-            "submitted_at": f"CASE WHEN kind.status <> 'draft' THEN {day} + interval '12 hours' END",
-            "withdrawn_at": f"CASE WHEN kind.status = 'withdrawn' THEN {day} + interval '13 hours' END",
-        }, f"""FROM generate_series(1, {open_cases}) AS i
+        insert(
+            Application,
+            {
+                "id": f"%(a0)s + {grants} + {earlier} + i",
+                "call_id": "(%(calls)s::int[])[1 + i %% 18]",
+                "organisation_id": f"%(o0)s + 1 + (i * 7) %% {orgs}",
+                "created_by_id": "%(applicant)s",
+                "status": "kind.status",
+                "case_number": f"CASE WHEN kind.status = 'draft' THEN '' ELSE 'U {year}/' || i END",
+                "title": "'Ansökan ' || i",
+                "description": "'Ej beslutad.'",
+                "period_start": f"DATE '{year}-01-01'",
+                "period_end": f"DATE '{year}-12-31'",
+                "requested_amount": "2000 + i %% 5000",
+                "priority_area": "(%(areas)s::text[])[1 + i %% 5]",
+                "created_at": "now()",
+                "updated_at": "now()",
+                "submitted_at": f"CASE WHEN kind.status <> 'draft' THEN {day} + interval '12 hours' END",
+                "withdrawn_at": f"CASE WHEN kind.status = 'withdrawn' THEN {day} + interval '13 hours' END",
+            },
+            f"""FROM generate_series(1, {open_cases}) AS i
                CROSS JOIN LATERAL (SELECT CASE i %% 8 WHEN 0 THEN 'withdrawn' WHEN 1 THEN 'draft'
                                                       WHEN 2 THEN 'submitted' ELSE 'in_assessment' END AS status
-                                  ) AS kind"""),
-        (f"SELECT setval(pg_get_serial_sequence('{Organisation._meta.db_table}', 'id'), "
-         f"(SELECT max(id) FROM {Organisation._meta.db_table}))", {}),
+                                  ) AS kind""",
+        ),
+        (
+            f"SELECT setval(pg_get_serial_sequence('{Organisation._meta.db_table}', 'id'), "
+            f"(SELECT max(id) FROM {Organisation._meta.db_table}))",
+            {},
+        ),
         (f"SELECT setval(pg_get_serial_sequence('{application}', 'id'), (SELECT max(id) FROM {application}))", {}),
     ]
 
@@ -220,20 +317,42 @@ def load(world):
 
     started = time.perf_counter()
     config = configuration()
-    batches = [PaymentBatch.objects.create(reference=f"RAPPORT-{YEAR}-{month:02d}", created_by=world["fia"],
-                                           execution_date=dt.date(YEAR, month, 28), count=1, total=1).pk
-               for month in range(1, 13)]
+    batches = [
+        PaymentBatch.objects.create(
+            reference=f"RAPPORT-{YEAR}-{month:02d}",
+            created_by=world["fia"],
+            execution_date=dt.date(YEAR, month, 28),
+            count=1,
+            total=1,
+        ).pk
+        for month in range(1, 13)
+    ]
     names = tables()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT coalesce(max(id), 0) + 1000 FROM {names['organisation']}")
         o0 = cursor.fetchone()[0]
         cursor.execute(f"SELECT coalesce(max(id), 0) + 1000 FROM {names['application']}")
         a0 = cursor.fetchone()[0]
-    sizes = {"grants": REPORT_GRANTS, "orgs": REPORT_GRANTS // 10, "earlier": REPORT_GRANTS // 30,
-             "open_cases": REPORT_GRANTS // 40, "year": YEAR}
-    params = {"o0": o0, "a0": a0, "calls": config["calls"], "earlier_calls": config["earlier_calls"],
-              "batches": batches, "districts": DISTRICTS, "areas": AREAS, "groups": GROUPS,
-              "applicant": world["anna"].pk, "decider": world["olle"].pk, "attester": world["fia"].pk}
+    sizes = {
+        "grants": REPORT_GRANTS,
+        "orgs": REPORT_GRANTS // 10,
+        "earlier": REPORT_GRANTS // 30,
+        "open_cases": REPORT_GRANTS // 40,
+        "year": YEAR,
+    }
+    params = {
+        "o0": o0,
+        "a0": a0,
+        "calls": config["calls"],
+        "earlier_calls": config["earlier_calls"],
+        "batches": batches,
+        "districts": DISTRICTS,
+        "areas": AREAS,
+        "groups": GROUPS,
+        "applicant": world["anna"].pk,
+        "decider": world["olle"].pk,
+        "attester": world["fia"].pk,
+    }
     with transaction.atomic(), connection.cursor() as cursor:
         for statement, defaults in statements(sizes):
             cursor.execute(statement, {**params, **defaults})
@@ -360,8 +479,10 @@ def raw_sql():
     names = tables()
     cases_left = RAW_CASES.format(decision_join="LEFT JOIN", **names)
     cases_inner = RAW_CASES.format(decision_join="JOIN", **names)
-    return {key: sql.format(cases_left=cases_left, cases_inner=cases_inner, granted=GRANTED, **names)
-            for key, sql in RAW.items()}
+    return {
+        key: sql.format(cases_left=cases_left, cases_inner=cases_inner, granted=GRANTED, **names)
+        for key, sql in RAW.items()
+    }
 
 
 def raw_report(statements, year):
@@ -373,8 +494,12 @@ def raw_report(statements, year):
     from django.conf import settings
 
     zone = ZoneInfo(settings.TIME_ZONE)
-    params = {"year": year, "zone": settings.TIME_ZONE, "start": dt.datetime(year, 1, 1, tzinfo=zone),
-              "end": dt.datetime(year + 1, 1, 1, tzinfo=zone)}
+    params = {
+        "year": year,
+        "zone": settings.TIME_ZONE,
+        "start": dt.datetime(year, 1, 1, tzinfo=zone),
+        "end": dt.datetime(year + 1, 1, 1, tzinfo=zone),
+    }
     results = {}
     with connection.cursor() as cursor:
         for key, sql in statements.items():
@@ -388,42 +513,91 @@ def raw_report(statements, year):
     total.update(applied=ZERO, granted=ZERO, paid=ZERO)
     programmes, committees, areas, groups, committee_of = {}, {}, {}, {}, {}
     paid = {programme_id: money(amount) for programme_id, amount in results["paid"]}
-    for (programme_id, programme, committee_id, committee, area, group, applications, approved, partly, rejected,
-         withdrawn, undecided, grants, applied, granted) in results["grouped"]:
-        figures = {"applications": applications, "approved": approved, "partly_approved": partly,
-                   "rejected": rejected, "applied": money(applied), "granted": money(granted)}
+    for (
+        programme_id,
+        programme,
+        committee_id,
+        committee,
+        area,
+        group,
+        applications,
+        approved,
+        partly,
+        rejected,
+        withdrawn,
+        undecided,
+        grants,
+        applied,
+        granted,
+    ) in results["grouped"]:
+        figures = {
+            "applications": applications,
+            "approved": approved,
+            "partly_approved": partly,
+            "rejected": rejected,
+            "applied": money(applied),
+            "granted": money(granted),
+        }
         committee_of[programme_id] = committee_id
-        for table, key, labels in ((programmes, programme_id, {"programme": programme, "committee": committee}),
-                                   (committees, committee_id, {"committee": committee})):
-            row = table.setdefault(key, {**labels, "applications": 0, "approved": 0, "partly_approved": 0,
-                                         "rejected": 0, "applied": ZERO, "granted": ZERO, "paid": ZERO})
+        for table, key, labels in (
+            (programmes, programme_id, {"programme": programme, "committee": committee}),
+            (committees, committee_id, {"committee": committee}),
+        ):
+            row = table.setdefault(
+                key,
+                {
+                    **labels,
+                    "applications": 0,
+                    "approved": 0,
+                    "partly_approved": 0,
+                    "rejected": 0,
+                    "applied": ZERO,
+                    "granted": ZERO,
+                    "paid": ZERO,
+                },
+            )
             for name, value in figures.items():
                 row[name] += value
         for name, value in {**figures, "withdrawn": withdrawn, "undecided": undecided}.items():
             total[name] += value
         for table, name, value in ((areas, "priority_area", area), (groups, "target_group", group)):
             if grants:
-                row = table.setdefault(value or "Ej angivet", {name: value or "Ej angivet", "grants": 0,
-                                                               "granted": ZERO})
+                row = table.setdefault(
+                    value or "Ej angivet", {name: value or "Ej angivet", "grants": 0, "granted": ZERO}
+                )
                 row["grants"] += grants
                 row["granted"] += money(granted)
     for programme_id, amount in paid.items():
         programmes[programme_id]["paid"] += amount
         committees[committee_of[programme_id]]["paid"] += amount
         total["paid"] += amount
-    (reclaimed, repaid), = results["claims"]
-    (median,), = results["median"]
-    (organisations, first_time), = results["organisations"]
+    ((reclaimed, repaid),) = results["claims"]
+    ((median,),) = results["median"]
+    ((organisations, first_time),) = results["organisations"]
     largest, multi = [], []
-    for (kind, name, org_number, grants, granted, organisation_paid, committee_count,
-         committee_names) in results["organisation_tables"]:
+    for kind, name, org_number, grants, granted, organisation_paid, committee_count, committee_names in results[
+        "organisation_tables"
+    ]:
         if kind == "largest":
-            largest.append({"organisation": name, "org_number": org_number, "grants": grants,
-                            "granted": money(granted), "paid": money(organisation_paid)})
+            largest.append(
+                {
+                    "organisation": name,
+                    "org_number": org_number,
+                    "grants": grants,
+                    "granted": money(granted),
+                    "paid": money(organisation_paid),
+                }
+            )
         else:
-            multi.append({"organisation": name, "org_number": org_number,
-                          "committees": committee_count, "committee_names": committee_names,
-                          "granted": money(granted)})
+            multi.append(
+                {
+                    "organisation": name,
+                    "org_number": org_number,
+                    "committees": committee_count,
+                    "committee_names": committee_names,
+                    "granted": money(granted),
+                }
+            )
     months = {month: {"month": month, "applications": 0, "decisions": 0, "granted": ZERO} for month in range(1, 13)}
     for submitted_month, decided_month, applications, decisions, granted in results["months"]:
         if submitted_month:
@@ -432,15 +606,24 @@ def raw_report(statements, year):
             months[int(decided_month)]["decisions"] += decisions
             months[int(decided_month)]["granted"] += money(granted)
     summary = {
-        "applications": total["applications"], "approved": total["approved"],
-        "partly_approved": total["partly_approved"], "rejected": total["rejected"],
-        "withdrawn": total["withdrawn"], "undecided": total["undecided"],
-        "applied_amount": total["applied"], "granted_amount": total["granted"], "paid_amount": total["paid"],
-        "reclaimed_amount": money(reclaimed), "repaid_amount": money(repaid),
-        "median_days_to_decision": None if median is None else (Decimal(repr(median)) / 86400).quantize(
-            Decimal("0.1"), rounding=ROUND_HALF_UP),
-        "organisations_granted": organisations, "organisations_first_time": first_time,
-        "first_time_share": (Decimal(first_time) / organisations).quantize(Decimal("0.0001")) if organisations
+        "applications": total["applications"],
+        "approved": total["approved"],
+        "partly_approved": total["partly_approved"],
+        "rejected": total["rejected"],
+        "withdrawn": total["withdrawn"],
+        "undecided": total["undecided"],
+        "applied_amount": total["applied"],
+        "granted_amount": total["granted"],
+        "paid_amount": total["paid"],
+        "reclaimed_amount": money(reclaimed),
+        "repaid_amount": money(repaid),
+        "median_days_to_decision": None
+        if median is None
+        else (Decimal(repr(median)) / 86400).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP),
+        "organisations_granted": organisations,
+        "organisations_first_time": first_time,
+        "first_time_share": (Decimal(first_time) / organisations).quantize(Decimal("0.0001"))
+        if organisations
         else None,
     }
     return summary, {
@@ -456,11 +639,14 @@ def raw_report(statements, year):
 
 def shown(report):
     """Our report in the raw report's shape: the summary, and each table's column values."""
-    return report.summary, {table.key: [{column.key: row[column.key] for column in table.columns}
-                                        for row in table.rows] for table in report.tables}
+    return report.summary, {
+        table.key: [{column.key: row[column.key] for column in table.columns} for row in table.rows]
+        for table in report.tables
+    }
 
 
 # --- the figures -----------------------------------------------------------------------
+
 
 def best_of_both(ours, raw, runs=RUNS):
     """Seconds of each, best of `runs` after a warm-up each, the two taking turns (each
@@ -468,7 +654,7 @@ def best_of_both(ours, raw, runs=RUNS):
     results = {ours: ours(), raw: raw()}  # warm-up, not measured
     times = {ours: [], raw: []}
     for run in range(runs):
-        for work in ((ours, raw) if run % 2 == 0 else (raw, ours)):
+        for work in (ours, raw) if run % 2 == 0 else (raw, ours):
             started = time.perf_counter()
             results[work] = work()
             times[work].append(time.perf_counter() - started)
@@ -479,7 +665,8 @@ def page_queries(year):
     from django.contrib.auth.models import User
 
     user = User.objects.filter(username="rapportchef").first() or User.objects.create_superuser(
-        "rapportchef", "rapportchef@example.se", "demo")
+        "rapportchef", "rapportchef@example.se", "demo"
+    )
     client = Client()
     client.force_login(user)
     url = f"{reverse('reports:annual')}?year={year}"
@@ -498,8 +685,7 @@ def bench_report(world, *, say, note):
 
     filters = ReportFilters(year=YEAR)
     statements = raw_sql()
-    (ours_s, report), (raw_s, raw) = best_of_both(lambda: annual_report(filters),
-                                                  lambda: raw_report(statements, YEAR))
+    (ours_s, report), (raw_s, raw) = best_of_both(lambda: annual_report(filters), lambda: raw_report(statements, YEAR))
     ours = shown(report)
     if ours != raw:
         differences = [key for key in ours[0] if ours[0][key] != raw[0][key]]
@@ -507,8 +693,10 @@ def bench_report(world, *, say, note):
         raise SystemExit(f"bench: the report and the hand-written SQL disagree on {differences}")
     if report.summary["applications"] < REPORT_GRANTS:
         raise SystemExit(f"bench: the report counts {report.summary['applications']} applications")
-    note(f"report: {report.summary['applications']:,} applications, {report.summary['organisations_granted']:,} "
-         f"organisations granted, {len(report.table('multi_committee').rows)} multi-committee rows")
+    note(
+        f"report: {report.summary['applications']:,} applications, {report.summary['organisations_granted']:,} "
+        f"organisations granted, {len(report.table('multi_committee').rows)} multi-committee rows"
+    )
     say("annual_report_1m_s", f"{ours_s:.2f}")
     say("annual_report_raw_sql_1m_s", f"{raw_s:.2f}")
     say("annual_report_ratio", f"{ours_s / raw_s:.2f}")
@@ -522,6 +710,8 @@ def bench_report(world, *, say, note):
         say("annual_report_queries", len(captured))
         return
     full, empty = page_queries(YEAR), page_queries(EMPTY_YEAR)
-    note(f"report: annual_report() makes {len(captured)} queries; the page {full} for {YEAR} "
-         f"and {empty} for the empty year {EMPTY_YEAR}")
+    note(
+        f"report: annual_report() makes {len(captured)} queries; the page {full} for {YEAR} "
+        f"and {empty} for the empty year {EMPTY_YEAR}"
+    )
     say("annual_report_page_queries", full)

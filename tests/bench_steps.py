@@ -19,8 +19,17 @@ from django.test.utils import CaptureQueriesContext, override_settings  # noqa: 
 from tests import bench  # sets Django up
 
 ROOT = str(Path(__file__).resolve().parent.parent) + "/"
-STEPS = ("application_submit", "completeness_confirm", "assessment_record", "decision_make", "payments_attest",
-         "payment_file_create", "payments_mark_paid", "follow_up_submit", "follow_up_review")
+STEPS = (
+    "application_submit",
+    "completeness_confirm",
+    "assessment_record",
+    "decision_make",
+    "payments_attest",
+    "payment_file_create",
+    "payments_mark_paid",
+    "follow_up_submit",
+    "follow_up_review",
+)
 
 
 def shape(sql):
@@ -36,9 +45,12 @@ def shape(sql):
 
 def origin():
     """The innermost frames of the project's own code that made the query."""
-    frames = [f for f in traceback.extract_stack()
-              if f.filename.startswith(ROOT) and "/.venv/" not in f.filename and "/tests/bench" not in f.filename]
-    return " < ".join(f"{f.filename[len(ROOT):]}:{f.lineno} {f.name}" for f in reversed(frames[-3:]))
+    frames = [
+        f
+        for f in traceback.extract_stack()
+        if f.filename.startswith(ROOT) and "/.venv/" not in f.filename and "/tests/bench" not in f.filename
+    ]
+    return " < ".join(f"{f.filename[len(ROOT) :]}:{f.lineno} {f.name}" for f in reversed(frames[-3:]))
 
 
 class Steps:
@@ -59,10 +71,12 @@ class Steps:
     def per_step(self, logged):
         """{step: [(shape, origin, sql)]} from the query log of the whole case."""
         origins = iter(self.origins)
-        rows = [(shape(q["sql"]), "" if q["sql"] in ("BEGIN", "COMMIT", "ROLLBACK") else next(origins, "?"), q["sql"])
-                for q in logged]
+        rows = [
+            (shape(q["sql"]), "" if q["sql"] in ("BEGIN", "COMMIT", "ROLLBACK") else next(origins, "?"), q["sql"])
+            for q in logged
+        ]
         bounds = [index for _, index in self.marks] + [len(rows)]
-        return {step: rows[bounds[i]:bounds[i + 1]] for i, (step, _) in enumerate(self.marks)}
+        return {step: rows[bounds[i] : bounds[i + 1]] for i, (step, _) in enumerate(self.marks)}
 
 
 def lifecycle_in_steps(world, application, steps):
@@ -76,11 +90,20 @@ def lifecycle_in_steps(world, application, steps):
         def marked(*args, **kwargs):
             steps.mark(next(marks))
             return function(*args, **kwargs)
+
         return marked
 
-    originals = [(apply, "application_submit"), (assess, "completeness_confirm"), (assess, "assessment_record"),
-                 (decide, "decision_make"), (pay, "payments_attest"), (payment_files, "payment_file_create"),
-                 (pay, "payments_mark_paid"), (follow_up, "follow_up_submit"), (follow_up, "follow_up_review")]
+    originals = [
+        (apply, "application_submit"),
+        (assess, "completeness_confirm"),
+        (assess, "assessment_record"),
+        (decide, "decision_make"),
+        (pay, "payments_attest"),
+        (payment_files, "payment_file_create"),
+        (pay, "payments_mark_paid"),
+        (follow_up, "follow_up_submit"),
+        (follow_up, "follow_up_review"),
+    ]
     saved = [(module, name, getattr(module, name)) for module, name in originals]
     for module, name, function in saved:
         setattr(module, name, mark(function))
@@ -99,8 +122,12 @@ def main():
 
     verbose = "-v" in sys.argv
     storages = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
-    with override_settings(STORAGES=storages, EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-                           DEBUG=False), bench.throwaway_database():
+    with (
+        override_settings(
+            STORAGES=storages, EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", DEBUG=False
+        ),
+        bench.throwaway_database(),
+    ):
         world = bench.make_world()
         bench.lifecycle(world, bench.make_draft(world, "warm-up"))
         drafts = [bench.make_draft(world, index) for index in range(2)]

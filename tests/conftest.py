@@ -13,9 +13,13 @@ from . import factories
 def media_root(settings):
     """Every test stores its files in a fresh folder of its own."""
     folder = tempfile.mkdtemp(prefix="grants-media-")
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": folder},
-    }}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": folder},
+        },
+    }
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
 

@@ -9,8 +9,18 @@ import re
 from decimal import Decimal
 from typing import NamedTuple
 
-HEAD = {"#FLAGGA": 1, "#FORMAT": 1, "#SIETYP": 1, "#PROGRAM": 2, "#GEN": 1, "#FNAMN": 1, "#ORGNR": 1,
-        "#KONTO": 2, "#DIM": 2, "#OBJEKT": 3}
+HEAD = {
+    "#FLAGGA": 1,
+    "#FORMAT": 1,
+    "#SIETYP": 1,
+    "#PROGRAM": 2,
+    "#GEN": 1,
+    "#FNAMN": 1,
+    "#ORGNR": 1,
+    "#KONTO": 2,
+    "#DIM": 2,
+    "#OBJEKT": 3,
+}
 
 
 class Trans(NamedTuple):
@@ -31,10 +41,10 @@ class Ver(NamedTuple):
 
 
 class Sie(NamedTuple):
-    heads: dict       # label: [fields] of the single-valued records
-    accounts: dict    # account: name
+    heads: dict  # label: [fields] of the single-valued records
+    accounts: dict  # account: name
     dimensions: dict  # number: name
-    objects: dict     # (dimension, id): name
+    objects: dict  # (dimension, id): name
     vouchers: list
 
 
@@ -63,7 +73,7 @@ def _fields(line):
             assert position == len(line) or line[position] == " ", line
         elif char == "{":
             end = line.index("}", position)
-            inner = _fields(line[position + 1:end].strip()) if line[position + 1:end].strip() else []
+            inner = _fields(line[position + 1 : end].strip()) if line[position + 1 : end].strip() else []
             assert len(inner) % 2 == 0, f"an object list is pairs of dimension and object: {line}"
             objects = {}
             for dimension, code in zip(inner[::2], inner[1::2]):
@@ -108,7 +118,9 @@ def read(content):
                 rows.append(Trans(account, row_objects, Decimal(amount), _date(row_day), row_text))
             else:
                 raise AssertionError("a voucher was never closed")
-            assert rows and sum(row.amount for row in rows) == Decimal("0.00"), f"voucher {series} {number} does not balance"
+            assert rows and sum(row.amount for row in rows) == Decimal("0.00"), (
+                f"voucher {series} {number} does not balance"
+            )
             vouchers.append(Ver(series, int(number), _date(day), title, _date(registered), rows))
         elif label == "#KONTO":
             account, name = fields

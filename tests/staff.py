@@ -47,22 +47,41 @@ def work(client, application, node_name, data, *, expect_done=True):
     return response
 
 
-def draft(client, call, *, organisation, title="Nattvandring och läxhjälp", amount="60000", inputs=None,
-          budget=(("cost", "Ledararvoden", "50000"), ("cost", "Lokalhyra", "20000"), ("income", "Egen insats", "5000")),
-          attachment=None, period=("2026-01-01", "2026-12-31")):
+def draft(
+    client,
+    call,
+    *,
+    organisation,
+    title="Nattvandring och läxhjälp",
+    amount="60000",
+    inputs=None,
+    budget=(("cost", "Ledararvoden", "50000"), ("cost", "Lokalhyra", "20000"), ("income", "Egen insats", "5000")),
+    attachment=None,
+    period=("2026-01-01", "2026-12-31"),
+):
     """The applicant fills in the application's steps as the portal shows them: "Sökande och
     projekt" (the call's apply page, which creates the draft), "Belopp" and, with a file,
     "Bilagor". Returns the response of the last step posted: a redirect to the next step
     when every step was saved, or the page with its errors."""
-    response = client.post(reverse("portal:apply", args=[call.pk]), {
-        "organisation": organisation.pk, "title": title,
-        "description": "Vi vill nå fler barn i Fisksätra med idrott och läxhjälp.",
-        "period_start": period[0], "period_end": period[1],
-    })
+    response = client.post(
+        reverse("portal:apply", args=[call.pk]),
+        {
+            "organisation": organisation.pk,
+            "title": title,
+            "description": "Vi vill nå fler barn i Fisksätra med idrott och läxhjälp.",
+            "period_start": period[0],
+            "period_end": period[1],
+        },
+    )
     if response.status_code != 302 or "/steg/" not in response.url:
         return response
-    data = {"requested_amount": amount, "budget-TOTAL_FORMS": "3", "budget-INITIAL_FORMS": "0",
-            "budget-MIN_NUM_FORMS": "0", "budget-MAX_NUM_FORMS": "30"}
+    data = {
+        "requested_amount": amount,
+        "budget-TOTAL_FORMS": "3",
+        "budget-INITIAL_FORMS": "0",
+        "budget-MIN_NUM_FORMS": "0",
+        "budget-MAX_NUM_FORMS": "30",
+    }
     for index, (kind, label, value) in enumerate(budget):
         data.update({f"budget-{index}-kind": kind, f"budget-{index}-label": label, f"budget-{index}-amount": value})
     for key, value in (inputs or {}).items():
@@ -120,12 +139,12 @@ def pay_out_in_pages(client, application, finance):
     planned = list(application.payments.filter(status="planned").values_list("pk", flat=True))
     response = client.post(reverse("finance:payments"), {"action": "attest", "payments": planned})
     assert response.status_code == 302, response.content.decode()[:3000]
-    response = client.post(reverse("finance:batch_create"),
-                           {"execution_date": timezone.localdate().isoformat()})
+    response = client.post(reverse("finance:batch_create"), {"execution_date": timezone.localdate().isoformat()})
     assert response.status_code == 302, response.content.decode()[:3000]
     batch_url = response["Location"]
     batch_pk = int(batch_url.rstrip("/").rsplit("/", 1)[1])
-    response = client.post(reverse("finance:batch_mark", args=[batch_pk]),
-                           {"payments": planned, "outcome": "paid", "reason": ""})
+    response = client.post(
+        reverse("finance:batch_mark", args=[batch_pk]), {"payments": planned, "outcome": "paid", "reason": ""}
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     return batch_pk

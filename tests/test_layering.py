@@ -103,13 +103,16 @@ def test_the_project_has_files_to_read():
     assert {"grants.models", "workflows.flows", "documents.letters", "config.settings"} <= names
 
 
-@pytest.mark.parametrize("source, expected", [
-    ("from workflows import cases", ["grants.x imports workflows.cases"]),
-    ("def f():\n    from documents.letters import send", ["grants.x imports documents.letters.send"]),
-    ("from .services._base import Upload", ["grants.x imports the private grants.services._base.Upload"]),
-    ("from grants.services.assess import _helper", ["grants.x imports the private grants.services.assess._helper"]),
-    ("from grants.services import assess", []),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("from workflows import cases", ["grants.x imports workflows.cases"]),
+        ("def f():\n    from documents.letters import send", ["grants.x imports documents.letters.send"]),
+        ("from .services._base import Upload", ["grants.x imports the private grants.services._base.Upload"]),
+        ("from grants.services.assess import _helper", ["grants.x imports the private grants.services.assess._helper"]),
+        ("from grants.services import assess", []),
+    ],
+)
 def test_a_backward_arrow_is_seen(tmp_path, source, expected):
     """The checker itself: a lazy import counts, relative imports are resolved, public names pass."""
     (tmp_path / "grants").mkdir()
@@ -124,7 +127,8 @@ def test_a_stage_uses_no_other_stage_s_private_helper(tmp_path):
     path = tmp_path / "grants" / "services" / "decide.py"
     path.write_text("from ._base import lock\nfrom .assess import _check_amount_fits_proposal\n")
     assert stage_privates(path, tmp_path) == [
-        "grants.services.decide imports the private grants.services.assess._check_amount_fits_proposal"]
+        "grants.services.decide imports the private grants.services.assess._check_amount_fits_proposal"
+    ]
     found = {line for path in project_files() for line in stage_privates(path)}
     assert found <= KNOWN_STAGE_PRIVATES, found - KNOWN_STAGE_PRIVATES
 

@@ -40,7 +40,7 @@ def _sum(queryset, field="amount"):
 
 
 class LedgerMachine(RuleBasedStateMachine):
-    applications = []   # set by the test: the granted cases every example starts from
+    applications = []  # set by the test: the granted cases every example starts from
     fia = olle = None
 
     def __init__(self):
@@ -54,8 +54,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self.atomic.__exit__(None, None, None)
 
     def _ids(self, status):
-        return sorted(Payment.objects.filter(application__in=self.applications, status=status)
-                      .values_list("pk", flat=True))
+        return sorted(
+            Payment.objects.filter(application__in=self.applications, status=status).values_list("pk", flat=True)
+        )
 
     @precondition(lambda self: self._ids("planned"))
     @rule(data=st.data())
@@ -69,14 +70,27 @@ class LedgerMachine(RuleBasedStateMachine):
         payment_file_create(by=self.fia)
 
     def _report(self, data, status):
-        batch = PaymentBatch.objects.get(pk=data.draw(st.sampled_from(sorted(
-            PaymentBatch.objects.filter(payments__status="exported").values_list("pk", flat=True).distinct()))))
+        batch = PaymentBatch.objects.get(
+            pk=data.draw(
+                st.sampled_from(
+                    sorted(
+                        PaymentBatch.objects.filter(payments__status="exported").values_list("pk", flat=True).distinct()
+                    )
+                )
+            )
+        )
         waiting = sorted(batch.payments.filter(status="exported").values_list("pk", flat=True))
         chosen = data.draw(st.lists(st.sampled_from(waiting), min_size=1, unique=True))
-        day = data.draw(st.none() | st.integers(min_value=0, max_value=5).map(
-            lambda days: timezone.localdate() - dt.timedelta(days=days)))
-        rows = [pay.TransactionStatus(reference=f"BIDRAG-{pk}", status=status, reason="AC04" if status == "RJCT" else "",
-                                      on=day) for pk in chosen]
+        day = data.draw(
+            st.none()
+            | st.integers(min_value=0, max_value=5).map(lambda days: timezone.localdate() - dt.timedelta(days=days))
+        )
+        rows = [
+            pay.TransactionStatus(
+                reference=f"BIDRAG-{pk}", status=status, reason="AC04" if status == "RJCT" else "", on=day
+            )
+            for pk in chosen
+        ]
         return pay.StatusReport(original_message_id=batch.reference, group_status="PART", transactions=rows)
 
     @precondition(lambda self: self._ids("exported"))
@@ -91,9 +105,12 @@ class LedgerMachine(RuleBasedStateMachine):
         pay.status_report_apply(report=self._report(data, "RJCT"), by=self.fia)
 
     def _claimable(self):
-        return [application for application in self.applications
-                if not RepaymentClaim.objects.filter(application=application).exists()
-                and follow_up.amount_paid(application) > ZERO]
+        return [
+            application
+            for application in self.applications
+            if not RepaymentClaim.objects.filter(application=application).exists()
+            and follow_up.amount_paid(application) > ZERO
+        ]
 
     @precondition(lambda self: self._claimable())
     @rule(data=st.data())
@@ -105,14 +122,25 @@ class LedgerMachine(RuleBasedStateMachine):
         with transaction.atomic():
             follow_up._repayment_claim(application=application, by=self.olle, reasons="Underkänd.", amount=amount)
 
-    @precondition(lambda self: RepaymentClaim.objects.filter(application__in=self.applications, status="open")
-                  .exclude(amount=0).exists())
+    @precondition(
+        lambda self: (
+            RepaymentClaim.objects.filter(application__in=self.applications, status="open").exclude(amount=0).exists()
+        )
+    )
     @rule(data=st.data())
     def repayment(self, data):
-        claim = data.draw(st.sampled_from(list(RepaymentClaim.objects.filter(
-            application__in=self.applications, status="open").exclude(amount=0).order_by("pk"))))
-        amount = data.draw(st.integers(min_value=1, max_value=int(claim.outstanding * 100)).map(
-            lambda ore: Decimal(ore) / 100))
+        claim = data.draw(
+            st.sampled_from(
+                list(
+                    RepaymentClaim.objects.filter(application__in=self.applications, status="open")
+                    .exclude(amount=0)
+                    .order_by("pk")
+                )
+            )
+        )
+        amount = data.draw(
+            st.integers(min_value=1, max_value=int(claim.outstanding * 100)).map(lambda ore: Decimal(ore) / 100)
+        )
         repayments.repayment_register(claim=claim, by=self.fia, amount=amount, received_on=timezone.localdate())
 
     @rule()
@@ -128,7 +156,8 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def the_ledger_matches_the_bank(self):
         for application in Application.objects.filter(pk__in=[a.pk for a in self.applications]).select_related(
-                "decision", "call__programme"):
+            "decision", "call__programme"
+        ):
             payments = application.payments.all()
             paid = _sum(payments.filter(status="paid"))
             claim = RepaymentClaim.objects.filter(application=application).first()
@@ -158,7 +187,8 @@ class LedgerMachine(RuleBasedStateMachine):
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_any_sequence_of_attest_export_accept_reject_claim_and_repay_keeps_the_ledger_true(
-        anna, olle, fia, fisksatra, inclusion_call):
+    anna, olle, fia, fisksatra, inclusion_call
+):
     if connection.vendor != "postgresql":
         pytest.skip("the ledger's property test runs on PostgreSQL")
     LedgerMachine.applications = [
@@ -166,6 +196,12 @@ def test_any_sequence_of_attest_export_accept_reject_claim_and_repay_keeps_the_l
         factories.granted_case(inclusion_call, fisksatra, anna, olle, amount="12345.67", title="Simskola"),
     ]
     LedgerMachine.fia, LedgerMachine.olle = fia, olle
-    run_state_machine_as_test(LedgerMachine, settings=hypothesis_settings(
-        max_examples=20, stateful_step_count=15, deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]))
+    run_state_machine_as_test(
+        LedgerMachine,
+        settings=hypothesis_settings(
+            max_examples=20,
+            stateful_step_count=15,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        ),
+    )

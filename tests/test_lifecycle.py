@@ -50,9 +50,16 @@ def test_inclusion_project_grant_through_committee_with_completion(
     client.force_login(olle)
     queue = client.get("/staff/cases/grant/queue/").content.decode()
     assert "Kontrollera att ansökan är komplett" in queue
-    work(client, application, "check_completeness",
-         {"result": "completion", "message": "Bifoga föreningens senaste årsmötesprotokoll.",
-          "due_on": in_a_week.isoformat()})
+    work(
+        client,
+        application,
+        "check_completeness",
+        {
+            "result": "completion",
+            "message": "Bifoga föreningens senaste årsmötesprotokoll.",
+            "due_on": in_a_week.isoformat(),
+        },
+    )
     application.refresh_from_db()
     assert application.status == "awaiting_completion"
     assert active_task_names(application) == ["await_completion"]
@@ -62,8 +69,10 @@ def test_inclusion_project_grant_through_committee_with_completion(
     client.force_login(anna)
     page = client.get(reverse("portal:application", args=[application.pk])).content.decode()
     assert "årsmötesprotokoll" in page
-    response = client.post(reverse("portal:completion", args=[application.pk]),
-                           {"answer": "Här är protokollet.", "attachment": pdf_upload("protokoll.pdf")})
+    response = client.post(
+        reverse("portal:completion", args=[application.pk]),
+        {"answer": "Här är protokollet.", "attachment": pdf_upload("protokoll.pdf")},
+    )
     assert response.status_code == 302
     application.refresh_from_db()
     assert application.status == "submitted"
@@ -72,21 +81,36 @@ def test_inclusion_project_grant_through_committee_with_completion(
     # Olle accepts it, assesses above his delegation limit: the committee decides.
     client.force_login(olle)
     work(client, application, "check_completeness", {"result": "complete"})
-    work(client, application, "assess", {
-        "conflict": "none", "proposal": "approved", "proposed_amount": "60000",
-        "justification": "Projektet når barn som inte deltar i föreningslivet i dag.",
-    })
+    work(
+        client,
+        application,
+        "assess",
+        {
+            "conflict": "none",
+            "proposal": "approved",
+            "proposed_amount": "60000",
+            "justification": "Projektet når barn som inte deltar i föreningslivet i dag.",
+        },
+    )
     application.refresh_from_db()
     assert application.status == "assessed"
     assert active_task_names(application) == ["decide_by_committee"]
 
     # Olle cannot decide above the limit; Kim decides, with the protocol paragraph.
     client.force_login(kim)
-    work(client, application, "decide_by_committee", {
-        "outcome": "approved", "amount": "60000", "reasons": "Projektet stämmer med nämndens mål för inkludering.",
-        "conditions": "Kommunens logotyp ska synas i kommunikationen.", "meeting_date": "2026-03-12",
-        "protocol_paragraph": "§ 42",
-    })
+    work(
+        client,
+        application,
+        "decide_by_committee",
+        {
+            "outcome": "approved",
+            "amount": "60000",
+            "reasons": "Projektet stämmer med nämndens mål för inkludering.",
+            "conditions": "Kommunens logotyp ska synas i kommunikationen.",
+            "meeting_date": "2026-03-12",
+            "protocol_paragraph": "§ 42",
+        },
+    )
     application.refresh_from_db()
     assert application.status == "approved"
     # A committee decision's letter waits for the meeting's letters.
@@ -118,8 +142,10 @@ def test_inclusion_project_grant_through_committee_with_completion(
     assert "senast den 10 april 2026" in flat  # … and the appeal deadline three weeks later
 
     payments = list(application.payments.order_by("sequence"))
-    assert [(p.amount, p.status) for p in payments] == [(Decimal("51000.00"), "planned"),
-                                                        (Decimal("9000.00"), "withheld")]
+    assert [(p.amount, p.status) for p in payments] == [
+        (Decimal("51000.00"), "planned"),
+        (Decimal("9000.00"), "withheld"),
+    ]
 
     # Anna downloads the letter from the portal.
     client.force_login(anna)
@@ -136,10 +162,14 @@ def test_inclusion_project_grant_through_committee_with_completion(
 
     # Anna reports back; Olle approves, which releases the last 15 %; Fia pays it; closed.
     client.force_login(anna)
-    response = client.post(reverse("portal:follow_up", args=[application.pk]), factories.report_form_data(
-        application, what_was_done="Trettio träffar med läxhjälp och fotboll.",
-        outcome="Fler flickor deltog än vi hoppats.",
-    ))
+    response = client.post(
+        reverse("portal:follow_up", args=[application.pk]),
+        factories.report_form_data(
+            application,
+            what_was_done="Trettio träffar med läxhjälp och fotboll.",
+            outcome="Fler flickor deltog än vi hoppats.",
+        ),
+    )
     assert response.status_code == 302
     client.force_login(olle)
     work(client, application, "review_report", {"verdict": "approve", "note": ""})
@@ -150,8 +180,21 @@ def test_inclusion_project_grant_through_committee_with_completion(
     assert application.status == "closed"
     assert active_task_names(application) == []
     actions = list(CaseEvent.objects.filter(application=application).values_list("action", flat=True))
-    for step in ("Ansökan inkommen", "Komplettering begärd", "Komplettering inkommen", "Ansökan komplett",
-                 "Bedömning klar", "Beslut: Beviljas", "Protokollet tillkännagivet", "Beslutsbrev skickat", "Utbetalning del 1 attesterad",
-                 "Utbetalning del 1 i betalfil", "Utbetalning del 1 utbetald", "Utbetalning del 2 attesterad",
-                 "Återrapport inlämnad", "Återrapport godkänd", "Ärendet avslutat"):
+    for step in (
+        "Ansökan inkommen",
+        "Komplettering begärd",
+        "Komplettering inkommen",
+        "Ansökan komplett",
+        "Bedömning klar",
+        "Beslut: Beviljas",
+        "Protokollet tillkännagivet",
+        "Beslutsbrev skickat",
+        "Utbetalning del 1 attesterad",
+        "Utbetalning del 1 i betalfil",
+        "Utbetalning del 1 utbetald",
+        "Utbetalning del 2 attesterad",
+        "Återrapport inlämnad",
+        "Återrapport godkänd",
+        "Ärendet avslutat",
+    ):
         assert step in actions, step

@@ -30,6 +30,7 @@ ASSESS_NOTE = "Föreningen har en bred verksamhet för barn och unga i Fisksätr
 
 # --- small steps of the story ----------------------------------------------------------
 
+
 def page_text(response):
     """A page's text with thousands separators removed, so '11 000,00' reads '11000,00'."""
     return re.sub(r"(?<=\d)[\s\xa0\u202f](?=\d)", "", response.content.decode())
@@ -48,15 +49,20 @@ def applies(client, applicant, call, organisation, **kwargs):
     return application
 
 
-def accepted_and_assessed(client, officer, application, *, proposal="approved", amount=None,
-                          justification=ASSESS_NOTE):
+def accepted_and_assessed(client, officer, application, *, proposal="approved", amount=None, justification=ASSESS_NOTE):
     client.force_login(officer)
     work(client, application, "check_completeness", {"result": "complete"})
-    work(client, application, "assess", {
-        "conflict": "none", "proposal": proposal,
-        "proposed_amount": str(application.requested_amount if amount is None else amount),
-        "justification": justification,
-    })
+    work(
+        client,
+        application,
+        "assess",
+        {
+            "conflict": "none",
+            "proposal": proposal,
+            "proposed_amount": str(application.requested_amount if amount is None else amount),
+            "justification": justification,
+        },
+    )
     application.refresh_from_db()
     assert application.status == "assessed"
     return application
@@ -64,10 +70,17 @@ def accepted_and_assessed(client, officer, application, *, proposal="approved", 
 
 def decided_by_officer(client, officer, application, *, outcome="approved", amount=None, reasons=ASSESS_NOTE):
     client.force_login(officer)
-    work(client, application, "decide_by_officer", {
-        "outcome": outcome, "amount": str(application.requested_amount if amount is None else amount),
-        "reasons": reasons, "conditions": "",
-    })
+    work(
+        client,
+        application,
+        "decide_by_officer",
+        {
+            "outcome": outcome,
+            "amount": str(application.requested_amount if amount is None else amount),
+            "reasons": reasons,
+            "conditions": "",
+        },
+    )
     application.refresh_from_db()
     return application
 
@@ -94,10 +107,12 @@ def process_finished(application):
 
 # --- 1. activity grant, decided by the officer on delegation ----------------------------
 
+
 def test_activity_grant_decided_by_officer_on_delegation(client, anna, olle, fia, fisksatra, activity_call):
     # Anna applies for 40 members: 5 000 kr + 40 × 150 kr = 11 000 kr, computed, not stated.
-    application = applies(client, anna, activity_call, fisksatra, title="Verksamhet 2026", amount="",
-                          inputs={"members": 40})
+    application = applies(
+        client, anna, activity_call, fisksatra, title="Verksamhet 2026", amount="", inputs={"members": 40}
+    )
     assert application.requested_amount == Decimal("11000.00")
     assert application.inputs == {"members": 40}
     page = page_text(client.get(reverse("portal:application", args=[application.pk])))
@@ -126,10 +141,14 @@ def test_activity_grant_decided_by_officer_on_delegation(client, anna, olle, fia
     assert active_task_names(application) == ["await_report"]
 
     client.force_login(anna)
-    response = client.post(reverse("portal:follow_up", args=[application.pk]), factories.report_form_data(
-        application, what_was_done="Träningar två gånger i veckan hela året.",
-        outcome="Alla lag fullföljde säsongen.",
-    ))
+    response = client.post(
+        reverse("portal:follow_up", args=[application.pk]),
+        factories.report_form_data(
+            application,
+            what_was_done="Träningar två gånger i veckan hela året.",
+            outcome="Alla lag fullföljde säsongen.",
+        ),
+    )
     assert response.status_code == 302
     client.force_login(olle)
     work(client, application, "review_report", {"verdict": "approve", "note": ""})
@@ -139,21 +158,36 @@ def test_activity_grant_decided_by_officer_on_delegation(client, anna, olle, fia
     assert FollowUpReport.objects.get(application=application).status == "approved"
     assert active_task_names(application) == [] and process_finished(application)
     events = actions(application)
-    for step in ("Ansökan inkommen", "Bedömning klar", "Beslut: Beviljas", "Beslutsbrev skickat",
-                 "Utbetalning del 1 attesterad", "Utbetalning del 1 utbetald", "Återrapport godkänd",
-                 "Ärendet avslutat"):
+    for step in (
+        "Ansökan inkommen",
+        "Bedömning klar",
+        "Beslut: Beviljas",
+        "Beslutsbrev skickat",
+        "Utbetalning del 1 attesterad",
+        "Utbetalning del 1 utbetald",
+        "Återrapport godkänd",
+        "Ärendet avslutat",
+    ):
         assert step in events, step
     assert CaseEvent.objects.get(application=application, action="Ärendet avslutat").actor is None
 
 
 # --- 2. association grant (LOK activity support), no follow-up --------------------------
 
+
 def test_association_grant_by_sessions_and_participants_closes_without_report(
     client, anna, olle, fia, fisksatra, association_call
 ):
     # 30 sessions × 10 participants × 12 kr = 3 600 kr.
-    application = applies(client, anna, association_call, fisksatra, title="Aktivitetsstöd vt", amount="",
-                          inputs={"sessions": 30, "participants": 10})
+    application = applies(
+        client,
+        anna,
+        association_call,
+        fisksatra,
+        title="Aktivitetsstöd vt",
+        amount="",
+        inputs={"sessions": 30, "participants": 10},
+    )
     assert application.requested_amount == Decimal("3600.00")
     assert "3600,00 kr" in page_text(client.get(reverse("portal:application", args=[application.pk])))
 
@@ -174,8 +208,9 @@ def test_association_grant_by_sessions_and_participants_closes_without_report(
 def test_association_grant_below_lok_minimum_cannot_be_submitted(client, anna, fisksatra, association_call):
     # Two participants per session is below the LOK minimum of three: the rule gives 0 kr.
     client.force_login(anna)
-    response = draft(client, association_call, organisation=fisksatra, amount="",
-                     inputs={"sessions": 30, "participants": 2})
+    response = draft(
+        client, association_call, organisation=fisksatra, amount="", inputs={"sessions": 30, "participants": 2}
+    )
     assert response.status_code == 302
     application = Application.objects.get()
     assert application.requested_amount == Decimal("0.00")
@@ -191,14 +226,27 @@ def test_association_grant_below_lok_minimum_cannot_be_submitted(client, anna, f
 
 # --- 3. rejection -----------------------------------------------------------------------
 
+
 def test_rejection_by_officer_ends_the_case_without_payments(client, anna, olle, fisksatra, activity_call):
     application = applies(client, anna, activity_call, fisksatra, amount="", inputs={"members": 12})
-    accepted_and_assessed(client, olle, application, proposal="rejected", amount="0",
-                          justification="Föreningen bedriver ingen verksamhet i kommunen.")
+    accepted_and_assessed(
+        client,
+        olle,
+        application,
+        proposal="rejected",
+        amount="0",
+        justification="Föreningen bedriver ingen verksamhet i kommunen.",
+    )
     assert active_task_names(application) == ["decide_by_officer"]
 
-    application = decided_by_officer(client, olle, application, outcome="rejected", amount="0",
-                                     reasons="Föreningen bedriver ingen verksamhet i kommunen.")
+    application = decided_by_officer(
+        client,
+        olle,
+        application,
+        outcome="rejected",
+        amount="0",
+        reasons="Föreningen bedriver ingen verksamhet i kommunen.",
+    )
     assert application.status == "rejected"
     assert application.decision.amount == Decimal("0.00")
     assert not application.payments.exists()
@@ -216,20 +264,34 @@ def test_rejection_by_officer_ends_the_case_without_payments(client, anna, olle,
 
 # --- 4. partly approved -----------------------------------------------------------------
 
+
 def test_partly_approved_inclusion_grant_splits_payments_85_15(client, anna, olle, fisksatra, inclusion_call):
     application = applies(client, anna, inclusion_call, fisksatra, amount="60000")
     assert application.requested_amount == Decimal("60000.00")
-    accepted_and_assessed(client, olle, application, proposal="partly_approved", amount="40000",
-                          justification="Lokalhyran bekostas redan av kommunen.")
+    accepted_and_assessed(
+        client,
+        olle,
+        application,
+        proposal="partly_approved",
+        amount="40000",
+        justification="Lokalhyran bekostas redan av kommunen.",
+    )
     # 40 000 kr is within Olle's delegation (50 000 kr) even though 60 000 kr was not.
     assert active_task_names(application) == ["decide_by_officer"]
 
-    application = decided_by_officer(client, olle, application, outcome="partly_approved", amount="40000",
-                                     reasons="Lokalhyran bekostas redan av kommunen.")
+    application = decided_by_officer(
+        client,
+        olle,
+        application,
+        outcome="partly_approved",
+        amount="40000",
+        reasons="Lokalhyran bekostas redan av kommunen.",
+    )
     assert application.status == "partly_approved"
     payments = list(application.payments.order_by("sequence"))
     assert [(p.percent, p.amount, p.status) for p in payments] == [
-        (85, Decimal("34000.00"), "planned"), (15, Decimal("6000.00"), "withheld"),
+        (85, Decimal("34000.00"), "planned"),
+        (15, Decimal("6000.00"), "withheld"),
     ]
     assert sum(p.amount for p in payments) == application.decision.amount == Decimal("40000.00")
     text = letter_text(application)
@@ -240,23 +302,31 @@ def test_partly_approved_inclusion_grant_splits_payments_85_15(client, anna, oll
 
 # --- 5. the two-person rule -------------------------------------------------------------
 
+
 def test_decider_who_is_also_finance_cannot_attest(client, anna, olle, kim, fia, fisksatra, inclusion_call):
     kim.groups.add(Group.objects.get(name="Ekonomi"))  # Kim sits on the committee and works in finance
     application = applies(client, anna, inclusion_call, fisksatra, amount="60000")
     accepted_and_assessed(client, olle, application)
     client.force_login(kim)
-    work(client, application, "decide_by_committee", {
-        "outcome": "approved", "amount": "60000", "reasons": ASSESS_NOTE,
-        "meeting_date": "2026-03-12", "protocol_paragraph": "§ 7",
-        "approved_immediately": "on",  # so that it may be paid before the protocol is announced
-    })
+    work(
+        client,
+        application,
+        "decide_by_committee",
+        {
+            "outcome": "approved",
+            "amount": "60000",
+            "reasons": ASSESS_NOTE,
+            "meeting_date": "2026-03-12",
+            "protocol_paragraph": "§ 7",
+            "approved_immediately": "on",  # so that it may be paid before the protocol is announced
+        },
+    )
     payment = Payment.objects.get(application=application, sequence=1)
     assert (payment.status, payment.decided_by) == ("planned", kim)
 
     # Kim sees the payment in finance's list, but attesting it is refused …
     client.force_login(kim)
-    response = client.post(reverse("finance:payments"), {"action": "attest", "payments": [payment.pk]},
-                           follow=True)
+    response = client.post(reverse("finance:payments"), {"action": "attest", "payments": [payment.pk]}, follow=True)
     assert "tvåpersonsregeln" in response.content.decode()
     payment.refresh_from_db()
     assert (payment.status, payment.attested_by) == ("planned", None)
@@ -264,8 +334,7 @@ def test_decider_who_is_also_finance_cannot_attest(client, anna, olle, kim, fia,
 
     # … and Fia attests it.
     client.force_login(fia)
-    response = client.post(reverse("finance:payments"), {"action": "attest", "payments": [payment.pk]},
-                           follow=True)
+    response = client.post(reverse("finance:payments"), {"action": "attest", "payments": [payment.pk]}, follow=True)
     payment.refresh_from_db()
     assert (payment.status, payment.attested_by) == ("attested", fia)
     assert active_task_names(application) == ["await_payment"]
@@ -278,11 +347,19 @@ def test_two_person_rule_holds_in_the_service_and_in_the_database(
     application = applies(client, anna, inclusion_call, fisksatra, amount="60000")
     accepted_and_assessed(client, olle, application)
     client.force_login(kim)
-    work(client, application, "decide_by_committee", {
-        "outcome": "approved", "amount": "60000", "reasons": ASSESS_NOTE,
-        "meeting_date": "2026-03-12", "protocol_paragraph": "§ 7",
-        "approved_immediately": "on",  # so that it may be paid before the protocol is announced
-    })
+    work(
+        client,
+        application,
+        "decide_by_committee",
+        {
+            "outcome": "approved",
+            "amount": "60000",
+            "reasons": ASSESS_NOTE,
+            "meeting_date": "2026-03-12",
+            "protocol_paragraph": "§ 7",
+            "approved_immediately": "on",  # so that it may be paid before the protocol is announced
+        },
+    )
     payment = Payment.objects.get(application=application, sequence=1)
     kim = type(kim).objects.get(pk=kim.pk)  # fresh permission cache with the new group
 
@@ -306,15 +383,20 @@ def test_two_person_rule_holds_in_the_service_and_in_the_database(
 
 # --- 6. conflict of interest (jäv) ------------------------------------------------------
 
-def test_officer_declares_conflict_and_another_officer_takes_over(
-    client, anna, olle, otto, fisksatra, activity_call
-):
+
+def test_officer_declares_conflict_and_another_officer_takes_over(client, anna, olle, otto, fisksatra, activity_call):
     application = applies(client, anna, activity_call, fisksatra, amount="", inputs={"members": 40})
     client.force_login(olle)
     work(client, application, "check_completeness", {"result": "complete"})
-    work(client, application, "assess", {
-        "conflict": "conflict", "conflict_reason": "Jag sitter i Fisksätra IF:s valberedning.",
-    })
+    work(
+        client,
+        application,
+        "assess",
+        {
+            "conflict": "conflict",
+            "conflict_reason": "Jag sitter i Fisksätra IF:s valberedning.",
+        },
+    )
 
     conflict = ConflictOfInterest.objects.get(application=application)
     assert (conflict.user, conflict.reason) == (olle, "Jag sitter i Fisksätra IF:s valberedning.")
@@ -340,9 +422,17 @@ def test_officer_declares_conflict_and_another_officer_takes_over(
     client.force_login(otto)
     queue = client.get(f"{BASE}/queue/").content.decode()
     assert f"/{task.process_id}/assess/{task.pk}/" in queue
-    work(client, application, "assess", {
-        "conflict": "none", "proposal": "approved", "proposed_amount": "11000", "justification": ASSESS_NOTE,
-    })
+    work(
+        client,
+        application,
+        "assess",
+        {
+            "conflict": "none",
+            "proposal": "approved",
+            "proposed_amount": "11000",
+            "justification": ASSESS_NOTE,
+        },
+    )
     application.refresh_from_db()
     assert application.status == "assessed"
     assert application.assessment.officer == otto
@@ -353,22 +443,30 @@ def test_officer_declares_conflict_and_another_officer_takes_over(
 
 # --- 7. above the delegation limit ------------------------------------------------------
 
+
 def test_officer_cannot_decide_above_delegation(client, anna, olle, kim, fisksatra, inclusion_call):
     application = applies(client, anna, inclusion_call, fisksatra, amount="60000")
     accepted_and_assessed(client, olle, application)  # 60 000 kr > 50 000 kr delegation
     assert active_task_names(application) == ["decide_by_committee"]
-    assert "Beslut fattas av nämnden" in CaseEvent.objects.get(application=application,
-                                                              action="Bedömning klar").note
+    assert "Beslut fattas av nämnden" in CaseEvent.objects.get(application=application, action="Bedömning klar").note
 
     client.force_login(olle)
     assert claim(client, application, "decide_by_committee").status_code == 403
     assert open_task(application, "decide_by_committee").owner is None
 
     client.force_login(kim)
-    work(client, application, "decide_by_committee", {
-        "outcome": "approved", "amount": "60000", "reasons": ASSESS_NOTE,
-        "meeting_date": "2026-03-12", "protocol_paragraph": "§ 42",
-    })
+    work(
+        client,
+        application,
+        "decide_by_committee",
+        {
+            "outcome": "approved",
+            "amount": "60000",
+            "reasons": ASSESS_NOTE,
+            "meeting_date": "2026-03-12",
+            "protocol_paragraph": "§ 42",
+        },
+    )
     application.refresh_from_db()
     decision = application.decision
     assert (application.status, decision.decided_by, decision.by_committee) == ("approved", kim, True)

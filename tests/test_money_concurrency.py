@@ -104,8 +104,10 @@ def planned_cases(anna, olle, fisksatra, without_letters):
     wants a follow-up report: one planned payment each, and the flow waits in await_payment."""
     programme = factories.programme("inkludering", payment_plan=[{"percent": 100, "release": "decision"}])
     call = factories.call(programme, budget="10000000")
-    granted = [factories.granted_case(call, fisksatra, anna, olle, amount=str(10000 + 137 * n),
-                                      title=f"Läxhjälp {n}") for n in range(20)]
+    granted = [
+        factories.granted_case(call, fisksatra, anna, olle, amount=str(10000 + 137 * n), title=f"Läxhjälp {n}")
+        for n in range(20)
+    ]
     payments = list(Payment.objects.filter(application__in=granted).order_by("pk"))
     assert [p.status for p in payments] == ["planned"] * 20
     assert all(active_task_names(application) == ["await_payment"] for application in granted)
@@ -179,8 +181,7 @@ def test_fifty_finance_threads_pay_every_payment_exactly_once(planned_cases, fin
     assert sorted(mine.values_list("status", flat=True)) == ["paid"] * len(ids)
     assert not mine.filter(batch__isnull=True).exists()
     for payment in mine.select_related("application"):
-        events = Counter(CaseEvent.objects.filter(application=payment.application_id)
-                         .values_list("action", flat=True))
+        events = Counter(CaseEvent.objects.filter(application=payment.application_id).values_list("action", flat=True))
         for action in ("attesterad", "i betalfil", "utbetald"):
             assert events[f"Utbetalning del {payment.sequence} {action}"] == 1, (payment, events)
         assert payment.paid_at and payment.paid_by_id and payment.attested_by_id != payment.decided_by_id
@@ -235,23 +236,33 @@ def assessed_case(call, organisation, applicant, officer, title):
     it is assessed and waits in decide_by_officer."""
     today = timezone.localdate()
     draft = apply.application_save_draft(
-        call=call, organisation=organisation, by=applicant, title=title, description="Läxhjälp för barn.",
-        period_start=today, period_end=today + dt.timedelta(days=180), stated_amount=AMOUNT,
+        call=call,
+        organisation=organisation,
+        by=applicant,
+        title=title,
+        description="Läxhjälp för barn.",
+        period_start=today,
+        period_end=today + dt.timedelta(days=180),
+        stated_amount=AMOUNT,
         budget_lines=[("cost", "Ledararvoden", AMOUNT + 10000)],
     )
     application = apply.application_submit(application=draft, by=applicant)
     assess.completeness_confirm(application=application, by=officer)
     assess.assessment_record(
-        application=application, by=officer, no_conflict=True, proposal="approved",
-        proposed_amount=AMOUNT, justification="Bra projekt.")
+        application=application,
+        by=officer,
+        no_conflict=True,
+        proposal="approved",
+        proposed_amount=AMOUNT,
+        justification="Bra projekt.",
+    )
     return Application.objects.get(pk=application.pk)
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("binding", ["call", "programme_year"])
-def test_fifty_decisions_against_a_budget_for_ten_grant_exactly_ten(binding, anna, olle, fisksatra,
-                                                                      without_letters):
+def test_fifty_decisions_against_a_budget_for_ten_grant_exactly_ten(binding, anna, olle, fisksatra, without_letters):
     needs_postgres()
     programme = factories.programme("inkludering")
     year = timezone.localdate().year
@@ -260,8 +271,11 @@ def test_fifty_decisions_against_a_budget_for_ten_grant_exactly_ten(binding, ann
     # (with the call's and the committee's year ample).
     call = factories.call(programme, budget=str(fits_ten if binding == "call" else 100 * AMOUNT))
     programme_year = AnnualBudget.objects.create(
-        committee=programme.committee, programme=programme, year=year,
-        amount=fits_ten if binding == "programme_year" else 100 * AMOUNT)
+        committee=programme.committee,
+        programme=programme,
+        year=year,
+        amount=fits_ten if binding == "programme_year" else 100 * AMOUNT,
+    )
     committee_year = AnnualBudget.objects.create(committee=programme.committee, year=year, amount=1000 * AMOUNT)
     applications = [assessed_case(call, fisksatra, anna, olle, f"Läxhjälp {n}") for n in range(THREADS)]
     assert {a.status for a in applications} == {"assessed"}
@@ -274,8 +288,9 @@ def test_fifty_decisions_against_a_budget_for_ten_grant_exactly_ten(binding, ann
         try:
             # Through the flow, as the officer's decision page does: the process's lock,
             # then the service's (the case, the annual budgets, the call).
-            decide.decision_make(application=application, by=olle, outcome="approved",
-                                 amount=AMOUNT, reasons="Bra projekt.")
+            decide.decision_make(
+                application=application, by=olle, outcome="approved", amount=AMOUNT, reasons="Bra projekt."
+            )
         except ValidationError as exc:
             with tally:
                 refusals.append(exc.messages)
@@ -284,9 +299,12 @@ def test_fifty_decisions_against_a_budget_for_ten_grant_exactly_ten(binding, ann
         # What anyone reading the budgets sees while the decisions run: never below zero.
         try:
             while not sampling.is_set():
-                rows = [Call.objects.values_list("budget", "committed").get(pk=call.pk),
-                        *AnnualBudget.objects.filter(pk__in=[programme_year.pk, committee_year.pk])
-                        .values_list("amount", "committed")]
+                rows = [
+                    Call.objects.values_list("budget", "committed").get(pk=call.pk),
+                    *AnnualBudget.objects.filter(pk__in=[programme_year.pk, committee_year.pk]).values_list(
+                        "amount", "committed"
+                    ),
+                ]
                 lowest.append(min(budget - committed for budget, committed in rows))
                 time.sleep(0.005)
         finally:
@@ -300,12 +318,13 @@ def test_fifty_decisions_against_a_budget_for_ten_grant_exactly_ten(binding, ann
     finally:
         sampling.set()
         sampler.join(timeout=30)
-    print(f"\n{THREADS} decisions ({binding} budget binding): {time.perf_counter() - started:.1f} s, "
-          f"{len(lowest)} samples of the budgets")
+    print(
+        f"\n{THREADS} decisions ({binding} budget binding): {time.perf_counter() - started:.1f} s, "
+        f"{len(lowest)} samples of the budgets"
+    )
     assert unexpected == [], "\n".join(unexpected)
 
-    label = (f"utlysningens budget ({call.title})" if binding == "call"
-             else f"budgeten för {programme.name} {year}")
+    label = f"utlysningens budget ({call.title})" if binding == "call" else f"budgeten för {programme.name} {year}"
     assert refusals == [[f"Beslutet på {AMOUNT} kr ryms inte i {label}: 0.00 kr återstår."]] * 40
     decisions = Decision.objects.filter(application__call=call)
     assert decisions.count() == 10 and set(decisions.values_list("outcome", flat=True)) == {"approved"}
@@ -331,13 +350,15 @@ def test_fifty_decisions_against_a_budget_for_ten_grant_exactly_ten(binding, ann
 
 # --- 3. the database alone refuses an overcommitted budget -----------------------------
 
+
 # Not threaded, and true of the embedded SQLite database as well: runs on both.
 @pytest.mark.django_db
 def test_the_database_refuses_to_commit_past_a_budget():
     programme = factories.programme("inkludering")
     call = factories.call(programme, budget="100000")
-    year_budget = AnnualBudget.objects.create(committee=programme.committee, programme=programme,
-                                              year=call.year, amount=Decimal("50000"))
+    year_budget = AnnualBudget.objects.create(
+        committee=programme.committee, programme=programme, year=call.year, amount=Decimal("50000")
+    )
     # Up to the budget is fine; a single öre past it, or below zero, is not, whatever the code does.
     Call.objects.filter(pk=call.pk).update(committed=F("budget"))
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -354,6 +375,7 @@ def test_the_database_refuses_to_commit_past_a_budget():
 
 
 # --- 4. an administrator's edit of a budget while a decision commits --------------------
+
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
@@ -383,10 +405,18 @@ def test_an_admin_edit_of_a_budget_keeps_what_a_decision_committed_meanwhile(cli
 
     monkeypatch.setattr(CallAdmin, "save_model", save_model)
     client.force_login(User.objects.create_superuser("admin", "admin@example.se", "demo"))
-    response = client.post(f"/admin/grants/call/{call.pk}/change/", {
-        "programme": call.programme_id, "title": call.title, "year": call.year, "opens_on": call.opens_on,
-        "closes_on": call.closes_on, "max_amount": call.max_amount, "budget": "120000",
-    })
+    response = client.post(
+        f"/admin/grants/call/{call.pk}/change/",
+        {
+            "programme": call.programme_id,
+            "title": call.title,
+            "year": call.year,
+            "opens_on": call.opens_on,
+            "closes_on": call.closes_on,
+            "max_amount": call.max_amount,
+            "budget": "120000",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     call.refresh_from_db()
     assert call.budget == Decimal("120000.00")

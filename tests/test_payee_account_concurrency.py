@@ -51,8 +51,10 @@ def world(anna, olle, fisksatra):
     try:
         programme = factories.programme("inkludering", payment_plan=[{"percent": 100, "release": "decision"}])
         call = factories.call(programme, budget="10000000")
-        granted = [factories.granted_case(call, fisksatra, anna, olle, amount=str(10000 + 137 * n),
-                                          title=f"Läxhjälp {n}") for n in range(10)]
+        granted = [
+            factories.granted_case(call, fisksatra, anna, olle, amount=str(10000 + 137 * n), title=f"Läxhjälp {n}")
+            for n in range(10)
+        ]
     finally:
         letters.receipt_send, letters.decision_letter_send = original
     signatories = [anna] + [factories.user(f"firmatecknare{n}") for n in range(3)]
@@ -64,10 +66,20 @@ def world(anna, olle, fisksatra):
     # More parts per case, so that attestations go on while accounts are asked for and decided.
     for application in granted:
         first = application.payments.get()
-        Payment.objects.bulk_create([
-            Payment(application=application, sequence=sequence, percent=first.percent, amount=first.amount,
-                    release=first.release, decided_by_id=first.decided_by_id, status=Payment.Status.PLANNED)
-            for sequence in range(2, PARTS + 1)])
+        Payment.objects.bulk_create(
+            [
+                Payment(
+                    application=application,
+                    sequence=sequence,
+                    percent=first.percent,
+                    amount=first.amount,
+                    release=first.release,
+                    decided_by_id=first.decided_by_id,
+                    status=Payment.Status.PLANNED,
+                )
+                for sequence in range(2, PARTS + 1)
+            ]
+        )
     payments = list(Payment.objects.filter(application__in=granted))
     return signatories + [finance[0]], finance, payments
 
@@ -85,8 +97,11 @@ def test_twenty_threads_never_pay_to_an_account_not_approved_at_attestation(worl
 
     def act(role, index, rng):
         if role == "request":
-            payee_accounts.account_change_request(organisation=fisksatra, by=requesters[index % len(requesters)],
-                                                  bank_account=("bankgiro", rng.choice(ACCOUNTS)))
+            payee_accounts.account_change_request(
+                organisation=fisksatra,
+                by=requesters[index % len(requesters)],
+                bank_account=("bankgiro", rng.choice(ACCOUNTS)),
+            )
         elif role in ("approve", "refuse"):
             pending = payee_accounts.pending_request(fisksatra)
             if pending is None:

@@ -15,8 +15,14 @@ def _submitted_cases(count, call, organisation, by):
     submitted = []
     for index in range(count):
         application = apply.application_save_draft(
-            call=call, organisation=organisation, by=by, title=f"Ansökan {index}", description="Aktiviteter.",
-            period_start="2026-01-01", period_end="2026-12-31", stated_amount=1000,
+            call=call,
+            organisation=organisation,
+            by=by,
+            title=f"Ansökan {index}",
+            description="Aktiviteter.",
+            period_start="2026-01-01",
+            period_end="2026-12-31",
+            stated_amount=1000,
             budget_lines=[("cost", "Material", 5000)],
         )
         submitted.append(apply.application_submit(application=application, by=by))

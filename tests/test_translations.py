@@ -25,6 +25,7 @@ NOT_SCANNED = {".venv", "var", "tests", "locale", "static"}
 
 # --- the catalogue ------------------------------------------------------------------------
 
+
 def po_entries(path):
     """The catalogue's entries as dicts: msgctxt, msgid, msgid_plural, msgstr (a list, one
     per plural form), flags. A small reader of what GNU gettext writes (no obsolete #~)."""
@@ -170,24 +171,52 @@ def ascii_programme(db, today):
     """A programme whose data is ASCII, with an open call and a coming one."""
     import datetime as dt
 
-    committee = Committee.objects.create(code="CLC", name="Culture and Leisure Committee",
-                                         contact_email="grants@municipality.example")
-    programme = Programme.objects.create(
-        committee=committee, slug="inclusion", name="Inclusion projects", purpose="More young people take part.",
-        description="Support for projects.", what_to_attach="Budget\nStatutes", min_members=10,
-        who_may_apply="associations_and_groups", calculator="fixed", calculator_params={"amount": "5000"},
-        delegation_limit=50000, delegation_point="4.2",
-        payment_plan=[{"percent": 85, "release": "decision"}, {"percent": 15, "release": "follow_up"}],
-        follow_up_required=True, priority_areas=["Children and young people"], target_groups=["Girls"],
-        eligibility_questions=[{"question": "Is the activity open to all?", "answer": "ja",
-                                "otherwise": "The activity must be open to all."}],
+    committee = Committee.objects.create(
+        code="CLC", name="Culture and Leisure Committee", contact_email="grants@municipality.example"
     )
-    Call.objects.create(programme=programme, title="Spring round", year=today.year,
-                        opens_on=today - dt.timedelta(days=10), closes_on=today + dt.timedelta(days=20),
-                        max_amount=100000, budget=1000000)
-    Call.objects.create(programme=programme, title="Autumn round", year=today.year,
-                        opens_on=today + dt.timedelta(days=30), closes_on=today + dt.timedelta(days=60),
-                        max_amount=100000, budget=1000000)
+    programme = Programme.objects.create(
+        committee=committee,
+        slug="inclusion",
+        name="Inclusion projects",
+        purpose="More young people take part.",
+        description="Support for projects.",
+        what_to_attach="Budget\nStatutes",
+        min_members=10,
+        who_may_apply="associations_and_groups",
+        calculator="fixed",
+        calculator_params={"amount": "5000"},
+        delegation_limit=50000,
+        delegation_point="4.2",
+        payment_plan=[{"percent": 85, "release": "decision"}, {"percent": 15, "release": "follow_up"}],
+        follow_up_required=True,
+        priority_areas=["Children and young people"],
+        target_groups=["Girls"],
+        eligibility_questions=[
+            {
+                "question": "Is the activity open to all?",
+                "answer": "ja",
+                "otherwise": "The activity must be open to all.",
+            }
+        ],
+    )
+    Call.objects.create(
+        programme=programme,
+        title="Spring round",
+        year=today.year,
+        opens_on=today - dt.timedelta(days=10),
+        closes_on=today + dt.timedelta(days=20),
+        max_amount=100000,
+        budget=1000000,
+    )
+    Call.objects.create(
+        programme=programme,
+        title="Autumn round",
+        year=today.year,
+        opens_on=today + dt.timedelta(days=30),
+        closes_on=today + dt.timedelta(days=60),
+        max_amount=100000,
+        budget=1000000,
+    )
     return programme
 
 
@@ -210,18 +239,34 @@ def public_pages(client, programme):
         ("programme", _page(client, f"/bidrag/{programme.slug}/")),
         ("eligibility", _page(client, eligibility)),
         ("eligibility, nothing answered", _page(client, eligibility, data={"check": "1"}, status=400)),
-        ("eligibility, a group", _page(client, eligibility, data={"check": "1", "registered": "nej",
-                                                                   "question_0": "ja"})),
-        ("eligibility, too few members", _page(client, eligibility, data={
-            "check": "1", "registered": "ja", "members": "3", "question_0": "nej"})),
-        ("eligibility, yes", _page(client, eligibility, data={"check": "1", "registered": "ja", "members": "30",
-                                                               "question_0": "ja"})),
+        (
+            "eligibility, a group",
+            _page(client, eligibility, data={"check": "1", "registered": "nej", "question_0": "ja"}),
+        ),
+        (
+            "eligibility, too few members",
+            _page(client, eligibility, data={"check": "1", "registered": "ja", "members": "3", "question_0": "nej"}),
+        ),
+        (
+            "eligibility, yes",
+            _page(client, eligibility, data={"check": "1", "registered": "ja", "members": "30", "question_0": "ja"}),
+        ),
         ("accessibility", _page(client, "/tillganglighet/")),
-        ("accessibility, errors", _page(client, "/tillganglighet/", method="post", status=400,
-                                        data={"page": "", "description": "", "email": "not-an-address"})),
+        (
+            "accessibility, errors",
+            _page(
+                client,
+                "/tillganglighet/",
+                method="post",
+                status=400,
+                data={"page": "", "description": "", "email": "not-an-address"},
+            ),
+        ),
         ("login", _page(client, "/konto/logga-in/")),
-        ("login, failed", _page(client, "/konto/logga-in/", method="post",
-                                data={"username": "nobody", "password": "wrong"})),
+        (
+            "login, failed",
+            _page(client, "/konto/logga-in/", method="post", data={"username": "nobody", "password": "wrong"}),
+        ),
         ("register", _page(client, "/konto/registrera/")),
     ]
 
@@ -253,8 +298,14 @@ def ascii_applicant(db, ascii_programme):
     Membership.objects.create(user=alex, organisation=club)
     call = ascii_programme.calls.order_by("opens_on").first()
     draft = apply.application_save_draft(
-        call=call, organisation=club, by=alex, title="Homework club", description="Homework help.",
-        period_start="2026-01-01", period_end="2026-12-31", stated_amount=5000,
+        call=call,
+        organisation=club,
+        by=alex,
+        title="Homework club",
+        description="Homework help.",
+        period_start="2026-01-01",
+        period_end="2026-12-31",
+        stated_amount=5000,
         budget_lines=[("cost", "Leaders", 5000)],
     )
     return alex, club, call, draft
@@ -273,10 +324,14 @@ def portal_pages(client, club, call, draft):
         ("organisation", _page(client, f"/portal/forening/{club.pk}/")),
         ("new application", _page(client, f"/portal/utlysningar/{call.pk}/ansok/")),
     ]
-    pages += [(f"step {step}", _page(client, f"/portal/ansokningar/{draft.pk}/steg/{step}/"))
-              for step in ("sokande", "belopp", "bilagor", "granska")]
-    pages += [("draft", _page(client, f"/portal/ansokningar/{draft.pk}/")),
-              ("withdraw", _page(client, f"/portal/ansokningar/{draft.pk}/ata-tillbaka/"))]
+    pages += [
+        (f"step {step}", _page(client, f"/portal/ansokningar/{draft.pk}/steg/{step}/"))
+        for step in ("sokande", "belopp", "bilagor", "granska")
+    ]
+    pages += [
+        ("draft", _page(client, f"/portal/ansokningar/{draft.pk}/")),
+        ("withdraw", _page(client, f"/portal/ansokningar/{draft.pk}/ata-tillbaka/")),
+    ]
     return pages
 
 
@@ -303,8 +358,9 @@ def test_a_granted_cases_page_in_english_has_no_swedish_left(in_english, ascii_p
     alex = factories.user("alex", first_name="Alex")
     club = Organisation.objects.create(name="Sunset Sports Club", org_number="802412-1231", bankgiro="5050-1055")
     Membership.objects.create(user=alex, organisation=club)
-    case = factories.granted_case(ascii_programme.calls.order_by("opens_on").first(), club, alex, olle,
-                                  amount="5000", title="Homework club")
+    case = factories.granted_case(
+        ascii_programme.calls.order_by("opens_on").first(), club, alex, olle, amount="5000", title="Homework club"
+    )
     case.description = "Homework help."
     case.save(update_fields=["description"])
     case.budget_lines.update(label="Leaders")
@@ -315,8 +371,10 @@ def test_a_granted_cases_page_in_english_has_no_swedish_left(in_english, ascii_p
 
 
 def test_the_swedish_text_finder_finds_it():
-    html = ('<html lang="en"><body><p>Grants</p><form><button lang="sv">På svenska</button></form>'
-            '<a aria-label="Hoppa till innehållet"></a><p>Logga in</p><script>var å;</script></body></html>')
+    html = (
+        '<html lang="en"><body><p>Grants</p><form><button lang="sv">På svenska</button></form>'
+        '<a aria-label="Hoppa till innehållet"></a><p>Logga in</p><script>var å;</script></body></html>'
+    )
     assert swedish_left(html) == ["Hoppa till innehållet", "Logga in"]
 
 
@@ -338,6 +396,7 @@ def test_the_compiled_catalogue_is_the_committed_one():
 
 
 # --- a case's pages in English, at each stage ----------------------------------------------
+
 
 def _ascii(case):
     """The factories' Swedish data (description, budget) made ASCII: Swedish left is ours."""
@@ -368,10 +427,14 @@ def _through(case, officer, *, outcome, amount, reasons="Thank you."):
 
     assess.completeness_confirm(application=case, by=officer)
     assess.assessment_record(
-        application=case, by=officer, no_conflict=True, proposal=outcome, proposed_amount=Decimal(amount),
-        justification=reasons)
-    decide.decision_make(
-        application=case, by=officer, outcome=outcome, amount=Decimal(amount), reasons=reasons)
+        application=case,
+        by=officer,
+        no_conflict=True,
+        proposal=outcome,
+        proposed_amount=Decimal(amount),
+        justification=reasons,
+    )
+    decide.decision_make(application=case, by=officer, outcome=outcome, amount=Decimal(amount), reasons=reasons)
 
 
 def _left(pages):
@@ -384,12 +447,13 @@ def test_a_case_awaiting_completion_in_english_has_no_swedish_left(in_english, a
 
     alex, _club, _call, draft = ascii_applicant
     case = apply.application_submit(application=draft, by=alex)
-    assess.completion_request(application=case, by=olle, message="Send the minutes.",
-                              due_on=in_a_week)
+    assess.completion_request(application=case, by=olle, message="Send the minutes.", due_on=in_a_week)
     in_english.force_login(alex)
     answer = f"/portal/ansokningar/{case.pk}/komplettering/"
-    pages = {"awaiting completion": case_page(in_english, case),
-             "answer, empty": swedish_left(_page(in_english, answer, method="post", data={"answer": ""}, status=400))}
+    pages = {
+        "awaiting completion": case_page(in_english, case),
+        "answer, empty": swedish_left(_page(in_english, answer, method="post", data={"answer": ""}, status=400)),
+    }
     assert in_english.post(answer, {"answer": "The minutes are attached."}).status_code == 302
     pages["answered"] = case_page(in_english, case)
     assert _left(pages) == {}
@@ -397,8 +461,9 @@ def test_a_case_awaiting_completion_in_english_has_no_swedish_left(in_english, a
 
 
 @pytest.mark.django_db
-def test_a_rejected_case_in_english_has_no_swedish_left(in_english, ascii_applicant, olle,
-                                                       django_capture_on_commit_callbacks):
+def test_a_rejected_case_in_english_has_no_swedish_left(
+    in_english, ascii_applicant, olle, django_capture_on_commit_callbacks
+):
     from grants.services import apply
 
     alex, _club, _call, draft = ascii_applicant
@@ -416,8 +481,7 @@ def test_a_rejected_case_in_english_has_no_swedish_left(in_english, ascii_applic
 
 
 @pytest.mark.django_db
-def test_a_paid_case_and_its_follow_up_report_in_english_have_no_swedish_left(in_english, ascii_applicant, olle,
-                                                                                 fia):
+def test_a_paid_case_and_its_follow_up_report_in_english_have_no_swedish_left(in_english, ascii_applicant, olle, fia):
     """Part 1 paid, part 2 withheld until the report, which is due, saved half-done, submitted."""
     from decimal import Decimal
 
@@ -431,8 +495,13 @@ def test_a_paid_case_and_its_follow_up_report_in_english_have_no_swedish_left(in
     report = FollowUpReport.objects.get(application=case)
     follow_up.follow_up_save_draft(report=report, by=alex, what_was_done="Homework help every week.")
     pages["report saved"] = case_page(in_english, case)
-    follow_up.follow_up_submit(report=case.follow_up, by=alex, outcome="Goals met.", own_contribution=Decimal("0"),
-                               cost_lines=[("Leaders", Decimal("5000"), Decimal("4000"))])
+    follow_up.follow_up_submit(
+        report=case.follow_up,
+        by=alex,
+        outcome="Goals met.",
+        own_contribution=Decimal("0"),
+        cost_lines=[("Leaders", Decimal("5000"), Decimal("4000"))],
+    )
     pages["report submitted"] = case_page(in_english, case)
     pages["start page"] = swedish_left(_page(in_english, "/portal/"))
     assert _left(pages) == {}
@@ -447,9 +516,12 @@ def test_the_follow_up_report_form_in_english_has_no_swedish_left(in_english, as
     in_english.force_login(alex)
     report = f"/portal/ansokningar/{case.pk}/aterrapport/"
     data = factories.report_form_data(case, what_was_done="Homework help every week.", outcome="Goals met.")
-    pages = {"report form": swedish_left(_page(in_english, report)),
-             "report form, refused": swedish_left(_page(in_english, report, method="post", status=400,
-                                                        data={**data, "what_was_done": "", "outcome": ""}))}
+    pages = {
+        "report form": swedish_left(_page(in_english, report)),
+        "report form, refused": swedish_left(
+            _page(in_english, report, method="post", status=400, data={**data, "what_was_done": "", "outcome": ""})
+        ),
+    }
     assert in_english.post(report, {**data, "outcome": "", "action": "save"}).status_code == 302
     pages["report saved"] = case_page(in_english, case)
     pages["report form, saved"] = swedish_left(_page(in_english, report))
@@ -469,12 +541,17 @@ def test_a_reviewed_follow_up_report_in_english_has_no_swedish_left(in_english, 
 
     alex, club, call, _draft = ascii_applicant
     case = _ascii(factories.report_owed(call, club, alex, olle, fia, amount="5000", title="Homework club"))
-    complete = dict(what_was_done="Homework help.", outcome="Goals met.", own_contribution=Decimal("0"),
-                    cost_lines=[("Leaders", Decimal("5000"), Decimal("4000"))])
+    complete = dict(
+        what_was_done="Homework help.",
+        outcome="Goals met.",
+        own_contribution=Decimal("0"),
+        cost_lines=[("Leaders", Decimal("5000"), Decimal("4000"))],
+    )
 
     def review(verdict, note, **kwargs):
-        follow_up.follow_up_review(report=FollowUpReport.objects.get(application=case),
-                                   by=olle, verdict=verdict, note=note, **kwargs)
+        follow_up.follow_up_review(
+            report=FollowUpReport.objects.get(application=case), by=olle, verdict=verdict, note=note, **kwargs
+        )
 
     follow_up.follow_up_submit(report=case.follow_up, by=alex, **complete)
     review("completion", "Add the receipts.")
@@ -482,8 +559,12 @@ def test_a_reviewed_follow_up_report_in_english_has_no_swedish_left(in_english, 
     pages = {"report completion requested": case_page(in_english, case)}
     follow_up.follow_up_submit(report=case.follow_up, by=alex, **complete)
     review("reject", "The money went elsewhere.", reclaim_amount=Decimal("1000"))
-    repayments.repayment_register(claim=RepaymentClaim.objects.get(application=case), by=fia, amount=Decimal("400"),
-                                  received_on=timezone.localdate())
+    repayments.repayment_register(
+        claim=RepaymentClaim.objects.get(application=case),
+        by=fia,
+        amount=Decimal("400"),
+        received_on=timezone.localdate(),
+    )
     pages["report rejected, claim"] = case_page(in_english, case)
     assert _left(pages) == {}
     assert untranslated_events(case) == []
@@ -500,8 +581,9 @@ def test_a_drafts_steps_refused_in_english_have_no_swedish_left(in_english, asci
     assert response.status_code in (200, 400) and 'class="error-summary"' in response.content.decode()
     pages = {"details, empty": swedish_left(response.content.decode())}
     pages["check, not ready"] = swedish_left(_page(in_english, f"/portal/ansokningar/{draft.pk}/steg/granska/"))
-    pages["submit, refused"] = swedish_left(_page(in_english, f"/portal/ansokningar/{draft.pk}/skicka-in/",
-                                                  method="post", status=400))
+    pages["submit, refused"] = swedish_left(
+        _page(in_english, f"/portal/ansokningar/{draft.pk}/skicka-in/", method="post", status=400)
+    )
     assert _left(pages) == {}
 
 
@@ -515,15 +597,25 @@ def test_the_sponsors_pages_in_english_have_no_swedish_left(in_english, ascii_ap
     nina = factories.user("nina", first_name="Nina")
     group = factories.informal_group(club, name="Night Walkers", members=[nina])
     draft = apply.application_save_draft(
-        call=call, organisation=group, by=nina, title="Safe evenings", description="Walks on Fridays.",
-        period_start="2026-01-01", period_end="2026-12-31", stated_amount=5000,
-        budget_lines=[("cost", "Vests", 5000), ("income", "Own work", 500)])
+        call=call,
+        organisation=group,
+        by=nina,
+        title="Safe evenings",
+        description="Walks on Fridays.",
+        period_start="2026-01-01",
+        period_end="2026-12-31",
+        stated_amount=5000,
+        budget_lines=[("cost", "Vests", 5000), ("income", "Own work", 500)],
+    )
     waiting = apply.application_ask_sponsor(application=draft, by=nina)
     in_english.force_login(alex)
     sponsor = f"/portal/medsokare/{waiting.pk}/"
-    pages = {"sponsor": swedish_left(_page(in_english, sponsor)),
-             "sponsor, decline refused": swedish_left(_page(in_english, f"{sponsor}avboj/", method="post",
-                                                            data={"reason": ""}, status=400))}
+    pages = {
+        "sponsor": swedish_left(_page(in_english, sponsor)),
+        "sponsor, decline refused": swedish_left(
+            _page(in_english, f"{sponsor}avboj/", method="post", data={"reason": ""}, status=400)
+        ),
+    }
     in_english.force_login(nina)
     pages["group's case"] = case_page(in_english, waiting)
     pages["group's withdrawal"] = swedish_left(_page(in_english, f"/portal/ansokningar/{waiting.pk}/ata-tillbaka/"))
@@ -538,8 +630,10 @@ def test_withdrawing_a_case_in_english_shows_no_swedish(in_english, ascii_applic
     case = apply.application_submit(application=draft, by=alex)
     in_english.force_login(alex)
     withdraw = f"/portal/ansokningar/{case.pk}/ata-tillbaka/"
-    pages = {"withdraw": swedish_left(_page(in_english, withdraw)),
-             "withdraw, unconfirmed": swedish_left(_page(in_english, withdraw, method="post", data={}, status=400))}
+    pages = {
+        "withdraw": swedish_left(_page(in_english, withdraw)),
+        "withdraw, unconfirmed": swedish_left(_page(in_english, withdraw, method="post", data={}, status=400)),
+    }
     assert in_english.post(withdraw, {"confirm": "on", "note": "We found other money."}).status_code == 302
     assert _left(pages) == {}
     assert untranslated_events(case) == []
@@ -550,8 +644,9 @@ def test_a_withdrawn_cases_page_in_english_has_no_swedish_left(in_english, ascii
     from grants.services import apply
 
     alex, _club, _call, draft = ascii_applicant
-    case = apply.application_withdraw(application=apply.application_submit(application=draft, by=alex), by=alex,
-                                      note="We found other money.")
+    case = apply.application_withdraw(
+        application=apply.application_submit(application=draft, by=alex), by=alex, note="We found other money."
+    )
     in_english.force_login(alex)
     assert case_page(in_english, case) == []
 
@@ -568,15 +663,22 @@ def test_min_forening_in_english_has_no_swedish_left(in_english, ascii_applicant
     bo = factories.user("bo", first_name="Bo")
     factories.pending_member(bo, club)
     organisations.invitation_create(organisation=club, by=alex, email="cy@example.org", site_url="http://testserver")
-    organisations.organisation_file_add(organisation=club, by=alex, kind="statutes",
-                                        upload=Upload("statutes.pdf", "application/pdf", b"%PDF-1.4\n%%EOF\n"))
+    organisations.organisation_file_add(
+        organisation=club,
+        by=alex,
+        kind="statutes",
+        upload=Upload("statutes.pdf", "application/pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
     in_english.force_login(alex)
     home = f"/portal/forening/{club.pk}/"
     pages = {"organisation": swedish_left(_page(in_english, home))}
     for name, path, data in (
         ("details", "uppgifter/", {"profile-name": "", "profile-email": "not-an-address", "profile-postal_code": "1"}),
-        ("board", "styrelse/", {"board-TOTAL_FORMS": "1", "board-INITIAL_FORMS": "0", "board-0-name": "Bo",
-                                "board-0-role": ""}),
+        (
+            "board",
+            "styrelse/",
+            {"board-TOTAL_FORMS": "1", "board-INITIAL_FORMS": "0", "board-0-name": "Bo", "board-0-role": ""},
+        ),
         ("bank account", "bankkonto/", {"bank-account_scheme": "bankgiro", "bank-account_number": ""}),
         ("file", "dokument/", {"file-kind": "statutes"}),
         ("invitation", "bjud-in/", {"invite-email": "not-an-address", "invite-role": "member"}),
@@ -596,13 +698,15 @@ def test_min_forening_in_english_has_no_swedish_left(in_english, ascii_applicant
 def test_a_refused_account_number_in_english_has_no_swedish_left(in_english, ascii_applicant):
     alex, club, *_ = ascii_applicant
     in_english.force_login(alex)
-    response = in_english.post(f"/portal/forening/{club.pk}/bankkonto/",
-                               {"bank-account_scheme": "bankgiro", "bank-account_number": "123"})
+    response = in_english.post(
+        f"/portal/forening/{club.pk}/bankkonto/", {"bank-account_scheme": "bankgiro", "bank-account_number": "123"}
+    )
     assert response.status_code in (200, 400)
     assert swedish_left(response.content.decode()) == []
 
 
 # --- the case history: stored in Swedish, shown translated ------------------------------
+
 
 def _recorded_actions():
     """Each action the code writes into a case's history, as the code spells it: a string,
@@ -656,8 +760,12 @@ def test_every_action_the_code_records_reads_in_english():
     """A new record_event(action=…) needs its text in grants/events.py (ACTIONS or PATTERNS)
     and in the catalogue; otherwise the applicant's history shows it in Swedish."""
     recorded = _recorded_actions()
-    assert {template for _path, template in recorded} >= {"Utkast skapat", "Beslut: {}", "{} skickat",
-                                                         "Utbetalning del {} utbetald"}
+    assert {template for _path, template in recorded} >= {
+        "Utkast skapat",
+        "Beslut: {}",
+        "{} skickat",
+        "Utbetalning del {} utbetald",
+    }
     untranslated = []
     with translation.override("en"):
         for path, template in sorted(recorded, key=str):
@@ -682,6 +790,7 @@ def test_the_history_keeps_its_swedish_record_and_shows_it_in_english():
 
 
 # --- the person's choice: the settings page, the switcher, the next login ------------------
+
 
 @pytest.fixture
 def alex(db):

@@ -4,7 +4,6 @@ repayment claims followed until they are repaid. Every
 change goes through grants.services.pay or .repayments; those that settle a case also move
 its flow on (grants.process)."""
 
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -59,18 +58,30 @@ finance_only = access.required(access.is_finance, "Utbetalningarna hanteras av e
 
 # --- forms -------------------------------------------------------------------------------
 
+
 class PaymentFilterForm(forms.Form):
-    status = forms.ChoiceField(label="Status", required=False, choices=[
-        (status, Payment.Status(status).label)
-        for status in ("planned", "attested", "exported", "paid", "failed", "withheld")
-    ] + [("all", "Alla")])
-    committee = forms.ModelChoiceField(label="Nämnd", required=False, empty_label="Alla nämnder",
-                                       queryset=Committee.objects.order_by("name"))
-    programme = forms.ModelChoiceField(label="Bidragsform", required=False, empty_label="Alla bidragsformer",
-                                       queryset=Programme.objects.order_by("name"))
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[
+            (status, Payment.Status(status).label)
+            for status in ("planned", "attested", "exported", "paid", "failed", "withheld")
+        ]
+        + [("all", "Alla")],
+    )
+    committee = forms.ModelChoiceField(
+        label="Nämnd", required=False, empty_label="Alla nämnder", queryset=Committee.objects.order_by("name")
+    )
+    programme = forms.ModelChoiceField(
+        label="Bidragsform",
+        required=False,
+        empty_label="Alla bidragsformer",
+        queryset=Programme.objects.order_by("name"),
+    )
     q = forms.CharField(label="Sök diarienummer eller förening", required=False, max_length=100)
-    sort = forms.ChoiceField(label="Sortering", required=False, choices=[(key, key) for key in SORTS],
-                             widget=forms.HiddenInput)
+    sort = forms.ChoiceField(
+        label="Sortering", required=False, choices=[(key, key) for key in SORTS], widget=forms.HiddenInput
+    )
 
 
 class BatchCreateForm(forms.Form):
@@ -78,7 +89,7 @@ class BatchCreateForm(forms.Form):
         label="Önskad betaldag",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="Dagen då banken ska betala ut. Alla attesterade utbetalningar som inte ligger i en betalfil "
-                  "kommer med.",
+        "kommer med.",
     )
 
     def clean_execution_date(self):
@@ -92,19 +103,26 @@ class MarkForm(forms.Form):
     """Paid or failed, for the selected payments of a file that still wait for the bank."""
 
     payments = forms.ModelMultipleChoiceField(
-        label="Utbetalningar", queryset=Payment.objects.none(), widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Välj minst en utbetalning.",
-                        "invalid_choice": "Utbetalningen väntar inte längre på banken. Ladda om sidan."},
+        label="Utbetalningar",
+        queryset=Payment.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Välj minst en utbetalning.",
+            "invalid_choice": "Utbetalningen väntar inte längre på banken. Ladda om sidan.",
+        },
     )
     outcome = forms.ChoiceField(label="Vad hände", choices=[("paid", "Utbetald"), ("failed", "Misslyckad")])
     paid_on = forms.DateField(
-        label="Dag då banken betalade (för utbetalda)", required=False,
+        label="Dag då banken betalade (för utbetalda)",
+        required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="Som på bankens kontoutdrag. Lämna tomt för betalfilens önskade betaldag.",
         error_messages={"invalid": "Skriv datumet som ÅÅÅÅ-MM-DD."},
     )
     reason = forms.CharField(
-        label="Orsak (krävs för misslyckade)", required=False, max_length=500,
+        label="Orsak (krävs för misslyckade)",
+        required=False,
+        max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Visas för attestanten när utbetalningen åter ligger för attest, t.ex. ”Bankgirot är avslutat”.",
     )
@@ -127,29 +145,33 @@ class StatusReportForm(forms.Form):
         label="Statusrapport från banken (pain.002, XML)",
         widget=forms.ClearableFileInput(attrs={"accept": ".xml,application/xml,text/xml"}),
         help_text="Högst 5 MB. Betalningar som banken har genomfört markeras som utbetalda, avvisade som "
-                  "misslyckade. Om något i rapporten inte stämmer ändras ingenting.",
-        error_messages={"required": "Välj statusrapporten som ska läsas in.",
-                        "empty": "Filen är tom, så den är ingen statusrapport. Inget har ändrats."},
+        "misslyckade. Om något i rapporten inte stämmer ändras ingenting.",
+        error_messages={
+            "required": "Välj statusrapporten som ska läsas in.",
+            "empty": "Filen är tom, så den är ingen statusrapport. Inget har ändrats.",
+        },
     )
 
     def clean_report(self):
         upload = self.cleaned_data["report"]
         if upload.size > STATUS_REPORT_MAX_BYTES:
-            raise ValidationError("Filen är större än 5 MB. En statusrapport för en betalfil är mycket mindre; "
-                                  "kontrollera att det är rätt fil.")
+            raise ValidationError(
+                "Filen är större än 5 MB. En statusrapport för en betalfil är mycket mindre; "
+                "kontrollera att det är rätt fil."
+            )
         return upload
 
 
 # --- the attestation queue ----------------------------------------------------------------
 
+
 def _payments(filters):
-    payments = (
-        Payment.objects.select_related(
-            "application__organisation__sponsor", "application__call__programme__committee",
-            "application__assessment", "application__decision__meeting",
-        )
-        .annotate(process_pk=F("application__process__pk"))
-    )
+    payments = Payment.objects.select_related(
+        "application__organisation__sponsor",
+        "application__call__programme__committee",
+        "application__assessment",
+        "application__decision__meeting",
+    ).annotate(process_pk=F("application__process__pk"))
     status = filters.get("status") or Payment.Status.PLANNED
     if status != "all":
         payments = payments.filter(status=status)
@@ -159,7 +181,8 @@ def _payments(filters):
         payments = payments.filter(application__call__programme=filters["programme"])
     if query := (filters.get("q") or "").strip():
         payments = payments.filter(
-            Q(application__case_number__icontains=query) | Q(payee_name__icontains=query)
+            Q(application__case_number__icontains=query)
+            | Q(payee_name__icontains=query)
             | Q(application__organisation__name__icontains=query)
             | Q(application__organisation__sponsor__name__icontains=query)
         )
@@ -197,14 +220,18 @@ def _sort_links(request, current):
         params.pop("page", None)
         params["sort"] = f"-{key}" if current == key else key
         arrow = "▲" if current == key else "▼" if current == f"-{key}" else ""
-        links[key] = {"url": f"?{params.urlencode()}", "arrow": arrow,
-                      "aria": "ascending" if arrow == "▲" else "descending" if arrow == "▼" else "none"}
+        links[key] = {
+            "url": f"?{params.urlencode()}",
+            "arrow": arrow,
+            "aria": "ascending" if arrow == "▲" else "descending" if arrow == "▼" else "none",
+        }
     return links
 
 
 def _waiting_for_file():
     return Payment.objects.filter(status=Payment.Status.ATTESTED, batch__isnull=True).aggregate(
-        count=Count("pk"), total=Sum("amount"))
+        count=Count("pk"), total=Sum("amount")
+    )
 
 
 def _list_page(request, *, errors=(), selected=(), batch_form=None, status=200):
@@ -218,20 +245,25 @@ def _list_page(request, *, errors=(), selected=(), batch_form=None, status=200):
     waiting = _waiting_for_file()
     page_params = request.GET.copy()
     page_params.pop("page", None)
-    return render(request, "finance/payment_list.html", {
-        "filter_form": filter_form,
-        "status": filters.get("status") or Payment.Status.PLANNED,
-        "page": page,
-        "page_query": page_params.urlencode(),
-        "query": request.GET.urlencode(),
-        "sort_links": _sort_links(request, filters.get("sort") or DEFAULT_SORT),
-        "any_attestable": any_attestable,
-        "errors": errors,
-        "selected": {str(pk) for pk in selected},
-        "waiting_count": waiting["count"],
-        "waiting_total": waiting["total"] or ZERO,
-        "batch_form": batch_form or BatchCreateForm(initial={"execution_date": timezone.localdate()}),
-    }, status=status)
+    return render(
+        request,
+        "finance/payment_list.html",
+        {
+            "filter_form": filter_form,
+            "status": filters.get("status") or Payment.Status.PLANNED,
+            "page": page,
+            "page_query": page_params.urlencode(),
+            "query": request.GET.urlencode(),
+            "sort_links": _sort_links(request, filters.get("sort") or DEFAULT_SORT),
+            "any_attestable": any_attestable,
+            "errors": errors,
+            "selected": {str(pk) for pk in selected},
+            "waiting_count": waiting["count"],
+            "waiting_total": waiting["total"] or ZERO,
+            "batch_form": batch_form or BatchCreateForm(initial={"execution_date": timezone.localdate()}),
+        },
+        status=status,
+    )
 
 
 def _back_to_list(request):
@@ -265,8 +297,11 @@ def _attest(request):
     except (ValidationError, PermissionDenied) as exc:
         return _list_page(request, errors=refusal_messages(exc), selected=selected, status=400)
     total = sum(payment.amount for payment in attested)
-    messages.success(request, f"{len(attested)} {'utbetalning' if len(attested) == 1 else 'utbetalningar'} "
-                              f"attesterade, sammanlagt {_kronor(total)}. De väntar nu på en betalfil.")
+    messages.success(
+        request,
+        f"{len(attested)} {'utbetalning' if len(attested) == 1 else 'utbetalningar'} "
+        f"attesterade, sammanlagt {_kronor(total)}. De väntar nu på en betalfil.",
+    )
     return _back_to_list(request)
 
 
@@ -277,14 +312,18 @@ def batch_create(request):
     form = BatchCreateForm(request.POST)
     if form.is_valid():
         try:
-            batch = payment_files.payment_file_create(by=request.user,
-                                                      execution_date=form.cleaned_data["execution_date"])
+            batch = payment_files.payment_file_create(
+                by=request.user, execution_date=form.cleaned_data["execution_date"]
+            )
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc)
         else:
-            messages.success(request, f"Betalfilen {batch.reference} är skapad med {batch.count} "
-                                      f"{'utbetalning' if batch.count == 1 else 'utbetalningar'}, sammanlagt "
-                                      f"{_kronor(batch.total)}. Hämta filen och skicka den till banken.")
+            messages.success(
+                request,
+                f"Betalfilen {batch.reference} är skapad med {batch.count} "
+                f"{'utbetalning' if batch.count == 1 else 'utbetalningar'}, sammanlagt "
+                f"{_kronor(batch.total)}. Hämta filen och skicka den till banken.",
+            )
             return redirect("finance:batch", pk=batch.pk)
     return _list_page(request, batch_form=form, status=400)
 
@@ -295,6 +334,7 @@ def _kronor(amount):
 
 
 # --- payment files -----------------------------------------------------------------------
+
 
 @require_GET
 @finance_only
@@ -309,16 +349,23 @@ def _batch(pk):
 
 
 def _batch_page(request, batch, *, mark_form=None, report_form=None, status=200):
-    payments = (batch.payments.select_related("application__organisation")
-                .annotate(process_pk=F("application__process__pk"))
-                .order_by("application__case_number", "sequence", "pk"))
-    return render(request, "finance/batch_detail.html", {
-        "batch": batch,
-        "payments": payments,
-        "waiting": sum(1 for payment in payments if payment.status == Payment.Status.EXPORTED),
-        "mark_form": mark_form or MarkForm(batch=batch),
-        "report_form": report_form or StatusReportForm(),
-    }, status=status)
+    payments = (
+        batch.payments.select_related("application__organisation")
+        .annotate(process_pk=F("application__process__pk"))
+        .order_by("application__case_number", "sequence", "pk")
+    )
+    return render(
+        request,
+        "finance/batch_detail.html",
+        {
+            "batch": batch,
+            "payments": payments,
+            "waiting": sum(1 for payment in payments if payment.status == Payment.Status.EXPORTED),
+            "mark_form": mark_form or MarkForm(batch=batch),
+            "report_form": report_form or StatusReportForm(),
+        },
+        status=status,
+    )
 
 
 @require_GET
@@ -349,10 +396,13 @@ def batch_mark(request, pk):
                 done = pay.payments_mark_paid(payment_ids=ids, by=request.user, on=form.cleaned_data["paid_on"])
                 text = f"{len(done)} markerade som utbetalda."
             else:
-                done = pay.payments_mark_failed(payment_ids=ids, by=request.user,
-                                                reason=form.cleaned_data["reason"].strip())
-                text = (f"{len(done)} markerade som misslyckade. De ligger åter för attest i listan över "
-                        "utbetalningar, med orsaken.")
+                done = pay.payments_mark_failed(
+                    payment_ids=ids, by=request.user, reason=form.cleaned_data["reason"].strip()
+                )
+                text = (
+                    f"{len(done)} markerade som misslyckade. De ligger åter för attest i listan över "
+                    "utbetalningar, med orsaken."
+                )
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc)
         else:
@@ -371,23 +421,31 @@ def batch_status_report(request, pk):
         try:
             report = payment_files.pain002_read(form.cleaned_data["report"].read())
             if report.original_message_id != batch.reference:
-                raise ValidationError(f"Statusrapporten gäller betalfilen ”{report.original_message_id}”, inte "
-                                      f"{batch.reference}. Läs in den på den betalfilens sida. Inget har ändrats.")
+                raise ValidationError(
+                    f"Statusrapporten gäller betalfilen ”{report.original_message_id}”, inte "
+                    f"{batch.reference}. Läs in den på den betalfilens sida. Inget har ändrats."
+                )
             paid, failed = pay.status_report_apply(report=report, by=request.user)
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc, at="report")
         else:
-            messages.success(request, f"Statusrapporten är inläst: {len(paid)} utbetalda och {len(failed)} "
-                                      "misslyckade." + (" De misslyckade ligger åter för attest." if failed else ""))
+            messages.success(
+                request,
+                f"Statusrapporten är inläst: {len(paid)} utbetalda och {len(failed)} "
+                "misslyckade." + (" De misslyckade ligger åter för attest." if failed else ""),
+            )
             return redirect("finance:batch", pk=batch.pk)
     return _batch_page(request, batch, report_form=form, status=400)
 
 
 # --- the associations' bank accounts ------------------------------------------------------
 
+
 class AccountRefusalForm(forms.Form):
     reason = forms.CharField(
-        label="Skäl", max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Skäl",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Föreningen får se skälet, t.ex. ”Bankgirot står inte i föreningens namn”.",
         error_messages={"required": "Skriv varför kontot inte godkänns. Föreningen får se skälet."},
     )
@@ -397,13 +455,20 @@ def _account_requests_page(request, *, errors=(), refusal_forms=None, status=200
     """The pending requests, oldest first, with what finance needs to judge them — the
     association's documents, who asked in which role, whether another association already has
     the account — and the latest decisions. A fixed number of queries whatever their number."""
-    pending = (AccountChangeRequest.objects.filter(status=AccountChangeRequest.Status.PENDING)
-               .select_related("organisation", "requested_by").order_by("requested_at", "pk"))
+    pending = (
+        AccountChangeRequest.objects.filter(status=AccountChangeRequest.Status.PENDING)
+        .select_related("organisation", "requested_by")
+        .order_by("requested_at", "pk")
+    )
     page = Paginator(pending, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     organisation_ids = {row.organisation_id for row in rows}
-    roles = {(membership.user_id, membership.organisation_id): membership for membership in Membership.objects.filter(
-        organisation__in=organisation_ids, user__in={row.requested_by_id for row in rows})}
+    roles = {
+        (membership.user_id, membership.organisation_id): membership
+        for membership in Membership.objects.filter(
+            organisation__in=organisation_ids, user__in={row.requested_by_id for row in rows}
+        )
+    }
     files = {}
     for row in OrganisationFile.objects.filter(organisation__in=organisation_ids):  # newest first per kind
         files.setdefault(row.organisation_id, {}).setdefault(row.kind, row)
@@ -414,8 +479,11 @@ def _account_requests_page(request, *, errors=(), refusal_forms=None, status=200
         membership = roles.get((row.requested_by_id, row.organisation_id))
         row.requester_role = membership.get_role_display() if membership else "inte längre medlem"
         row.current_files = [files.get(row.organisation_id, {}).get(kind) for kind in OrganisationFile.Kind.values]
-        row.also_at = [name for pk, name in shared.get((row.scheme, compact_account(row.scheme, row.number)), [])
-                       if pk != row.organisation_id]
+        row.also_at = [
+            name
+            for pk, name in shared.get((row.scheme, compact_account(row.scheme, row.number)), [])
+            if pk != row.organisation_id
+        ]
         if row.requested_by_id == request.user.pk:
             row.may_not = "Du begärde ändringen själv och får inte besluta om den (tvåpersonsregeln)."
         elif row.organisation_id in member_of:
@@ -423,12 +491,23 @@ def _account_requests_page(request, *, errors=(), refusal_forms=None, status=200
         else:
             row.may_not = ""
         row.refusal_form = refusal_forms.get(row.pk) or AccountRefusalForm(prefix=f"refuse-{row.pk}")
-    decided = (AccountChangeRequest.objects.exclude(status=AccountChangeRequest.Status.PENDING)
-               .select_related("organisation", "requested_by", "decided_by").order_by("-decided_at", "-pk")[:20])
-    return render(request, "finance/account_requests.html", {
-        "page": page, "rows": rows, "decided": decided, "errors": errors,
-        "file_kinds": OrganisationFile.Kind.choices,
-    }, status=status)
+    decided = (
+        AccountChangeRequest.objects.exclude(status=AccountChangeRequest.Status.PENDING)
+        .select_related("organisation", "requested_by", "decided_by")
+        .order_by("-decided_at", "-pk")[:20]
+    )
+    return render(
+        request,
+        "finance/account_requests.html",
+        {
+            "page": page,
+            "rows": rows,
+            "decided": decided,
+            "errors": errors,
+            "file_kinds": OrganisationFile.Kind.choices,
+        },
+        status=status,
+    )
 
 
 @require_GET
@@ -447,19 +526,24 @@ def account_request_decide(request, pk):
     try:
         if action == "approve":
             payee_accounts.account_change_approve(request=change, by=request.user)
-            text = (f"{change.account_label} är godkänt för {change.organisation.name}. Utbetalningar som attesteras "
-                    "från och med nu går dit.")
+            text = (
+                f"{change.account_label} är godkänt för {change.organisation.name}. Utbetalningar som attesteras "
+                "från och med nu går dit."
+            )
         elif action == "refuse" and form.is_valid():
             payee_accounts.account_change_refuse(request=change, by=request.user, reason=form.cleaned_data["reason"])
-            text = (f"Begäran om {change.account_label} för {change.organisation.name} är avslagen. "
-                    "Föreningen har meddelats.")
+            text = (
+                f"Begäran om {change.account_label} för {change.organisation.name} är avslagen. "
+                "Föreningen har meddelats."
+            )
         elif action == "refuse":
             return _account_requests_page(request, refusal_forms={change.pk: form}, status=400)
         else:
             raise ValidationError("Okänd åtgärd. Ladda om sidan och försök igen.")
     except (ValidationError, PermissionDenied) as exc:
-        return _account_requests_page(request, status=400, errors=[
-            f"{change.organisation.name}: {error}" for error in refusal_messages(exc)])
+        return _account_requests_page(
+            request, status=400, errors=[f"{change.organisation.name}: {error}" for error in refusal_messages(exc)]
+        )
     messages.success(request, text)
     return redirect("finance:accounts")
 
@@ -472,6 +556,7 @@ account_urls = [
 
 # --- ledger files (bokföringsfiler) -------------------------------------------------------
 
+
 @require_http_methods(["GET", "POST"])
 @finance_only
 def ledger_file_list(request):
@@ -483,15 +568,20 @@ def ledger_file_list(request):
         except (ValidationError, PermissionDenied) as exc:
             error, status = " ".join(refusal_messages(exc)), 400
         else:
-            messages.success(request, f"Bokföringsfilen {ledger_file.reference} är skapad med {ledger_file.count} "
-                                      f"{'verifikation' if ledger_file.count == 1 else 'verifikationer'}. Hämta den "
-                                      "och läs in den i ekonomisystemet.")
+            messages.success(
+                request,
+                f"Bokföringsfilen {ledger_file.reference} är skapad med {ledger_file.count} "
+                f"{'verifikation' if ledger_file.count == 1 else 'verifikationer'}. Hämta den "
+                "och läs in den i ekonomisystemet.",
+            )
             return redirect("finance:ledger_files")
-    page = Paginator(LedgerFile.objects.select_related("created_by").order_by("-created_at", "-pk"),
-                     PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(
+        LedgerFile.objects.select_related("created_by").order_by("-created_at", "-pk"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     waiting = Voucher.objects.filter(ledger_file__isnull=True).count()
-    return render(request, "finance/ledger_file_list.html", {"page": page, "waiting": waiting, "error": error},
-                  status=status)
+    return render(
+        request, "finance/ledger_file_list.html", {"page": page, "waiting": waiting, "error": error}, status=status
+    )
 
 
 @require_GET
@@ -512,19 +602,23 @@ class ClaimFilterForm(forms.Form):
 
 
 class RepaymentForm(forms.Form):
-    amount = forms.DecimalField(label="Inbetalt belopp (kr)", max_digits=14, decimal_places=2,
-                                error_messages={"required": "Ange hur mycket som kom in."})
+    amount = forms.DecimalField(
+        label="Inbetalt belopp (kr)",
+        max_digits=14,
+        decimal_places=2,
+        error_messages={"required": "Ange hur mycket som kom in."},
+    )
     received_on = forms.DateField(
-        label="Dag då pengarna kom in", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"required": "Ange dagen då pengarna kom in.",
-                        "invalid": "Skriv datumet som ÅÅÅÅ-MM-DD."},
+        label="Dag då pengarna kom in",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": "Ange dagen då pengarna kom in.", "invalid": "Skriv datumet som ÅÅÅÅ-MM-DD."},
     )
 
 
 def _claims():
-    return (RepaymentClaim.objects
-            .select_related("application__organisation", "application__call__programme__committee", "decided_by")
-            .annotate(process_pk=F("application__process__pk"), outstanding_amount=F("amount") - F("repaid_amount")))
+    return RepaymentClaim.objects.select_related(
+        "application__organisation", "application__call__programme__committee", "decided_by"
+    ).annotate(process_pk=F("application__process__pk"), outstanding_amount=F("amount") - F("repaid_amount"))
 
 
 @require_GET
@@ -546,27 +640,41 @@ def claim_list(request):
     claims = claims.order_by("status", "due_on", "pk")  # open before repaid, the earliest due first
     page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
     totals = RepaymentClaim.objects.filter(status=RepaymentClaim.Status.OPEN).aggregate(
-        count=Count("pk"), outstanding=Sum(F("amount") - F("repaid_amount")))
+        count=Count("pk"), outstanding=Sum(F("amount") - F("repaid_amount"))
+    )
     page_params = request.GET.copy()
     page_params.pop("page", None)
     page_params["status"] = status
-    return render(request, "finance/claim_list.html", {
-        "filter_form": form, "status": status, "page": page, "today": timezone.localdate(),
-        "page_query": page_params.urlencode(),
-        "open_count": totals["count"], "open_outstanding": totals["outstanding"] or ZERO,
-    })
+    return render(
+        request,
+        "finance/claim_list.html",
+        {
+            "filter_form": form,
+            "status": status,
+            "page": page,
+            "today": timezone.localdate(),
+            "page_query": page_params.urlencode(),
+            "open_count": totals["count"],
+            "open_outstanding": totals["outstanding"] or ZERO,
+        },
+    )
 
 
 def _claim_page(request, claim, *, form=None, status=200):
-    return render(request, "finance/claim_detail.html", {
-        "claim": claim,
-        "application": claim.application,
-        "form": form or RepaymentForm(initial={"amount": claim.outstanding, "received_on": timezone.localdate()}),
-        "events": claim.application.events.filter(action__startswith="Återbetalning").select_related("actor"),
-        "letters": claim.application.documents.filter(kind=Document.Kind.REPAYMENT_LETTER),
-        "today": timezone.localdate(),
-        "payer_bankgiro": settings.PAYER_BANKGIRO,
-    }, status=status)
+    return render(
+        request,
+        "finance/claim_detail.html",
+        {
+            "claim": claim,
+            "application": claim.application,
+            "form": form or RepaymentForm(initial={"amount": claim.outstanding, "received_on": timezone.localdate()}),
+            "events": claim.application.events.filter(action__startswith="Återbetalning").select_related("actor"),
+            "letters": claim.application.documents.filter(kind=Document.Kind.REPAYMENT_LETTER),
+            "today": timezone.localdate(),
+            "payer_bankgiro": settings.PAYER_BANKGIRO,
+        },
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -579,8 +687,12 @@ def claim_detail(request, pk):
     form = RepaymentForm(request.POST)
     if form.is_valid():
         try:
-            claim = repayments.repayment_register(claim=claim, by=request.user, amount=form.cleaned_data["amount"],
-                                                  received_on=form.cleaned_data["received_on"])
+            claim = repayments.repayment_register(
+                claim=claim,
+                by=request.user,
+                amount=form.cleaned_data["amount"],
+                received_on=form.cleaned_data["received_on"],
+            )
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc)
         else:

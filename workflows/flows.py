@@ -87,11 +87,7 @@ class GrantFlow(flow.Flow):
     process_title = "Bidragsärende"
     process_description = "Från inkommen ansökan till avslutat ärende, för alla bidragsformer."
 
-    start = (
-        flow.StartHandle(this.start_case)
-        .Annotation(title="Ansökan inkommen")
-        .Next(this.check_completeness)
-    )
+    start = flow.StartHandle(this.start_case).Annotation(title="Ansökan inkommen").Next(this.check_completeness)
 
     sponsor_confirmed = (
         # An informal group's application arrives when its sponsor association confirms it.
@@ -154,9 +150,7 @@ class GrantFlow(flow.Flow):
     )
 
     send_letter = (
-        nodes.Function(this.produce_decision_letter)
-        .Annotation(title="Skicka beslutsbrev")
-        .Next(this.is_granted)
+        nodes.Function(this.produce_decision_letter).Annotation(title="Skicka beslutsbrev").Next(this.is_granted)
     )
 
     is_granted = (
@@ -201,24 +195,16 @@ class GrantFlow(flow.Flow):
     report_outcome = (
         nodes.Switch()
         .Annotation(title="Återrapport godkänd?")
-        .Case(this.await_report,
-              lambda act: _case(act).follow_up.status == FollowUpReport.Status.COMPLETION_REQUESTED)
-        .Case(this.send_repayment_letter,
-              lambda act: _case(act).follow_up.status == FollowUpReport.Status.REJECTED)
+        .Case(this.await_report, lambda act: _case(act).follow_up.status == FollowUpReport.Status.COMPLETION_REQUESTED)
+        .Case(this.send_repayment_letter, lambda act: _case(act).follow_up.status == FollowUpReport.Status.REJECTED)
         .Default(this.after_payment)
     )
 
     send_repayment_letter = (
-        nodes.Function(this.produce_repayment_letter)
-        .Annotation(title="Skicka beslut om återkrav")
-        .Next(this.close)
+        nodes.Function(this.produce_repayment_letter).Annotation(title="Skicka beslut om återkrav").Next(this.close)
     )
 
-    close = (
-        nodes.Function(this.close_case)
-        .Annotation(title="Avsluta ärendet")
-        .Next(this.end)
-    )
+    close = nodes.Function(this.close_case).Annotation(title="Avsluta ärendet").Next(this.end)
 
     end = flow.End()
 
@@ -267,4 +253,3 @@ class GrantFlow(flow.Flow):
 
     def has_view_permission(self, user: User | AnonymousUser, obj: Model | None = None) -> bool:
         return bool(access.works_in_staff_interface(user))
-

@@ -26,7 +26,8 @@ class CaseTaskFilter(FilterSet):
 
         user = self.request.user if self.request else None
         self.filters["flow_task"].field.choices = [
-            (get_task_ref(node), str(node.task_title)) for node in GrantFlow.instance.nodes()
+            (get_task_ref(node), str(node.task_title))
+            for node in GrantFlow.instance.nodes()
             if isinstance(node, flow.View) and user is not None and user.has_perm(node._owner_permission)
         ]
 
@@ -40,8 +41,10 @@ class CaseColumnsMixin:
     filterset_class = CaseTaskFilter
 
     def get_queryset(self):
-        return super().get_queryset().select_related(
-            f"{CASE}__organisation", f"{CASE}__call__programme", "process__grantprocess"
+        return (
+            super()
+            .get_queryset()
+            .select_related(f"{CASE}__organisation", f"{CASE}__call__programme", "process__grantprocess")
         )
 
     def _case(self, task):
@@ -76,8 +79,11 @@ class CaseQueueView(CaseColumnsMixin, FlowQueueListView):
         # A case where the user declared jäv, or whose applicant they belong to, is not
         # theirs to take (access.may_take_part): it is not offered in their queue either.
         user = self.request.user
-        return super().get_queryset().exclude(**{f"{CASE}__conflicts__user": user}).exclude(
-            **{f"{CASE}__organisation__memberships__user": user}
+        return (
+            super()
+            .get_queryset()
+            .exclude(**{f"{CASE}__conflicts__user": user})
+            .exclude(**{f"{CASE}__organisation__memberships__user": user})
         )
 
 
@@ -88,5 +94,3 @@ class CaseInboxView(CaseColumnsMixin, FlowInboxListView):
 class GrantFlowViewset(FlowAppViewset):
     queue_view_class = CaseQueueView
     inbox_view_class = CaseInboxView
-
-

@@ -31,7 +31,6 @@ class CaseView(flow.View):
         return super().can_execute(user, task) and bool(access.may_take_part(user, task.coerced_process.application))
 
 
-
 # --- gateways and functions without viewflow's savepoint --------------------------------
 #
 # viewflow opens a savepoint around every gateway's condition and every function's

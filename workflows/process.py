@@ -121,8 +121,7 @@ def _task(application: Application, nodes: tuple[Any, ...], name: str, work: Wor
     refused if someone else has; jäv and the applicant's own people are refused by the service
     itself (the same rule as the node's), so no query is spent on asking it twice."""
     activation = activation_in_hand()
-    if activation is not None and activation.process.application_id == application.pk \
-            and activation.flow_task in nodes:
+    if activation is not None and activation.process.application_id == application.pk and activation.flow_task in nodes:
         return work()
     task = _open_task(application, nodes, statuses=OPEN)
     if task is None:
@@ -150,22 +149,40 @@ def _refuse_without_task(work: Work[Any], name: str) -> None:
 
 
 def _open_task(application: Application, nodes: tuple[Any, ...], *, statuses: tuple[str, ...]) -> Any:
-    return (GrantFlow.task_class.objects
-            .filter(process__grantprocess__application=application, flow_task__in=nodes, status__in=statuses)
-            .select_related("process").order_by("pk").first())
+    return (
+        GrantFlow.task_class.objects.filter(
+            process__grantprocess__application=application, flow_task__in=nodes, status__in=statuses
+        )
+        .select_related("process")
+        .order_by("pk")
+        .first()
+    )
 
 
 def _lock_processes(application_ids: set[int]) -> None:
-    list(GrantProcess.objects.select_for_update(of=("self",)).filter(application_id__in=application_ids)
-         .order_by("pk").values_list("pk", flat=True))
+    list(
+        GrantProcess.objects.select_for_update(of=("self",))
+        .filter(application_id__in=application_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def _advance_settled(application_ids: set[int]) -> None:
-    tasks = (GrantFlow.task_class.objects.filter(flow_task=GrantFlow.await_payment, status=STATUS.NEW,
-                                                 process__grantprocess__application_id__in=application_ids)
-             .select_related("process__grantprocess").order_by("process_id"))
-    open_cases = set(Payment.objects.filter(application_id__in=application_ids, status__in=Payment.OPEN)
-                     .values_list("application_id", flat=True))
+    tasks = (
+        GrantFlow.task_class.objects.filter(
+            flow_task=GrantFlow.await_payment,
+            status=STATUS.NEW,
+            process__grantprocess__application_id__in=application_ids,
+        )
+        .select_related("process__grantprocess")
+        .order_by("process_id")
+    )
+    open_cases = set(
+        Payment.objects.filter(application_id__in=application_ids, status__in=Payment.OPEN).values_list(
+            "application_id", flat=True
+        )
+    )
     for task in tasks:
         if task.process.grantprocess.application_id not in open_cases:
             GrantFlow.await_payment.run(task)
@@ -175,6 +192,7 @@ def active_task_names(application: Application) -> list[str]:
     """The names of the case's open tasks (used to check that flow and state agree)."""
     return sorted(
         str(task.flow_task.name)
-        for task in GrantFlow.task_class.objects.filter(process__grantprocess__application=application)
-        .exclude(status__in=[STATUS.DONE, STATUS.CANCELED])
+        for task in GrantFlow.task_class.objects.filter(process__grantprocess__application=application).exclude(
+            status__in=[STATUS.DONE, STATUS.CANCELED]
+        )
     )

@@ -38,35 +38,49 @@ class CallChoiceField(forms.ModelChoiceField):
 
 class ReportFilterForm(forms.Form):
     year = forms.IntegerField(
-        label="År", min_value=FIRST_YEAR, max_value=LAST_YEAR,
+        label="År",
+        min_value=FIRST_YEAR,
+        max_value=LAST_YEAR,
         help_text="Utlysningarnas budgetår.",
-        error_messages={"required": "Ange ett år.", "invalid": "Ange året med fyra siffror, t.ex. 2026.",
-                        "min_value": f"Året kan inte vara före {FIRST_YEAR}.",
-                        "max_value": f"Året kan inte vara efter {LAST_YEAR}."},
+        error_messages={
+            "required": "Ange ett år.",
+            "invalid": "Ange året med fyra siffror, t.ex. 2026.",
+            "min_value": f"Året kan inte vara före {FIRST_YEAR}.",
+            "max_value": f"Året kan inte vara efter {LAST_YEAR}.",
+        },
     )
     committee = forms.ModelChoiceField(
-        label="Nämnd", required=False, empty_label="Alla nämnder", queryset=Committee.objects.order_by("name"),
+        label="Nämnd",
+        required=False,
+        empty_label="Alla nämnder",
+        queryset=Committee.objects.order_by("name"),
         error_messages={"invalid_choice": "Den nämnden finns inte. Välj en nämnd i listan."},
     )
     programme = forms.ModelChoiceField(
-        label="Bidragsform", required=False, empty_label="Alla bidragsformer",
+        label="Bidragsform",
+        required=False,
+        empty_label="Alla bidragsformer",
         queryset=Programme.objects.order_by("name"),
         error_messages={"invalid_choice": "Den bidragsformen finns inte. Välj en bidragsform i listan."},
     )
     call = CallChoiceField(
-        label="Utlysning", required=False, empty_label="Alla utlysningar",
+        label="Utlysning",
+        required=False,
+        empty_label="Alla utlysningar",
         queryset=Call.objects.select_related("programme").order_by("-year", "programme__name", "title", "pk"),
         error_messages={"invalid_choice": "Den utlysningen finns inte. Välj en utlysning i listan."},
     )
     district = forms.ChoiceField(
-        label="Kommundel", required=False,
+        label="Kommundel",
+        required=False,
         error_messages={"invalid_choice": "Kommundelen %(value)s finns inte. Välj en kommundel i listan."},
     )
 
     def __init__(self, data):
         super().__init__(data)
-        districts = (Organisation.objects.exclude(district="").order_by("district")
-                     .values_list("district", flat=True).distinct())
+        districts = (
+            Organisation.objects.exclude(district="").order_by("district").values_list("district", flat=True).distinct()
+        )
         self.fields["district"].choices = [("", "Alla kommundelar")] + [(name, name) for name in districts]
 
     def filters(self):
@@ -86,8 +100,10 @@ class ReportFilterForm(forms.Form):
             ("År", str(data["year"])),
             ("Nämnd", data["committee"].name if data.get("committee") else "Alla nämnder"),
             ("Bidragsform", data["programme"].name if data.get("programme") else "Alla bidragsformer"),
-            ("Utlysning", self.fields["call"].label_from_instance(data["call"]) if data.get("call")
-             else "Alla utlysningar"),
+            (
+                "Utlysning",
+                self.fields["call"].label_from_instance(data["call"]) if data.get("call") else "Alla utlysningar",
+            ),
             ("Kommundel", data.get("district") or "Alla kommundelar"),
         ]
 
@@ -128,20 +144,27 @@ def annual(request):
     report = reporting.annual_report(form.filters())
     charts = report_charts(report)
     query = form.query()
-    return render(request, "reports/annual.html", {
-        "form": form,
-        "report": report,
-        "title": report_exports.report_title(report),
-        "selection": form.described(),
-        "summary": [(label, report_exports.cell_text(value, kind))
-                    for label, value, kind in report_exports.summary_rows(report)],
-        "sections": report_exports.report_sections(report, charts),
-        "query": query,
-    })
+    return render(
+        request,
+        "reports/annual.html",
+        {
+            "form": form,
+            "report": report,
+            "title": report_exports.report_title(report),
+            "selection": form.described(),
+            "summary": [
+                (label, report_exports.cell_text(value, kind))
+                for label, value, kind in report_exports.summary_rows(report)
+            ],
+            "sections": report_exports.report_sections(report, charts),
+            "query": query,
+        },
+    )
 
 
 def _export(build):
     """A staff export view: validated filters, the report, then build(request, form, report)."""
+
     @require_GET
     @management_only
     @wraps(build)
@@ -156,9 +179,11 @@ def _export(build):
 
 @_export
 def export_xlsx(request, form, report):
-    return file_response(report_exports.report_xlsx(report, filters=form.described()),
-                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                         filename=report_exports.filename(report, "xlsx"))
+    return file_response(
+        report_exports.report_xlsx(report, filters=form.described()),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=report_exports.filename(report, "xlsx"),
+    )
 
 
 @_export
@@ -167,8 +192,11 @@ def export_csv(request, form, report):
     table_key = request.GET.get("table")
     year = report.filters.year
     if not table_key:
-        return file_response(report_exports.report_csv_zip(report, filters=form.described()),
-                             content_type="application/zip", filename=report_exports.filename(report, "zip"))
+        return file_response(
+            report_exports.report_csv_zip(report, filters=form.described()),
+            content_type="application/zip",
+            filename=report_exports.filename(report, "zip"),
+        )
     if table_key == "summary":
         content = report_exports.summary_csv(report, filters=form.described())
     else:
@@ -181,11 +209,15 @@ def export_csv(request, form, report):
 
 @_export
 def export_pdf(request, form, report):
-    return file_response(report_exports.report_pdf(report, filters=form.described()), content_type="application/pdf",
-                         filename=report_exports.filename(report, "pdf"))
+    return file_response(
+        report_exports.report_pdf(report, filters=form.described()),
+        content_type="application/pdf",
+        filename=report_exports.filename(report, "pdf"),
+    )
 
 
 # --- open data (360Giving) -------------------------------------------------------------------
+
 
 def _json(document):
     return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
@@ -199,8 +231,11 @@ def open_data_json(request):
     if invalid:
         return invalid
     filters = form.filters()
-    return file_response(_json(open_data.grants_360(filters)), content_type="application/json",
-                         filename=f"bidrag-{filters.year}-360giving.json")
+    return file_response(
+        _json(open_data.grants_360(filters)),
+        content_type="application/json",
+        filename=f"bidrag-{filters.year}-360giving.json",
+    )
 
 
 @require_GET
@@ -210,8 +245,11 @@ def open_data_csv(request):
     if invalid:
         return invalid
     filters = form.filters()
-    return file_response(open_data.grants_360_csv(filters), content_type="text/csv; charset=utf-8",
-                         filename=f"bidrag-{filters.year}-360giving.csv")
+    return file_response(
+        open_data.grants_360_csv(filters),
+        content_type="text/csv; charset=utf-8",
+        filename=f"bidrag-{filters.year}-360giving.csv",
+    )
 
 
 def _public_year(year):
@@ -222,8 +260,9 @@ def _public_year(year):
 
 def _public(content, *, content_type, filename):
     # Decisions are public records: anyone may fetch and reuse the file, also from a browser script.
-    response = file_response(content, content_type=content_type, filename=filename, disposition="inline",
-                             cache="public, max-age=3600")
+    response = file_response(
+        content, content_type=content_type, filename=filename, disposition="inline", cache="public, max-age=3600"
+    )
     response["Access-Control-Allow-Origin"] = "*"
     return response
 
@@ -232,12 +271,14 @@ def _public(content, *, content_type, filename):
 def public_json(request, year):
     """/oppna-data/bidrag-<år>.json, without login: the year's granted decisions."""
     filters = _public_year(year)
-    return _public(_json(open_data.grants_360(filters)), content_type="application/json",
-                   filename=f"bidrag-{year}.json")
+    return _public(
+        _json(open_data.grants_360(filters)), content_type="application/json", filename=f"bidrag-{year}.json"
+    )
 
 
 @require_GET
 def public_csv(request, year):
     filters = _public_year(year)
-    return _public(open_data.grants_360_csv(filters), content_type="text/csv; charset=utf-8",
-                   filename=f"bidrag-{year}.csv")
+    return _public(
+        open_data.grants_360_csv(filters), content_type="text/csv; charset=utf-8", filename=f"bidrag-{year}.csv"
+    )

@@ -86,9 +86,11 @@ class CaseTaskView(FormView):
 
 # --- completeness ----------------------------------------------------------------------
 
+
 class CompletenessForm(forms.Form):
     result = forms.ChoiceField(
-        label="Är ansökan komplett?", widget=forms.RadioSelect,
+        label="Är ansökan komplett?",
+        widget=forms.RadioSelect,
         choices=[("complete", "Ja, ansökan är komplett"), ("completion", "Nej, begär komplettering")],
     )
     message = forms.CharField(label="Vad ska kompletteras?", widget=forms.Textarea(attrs={"rows": 4}), required=False)
@@ -112,21 +114,25 @@ class CompletenessView(CaseTaskView):
         if data["result"] == "complete":
             assess.completeness_confirm(application=self.application, by=self.request.user)
         else:
-            assess.completion_request(application=self.application, by=self.request.user,
-                                      message=data["message"], due_on=data["due_on"])
+            assess.completion_request(
+                application=self.application, by=self.request.user, message=data["message"], due_on=data["due_on"]
+            )
 
 
 # --- assessment ------------------------------------------------------------------------
 
+
 class AssessForm(forms.Form):
     conflict = forms.ChoiceField(
-        label="Jäv", widget=forms.RadioSelect,
+        label="Jäv",
+        widget=forms.RadioSelect,
         choices=[("none", "Jag är inte jävig i ärendet"), ("conflict", "Jag är jävig och lämnar ärendet")],
     )
     conflict_reason = forms.CharField(label="Skäl till jäv", required=False)
     proposal = forms.ChoiceField(label="Förslag", choices=[("", "—")] + Assessment.Proposal.choices, required=False)
-    proposed_amount = forms.DecimalField(label="Föreslaget belopp (kr)", max_digits=14, decimal_places=2,
-                                         min_value=0, required=False)
+    proposed_amount = forms.DecimalField(
+        label="Föreslaget belopp (kr)", max_digits=14, decimal_places=2, min_value=0, required=False
+    )
     justification = forms.CharField(label="Motivering", widget=forms.Textarea(attrs={"rows": 5}), required=False)
 
     def clean(self):
@@ -152,17 +158,21 @@ class AssessView(CaseTaskView):
 
     def perform(self, data):
         if data["conflict"] == "conflict":
-            assess.conflict_declare(application=self.application, by=self.request.user,
-                                    reason=data["conflict_reason"])
+            assess.conflict_declare(application=self.application, by=self.request.user, reason=data["conflict_reason"])
             self.success_message = "Jävet är anmält och ärendet går tillbaka till kön för en annan handläggare."
             return
         assess.assessment_record(
-            application=self.application, by=self.request.user, no_conflict=True, proposal=data["proposal"],
-            proposed_amount=data["proposed_amount"], justification=data["justification"],
+            application=self.application,
+            by=self.request.user,
+            no_conflict=True,
+            proposal=data["proposal"],
+            proposed_amount=data["proposed_amount"],
+            justification=data["justification"],
         )
 
 
 # --- decision --------------------------------------------------------------------------
+
 
 class DecideForm(forms.Form):
     outcome = forms.ChoiceField(label="Beslut", choices=Decision.Outcome.choices)
@@ -172,9 +182,10 @@ class DecideForm(forms.Form):
     meeting_date = forms.DateField(label="Nämndens sammanträde", widget=DATE_INPUT, required=False)
     protocol_paragraph = forms.CharField(label="Protokollsparagraf", max_length=20, required=False)
     approved_immediately = forms.BooleanField(
-        label="Paragrafen justerades omedelbart", required=False,
+        label="Paragrafen justerades omedelbart",
+        required=False,
         help_text="Kryssa i bara om nämnden justerade paragrafen på sammanträdet. Annars verkställs beslutet "
-                  "(attest, utbetalning, öppna data) först när det har anslagits att protokollet är justerat.",
+        "(attest, utbetalning, öppna data) först när det har anslagits att protokollet är justerat.",
     )
 
     def __init__(self, *args, by_committee, **kwargs):
@@ -199,8 +210,11 @@ class DecideView(CaseTaskView):
 
     def get_initial(self):
         assessment = self.application.assessment
-        return {"outcome": assessment.proposal, "amount": assessment.proposed_amount,
-                "reasons": assessment.justification}
+        return {
+            "outcome": assessment.proposal,
+            "amount": assessment.proposed_amount,
+            "reasons": assessment.justification,
+        }
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -209,8 +223,13 @@ class DecideView(CaseTaskView):
 
     def decision_data(self, data):
         return dict(
-            application=self.application, by=self.request.user, outcome=data["outcome"], amount=data["amount"],
-            reasons=data["reasons"], conditions=data["conditions"], meeting_date=data.get("meeting_date"),
+            application=self.application,
+            by=self.request.user,
+            outcome=data["outcome"],
+            amount=data["amount"],
+            reasons=data["reasons"],
+            conditions=data["conditions"],
+            meeting_date=data.get("meeting_date"),
             protocol_paragraph=data.get("protocol_paragraph", ""),
             approved_immediately=data.get("approved_immediately", False),
         )
@@ -243,19 +262,31 @@ class DecideView(CaseTaskView):
 
 # --- follow-up -------------------------------------------------------------------------
 
+
 class ReviewReportForm(forms.Form):
-    verdict = forms.ChoiceField(label="Bedömning", widget=forms.RadioSelect, choices=[
-        ("approve", "Godkänn återrapporten"),
-        ("completion", "Begär komplettering"),
-        ("reject", "Underkänn (återkrav kan bli aktuellt)"),
-    ])
-    note = forms.CharField(label="Kommentar till den sökande", widget=forms.Textarea(attrs={"rows": 4}),
-                           required=False,
-                           help_text="Krävs för komplettering och underkännande: den sökande ser den, och vid "
-                                     "underkännande är den motiveringen i beslutet om återkrav.")
+    verdict = forms.ChoiceField(
+        label="Bedömning",
+        widget=forms.RadioSelect,
+        choices=[
+            ("approve", "Godkänn återrapporten"),
+            ("completion", "Begär komplettering"),
+            ("reject", "Underkänn (återkrav kan bli aktuellt)"),
+        ],
+    )
+    note = forms.CharField(
+        label="Kommentar till den sökande",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text="Krävs för komplettering och underkännande: den sökande ser den, och vid "
+        "underkännande är den motiveringen i beslutet om återkrav.",
+    )
     reclaim_amount = forms.DecimalField(
-        label="Återkrav (kr), vid underkänd återrapport", max_digits=14, decimal_places=2, min_value=0,
-        required=False, help_text="Lämna tomt för att kräva tillbaka hela det utbetalda beloppet.",
+        label="Återkrav (kr), vid underkänd återrapport",
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        help_text="Lämna tomt för att kräva tillbaka hela det utbetalda beloppet.",
     )
 
     def __init__(self, *args, paid, **kwargs):
@@ -272,8 +303,11 @@ class ReviewReportForm(forms.Form):
         if verdict in ("completion", "reject") and not (data.get("note") or "").strip():
             self.add_error("note", "Skriv en motivering till den sökande.")
         if verdict == "reject" and amount is not None and amount > self.paid:
-            self.add_error("reclaim_amount", f"Återkravet kan vara högst det som har betalats ut, "
-                                             f"{number_format(self.paid, 2, force_grouping=True)} kr.")
+            self.add_error(
+                "reclaim_amount",
+                f"Återkravet kan vara högst det som har betalats ut, "
+                f"{number_format(self.paid, 2, force_grouping=True)} kr.",
+            )
         return data
 
 
@@ -300,18 +334,25 @@ class ReviewReportView(CaseTaskView):
         context = super().get_context_data(**kwargs)
         report = self.report
         lines = list(report.cost_lines.all())
-        context.update({
-            "report": report,
-            "participants": follow_up.participant_table(report.participants_by_group)
-            if report.participants_by_group else None,
-            "statement": follow_up.cost_statement(lines) if lines else None,
-            "attachments": report.application.documents.filter(kind=Document.Kind.FOLLOW_UP),
-            "paid": self.paid,
-            "late": report.submitted_at is not None and timezone.localdate(report.submitted_at) > report.due_on,
-        })
+        context.update(
+            {
+                "report": report,
+                "participants": follow_up.participant_table(report.participants_by_group)
+                if report.participants_by_group
+                else None,
+                "statement": follow_up.cost_statement(lines) if lines else None,
+                "attachments": report.application.documents.filter(kind=Document.Kind.FOLLOW_UP),
+                "paid": self.paid,
+                "late": report.submitted_at is not None and timezone.localdate(report.submitted_at) > report.due_on,
+            }
+        )
         return context
 
     def perform(self, data):
-        follow_up.follow_up_review(report=self.report, by=self.request.user,
-                                   verdict=data["verdict"], note=data["note"],
-                                   reclaim_amount=data.get("reclaim_amount") if data["verdict"] == "reject" else None)
+        follow_up.follow_up_review(
+            report=self.report,
+            by=self.request.user,
+            verdict=data["verdict"],
+            note=data["note"],
+            reclaim_amount=data.get("reclaim_amount") if data["verdict"] == "reject" else None,
+        )

@@ -27,8 +27,7 @@ DEFAULT_PASSWORD_VALIDATORS = [
 
 
 def registration_password_validators():
-    return password_validation.get_password_validators(settings.AUTH_PASSWORD_VALIDATORS
-                                                       or DEFAULT_PASSWORD_VALIDATORS)
+    return password_validation.get_password_validators(settings.AUTH_PASSWORD_VALIDATORS or DEFAULT_PASSWORD_VALIDATORS)
 
 
 # The model's choices are Swedish text; these are the same, for translation.
@@ -54,15 +53,22 @@ class RegistrationForm(BaseUserCreationForm):
     """Django's user creation form (its password fields and validators) with a name, an
     e-mail address that is also the username, and consent to the municipality's keeping the data."""
 
-    name = forms.CharField(label=gettext_lazy("Namn"), max_length=200,
-                           widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    email = forms.EmailField(label=gettext_lazy("E-postadress"), max_length=150,
-                             help_text=gettext_lazy("Du loggar in med e-postadressen."),
-                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    name = forms.CharField(
+        label=gettext_lazy("Namn"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(
+        label=gettext_lazy("E-postadress"),
+        max_length=150,
+        help_text=gettext_lazy("Du loggar in med e-postadressen."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
     consent = forms.BooleanField(
         label=gettext_lazy("Jag har läst hur kommunen behandlar mina uppgifter och godkänner det."),
-        error_messages={"required": gettext_lazy("Du behöver godkänna att kommunen sparar uppgifterna för att "
-                                                 "kunna skapa ett konto.")},
+        error_messages={
+            "required": gettext_lazy(
+                "Du behöver godkänna att kommunen sparar uppgifterna för att kunna skapa ett konto."
+            )
+        },
     )
 
     class Meta(BaseUserCreationForm.Meta):
@@ -75,7 +81,8 @@ class RegistrationForm(BaseUserCreationForm):
         super().__init__(*args, **kwargs)
         self.fields["password1"].label = _("Lösenord")
         self.fields["password1"].help_text = password_validation.password_validators_help_text_html(
-            registration_password_validators())
+            registration_password_validators()
+        )
         self.fields["password2"].label = _("Upprepa lösenordet")
         self.fields["password2"].help_text = _("Skriv samma lösenord en gång till.")
         self.fields["name"].widget.attrs["autofocus"] = True
@@ -83,8 +90,10 @@ class RegistrationForm(BaseUserCreationForm):
     def clean_email(self):
         email = self.cleaned_data["email"].strip()
         if User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists():
-            raise ValidationError(_("Det finns redan ett konto med e-postadressen %(email)s. Logga in med den i "
-                                    "stället.") % {"email": email})
+            raise ValidationError(
+                _("Det finns redan ett konto med e-postadressen %(email)s. Logga in med den i stället.")
+                % {"email": email}
+            )
         return email
 
     def _post_clean(self):
@@ -105,47 +114,76 @@ class RegistrationForm(BaseUserCreationForm):
 
 class AssociationForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Föreningens namn"), max_length=200)
-    org_number = forms.CharField(label=gettext_lazy("Organisationsnummer"), max_length=13,
-                                 help_text=gettext_lazy("Tio siffror, till exempel 802412-1231."))
-    role = forms.ChoiceField(label=gettext_lazy("Din roll i föreningen"), choices=ROLES,
-                             initial=Membership.Role.SIGNATORY, help_text=ROLE_HELP)
+    org_number = forms.CharField(
+        label=gettext_lazy("Organisationsnummer"),
+        max_length=13,
+        help_text=gettext_lazy("Tio siffror, till exempel 802412-1231."),
+    )
+    role = forms.ChoiceField(
+        label=gettext_lazy("Din roll i föreningen"),
+        choices=ROLES,
+        initial=Membership.Role.SIGNATORY,
+        help_text=ROLE_HELP,
+    )
 
 
 class GroupForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Gruppens namn"), max_length=200,
-                           help_text=gettext_lazy("Till exempel Nattvandrarna i Fisksätra."))
+    name = forms.CharField(
+        label=gettext_lazy("Gruppens namn"),
+        max_length=200,
+        help_text=gettext_lazy("Till exempel Nattvandrarna i Fisksätra."),
+    )
     sponsor_org_number = forms.CharField(
-        label=gettext_lazy("Medsökande förenings organisationsnummer"), max_length=13,
-        help_text=gettext_lazy("Föreningen måste ha en profil i portalen. Bidrag till gruppen betalas till "
-                               "föreningens konto."),
+        label=gettext_lazy("Medsökande förenings organisationsnummer"),
+        max_length=13,
+        help_text=gettext_lazy(
+            "Föreningen måste ha en profil i portalen. Bidrag till gruppen betalas till föreningens konto."
+        ),
     )
 
 
 class JoinForm(forms.Form):
-    org_number = forms.CharField(label=gettext_lazy("Föreningens organisationsnummer"), max_length=13,
-                                 help_text=gettext_lazy("Tio siffror, till exempel 802412-1231."))
-    role = forms.ChoiceField(label=gettext_lazy("Din roll i föreningen"), choices=ROLES,
-                             initial=Membership.Role.MEMBER, help_text=ROLE_HELP)
+    org_number = forms.CharField(
+        label=gettext_lazy("Föreningens organisationsnummer"),
+        max_length=13,
+        help_text=gettext_lazy("Tio siffror, till exempel 802412-1231."),
+    )
+    role = forms.ChoiceField(
+        label=gettext_lazy("Din roll i föreningen"), choices=ROLES, initial=Membership.Role.MEMBER, help_text=ROLE_HELP
+    )
 
 
 class ProfileForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Namn"), max_length=200)
-    email = forms.EmailField(label=gettext_lazy("E-postadress"), required=False,
-                             widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    email = forms.EmailField(
+        label=gettext_lazy("E-postadress"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "off"})
+    )
     phone = forms.CharField(label=gettext_lazy("Telefon"), max_length=40, required=False)
-    street_address = forms.CharField(label=gettext_lazy("Utdelningsadress"), max_length=200, required=False,
-                                     help_text=gettext_lazy("Gatuadress eller box."))
+    street_address = forms.CharField(
+        label=gettext_lazy("Utdelningsadress"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("Gatuadress eller box."),
+    )
     postal_code = forms.CharField(label=gettext_lazy("Postnummer"), max_length=6, required=False)
     city = forms.CharField(label=gettext_lazy("Postort"), max_length=100, required=False)
-    district = forms.CharField(label=gettext_lazy("Kommundel"), max_length=100, required=False,
-                               help_text=gettext_lazy("Där ni har er verksamhet, till exempel Fisksätra."))
+    district = forms.CharField(
+        label=gettext_lazy("Kommundel"),
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy("Där ni har er verksamhet, till exempel Fisksätra."),
+    )
 
 
 class BoardMemberForm(forms.Form):
     # Not required: a row left empty is no one, and clearing a row removes the person.
     name = text_field(gettext_lazy("Namn"), max_length=200, required=False)
-    role = text_field(gettext_lazy("Roll"), max_length=100, required=False,
-                      help_text=gettext_lazy("Till exempel ordförande, kassör, ledamot."))
+    role = text_field(
+        gettext_lazy("Roll"),
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy("Till exempel ordförande, kassör, ledamot."),
+    )
 
     def clean(self):
         data = super().clean()
@@ -160,10 +198,12 @@ BoardFormSet = forms.formset_factory(BoardMemberForm, extra=3, max_num=30)
 
 
 class BankAccountForm(forms.Form):
-    account_scheme = forms.ChoiceField(label=gettext_lazy("Kontotyp"), choices=ACCOUNT_SCHEMES,
-                                       widget=forms.RadioSelect, initial=PayeeScheme.BANKGIRO)
+    account_scheme = forms.ChoiceField(
+        label=gettext_lazy("Kontotyp"), choices=ACCOUNT_SCHEMES, widget=forms.RadioSelect, initial=PayeeScheme.BANKGIRO
+    )
     account_number = forms.CharField(
-        label=gettext_lazy("Nytt kontonummer"), max_length=42,
+        label=gettext_lazy("Nytt kontonummer"),
+        max_length=42,
         help_text=gettext_lazy("Kontot ska stå i föreningens namn. Bankgiro till exempel 5050-1055."),
     )
 
@@ -175,5 +215,6 @@ class OrganisationFileForm(forms.Form):
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(label=gettext_lazy("E-postadress till den du bjuder in"), max_length=254)
-    role = forms.ChoiceField(label=gettext_lazy("Roll"), choices=ROLES, initial=Membership.Role.MEMBER,
-                             help_text=ROLE_HELP)
+    role = forms.ChoiceField(
+        label=gettext_lazy("Roll"), choices=ROLES, initial=Membership.Role.MEMBER, help_text=ROLE_HELP
+    )

@@ -50,7 +50,8 @@ def membership_for_user(user, organisation_pk, *, confirmed=False):
     """The one access check for an organisation's pages: the person's membership of it
     (with the organisation), or 404. confirmed: pending members get a 404 too."""
     memberships = Membership.objects.select_related("organisation__sponsor").filter(
-        user=user, organisation_id=organisation_pk)
+        user=user, organisation_id=organisation_pk
+    )
     if confirmed:
         memberships = memberships.filter(status=Membership.Status.CONFIRMED)
     membership = memberships.first()
@@ -73,13 +74,15 @@ def organisation_file_for_user(user, pk):
 
 def _safe_next(request):
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return ""
 
 
 # --- registration and invitations (/konto/) ----------------------------------------------------
+
 
 @require_http_methods(["GET", "POST"])
 @limit_posts("registration", setting="RATE_LIMIT_REGISTRATION")
@@ -93,19 +96,31 @@ def register(request):
     if request.method == "POST" and form.is_valid():
         try:
             user = services.account_register(
-                name=form.cleaned_data["name"], email=form.cleaned_data["email"],
-                password=form.cleaned_data["password1"], language=request.LANGUAGE_CODE,
+                name=form.cleaned_data["name"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                language=request.LANGUAGE_CODE,
             )
         except ValidationError as exc:
             refusal_to_form(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Välkommen! Ditt konto är skapat och du är inloggad. Nästa gång loggar du "
-                                        "in med %(email)s.") % {"email": user.email})
+            messages.success(
+                request,
+                _("Välkommen! Ditt konto är skapat och du är inloggad. Nästa gång loggar du in med %(email)s.")
+                % {"email": user.email},
+            )
             return redirect(next_url or "portal:organisations")
-    return render(request, "portal/accounts/register.html", {
-        "form": form, "next": next_url, "summary": error_summary(form),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "portal/accounts/register.html",
+        {
+            "form": form,
+            "next": next_url,
+            "summary": error_summary(form),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -115,17 +130,24 @@ def invitation(request, token):
     invitation = Invitation.objects.select_related("organisation", "invited_by").filter(token=token).first()
     if invitation is None:
         raise Http404(_("Inbjudan finns inte. Kontrollera att du har kopierat hela länken."))
-    context = {"invitation": invitation, "organisation": invitation.organisation,
-               "expires": services.invitation_expires(invitation), "here": request.get_full_path()}
+    context = {
+        "invitation": invitation,
+        "organisation": invitation.organisation,
+        "expires": services.invitation_expires(invitation),
+        "here": request.get_full_path(),
+    }
     problem = None
     if invitation.accepted_at is not None and invitation.accepted_by_id == request.user.pk:
         return redirect("portal:organisation", pk=invitation.organisation_id)
     if invitation.accepted_at is not None:
         problem = _("Inbjudan har redan använts. Be %(name)s att skicka en ny om du behöver en.") % {
-            "name": invitation.organisation.name}
+            "name": invitation.organisation.name
+        }
     elif timezone.now() > context["expires"]:
         problem = _("Inbjudan gick ut %(date)s. Be %(name)s att skicka en ny.") % {
-            "date": f"{timezone.localdate(context['expires']):%Y-%m-%d}", "name": invitation.organisation.name}
+            "date": f"{timezone.localdate(context['expires']):%Y-%m-%d}",
+            "name": invitation.organisation.name,
+        }
     if request.method == "POST" and problem is None:
         if not request.user.is_authenticated:
             return redirect(f"{reverse('login')}?next={request.path}")
@@ -134,14 +156,17 @@ def invitation(request, token):
         except (ValidationError, PermissionDenied) as exc:
             problem = " ".join(refusal_messages(exc))
         else:
-            messages.success(request, _("Tack! Du väntar nu på att någon i %(name)s bekräftar dig.") % {
-                "name": membership.organisation.name})
+            messages.success(
+                request,
+                _("Tack! Du väntar nu på att någon i %(name)s bekräftar dig.") % {"name": membership.organisation.name},
+            )
             return redirect("portal:organisation", pk=membership.organisation_id)
     context["problem"] = problem
     if request.user.is_authenticated:
         # Someone already in the organisation (or waiting to be) is not offered to join again.
-        context["already"] = Membership.objects.filter(user=request.user,
-                                                       organisation_id=invitation.organisation_id).first()
+        context["already"] = Membership.objects.filter(
+            user=request.user, organisation_id=invitation.organisation_id
+        ).first()
     return render(request, "portal/accounts/invitation.html", context, status=410 if problem else 200)
 
 
@@ -154,10 +179,14 @@ app_name = "accounts"
 
 # --- Min förening (/portal/forening/) ------------------------------------------------------------
 
+
 @login_required
 def organisation_list(request):
-    memberships = (Membership.objects.filter(user=request.user).select_related("organisation__sponsor")
-                   .order_by("organisation__name"))
+    memberships = (
+        Membership.objects.filter(user=request.user)
+        .select_related("organisation__sponsor")
+        .order_by("organisation__name")
+    )
     return render(request, "portal/accounts/organisations.html", {"memberships": memberships})
 
 
@@ -169,25 +198,34 @@ def _create(request, *, kind, form_class, template):
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc)
         else:
-            messages.success(request, _("Profilen för %(name)s är skapad. Fyll i resten av uppgifterna nedan.")
-                             % {"name": organisation.name})
+            messages.success(
+                request,
+                _("Profilen för %(name)s är skapad. Fyll i resten av uppgifterna nedan.") % {"name": organisation.name},
+            )
             return redirect("portal:organisation", pk=organisation.pk)
-    return render(request, template, {"form": form, "summary": error_summary(form)},
-                  status=400 if form.errors else 200)
+    return render(request, template, {"form": form, "summary": error_summary(form)}, status=400 if form.errors else 200)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def association_create(request):
-    return _create(request, kind=Organisation.Kind.ASSOCIATION, form_class=AssociationForm,
-                   template="portal/accounts/association_create.html")
+    return _create(
+        request,
+        kind=Organisation.Kind.ASSOCIATION,
+        form_class=AssociationForm,
+        template="portal/accounts/association_create.html",
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def group_create(request):
-    return _create(request, kind=Organisation.Kind.INFORMAL_GROUP, form_class=GroupForm,
-                   template="portal/accounts/group_create.html")
+    return _create(
+        request,
+        kind=Organisation.Kind.INFORMAL_GROUP,
+        form_class=GroupForm,
+        template="portal/accounts/group_create.html",
+    )
 
 
 @login_required
@@ -196,17 +234,27 @@ def organisation_join(request):
     form = JoinForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            membership = services.membership_request(by=request.user, org_number=form.cleaned_data["org_number"],
-                                                     role=form.cleaned_data["role"])
+            membership = services.membership_request(
+                by=request.user, org_number=form.cleaned_data["org_number"], role=form.cleaned_data["role"]
+            )
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc)
         else:
-            messages.success(request, _("Din förfrågan är skickad till %(name)s. När någon i föreningen har "
-                                        "bekräftat dig ser du föreningens ärenden.")
-                             % {"name": membership.organisation.name})
+            messages.success(
+                request,
+                _(
+                    "Din förfrågan är skickad till %(name)s. När någon i föreningen har "
+                    "bekräftat dig ser du föreningens ärenden."
+                )
+                % {"name": membership.organisation.name},
+            )
             return redirect("portal:organisations")
-    return render(request, "portal/accounts/join.html", {"form": form, "summary": error_summary(form)},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "portal/accounts/join.html",
+        {"form": form, "summary": error_summary(form)},
+        status=400 if form.errors else 200,
+    )
 
 
 def _render_organisation(request, membership, *, status=200, summary=(), **bound):
@@ -214,20 +262,32 @@ def _render_organisation(request, membership, *, status=200, summary=(), **bound
     the others are shown as stored."""
     organisation = membership.organisation
     if membership.status != Membership.Status.CONFIRMED:
-        return render(request, "portal/accounts/organisation_pending.html",
-                      {"organisation": organisation, "membership": membership}, status=status)
+        return render(
+            request,
+            "portal/accounts/organisation_pending.html",
+            {"organisation": organisation, "membership": membership},
+            status=status,
+        )
     organisation_files = list(organisation.files.select_related("uploaded_by"))
     files = services.current_files(organisation)
     older = [row for row in organisation_files if files.get(row.kind) != row]
-    people = (organisation.memberships.select_related("user", "confirmed_by")
-              .annotate(waiting=Case(When(status=Membership.Status.PENDING, then=Value(0)), default=Value(1),
-                                     output_field=IntegerField()))
-              .order_by("waiting", "user__first_name", "user__last_name", "pk"))
+    people = (
+        organisation.memberships.select_related("user", "confirmed_by")
+        .annotate(
+            waiting=Case(
+                When(status=Membership.Status.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
+        .order_by("waiting", "user__first_name", "user__last_name", "pk")
+    )
     profile_initial = {field: getattr(organisation, field) for field in services.PROFILE_FIELDS}
     context = {
-        "organisation": organisation, "membership": membership, "people": people,
+        "organisation": organisation,
+        "membership": membership,
+        "people": people,
         "current_files": [files[kind] for kind in OrganisationFile.Kind.values if kind in files],
-        "older_files": older, "gaps": services.profile_gaps(organisation, files),
+        "older_files": older,
+        "gaps": services.profile_gaps(organisation, files),
         "invitations": organisation.invitations.filter(
             accepted_at__isnull=True,
             created_at__gte=timezone.now() - timezone.timedelta(days=services.INVITATION_VALID_DAYS),
@@ -240,7 +300,8 @@ def _render_organisation(request, membership, *, status=200, summary=(), **bound
         "may_ask_for_account": access.may_act_for_money(membership),
         "file_form": bound.get("file_form") or OrganisationFileForm(prefix="file"),
         "invite_form": bound.get("invite_form") or InvitationForm(prefix="invite"),
-        "summary": list(summary), "min_board": services.MIN_BOARD,
+        "summary": list(summary),
+        "min_board": services.MIN_BOARD,
         "valid_days": services.INVITATION_VALID_DAYS,
     }
     return render(request, "portal/accounts/organisation.html", context, status=status)
@@ -281,12 +342,16 @@ def board_update(request, pk):
         try:
             services.organisation_update(organisation=membership.organisation, by=request.user, board=board)
         except (ValidationError, PermissionDenied) as exc:
-            formset._non_form_errors = formset.error_class(refusal_messages(exc, about="board"),
-                                                           error_class="nonform")
+            formset._non_form_errors = formset.error_class(refusal_messages(exc, about="board"), error_class="nonform")
         else:
             return _done(request, membership, _("Styrelsen är sparad."))
-    return _render_organisation(request, membership, status=400, board_formset=formset,
-                                summary=error_summary(formset=formset, formset_what=_("Styrelsen")))
+    return _render_organisation(
+        request,
+        membership,
+        status=400,
+        board_formset=formset,
+        summary=error_summary(formset=formset, formset_what=_("Styrelsen")),
+    )
 
 
 @login_required
@@ -299,15 +364,21 @@ def bank_account_update(request, pk):
     if form.is_valid():
         try:
             payee_accounts.account_change_request(
-                organisation=membership.organisation, by=request.user,
+                organisation=membership.organisation,
+                by=request.user,
                 bank_account=(form.cleaned_data["account_scheme"], form.cleaned_data["account_number"]),
             )
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc)
         else:
-            return _done(request, membership, _(
-                "Ändringen av bankkontot är begärd. Den gäller när kommunen har godkänt den; till dess betalas "
-                "bidrag till det nuvarande kontot. Alla i föreningen har fått ett e-postmeddelande om ändringen."))
+            return _done(
+                request,
+                membership,
+                _(
+                    "Ändringen av bankkontot är begärd. Den gäller när kommunen har godkänt den; till dess betalas "
+                    "bidrag till det nuvarande kontot. Alla i föreningen har fått ett e-postmeddelande om ändringen."
+                ),
+            )
     return _render_organisation(request, membership, status=400, bank_form=form, summary=error_summary(form))
 
 
@@ -320,9 +391,12 @@ def file_add(request, pk):
         uploaded = form.cleaned_data["file"]
         try:
             services.organisation_file_add(
-                organisation=membership.organisation, by=request.user, kind=form.cleaned_data["kind"],
-                upload=Upload(filename=uploaded.name, content_type=uploaded.checked_content_type,
-                              content=uploaded.read()),
+                organisation=membership.organisation,
+                by=request.user,
+                kind=form.cleaned_data["kind"],
+                upload=Upload(
+                    filename=uploaded.name, content_type=uploaded.checked_content_type, content=uploaded.read()
+                ),
             )
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc)
@@ -334,8 +408,9 @@ def file_add(request, pk):
 @login_required
 def file_download(request, pk):
     row = organisation_file_for_user(request.user, pk)
-    return stored_file_response(request, lambda: (row.filename, row.content_type,
-                                                  read_stored(row.storage_key, row.sha256)))
+    return stored_file_response(
+        request, lambda: (row.filename, row.content_type, read_stored(row.storage_key, row.sha256))
+    )
 
 
 @login_required
@@ -347,14 +422,21 @@ def invite(request, pk):
     if form.is_valid():
         try:
             invitation = services.invitation_create(
-                organisation=membership.organisation, by=request.user, email=form.cleaned_data["email"],
-                role=form.cleaned_data["role"], site_url=request.build_absolute_uri("/"),
+                organisation=membership.organisation,
+                by=request.user,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                site_url=request.build_absolute_uri("/"),
             )
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc)
         else:
-            return _done(request, membership, _("Inbjudan är skickad till %(email)s. Länken gäller i %(days)s dagar.")
-                         % {"email": invitation.email, "days": services.INVITATION_VALID_DAYS})
+            return _done(
+                request,
+                membership,
+                _("Inbjudan är skickad till %(email)s. Länken gäller i %(days)s dagar.")
+                % {"email": invitation.email, "days": services.INVITATION_VALID_DAYS},
+            )
     return _render_organisation(request, membership, status=400, invite_form=form, summary=error_summary(form))
 
 
@@ -376,8 +458,12 @@ def _decide(request, pk, *, action, done):
 @login_required
 @require_POST
 def membership_confirm(request, pk):
-    return _decide(request, pk, action=services.membership_confirm,
-                   done=_("%(person)s är bekräftad och kan nu företräda föreningen."))
+    return _decide(
+        request,
+        pk,
+        action=services.membership_confirm,
+        done=_("%(person)s är bekräftad och kan nu företräda föreningen."),
+    )
 
 
 @login_required
@@ -399,5 +485,8 @@ def invitation_withdraw(request, pk):
     except (ValidationError, PermissionDenied) as exc:
         refusal_to_messages(request, exc)
         return redirect("portal:organisation", pk=mine.organisation_id)
-    return _done(request, mine, _("Inbjudan till %(email)s är tillbakadragen. Länken i den fungerar inte längre.")
-                 % {"email": email})
+    return _done(
+        request,
+        mine,
+        _("Inbjudan till %(email)s är tillbakadragen. Länken i den fungerar inte längre.") % {"email": email},
+    )

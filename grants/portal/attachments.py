@@ -20,7 +20,8 @@ def attachment_delete(request, pk, document_pk):
     application = application_for_user(request.user, pk)
     # A second click, or another tab, may have removed it already: say so on the step.
     document = Document.objects.filter(pk=document_pk, application=application).first() or Document(
-        pk=document_pk, application_id=application.pk)
+        pk=document_pk, application_id=application.pk
+    )
     try:
         filename = attachment_remove(document, by=request.user)
     except (ValidationError, PermissionDenied) as exc:

@@ -21,20 +21,30 @@ YES_NO = [("ja", gettext_lazy("Ja")), ("nej", gettext_lazy("Nej"))]
 
 class CatalogueFilterForm(forms.Form):
     q = forms.CharField(label=gettext_lazy("Sök"), required=False, max_length=100)
-    committee = forms.ModelChoiceField(label=gettext_lazy("Nämnd"), queryset=Committee.objects.all(), required=False,
-                                       empty_label=gettext_lazy("Alla nämnder"))
+    committee = forms.ModelChoiceField(
+        label=gettext_lazy("Nämnd"),
+        queryset=Committee.objects.all(),
+        required=False,
+        empty_label=gettext_lazy("Alla nämnder"),
+    )
     open_only = forms.BooleanField(label=gettext_lazy("Bara bidrag som går att söka nu"), required=False)
-    groups_only = forms.BooleanField(label=gettext_lazy("Bara bidrag som grupper utan organisationsnummer kan söka"),
-                                     required=False)
+    groups_only = forms.BooleanField(
+        label=gettext_lazy("Bara bidrag som grupper utan organisationsnummer kan söka"), required=False
+    )
 
 
 def programme_list(request):
     form = CatalogueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    programmes = catalogue(query=filters.get("q", ""), committee_id=getattr(filters.get("committee"), "pk", None),
-                           open_only=filters.get("open_only", False), groups_only=filters.get("groups_only", False))
-    return render(request, "catalogue/list.html", {"form": form, "programmes": programmes,
-                                                   "today": timezone.localdate()})
+    programmes = catalogue(
+        query=filters.get("q", ""),
+        committee_id=getattr(filters.get("committee"), "pk", None),
+        open_only=filters.get("open_only", False),
+        groups_only=filters.get("groups_only", False),
+    )
+    return render(
+        request, "catalogue/list.html", {"form": form, "programmes": programmes, "today": timezone.localdate()}
+    )
 
 
 def _payment_plan_text(programme):
@@ -50,16 +60,23 @@ def programme_detail(request, slug):
     today = timezone.localdate()
     open_calls = [call for call in programme.current_calls if call.opens_on <= today]
     coming_calls = [call for call in programme.current_calls if call.opens_on > today]
-    return render(request, "catalogue/programme.html", {
-        "programme": programme, "open_calls": open_calls, "coming_calls": coming_calls,
-        "payment_plan": _payment_plan_text(programme),
-        "attachments": [line.strip() for line in programme.what_to_attach.splitlines() if line.strip()],
-    })
+    return render(
+        request,
+        "catalogue/programme.html",
+        {
+            "programme": programme,
+            "open_calls": open_calls,
+            "coming_calls": coming_calls,
+            "payment_plan": _payment_plan_text(programme),
+            "attachments": [line.strip() for line in programme.what_to_attach.splitlines() if line.strip()],
+        },
+    )
 
 
 class EligibilityForm(forms.Form):
     registered = forms.ChoiceField(
-        label=gettext_lazy("Är ni en registrerad förening med organisationsnummer?"), choices=YES_NO,
+        label=gettext_lazy("Är ni en registrerad förening med organisationsnummer?"),
+        choices=YES_NO,
         widget=forms.RadioSelect,
         help_text=gettext_lazy("En ideell förening får sitt organisationsnummer från Skatteverket."),
     )
@@ -69,12 +86,15 @@ class EligibilityForm(forms.Form):
         self.programme = programme
         if programme.min_members:
             self.fields["members"] = forms.IntegerField(
-                label=gettext_lazy("Hur många medlemmar har föreningen?"), min_value=0, required=False,
+                label=gettext_lazy("Hur många medlemmar har föreningen?"),
+                min_value=0,
+                required=False,
                 help_text=gettext_lazy("Behöver bara fyllas i av föreningar."),
             )
         for index, question in enumerate(programme.eligibility_questions):
-            self.fields[f"question_{index}"] = forms.ChoiceField(label=question["question"], choices=YES_NO,
-                                                                 widget=forms.RadioSelect)
+            self.fields[f"question_{index}"] = forms.ChoiceField(
+                label=question["question"], choices=YES_NO, widget=forms.RadioSelect
+            )
 
     def clean(self):
         data = super().clean()
@@ -85,8 +105,9 @@ class EligibilityForm(forms.Form):
     def verdict(self):
         data = self.cleaned_data
         answers = [data[f"question_{index}"] for index in range(len(self.programme.eligibility_questions))]
-        return eligibility_verdict(self.programme, registered=data["registered"] == "ja",
-                                   members=data.get("members"), answers=answers)
+        return eligibility_verdict(
+            self.programme, registered=data["registered"] == "ja", members=data.get("members"), answers=answers
+        )
 
 
 def eligibility_check(request, slug):
@@ -95,16 +116,24 @@ def eligibility_check(request, slug):
     form = EligibilityForm(request.GET if "check" in request.GET else None, programme=programme)
     verdict = form.verdict() if form.is_bound and form.is_valid() else None
     today = timezone.localdate()
-    return render(request, "catalogue/eligibility.html", {
-        "programme": programme, "form": form, "verdict": verdict,
-        "open_calls": [call for call in programme.current_calls if call.opens_on <= today],
-    }, status=400 if form.is_bound and not form.is_valid() else 200)
+    return render(
+        request,
+        "catalogue/eligibility.html",
+        {
+            "programme": programme,
+            "form": form,
+            "verdict": verdict,
+            "open_calls": [call for call in programme.current_calls if call.opens_on <= today],
+        },
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
 
 
 class BarrierReportForm(forms.Form):
     page = forms.CharField(label=gettext_lazy("Vilken sida eller funktion gäller det?"), max_length=300)
-    description = forms.CharField(label=gettext_lazy("Vad fungerade inte?"), widget=forms.Textarea(attrs={"rows": 5}),
-                                  max_length=5000)
+    description = forms.CharField(
+        label=gettext_lazy("Vad fungerade inte?"), widget=forms.Textarea(attrs={"rows": 5}), max_length=5000
+    )
     email = forms.EmailField(label=gettext_lazy("Din e-postadress (om du vill ha svar)"), required=False)
 
 
@@ -116,10 +145,17 @@ def accessibility_statement(request):
         send_mail(
             subject="Tillgänglighetsbrist rapporterad i bidragsportalen",
             message=f"Sida eller funktion: {data['page']}\n\n{data['description']}\n\nSvar till: {data['email'] or '–'}",
-            from_email=None, recipient_list=[settings.ACCESSIBILITY_CONTACT_EMAIL],
+            from_email=None,
+            recipient_list=[settings.ACCESSIBILITY_CONTACT_EMAIL],
         )
         messages.success(request, _("Tack! Vi har tagit emot din rapport och återkommer om du har lämnat e-post."))
         return redirect("accessibility")
-    return render(request, "catalogue/accessibility.html", {
-        "form": form, "contact": settings.ACCESSIBILITY_CONTACT_EMAIL,
-    }, status=400 if form.is_bound and not form.is_valid() else 200)
+    return render(
+        request,
+        "catalogue/accessibility.html",
+        {
+            "form": form,
+            "contact": settings.ACCESSIBILITY_CONTACT_EMAIL,
+        },
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )

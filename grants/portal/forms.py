@@ -28,11 +28,13 @@ class DetailsForm(forms.Form):
     """Step 1, "Sökande och projekt". The organisation is chosen when the draft is created;
     the programme's lists of priority areas and target groups are asked for when it has them."""
 
-    organisation = forms.ModelChoiceField(label=gettext_lazy("Sökande förening eller grupp"), queryset=None,
-                                          empty_label=None)
+    organisation = forms.ModelChoiceField(
+        label=gettext_lazy("Sökande förening eller grupp"), queryset=None, empty_label=None
+    )
     title = text_field(gettext_lazy("Projektnamn eller rubrik"), max_length=limits.TITLE)
-    description = text_field(gettext_lazy("Beskrivning: vad vill ni göra, för vilka och varför?"),
-                             max_length=limits.DESCRIPTION, rows=6)
+    description = text_field(
+        gettext_lazy("Beskrivning: vad vill ni göra, för vilka och varför?"), max_length=limits.DESCRIPTION, rows=6
+    )
     period_start = forms.DateField(label=gettext_lazy("Periodens början"), widget=DATE_INPUT)
     period_end = forms.DateField(label=gettext_lazy("Periodens slut"), widget=DATE_INPUT)
 
@@ -51,11 +53,13 @@ class DetailsForm(forms.Form):
             self.fields[name].widget.attrs.update(min=f"{earliest:%Y-%m-%d}", max=f"{latest:%Y-%m-%d}")
         # The programme's own lists, when it has them; the annual report sums grants by them.
         for name, label, required, choices in (
-                ("priority_area", _("Prioriterat område"), _("Välj prioriterat område."), programme.priority_areas),
-                ("target_group", _("Målgrupp"), _("Välj målgrupp."), programme.target_groups)):
+            ("priority_area", _("Prioriterat område"), _("Välj prioriterat område."), programme.priority_areas),
+            ("target_group", _("Målgrupp"), _("Välj målgrupp."), programme.target_groups),
+        ):
             if choices:
                 self.fields[name] = forms.ChoiceField(
-                    label=label, choices=[("", _("Välj …"))] + [(choice, choice) for choice in choices],
+                    label=label,
+                    choices=[("", _("Välj …"))] + [(choice, choice) for choice in choices],
                     error_messages={"required": required},
                 )
         self.order_fields(["organisation", "title", "description", "priority_area", "target_group"])
@@ -76,18 +80,20 @@ class AmountForm(forms.Form):
         self.calculator = call.programme.get_calculator()
         if self.calculator.applicant_states_amount:
             self.fields["requested_amount"] = KronorField(
-                label=_("Sökt belopp (kr)"), min_value=1,
+                label=_("Sökt belopp (kr)"),
+                min_value=1,
                 help_text=_("Högst %(max)s kr.") % {"max": number_format(call.max_amount, 0, force_grouping=True)},
             )
         for item in self.calculator.inputs:
-            self.fields[f"input_{item.name}"] = count_field(item.label, help_text=item.help_text,
-                                                            maximum=item.maximum)
+            self.fields[f"input_{item.name}"] = count_field(item.label, help_text=item.help_text, maximum=item.maximum)
 
     def clean_requested_amount(self):
         amount = self.cleaned_data["requested_amount"]
         if amount > self.call.max_amount:
-            raise ValidationError(_("Beloppet är högre än utlysningens högsta belopp, %(max)s kr.")
-                                  % {"max": f"{self.call.max_amount:.0f}"})
+            raise ValidationError(
+                _("Beloppet är högre än utlysningens högsta belopp, %(max)s kr.")
+                % {"max": f"{self.call.max_amount:.0f}"}
+            )
         return amount
 
     def inputs(self):
@@ -107,8 +113,11 @@ BudgetFormSet = forms.formset_factory(BudgetLineForm, extra=3, max_num=30)
 class AttachmentForm(forms.Form):
     """Step 3, "Bilagor": one file at a time; each is stored as it is sent."""
 
-    attachment = UploadField(label=gettext_lazy("Lägg till en bilaga"), required=False,
-                             help_text=gettext_lazy("PDF, PNG eller JPEG. Välj en fil i taget."))
+    attachment = UploadField(
+        label=gettext_lazy("Lägg till en bilaga"),
+        required=False,
+        help_text=gettext_lazy("PDF, PNG eller JPEG. Välj en fil i taget."),
+    )
 
 
 class WithdrawForm(forms.Form):
@@ -116,13 +125,16 @@ class WithdrawForm(forms.Form):
         label=gettext_lazy("Ja, jag vill återta ansökan. Jag förstår att den inte går att skicka in igen."),
         error_messages={"required": gettext_lazy("Kryssa i rutan för att bekräfta att du vill återta ansökan.")},
     )
-    note = text_field(gettext_lazy("Varför återtar ni ansökan? (frivilligt)"), required=False, rows=3,
-                      max_length=limits.NOTE)
+    note = text_field(
+        gettext_lazy("Varför återtar ni ansökan? (frivilligt)"), required=False, rows=3, max_length=limits.NOTE
+    )
 
 
 class SponsorDeclineForm(forms.Form):
     reason = text_field(
-        gettext_lazy("Varför avböjer ni?"), rows=4, max_length=limits.NOTE,
+        gettext_lazy("Varför avböjer ni?"),
+        rows=4,
+        max_length=limits.NOTE,
         help_text=gettext_lazy("Gruppen får skälet med e-post och kan ändra ansökan och skicka den till er igen."),
         error_messages={"required": gettext_lazy("Skriv varför ni avböjer, så att gruppen vet vad den kan göra.")},
     )
@@ -139,15 +151,22 @@ class FollowUpReportForm(forms.Form):
     except that each budgeted cost needs its outcome, which only this form knows."""
 
     what_was_done = text_field(
-        gettext_lazy("Vad genomfördes?"), required=False, rows=5, max_length=limits.LONG_TEXT,
+        gettext_lazy("Vad genomfördes?"),
+        required=False,
+        rows=5,
+        max_length=limits.LONG_TEXT,
         help_text=gettext_lazy("Vilka aktiviteter hade ni, hur ofta och var? Blev något inte som planerat?"),
     )
     outcome = text_field(
-        gettext_lazy("Resultat jämfört med målen i ansökan"), required=False, rows=5, max_length=limits.LONG_TEXT,
+        gettext_lazy("Resultat jämfört med målen i ansökan"),
+        required=False,
+        rows=5,
+        max_length=limits.LONG_TEXT,
         help_text=gettext_lazy("Vad har ni uppnått? Jämför med vad ni skrev i ansökan."),
     )
     attachment = UploadField(
-        label=gettext_lazy("Bilaga (valfri)"), required=False,
+        label=gettext_lazy("Bilaga (valfri)"),
+        required=False,
         help_text=gettext_lazy("PDF, PNG eller JPEG, t.ex. närvarolistor, kvitton eller en verksamhetsberättelse."),
     )
 
@@ -162,23 +181,30 @@ class FollowUpReportForm(forms.Form):
                     # The grid has no room for a hint in each cell; the limit is in the error.
                     self.fields[self.participant_field(band_index, gender)] = forms.IntegerField(
                         label=_("Deltagare %(band)s år, %(gender)s") % {"band": band, "gender": gender_label},
-                        required=False, min_value=0, max_value=limits.PARTICIPANTS,
+                        required=False,
+                        min_value=0,
+                        max_value=limits.PARTICIPANTS,
                         widget=forms.NumberInput(attrs={"min": 0, "inputmode": "numeric", "class": "count"}),
                     )
         if "sessions" in parts:
             self.fields["sessions"] = count_field(
-                gettext_lazy("Antal sammankomster"), required=False, maximum=limits.SESSIONS,
+                gettext_lazy("Antal sammankomster"),
+                required=False,
+                maximum=limits.SESSIONS,
                 help_text=gettext_lazy("Hur många gånger ni träffades under perioden."),
             )
         if "financial_statement" in parts:
             for line in self.budget_lines:
                 self.fields[f"actual_{line.pk}"] = KronorField(
-                    label=_("Utfall för %(label)s (kr)") % {"label": line.label}, required=False,
+                    label=_("Utfall för %(label)s (kr)") % {"label": line.label},
+                    required=False,
                 )
             self.fields["own_contribution"] = KronorField(
-                label=gettext_lazy("Egen insats (kr)"), required=False,
-                help_text=gettext_lazy("Det föreningen själv bidrog med: pengar, och ideellt arbete räknat i kronor. "
-                                       "Skriv 0 om ingen."),
+                label=gettext_lazy("Egen insats (kr)"),
+                required=False,
+                help_text=gettext_lazy(
+                    "Det föreningen själv bidrog med: pengar, och ideellt arbete räknat i kronor. Skriv 0 om ingen."
+                ),
             )
         self.order_fields(["what_was_done", "outcome"])
 
@@ -188,8 +214,10 @@ class FollowUpReportForm(forms.Form):
 
     def participant_rows(self):
         """The grid for the template: (band, [bound field per gender])."""
-        return [(band, [self[self.participant_field(index, gender)] for gender in GENDERS])
-                for index, band in enumerate(AGE_BANDS)]
+        return [
+            (band, [self[self.participant_field(index, gender)] for gender in GENDERS])
+            for index, band in enumerate(AGE_BANDS)
+        ]
 
     def budget_rows(self):
         return [(line, self[f"actual_{line.pk}"]) for line in self.budget_lines]
@@ -200,8 +228,9 @@ class FollowUpReportForm(forms.Form):
             for line in self.budget_lines:
                 name = f"actual_{line.pk}"
                 if name not in self.errors and data.get(name) is None:
-                    self.add_error(name, _("Ange utfallet för %(label)s (0 om inget användes).")
-                                   % {"label": line.label})
+                    self.add_error(
+                        name, _("Ange utfallet för %(label)s (0 om inget användes).") % {"label": line.label}
+                    )
         return data
 
     def report_fields(self):
@@ -220,8 +249,11 @@ class FollowUpReportForm(forms.Form):
         return fields
 
     def budget_cost_lines(self):
-        return [(line.label, line.amount, self.cleaned_data[f"actual_{line.pk}"]) for line in self.budget_lines
-                if self.cleaned_data.get(f"actual_{line.pk}") is not None]
+        return [
+            (line.label, line.amount, self.cleaned_data[f"actual_{line.pk}"])
+            for line in self.budget_lines
+            if self.cleaned_data.get(f"actual_{line.pk}") is not None
+        ]
 
 
 class ExtraCostForm(forms.Form):

@@ -47,8 +47,7 @@ def settings_edit(request):
         response = redirect("portal:settings")
         language_cookie_set(response, saved.language)
         return response
-    return render(request, "portal/settings.html", {"form": form},
-                  status=400 if form.is_bound else 200)
+    return render(request, "portal/settings.html", {"form": form}, status=400 if form.is_bound else 200)
 
 
 def language_choose(request):

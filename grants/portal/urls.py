@@ -10,7 +10,11 @@ urlpatterns = [
     path("ansokningar/<int:pk>/", views.application_detail, name="application"),
     path("ansokningar/<int:pk>/andra/", views.application_edit, name="edit"),
     path("ansokningar/<int:pk>/steg/<slug:step>/", views.application_step, name="step"),
-    path("ansokningar/<int:pk>/bilagor/<int:document_pk>/ta-bort/", attachments.attachment_delete, name="attachment_delete"),
+    path(
+        "ansokningar/<int:pk>/bilagor/<int:document_pk>/ta-bort/",
+        attachments.attachment_delete,
+        name="attachment_delete",
+    ),
     path("ansokningar/<int:pk>/skicka-in/", views.application_submit, name="submit"),
     path("ansokningar/<int:pk>/ata-tillbaka/", views.application_withdraw, name="withdraw"),
     path("ansokningar/<int:pk>/komplettering/", views.completion_answer, name="completion"),

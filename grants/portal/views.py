@@ -61,17 +61,25 @@ def home(request):
 @login_required
 def index(request):
     organisations = organisations_of(request.user)
-    return render(request, "portal/index.html", {
-        "applications": applications_for_user(request.user),
-        "sponsor_requests": applications_for_sponsor(request.user).filter(
-            status=Application.Status.AWAITING_SPONSOR).order_by("call__closes_on", "pk"),
-        "calls": open_calls(),
-        "organisations": organisations,
-        "reports_due": FollowUpReport.objects.filter(
-            access.confirmed_member(request.user, via="application__organisation"), status__in=follow_up.OWED,
-        ).select_related("application__organisation").order_by("due_on", "pk"),
-        "today": timezone.localdate(),
-    })
+    return render(
+        request,
+        "portal/index.html",
+        {
+            "applications": applications_for_user(request.user),
+            "sponsor_requests": applications_for_sponsor(request.user)
+            .filter(status=Application.Status.AWAITING_SPONSOR)
+            .order_by("call__closes_on", "pk"),
+            "calls": open_calls(),
+            "organisations": organisations,
+            "reports_due": FollowUpReport.objects.filter(
+                access.confirmed_member(request.user, via="application__organisation"),
+                status__in=follow_up.OWED,
+            )
+            .select_related("application__organisation")
+            .order_by("due_on", "pk"),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 # --- applying, step by step --------------------------------------------------------------
@@ -107,8 +115,13 @@ def _posted(request):
 def _step_nav(current, steps, application=None):
     """The step indicator: one dict per step, with a link to every step of a saved draft."""
     return [
-        {"number": number, "slug": slug, "title": title, "current": slug == current,
-         "url": reverse("portal:step", args=[application.pk, slug]) if application is not None else None}
+        {
+            "number": number,
+            "slug": slug,
+            "title": title,
+            "current": slug == current,
+            "url": reverse("portal:step", args=[application.pk, slug]) if application is not None else None,
+        }
         for number, (slug, title) in enumerate(steps, start=1)
     ]
 
@@ -118,13 +131,26 @@ def _step_render(request, template, *, step, call, application=None, status=200,
     slugs = [slug for slug, _title in steps]
     index = slugs.index(step)
     previous = slugs[index - 1] if index else None
-    return render(request, template, {
-        "call": call, "application": application, "steps": _step_nav(step, steps, application), "step": step,
-        "step_number": index + 1, "step_title": steps[index][1], "step_count": len(steps),
-        "back_url": (reverse("portal:step", args=[application.pk, previous]) if previous and application
-                     else reverse("portal:index")),
-        **context,
-    }, status=status)
+    return render(
+        request,
+        template,
+        {
+            "call": call,
+            "application": application,
+            "steps": _step_nav(step, steps, application),
+            "step": step,
+            "step_number": index + 1,
+            "step_title": steps[index][1],
+            "step_count": len(steps),
+            "back_url": (
+                reverse("portal:step", args=[application.pk, previous])
+                if previous and application
+                else reverse("portal:index")
+            ),
+            **context,
+        },
+        status=status,
+    )
 
 
 def _next_step(application, step):
@@ -137,8 +163,11 @@ def _draft_of(request, pk):
     a message says why)."""
     application = application_for_user(request.user, pk)
     if application.status != Application.Status.DRAFT:
-        messages.error(request, _("Ansökan kan inte längre ändras: den har status ”%(status)s”.")
-                       % {"status": application.get_status_display()})
+        messages.error(
+            request,
+            _("Ansökan kan inte längre ändras: den har status ”%(status)s”.")
+            % {"status": application.get_status_display()},
+        )
         return application, False
     return application, True
 
@@ -149,8 +178,11 @@ def application_create(request, call_pk):
     """Step 1 of a new application to a call: saving it creates the draft."""
     call = get_object_or_404(Call.objects.select_related("programme__committee"), pk=call_pk)
     if not call.is_open():
-        messages.error(request, _("Utlysningen ”%(title)s” är stängd sedan %(date)s.")
-                       % {"title": call.title, "date": f"{call.closes_on:%Y-%m-%d}"})
+        messages.error(
+            request,
+            _("Utlysningen ”%(title)s” är stängd sedan %(date)s.")
+            % {"title": call.title, "date": f"{call.closes_on:%Y-%m-%d}"},
+        )
         return redirect("portal:index")
     organisations = organisations_of(request.user)
     if not organisations.exists():
@@ -182,33 +214,52 @@ def application_step(request, pk, step):
         if request.method == "POST":
             return redirect("portal:step", pk=pk, step=step)
         return _check_step(request, application)
-    return {"sokande": _details_step, "fragor": _questions_step, "belopp": _amount_step,
-            "bilagor": _attachments_step}[step](request, call=application.call, application=application)
+    return {"sokande": _details_step, "fragor": _questions_step, "belopp": _amount_step, "bilagor": _attachments_step}[
+        step
+    ](request, call=application.call, application=application)
 
 
 def _details_step(request, *, call, application=None, organisations=None):
     initial = {}
     if application is not None:
-        initial = {"title": application.title, "description": application.description,
-                   "period_start": application.period_start, "period_end": application.period_end,
-                   "priority_area": application.priority_area, "target_group": application.target_group}
+        initial = {
+            "title": application.title,
+            "description": application.description,
+            "period_start": application.period_start,
+            "period_end": application.period_end,
+            "priority_area": application.priority_area,
+            "target_group": application.target_group,
+        }
     form = DetailsForm(_posted(request), call=call, organisations=organisations, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             application = apply.application_save_details(
-                application=application, call=call, by=request.user,
+                application=application,
+                call=call,
+                by=request.user,
                 organisation=data["organisation"] if application is None else application.organisation,
-                title=data["title"], description=data["description"], period_start=data["period_start"],
-                period_end=data["period_end"], priority_area=data.get("priority_area", ""),
-                target_group=data.get("target_group", ""))
+                title=data["title"],
+                description=data["description"],
+                period_start=data["period_start"],
+                period_end=data["period_end"],
+                priority_area=data.get("priority_area", ""),
+                target_group=data.get("target_group", ""),
+            )
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc)
         else:
             messages.success(request, _("Utkastet är sparat."))
             return _next_step(application, "sokande")
-    return _step_render(request, "portal/apply_details.html", step="sokande", call=call, application=application,
-                        form=form, summary=error_summary(form))
+    return _step_render(
+        request,
+        "portal/apply_details.html",
+        step="sokande",
+        call=call,
+        application=application,
+        form=form,
+        summary=error_summary(form),
+    )
 
 
 def _questions_step(request, *, call, application):
@@ -216,15 +267,23 @@ def _questions_step(request, *, call, application):
     form = questions.form_for(call.programme, application.answers, _posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            application = apply.application_save_answers(application=application, by=request.user,
-                                                         answers=form.answers())
+            application = apply.application_save_answers(
+                application=application, by=request.user, answers=form.answers()
+            )
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc)
         else:
             messages.success(request, _("Utkastet är sparat."))
             return _next_step(application, "fragor")
-    return _step_render(request, "portal/apply_questions.html", step="fragor", call=call, application=application,
-                        form=form, summary=error_summary(form))
+    return _step_render(
+        request,
+        "portal/apply_questions.html",
+        step="fragor",
+        call=call,
+        application=application,
+        form=form,
+        summary=error_summary(form),
+    )
 
 
 def _amount_step(request, *, call, application):
@@ -235,23 +294,44 @@ def _amount_step(request, *, call, application):
     form = AmountForm(_posted(request), call=call, initial=initial)
     budget = None
     if calculator.uses_budget:
-        budget = BudgetFormSet(_posted(request), prefix="budget", initial=[
-            {"kind": line.kind, "label": line.label, "amount": line.amount} for line in application.budget_lines.all()])
+        budget = BudgetFormSet(
+            _posted(request),
+            prefix="budget",
+            initial=[
+                {"kind": line.kind, "label": line.label, "amount": line.amount}
+                for line in application.budget_lines.all()
+            ],
+        )
     if request.method == "POST" and form.is_valid() and (budget is None or budget.is_valid()):
-        lines = [(row["kind"], row["label"], row["amount"]) for row in (budget.cleaned_data if budget else [])
-                 if row and row.get("label")]
+        lines = [
+            (row["kind"], row["label"], row["amount"])
+            for row in (budget.cleaned_data if budget else [])
+            if row and row.get("label")
+        ]
         try:
             application = apply.application_save_amount(
-                application=application, by=request.user, stated_amount=form.cleaned_data.get("requested_amount"),
-                inputs=form.inputs(), budget_lines=lines)
+                application=application,
+                by=request.user,
+                stated_amount=form.cleaned_data.get("requested_amount"),
+                inputs=form.inputs(),
+                budget_lines=lines,
+            )
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc)
         else:
             messages.success(request, _("Utkastet är sparat."))
             return _next_step(application, "belopp")
-    return _step_render(request, "portal/apply_amount.html", step="belopp", call=call, application=application,
-                        form=form, budget=budget, calculator=calculator,
-                        summary=error_summary(form, budget, _("Budget")))
+    return _step_render(
+        request,
+        "portal/apply_amount.html",
+        step="belopp",
+        call=call,
+        application=application,
+        form=form,
+        budget=budget,
+        calculator=calculator,
+        summary=error_summary(form, budget, _("Budget")),
+    )
 
 
 def _profile_files(organisation):
@@ -279,13 +359,19 @@ def _attachments_step(request, *, call, application):
             if not upload:
                 messages.success(request, _("Utkastet är sparat."))
             return _next_step(application, "bilagor")
-    return _step_render(request, "portal/apply_attachments.html", step="bilagor", call=call,
-                        application=application, form=form, summary=error_summary(form),
-                        attachments=application.documents.filter(kind=Document.Kind.ATTACHMENT),
-                        profile_files=_profile_files(application.organisation),
-                        what_to_attach=[line.strip() for line in call.programme.what_to_attach.splitlines()
-                                        if line.strip()],
-                        file_not_kept=request.method == "POST" and bool(request.FILES.get("attachment")))
+    return _step_render(
+        request,
+        "portal/apply_attachments.html",
+        step="bilagor",
+        call=call,
+        application=application,
+        form=form,
+        summary=error_summary(form),
+        attachments=application.documents.filter(kind=Document.Kind.ATTACHMENT),
+        profile_files=_profile_files(application.organisation),
+        what_to_attach=[line.strip() for line in call.programme.what_to_attach.splitlines() if line.strip()],
+        file_not_kept=request.method == "POST" and bool(request.FILES.get("attachment")),
+    )
 
 
 def _missing_inputs(application):
@@ -295,9 +381,13 @@ def _missing_inputs(application):
 def _missing_answers(application):
     """The programme's required questions the draft has not answered: (message, link to the question)."""
     url = reverse("portal:step", args=[application.pk, "fragor"])
-    return [(_("Svara på frågan ”%(label)s” under Frågor.") % {"label": questions.label_of(question)},
-             f"{url}#id_{questions.field_name(question)}")
-            for question in questions.missing_answers(application.call.programme, application.answers)]
+    return [
+        (
+            _("Svara på frågan ”%(label)s” under Frågor.") % {"label": questions.label_of(question)},
+            f"{url}#id_{questions.field_name(question)}",
+        )
+        for question in questions.missing_answers(application.call.programme, application.answers)
+    ]
 
 
 def _problems(application, refusals=()):
@@ -306,10 +396,12 @@ def _problems(application, refusals=()):
     programme's rule and its questions still need, then the services' own checks."""
     amount_url = reverse("portal:step", args=[application.pk, "belopp"])
     found = {}
-    for message, url in [*((refusal, None) for refusal in refusals),
-                         *((message, amount_url) for message in _missing_inputs(application)),
-                         *_missing_answers(application),
-                         *((message, None) for message in apply.check_submittable(application))]:
+    for message, url in [
+        *((refusal, None) for refusal in refusals),
+        *((message, amount_url) for message in _missing_inputs(application)),
+        *_missing_answers(application),
+        *((message, None) for message in apply.check_submittable(application)),
+    ]:
         if found.get(message) is None:
             found[message] = url
     return list(found.items())
@@ -317,9 +409,13 @@ def _problems(application, refusals=()):
 
 def _application_to_read(pk):
     """The application with what its check page and its sponsor's page show, in one go."""
-    return (Application.objects.select_related("call__programme__committee", "organisation__sponsor",
-                                               "sponsor_confirmed_by")
-            .prefetch_related("budget_lines", "documents").get(pk=pk))
+    return (
+        Application.objects.select_related(
+            "call__programme__committee", "organisation__sponsor", "sponsor_confirmed_by"
+        )
+        .prefetch_related("budget_lines", "documents")
+        .get(pk=pk)
+    )
 
 
 def _check_step(request, application, refusals=(), status=200):
@@ -327,14 +423,20 @@ def _check_step(request, application, refusals=(), status=200):
     problems = _problems(application, refusals)
     group = application.organisation.kind == Organisation.Kind.INFORMAL_GROUP
     programme = application.call.programme
-    return _step_render(request, "portal/apply_check.html", step="granska", call=application.call,
-                        application=application, problems=problems, status=status,
-                        # The applicant sees her answers to the programme's questions as they are now.
-                        question_rows=questions.answer_rows(programme.application_questions, application.answers,
-                                                            removed=False),
-                        attachments=[d for d in application.documents.all() if d.kind == Document.Kind.ATTACHMENT],
-                        profile_files=_profile_files(application.organisation),
-                        to_sponsor=group and not access.is_sponsor_contact(request.user, application))
+    return _step_render(
+        request,
+        "portal/apply_check.html",
+        step="granska",
+        call=application.call,
+        application=application,
+        problems=problems,
+        status=status,
+        # The applicant sees her answers to the programme's questions as they are now.
+        question_rows=questions.answer_rows(programme.application_questions, application.answers, removed=False),
+        attachments=[d for d in application.documents.all() if d.kind == Document.Kind.ATTACHMENT],
+        profile_files=_profile_files(application.organisation),
+        to_sponsor=group and not access.is_sponsor_contact(request.user, application),
+    )
 
 
 @login_required
@@ -346,8 +448,9 @@ def application_submit(request, pk):
     if not editable:
         return redirect("portal:application", pk=pk)
     missing = _missing_inputs(application) + [message for message, _url in _missing_answers(application)]
-    to_sponsor = (application.organisation.kind == Organisation.Kind.INFORMAL_GROUP
-                  and not access.is_sponsor_contact(request.user, application))
+    to_sponsor = application.organisation.kind == Organisation.Kind.INFORMAL_GROUP and not access.is_sponsor_contact(
+        request.user, application
+    )
     try:
         if missing:
             raise ValidationError(missing)
@@ -358,17 +461,28 @@ def application_submit(request, pk):
     except (ValidationError, PermissionDenied) as exc:
         return _check_step(request, application, refusals=refusal_messages(exc), status=400)
     if to_sponsor:
-        messages.success(request, _("Ansökan är skickad till %(sponsor)s. Den kommer till handläggaren när "
-                                    "föreningen har bekräftat att den är medsökare.")
-                         % {"sponsor": application.organisation.sponsor.name})
+        messages.success(
+            request,
+            _(
+                "Ansökan är skickad till %(sponsor)s. Den kommer till handläggaren när "
+                "föreningen har bekräftat att den är medsökare."
+            )
+            % {"sponsor": application.organisation.sponsor.name},
+        )
     else:
-        messages.success(request, _("Ansökan är inskickad och har fått diarienummer %(number)s. "
-                                    "Mottagningskvittot kommer under Dokument och med e-post inom kort.")
-                         % {"number": application.case_number})
+        messages.success(
+            request,
+            _(
+                "Ansökan är inskickad och har fått diarienummer %(number)s. "
+                "Mottagningskvittot kommer under Dokument och med e-post inom kort."
+            )
+            % {"number": application.case_number},
+        )
     return redirect("portal:application", pk=pk)
 
 
 # --- withdrawing -----------------------------------------------------------------------------
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -376,8 +490,10 @@ def application_withdraw(request, pk):
     """Withdraw before a decision, after a confirmation (a required tick box, no script)."""
     application = application_for_user(request.user, pk)
     if application.status not in Application.WITHDRAWABLE:
-        messages.error(request, _("Ansökan kan inte återtas: den har status ”%(status)s”.")
-                       % {"status": application.get_status_display()})
+        messages.error(
+            request,
+            _("Ansökan kan inte återtas: den har status ”%(status)s”.") % {"status": application.get_status_display()},
+        )
         return redirect("portal:application", pk=pk)
     form = WithdrawForm(_posted(request))
     if request.method == "POST" and form.is_valid():
@@ -388,21 +504,30 @@ def application_withdraw(request, pk):
         else:
             messages.success(request, _("Ansökan är återtagen. Handläggaren behandlar den inte vidare."))
             return redirect("portal:application", pk=pk)
-    return render(request, "portal/withdraw.html", {"application": application, "form": form,
-                                                    "summary": error_summary(form)},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "portal/withdraw.html",
+        {"application": application, "form": form, "summary": error_summary(form)},
+        status=400 if form.errors else 200,
+    )
 
 
 # --- an informal group's sponsor -------------------------------------------------------------
 
+
 def _render_sponsor_page(request, application, decline_form=None, status=200):
     application = _application_to_read(application.pk)
-    return render(request, "portal/sponsor_application.html", {
-        "application": application,
-        "attachments": [d for d in application.documents.all() if d.kind == Document.Kind.ATTACHMENT],
-        "decline_form": decline_form or SponsorDeclineForm(),
-        "summary": error_summary(decline_form) if decline_form is not None else [],
-    }, status=status)
+    return render(
+        request,
+        "portal/sponsor_application.html",
+        {
+            "application": application,
+            "attachments": [d for d in application.documents.all() if d.kind == Document.Kind.ATTACHMENT],
+            "decline_form": decline_form or SponsorDeclineForm(),
+            "summary": error_summary(decline_form) if decline_form is not None else [],
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -420,8 +545,11 @@ def sponsor_confirm(request, pk):
     except (ValidationError, PermissionDenied) as exc:
         refusal_to_messages(request, exc)
     else:
-        messages.success(request, _("Tack! Ni har bekräftat ansökan. Den har fått diarienummer %(number)s och går "
-                                    "nu till handläggaren.") % {"number": application.case_number})
+        messages.success(
+            request,
+            _("Tack! Ni har bekräftat ansökan. Den har fått diarienummer %(number)s och går nu till handläggaren.")
+            % {"number": application.case_number},
+        )
     return redirect("portal:sponsor_application", pk=pk)
 
 
@@ -432,18 +560,23 @@ def sponsor_decline(request, pk):
     form = SponsorDeclineForm(request.POST)
     if form.is_valid():
         try:
-            apply.application_sponsor_decline(application=application, by=request.user,
-                                              reason=form.cleaned_data["reason"].strip())
+            apply.application_sponsor_decline(
+                application=application, by=request.user, reason=form.cleaned_data["reason"].strip()
+            )
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc)
         else:
-            messages.success(request, _("Ni har avböjt ansökan. %(group)s har fått ert skäl med e-post.")
-                             % {"group": application.organisation.name})
+            messages.success(
+                request,
+                _("Ni har avböjt ansökan. %(group)s har fått ert skäl med e-post.")
+                % {"group": application.organisation.name},
+            )
             return redirect("portal:index")
     return _render_sponsor_page(request, application, decline_form=form, status=400)
 
 
 # --- the case page ---------------------------------------------------------------------------
+
 
 @login_required
 def application_detail(request, pk):
@@ -458,13 +591,11 @@ def completion_answer(request, pk):
     if form.is_valid():
         try:
             _attach(request, application, form.cleaned_data.get("attachment"), Document.Kind.COMPLETION)
-            apply.completion_answer(application=application, by=request.user,
-                                    answer=form.cleaned_data["answer"])
+            apply.completion_answer(application=application, by=request.user, answer=form.cleaned_data["answer"])
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc)
         else:
-            messages.success(request, _("Tack! Kompletteringen är inskickad och ärendet är tillbaka hos "
-                                        "handläggaren."))
+            messages.success(request, _("Tack! Kompletteringen är inskickad och ärendet är tillbaka hos handläggaren."))
             return redirect("portal:application", pk=pk)
     return _render_detail(request, application, status=400, completion_form=form)
 
@@ -488,15 +619,20 @@ def _report_of(application):
 def _report_initial(report, budget_lines, saved_lines):
     """The form's values as saved: fields, the grid, each budget line's outcome (matched by
     post and budget), and the unbudgeted costs for the extra rows."""
-    initial = {"what_was_done": report.what_was_done, "outcome": report.outcome, "sessions": report.sessions,
-               "own_contribution": report.own_contribution}
+    initial = {
+        "what_was_done": report.what_was_done,
+        "outcome": report.outcome,
+        "sessions": report.sessions,
+        "own_contribution": report.own_contribution,
+    }
     for index, band in enumerate(AGE_BANDS):
         for gender, count in (report.participants_by_group.get(band) or {}).items():
             initial[FollowUpReportForm.participant_field(index, gender)] = count
     unmatched = list(saved_lines)
     for line in budget_lines:
-        match = next((saved for saved in unmatched if saved.label == line.label and saved.budgeted == line.amount),
-                     None)
+        match = next(
+            (saved for saved in unmatched if saved.label == line.label and saved.budgeted == line.amount), None
+        )
         if match is not None:
             unmatched.remove(match)
             initial[f"actual_{line.pk}"] = match.actual
@@ -528,17 +664,27 @@ def follow_up_report(request, pk):
     budget_lines = list(application.budget_lines.filter(kind=BudgetLine.Kind.COST)) if financial else []
     saved_lines = list(report.cost_lines.all())
     owed = report.status in follow_up.OWED
-    context = {"application": application, "report": report, "owed": owed, "parts": parts,
-               "saved_lines": saved_lines, "budget_lines": budget_lines,
-               "income_lines": [line for line in application.budget_lines.all() if line.kind == BudgetLine.Kind.INCOME],
-               "attachments": application.documents.filter(kind=Document.Kind.FOLLOW_UP),
-               "genders": list(GENDERS.values()), "today": timezone.localdate(),
-               "participants": (follow_up.participant_table(report.participants_by_group)
-                                if report.participants_by_group else None),
-               "statement": follow_up.cost_statement(saved_lines) if saved_lines else None}
+    context = {
+        "application": application,
+        "report": report,
+        "owed": owed,
+        "parts": parts,
+        "saved_lines": saved_lines,
+        "budget_lines": budget_lines,
+        "income_lines": [line for line in application.budget_lines.all() if line.kind == BudgetLine.Kind.INCOME],
+        "attachments": application.documents.filter(kind=Document.Kind.FOLLOW_UP),
+        "genders": list(GENDERS.values()),
+        "today": timezone.localdate(),
+        "participants": (
+            follow_up.participant_table(report.participants_by_group) if report.participants_by_group else None
+        ),
+        "statement": follow_up.cost_statement(saved_lines) if saved_lines else None,
+    }
     if request.method == "POST" and not owed:
-        messages.error(request, _("Återrapporten har status ”%(status)s” och kan inte ändras.")
-                       % {"status": report.get_status_display()})
+        messages.error(
+            request,
+            _("Återrapporten har status ”%(status)s” och kan inte ändras.") % {"status": report.get_status_display()},
+        )
         return redirect("portal:follow_up", pk=pk)
     if request.method == "GET":
         initial, extra_initial = _report_initial(report, budget_lines, saved_lines)
@@ -547,40 +693,63 @@ def follow_up_report(request, pk):
         return render(request, "portal/follow_up_form.html", {**context, "form": form, "extra": extra})
 
     submitting = request.POST.get("action") != "save"
-    form = FollowUpReportForm(request.POST, request.FILES, parts=parts, budget_lines=budget_lines,
-                              submitting=submitting)
+    form = FollowUpReportForm(
+        request.POST, request.FILES, parts=parts, budget_lines=budget_lines, submitting=submitting
+    )
     extra = ExtraCostFormSet(request.POST, prefix="extra") if financial else None
     sections = {}
     if form.is_valid() and (extra is None or extra.is_valid()):
         fields = form.report_fields()
         cost_lines = None
         if financial:
-            cost_lines = form.budget_cost_lines() + [(row["label"], None, row["actual"])
-                                                     for row in extra.cleaned_data if row.get("label")]
+            cost_lines = form.budget_cost_lines() + [
+                (row["label"], None, row["actual"]) for row in extra.cleaned_data if row.get("label")
+            ]
         upload = _upload(form.cleaned_data.get("attachment"))
         try:
             if submitting:
-                follow_up.follow_up_submit(report=report, by=request.user, attachment=upload,
-                                           cost_lines=cost_lines, **fields)
+                follow_up.follow_up_submit(
+                    report=report, by=request.user, attachment=upload, cost_lines=cost_lines, **fields
+                )
             else:
-                follow_up.follow_up_save_draft(report=report, by=request.user, attachment=upload,
-                                               cost_lines=cost_lines, **fields)
+                follow_up.follow_up_save_draft(
+                    report=report, by=request.user, attachment=upload, cost_lines=cost_lines, **fields
+                )
         except (ValidationError, PermissionDenied) as exc:
             sections = refusal_to_form(form, exc, set_aside=REPORT_SECTIONS)
         else:
             if submitting:
-                messages.success(request, _("Tack! Återrapporten är inskickad. Handläggaren granskar den och du "
-                                            "får besked här och via e-post."))
+                messages.success(
+                    request,
+                    _(
+                        "Tack! Återrapporten är inskickad. Handläggaren granskar den och du "
+                        "får besked här och via e-post."
+                    ),
+                )
                 return redirect("portal:application", pk=pk)
-            messages.success(request, _("Återrapporten är sparad men inte inskickad. Du kan fortsätta senare; "
-                                        "den ska vara inskickad senast %(date)s.")
-                             % {"date": f"{report.due_on:%Y-%m-%d}"})
+            messages.success(
+                request,
+                _(
+                    "Återrapporten är sparad men inte inskickad. Du kan fortsätta senare; "
+                    "den ska vara inskickad senast %(date)s."
+                )
+                % {"date": f"{report.due_on:%Y-%m-%d}"},
+            )
             return redirect("portal:follow_up", pk=pk)
     summary = _report_summary(form, extra, sections)
-    return render(request, "portal/follow_up_form.html", {
-        **context, "form": form, "extra": extra, "sections": sections, "summary": summary,
-        "file_not_kept": bool(request.FILES.get("attachment")),
-    }, status=400)
+    return render(
+        request,
+        "portal/follow_up_form.html",
+        {
+            **context,
+            "form": form,
+            "extra": extra,
+            "sections": sections,
+            "summary": summary,
+            "file_not_kept": bool(request.FILES.get("attachment")),
+        },
+        status=400,
+    )
 
 
 def _upload(upload):
@@ -594,16 +763,28 @@ def _attach(request, application, upload, kind):
     """Store a checked upload on the case."""
     if upload:
         upload = _upload(upload)
-        apply.application_attach(application=application, by=request.user, filename=upload.filename,
-                                 content_type=upload.content_type, content=upload.content, kind=kind)
+        apply.application_attach(
+            application=application,
+            by=request.user,
+            filename=upload.filename,
+            content_type=upload.content_type,
+            content=upload.content,
+            kind=kind,
+        )
 
 
 # What the case page shows. The case's history leaves out what is staff's own: a declared
 # conflict of interest, the officer's assessment before the decision, a letter that failed.
 INTERNAL_EVENTS = {"Jäv anmält", "Bedömning klar", "Protokollet tillkännagivet"}
 # Events whose note is a message to the applicant (or from her), shown under Meddelanden.
-MESSAGE_EVENTS = {"Avböjd av medsökaren", "Ansökan återtagen", "Återrapport godkänd",
-                  "Komplettering av återrapport begärd", "Återrapport underkänd", "Återkrav beslutat"}
+MESSAGE_EVENTS = {
+    "Avböjd av medsökaren",
+    "Ansökan återtagen",
+    "Återrapport godkänd",
+    "Komplettering av återrapport begärd",
+    "Återrapport underkänd",
+    "Återkrav beslutat",
+}
 
 
 def _is_for_applicant(event):
@@ -615,15 +796,28 @@ def case_messages(application, decision):
     what, text)."""
     rows = []
     for request_ in application.completion_requests.all():
-        rows.append((request_.requested_at, _("Handläggaren"), _("Begäran om komplettering, svara senast %(date)s")
-                     % {"date": f"{request_.due_on:%Y-%m-%d}"}, request_.message))
+        rows.append(
+            (
+                request_.requested_at,
+                _("Handläggaren"),
+                _("Begäran om komplettering, svara senast %(date)s") % {"date": f"{request_.due_on:%Y-%m-%d}"},
+                request_.message,
+            )
+        )
         if request_.answered_at:
-            rows.append((request_.answered_at, application.organisation.name, _("Svar på kompletteringen"),
-                         request_.answer))
+            rows.append(
+                (request_.answered_at, application.organisation.name, _("Svar på kompletteringen"), request_.answer)
+            )
     if decision is not None:
         text = decision.reasons + (f"\n\n{_('Villkor')}: {decision.conditions}" if decision.conditions else "")
-        rows.append((decision.decided_at, _("Nämnden") if decision.by_committee else _("Handläggaren"),
-                     _("Beslut: %(outcome)s") % {"outcome": decision.get_outcome_display()}, text))
+        rows.append(
+            (
+                decision.decided_at,
+                _("Nämnden") if decision.by_committee else _("Handläggaren"),
+                _("Beslut: %(outcome)s") % {"outcome": decision.get_outcome_display()},
+                text,
+            )
+        )
     for event in application.events.all():
         if event.action in MESSAGE_EVENTS and event.note:
             who = event.actor.get_full_name() or event.actor.username if event.actor else _("Systemet")
@@ -649,24 +843,27 @@ def _render_detail(request, application, status=200, **forms):
     decision, report = context["decision"], context["follow_up"]
     open_request = next((r for r in application.completion_requests.all() if r.answered_at is None), None)
     claim = RepaymentClaim.objects.filter(application=application).first() if report else None
-    stage = case_stage(application=application, decision=decision, report=report, claim=claim,
-                       open_request=open_request)
-    context.update({
-        "open_request": open_request,
-        "completion_form": CompletionAnswerForm(),
-        "letters": [d for d in application.documents.all() if d.kind == Document.Kind.DECISION_LETTER],
-        # The receipt is made in the background just after the submission (documents.tasks).
-        "receipt_pending": bool(application.case_number) and not any(
-            d.kind == Document.Kind.RECEIPT for d in application.documents.all()),
-        "claim": claim,
-        "progress": stage.progress,
-        "todo": _todo_with_links(application, stage.todo),
-        "waiting": stage.waiting,
-        "awaiting_protocol": stage.awaiting_protocol,
-        "case_messages": case_messages(application, decision),
-        "events": [event for event in application.events.all() if _is_for_applicant(event)],
-        "withdrawable": application.status in Application.WITHDRAWABLE,
-        **forms,
-    })
+    stage = case_stage(
+        application=application, decision=decision, report=report, claim=claim, open_request=open_request
+    )
+    context.update(
+        {
+            "open_request": open_request,
+            "completion_form": CompletionAnswerForm(),
+            "letters": [d for d in application.documents.all() if d.kind == Document.Kind.DECISION_LETTER],
+            # The receipt is made in the background just after the submission (documents.tasks).
+            "receipt_pending": bool(application.case_number)
+            and not any(d.kind == Document.Kind.RECEIPT for d in application.documents.all()),
+            "claim": claim,
+            "progress": stage.progress,
+            "todo": _todo_with_links(application, stage.todo),
+            "waiting": stage.waiting,
+            "awaiting_protocol": stage.awaiting_protocol,
+            "case_messages": case_messages(application, decision),
+            "events": [event for event in application.events.all() if _is_for_applicant(event)],
+            "withdrawable": application.status in Application.WITHDRAWABLE,
+            **forms,
+        }
+    )
     context["completion_summary"] = error_summary(context["completion_form"]) if "completion_form" in forms else []
     return render(request, "portal/application_detail.html", context, status=status)

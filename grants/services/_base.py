@@ -34,9 +34,22 @@ if TYPE_CHECKING:
 
     M = TypeVar("M", bound=models.Model)
 
-__all__ = ["STORAGE_ERRORS", "STORE_DOWN", "StoreUnavailable", "Upload", "discard_file", "discarded_on_failure",
-           "document_create", "lock", "lock_application", "read_stored", "read_verified", "record_event",
-           "store_file", "transition"]
+__all__ = [
+    "STORAGE_ERRORS",
+    "STORE_DOWN",
+    "StoreUnavailable",
+    "Upload",
+    "discard_file",
+    "discarded_on_failure",
+    "document_create",
+    "lock",
+    "lock_application",
+    "read_stored",
+    "read_verified",
+    "record_event",
+    "store_file",
+    "transition",
+]
 
 
 class WithStatus(Protocol):
@@ -51,8 +64,10 @@ def lock(model: type[M], pk: object) -> M:
 
 
 def lock_application(application: Application) -> Application:
-    return Application.objects.select_for_update().select_related("call__programme__committee", "organisation").get(
-        pk=application.pk
+    return (
+        Application.objects.select_for_update()
+        .select_related("call__programme__committee", "organisation")
+        .get(pk=application.pk)
     )
 
 
@@ -62,8 +77,14 @@ class _Writes:
     def __init__(self) -> None:
         self.seen = False
 
-    def __call__(self, execute: Callable[[str, Any, bool, dict[str, Any]], Any], sql: str, params: Any, many: bool,
-                 context: dict[str, Any]) -> Any:
+    def __call__(
+        self,
+        execute: Callable[[str, Any, bool, dict[str, Any]], Any],
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+    ) -> Any:
         if not self.seen and sql.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
             self.seen = True
         return execute(sql, params, many, context)
@@ -91,8 +112,15 @@ def service_transaction() -> Iterator[None]:
             raise
 
 
-def transition(obj: WithStatus, name: str, *, by: User | None, what: StrOrPromise, args: Sequence[object] = (),
-               kwargs: Mapping[str, object] | None = None) -> Any:
+def transition(
+    obj: WithStatus,
+    name: str,
+    *,
+    by: User | None,
+    what: StrOrPromise,
+    args: Sequence[object] = (),
+    kwargs: Mapping[str, object] | None = None,
+) -> Any:
     """Run the transition `name` on obj for the acting user, or refuse in the language of the
     request (Swedish by default: an applicant who chose English reads the refusal in English).
 
@@ -101,30 +129,54 @@ def transition(obj: WithStatus, name: str, *, by: User | None, what: StrOrPromis
     """
     bound = getattr(obj, name)
     if not bound.can_proceed():
-        raise ValidationError(_("Det går inte att %(what)s nu: %(subject)s har status ”%(status)s”.") % {
-            "what": what, "subject": getattr(obj, "status_subject", None) or _("ärendet"),
-            "status": obj.get_status_display()})
+        raise ValidationError(
+            _("Det går inte att %(what)s nu: %(subject)s har status ”%(status)s”.")
+            % {
+                "what": what,
+                "subject": getattr(obj, "status_subject", None) or _("ärendet"),
+                "status": obj.get_status_display(),
+            }
+        )
     if not bound.has_perm(by):
         raise PermissionDenied(_("Du har inte behörighet att %(what)s i det här ärendet.") % {"what": what})
     return bound(*args, **(kwargs or {}))
 
 
-def record_event(application: Application, *, by: User | None, action: StrOrPromise, from_state: str = "",
-                 to_state: str = "", note: StrOrPromise = "") -> CaseEvent:
+def record_event(
+    application: Application,
+    *,
+    by: User | None,
+    action: StrOrPromise,
+    from_state: str = "",
+    to_state: str = "",
+    note: StrOrPromise = "",
+) -> CaseEvent:
     """Write the case's history row. It is kept in Swedish whatever the request's language: a
     lazy action or note (built with format_lazy from a choice's label) is written in Swedish.
     The portal shows the action translated (CaseEvent.label, grants.events)."""
     return CaseEvent.objects.create(
-        application=application, actor=by if by and by.is_authenticated else None,
-        action=in_swedish(action), from_state=from_state, to_state=to_state, note=in_swedish(note),
+        application=application,
+        actor=by if by and by.is_authenticated else None,
+        action=in_swedish(action),
+        from_state=from_state,
+        to_state=to_state,
+        note=in_swedish(note),
     )
 
 
-def document_create(*, application: Application, kind: str, upload: Upload, stored: Stored, by: User | None,
-                    version: int = 1) -> Document:
+def document_create(
+    *, application: Application, kind: str, upload: Upload, stored: Stored, by: User | None, version: int = 1
+) -> Document:
     """The Document row for an upload that store_file() has stored."""
     key, digest = stored
     return Document.objects.create(
-        application=application, kind=kind, filename=upload.filename, content_type=upload.content_type,
-        size=len(upload.content), sha256=digest, storage_key=key, author=by, version=version,
+        application=application,
+        kind=kind,
+        filename=upload.filename,
+        content_type=upload.content_type,
+        size=len(upload.content),
+        sha256=digest,
+        storage_key=key,
+        author=by,
+        version=version,
     )

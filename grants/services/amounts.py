@@ -16,8 +16,10 @@ def check_amount_fits_outcome(application: Application, outcome: str, amount: De
     if outcome == "rejected" and amount != 0:
         raise ValidationError("Vid avslag är beloppet 0 kr.")
     if outcome == "approved" and amount != requested:
-        raise ValidationError(f"Att bevilja fullt ut betyder det sökta beloppet, {requested} kr. "
-                              "Välj ”Bevilja delvis” för ett lägre belopp.")
+        raise ValidationError(
+            f"Att bevilja fullt ut betyder det sökta beloppet, {requested} kr. "
+            "Välj ”Bevilja delvis” för ett lägre belopp."
+        )
     if outcome == "partly_approved" and not Decimal(0) < amount < requested:
         raise ValidationError(f"Vid delvis bifall ska beloppet vara mellan 0 och {requested} kr.")
     if amount > application.call.max_amount:

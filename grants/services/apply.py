@@ -55,22 +55,28 @@ def _check_may_apply(*, organisation: Organisation, call: Call, by: User) -> Non
         raise PermissionDenied(_("Du kan bara söka för en förening där du är kontaktperson eller firmatecknare."))
     programme = call.programme
     if organisation.kind == Organisation.Kind.INFORMAL_GROUP and not programme.accepts_informal_groups:
-        raise ValidationError(_("%(programme)s kan bara sökas av registrerade föreningar.")
-                              % {"programme": programme.name})
+        raise ValidationError(
+            _("%(programme)s kan bara sökas av registrerade föreningar.") % {"programme": programme.name}
+        )
 
 
 def _check_call_open(call: Call) -> None:
     if not call.is_open():
-        raise ValidationError(_("Utlysningen ”%(title)s” är stängd sedan %(date)s.")
-                              % {"title": call.title, "date": f"{call.closes_on:%Y-%m-%d}"})
+        raise ValidationError(
+            _("Utlysningen ”%(title)s” är stängd sedan %(date)s.")
+            % {"title": call.title, "date": f"{call.closes_on:%Y-%m-%d}"}
+        )
 
 
 def _check_choices(programme: Programme, priority_area: str, target_group: str) -> None:
-    for value, choices, what in ((priority_area, programme.priority_areas, _("prioriterat område")),
-                                 (target_group, programme.target_groups, _("målgrupp"))):
+    for value, choices, what in (
+        (priority_area, programme.priority_areas, _("prioriterat område")),
+        (target_group, programme.target_groups, _("målgrupp")),
+    ):
         if value and value not in choices:
-            raise ValidationError(_("Välj %(what)s bland dem som %(programme)s anger.")
-                                  % {"what": what, "programme": programme.name})
+            raise ValidationError(
+                _("Välj %(what)s bland dem som %(programme)s anger.") % {"what": what, "programme": programme.name}
+            )
 
 
 def period_problems(call: Call, start: date | str | None, end: date | str | None) -> dict[str, str]:
@@ -85,11 +91,13 @@ def period_problems(call: Call, start: date | str | None, end: date | str | None
     start, end = cast(date, as_date(start)), cast(date, as_date(end))
     earliest, latest = limits.period_bounds(call)
     if start < earliest:
-        problems["period_start"] = _("Periodens början kan vara tidigast %(date)s, ett år innan utlysningen "
-                                     "öppnade.") % {"date": f"{earliest:%Y-%m-%d}"}
+        problems["period_start"] = _(
+            "Periodens början kan vara tidigast %(date)s, ett år innan utlysningen öppnade."
+        ) % {"date": f"{earliest:%Y-%m-%d}"}
     if end > latest:
-        problems["period_end"] = _("Periodens slut kan vara senast %(date)s, fem år efter att utlysningen "
-                                   "stänger.") % {"date": f"{latest:%Y-%m-%d}"}
+        problems["period_end"] = _("Periodens slut kan vara senast %(date)s, fem år efter att utlysningen stänger.") % {
+            "date": f"{latest:%Y-%m-%d}"
+        }
     elif end < start:
         problems["period_end"] = _("Periodens slut kan inte ligga före dess början.")
     return problems
@@ -121,10 +129,19 @@ def compute_requested_amount(*, call: Call, inputs: Inputs, stated_amount: Decim
     return min(amount, call.max_amount)
 
 
-def application_save_details(*, application: Application | None = None, call: Call, organisation: Organisation,
-                             by: User, title: str, description: str, period_start: date | str,
-                             period_end: date | str, priority_area: str = "",
-                             target_group: str = "") -> Application:
+def application_save_details(
+    *,
+    application: Application | None = None,
+    call: Call,
+    organisation: Organisation,
+    by: User,
+    title: str,
+    description: str,
+    period_start: date | str,
+    period_end: date | str,
+    priority_area: str = "",
+    target_group: str = "",
+) -> Application:
     """Step 1 of the form, "Sökande och projekt": create the draft, or update its details.
     The organisation is chosen when the draft is created and stays."""
     _check_may_apply(organisation=organisation, call=call, by=by)
@@ -154,23 +171,31 @@ def application_save_details(*, application: Application | None = None, call: Ca
     return application
 
 
-def application_save_amount(*, application: Application, by: User, stated_amount: Decimal | None = None,
-                            inputs: Inputs | None = None,
-                            budget_lines: Iterable[BudgetLineRow] = ()) -> Application:
+def application_save_amount(
+    *,
+    application: Application,
+    by: User,
+    stated_amount: Decimal | None = None,
+    inputs: Inputs | None = None,
+    budget_lines: Iterable[BudgetLineRow] = (),
+) -> Application:
     """Step 2 of the form, "Belopp": what the programme's calculator needs, or the amount
     asked for, and the budget. budget_lines: iterable of (kind, label, amount); they replace
     the draft's lines."""
     inputs = inputs or {}
     check_inputs(application.call.programme.get_calculator(), inputs)
-    lines = [BudgetLine(application=application, kind=kind, label=label, amount=amount)
-             for kind, label, amount in budget_lines]
+    lines = [
+        BudgetLine(application=application, kind=kind, label=label, amount=amount)
+        for kind, label, amount in budget_lines
+    ]
     for line in lines:
         line.full_clean(exclude=["application"])
     with transaction.atomic():
         application = _draft_locked(application, by=by)
         application.inputs = inputs
-        application.requested_amount = compute_requested_amount(call=application.call, inputs=inputs,
-                                                                 stated_amount=stated_amount)
+        application.requested_amount = compute_requested_amount(
+            call=application.call, inputs=inputs, stated_amount=stated_amount
+        )
         application.full_clean(exclude=["status", "created_by"])
         application.save()
         application.budget_lines.all().delete()
@@ -178,12 +203,23 @@ def application_save_amount(*, application: Application, by: User, stated_amount
     return application
 
 
-def application_save_draft(*, application: Application | None = None, call: Call, organisation: Organisation,
-                           by: User, title: str, description: str, period_start: date | str,
-                           period_end: date | str, stated_amount: Decimal | None = None,
-                           inputs: Inputs | None = None, budget_lines: Iterable[BudgetLineRow] = (),
-                           attachment: Upload | None = None, priority_area: str = "",
-                           target_group: str = "") -> Application:
+def application_save_draft(
+    *,
+    application: Application | None = None,
+    call: Call,
+    organisation: Organisation,
+    by: User,
+    title: str,
+    description: str,
+    period_start: date | str,
+    period_end: date | str,
+    stated_amount: Decimal | None = None,
+    inputs: Inputs | None = None,
+    budget_lines: Iterable[BudgetLineRow] = (),
+    attachment: Upload | None = None,
+    priority_area: str = "",
+    target_group: str = "",
+) -> Application:
     """Create or update a whole draft at once (the demo data and the tests; the portal saves
     it step by step). budget_lines: iterable of (kind, label, amount). priority_area,
     target_group: chosen from the programme's lists, when it has them.
@@ -197,28 +233,50 @@ def application_save_draft(*, application: Application | None = None, call: Call
     _check_choices(call.programme, priority_area, target_group)
     stored = None
     if attachment is not None:
-        stored = store_file(application=application, folder=Document.Kind.ATTACHMENT,
-                            filename=attachment.filename, content=attachment.content)
+        stored = store_file(
+            application=application,
+            folder=Document.Kind.ATTACHMENT,
+            filename=attachment.filename,
+            content=attachment.content,
+        )
     with discarded_on_failure(stored), transaction.atomic():
         application = application_save_details(
-            application=application, call=call, organisation=organisation, by=by, title=title,
-            description=description, period_start=period_start, period_end=period_end,
-            priority_area=priority_area, target_group=target_group)
-        application = application_save_amount(application=application, by=by, stated_amount=stated_amount,
-                                               inputs=inputs, budget_lines=budget_lines)
+            application=application,
+            call=call,
+            organisation=organisation,
+            by=by,
+            title=title,
+            description=description,
+            period_start=period_start,
+            period_end=period_end,
+            priority_area=priority_area,
+            target_group=target_group,
+        )
+        application = application_save_amount(
+            application=application, by=by, stated_amount=stated_amount, inputs=inputs, budget_lines=budget_lines
+        )
         if stored and attachment is not None:
-            document_create(application=application, kind=Document.Kind.ATTACHMENT, upload=attachment,
-                            stored=stored, by=by)
+            document_create(
+                application=application, kind=Document.Kind.ATTACHMENT, upload=attachment, stored=stored, by=by
+            )
             record_event(application, by=by, action="Fil bifogad", note=attachment.filename)
     return application
 
 
-def application_attach(*, application: Application, by: User, filename: str, content_type: str, content: bytes,
-                       kind: Document.Kind = Document.Kind.ATTACHMENT) -> Document:
+def application_attach(
+    *,
+    application: Application,
+    by: User,
+    filename: str,
+    content_type: str,
+    content: bytes,
+    kind: Document.Kind = Document.Kind.ATTACHMENT,
+) -> Document:
     """Attach an uploaded file to one's own draft or open completion request. The file is
     stored first; the Document row and the event are written together, or the file goes again."""
-    access.require(access.is_applicant(by, application),
-                   _("Du kan bara lägga till filer i din egen förenings ansökningar."))
+    access.require(
+        access.is_applicant(by, application), _("Du kan bara lägga till filer i din egen förenings ansökningar.")
+    )
     allowed = {
         Document.Kind.ATTACHMENT: (Application.Status.DRAFT,),
         Document.Kind.COMPLETION: (Application.Status.AWAITING_COMPLETION,),
@@ -228,8 +286,9 @@ def application_attach(*, application: Application, by: User, filename: str, con
         raise ValidationError(_("Det går inte att lägga till filer i ärendet i dess nuvarande läge."))
     stored = store_file(application=application, folder=kind, filename=filename, content=content)
     with discarded_on_failure(stored), transaction.atomic():
-        document = document_create(application=application, kind=kind,
-                                   upload=Upload(filename, content_type, content), stored=stored, by=by)
+        document = document_create(
+            application=application, kind=kind, upload=Upload(filename, content_type, content), stored=stored, by=by
+        )
         record_event(application, by=by, action="Fil bifogad", note=filename)
     return document
 
@@ -239,11 +298,14 @@ def application_save_answers(*, application: Application, by: User, answers: dic
     They are checked against the questions as the step's form checks them; answers to
     questions the programme no longer has are kept."""
     programme = application.call.programme
-    form = questions.QuestionsForm({questions.field_name(q): answers.get(q["key"], "") for q in programme.application_questions},
-                         questions=programme.application_questions)
+    form = questions.QuestionsForm(
+        {questions.field_name(q): answers.get(q["key"], "") for q in programme.application_questions},
+        questions=programme.application_questions,
+    )
     if not form.is_valid():
-        raise ValidationError([f"{form.fields[name].label}: {error}" for name, errors in form.errors.items()
-                               for error in errors])
+        raise ValidationError(
+            [f"{form.fields[name].label}: {error}" for name, errors in form.errors.items() for error in errors]
+        )
     with transaction.atomic():
         application = _draft_locked(application, by=by)
         current = {q["key"] for q in programme.application_questions}
@@ -261,8 +323,11 @@ def _money(amount: Decimal) -> str:
 def missing_inputs(application: Application) -> list[str]:
     """The labels of what the programme's calculator needs and the draft does not yet say
     (the portal's steps ask for them before a draft can be sent)."""
-    return [str(item.label) for item in application.call.programme.get_calculator().inputs
-            if application.inputs.get(item.name) in (None, "")]
+    return [
+        str(item.label)
+        for item in application.call.programme.get_calculator().inputs
+        if application.inputs.get(item.name) in (None, "")
+    ]
 
 
 def check_submittable(application: Application) -> list[str]:
@@ -271,8 +336,10 @@ def check_submittable(application: Application) -> list[str]:
     call = application.call
     programme = call.programme
     if not call.is_open():
-        problems.append(_("Utlysningen stängde %(date)s; ansökan kan inte längre skickas in.")
-                        % {"date": f"{call.closes_on:%Y-%m-%d}"})
+        problems.append(
+            _("Utlysningen stängde %(date)s; ansökan kan inte längre skickas in.")
+            % {"date": f"{call.closes_on:%Y-%m-%d}"}
+        )
     problems += period_problems(call, application.period_start, application.period_end).values()
     if application.requested_amount <= 0:
         problems.append(_("Det sökta beloppet måste vara större än 0 kr."))
@@ -327,8 +394,14 @@ def _next_case_number(committee: Committee, year: int) -> str:
 def _take_case_number(application: Application, *, by: User, before: str) -> None:
     application.case_number = _next_case_number(application.call.programme.committee, timezone.localdate().year)
     application.save()
-    record_event(application, by=by, action="Ansökan inkommen", from_state=before, to_state=application.status,
-                 note=f"Diarienummer {application.case_number}")
+    record_event(
+        application,
+        by=by,
+        action="Ansökan inkommen",
+        from_state=before,
+        to_state=application.status,
+        note=f"Diarienummer {application.case_number}",
+    )
 
 
 def _check_submittable_draft(application: Application, statuses: tuple[str, ...]) -> None:
@@ -352,11 +425,16 @@ def _submit(*, application: Application, by: User) -> Application:
         before = application.status
         if application.organisation.kind == Organisation.Kind.INFORMAL_GROUP:
             if application.status == Application.Status.DRAFT and not access.is_sponsor_contact(by, application):
-                raise ValidationError(_("En grupp utan organisationsnummer skickar ansökan till sin medsökare, "
-                                        "som bekräftar den innan den kommer till handläggaren."))
+                raise ValidationError(
+                    _(
+                        "En grupp utan organisationsnummer skickar ansökan till sin medsökare, "
+                        "som bekräftar den innan den kommer till handläggaren."
+                    )
+                )
             transition(application, "ask_sponsor", by=by, what=_("skicka in ansökan"))
-            transition(application, "sponsor_confirm", by=by, what=_("bekräfta ansökan som medsökare"),
-                       kwargs={"by": by})
+            transition(
+                application, "sponsor_confirm", by=by, what=_("bekräfta ansökan som medsökare"), kwargs={"by": by}
+            )
         else:
             transition(application, "submit", by=by, what=_("skicka in ansökan"))
         _take_case_number(application, by=by, before=before)
@@ -364,6 +442,7 @@ def _submit(*, application: Application, by: User) -> Application:
 
 
 # --- an informal group's sponsor ------------------------------------------------------------
+
 
 def _sponsor_of(application: Application) -> Organisation:
     """The sponsor association of an informal group's application (only those come here)."""
@@ -377,10 +456,12 @@ def _notify_sponsor(application: Application, *, subject: StrOrPromise, body: St
     commit. It asks them to act, so it goes to everyone (grants.notifications explains)."""
     sponsor_id = application.organisation.sponsor_id
     assert sponsor_id is not None
-    rows = (Membership.objects.filter(organisation_id=sponsor_id,
-                                      status=Membership.Status.CONFIRMED)
-            .exclude(user__email="").values_list("user__email", "user__applicant_settings__language")
-            .order_by("user_id"))
+    rows = (
+        Membership.objects.filter(organisation_id=sponsor_id, status=Membership.Status.CONFIRMED)
+        .exclude(user__email="")
+        .values_list("user__email", "user__applicant_settings__language")
+        .order_by("user_id")
+    )
     rendered, messages = {}, []
     for email, language in rows:
         language = language or settings.LANGUAGE_CODE
@@ -405,18 +486,31 @@ def application_ask_sponsor(*, application: Application, by: User) -> Applicatio
         transition(application, "ask_sponsor", by=by, what=_("skicka ansökan till medsökaren"))
         application.save()
         sponsor = _sponsor_of(application)
-        record_event(application, by=by, action="Skickad till medsökaren för bekräftelse", from_state=before,
-                     to_state=application.status, note=sponsor.name)
+        record_event(
+            application,
+            by=by,
+            action="Skickad till medsökaren för bekräftelse",
+            from_state=before,
+            to_state=application.status,
+            note=sponsor.name,
+        )
         _notify_sponsor(
             application,
-            subject=lazy_interpolate(gettext_lazy("%(group)s ber er bekräfta en ansökan som medsökare"),
-                                     group=application.organisation.name),
+            subject=lazy_interpolate(
+                gettext_lazy("%(group)s ber er bekräfta en ansökan som medsökare"), group=application.organisation.name
+            ),
             body=lazy_interpolate(
-                gettext_lazy("%(group)s har ansökt om %(programme)s (”%(title)s”, %(amount)s kr) med %(sponsor)s "
-                             "som medsökare. Ansökan kommer till handläggaren först när någon i %(sponsor)s har "
-                             "bekräftat den. Ett beviljat bidrag betalas till föreningens konto."),
-                group=application.organisation.name, programme=application.call.programme.name,
-                title=application.title, amount=lazy_amount(application.requested_amount), sponsor=sponsor.name),
+                gettext_lazy(
+                    "%(group)s har ansökt om %(programme)s (”%(title)s”, %(amount)s kr) med %(sponsor)s "
+                    "som medsökare. Ansökan kommer till handläggaren först när någon i %(sponsor)s har "
+                    "bekräftat den. Ett beviljat bidrag betalas till föreningens konto."
+                ),
+                group=application.organisation.name,
+                programme=application.call.programme.name,
+                title=application.title,
+                amount=lazy_amount(application.requested_amount),
+                sponsor=sponsor.name,
+            ),
         )
     return application
 
@@ -425,8 +519,9 @@ def application_sponsor_confirm(*, application: Application, by: User) -> Applic
     """A confirmed member of the sponsor confirms: the application takes its case number and
     its process starts, so it reaches the officer. The row lock makes a second confirmation,
     at the same moment, find it already confirmed."""
-    return process.run(process.Step.SPONSOR_CONFIRM, application,
-                       partial(_sponsor_confirm, application=application, by=by), by=by)
+    return process.run(
+        process.Step.SPONSOR_CONFIRM, application, partial(_sponsor_confirm, application=application, by=by), by=by
+    )
 
 
 def _sponsor_confirm(*, application: Application, by: User) -> Application:
@@ -434,17 +529,29 @@ def _sponsor_confirm(*, application: Application, by: User) -> Application:
         application = lock_application(application)
         _check_submittable_draft(application, (Application.Status.AWAITING_SPONSOR,))
         before = application.status
-        transition(application, "sponsor_confirm", by=by, what=_("bekräfta ansökan som medsökare"),
-                   kwargs={"by": by})
-        record_event(application, by=by, action="Bekräftad av medsökaren", from_state=before,
-                     to_state=application.status, note=_sponsor_of(application).name)
+        transition(application, "sponsor_confirm", by=by, what=_("bekräfta ansökan som medsökare"), kwargs={"by": by})
+        record_event(
+            application,
+            by=by,
+            action="Bekräftad av medsökaren",
+            from_state=before,
+            to_state=application.status,
+            note=_sponsor_of(application).name,
+        )
         _take_case_number(application, by=by, before=before)
-        notify_applicant(application, subject=gettext_lazy("Ansökan är bekräftad av medsökaren"),
-                         body=lazy_interpolate(
-                             gettext_lazy("%(sponsor)s har bekräftat ansökan. Den har fått diarienummer %(number)s "
-                                          "och går nu till handläggaren."),
-                             sponsor=_sponsor_of(application).name, number=application.case_number),
-                         required=False)
+        notify_applicant(
+            application,
+            subject=gettext_lazy("Ansökan är bekräftad av medsökaren"),
+            body=lazy_interpolate(
+                gettext_lazy(
+                    "%(sponsor)s har bekräftat ansökan. Den har fått diarienummer %(number)s "
+                    "och går nu till handläggaren."
+                ),
+                sponsor=_sponsor_of(application).name,
+                number=application.case_number,
+            ),
+            required=False,
+        )
     return application
 
 
@@ -454,49 +561,71 @@ def application_sponsor_decline(*, application: Application, by: User, reason: s
     if not reason.strip():
         raise ValidationError(_("Skriv varför ni avböjer, så att gruppen vet vad den kan göra."))
     if len(reason) > limits.NOTE:
-        raise ValidationError(_("Högst %(limit)s tecken; texten har %(count)s. Korta den.")
-                              % {"limit": limits.NOTE, "count": len(reason)})
+        raise ValidationError(
+            _("Högst %(limit)s tecken; texten har %(count)s. Korta den.") % {"limit": limits.NOTE, "count": len(reason)}
+        )
     with transaction.atomic():
         application = lock_application(application)
         before = application.status
         transition(application, "sponsor_decline", by=by, what=_("avböja ansökan som medsökare"))
         application.save()
         sponsor = _sponsor_of(application)
-        record_event(application, by=by, action="Avböjd av medsökaren", from_state=before,
-                     to_state=application.status, note=reason)
-        notify_applicant(application, subject=gettext_lazy("Medsökaren har avböjt ansökan"),
-                         body=lazy_interpolate(
-                             gettext_lazy("%(sponsor)s har avböjt att vara medsökare för ansökan. Skälet:\n\n"
-                                          "%(reason)s\n\nAnsökan är ett utkast igen. Ni kan ändra den och skicka "
-                                          "den till medsökaren på nytt."),
-                             sponsor=sponsor.name, reason=reason))
+        record_event(
+            application,
+            by=by,
+            action="Avböjd av medsökaren",
+            from_state=before,
+            to_state=application.status,
+            note=reason,
+        )
+        notify_applicant(
+            application,
+            subject=gettext_lazy("Medsökaren har avböjt ansökan"),
+            body=lazy_interpolate(
+                gettext_lazy(
+                    "%(sponsor)s har avböjt att vara medsökare för ansökan. Skälet:\n\n"
+                    "%(reason)s\n\nAnsökan är ett utkast igen. Ni kan ändra den och skicka "
+                    "den till medsökaren på nytt."
+                ),
+                sponsor=sponsor.name,
+                reason=reason,
+            ),
+        )
     return application
 
 
 # --- withdrawal -----------------------------------------------------------------------------
+
 
 def _check_withdrawable(application: Application, *, by: User) -> None:
     """Refuse, in Swedish, to withdraw what is not the person's own or is already decided."""
     access.require(access.is_applicant(by, application), _("Du kan bara återta din egen förenings ansökningar."))
     if application.status not in Application.WITHDRAWABLE:
         if application.status in (*Application.GRANTED, Application.Status.REJECTED, Application.Status.CLOSED):
-            raise ValidationError(_("Ansökan kan inte återtas: beslut är redan fattat i ärendet. Kontakta "
-                                    "handläggaren om ni inte vill ta emot bidraget."))
-        raise ValidationError(_("Ansökan kan inte återtas: den har status ”%(status)s”.")
-                              % {"status": application.get_status_display()})
+            raise ValidationError(
+                _(
+                    "Ansökan kan inte återtas: beslut är redan fattat i ärendet. Kontakta "
+                    "handläggaren om ni inte vill ta emot bidraget."
+                )
+            )
+        raise ValidationError(
+            _("Ansökan kan inte återtas: den har status ”%(status)s”.") % {"status": application.get_status_display()}
+        )
 
 
 def application_withdraw(*, application: Application, by: User, note: str = "") -> Application:
     """Withdraw before a decision. A submitted case's process is cancelled in the same
     transaction, so no officer has anything more to do in it."""
     if len(note) > limits.NOTE:
-        raise ValidationError(_("Högst %(limit)s tecken; texten har %(count)s. Korta den.")
-                              % {"limit": limits.NOTE, "count": len(note)})
+        raise ValidationError(
+            _("Högst %(limit)s tecken; texten har %(count)s. Korta den.") % {"limit": limits.NOTE, "count": len(note)}
+        )
     application = Application.objects.select_related("organisation").get(pk=application.pk)  # as it is now
     # Refused before the process is touched; checked again under the row lock.
     _check_withdrawable(application, by=by)
-    return process.run(process.Step.WITHDRAW, application,
-                       partial(_withdraw, application=application, by=by, note=note), by=by)
+    return process.run(
+        process.Step.WITHDRAW, application, partial(_withdraw, application=application, by=by, note=note), by=by
+    )
 
 
 def _withdraw(*, application: Application, by: User, note: str) -> Application:
@@ -506,8 +635,9 @@ def _withdraw(*, application: Application, by: User, note: str) -> Application:
         before = application.status
         transition(application, "withdraw", by=by, what=_("återta ansökan"))
         application.save()
-        record_event(application, by=by, action="Ansökan återtagen", from_state=before, to_state=application.status,
-                     note=note)
+        record_event(
+            application, by=by, action="Ansökan återtagen", from_state=before, to_state=application.status, note=note
+        )
     return application
 
 
@@ -516,10 +646,16 @@ def completion_answer(*, application: Application, by: User, answer: str) -> App
     if not answer.strip():
         raise ValidationError(_("Skriv ett svar på kompletteringsbegäran."))
     if len(answer) > limits.LONG_TEXT:
-        raise ValidationError(_("Högst %(limit)s tecken; svaret har %(count)s. Korta det.")
-                              % {"limit": limits.LONG_TEXT, "count": len(answer)})
-    return process.run(process.Step.ANSWER_COMPLETION, application,
-                       partial(_completion_answer, application=application, by=by, answer=answer), by=by)
+        raise ValidationError(
+            _("Högst %(limit)s tecken; svaret har %(count)s. Korta det.")
+            % {"limit": limits.LONG_TEXT, "count": len(answer)}
+        )
+    return process.run(
+        process.Step.ANSWER_COMPLETION,
+        application,
+        partial(_completion_answer, application=application, by=by, answer=answer),
+        by=by,
+    )
 
 
 def _completion_answer(*, application: Application, by: User, answer: str) -> Application:
@@ -533,6 +669,12 @@ def _completion_answer(*, application: Application, by: User, answer: str) -> Ap
             request.answered_at = timezone.now()
             request.save(update_fields=["answer", "answered_at"])
         application.save()
-        record_event(application, by=by, action="Komplettering inkommen", from_state=before,
-                     to_state=application.status, note=answer)
+        record_event(
+            application,
+            by=by,
+            action="Komplettering inkommen",
+            from_state=before,
+            to_state=application.status,
+            note=answer,
+        )
     return application

@@ -27,8 +27,12 @@ if TYPE_CHECKING:
 
 def completeness_confirm(*, application: Application, by: User) -> Application:
     """The officer finds the application complete: the case goes on to assessment."""
-    return process.run(process.Step.CHECK_COMPLETENESS, application,
-                       partial(_completeness_confirm, application=application, by=by), by=by)
+    return process.run(
+        process.Step.CHECK_COMPLETENESS,
+        application,
+        partial(_completeness_confirm, application=application, by=by),
+        by=by,
+    )
 
 
 def _completeness_confirm(*, application: Application, by: User) -> Application:
@@ -49,9 +53,12 @@ def completion_request(*, application: Application, by: User, message: str, due_
         raise ValidationError("Skriv vad den sökande ska komplettera.")
     if due_on <= timezone.localdate():
         raise ValidationError("Sista svarsdag måste ligga efter dagens datum.")
-    return process.run(process.Step.CHECK_COMPLETENESS, application,
-                       partial(_completion_request, application=application, by=by, message=message, due_on=due_on),
-                       by=by)
+    return process.run(
+        process.Step.CHECK_COMPLETENESS,
+        application,
+        partial(_completion_request, application=application, by=by, message=message, due_on=due_on),
+        by=by,
+    )
 
 
 def _completion_request(*, application: Application, by: User, message: str, due_on: date) -> Application:
@@ -62,12 +69,23 @@ def _completion_request(*, application: Application, by: User, message: str, due
         transition(application, "request_completion", by=by, what=_("begära komplettering"))
         application.save()
         CompletionRequest.objects.create(application=application, message=message, due_on=due_on, requested_by=by)
-        record_event(application, by=by, action="Komplettering begärd", from_state=before,
-                     to_state=application.status, note=f"{message} (svar senast {due_on:%Y-%m-%d})")
-        notify_applicant(application, subject=gettext_lazy("Komplettering begärd"),
-                         body=lazy_interpolate(gettext_lazy("Handläggaren behöver mer underlag senast %(due_on)s:"
-                                                            "\n\n%(message)s"),
-                                               due_on=f"{due_on:%Y-%m-%d}", message=message))
+        record_event(
+            application,
+            by=by,
+            action="Komplettering begärd",
+            from_state=before,
+            to_state=application.status,
+            note=f"{message} (svar senast {due_on:%Y-%m-%d})",
+        )
+        notify_applicant(
+            application,
+            subject=gettext_lazy("Komplettering begärd"),
+            body=lazy_interpolate(
+                gettext_lazy("Handläggaren behöver mer underlag senast %(due_on)s:\n\n%(message)s"),
+                due_on=f"{due_on:%Y-%m-%d}",
+                message=message,
+            ),
+        )
     return application
 
 
@@ -77,8 +95,12 @@ def conflict_declare(*, application: Application, by: User, reason: str) -> Conf
     if not reason.strip():
         raise ValidationError("Ange kort varför du är jävig.")
     access.require(access.may_declare_conflict(by))
-    return process.run(process.Step.ASSESS, application,
-                       partial(_conflict_declare, application=application, by=by, reason=reason), by=by)
+    return process.run(
+        process.Step.ASSESS,
+        application,
+        partial(_conflict_declare, application=application, by=by, reason=reason),
+        by=by,
+    )
 
 
 def _conflict_declare(*, application: Application, by: User, reason: str) -> ConflictOfInterest:
@@ -92,20 +114,38 @@ def _conflict_declare(*, application: Application, by: User, reason: str) -> Con
     return conflict
 
 
-def assessment_record(*, application: Application, by: User, no_conflict: bool, proposal: str,
-                      proposed_amount: Decimal, justification: str) -> Assessment:
+def assessment_record(
+    *,
+    application: Application,
+    by: User,
+    no_conflict: bool,
+    proposal: str,
+    proposed_amount: Decimal,
+    justification: str,
+) -> Assessment:
     """The officer's assessment and proposal; the amount decides who decides."""
     if not no_conflict:
         raise ValidationError("Intyga att du inte är jävig, eller anmäl jäv så att någon annan tar över ärendet.")
     if not justification.strip():
         raise ValidationError("Skriv en motivering till förslaget.")
-    return process.run(process.Step.ASSESS, application,
-                       partial(_assessment_record, application=application, by=by, proposal=proposal,
-                               proposed_amount=proposed_amount, justification=justification), by=by)
+    return process.run(
+        process.Step.ASSESS,
+        application,
+        partial(
+            _assessment_record,
+            application=application,
+            by=by,
+            proposal=proposal,
+            proposed_amount=proposed_amount,
+            justification=justification,
+        ),
+        by=by,
+    )
 
 
-def _assessment_record(*, application: Application, by: User, proposal: str, proposed_amount: Decimal,
-                       justification: str) -> Assessment:
+def _assessment_record(
+    *, application: Application, by: User, proposal: str, proposed_amount: Decimal, justification: str
+) -> Assessment:
     with service_transaction():
         application = lock_application(application)
         access.require(access.may_take_part(by, application))
@@ -113,15 +153,27 @@ def _assessment_record(*, application: Application, by: User, proposal: str, pro
         before = application.status
         transition(application, "assess", by=by, what=_("lämna en bedömning"))
         calculator = application.call.programme.get_calculator()
-        calculated = calculator.compute(application.call.programme.calculator_params, application.inputs,
-                                        application.requested_amount)
+        calculated = calculator.compute(
+            application.call.programme.calculator_params, application.inputs, application.requested_amount
+        )
         assessment = Assessment.objects.create(
-            application=application, officer=by, no_conflict_declared=True, proposal=proposal,
-            proposed_amount=proposed_amount, calculated_amount=calculated, justification=justification,
+            application=application,
+            officer=by,
+            no_conflict_declared=True,
+            proposal=proposal,
+            proposed_amount=proposed_amount,
+            calculated_amount=calculated,
+            justification=justification,
         )
         application.save()
         where = "nämnden" if assessment.needs_committee else "handläggaren på delegation"
         label = dict(Assessment.Proposal.choices).get(proposal, proposal)  # lazy: the record is written in Swedish
-        record_event(application, by=by, action="Bedömning klar", from_state=before, to_state=application.status,
-                     note=format_lazy("Förslag: {} {} kr. Beslut fattas av {}.", label, proposed_amount, where))
+        record_event(
+            application,
+            by=by,
+            action="Bedömning klar",
+            from_state=before,
+            to_state=application.status,
+            note=format_lazy("Förslag: {} {} kr. Beslut fattas av {}.", label, proposed_amount, where),
+        )
     return assessment

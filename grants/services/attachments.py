@@ -23,20 +23,18 @@ def attachment_remove(document: Document, *, by: User) -> str:
     the stored file after commit. Returns the removed file's name."""
     with transaction.atomic():
         application = lock_application(Application(pk=document.application_id))
-        access.require(access.is_applicant(by, application),
-                       _("Du kan bara ta bort filer i din egen förenings ansökningar."))
+        access.require(
+            access.is_applicant(by, application), _("Du kan bara ta bort filer i din egen förenings ansökningar.")
+        )
         # Locked after the application, in the order the other services lock them.
         locked = Document.objects.select_for_update().filter(pk=document.pk, application=application).first()
         if locked is None:
-            raise ValidationError(_("Filen finns inte längre i ansökan. Den kan redan vara borttagen."),
-                                  code="gone")
+            raise ValidationError(_("Filen finns inte längre i ansökan. Den kan redan vara borttagen."), code="gone")
         document = locked
         if document.kind != Document.Kind.ATTACHMENT:
-            raise ValidationError(_("Bara bilagor som du själv har lagt till i ett utkast kan tas bort."),
-                                  code="kind")
+            raise ValidationError(_("Bara bilagor som du själv har lagt till i ett utkast kan tas bort."), code="kind")
         if application.status != Application.Status.DRAFT:
-            raise ValidationError(_("Ansökan är redan inskickad. Filerna i den finns kvar som de kom in."),
-                                  code="sent")
+            raise ValidationError(_("Ansökan är redan inskickad. Filerna i den finns kvar som de kom in."), code="sent")
         key, filename = document.storage_key, document.filename
         document.delete()
         record_event(application, by=by, action="Fil borttagen", note=filename)

@@ -30,8 +30,15 @@ def follow_up_due_on(application: Application) -> date:
     return application.period_end + timedelta(days=application.call.programme.follow_up_days_after_end)
 
 
-def _check_decision(application: Application, *, by: User, outcome: str, amount: Decimal, meeting_date: date | None,
-                    protocol_paragraph: str) -> bool:
+def _check_decision(
+    application: Application,
+    *,
+    by: User,
+    outcome: str,
+    amount: Decimal,
+    meeting_date: date | None,
+    protocol_paragraph: str,
+) -> bool:
     """The rules a decision must meet before it is made (or previewed). Returns whether the
     committee decides."""
     if not application.decide.can_proceed():
@@ -61,66 +68,131 @@ def _check_decision(application: Application, *, by: User, outcome: str, amount:
     return by_committee
 
 
-def decision_draft(*, application: Application, by: User, outcome: str, amount: Decimal, reasons: str,
-                   conditions: str = "", meeting_date: date | None = None, protocol_paragraph: str = "",
-                   approved_immediately: bool = False) -> Decision:
+def decision_draft(
+    *,
+    application: Application,
+    by: User,
+    outcome: str,
+    amount: Decimal,
+    reasons: str,
+    conditions: str = "",
+    meeting_date: date | None = None,
+    protocol_paragraph: str = "",
+    approved_immediately: bool = False,
+) -> Decision:
     """The decision as it would be made, unsaved, for previewing its letter. Checks the same
     rules as decision_make (the budget included) but locks and writes nothing; the meeting
     is the stored one if the committee already has it, otherwise an unsaved one."""
     if not reasons.strip():
         raise ValidationError("Beslutet måste ha en motivering.")
-    by_committee = _check_decision(application, by=by, outcome=outcome, amount=amount,
-                                   meeting_date=meeting_date, protocol_paragraph=protocol_paragraph)
+    by_committee = _check_decision(
+        application,
+        by=by,
+        outcome=outcome,
+        amount=amount,
+        meeting_date=meeting_date,
+        protocol_paragraph=protocol_paragraph,
+    )
     budget_check(application.call, amount)
     programme = application.call.programme
     meeting = None
     if by_committee:
         assert meeting_date is not None  # _check_decision refuses a committee decision without one
-        meeting = (CommitteeMeeting.objects.filter(committee=programme.committee, held_on=meeting_date).first()
-                   or CommitteeMeeting(committee=programme.committee, held_on=meeting_date))
+        meeting = CommitteeMeeting.objects.filter(
+            committee=programme.committee, held_on=meeting_date
+        ).first() or CommitteeMeeting(committee=programme.committee, held_on=meeting_date)
     return Decision(
-        application=application, outcome=outcome, amount=amount, reasons=reasons, conditions=conditions,
-        decided_by=by, decided_at=timezone.now(), by_committee=by_committee,
+        application=application,
+        outcome=outcome,
+        amount=amount,
+        reasons=reasons,
+        conditions=conditions,
+        decided_by=by,
+        decided_at=timezone.now(),
+        by_committee=by_committee,
         delegation_point="" if by_committee else programme.delegation_point,
-        meeting=meeting, protocol_paragraph=protocol_paragraph if by_committee else "",
+        meeting=meeting,
+        protocol_paragraph=protocol_paragraph if by_committee else "",
         approved_immediately=by_committee and approved_immediately,
     )
 
 
-def decision_make(*, application: Application, by: User, outcome: str, amount: Decimal, reasons: str,
-                  conditions: str = "", meeting_date: date | None = None, protocol_paragraph: str = "",
-                  approved_immediately: bool = False) -> Decision:
+def decision_make(
+    *,
+    application: Application,
+    by: User,
+    outcome: str,
+    amount: Decimal,
+    reasons: str,
+    conditions: str = "",
+    meeting_date: date | None = None,
+    protocol_paragraph: str = "",
+    approved_immediately: bool = False,
+) -> Decision:
     """Record the decision. A committee decision names its meeting, which has been held, and
     whether the paragraph was approved at once (omedelbar justering): only then, or once the
     protocol's approval is announced, may it be executed (Decision.may_be_executed). The case's
     flow goes on to the letter."""
     if not reasons.strip():
         raise ValidationError("Beslutet måste ha en motivering.")
-    return process.run(process.Step.DECIDE, application,
-                       partial(_decision_make, application=application, by=by, outcome=outcome, amount=amount,
-                               reasons=reasons, conditions=conditions, meeting_date=meeting_date,
-                               protocol_paragraph=protocol_paragraph, approved_immediately=approved_immediately),
-                       by=by)
+    return process.run(
+        process.Step.DECIDE,
+        application,
+        partial(
+            _decision_make,
+            application=application,
+            by=by,
+            outcome=outcome,
+            amount=amount,
+            reasons=reasons,
+            conditions=conditions,
+            meeting_date=meeting_date,
+            protocol_paragraph=protocol_paragraph,
+            approved_immediately=approved_immediately,
+        ),
+        by=by,
+    )
 
 
-def _decision_make(*, application: Application, by: User, outcome: str, amount: Decimal, reasons: str,
-                   conditions: str, meeting_date: date | None, protocol_paragraph: str,
-                   approved_immediately: bool) -> Decision:
+def _decision_make(
+    *,
+    application: Application,
+    by: User,
+    outcome: str,
+    amount: Decimal,
+    reasons: str,
+    conditions: str,
+    meeting_date: date | None,
+    protocol_paragraph: str,
+    approved_immediately: bool,
+) -> Decision:
     with service_transaction():
         application = lock_application(application)
-        by_committee = _check_decision(application, by=by, outcome=outcome, amount=amount,
-                                       meeting_date=meeting_date, protocol_paragraph=protocol_paragraph)
+        by_committee = _check_decision(
+            application,
+            by=by,
+            outcome=outcome,
+            amount=amount,
+            meeting_date=meeting_date,
+            protocol_paragraph=protocol_paragraph,
+        )
         programme = application.call.programme
         # Locks the budget rows, so that concurrent decisions see each other's amounts.
         budget_commit(application.call, amount)
         before = application.status
         transition(application, "decide", by=by, what=_("fatta beslut"), args=(outcome,))
         decision = Decision.objects.create(
-            application=application, outcome=outcome, amount=amount, reasons=reasons, conditions=conditions,
-            decided_by=by, by_committee=by_committee,
+            application=application,
+            outcome=outcome,
+            amount=amount,
+            reasons=reasons,
+            conditions=conditions,
+            decided_by=by,
+            by_committee=by_committee,
             delegation_point="" if by_committee else programme.delegation_point,
             meeting=CommitteeMeeting.objects.get_or_create(committee=programme.committee, held_on=meeting_date)[0]
-            if by_committee else None,
+            if by_committee
+            else None,
             protocol_paragraph=protocol_paragraph if by_committee else "",
             approved_immediately=by_committee and approved_immediately,
         )
@@ -136,12 +208,27 @@ def _decision_make(*, application: Application, by: User, outcome: str, amount: 
         else:
             who = f"handläggare på delegation {programme.delegation_point}".strip()
         label = dict(Decision.Outcome.choices).get(outcome, outcome)  # lazy: the record is written in Swedish
-        record_event(application, by=by, action=format_lazy("Beslut: {}", label), from_state=before,
-                     to_state=application.status, note=f"{amount} kr. Beslutat av {who}.")
-        letter = (gettext_lazy("Beslutsbrevet kommer i portalen när nämndens protokoll har justerats.")
-                  if by_committee else gettext_lazy("Beslutsbrevet finns i portalen."))
-        notify_applicant(application, subject=gettext_lazy("Beslut i ditt ärende"),
-                         body=lazy_interpolate(gettext_lazy("Beslut: %(outcome)s, %(amount)s kr. %(letter)s"),
-                                               outcome=Application.Status(application.status).label,
-                                               amount=lazy_amount(amount), letter=letter))
+        record_event(
+            application,
+            by=by,
+            action=format_lazy("Beslut: {}", label),
+            from_state=before,
+            to_state=application.status,
+            note=f"{amount} kr. Beslutat av {who}.",
+        )
+        letter = (
+            gettext_lazy("Beslutsbrevet kommer i portalen när nämndens protokoll har justerats.")
+            if by_committee
+            else gettext_lazy("Beslutsbrevet finns i portalen.")
+        )
+        notify_applicant(
+            application,
+            subject=gettext_lazy("Beslut i ditt ärende"),
+            body=lazy_interpolate(
+                gettext_lazy("Beslut: %(outcome)s, %(amount)s kr. %(letter)s"),
+                outcome=Application.Status(application.status).label,
+                amount=lazy_amount(amount),
+                letter=letter,
+            ),
+        )
     return decision

@@ -45,12 +45,18 @@ if TYPE_CHECKING:
 
 OWED = (FollowUpReport.Status.DUE, FollowUpReport.Status.COMPLETION_REQUESTED)
 # The report's total of participants adds up the grid's cells.
-COUNT_MAXIMA = {"sessions": limits.SESSIONS,
-                "participants": limits.PARTICIPANTS * len(AGE_BANDS) * len(GENDERS)}
+COUNT_MAXIMA = {"sessions": limits.SESSIONS, "participants": limits.PARTICIPANTS * len(AGE_BANDS) * len(GENDERS)}
 
 # What a caller may fill in; cost lines and an attachment come as their own arguments.
-REPORT_FIELDS = ("what_was_done", "outcome", "participants", "participants_by_group", "sessions",
-                 "actual_costs", "own_contribution")
+REPORT_FIELDS = (
+    "what_was_done",
+    "outcome",
+    "participants",
+    "participants_by_group",
+    "sessions",
+    "actual_costs",
+    "own_contribution",
+)
 
 
 # Participants as stored: {age band: {gender: count}}, a cell left empty as None or absent.
@@ -84,8 +90,15 @@ def participant_table(grid: Grid) -> dict[str, Any]:
 def cost_statement(lines: Sequence[CostLine]) -> dict[str, Any]:
     """The financial statement for people to read: each line with its difference from the
     budget (None for an unbudgeted cost), and the totals. Pure: no queries."""
-    rows = [{"label": line.label, "budgeted": line.budgeted, "actual": line.actual,
-             "difference": None if line.budgeted is None else line.actual - line.budgeted} for line in lines]
+    rows = [
+        {
+            "label": line.label,
+            "budgeted": line.budgeted,
+            "actual": line.actual,
+            "difference": None if line.budgeted is None else line.actual - line.budgeted,
+        }
+        for line in lines
+    ]
     budgeted = sum((line.budgeted or ZERO for line in lines), ZERO)
     actual = sum((line.actual for line in lines), ZERO)
     return {"rows": rows, "budgeted": budgeted, "actual": actual, "difference": actual - budgeted}
@@ -98,15 +111,25 @@ def _participant_grid(value: object) -> dict[str, dict[str, int]]:
     grid: dict[str, dict[str, int]] = {}
     for band, genders in value.items():
         if band not in AGE_BANDS or not isinstance(genders, dict) or set(genders) - set(GENDERS):
-            raise ValidationError({"participants_by_group": _("Deltagarna ska anges per åldersgrupp och kön "
-                                                              "i de grupper som formuläret visar.")})
+            raise ValidationError(
+                {
+                    "participants_by_group": _(
+                        "Deltagarna ska anges per åldersgrupp och kön i de grupper som formuläret visar."
+                    )
+                }
+            )
         for gender, count in genders.items():
             if count is None or count == "":
                 continue
             if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= limits.PARTICIPANTS:
-                raise ValidationError({"participants_by_group": _(
-                    "Antalet deltagare (%(band)s år, %(gender)s) ska vara ett heltal från 0 till högst %(max)s.")
-                    % {"band": band, "gender": GENDERS[gender], "max": limits.count_text(limits.PARTICIPANTS)}})
+                raise ValidationError(
+                    {
+                        "participants_by_group": _(
+                            "Antalet deltagare (%(band)s år, %(gender)s) ska vara ett heltal från 0 till högst %(max)s."
+                        )
+                        % {"band": band, "gender": GENDERS[gender], "max": limits.count_text(limits.PARTICIPANTS)}
+                    }
+                )
             grid.setdefault(band, {})[gender] = count
     return grid
 
@@ -129,11 +152,16 @@ def _cost_lines(lines: Iterable[CostLineRow]) -> list[CostLine]:
         if not label:
             raise ValidationError({"cost_lines": _("Varje kostnadspost behöver en benämning.")})
         if len(label) > limits.LABEL:
-            raise ValidationError({"cost_lines": _("Benämningen ”%(label)s…” är för lång: högst %(max)s tecken.")
-                                                 % {"label": label[:40], "max": limits.LABEL}})
+            raise ValidationError(
+                {
+                    "cost_lines": _("Benämningen ”%(label)s…” är för lång: högst %(max)s tecken.")
+                    % {"label": label[:40], "max": limits.LABEL}
+                }
+            )
         if actual < 0 or (budgeted is not None and budgeted < 0):
-            raise ValidationError({"cost_lines": _("Beloppen för ”%(label)s” kan inte vara negativa.")
-                                                 % {"label": label}})
+            raise ValidationError(
+                {"cost_lines": _("Beloppen för ”%(label)s” kan inte vara negativa.") % {"label": label}}
+            )
         cleaned.append(CostLine(label, budgeted, actual))
     return cleaned
 
@@ -149,10 +177,14 @@ def _apply(report: FollowUpReport, fields: dict[str, Any], cost_lines: Iterable[
             value = _participant_grid(value or {})
         elif name in ("what_was_done", "outcome"):
             value = value or ""
-        elif name in ("participants", "sessions") and value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= COUNT_MAXIMA[name]):
-            raise ValidationError({name: _("Ange ett heltal från 0 till högst %(max)s.")
-                                   % {"max": limits.count_text(COUNT_MAXIMA[name])}})
+        elif (
+            name in ("participants", "sessions")
+            and value is not None
+            and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= COUNT_MAXIMA[name])
+        ):
+            raise ValidationError(
+                {name: _("Ange ett heltal från 0 till högst %(max)s.") % {"max": limits.count_text(COUNT_MAXIMA[name])}}
+            )
         elif name == "own_contribution" and value is not None and value < 0:
             raise ValidationError({name: _("Den egna insatsen kan inte vara negativ.")})
         setattr(report, name, value)
@@ -162,8 +194,11 @@ def _apply(report: FollowUpReport, fields: dict[str, Any], cost_lines: Iterable[
         lines = _cost_lines(cost_lines)
         report.cost_lines.all().delete()
         FollowUpCostLine.objects.bulk_create(
-            [FollowUpCostLine(report=report, label=line.label, budgeted=line.budgeted, actual=line.actual)
-             for line in lines])
+            [
+                FollowUpCostLine(report=report, label=line.label, budgeted=line.budgeted, actual=line.actual)
+                for line in lines
+            ]
+        )
         if "financial_statement" in parts:
             report.actual_costs = sum((line.actual for line in lines), ZERO) if lines else None
 
@@ -178,14 +213,14 @@ def follow_up_problems(report: FollowUpReport) -> dict[str, str]:
     if not report.outcome.strip():
         problems["outcome"] = _("Beskriv resultatet jämfört med målen i ansökan.")
     if "participants_by_age_gender" in parts and not participants_total(report.participants_by_group):
-        problems["participants_by_group"] = _("Ange antalet deltagare per åldersgrupp och kön; "
-                                              "minst en deltagare.")
+        problems["participants_by_group"] = _("Ange antalet deltagare per åldersgrupp och kön; minst en deltagare.")
     if "sessions" in parts and not report.sessions:
         problems["sessions"] = _("Ange antalet sammankomster (minst en).")
     if "financial_statement" in parts:
         if not report.cost_lines.exists():
-            problems["cost_lines"] = _("Fyll i den ekonomiska redovisningen: vad kostnaderna blev (utfall), "
-                                       "minst en kostnadspost.")
+            problems["cost_lines"] = _(
+                "Fyll i den ekonomiska redovisningen: vad kostnaderna blev (utfall), minst en kostnadspost."
+            )
         if report.own_contribution is None:
             problems["own_contribution"] = _("Ange föreningens egna insats i kronor (0 om ingen).")
     return problems
@@ -194,17 +229,23 @@ def follow_up_problems(report: FollowUpReport) -> dict[str, str]:
 def _lock_report(report: FollowUpReport) -> FollowUpReport:
     """The report under its row lock, read with its case and programme, which every step on it
     reads next; only the report's row is locked."""
-    return (FollowUpReport.objects.select_for_update(of=("self",)).select_related("application__call__programme")
-            .get(pk=report.pk))
+    return (
+        FollowUpReport.objects.select_for_update(of=("self",))
+        .select_related("application__call__programme")
+        .get(pk=report.pk)
+    )
 
 
 def _lock_owed(report: FollowUpReport, by: User, what: str) -> FollowUpReport:
     report = _lock_report(report)
-    access.require(access.is_applicant(by, report.application),
-                   _("Du kan bara fylla i din egen förenings återrapporter."))
+    access.require(
+        access.is_applicant(by, report.application), _("Du kan bara fylla i din egen förenings återrapporter.")
+    )
     if report.status not in OWED:
-        raise ValidationError(_("Det går inte att %(what)s nu: återrapporten har status ”%(status)s”.")
-                              % {"what": what, "status": report.get_status_display()})
+        raise ValidationError(
+            _("Det går inte att %(what)s nu: återrapporten har status ”%(status)s”.")
+            % {"what": what, "status": report.get_status_display()}
+        )
     return report
 
 
@@ -213,19 +254,27 @@ def _attachment_store(*, application: Application, upload: Upload | None) -> Sto
     it. Returns what store_file() returns, or None."""
     if upload is None:
         return None
-    return store_file(application=application, folder=Document.Kind.FOLLOW_UP, filename=upload.filename,
-                      content=upload.content)
+    return store_file(
+        application=application, folder=Document.Kind.FOLLOW_UP, filename=upload.filename, content=upload.content
+    )
 
 
 def _register(report: FollowUpReport, attachment: Upload | None, stored: Stored | None, by: User) -> None:
     if stored and attachment is not None:
-        document_create(application=report.application, kind=Document.Kind.FOLLOW_UP, upload=attachment,
-                        stored=stored, by=by)
+        document_create(
+            application=report.application, kind=Document.Kind.FOLLOW_UP, upload=attachment, stored=stored, by=by
+        )
         record_event(report.application, by=by, action="Fil bifogad", note=attachment.filename)
 
 
-def follow_up_save_draft(*, report: FollowUpReport, by: User, attachment: Upload | None = None,
-                         cost_lines: Iterable[CostLineRow] | None = None, **fields: Any) -> FollowUpReport:
+def follow_up_save_draft(
+    *,
+    report: FollowUpReport,
+    by: User,
+    attachment: Upload | None = None,
+    cost_lines: Iterable[CostLineRow] | None = None,
+    **fields: Any,
+) -> FollowUpReport:
     """Save what the grantee has filled in so far, complete or not; the status stays.
 
     cost_lines: (label, budgeted, actual) rows that replace the saved ones, or None to keep
@@ -246,22 +295,39 @@ def follow_up_save_draft(*, report: FollowUpReport, by: User, attachment: Upload
     return report
 
 
-def follow_up_submit(*, report: FollowUpReport, by: User, attachment: Upload | None = None,
-                     cost_lines: Iterable[CostLineRow] | None = None, **fields: Any) -> FollowUpReport:
+def follow_up_submit(
+    *,
+    report: FollowUpReport,
+    by: User,
+    attachment: Upload | None = None,
+    cost_lines: Iterable[CostLineRow] | None = None,
+    **fields: Any,
+) -> FollowUpReport:
     """Submit the report with what is filled in now (added to what was saved before); the
     case goes to the officer's review. Refused, with nothing changed, unless every part the
     programme asks for is there. An attachment (an Upload) is stored before the flow's lock
     is taken, as uploads are slow, and removed again if the submission is refused."""
     stored = _attachment_store(application=report.application, upload=attachment)
     with discarded_on_failure(stored):
-        return process.run(process.Step.SUBMIT_REPORT, report.application,
-                           partial(_submit, report=report, by=by, attachment=attachment, stored=stored,
-                                   cost_lines=cost_lines, **fields), by=by)
+        return process.run(
+            process.Step.SUBMIT_REPORT,
+            report.application,
+            partial(
+                _submit, report=report, by=by, attachment=attachment, stored=stored, cost_lines=cost_lines, **fields
+            ),
+            by=by,
+        )
 
 
-
-def _submit(*, report: FollowUpReport, by: User, attachment: Upload | None, stored: Stored | None,
-            cost_lines: Iterable[CostLineRow] | None, **fields: Any) -> FollowUpReport:
+def _submit(
+    *,
+    report: FollowUpReport,
+    by: User,
+    attachment: Upload | None,
+    stored: Stored | None,
+    cost_lines: Iterable[CostLineRow] | None,
+    **fields: Any,
+) -> FollowUpReport:
     with transaction.atomic():
         report = _lock_report(report)
         before = report.status
@@ -276,8 +342,9 @@ def _submit(*, report: FollowUpReport, by: User, attachment: Upload | None, stor
         report.saved_at = report.submitted_at
         report.full_clean(exclude=["application", "reviewed_by"])
         report.save()
-        record_event(report.application, by=by, action="Återrapport inlämnad", from_state=before,
-                     to_state=report.status)
+        record_event(
+            report.application, by=by, action="Återrapport inlämnad", from_state=before, to_state=report.status
+        )
         _register(report, attachment, stored, by)
     return report
 
@@ -299,8 +366,9 @@ def amount_paid(application: Application) -> Decimal:
     return application.payments.filter(status=Payment.Status.PAID).aggregate(total=Sum("amount"))["total"] or ZERO
 
 
-def follow_up_review(*, report: FollowUpReport, by: User, verdict: str, note: str = "",
-                     reclaim_amount: Decimal | None = None) -> FollowUpReport:
+def follow_up_review(
+    *, report: FollowUpReport, by: User, verdict: str, note: str = "", reclaim_amount: Decimal | None = None
+) -> FollowUpReport:
     """Approve (releases withheld parts), ask for completion, or reject. A rejection decides a
     repayment claim (återkrav) of at most what was paid out; by default all of it. The case's
     flow goes on to payment, the report again, or closing."""
@@ -308,12 +376,17 @@ def follow_up_review(*, report: FollowUpReport, by: User, verdict: str, note: st
         raise ValidationError("Välj godkänn, begär komplettering eller underkänn.")
     if verdict != "approve" and not note.strip():
         raise ValidationError("Skriv en motivering till den sökande.")
-    return process.run(process.Step.REVIEW_REPORT, report.application,
-                       partial(_review, report=report, by=by, verdict=verdict, note=note,
-                               reclaim_amount=reclaim_amount), by=by)
+    return process.run(
+        process.Step.REVIEW_REPORT,
+        report.application,
+        partial(_review, report=report, by=by, verdict=verdict, note=note, reclaim_amount=reclaim_amount),
+        by=by,
+    )
 
 
-def _review(*, report: FollowUpReport, by: User, verdict: str, note: str, reclaim_amount: Decimal | None) -> FollowUpReport:
+def _review(
+    *, report: FollowUpReport, by: User, verdict: str, note: str, reclaim_amount: Decimal | None
+) -> FollowUpReport:
     name, action = VERDICTS[verdict]
     with service_transaction():
         report = _lock_report(report)
@@ -331,10 +404,16 @@ def _review(*, report: FollowUpReport, by: User, verdict: str, note: str, reclai
         if verdict == "reject":
             assert reclaim_amount is not None  # settled by _reclaim_amount above
             claim = _repayment_claim(application=report.application, by=by, reasons=note, amount=reclaim_amount)
-            body = lazy_interpolate(gettext_lazy("%(note)s\n\nKommunen kräver tillbaka %(amount)s kr, "
-                                                 "att betala senast %(due_on)s. Beslutet om återkrav finns i "
-                                                 "portalen."), note=note, amount=lazy_amount(claim.amount),
-                                    due_on=f"{claim.due_on:%Y-%m-%d}")
+            body = lazy_interpolate(
+                gettext_lazy(
+                    "%(note)s\n\nKommunen kräver tillbaka %(amount)s kr, "
+                    "att betala senast %(due_on)s. Beslutet om återkrav finns i "
+                    "portalen."
+                ),
+                note=note,
+                amount=lazy_amount(claim.amount),
+                due_on=f"{claim.due_on:%Y-%m-%d}",
+            )
         else:
             body = note or REVIEW_MAILS[verdict]
         # An approval is news; a completion request or a rejection with its claim asks something of them.
@@ -354,12 +433,20 @@ def _reclaim_amount(application: Application, amount: Decimal | None) -> Decimal
 
 def _repayment_claim(*, application: Application, by: User, reasons: str, amount: Decimal) -> RepaymentClaim:
     claim = RepaymentClaim.objects.create(
-        application=application, amount=amount, reasons=reasons, decided_by=by,
-        due_on=timezone.localdate() + dt.timedelta(days=30), ocr=ledger.claim_ocr(application.pk),
+        application=application,
+        amount=amount,
+        reasons=reasons,
+        decided_by=by,
+        due_on=timezone.localdate() + dt.timedelta(days=30),
+        ocr=ledger.claim_ocr(application.pk),
     )
     ledger.claim_book(claim=claim, by=by)
-    record_event(application, by=by, action="Återkrav beslutat",
-                 note=f"{amount} kr, senast {claim.due_on:%Y-%m-%d}, OCR {claim.ocr}")
+    record_event(
+        application,
+        by=by,
+        action="Återkrav beslutat",
+        note=f"{amount} kr, senast {claim.due_on:%Y-%m-%d}, OCR {claim.ocr}",
+    )
     return claim
 
 
@@ -367,8 +454,10 @@ def is_ready_to_close(application: Application) -> bool:
     """A granted case closes when the follow-up is settled and every payment is paid;
     parts withheld after a rejected report are never paid out (a repayment claim follows)."""
     follow_up = getattr(application, "follow_up", None)
-    if follow_up is not None and follow_up.status not in (FollowUpReport.Status.APPROVED,
-                                                           FollowUpReport.Status.REJECTED):
+    if follow_up is not None and follow_up.status not in (
+        FollowUpReport.Status.APPROVED,
+        FollowUpReport.Status.REJECTED,
+    ):
         return False
     # A failed payment is settled by the payment that replaces it.
     unsettled = application.payments.exclude(status__in=[Payment.Status.PAID, Payment.Status.FAILED])
@@ -399,14 +488,20 @@ def _reminder_text(due_on: dt.date, today: dt.date) -> StrOrPromise:
     days = (due_on - today).days
     date = f"{due_on:%Y-%m-%d}"
     if days > 0:
-        text = ngettext_lazy("Påminnelse: återrapporten ska lämnas senast %(date)s, om %(days)s dag.",
-                             "Påminnelse: återrapporten ska lämnas senast %(date)s, om %(days)s dagar.", days)
+        text = ngettext_lazy(
+            "Påminnelse: återrapporten ska lämnas senast %(date)s, om %(days)s dag.",
+            "Påminnelse: återrapporten ska lämnas senast %(date)s, om %(days)s dagar.",
+            days,
+        )
         return lazy_interpolate(text, date=date, days=days)
     if days == 0:
-        return lazy_interpolate(gettext_lazy("Påminnelse: i dag, %(date)s, är sista dagen att lämna återrapporten."),
-                                date=date)
-    return lazy_interpolate(gettext_lazy("Påminnelse: återrapporten skulle ha lämnats senast %(date)s. "
-                                         "Lämna den så snart du kan."), date=date)
+        return lazy_interpolate(
+            gettext_lazy("Påminnelse: i dag, %(date)s, är sista dagen att lämna återrapporten."), date=date
+        )
+    return lazy_interpolate(
+        gettext_lazy("Påminnelse: återrapporten skulle ha lämnats senast %(date)s. Lämna den så snart du kan."),
+        date=date,
+    )
 
 
 def follow_up_reminders_send(*, today: dt.date | None = None) -> int:
@@ -419,20 +514,30 @@ def follow_up_reminders_send(*, today: dt.date | None = None) -> int:
     soon = today + dt.timedelta(days=REMIND_DAYS_BEFORE)
     late = today - dt.timedelta(days=REMIND_DAYS_BEFORE)  # older ones are the officer's to chase
     sent = 0
-    for field, window in (("reminded_before_at", {"due_on__gt": today, "due_on__lte": soon}),
-                          ("reminded_due_at", {"due_on__lte": today, "due_on__gte": late})):
+    for field, window in (
+        ("reminded_before_at", {"due_on__gt": today, "due_on__lte": soon}),
+        ("reminded_due_at", {"due_on__lte": today, "due_on__gte": late}),
+    ):
         unsent = {"status__in": OWED, f"{field}__isnull": True}
         for pk in list(FollowUpReport.objects.filter(**unsent, **window).values_list("pk", flat=True)):
             with transaction.atomic():
                 if not FollowUpReport.objects.filter(pk=pk, **unsent).update(**{field: timezone.now()}):
                     continue  # another worker has sent it
                 report = FollowUpReport.objects.select_related("application").get(pk=pk)
-                notify_applicant(report.application, subject=gettext_lazy("Påminnelse om återrapport"),
-                                 body=lazy_interpolate("%(reminder)s %(where)s",
-                                                       reminder=_reminder_text(report.due_on, today),
-                                                       where=gettext_lazy("Du lämnar den under ärendet i "
-                                                                          "bidragsportalen.")))
-                record_event(report.application, by=None, action="Påminnelse om återrapport skickad",
-                             note=f"Sista dag {report.due_on:%Y-%m-%d}.")
+                notify_applicant(
+                    report.application,
+                    subject=gettext_lazy("Påminnelse om återrapport"),
+                    body=lazy_interpolate(
+                        "%(reminder)s %(where)s",
+                        reminder=_reminder_text(report.due_on, today),
+                        where=gettext_lazy("Du lämnar den under ärendet i bidragsportalen."),
+                    ),
+                )
+                record_event(
+                    report.application,
+                    by=None,
+                    action="Påminnelse om återrapport skickad",
+                    note=f"Sista dag {report.due_on:%Y-%m-%d}.",
+                )
                 sent += 1
     return sent

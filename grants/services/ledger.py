@@ -67,14 +67,26 @@ def _voucher(*, on: dt.date, text: str, by: User, lines: Sequence[Line]) -> Vouc
     if sum((line[2] for line in lines), ZERO) != ZERO:
         raise ValidationError(f"Verifikationen ”{text}” balanserar inte och bokförs inte. Inget har ändrats.")
     series = settings.ACCOUNTING_VOUCHER_SERIES
-    voucher = Voucher.objects.create(series=series, number=_next_number(series, on.year), date=on,
-                                     text=text[:200], created_by=by)
-    VoucherLine.objects.bulk_create([
-        VoucherLine(voucher=voucher, kind=kind, account=account, amount=amount, application=application,
-                    payment=payment, cost_centre=application.call.programme.committee.code,
-                    project=application.call.programme.project_code, text=line_text[:200])
-        for kind, account, amount, application, payment, line_text in lines
-    ], batch_size=2000)
+    voucher = Voucher.objects.create(
+        series=series, number=_next_number(series, on.year), date=on, text=text[:200], created_by=by
+    )
+    VoucherLine.objects.bulk_create(
+        [
+            VoucherLine(
+                voucher=voucher,
+                kind=kind,
+                account=account,
+                amount=amount,
+                application=application,
+                payment=payment,
+                cost_centre=application.call.programme.committee.code,
+                project=application.call.programme.project_code,
+                text=line_text[:200],
+            )
+            for kind, account, amount, application, payment, line_text in lines
+        ],
+        batch_size=2000,
+    )
     return voucher
 
 
@@ -93,10 +105,11 @@ def payments_book(*, payments: Iterable[Payment], by: User) -> list[Voucher]:
         for payment in paid:
             application = payment.application
             text = f"{application.case_number} del {payment.sequence} {payment.payee_name}"
-            lines += [(kind, application.call.programme.expense_account, payment.amount, application, payment, text),
-                      (kind, bank, -payment.amount, application, payment, text)]
-        vouchers.append(_voucher(on=day, by=by, lines=lines,
-                                 text=f"Utbetalda bidrag {day:%Y-%m-%d}, {len(paid)} st"))
+            lines += [
+                (kind, application.call.programme.expense_account, payment.amount, application, payment, text),
+                (kind, bank, -payment.amount, application, payment, text),
+            ]
+        vouchers.append(_voucher(on=day, by=by, lines=lines, text=f"Utbetalda bidrag {day:%Y-%m-%d}, {len(paid)} st"))
     return vouchers
 
 
@@ -108,10 +121,15 @@ def claim_book(*, claim: RepaymentClaim, by: User) -> Voucher | None:
     application = claim.application
     text = f"{application.case_number} återkrav OCR {claim.ocr}"
     kind = VoucherLine.Kind.CLAIM
-    return _voucher(on=timezone.localdate(claim.decided_at), by=by, text=f"Återkrav {application.case_number}", lines=[
-        (kind, settings.ACCOUNTING_RECEIVABLE_ACCOUNT, claim.amount, application, None, text),
-        (kind, application.call.programme.expense_account, -claim.amount, application, None, text),
-    ])
+    return _voucher(
+        on=timezone.localdate(claim.decided_at),
+        by=by,
+        text=f"Återkrav {application.case_number}",
+        lines=[
+            (kind, settings.ACCOUNTING_RECEIVABLE_ACCOUNT, claim.amount, application, None, text),
+            (kind, application.call.programme.expense_account, -claim.amount, application, None, text),
+        ],
+    )
 
 
 def repayment_book(*, claim: RepaymentClaim, amount: Decimal, received_on: dt.date, by: User) -> Voucher:
@@ -119,10 +137,15 @@ def repayment_book(*, claim: RepaymentClaim, amount: Decimal, received_on: dt.da
     application = claim.application
     text = f"{application.case_number} återbetalning OCR {claim.ocr}"
     kind = VoucherLine.Kind.REPAYMENT
-    return _voucher(on=received_on, by=by, text=f"Återbetalning {application.case_number}", lines=[
-        (kind, settings.ACCOUNTING_BANK_ACCOUNT, amount, application, None, text),
-        (kind, settings.ACCOUNTING_RECEIVABLE_ACCOUNT, -amount, application, None, text),
-    ])
+    return _voucher(
+        on=received_on,
+        by=by,
+        text=f"Återbetalning {application.case_number}",
+        lines=[
+            (kind, settings.ACCOUNTING_BANK_ACCOUNT, amount, application, None, text),
+            (kind, settings.ACCOUNTING_RECEIVABLE_ACCOUNT, -amount, application, None, text),
+        ],
+    )
 
 
 def ledger_file_create(*, by: User) -> tuple[LedgerFile, list[Voucher]]:
@@ -131,20 +154,29 @@ def ledger_file_create(*, by: User) -> tuple[LedgerFile, list[Voucher]]:
     (and the lines' programme and committee), locked until the transaction ends: the caller
     writes the SIE file in the same transaction, so a ledger file never exists without it."""
     access.require(access.is_finance(by), "Bokföringsfiler skapas av ekonomi (attestanter).")
-    vouchers = list(Voucher.objects.select_for_update().filter(ledger_file__isnull=True)
-                    .order_by("series", "date", "number"))
+    vouchers = list(
+        Voucher.objects.select_for_update().filter(ledger_file__isnull=True).order_by("series", "date", "number")
+    )
     if not vouchers:
-        raise ValidationError("Det finns inga nya verifikationer att ta med i en bokföringsfil. Allt som är "
-                              "bokfört finns redan i en fil.")
+        raise ValidationError(
+            "Det finns inga nya verifikationer att ta med i en bokföringsfil. Allt som är bokfört finns redan i en fil."
+        )
     now = timezone.now()
-    ledger_file = LedgerFile.objects.create(reference=f"BOK-{now:%Y%m%d}-{uuid.uuid4().hex[:10].upper()}",
-                                            created_by=by, created_at=now, count=len(vouchers))
+    ledger_file = LedgerFile.objects.create(
+        reference=f"BOK-{now:%Y%m%d}-{uuid.uuid4().hex[:10].upper()}",
+        created_by=by,
+        created_at=now,
+        count=len(vouchers),
+    )
     ids = [voucher.pk for voucher in vouchers]
     for start in range(0, len(ids), 5000):
-        Voucher.objects.filter(pk__in=ids[start:start + 5000]).update(ledger_file=ledger_file)
+        Voucher.objects.filter(pk__in=ids[start : start + 5000]).update(ledger_file=ledger_file)
     lines: defaultdict[int, list[VoucherLine]] = defaultdict(list)
-    for line in (VoucherLine.objects.filter(voucher_id__in=ids).select_related("application__call__programme__committee")
-                 .order_by("voucher_id", "pk")):
+    for line in (
+        VoucherLine.objects.filter(voucher_id__in=ids)
+        .select_related("application__call__programme__committee")
+        .order_by("voucher_id", "pk")
+    ):
         lines[line.voucher_id].append(line)
     for voucher in vouchers:
         voucher.ledger_file, voucher.booked = ledger_file, lines[voucher.pk]

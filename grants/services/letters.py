@@ -10,12 +10,19 @@ from ..models import Application, CaseEvent, Document
 from ._base import document_create, record_event
 
 
-def letter_register(*, application: Application, kind: str, filename: str, pdf: bytes, stored: Stored,
-                    by: User | None, version: int) -> Document:
+def letter_register(
+    *, application: Application, kind: str, filename: str, pdf: bytes, stored: Stored, by: User | None, version: int
+) -> Document:
     """Register a stored letter on its case and write "<kind> skickat" into the history.
     Runs inside the caller's transaction, which decides whether the stored file is kept."""
-    document = document_create(application=application, kind=kind, stored=stored, by=by, version=version,
-                               upload=Upload(filename, "application/pdf", pdf))
+    document = document_create(
+        application=application,
+        kind=kind,
+        stored=stored,
+        by=by,
+        version=version,
+        upload=Upload(filename, "application/pdf", pdf),
+    )
     record_event(application, by=by, action=format_lazy("{} skickat", Document.Kind(kind).label), note=filename)
     return document
 
@@ -23,5 +30,6 @@ def letter_register(*, application: Application, kind: str, filename: str, pdf: 
 def letter_failure_record(*, application: Application, kind: str, note: str) -> CaseEvent:
     """Write into the case's history that a letter could not be made, where staff see that it is
     missing: the step that caused the letter has committed and is not undone."""
-    return record_event(application, by=None, action=format_lazy("{} kunde inte skapas", Document.Kind(kind).label),
-                        note=note)
+    return record_event(
+        application, by=None, action=format_lazy("{} kunde inte skapas", Document.Kind(kind).label), note=note
+    )

@@ -58,9 +58,22 @@ class _Unchanged(enum.Enum):
 
 UNCHANGED: Final = _Unchanged.UNCHANGED
 
-__all__ = ["Upload", "account_register", "organisation_create", "organisation_update", "organisation_file_add",
-           "membership_request", "membership_confirm", "membership_decline", "invitation_create",
-           "invitation_accept", "invitation_withdraw", "invitation_expires", "current_files", "profile_gaps"]
+__all__ = [
+    "Upload",
+    "account_register",
+    "organisation_create",
+    "organisation_update",
+    "organisation_file_add",
+    "membership_request",
+    "membership_confirm",
+    "membership_decline",
+    "invitation_create",
+    "invitation_accept",
+    "invitation_withdraw",
+    "invitation_expires",
+    "current_files",
+    "profile_gaps",
+]
 
 
 # An e-mail recipient: (address, language), either of which may be missing.
@@ -71,6 +84,7 @@ ProfileValue = str | None | _Unchanged
 
 # --- accounts ------------------------------------------------------------------------------
 
+
 def account_register(*, name: str, email: str, password: str, language: str) -> User:
     """A new applicant's account: the e-mail address is also the username (lower-cased, so
     that it is unique whatever the case), with their language for pages and e-mail.
@@ -79,22 +93,29 @@ def account_register(*, name: str, email: str, password: str, language: str) -> 
     email = email.strip()
     first_name, _space, last_name = " ".join(name.split()).partition(" ")
     User = get_user_model()
-    taken = ValidationError({"email": _("Det finns redan ett konto med e-postadressen %(email)s. "
-                                        "Logga in med den i stället.") % {"email": email}})
+    taken = ValidationError(
+        {
+            "email": _("Det finns redan ett konto med e-postadressen %(email)s. Logga in med den i stället.")
+            % {"email": email}
+        }
+    )
     if User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists():
         raise taken
     try:
         with transaction.atomic():
-            user = User.objects.create_user(email.lower(), email, password, first_name=first_name[:150],
-                                            last_name=last_name[:150])
+            user = User.objects.create_user(
+                email.lower(), email, password, first_name=first_name[:150], last_name=last_name[:150]
+            )
             ApplicantSettings.objects.create(
-                user=user, language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE)
+                user=user, language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+            )
     except IntegrityError:  # the same address registered a moment before
         raise taken
     return user
 
 
 # --- reading the profile -------------------------------------------------------------------
+
 
 def current_files(organisation: Organisation) -> dict[str, OrganisationFile]:
     """The newest file of each kind, {kind: OrganisationFile}: a new upload replaces the
@@ -127,6 +148,7 @@ def profile_gaps(organisation: Organisation, files: Mapping[str, OrganisationFil
 
 # --- helpers ---------------------------------------------------------------------------------
 
+
 def _orgnr(value: str | None, *, field: str) -> str:
     """The organisationsnummer checked and written as NNNNNN-NNNN, or a ValidationError at `field`."""
     value = (value or "").strip()
@@ -142,20 +164,24 @@ def _orgnr(value: str | None, *, field: str) -> str:
 def _association_by_orgnr(number: str) -> Organisation | None:
     """The registered association with this (checked) organisationsnummer, or None. Older
     rows may have been stored without the hyphen."""
-    return (Organisation.objects.filter(kind=Organisation.Kind.ASSOCIATION,
-                                        org_number__in={number, number.replace("-", "")}).first())
+    return Organisation.objects.filter(
+        kind=Organisation.Kind.ASSOCIATION, org_number__in={number, number.replace("-", "")}
+    ).first()
 
 
 def _is_confirmed(organisation: Organisation, user: User | AnonymousUser) -> bool:
-    return user.is_authenticated and Membership.objects.filter(
-        organisation=organisation, user=user, status=Membership.Status.CONFIRMED).exists()
+    return (
+        user.is_authenticated
+        and Membership.objects.filter(organisation=organisation, user=user, status=Membership.Status.CONFIRMED).exists()
+    )
 
 
 def _check_confirmed(organisation: Organisation, by: User | AnonymousUser, what: str) -> None:
     """`what` completes "Bara bekräftade medlemmar i föreningen kan …"."""
     if not _is_confirmed(organisation, by):
-        raise PermissionDenied(_("Bara bekräftade medlemmar i %(name)s kan %(what)s.")
-                               % {"name": organisation.name, "what": what})
+        raise PermissionDenied(
+            _("Bara bekräftade medlemmar i %(name)s kan %(what)s.") % {"name": organisation.name, "what": what}
+        )
 
 
 def _language_of(user: User) -> str:
@@ -180,8 +206,11 @@ def _mail_after_commit(recipients: Iterable[Recipient], compose: Callable[[], tu
 
 
 def _confirmed_recipients(organisation: Organisation, *, exclude: User | None = None) -> list[Recipient]:
-    rows = (Membership.objects.filter(organisation=organisation, status=Membership.Status.CONFIRMED)
-            .exclude(user=exclude).values_list("user__email", "user__applicant_settings__language"))
+    rows = (
+        Membership.objects.filter(organisation=organisation, status=Membership.Status.CONFIRMED)
+        .exclude(user=exclude)
+        .values_list("user__email", "user__applicant_settings__language")
+    )
     return list(rows)
 
 
@@ -195,8 +224,16 @@ def _footer() -> str:
 
 # --- creating and editing the profile -----------------------------------------------------------
 
-def organisation_create(*, by: User | AnonymousUser, kind: str, name: str | None, org_number: str = "",
-                        sponsor_org_number: str = "", role: str = Membership.Role.CONTACT) -> Organisation:
+
+def organisation_create(
+    *,
+    by: User | AnonymousUser,
+    kind: str,
+    name: str | None,
+    org_number: str = "",
+    sponsor_org_number: str = "",
+    role: str = Membership.Role.CONTACT,
+) -> Organisation:
     """A new association (with its organisationsnummer, which no other profile may have) or
     informal group (with a sponsor: a registered association found by its organisationsnummer).
     The person who creates it becomes a confirmed member in the role they state (its
@@ -228,10 +265,13 @@ def organisation_create(*, by: User | AnonymousUser, kind: str, name: str | None
         else:
             sponsor = _association_by_orgnr(sponsor_number)
             if sponsor is None:
-                errors["sponsor_org_number"] = [_(
-                    "Det finns ingen registrerad förening med organisationsnumret %(number)s i portalen. "
-                    "Be föreningen som ska vara medsökare att skapa sin profil först."
-                ) % {"number": sponsor_number}]
+                errors["sponsor_org_number"] = [
+                    _(
+                        "Det finns ingen registrerad förening med organisationsnumret %(number)s i portalen. "
+                        "Be föreningen som ska vara medsökare att skapa sin profil först."
+                    )
+                    % {"number": sponsor_number}
+                ]
     else:
         raise ValidationError(_("Välj om det är en förening eller en grupp utan organisationsnummer."))
     if errors:
@@ -240,16 +280,26 @@ def organisation_create(*, by: User | AnonymousUser, kind: str, name: str | None
         with transaction.atomic():
             organisation = Organisation(kind=kind, name=name[:200], org_number=number, sponsor=sponsor)
             organisation.save()
-            Membership.objects.create(user=by, organisation=organisation, role=role,
-                                      status=Membership.Status.CONFIRMED, confirmed_at=timezone.now())
+            Membership.objects.create(
+                user=by,
+                organisation=organisation,
+                role=role,
+                status=Membership.Status.CONFIRMED,
+                confirmed_at=timezone.now(),
+            )
             if sponsor is not None:
-                _mail_after_commit(_confirmed_recipients(sponsor), lambda: (
-                    _("%(group)s har angett %(sponsor)s som medsökare") % {"group": name, "sponsor": sponsor.name},
-                    _("Gruppen %(group)s, utan eget organisationsnummer, har skapat en profil i kommunens "
-                      "bidragsportal och angett %(sponsor)s som medsökande förening. När gruppen skickar in en "
-                      "ansökan behöver någon av er bekräfta den innan den går till handläggaren.\n\n%(footer)s\n")
-                    % {"group": name, "sponsor": sponsor.name, "footer": _footer()},
-                ))
+                _mail_after_commit(
+                    _confirmed_recipients(sponsor),
+                    lambda: (
+                        _("%(group)s har angett %(sponsor)s som medsökare") % {"group": name, "sponsor": sponsor.name},
+                        _(
+                            "Gruppen %(group)s, utan eget organisationsnummer, har skapat en profil i kommunens "
+                            "bidragsportal och angett %(sponsor)s som medsökande förening. När gruppen skickar in en "
+                            "ansökan behöver någon av er bekräfta den innan den går till handläggaren.\n\n%(footer)s\n"
+                        )
+                        % {"group": name, "sponsor": sponsor.name, "footer": _footer()},
+                    ),
+                )
     except IntegrityError:
         # Someone registered the same number a moment before us: the unique constraint said no.
         raise ValidationError({"org_number": [_duplicate_orgnr(number)]})
@@ -257,8 +307,10 @@ def organisation_create(*, by: User | AnonymousUser, kind: str, name: str | None
 
 
 def _duplicate_orgnr(number: str) -> str:
-    return _("Det finns redan en förening med organisationsnumret %(number)s i portalen. Be att få gå med i den "
-             "i stället (Gå med i en befintlig förening), så bekräftar någon i föreningen dig.") % {"number": number}
+    return _(
+        "Det finns redan en förening med organisationsnumret %(number)s i portalen. Be att få gå med i den "
+        "i stället (Gå med i en befintlig förening), så bekräftar någon i föreningen dig."
+    ) % {"number": number}
 
 
 def _clean_board(board: Iterable[Mapping[str, object]] | None, *, kind: str) -> list[dict[str, str]]:
@@ -274,13 +326,17 @@ def _clean_board(board: Iterable[Mapping[str, object]] | None, *, kind: str) -> 
             errors.append(_("Rad %(row)s: skriv personens namn.") % {"row": index})
             continue
         if not role:
-            errors.append(_("Rad %(row)s: skriv %(name)ss roll i styrelsen, till exempel ledamot.")
-                          % {"row": index, "name": person})
+            errors.append(
+                _("Rad %(row)s: skriv %(name)ss roll i styrelsen, till exempel ledamot.")
+                % {"row": index, "name": person}
+            )
             continue
         rows.append({"name": person[:200], "role": role[:100]})
     if not errors and kind == Organisation.Kind.ASSOCIATION and len(rows) < MIN_BOARD:
-        errors.append(_("En förening behöver en styrelse med minst %(min)s personer. Ni har angett %(count)s.")
-                      % {"min": MIN_BOARD, "count": len(rows)})
+        errors.append(
+            _("En förening behöver en styrelse med minst %(min)s personer. Ni har angett %(count)s.")
+            % {"min": MIN_BOARD, "count": len(rows)}
+        )
     if errors:
         raise ValidationError({"board": errors})
     return rows
@@ -297,8 +353,15 @@ def _clean_account(bank_account: tuple[str, str | None], *, organisation: Organi
     """(scheme, number) checked with the model's validators and written the usual way;
     returns the values of the three account fields (only the chosen one set)."""
     if organisation.kind != Organisation.Kind.ASSOCIATION:
-        raise ValidationError({"account_number": [_(
-            "En grupp utan organisationsnummer har inget eget konto: bidraget betalas till medsökarens konto.")]})
+        raise ValidationError(
+            {
+                "account_number": [
+                    _(
+                        "En grupp utan organisationsnummer har inget eget konto: bidraget betalas till medsökarens konto."
+                    )
+                ]
+            }
+        )
     scheme, number = bank_account
     number = (number or "").strip()
     if scheme not in ACCOUNT_VALIDATORS:
@@ -328,19 +391,36 @@ def _clean_postal_code(value: str) -> str:
     return f"{digits[:3]} {digits[3:]}"
 
 
-def organisation_update(*, organisation: Organisation, by: User, name: ProfileValue = UNCHANGED,
-                        email: ProfileValue = UNCHANGED, phone: ProfileValue = UNCHANGED,
-                        street_address: ProfileValue = UNCHANGED, postal_code: ProfileValue = UNCHANGED,
-                        city: ProfileValue = UNCHANGED, district: ProfileValue = UNCHANGED,
-                        board: Iterable[Mapping[str, object]] | None | _Unchanged = UNCHANGED) -> Organisation:
+def organisation_update(
+    *,
+    organisation: Organisation,
+    by: User,
+    name: ProfileValue = UNCHANGED,
+    email: ProfileValue = UNCHANGED,
+    phone: ProfileValue = UNCHANGED,
+    street_address: ProfileValue = UNCHANGED,
+    postal_code: ProfileValue = UNCHANGED,
+    city: ProfileValue = UNCHANGED,
+    district: ProfileValue = UNCHANGED,
+    board: Iterable[Mapping[str, object]] | None | _Unchanged = UNCHANGED,
+) -> Organisation:
     """Change the parts of the profile that are given; the others stay as they are.
     board: [{"name", "role"}]. Only confirmed members may edit; the row is locked so two
     people saving at once do not mix their edits. The bank account is not edited here: a
     change is a request that finance approves (grants.services.payee_accounts)."""
-    given = {key: value for key, value in {
-        "name": name, "email": email, "phone": phone, "street_address": street_address,
-        "postal_code": postal_code, "city": city, "district": district,
-    }.items() if value is not UNCHANGED}
+    given = {
+        key: value
+        for key, value in {
+            "name": name,
+            "email": email,
+            "phone": phone,
+            "street_address": street_address,
+            "postal_code": postal_code,
+            "city": city,
+            "district": district,
+        }.items()
+        if value is not UNCHANGED
+    }
     with transaction.atomic():
         organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
         _check_confirmed(organisation, by, _("ändra föreningens uppgifter"))
@@ -364,7 +444,7 @@ def organisation_update(*, organisation: Organisation, by: User, name: ProfileVa
                     continue
             field = organisation._meta.get_field(key)
             assert isinstance(field, CharField), "the profile's fields are text"
-            setattr(organisation, key, value[:field.max_length])
+            setattr(organisation, key, value[: field.max_length])
         if board is not UNCHANGED:
             try:
                 organisation.board = _clean_board(board, kind=organisation.kind)
@@ -385,27 +465,36 @@ def organisation_file_add(*, organisation: Organisation, by: User, kind: str, up
         raise ValidationError({"kind": [_("Välj om filen är stadgar eller årsmötesprotokoll.")]})
     _check_confirmed(organisation, by, _("lägga till dokument"))
     try:
-        content_type = validate_upload(ContentFile(upload.content, name=upload.filename),
-                                       max_mb=settings.GRANTS_UPLOAD_MAX_MB)
+        content_type = validate_upload(
+            ContentFile(upload.content, name=upload.filename), max_mb=settings.GRANTS_UPLOAD_MAX_MB
+        )
     except ValidationError as exc:
         raise ValidationError({"file": exc.messages})
     stem, extension = os.path.splitext(upload.filename)
-    filename = upload.filename if len(upload.filename) <= 200 else stem[:200 - len(extension)] + extension
-    stored = store_file(folder=kind, filename=filename, content=upload.content,
-                        under=f"organisations/{organisation.pk}")
+    filename = upload.filename if len(upload.filename) <= 200 else stem[: 200 - len(extension)] + extension
+    stored = store_file(
+        folder=kind, filename=filename, content=upload.content, under=f"organisations/{organisation.pk}"
+    )
     with discarded_on_failure(stored), transaction.atomic():
         organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
         _check_confirmed(organisation, by, _("lägga till dokument"))
         return OrganisationFile.objects.create(
-            organisation=organisation, kind=kind, filename=filename, content_type=content_type,
-            storage_key=stored[0], sha256=stored[1], uploaded_by=by,
+            organisation=organisation,
+            kind=kind,
+            filename=filename,
+            content_type=content_type,
+            storage_key=stored[0],
+            sha256=stored[1],
+            uploaded_by=by,
         )
 
 
 # --- joining: asking, inviting, confirming -------------------------------------------------------
 
-def membership_request(*, by: User | AnonymousUser, org_number: str | None,
-                       role: str = Membership.Role.MEMBER) -> Membership:
+
+def membership_request(
+    *, by: User | AnonymousUser, org_number: str | None, role: str = Membership.Role.MEMBER
+) -> Membership:
     """A logged-in person asks to act for a registered association: a pending membership
     that the association's confirmed members are told about and may confirm."""
     if not by.is_authenticated:
@@ -415,23 +504,37 @@ def membership_request(*, by: User | AnonymousUser, org_number: str | None,
     number = _orgnr(org_number, field="org_number")
     organisation = _association_by_orgnr(number)
     if organisation is None:
-        raise ValidationError({"org_number": [_(
-            "Det finns ingen förening med organisationsnumret %(number)s i portalen. Du kan skapa föreningens "
-            "profil i stället (Skapa förening).") % {"number": number}]})
+        raise ValidationError(
+            {
+                "org_number": [
+                    _(
+                        "Det finns ingen förening med organisationsnumret %(number)s i portalen. Du kan skapa föreningens "
+                        "profil i stället (Skapa förening)."
+                    )
+                    % {"number": number}
+                ]
+            }
+        )
     try:
         with transaction.atomic():
             membership, created = Membership.objects.get_or_create(
-                user=by, organisation=organisation, defaults={"role": role, "status": Membership.Status.PENDING})
+                user=by, organisation=organisation, defaults={"role": role, "status": Membership.Status.PENDING}
+            )
             if not created:
                 raise ValidationError(_already_member(membership))
             who = _display_name(by)
-            _mail_after_commit(_confirmed_recipients(organisation), lambda: (
-                _("%(person)s vill gå med i %(name)s") % {"person": who, "name": organisation.name},
-                _("%(person)s (%(email)s) har bett att få företräda %(name)s i kommunens bidragsportal. "
-                  "Bekräfta eller avböj under Personer på föreningens sida. Bekräfta bara personer som ni vet "
-                  "hör till föreningen.\n\n%(footer)s\n")
-                % {"person": who, "email": by.email, "name": organisation.name, "footer": _footer()},
-            ))
+            _mail_after_commit(
+                _confirmed_recipients(organisation),
+                lambda: (
+                    _("%(person)s vill gå med i %(name)s") % {"person": who, "name": organisation.name},
+                    _(
+                        "%(person)s (%(email)s) har bett att få företräda %(name)s i kommunens bidragsportal. "
+                        "Bekräfta eller avböj under Personer på föreningens sida. Bekräfta bara personer som ni vet "
+                        "hör till föreningen.\n\n%(footer)s\n"
+                    )
+                    % {"person": who, "email": by.email, "name": organisation.name, "footer": _footer()},
+                ),
+            )
     except IntegrityError:
         raise ValidationError(_already_member(Membership.objects.get(user=by, organisation=organisation)))
     return membership
@@ -440,7 +543,8 @@ def membership_request(*, by: User | AnonymousUser, org_number: str | None,
 def _already_member(membership: Membership) -> str:
     if membership.status == Membership.Status.PENDING:
         return _("Du har redan bett att få gå med i %(name)s. Någon i föreningen behöver bekräfta dig.") % {
-            "name": membership.organisation.name}
+            "name": membership.organisation.name
+        }
     return _("Du är redan med i %(name)s.") % {"name": membership.organisation.name}
 
 
@@ -453,12 +557,16 @@ def _lock_pending(membership: Membership, *, by: User, what: str) -> tuple[Membe
         raise ValidationError(_("Förfrågan finns inte längre. Någon annan i föreningen har redan avböjt den."))
     organisation = Organisation.objects.get(pk=membership.organisation_id)
     if membership.user_id == by.pk:
-        raise PermissionDenied(_("Du kan inte %(what)s dig själv. Någon annan som redan är bekräftad i "
-                                 "föreningen behöver göra det.") % {"what": what})
+        raise PermissionDenied(
+            _("Du kan inte %(what)s dig själv. Någon annan som redan är bekräftad i föreningen behöver göra det.")
+            % {"what": what}
+        )
     _check_confirmed(organisation, by, _("%(what)s nya personer") % {"what": what})
     if membership.status != Membership.Status.PENDING:
-        raise ValidationError(_("%(person)s är redan bekräftad i %(name)s.")
-                              % {"person": _display_name(membership.user), "name": organisation.name})
+        raise ValidationError(
+            _("%(person)s är redan bekräftad i %(name)s.")
+            % {"person": _display_name(membership.user), "name": organisation.name}
+        )
     return membership, organisation
 
 
@@ -472,11 +580,17 @@ def membership_confirm(*, membership: Membership, by: User) -> Membership:
         membership.confirmed_at = timezone.now()
         membership.save(update_fields=["status", "confirmed_by", "confirmed_at"])
         person = membership.user
-        _mail_after_commit([(person.email, _language_of(person))], lambda: (
-            _("Du är bekräftad i %(name)s") % {"name": organisation.name},
-            _("%(by)s har bekräftat dig i %(name)s. Nu kan du se föreningens ärenden och ansöka om bidrag "
-              "för den.\n\n%(footer)s\n") % {"by": _display_name(by), "name": organisation.name, "footer": _footer()},
-        ))
+        _mail_after_commit(
+            [(person.email, _language_of(person))],
+            lambda: (
+                _("Du är bekräftad i %(name)s") % {"name": organisation.name},
+                _(
+                    "%(by)s har bekräftat dig i %(name)s. Nu kan du se föreningens ärenden och ansöka om bidrag "
+                    "för den.\n\n%(footer)s\n"
+                )
+                % {"by": _display_name(by), "name": organisation.name, "footer": _footer()},
+            ),
+        )
     return membership
 
 
@@ -486,19 +600,26 @@ def membership_decline(*, membership: Membership, by: User) -> None:
         membership, organisation = _lock_pending(membership, by=by, what=_("avböja"))
         person = membership.user
         membership.delete()
-        _mail_after_commit([(person.email, _language_of(person))], lambda: (
-            _("Din förfrågan om %(name)s avböjdes") % {"name": organisation.name},
-            _("Din förfrågan om att företräda %(name)s i kommunens bidragsportal avböjdes. Tror du att det är "
-              "fel, kontakta föreningen.\n") % {"name": organisation.name},
-        ))
+        _mail_after_commit(
+            [(person.email, _language_of(person))],
+            lambda: (
+                _("Din förfrågan om %(name)s avböjdes") % {"name": organisation.name},
+                _(
+                    "Din förfrågan om att företräda %(name)s i kommunens bidragsportal avböjdes. Tror du att det är "
+                    "fel, kontakta föreningen.\n"
+                )
+                % {"name": organisation.name},
+            ),
+        )
 
 
 def invitation_expires(invitation: Invitation) -> dt.datetime:
     return invitation.created_at + dt.timedelta(days=INVITATION_VALID_DAYS)
 
 
-def invitation_create(*, organisation: Organisation, by: User, email: str | None, role: str = Membership.Role.MEMBER,
-                      site_url: str) -> Invitation:
+def invitation_create(
+    *, organisation: Organisation, by: User, email: str | None, role: str = Membership.Role.MEMBER, site_url: str
+) -> Invitation:
     """A confirmed member invites someone by e-mail. The e-mail carries a link with a random
     token that works once, for INVITATION_VALID_DAYS days. site_url: the portal's address
     ("https://bidrag.kommun.se"), which the link starts with."""
@@ -512,22 +633,29 @@ def invitation_create(*, organisation: Organisation, by: User, email: str | None
     with transaction.atomic():
         _check_confirmed(organisation, by, _("bjuda in nya personer"))
         if organisation.memberships.filter(user__email__iexact=email).exists():
-            raise ValidationError({"email": [_("%(email)s är redan med i %(name)s.")
-                                             % {"email": email, "name": organisation.name}]})
-        invitation = Invitation.objects.create(organisation=organisation, email=email, role=role,
-                                               token=secrets.token_urlsafe(32), invited_by=by)
+            raise ValidationError(
+                {"email": [_("%(email)s är redan med i %(name)s.") % {"email": email, "name": organisation.name}]}
+            )
+        invitation = Invitation.objects.create(
+            organisation=organisation, email=email, role=role, token=secrets.token_urlsafe(32), invited_by=by
+        )
         link = site_url.rstrip("/") + reverse("accounts:invitation", args=[invitation.token])
         expires = timezone.localdate(invitation_expires(invitation))
         inviter = _display_name(by)
         # We do not know the invitee's language yet: the municipality's own.
-        _mail_after_commit([(email, settings.LANGUAGE_CODE)], lambda: (
-            _("Inbjudan till %(name)s i bidragsportalen") % {"name": organisation.name},
-            _("%(by)s har bjudit in dig att företräda %(name)s i kommunens bidragsportal.\n\n"
-              "Öppna länken, logga in eller skapa ett konto och tacka ja. När någon i föreningen har bekräftat "
-              "dig ser du föreningens ärenden. Länken gäller till och med %(date)s och kan användas en gång.\n\n"
-              "%(link)s\n\nVäntade du dig inte den här inbjudan kan du bortse från den.\n")
-            % {"by": inviter, "name": organisation.name, "date": f"{expires:%Y-%m-%d}", "link": link},
-        ))
+        _mail_after_commit(
+            [(email, settings.LANGUAGE_CODE)],
+            lambda: (
+                _("Inbjudan till %(name)s i bidragsportalen") % {"name": organisation.name},
+                _(
+                    "%(by)s har bjudit in dig att företräda %(name)s i kommunens bidragsportal.\n\n"
+                    "Öppna länken, logga in eller skapa ett konto och tacka ja. När någon i föreningen har bekräftat "
+                    "dig ser du föreningens ärenden. Länken gäller till och med %(date)s och kan användas en gång.\n\n"
+                    "%(link)s\n\nVäntade du dig inte den här inbjudan kan du bortse från den.\n"
+                )
+                % {"by": inviter, "name": organisation.name, "date": f"{expires:%Y-%m-%d}", "link": link},
+            ),
+        )
     return invitation
 
 
@@ -539,37 +667,49 @@ def invitation_accept(*, token: str, by: User | AnonymousUser) -> Membership:
     with transaction.atomic():
         invitation = Invitation.objects.select_for_update().filter(token=token).first()
         if invitation is None:
-            raise ValidationError(_("Inbjudan finns inte. Kontrollera att du har kopierat hela länken."),
-                                  code="unknown")
+            raise ValidationError(
+                _("Inbjudan finns inte. Kontrollera att du har kopierat hela länken."), code="unknown"
+            )
         organisation = invitation.organisation
         if invitation.accepted_at is not None:
-            raise ValidationError(_("Inbjudan har redan använts. Be %(name)s att skicka en ny om du behöver en.")
-                                  % {"name": organisation.name}, code="used")
+            raise ValidationError(
+                _("Inbjudan har redan använts. Be %(name)s att skicka en ny om du behöver en.")
+                % {"name": organisation.name},
+                code="used",
+            )
         expires = invitation_expires(invitation)
         if timezone.now() > expires:
-            raise ValidationError(_("Inbjudan gick ut %(date)s. Be %(name)s att skicka en ny.")
-                                  % {"date": f"{timezone.localdate(expires):%Y-%m-%d}", "name": organisation.name},
-                                  code="expired")
+            raise ValidationError(
+                _("Inbjudan gick ut %(date)s. Be %(name)s att skicka en ny.")
+                % {"date": f"{timezone.localdate(expires):%Y-%m-%d}", "name": organisation.name},
+                code="expired",
+            )
         membership = Membership.objects.filter(user=by, organisation=organisation).first()
         if membership is not None and membership.status == Membership.Status.CONFIRMED:
             raise ValidationError(_("Du är redan med i %(name)s.") % {"name": organisation.name}, code="member")
         if membership is None:
             try:
                 with transaction.atomic():
-                    membership = Membership.objects.create(user=by, organisation=organisation,
-                                                           role=invitation.role, status=Membership.Status.PENDING)
+                    membership = Membership.objects.create(
+                        user=by, organisation=organisation, role=invitation.role, status=Membership.Status.PENDING
+                    )
             except IntegrityError:  # the same person, in another tab, a moment before
                 raise ValidationError(_already_member(Membership.objects.get(user=by, organisation=organisation)))
         invitation.accepted_by = by
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_by", "accepted_at"])
         who = _display_name(by)
-        _mail_after_commit(_confirmed_recipients(organisation, exclude=by), lambda: (
-            _("%(person)s väntar på bekräftelse i %(name)s") % {"person": who, "name": organisation.name},
-            _("%(person)s (%(email)s) har tackat ja till inbjudan till %(name)s. Bekräfta eller avböj under "
-              "Personer på föreningens sida.\n\n%(footer)s\n")
-            % {"person": who, "email": by.email, "name": organisation.name, "footer": _footer()},
-        ))
+        _mail_after_commit(
+            _confirmed_recipients(organisation, exclude=by),
+            lambda: (
+                _("%(person)s väntar på bekräftelse i %(name)s") % {"person": who, "name": organisation.name},
+                _(
+                    "%(person)s (%(email)s) har tackat ja till inbjudan till %(name)s. Bekräfta eller avböj under "
+                    "Personer på föreningens sida.\n\n%(footer)s\n"
+                )
+                % {"person": who, "email": by.email, "name": organisation.name, "footer": _footer()},
+            ),
+        )
     return membership
 
 
@@ -582,14 +722,18 @@ def invitation_withdraw(invitation: Invitation, *, by: User) -> str:
     with transaction.atomic():
         locked = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
         if locked is None:
-            raise ValidationError(_("Inbjudan finns inte längre. Någon annan kan redan ha dragit tillbaka den."),
-                                  code="gone")
+            raise ValidationError(
+                _("Inbjudan finns inte längre. Någon annan kan redan ha dragit tillbaka den."), code="gone"
+            )
         invitation = locked
         organisation = Organisation.objects.get(pk=invitation.organisation_id)
         _check_confirmed(organisation, by, _("dra tillbaka inbjudningar"))
         if invitation.accepted_at is not None:
-            raise ValidationError(_("%(email)s har redan tackat ja till inbjudan. Avböj personen under Personer "
-                                    "i stället.") % {"email": invitation.email}, code="used")
+            raise ValidationError(
+                _("%(email)s har redan tackat ja till inbjudan. Avböj personen under Personer i stället.")
+                % {"email": invitation.email},
+                code="used",
+            )
         email = invitation.email
         invitation.delete()
     return email

@@ -49,8 +49,12 @@ def payments_plan(*, application: Application, decision: Decision) -> list[Payme
     plan = application.call.programme.payment_plan
     payments = [
         Payment(
-            application=application, sequence=index, percent=part["percent"], amount=amount,
-            release=part["release"], decided_by=decision.decided_by,
+            application=application,
+            sequence=index,
+            percent=part["percent"],
+            amount=amount,
+            release=part["release"],
+            decided_by=decision.decided_by,
             status=Payment.Status.PLANNED if part["release"] == "decision" else Payment.Status.WITHHELD,
         )
         for index, (part, amount) in enumerate(zip(plan, split_amount(decision.amount, plan)), start=1)
@@ -64,8 +68,10 @@ def _locked(payment_ids: Iterable[int], *related: str) -> list[Payment]:
     if not ids:
         raise ValidationError("Välj minst en utbetalning.")
     payments = list(
-        Payment.objects.select_for_update(of=("self",)).filter(pk__in=ids)
-        .select_related("application", *related).order_by("pk")
+        Payment.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .select_related("application", *related)
+        .order_by("pk")
     )
     if len(payments) != len(ids):
         missing = sorted(set(ids) - {payment.pk for payment in payments})
@@ -76,7 +82,7 @@ def _locked(payment_ids: Iterable[int], *related: str) -> list[Payment]:
 def _update(ids: list[int], **values: Any) -> None:
     """Write the same values to the (locked) payments, in chunks that any database takes."""
     for start in range(0, len(ids), 5000):
-        Payment.objects.filter(pk__in=ids[start:start + 5000]).update(**values)
+        Payment.objects.filter(pk__in=ids[start : start + 5000]).update(**values)
 
 
 def _refuse(errors: list[str]) -> None:
@@ -84,17 +90,33 @@ def _refuse(errors: list[str]) -> None:
         raise ValidationError(errors + ["Inget har ändrats."])
 
 
-def _events(payments: Iterable[Payment], *, by: User, action: str, note: Callable[[Payment], str],
-            before: dict[int, str]) -> None:
-    CaseEvent.objects.bulk_create([
-        CaseEvent(application_id=payment.application_id, actor=by, action=action.format(p=payment),
-                  from_state=before[payment.pk], to_state=payment.status, note=note(payment))
-        for payment in payments
-    ])
+def _events(
+    payments: Iterable[Payment], *, by: User, action: str, note: Callable[[Payment], str], before: dict[int, str]
+) -> None:
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                application_id=payment.application_id,
+                actor=by,
+                action=action.format(p=payment),
+                from_state=before[payment.pk],
+                to_state=payment.status,
+                note=note(payment),
+            )
+            for payment in payments
+        ]
+    )
 
 
-def _transition_all(payments: Iterable[Payment], name: str, *, by: User, what: str, errors: list[str],
-                    args: Callable[[Payment], tuple[object, ...]] = lambda payment: ()) -> None:
+def _transition_all(
+    payments: Iterable[Payment],
+    name: str,
+    *,
+    by: User,
+    what: str,
+    errors: list[str],
+    args: Callable[[Payment], tuple[object, ...]] = lambda payment: (),
+) -> None:
     for payment in payments:
         try:
             transition(payment, name, by=by, what=what, args=args(payment))
@@ -125,11 +147,16 @@ def _shared_account_refusals(payments: Iterable[Payment]) -> dict[int, str]:
         account = accounts[payee.pk]
         if account is None:
             continue
-        others = [name for pk, name in shared.get((account[0].value, compact_account(account[0].value, account[1])),
-                                                  []) if pk != payee.pk]
+        others = [
+            name
+            for pk, name in shared.get((account[0].value, compact_account(account[0].value, account[1])), [])
+            if pk != payee.pk
+        ]
         if others:
-            refusals[payment_pk] = (f"{account[0].label} {account[1]} är också registrerat för {', '.join(others)}. "
-                                    "Kontrollera kontot innan utbetalningen attesteras.")
+            refusals[payment_pk] = (
+                f"{account[0].label} {account[1]} är också registrerat för {', '.join(others)}. "
+                "Kontrollera kontot innan utbetalningen attesteras."
+            )
     return refusals
 
 
@@ -138,8 +165,10 @@ def _payee_name_refusal(payment: Payment) -> str | None:
     refused here rather than by the bank after the file is sent."""
     payee = payment.application.organisation.payee
     if not bank_name(payee.name):
-        return (f"Mottagarens namn ”{payee.name}” kan inte skickas till banken: det har inga tecken som bankerna "
-                "tar emot (a–z, å, ä, ö, siffror). Rätta föreningens namn först.")
+        return (
+            f"Mottagarens namn ”{payee.name}” kan inte skickas till banken: det har inga tecken som bankerna "
+            "tar emot (a–z, å, ä, ö, siffror). Rätta föreningens namn först."
+        )
     return None
 
 
@@ -171,8 +200,13 @@ def _lock_payees(payments: Iterable[Payment]) -> None:
     to the account that is approved at this moment (grants.services.payee_accounts)."""
     payees = [payment.application.organisation.payee for payment in payments]
     fields = ("name", *(scheme.value for scheme in PayeeScheme), "account_approved_at")
-    locked = {row["pk"]: row for row in Organisation.objects.select_for_update()
-              .filter(pk__in={payee.pk for payee in payees}).order_by("pk").values("pk", *fields)}
+    locked = {
+        row["pk"]: row
+        for row in Organisation.objects.select_for_update()
+        .filter(pk__in={payee.pk for payee in payees})
+        .order_by("pk")
+        .values("pk", *fields)
+    }
     for payee in payees:
         for field in fields:
             setattr(payee, field, locked[payee.pk][field])
@@ -184,8 +218,12 @@ def payments_attest(*, payment_ids: Iterable[int], by: User) -> list[Payment]:
     valid; it is fixed on the payment."""
     access.require(access.is_finance(by), "Du har inte behörighet att attestera utbetalningar.")
     with transaction.atomic():
-        payments = _locked(payment_ids, "application__organisation__sponsor", "application__assessment",
-                           "application__decision__meeting")
+        payments = _locked(
+            payment_ids,
+            "application__organisation__sponsor",
+            "application__assessment",
+            "application__decision__meeting",
+        )
         _lock_payees(payments)
         refusals = attest_refusals(payments, by)
         errors: list[str] = []
@@ -200,8 +238,14 @@ def payments_attest(*, payment_ids: Iterable[int], by: User) -> list[Payment]:
                 errors.append(f"{payment}: {exc.messages[0]}")
         _refuse(errors)
         now = timezone.now()
-        _transition_all(payments, "attest", by=by, what="attestera utbetalningen", errors=errors,
-                        args=lambda payment: (by, payees[payment.pk], now))
+        _transition_all(
+            payments,
+            "attest",
+            by=by,
+            what="attestera utbetalningen",
+            errors=errors,
+            args=lambda payment: (by, payees[payment.pk], now),
+        )
         _refuse(errors)
         # One UPDATE per payee (few), not one CASE expression over every row: the rows are
         # locked, so exactly these change.
@@ -209,15 +253,28 @@ def payments_attest(*, payment_ids: Iterable[int], by: User) -> list[Payment]:
         for payment in payments:
             by_payee[payees[payment.pk]].append(payment.pk)
         for (name, scheme, account), ids in by_payee.items():
-            _update(ids, status=Payment.Status.ATTESTED, attested_by=by, attested_at=now, payee_name=name,
-                    payee_scheme=scheme, payee_account=account)
-        _events(payments, by=by, action="Utbetalning del {p.sequence} attesterad", before=before,
-                note=lambda p: f"{p.amount} kr till {p.payee_name}, {p.get_payee_scheme_display()} {p.payee_account}")
+            _update(
+                ids,
+                status=Payment.Status.ATTESTED,
+                attested_by=by,
+                attested_at=now,
+                payee_name=name,
+                payee_scheme=scheme,
+                payee_account=account,
+            )
+        _events(
+            payments,
+            by=by,
+            action="Utbetalning del {p.sequence} attesterad",
+            before=before,
+            note=lambda p: f"{p.amount} kr till {p.payee_name}, {p.get_payee_scheme_display()} {p.payee_account}",
+        )
     return payments
 
 
-def batch_create(*, by: User, execution_date: dt.date | None = None,
-                 payment_ids: Iterable[int] | None = None) -> tuple[PaymentBatch, list[Payment]]:
+def batch_create(
+    *, by: User, execution_date: dt.date | None = None, payment_ids: Iterable[int] | None = None
+) -> tuple[PaymentBatch, list[Payment]]:
     """Put every attested payment not yet in a file (or those of payment_ids that are) into
     a new payment file. Must run inside the caller's transaction; returns the batch and its
     payments, locked until the transaction ends: the caller writes the files in the same
@@ -225,29 +282,48 @@ def batch_create(*, by: User, execution_date: dt.date | None = None,
     execution_date = execution_date or timezone.localdate()
     if execution_date < timezone.localdate():
         raise ValidationError("Betaldagen kan inte ligga bakåt i tiden.")
-    attested = (Payment.objects.select_for_update(of=("self",))
-                .filter(status=Payment.Status.ATTESTED, batch__isnull=True)
-                .select_related("application__call__programme").order_by("pk"))
+    attested = (
+        Payment.objects.select_for_update(of=("self",))
+        .filter(status=Payment.Status.ATTESTED, batch__isnull=True)
+        .select_related("application__call__programme")
+        .order_by("pk")
+    )
     if payment_ids is not None:
         attested = attested.filter(pk__in=payment_ids)
     payments = list(attested)
     if not payments:
-        raise ValidationError("Det finns inga attesterade utbetalningar att ta med i en betalfil. "
-                              "Attestera utbetalningar först.")
+        raise ValidationError(
+            "Det finns inga attesterade utbetalningar att ta med i en betalfil. Attestera utbetalningar först."
+        )
     now = timezone.now()
     batch = PaymentBatch.objects.create(
-        reference=f"BF-{now:%Y%m%d}-{uuid.uuid4().hex[:10].upper()}", created_by=by, created_at=now,
-        execution_date=execution_date, count=len(payments), total=sum(payment.amount for payment in payments),
+        reference=f"BF-{now:%Y%m%d}-{uuid.uuid4().hex[:10].upper()}",
+        created_by=by,
+        created_at=now,
+        execution_date=execution_date,
+        count=len(payments),
+        total=sum(payment.amount for payment in payments),
     )
     errors: list[str] = []
     before = {payment.pk: payment.status for payment in payments}
-    _transition_all(payments, "export", by=by, what="lägga utbetalningen i en betalfil", errors=errors,
-                    args=lambda payment: (batch,))
+    _transition_all(
+        payments,
+        "export",
+        by=by,
+        what="lägga utbetalningen i en betalfil",
+        errors=errors,
+        args=lambda payment: (batch,),
+    )
     _refuse(errors)
     # The rows are locked: exactly these, and no payment attested since, change.
     _update([payment.pk for payment in payments], status=Payment.Status.EXPORTED, batch=batch)
-    _events(payments, by=by, action="Utbetalning del {p.sequence} i betalfil", before=before,
-            note=lambda p: f"{batch.reference}, {p.amount} kr")
+    _events(
+        payments,
+        by=by,
+        action="Utbetalning del {p.sequence} i betalfil",
+        before=before,
+        note=lambda p: f"{batch.reference}, {p.amount} kr",
+    )
     return batch, payments
 
 
@@ -267,8 +343,9 @@ def _settle_batches(batch_ids: Iterable[int | None], by: User) -> None:
             batch.save(update_fields=["status"])
 
 
-def _paid_days(payments: Sequence[Payment],
-               on: dt.date | dict[int, dt.date | None] | None) -> dict[int, dt.date | None]:
+def _paid_days(
+    payments: Sequence[Payment], on: dt.date | dict[int, dt.date | None] | None
+) -> dict[int, dt.date | None]:
     """{payment id: the day the bank paid it}: from `on` (a day for all, or {payment id: day}
     from the bank's report), else the file's requested execution date; never the day it is
     recorded, which may be days later."""
@@ -278,12 +355,15 @@ def _paid_days(payments: Sequence[Payment],
             raise ValidationError("Dagen då banken betalade kan inte ligga i framtiden. Inget har ändrats.")
         given = {payment.pk: on for payment in payments}
     # A payment in no file yet has no day: its transition refuses it below.
-    return {payment.pk: given.get(payment.pk) or (payment.batch.execution_date if payment.batch else None)
-            for payment in payments}
+    return {
+        payment.pk: given.get(payment.pk) or (payment.batch.execution_date if payment.batch else None)
+        for payment in payments
+    }
 
 
-def payments_mark_paid(*, payment_ids: Collection[int], by: User,
-                       on: dt.date | dict[int, dt.date | None] | None = None) -> list[Payment]:
+def payments_mark_paid(
+    *, payment_ids: Collection[int], by: User, on: dt.date | dict[int, dt.date | None] | None = None
+) -> list[Payment]:
     """The bank has paid these payments (from its status report, or as finance confirms):
     each is recorded as paid on the day the bank paid it (see _paid_days) and booked in
     the ledger, one voucher per day. A case with nothing left to pay goes on in its flow."""
@@ -291,14 +371,21 @@ def payments_mark_paid(*, payment_ids: Collection[int], by: User,
     return process.settle(cases, partial(_payments_mark_paid, payment_ids=payment_ids, by=by, on=on))
 
 
-def _payments_mark_paid(*, payment_ids: Iterable[int], by: User,
-                        on: dt.date | dict[int, dt.date | None] | None) -> list[Payment]:
+def _payments_mark_paid(
+    *, payment_ids: Iterable[int], by: User, on: dt.date | dict[int, dt.date | None] | None
+) -> list[Payment]:
     with service_transaction():
         payments = _locked(payment_ids, "application__call__programme__committee", "batch")
         errors: list[str] = []
         before, days = {payment.pk: payment.status for payment in payments}, _paid_days(payments, on)
-        _transition_all(payments, "mark_paid", by=by, what="markera utbetalningen som betald", errors=errors,
-                        args=lambda payment: (by, days[payment.pk]))
+        _transition_all(
+            payments,
+            "mark_paid",
+            by=by,
+            what="markera utbetalningen som betald",
+            errors=errors,
+            args=lambda payment: (by, days[payment.pk]),
+        )
         _refuse(errors)
         by_day: defaultdict[dt.date | None, list[int]] = defaultdict(list)
         for payment in payments:
@@ -307,9 +394,16 @@ def _payments_mark_paid(*, payment_ids: Iterable[int], by: User,
         for day, ids in by_day.items():
             _update(ids, status=Payment.Status.PAID, paid_at=now, paid_on=day, paid_by=by)
         ledger.payments_book(payments=payments, by=by)
-        _events(payments, by=by, action="Utbetalning del {p.sequence} utbetald", before=before,
-                note=lambda p: f"{p.amount} kr till {p.payee_name}, {p.get_payee_scheme_display()} {p.payee_account}, "
-                               f"betald {p.paid_on:%Y-%m-%d}")
+        _events(
+            payments,
+            by=by,
+            action="Utbetalning del {p.sequence} utbetald",
+            before=before,
+            note=lambda p: (
+                f"{p.amount} kr till {p.payee_name}, {p.get_payee_scheme_display()} {p.payee_account}, "
+                f"betald {p.paid_on:%Y-%m-%d}"
+            ),
+        )
         _settle_batches({payment.batch_id for payment in payments}, by)
         _notify_paid(payments)
     return payments
@@ -324,21 +418,34 @@ def masked_account(account: str) -> str:
 def _notify_paid(payments: Iterable[Payment]) -> None:
     """Tell each applicant organisation that a payment has gone out: one e-mail per payment,
     optional news (the applicant may turn it off). One query for the recipients of all."""
-    notify_applicants([
-        (payment.application,
-         lazy_interpolate(gettext_lazy("Del %(part)s av bidraget är utbetald"), part=payment.sequence),
-         lazy_interpolate(gettext_lazy("%(amount)s kr, del %(part)s av bidraget i ärende %(case)s, betalades ut "
-                                       "%(date)s till %(payee)s, %(scheme)s %(account)s."),
-                          amount=lazy_amount(payment.amount), part=payment.sequence,
-                          case=payment.application.case_number, date=f"{payment.paid_on:%Y-%m-%d}",
-                          payee=payment.payee_name,
-                          scheme=payment.get_payee_scheme_display(), account=masked_account(payment.payee_account)))
-        for payment in payments
-    ], required=False)
+    notify_applicants(
+        [
+            (
+                payment.application,
+                lazy_interpolate(gettext_lazy("Del %(part)s av bidraget är utbetald"), part=payment.sequence),
+                lazy_interpolate(
+                    gettext_lazy(
+                        "%(amount)s kr, del %(part)s av bidraget i ärende %(case)s, betalades ut "
+                        "%(date)s till %(payee)s, %(scheme)s %(account)s."
+                    ),
+                    amount=lazy_amount(payment.amount),
+                    part=payment.sequence,
+                    case=payment.application.case_number,
+                    date=f"{payment.paid_on:%Y-%m-%d}",
+                    payee=payment.payee_name,
+                    scheme=payment.get_payee_scheme_display(),
+                    account=masked_account(payment.payee_account),
+                ),
+            )
+            for payment in payments
+        ],
+        required=False,
+    )
 
 
-def payments_mark_failed(*, payment_ids: Iterable[int], by: User, reason: str | None = None,
-                         reasons: dict[int, str] | None = None) -> list[Payment]:
+def payments_mark_failed(
+    *, payment_ids: Iterable[int], by: User, reason: str | None = None, reasons: dict[int, str] | None = None
+) -> list[Payment]:
     """The bank did not pay these payments. Each stays failed, with the reason, and a new
     planned payment of the same part goes back to the attestation queue, showing the reason.
     reasons: {payment id: reason}, or one reason for all."""
@@ -349,22 +456,34 @@ def payments_mark_failed(*, payment_ids: Iterable[int], by: User, reason: str | 
         payments = _locked(payment_ids)
         errors: list[str] = []
         before = {payment.pk: payment.status for payment in payments}
-        _transition_all(payments, "mark_failed", by=by, what="markera utbetalningen som misslyckad", errors=errors,
-                        args=lambda payment: (reasons.get(payment.pk) or reason,))
+        _transition_all(
+            payments,
+            "mark_failed",
+            by=by,
+            what="markera utbetalningen som misslyckad",
+            errors=errors,
+            args=lambda payment: (reasons.get(payment.pk) or reason,),
+        )
         _refuse(errors)
         Payment.objects.bulk_update(payments, ["status", "failure_reason"])
         replacements = Payment.objects.bulk_create([payment.replacement() for payment in payments])
-        _events(payments, by=by, action="Utbetalning del {p.sequence} misslyckades", before=before,
-                note=lambda p: f"{p.failure_reason} Utbetalningen ligger åter för attest.")
+        _events(
+            payments,
+            by=by,
+            action="Utbetalning del {p.sequence} misslyckades",
+            before=before,
+            note=lambda p: f"{p.failure_reason} Utbetalningen ligger åter för attest.",
+        )
         _settle_batches({payment.batch_id for payment in payments}, by)
     return replacements
 
 
 # --- the bank's status report (pain.002), read by documents.payment_files ---------------
 
+
 class TransactionStatus(NamedTuple):
-    reference: str    # our end-to-end id, BIDRAG-<payment id>
-    status: str       # ISO 20022 code: ACSC paid; RJCT rejected; others not final
+    reference: str  # our end-to-end id, BIDRAG-<payment id>
+    status: str  # ISO 20022 code: ACSC paid; RJCT rejected; others not final
     reason: str
     on: dt.date | None = None  # the day the bank paid it, if the report says
 
@@ -390,11 +509,14 @@ def status_report_apply(*, report: StatusReport, by: User) -> tuple[list[Payment
     return process.settle(cases, partial(_status_report_apply, report=report, batch=batch, by=by))
 
 
-def _status_report_apply(*, report: StatusReport, batch: PaymentBatch | None,
-                         by: User) -> tuple[list[Payment], list[Payment]]:
+def _status_report_apply(
+    *, report: StatusReport, batch: PaymentBatch | None, by: User
+) -> tuple[list[Payment], list[Payment]]:
     if batch is None:
-        raise ValidationError(f"Statusrapporten gäller betalfilen ”{report.original_message_id}”, "
-                              "som inte finns i systemet. Inget har ändrats.")
+        raise ValidationError(
+            f"Statusrapporten gäller betalfilen ”{report.original_message_id}”, "
+            "som inte finns i systemet. Inget har ändrats."
+        )
     in_batch = {payment.reference: payment for payment in batch.payments.select_related("application")}
     verdicts, days = {}, {}
     if not report.transactions and report.group_status in REJECTED_CODES:
@@ -409,8 +531,10 @@ def _status_report_apply(*, report: StatusReport, batch: PaymentBatch | None,
         elif row.status in REJECTED_CODES:
             verdicts[row.reference] = ("failed", f"Banken avvisade betalningen: {row.reason or 'ingen orsak angiven'}.")
     if unknown:
-        raise ValidationError(f"Statusrapporten nämner betalningar som inte finns i betalfilen {batch.reference}: "
-                              f"{', '.join(unknown)}. Inget har ändrats.")
+        raise ValidationError(
+            f"Statusrapporten nämner betalningar som inte finns i betalfilen {batch.reference}: "
+            f"{', '.join(unknown)}. Inget har ändrats."
+        )
     to_pay, to_fail, errors = [], {}, []
     for reference, (verdict, reason) in verdicts.items():
         payment = in_batch[reference]
@@ -420,12 +544,16 @@ def _status_report_apply(*, report: StatusReport, batch: PaymentBatch | None,
             else:
                 to_fail[payment.pk] = reason
         elif payment.status != verdict:
-            errors.append(f"{payment}: rapporten säger {'betald' if verdict == 'paid' else 'avvisad'}, men "
-                          f"utbetalningen är redan registrerad som {payment.get_status_display().lower()}.")
+            errors.append(
+                f"{payment}: rapporten säger {'betald' if verdict == 'paid' else 'avvisad'}, men "
+                f"utbetalningen är redan registrerad som {payment.get_status_display().lower()}."
+            )
     _refuse(errors)
     if not to_pay and not to_fail:
-        raise ValidationError("Statusrapporten innehåller inget nytt: betalningarna i den är redan registrerade "
-                              "eller ännu inte slutligt behandlade av banken.")
+        raise ValidationError(
+            "Statusrapporten innehåller inget nytt: betalningarna i den är redan registrerade "
+            "eller ännu inte slutligt behandlade av banken."
+        )
     with transaction.atomic():
         paid = _payments_mark_paid(payment_ids=to_pay, by=by, on=days) if to_pay else []
         failed = payments_mark_failed(payment_ids=list(to_fail), by=by, reasons=to_fail) if to_fail else []
@@ -434,22 +562,27 @@ def _status_report_apply(*, report: StatusReport, batch: PaymentBatch | None,
 
 # --- the rest of the case's money ---------------------------------------------------
 
+
 def payments_release_withheld(*, application: Application, by: User) -> list[Payment]:
     """Release the parts kept back until the follow-up report was approved."""
     with service_transaction():
         released = []
-        for payment in Payment.objects.select_for_update().filter(application=application,
-                                                                  status=Payment.Status.WITHHELD):
+        for payment in Payment.objects.select_for_update().filter(
+            application=application, status=Payment.Status.WITHHELD
+        ):
             transition(payment, "release_part", by=by, what="släppa den innehållna delen")
             payment.save()
             released.append(payment)
         if released:
-            record_event(application, by=by, action="Innehållen utbetalning släppt",
-                         note=", ".join(f"del {p.sequence}: {p.amount} kr" for p in released))
+            record_event(
+                application,
+                by=by,
+                action="Innehållen utbetalning släppt",
+                note=", ".join(f"del {p.sequence}: {p.amount} kr" for p in released),
+            )
     return released
 
 
 def payments_open(application: Application) -> QuerySet[Payment]:
     """Payments finance still has to act on: attest, put in a file, or see paid."""
     return application.payments.filter(status__in=Payment.OPEN)
-

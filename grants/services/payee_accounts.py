@@ -33,8 +33,14 @@ from ..validators import compact_account
 from ._base import transition
 from .organisations import _clean_account, _confirmed_recipients, _display_name, _footer, _mail_after_commit
 
-__all__ = ["account_change_request", "account_change_approve", "account_change_refuse",
-           "pending_request", "shared_accounts", "masked"]
+__all__ = [
+    "account_change_request",
+    "account_change_approve",
+    "account_change_refuse",
+    "pending_request",
+    "shared_accounts",
+    "masked",
+]
 
 # How long finance's attestation list flags an account as new.
 NEW_ACCOUNT_DAYS = 30
@@ -65,10 +71,13 @@ def shared_accounts(accounts: Iterable[tuple[str, str | None]]) -> dict[tuple[st
         numbers = [number for wanted_scheme, number in wanted if wanted_scheme == scheme.value]
         if numbers:
             matches |= Q(**{f"compact_{scheme.value}__in": numbers})
-    rows = (Organisation.objects.filter(kind=Organisation.Kind.ASSOCIATION)
-            .annotate(**{f"compact_{scheme.value}": compact(scheme.value) for scheme in PayeeScheme})
-            .filter(matches).order_by("name", "pk")
-            .values_list("pk", "name", *(f"compact_{scheme.value}" for scheme in PayeeScheme)))
+    rows = (
+        Organisation.objects.filter(kind=Organisation.Kind.ASSOCIATION)
+        .annotate(**{f"compact_{scheme.value}": compact(scheme.value) for scheme in PayeeScheme})
+        .filter(matches)
+        .order_by("name", "pk")
+        .values_list("pk", "name", *(f"compact_{scheme.value}" for scheme in PayeeScheme))
+    )
     found: dict[tuple[str, str], list[tuple[int, str]]] = {}
     for pk, name, *numbers in rows:
         for scheme, number in zip(PayeeScheme, numbers):
@@ -80,8 +89,13 @@ def shared_accounts(accounts: Iterable[tuple[str, str | None]]) -> dict[tuple[st
 def _record_on_cases(organisation: Organisation, *, by: User, action: str, note: str) -> None:
     """The event on every case of the association (or of a group it is sponsor for) that
     still has money to pay: the account is what those payments will go to."""
-    ids = (Application.objects.filter(Q(organisation=organisation) | Q(organisation__sponsor=organisation),
-                                      payments__status__in=UNPAID).values_list("pk", flat=True).distinct())
+    ids = (
+        Application.objects.filter(
+            Q(organisation=organisation) | Q(organisation__sponsor=organisation), payments__status__in=UNPAID
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
     CaseEvent.objects.bulk_create([CaseEvent(application_id=pk, actor=by, action=action, note=note) for pk in ids])
 
 
@@ -89,8 +103,9 @@ def _tell_members(organisation: Organisation, compose: Callable[[], tuple[str, s
     _mail_after_commit(_confirmed_recipients(organisation), compose)
 
 
-def account_change_request(*, organisation: Organisation, by: User,
-                           bank_account: tuple[str, str | None]) -> AccountChangeRequest:
+def account_change_request(
+    *, organisation: Organisation, by: User, bank_account: tuple[str, str | None]
+) -> AccountChangeRequest:
     """A signatory or treasurer asks for a new account, (PayeeScheme value, number). A
     pending request of the same association is replaced (and says so). Nothing is paid to
     the new account until finance approves it."""
@@ -98,41 +113,71 @@ def account_change_request(*, organisation: Organisation, by: User,
         organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
         if organisation.kind != Organisation.Kind.ASSOCIATION:
             _clean_account(bank_account, organisation=organisation)  # says why a group has no account
-        membership = Membership.objects.filter(organisation=organisation, user=by).first() \
-            if by.is_authenticated else None
+        membership = (
+            Membership.objects.filter(organisation=organisation, user=by).first() if by.is_authenticated else None
+        )
         access.require(access.may_act_for_money(membership))
         fields = _clean_account(bank_account, organisation=organisation)
         scheme = next(field for field, value in fields.items() if value)
         number = fields[scheme]
         old = organisation.account()
         if old is not None and (old[0].value, compact_account(old[0].value, old[1])) == (
-                scheme, compact_account(scheme, number)):
-            raise ValidationError({"account_number": [_("%(account)s är redan föreningens godkända konto.")
-                                                      % {"account": f"{PayeeScheme(scheme).label} {number}"}]})
+            scheme,
+            compact_account(scheme, number),
+        ):
+            raise ValidationError(
+                {
+                    "account_number": [
+                        _("%(account)s är redan föreningens godkända konto.")
+                        % {"account": f"{PayeeScheme(scheme).label} {number}"}
+                    ]
+                }
+            )
         now = timezone.now()
-        replaced = AccountChangeRequest.objects.select_for_update().filter(
-            organisation=organisation, status=AccountChangeRequest.Status.PENDING).first()
+        replaced = (
+            AccountChangeRequest.objects.select_for_update()
+            .filter(organisation=organisation, status=AccountChangeRequest.Status.PENDING)
+            .first()
+        )
         if replaced is not None:
             replaced.replace(now)
             replaced.save(update_fields=["status", "decided_at"])
         request = AccountChangeRequest.objects.create(
-            organisation=organisation, scheme=scheme, number=number,
-            old_scheme=old[0].value if old else "", old_number=old[1] if old else "",
-            requested_by=by, requested_at=now,
+            organisation=organisation,
+            scheme=scheme,
+            number=number,
+            old_scheme=old[0].value if old else "",
+            old_number=old[1] if old else "",
+            requested_by=by,
+            requested_at=now,
         )
         new_masked, old_masked = masked(scheme, number), masked(*old) if old else ""
-        _record_on_cases(organisation, by=by, action=EVENT_REQUESTED,
-                         note=f"{old_masked or 'Inget konto'} → {new_masked}. Väntar på ekonomis godkännande."
-                         + (" Ersätter en tidigare begäran som inte var godkänd." if replaced else ""))
+        _record_on_cases(
+            organisation,
+            by=by,
+            action=EVENT_REQUESTED,
+            note=f"{old_masked or 'Inget konto'} → {new_masked}. Väntar på ekonomis godkännande."
+            + (" Ersätter en tidigare begäran som inte var godkänd." if replaced else ""),
+        )
         who = _display_name(by)
-        _tell_members(organisation, lambda: (
-            _("Nytt bankkonto begärt för %(name)s") % {"name": organisation.name},
-            _("%(person)s har begärt att bidrag till %(name)s ska betalas till %(new)s i stället för %(old)s.\n\n"
-              "Ändringen gäller först när kommunens ekonomienhet har godkänt den. Till dess betalas bidrag till det "
-              "nuvarande kontot. Känner ni inte till ändringen, kontakta kommunen genast.\n\n%(footer)s\n")
-            % {"person": who, "name": organisation.name, "new": new_masked,
-               "old": old_masked or _("inget konto"), "footer": _footer()},
-        ))
+        _tell_members(
+            organisation,
+            lambda: (
+                _("Nytt bankkonto begärt för %(name)s") % {"name": organisation.name},
+                _(
+                    "%(person)s har begärt att bidrag till %(name)s ska betalas till %(new)s i stället för %(old)s.\n\n"
+                    "Ändringen gäller först när kommunens ekonomienhet har godkänt den. Till dess betalas bidrag till det "
+                    "nuvarande kontot. Känner ni inte till ändringen, kontakta kommunen genast.\n\n%(footer)s\n"
+                )
+                % {
+                    "person": who,
+                    "name": organisation.name,
+                    "new": new_masked,
+                    "old": old_masked or _("inget konto"),
+                    "footer": _footer(),
+                },
+            ),
+        )
     return request
 
 
@@ -159,13 +204,23 @@ def account_change_approve(*, request: AccountChangeRequest, by: User) -> Accoun
         organisation.full_clean()
         organisation.save(update_fields=[*(scheme.value for scheme in PayeeScheme), "account_approved_at"])
         new_masked = masked(request.scheme, request.number)
-        _record_on_cases(organisation, by=by, action=EVENT_APPROVED,
-                         note=f"Bidrag betalas nu till {new_masked}, begärt av {_display_name(request.requested_by)}.")
-        _tell_members(organisation, lambda: (
-            _("Det nya bankkontot för %(name)s är godkänt") % {"name": organisation.name},
-            _("Kommunen har godkänt %(new)s som konto för bidrag till %(name)s. Bidrag som attesteras från och med nu "
-              "betalas dit.\n\n%(footer)s\n") % {"new": new_masked, "name": organisation.name, "footer": _footer()},
-        ))
+        _record_on_cases(
+            organisation,
+            by=by,
+            action=EVENT_APPROVED,
+            note=f"Bidrag betalas nu till {new_masked}, begärt av {_display_name(request.requested_by)}.",
+        )
+        _tell_members(
+            organisation,
+            lambda: (
+                _("Det nya bankkontot för %(name)s är godkänt") % {"name": organisation.name},
+                _(
+                    "Kommunen har godkänt %(new)s som konto för bidrag till %(name)s. Bidrag som attesteras från och med nu "
+                    "betalas dit.\n\n%(footer)s\n"
+                )
+                % {"new": new_masked, "name": organisation.name, "footer": _footer()},
+            ),
+        )
     return request
 
 
@@ -181,11 +236,21 @@ def account_change_refuse(*, request: AccountChangeRequest, by: User, reason: st
         new_masked = masked(request.scheme, request.number)
         _record_on_cases(organisation, by=by, action=EVENT_REFUSED, note=f"{new_masked}: {reason}")
         current = organisation.account()
-        _tell_members(organisation, lambda: (
-            _("Det nya bankkontot för %(name)s godkändes inte") % {"name": organisation.name},
-            _("Kommunen har inte godkänt %(new)s som konto för bidrag till %(name)s. Skäl: %(reason)s\n\n"
-              "Bidrag betalas som tidigare till %(old)s.\n\n%(footer)s\n")
-            % {"new": new_masked, "name": organisation.name, "reason": reason,
-               "old": masked(*current) if current else _("inget konto"), "footer": _footer()},
-        ))
+        _tell_members(
+            organisation,
+            lambda: (
+                _("Det nya bankkontot för %(name)s godkändes inte") % {"name": organisation.name},
+                _(
+                    "Kommunen har inte godkänt %(new)s som konto för bidrag till %(name)s. Skäl: %(reason)s\n\n"
+                    "Bidrag betalas som tidigare till %(old)s.\n\n%(footer)s\n"
+                )
+                % {
+                    "new": new_masked,
+                    "name": organisation.name,
+                    "reason": reason,
+                    "old": masked(*current) if current else _("inget konto"),
+                    "footer": _footer(),
+                },
+            ),
+        )
     return request

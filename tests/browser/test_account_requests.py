@@ -17,12 +17,20 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_finance_reviews_a_requested_account_at_320_px(page, anna, fisksatra, olle, fia, inclusion_call):
     factories.granted_case(inclusion_call, fisksatra, anna, olle, amount="40000")
     bengt = factories.user("bengt", first_name="Bengt")
-    scout = factories.association("Saltsjöbadens scoutkår", org_number="802437-4962", bankgiro="5123-4771",
-                                  members=[bengt], role=Membership.Role.TREASURER)
+    scout = factories.association(
+        "Saltsjöbadens scoutkår",
+        org_number="802437-4962",
+        bankgiro="5123-4771",
+        members=[bengt],
+        role=Membership.Role.TREASURER,
+    )
     # Fisksätra IF's new plusgiro is approved; the scouts then ask for the same one.
     payee_accounts.account_change_approve(
-        request=payee_accounts.account_change_request(organisation=fisksatra, by=anna,
-                                                      bank_account=("plusgiro", "4711-8")), by=fia)
+        request=payee_accounts.account_change_request(
+            organisation=fisksatra, by=anna, bank_account=("plusgiro", "4711-8")
+        ),
+        by=fia,
+    )
     payee_accounts.account_change_request(organisation=scout, by=bengt, bank_account=("plusgiro", "4711-8"))
     page.set_viewport_size({"width": 320, "height": 740})
     log_in(page, "fia")

@@ -34,9 +34,16 @@ def test_anna_answers_the_programmes_questions(page, anna, fisksatra, inclusion_
     programme.save()
     today = timezone.localdate()
     draft = apply.application_save_draft(
-        call=inclusion_call, organisation=fisksatra, by=anna, title="Läxhjälp och fotboll",
-        description="Läxhjälp en timme, sedan fotboll.", period_start=today, period_end=today + dt.timedelta(days=90),
-        stated_amount=Decimal("30000"), budget_lines=[("cost", "Ledararvoden", Decimal("35000"))])
+        call=inclusion_call,
+        organisation=fisksatra,
+        by=anna,
+        title="Läxhjälp och fotboll",
+        description="Läxhjälp en timme, sedan fotboll.",
+        period_start=today,
+        period_end=today + dt.timedelta(days=90),
+        stated_amount=Decimal("30000"),
+        budget_lines=[("cost", "Ledararvoden", Decimal("35000"))],
+    )
     log_in(page, "anna")
 
     page.goto(f"/portal/ansokningar/{draft.pk}/steg/granska/")
@@ -50,8 +57,10 @@ def test_anna_answers_the_programmes_questions(page, anna, fisksatra, inclusion_
     checked(page)
     page.get_by_role("button", name="Spara och fortsätt").click()
     summary = page.get_by_role("alert").inner_text()
-    assert "Något behöver rättas" in summary and "Svara på frågan ”Samarbetar ni med någon annan organisation?”." \
-        in summary
+    assert (
+        "Något behöver rättas" in summary
+        and "Svara på frågan ”Samarbetar ni med någon annan organisation?”." in summary
+    )
     checked(page)
     page.get_by_role("link", name="Var i kommunen?").click()  # the summary's link leads to the question
 
@@ -68,8 +77,12 @@ def test_anna_answers_the_programmes_questions(page, anna, fisksatra, inclusion_
 
     assert page.locator('[aria-current="step"]').inner_text() == "3. Belopp"
     assert Application.objects.get().answers == {
-        "meeting_place": "Fisksätra sporthall", "reach": "Genom skolan och föräldramöten.", "participants": "20",
-        "partner": "ja", "district": "Orminge"}
+        "meeting_place": "Fisksätra sporthall",
+        "reach": "Genom skolan och föräldramöten.",
+        "participants": "20",
+        "partner": "ja",
+        "district": "Orminge",
+    }
     page.goto(f"/portal/ansokningar/{draft.pk}/steg/granska/")
     main = page.get_by_role("main").inner_text()
     for answer in ("Fisksätra sporthall", "Genom skolan och föräldramöten.", "Orminge", "Inte besvarad"):

@@ -40,7 +40,8 @@ def test_anna_applies_from_the_catalogue_through_every_step(page, anna, fisksatr
     checked(page)
     page.get_by_label("Projektnamn eller rubrik").fill("Läxhjälp och fotboll")
     page.get_by_label("Beskrivning: vad vill ni göra, för vilka och varför?").fill(
-        "Läxhjälp en timme, sedan fotboll, två kvällar i veckan.")
+        "Läxhjälp en timme, sedan fotboll, två kvällar i veckan."
+    )
     page.get_by_label("Prioriterat område").select_option("Trygghet")
     page.get_by_label("Periodens början").fill("2026-08-25")
     page.get_by_label("Periodens slut").fill("2026-12-20")
@@ -61,7 +62,8 @@ def test_anna_applies_from_the_catalogue_through_every_step(page, anna, fisksatr
     assert page.locator('[aria-current="step"]').inner_text() == "3. Bilagor"
     checked(page)
     page.get_by_label("Lägg till en bilaga").set_input_files(
-        files=[{"name": "budget.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes}])
+        files=[{"name": "budget.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes}]
+    )
     page.get_by_role("button", name="Spara och fortsätt").click()
 
     # Step 4: every answer, then submit.
@@ -92,14 +94,22 @@ def test_an_informal_groups_application_is_confirmed_by_the_sponsors_member(page
     from tests import factories
 
     nadia = factories.user("nadia", first_name="Nadia")
-    group = Organisation.objects.create(kind=Organisation.Kind.INFORMAL_GROUP, name="Nattvandrarna i Fisksätra",
-                                        sponsor=fisksatra)
+    group = Organisation.objects.create(
+        kind=Organisation.Kind.INFORMAL_GROUP, name="Nattvandrarna i Fisksätra", sponsor=fisksatra
+    )
     Membership.objects.create(user=nadia, organisation=group)
     today = timezone.localdate()
     draft = apply.application_save_draft(
-        call=inclusion_call, organisation=group, by=nadia, title="Trygga kvällar i Fisksätra",
-        description="Nattvandring fredag och lördag.", period_start=today, period_end=today + dt.timedelta(days=90),
-        stated_amount=Decimal("18000"), budget_lines=[("cost", "Västar och utbildning", Decimal("18000"))])
+        call=inclusion_call,
+        organisation=group,
+        by=nadia,
+        title="Trygga kvällar i Fisksätra",
+        description="Nattvandring fredag och lördag.",
+        period_start=today,
+        period_end=today + dt.timedelta(days=90),
+        stated_amount=Decimal("18000"),
+        budget_lines=[("cost", "Västar och utbildning", Decimal("18000"))],
+    )
 
     log_in(page, "nadia")
     page.goto(f"/portal/ansokningar/{draft.pk}/")

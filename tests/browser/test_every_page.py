@@ -41,47 +41,79 @@ def world():
     fia = factories.user("fia", role="Ekonomi", first_name="Fia")
     fisksatra = factories.association(members=[anna])
     programme = factories.programme(
-        "inkludering", what_to_attach="Stadgar och senaste årsmötesprotokoll", priority_areas=["Barn och unga",
-                                                                                              "Trygghet"],
-        min_members=10, follow_up_parts=["participants_by_age_gender", "sessions", "financial_statement"])
+        "inkludering",
+        what_to_attach="Stadgar och senaste årsmötesprotokoll",
+        priority_areas=["Barn och unga", "Trygghet"],
+        min_members=10,
+        follow_up_parts=["participants_by_age_gender", "sessions", "financial_statement"],
+    )
     call = factories.call(programme)
     today = timezone.localdate()
 
     def draft(title, organisation=fisksatra, by=anna, amount="30000"):
         return apply.application_save_draft(
-            call=call, organisation=organisation, by=by, title=title,
-            description="Läxhjälp en timme, sedan fotboll, två kvällar i veckan.", period_start=today,
-            period_end=today + dt.timedelta(days=120), stated_amount=Decimal(amount),
-            budget_lines=[("cost", "Ledararvoden", Decimal(amount) + 2000), ("income", "Egen insats", Decimal("2000"))])
+            call=call,
+            organisation=organisation,
+            by=by,
+            title=title,
+            description="Läxhjälp en timme, sedan fotboll, två kvällar i veckan.",
+            period_start=today,
+            period_end=today + dt.timedelta(days=120),
+            stated_amount=Decimal(amount),
+            budget_lines=[("cost", "Ledararvoden", Decimal(amount) + 2000), ("income", "Egen insats", Decimal("2000"))],
+        )
 
     the_draft = draft("Sommarlovsfotboll")
     completing = apply.application_submit(application=draft("Läxhjälp i Fisksätra"), by=anna)
-    assess.completion_request(application=completing, by=olle,
-                              message="Bifoga det senaste årsmötesprotokollet.",
-                              due_on=today + dt.timedelta(days=14))
+    assess.completion_request(
+        application=completing,
+        by=olle,
+        message="Bifoga det senaste årsmötesprotokollet.",
+        due_on=today + dt.timedelta(days=14),
+    )
     granted = factories.report_owed(call, fisksatra, anna, olle, fia, amount="40000", title="Fotboll för alla")
     rejected = apply.application_submit(application=draft("Ny konstgräsplan", amount="150000"), by=anna)
     assess.completeness_confirm(application=rejected, by=olle)
     assess.assessment_record(
-        application=rejected, by=olle, no_conflict=True, proposal="rejected", proposed_amount=Decimal("0"),
-        justification="Bidraget gäller inte anläggningar.")
+        application=rejected,
+        by=olle,
+        no_conflict=True,
+        proposal="rejected",
+        proposed_amount=Decimal("0"),
+        justification="Bidraget gäller inte anläggningar.",
+    )
     decide.decision_make(
-        application=rejected, by=olle, outcome="rejected", amount=Decimal("0"),
-        reasons="Bidraget gäller inte anläggningar.")
+        application=rejected,
+        by=olle,
+        outcome="rejected",
+        amount=Decimal("0"),
+        reasons="Bidraget gäller inte anläggningar.",
+    )
 
     nadia = factories.user("nadia", first_name="Nadia")
     group = factories.informal_group(fisksatra, members=[nadia])
     awaiting_sponsor = apply.application_ask_sponsor(
-        application=draft("Trygga kvällar", organisation=group, by=nadia, amount="18000"), by=nadia)
+        application=draft("Trygga kvällar", organisation=group, by=nadia, amount="18000"), by=nadia
+    )
 
     factories.pending_member(factories.user("bo", first_name="Bo"), fisksatra)
     saltsjobaden = factories.association("Saltsjöbadens SK", org_number="802000-0001", bankgiro="")
     factories.pending_member(anna, saltsjobaden)
-    invitation = organisations.invitation_create(organisation=fisksatra, by=anna, email="cia@example.se",
-                                                 site_url="http://testserver")
-    return {"programme": programme, "call": call, "fisksatra": fisksatra, "saltsjobaden": saltsjobaden,
-            "draft": the_draft, "completing": completing, "granted": granted, "rejected": rejected,
-            "awaiting_sponsor": awaiting_sponsor, "invitation": invitation}
+    invitation = organisations.invitation_create(
+        organisation=fisksatra, by=anna, email="cia@example.se", site_url="http://testserver"
+    )
+    return {
+        "programme": programme,
+        "call": call,
+        "fisksatra": fisksatra,
+        "saltsjobaden": saltsjobaden,
+        "draft": the_draft,
+        "completing": completing,
+        "granted": granted,
+        "rejected": rejected,
+        "awaiting_sponsor": awaiting_sponsor,
+        "invitation": invitation,
+    }
 
 
 # The innermost elements that reach past the right edge of the screen, for the report.
@@ -121,8 +153,10 @@ class Visitor:
             self.problems.append(f"{where}: <html lang={lang!r}>")
         scroll_width = page.evaluate("document.documentElement.scrollWidth")
         if scroll_width > self.width["width"]:
-            self.problems.append(f"{where}: {scroll_width}px wide on a {self.width['width']}px screen, "
-                                 f"past its edge: {page.evaluate(TOO_WIDE)}")
+            self.problems.append(
+                f"{where}: {scroll_width}px wide on a {self.width['width']}px screen, "
+                f"past its edge: {page.evaluate(TOO_WIDE)}"
+            )
         if expect_errors and page.locator('[role="alert"]').count() == 0:
             self.problems.append(f"{where}: no error summary after a form with mistakes")
         self.problems += [f"{where}: {violation}" for violation in axe_violations(page)]
@@ -145,7 +179,7 @@ class Visitor:
 
 
 def step_links(page):
-    return page.eval_on_selector_all('ol.steps a[href]', "links => links.map(a => a.getAttribute('href'))")
+    return page.eval_on_selector_all("ol.steps a[href]", "links => links.map(a => a.getAttribute('href'))")
 
 
 @pytest.mark.parametrize("width", [DESKTOP, MOBILE], ids=["desktop", "mobile"])

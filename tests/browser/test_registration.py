@@ -80,7 +80,8 @@ def test_register_create_the_association_and_invite_a_board_member(browser, live
     # The statutes, as a PDF.
     page.get_by_label("Vad är det för dokument?").select_option("statutes")
     page.get_by_label("Fil (PDF, PNG eller JPEG)").set_input_files(
-        {"name": "stadgar.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes})
+        {"name": "stadgar.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes}
+    )
     page.get_by_role("button", name="Ladda upp").click()
     assert "Dokumentet stadgar.pdf är uppladdat." in page.get_by_role("status").inner_text()
     assert page.get_by_role("link", name="stadgar.pdf").is_visible()
@@ -125,6 +126,8 @@ def test_register_create_the_association_and_invite_a_board_member(browser, live
     assert organisation.account_requests.get().number == "5050-1055"
     assert OrganisationFile.objects.get().kind == "statutes"
     assert sorted(Membership.objects.values_list("user__email", "status")) == [
-        ("anna@fisksatraif.se", "confirmed"), ("bo@example.se", "confirmed")]
+        ("anna@fisksatraif.se", "confirmed"),
+        ("bo@example.se", "confirmed"),
+    ]
     bo_context.close()
     context.close()

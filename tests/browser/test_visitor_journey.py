@@ -25,8 +25,13 @@ def status(page):
 def test_a_visitor_goes_from_the_catalogue_to_a_receipt(browser, live_server, viewport, inclusion_call, pdf_bytes):
     programme = inclusion_call.programme
     programme.min_members = 10
-    programme.eligibility_questions = [{"question": "Bedriver ni verksamhet i kommunen?", "answer": "ja",
-                                        "otherwise": "Bidraget går bara till verksamhet i kommunen."}]
+    programme.eligibility_questions = [
+        {
+            "question": "Bedriver ni verksamhet i kommunen?",
+            "answer": "ja",
+            "otherwise": "Bidraget går bara till verksamhet i kommunen.",
+        }
+    ]
     programme.application_questions = [{"key": "meeting_place", "label": "Var träffas ni?", "type": "text"}]
     programme.save()
     context = browser.new_context(viewport=viewport, base_url=live_server.url, locale="sv-SE")
@@ -62,8 +67,9 @@ def test_a_visitor_goes_from_the_catalogue_to_a_receipt(browser, live_server, vi
     page.get_by_label("Postort").fill("Saltsjöbaden")
     page.get_by_role("button", name="Spara uppgifterna").click()
     assert "Uppgifterna är sparade." in status(page)
-    for row, (name, role) in enumerate([("Anna Andersson", "ordförande"), ("Bo Berg", "kassör"),
-                                        ("Cia Ek", "sekreterare")], start=1):
+    for row, (name, role) in enumerate(
+        [("Anna Andersson", "ordförande"), ("Bo Berg", "kassör"), ("Cia Ek", "sekreterare")], start=1
+    ):
         page.get_by_label(f"Namn, rad {row}").fill(name)
         page.get_by_label(f"Roll, rad {row}").fill(role)
     page.get_by_role("button", name="Spara styrelsen").click()
@@ -75,7 +81,8 @@ def test_a_visitor_goes_from_the_catalogue_to_a_receipt(browser, live_server, vi
     for kind, filename in (("statutes", "stadgar.pdf"), ("annual_meeting_minutes", "arsmote.pdf")):
         page.get_by_label("Vad är det för dokument?").select_option(kind)
         page.get_by_label("Fil (PDF, PNG eller JPEG)").set_input_files(
-            {"name": filename, "mimeType": "application/pdf", "buffer": pdf_bytes})
+            {"name": filename, "mimeType": "application/pdf", "buffer": pdf_bytes}
+        )
         page.get_by_role("button", name="Ladda upp").click()
         assert f"Dokumentet {filename} är uppladdat." in status(page)
     checked(page)
@@ -90,7 +97,8 @@ def test_a_visitor_goes_from_the_catalogue_to_a_receipt(browser, live_server, vi
     checked(page)
     page.get_by_label("Projektnamn eller rubrik").fill("Läxhjälp och fotboll")
     page.get_by_label("Beskrivning: vad vill ni göra, för vilka och varför?").fill(
-        "Läxhjälp en timme, sedan fotboll, två kvällar i veckan.")
+        "Läxhjälp en timme, sedan fotboll, två kvällar i veckan."
+    )
     page.get_by_label("Periodens början").fill("2026-08-25")
     page.get_by_label("Periodens slut").fill("2026-12-20")
     page.get_by_role("button", name="Spara och fortsätt").click()
@@ -116,7 +124,8 @@ def test_a_visitor_goes_from_the_catalogue_to_a_receipt(browser, live_server, vi
     main = checked(page).get_by_role("main").inner_text()
     assert "stadgar.pdf" in main and "arsmote.pdf" in main
     page.get_by_label("Lägg till en bilaga").set_input_files(
-        files=[{"name": "budget.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes}])
+        files=[{"name": "budget.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes}]
+    )
     page.get_by_role("button", name="Spara och fortsätt").click()
 
     # 5. Granska och skicka in: every answer, then the receipt.

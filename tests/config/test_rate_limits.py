@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 TOO_MANY = "För många försök. Vänta en stund och försök igen."
 PASSWORD = "Gr0na-Blad-i-Fisksatra"
 
+
 def registration(email):
     return {"name": "Bo Berg", "email": email, "password1": PASSWORD, "password2": PASSWORD, "consent": "on"}
 
@@ -56,7 +57,8 @@ def test_the_refusal_page_is_in_the_language_chosen(settings):
 def test_behind_a_proxy_each_visitor_counts_on_their_own():
     def via_proxy(visitor, email):
         return Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"203.0.113.9, {visitor}").post(
-            "/konto/registrera/", registration(email))
+            "/konto/registrera/", registration(email)
+        )
 
     assert via_proxy("198.51.100.1", "a1@example.se").status_code == 302
     assert via_proxy("198.51.100.1", "a2@example.se").status_code == 302
@@ -65,13 +67,16 @@ def test_behind_a_proxy_each_visitor_counts_on_their_own():
 
 
 @override_settings(RATE_LIMIT_INVITATIONS="2/h")
-def test_the_third_invitation_in_an_hour_is_refused_and_not_sent(client, anna, fisksatra,
-                                                                 django_capture_on_commit_callbacks):
+def test_the_third_invitation_in_an_hour_is_refused_and_not_sent(
+    client, anna, fisksatra, django_capture_on_commit_callbacks
+):
     client.force_login(anna)
     url = f"/portal/forening/{fisksatra.pk}/bjud-in/"
     with django_capture_on_commit_callbacks(execute=True):
         for number in (1, 2):
-            assert client.post(url, {"invite-email": f"bo{number}@example.se", "invite-role": "member"}).status_code == 302
+            assert (
+                client.post(url, {"invite-email": f"bo{number}@example.se", "invite-role": "member"}).status_code == 302
+            )
         assert_too_many(client.post(url, {"invite-email": "bo3@example.se", "invite-role": "member"}))
     assert [message.to for message in mail.outbox] == [["bo1@example.se"], ["bo2@example.se"]]
     assert Invitation.objects.count() == 2
@@ -121,8 +126,9 @@ class BrokenCache(LocMemCache):
         raise ConnectionError("the cache is down")
 
 
-@override_settings(RATE_LIMIT_REGISTRATION="1/h",
-                   CACHES={"default": {"BACKEND": f"{__name__}.BrokenCache", "LOCATION": "broken"}})
+@override_settings(
+    RATE_LIMIT_REGISTRATION="1/h", CACHES={"default": {"BACKEND": f"{__name__}.BrokenCache", "LOCATION": "broken"}}
+)
 def test_a_cache_that_is_down_leaves_the_forms_open(caplog):
     for number in (1, 2):
         assert Client().post("/konto/registrera/", registration(f"bo{number}@example.se")).status_code == 302

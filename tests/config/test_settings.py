@@ -10,10 +10,20 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-OURS = ("DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_HOST", "DEBUG", "MEDIA_ROOT", "CSRF_TRUSTED_ORIGINS",
-        "DEFAULT_FROM_EMAIL")
-SHOW = ("import django; django.setup(); from django.conf import settings; "
-        "print(settings.GRANTS_ENV, settings.DATABASES['default']['ENGINE'], settings.DEBUG, settings.EMAIL_BACKEND)")
+OURS = (
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "EMAIL_HOST",
+    "DEBUG",
+    "MEDIA_ROOT",
+    "CSRF_TRUSTED_ORIGINS",
+    "DEFAULT_FROM_EMAIL",
+)
+SHOW = (
+    "import django; django.setup(); from django.conf import settings; "
+    "print(settings.GRANTS_ENV, settings.DATABASES['default']['ENGINE'], settings.DEBUG, settings.EMAIL_BACKEND)"
+)
 PRODUCTION = {
     "GRANTS_ENV": "production",
     "SECRET_KEY": "k" * 50,
@@ -28,12 +38,14 @@ PRODUCTION = {
 
 def start(tmp_path, **variables):
     """Load the settings in a fresh interpreter with only the given variables set."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in OURS and not key.startswith(("GRANTS_", "S3_", "EMAIL_", "PAYER_", "ACCOUNTING_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in OURS and not key.startswith(("GRANTS_", "S3_", "EMAIL_", "PAYER_", "ACCOUNTING_"))
+    }
     env.update(DJANGO_SETTINGS_MODULE="config.settings", GRANTS_VAR_DIR=str(tmp_path / "var"))
     env.update({key: value for key, value in variables.items() if value is not None})
-    return subprocess.run([sys.executable, "-c", SHOW], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run([sys.executable, "-c", SHOW], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
 
 
 def assert_refused(result, *words):
@@ -47,16 +59,24 @@ def assert_refused(result, *words):
 def test_the_embedded_default_starts_without_any_variables(tmp_path):
     result = start(tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.split() == ["embedded", "django.db.backends.sqlite3", "True",
-                                     "django.core.mail.backends.console.EmailBackend"]
+    assert result.stdout.split() == [
+        "embedded",
+        "django.db.backends.sqlite3",
+        "True",
+        "django.core.mail.backends.console.EmailBackend",
+    ]
     assert (tmp_path / "var").is_dir()
 
 
 def test_a_complete_production_configuration_starts(tmp_path):
     result = start(tmp_path, **PRODUCTION)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.split() == ["production", "django.db.backends.postgresql", "False",
-                                     "django.core.mail.backends.smtp.EmailBackend"]
+    assert result.stdout.split() == [
+        "production",
+        "django.db.backends.postgresql",
+        "False",
+        "django.core.mail.backends.smtp.EmailBackend",
+    ]
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "EMAIL_HOST"])
@@ -65,22 +85,28 @@ def test_production_without_a_required_variable_refuses_to_start_and_names_it(tm
     assert_refused(result, missing)
 
 
-@pytest.mark.parametrize("name, value, words", [
-    ("DEBUG", "maybe", ("DEBUG", "true or false", "'maybe'")),
-    ("GRANTS_STORAGE", "ftp", ("GRANTS_STORAGE", "'local' or 's3'", "'ftp'")),
-    ("GRANTS_ENV", "staging", ("GRANTS_ENV", "'staging'")),
-    ("GRANTS_UPLOAD_MAX_MB", "ten", ("GRANTS_UPLOAD_MAX_MB", "integer", "'ten'")),
-    ("DATABASE_URL", "mongodb://db/grants", ("DATABASE_URL cannot be parsed",)),
-])
+@pytest.mark.parametrize(
+    "name, value, words",
+    [
+        ("DEBUG", "maybe", ("DEBUG", "true or false", "'maybe'")),
+        ("GRANTS_STORAGE", "ftp", ("GRANTS_STORAGE", "'local' or 's3'", "'ftp'")),
+        ("GRANTS_ENV", "staging", ("GRANTS_ENV", "'staging'")),
+        ("GRANTS_UPLOAD_MAX_MB", "ten", ("GRANTS_UPLOAD_MAX_MB", "integer", "'ten'")),
+        ("DATABASE_URL", "mongodb://db/grants", ("DATABASE_URL cannot be parsed",)),
+    ],
+)
 def test_a_malformed_value_refuses_to_start_and_says_what_is_wrong(tmp_path, name, value, words):
     assert_refused(start(tmp_path, **{name: value}), *words)
 
 
-@pytest.mark.parametrize("name, value, words", [
-    ("DEBUG", "true", ("DEBUG must not be on in production",)),
-    ("SECRET_KEY", "short-key", ("SECRET_KEY", "at least 40 characters")),
-    ("GRANTS_STORAGE", "s3", ("S3_BUCKET",)),
-    ("EMAIL_USE_TLS", "kanske", ("EMAIL_USE_TLS", "true or false")),
-])
+@pytest.mark.parametrize(
+    "name, value, words",
+    [
+        ("DEBUG", "true", ("DEBUG must not be on in production",)),
+        ("SECRET_KEY", "short-key", ("SECRET_KEY", "at least 40 characters")),
+        ("GRANTS_STORAGE", "s3", ("S3_BUCKET",)),
+        ("EMAIL_USE_TLS", "kanske", ("EMAIL_USE_TLS", "true or false")),
+    ],
+)
 def test_an_unsafe_production_value_refuses_to_start(tmp_path, name, value, words):
     assert_refused(start(tmp_path, **{**PRODUCTION, name: value}), *words)

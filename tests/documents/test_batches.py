@@ -44,26 +44,46 @@ def committee_decisions(count, *, anna, olle, kim, organisation, call, held_on=d
     decisions = []
     for index in range(count):
         application = apply.application_save_draft(
-            call=call, organisation=organisation, by=anna, title=f"Läxhjälp {index}", description="Läxhjälp.",
-            period_start="2026-01-01", period_end="2026-12-31", stated_amount=60000,
+            call=call,
+            organisation=organisation,
+            by=anna,
+            title=f"Läxhjälp {index}",
+            description="Läxhjälp.",
+            period_start="2026-01-01",
+            period_end="2026-12-31",
+            stated_amount=60000,
             budget_lines=[("cost", "Ledararvoden", 60000)],
         )
         application = apply.application_submit(application=application, by=anna)
         assess.completeness_confirm(application=application, by=olle)
         assess.assessment_record(
-            application=application, by=olle, no_conflict=True, proposal="approved",
-            proposed_amount=60000, justification="Når barn utanför föreningslivet.")
-        decisions.append(decide.decision_make(application=application, by=kim, outcome="approved", amount=60000,
-                                              reasons="Stämmer med nämndens mål.", meeting_date=held_on,
-                                              protocol_paragraph=f"§ {index + 1}"))
+            application=application,
+            by=olle,
+            no_conflict=True,
+            proposal="approved",
+            proposed_amount=60000,
+            justification="Når barn utanför föreningslivet.",
+        )
+        decisions.append(
+            decide.decision_make(
+                application=application,
+                by=kim,
+                outcome="approved",
+                amount=60000,
+                reasons="Stämmer med nämndens mål.",
+                meeting_date=held_on,
+                protocol_paragraph=f"§ {index + 1}",
+            )
+        )
     return decisions
 
 
 @pytest.fixture
 def meeting_of(anna, olle, kim, fisksatra, inclusion_call):
     def make(count):
-        decisions = committee_decisions(count, anna=anna, olle=olle, kim=kim, organisation=fisksatra,
-                                        call=inclusion_call)
+        decisions = committee_decisions(
+            count, anna=anna, olle=olle, kim=kim, organisation=fisksatra, call=inclusion_call
+        )
         return decisions[0].meeting, decisions
 
     return make
@@ -76,8 +96,16 @@ def letters_of(decision):
 def run_queued_tasks():
     """What db_worker does with each READY task (claim, run, record the outcome), in this
     process and this test's transaction."""
-    worker = Worker(queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
-                    max_tasks=None, worker_id="test-worker", excluded_queue_names=[])
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
     ran = 0
     while (result := DBTaskResult.objects.ready().first()) is not None:
         result.claim(worker.worker_id)
@@ -88,9 +116,9 @@ def run_queued_tasks():
 
 # --- with the immediate backend (tests' default) -----------------------------------------
 
+
 @pytest.mark.django_db
-def test_start_makes_each_letter_once_and_progress_counts_them(meeting_of, kim, anna, olle, fisksatra,
-                                                               activity_call):
+def test_start_makes_each_letter_once_and_progress_counts_them(meeting_of, kim, anna, olle, fisksatra, activity_call):
     meeting, decisions = meeting_of(3)
     assert Decision.objects.filter(meeting=meeting).count() == 3
     assert batches.meeting_letters_progress(meeting) == {"done": 0, "total": 3, "waiting": 0, "failed": 0}
@@ -155,21 +183,28 @@ def test_a_meeting_without_committee_decisions_has_no_letters_to_make(kim, fisks
 
     from .. import factories
 
-    meeting = CommitteeMeeting.objects.create(committee=factories.committee(), held_on=dt.date(2026, 3, 12),
-                                              announced_on=ANNOUNCED)
+    meeting = CommitteeMeeting.objects.create(
+        committee=factories.committee(), held_on=dt.date(2026, 3, 12), announced_on=ANNOUNCED
+    )
     with pytest.raises(ValidationError, match="inga beslut"):
         batches.meeting_letters_start(meeting=meeting, by=kim)
 
 
 # --- the pages -----------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_pages_are_for_decision_makers_only(client, meeting_of, kim, olle, anna):
     meeting, _ = meeting_of(1)
-    urls = [reverse("meetings:list"), reverse("meetings:detail", args=[meeting.pk]),
-            reverse("meetings:progress", args=[meeting.pk])]
-    posts = [(reverse("meetings:announce", args=[meeting.pk]), {"announced_on": "2026-03-20"}),
-             (reverse("meetings:start", args=[meeting.pk]), {})]
+    urls = [
+        reverse("meetings:list"),
+        reverse("meetings:detail", args=[meeting.pk]),
+        reverse("meetings:progress", args=[meeting.pk]),
+    ]
+    posts = [
+        (reverse("meetings:announce", args=[meeting.pk]), {"announced_on": "2026-03-20"}),
+        (reverse("meetings:start", args=[meeting.pk]), {}),
+    ]
 
     for url in urls:
         assert client.get(url).status_code == 302  # anonymous: to the login page
@@ -195,7 +230,9 @@ def test_posts_need_the_csrf_token(meeting_of, kim):
     meeting, _ = meeting_of(1)
     client = Client(enforce_csrf_checks=True)
     client.force_login(kim)
-    assert client.post(reverse("meetings:announce", args=[meeting.pk]), {"announced_on": "2026-03-20"}).status_code == 403
+    assert (
+        client.post(reverse("meetings:announce", args=[meeting.pk]), {"announced_on": "2026-03-20"}).status_code == 403
+    )
     assert client.post(reverse("meetings:start", args=[meeting.pk])).status_code == 403
     meeting.refresh_from_db()
     assert meeting.announced_on is None
@@ -216,13 +253,16 @@ def test_meeting_pages_show_progress_and_the_letters(client, meeting_of, kim):
     # A bad date is refused on the page, in Swedish, and nothing changes.
     response = client.post(reverse("meetings:announce", args=[meeting.pk]), {"announced_on": "2026-03-01"})
     assert response.status_code == 400 and "före sammanträdet" in response.content.decode()
-    response = client.post(reverse("meetings:announce", args=[meeting.pk]), {"announced_on": "2026-03-20"},
-                           follow=True)
+    response = client.post(reverse("meetings:announce", args=[meeting.pk]), {"announced_on": "2026-03-20"}, follow=True)
     page = response.content.decode()
     assert "2026-04-10" in page and "Skapa beslutsbrev för sammanträdet" in page
 
     assert client.get(reverse("meetings:progress", args=[meeting.pk])).json() == {
-        "done": 0, "total": 2, "waiting": 0, "failed": 0, "letters": {},
+        "done": 0,
+        "total": 2,
+        "waiting": 0,
+        "failed": 0,
+        "letters": {},
     }
     page = client.post(reverse("meetings:start", args=[meeting.pk]), follow=True).content.decode()
     assert '<progress id="letters-progress" max="2" value="2"' in page
@@ -230,12 +270,18 @@ def test_meeting_pages_show_progress_and_the_letters(client, meeting_of, kim):
     progress = client.get(reverse("meetings:progress", args=[meeting.pk]))
     assert progress["Content-Type"] == "application/json" and progress["Cache-Control"] == "no-store"
     data = progress.json()
-    assert {key: data[key] for key in ("done", "total", "waiting", "failed")} == \
-        {"done": 2, "total": 2, "waiting": 0, "failed": 0}
+    assert {key: data[key] for key in ("done", "total", "waiting", "failed")} == {
+        "done": 2,
+        "total": 2,
+        "waiting": 0,
+        "failed": 0,
+    }
     for decision in decisions:
         letter = letters_of(decision).get()
-        assert data["letters"][str(decision.pk)] == {"url": reverse("document", args=[letter.pk]),
-                                                     "filename": letter.filename}
+        assert data["letters"][str(decision.pk)] == {
+            "url": reverse("document", args=[letter.pk]),
+            "filename": letter.filename,
+        }
         assert reverse("document", args=[letter.pk]) in page
         download = client.get(reverse("document", args=[letter.pk]))
         assert download.status_code == 200 and download.content.startswith(b"%PDF")
@@ -244,6 +290,7 @@ def test_meeting_pages_show_progress_and_the_letters(client, meeting_of, kim):
 
 
 # --- through the database queue ----------------------------------------------------------
+
 
 @pytest.mark.task_queue
 @pytest.mark.django_db
@@ -271,8 +318,9 @@ def test_queued_letters_wait_fail_and_are_retried(meeting_of, kim, monkeypatch):
     assert batches.meeting_letters_progress(meeting) == {"done": 2, "total": 3, "waiting": 0, "failed": 1}
     failed = DBTaskResult.objects.get(status=TaskResultStatus.FAILED)
     assert failed.exception_class_path == "documents.tasks.LetterNotProduced"
-    assert CaseEvent.objects.filter(application=decisions[1].application,
-                                    action="Beslutsbrev kunde inte skapas").exists()
+    assert CaseEvent.objects.filter(
+        application=decisions[1].application, action="Beslutsbrev kunde inte skapas"
+    ).exists()
 
     # Fixed, and pressed again: only the missing letter is queued and made.
     monkeypatch.setattr(documents.letters, "render_pdf", real_render)
@@ -298,8 +346,9 @@ def test_a_task_left_running_by_a_dead_worker_is_queued_again(meeting_of, kim, m
     second.claim("dead-worker")
     decision_of = {task.pk: task.args_kwargs["kwargs"]["decision_pk"] for task in (first, second)}
     stale_application = Decision.objects.get(pk=decision_of[first.pk]).application_id
-    orphan = default_storage.save(f"cases/{stale_application}/decision_letter/abc-Beslut.pdf",
-                                  ContentFile(b"%PDF-halvfardig"))
+    orphan = default_storage.save(
+        f"cases/{stale_application}/decision_letter/abc-Beslut.pdf", ContentFile(b"%PDF-halvfardig")
+    )
     old = time.time() - 600
     os.utime(Path(media_root) / orphan, (old, old))
 
@@ -327,18 +376,27 @@ def test_a_task_left_running_by_a_dead_worker_is_queued_again(meeting_of, kim, m
 
 # --- real db_worker processes on PostgreSQL --------------------------------------------
 
+
 def worker_start(media_root, log):
     """`manage.py db_worker` in its own process, on this test's database and media folder;
     --batch: it stops when the queue is empty."""
     db = connection.settings_dict
     userinfo = quote(db["USER"] or "", safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
     url = f"postgres://{userinfo}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url, "MEDIA_ROOT": media_root, "GRANTS_STORAGE": "local",
-           "GRANTS_ENV": "embedded", "DEBUG": "false"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "MEDIA_ROOT": media_root,
+        "GRANTS_STORAGE": "local",
+        "GRANTS_ENV": "embedded",
+        "DEBUG": "false",
+    }
     return subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--batch", "--no-reload", "--no-startup-delay",
-         "--interval", "0.1"],
-        cwd=django_settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [sys.executable, "manage.py", "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0.1"],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -432,8 +490,9 @@ def test_two_workers_share_a_batch_without_duplicates(meeting_of, kim, media_roo
 
     letter_tasks = DBTaskResult.objects.filter(task_path=batches.TASK_PATH)
     assert letter_tasks.filter(status=TaskResultStatus.SUCCESSFUL).count() == 24
-    assert len({worker_id for ids in letter_tasks.values_list("worker_ids", flat=True)
-                for worker_id in ids}) == 2  # both workers did some of the work
+    assert (
+        len({worker_id for ids in letter_tasks.values_list("worker_ids", flat=True) for worker_id in ids}) == 2
+    )  # both workers did some of the work
     assert batches.meeting_letters_progress(meeting) == {"done": 12, "total": 12, "waiting": 0, "failed": 0}
     assert_one_letter_each_and_no_orphans(decisions, media_root)
 
@@ -477,12 +536,18 @@ def test_meeting_pages_cost_a_fixed_number_of_queries(client, anna, olle, kim, f
     client.force_login(kim)
     counts = []
     for count, held_on in ((1, dt.date(2026, 3, 12)), (4, dt.date(2026, 4, 16))):
-        decisions = committee_decisions(count, anna=anna, olle=olle, kim=kim, organisation=fisksatra,
-                                        call=inclusion_call, held_on=held_on)
+        decisions = committee_decisions(
+            count, anna=anna, olle=olle, kim=kim, organisation=fisksatra, call=inclusion_call, held_on=held_on
+        )
         meeting = decisions[0].meeting
         batches.meeting_announce(meeting=meeting, by=kim, announced_on=held_on + dt.timedelta(days=5))
         batches.meeting_letters_start(meeting=meeting, by=kim)
-        counts.append([queries(reverse("meetings:list")), queries(reverse("meetings:detail", args=[meeting.pk])),
-                       queries(reverse("meetings:progress", args=[meeting.pk]))])
+        counts.append(
+            [
+                queries(reverse("meetings:list")),
+                queries(reverse("meetings:detail", args=[meeting.pk])),
+                queries(reverse("meetings:progress", args=[meeting.pk])),
+            ]
+        )
     assert counts[0] == counts[1], counts
     assert max(counts[1]) <= 20, counts

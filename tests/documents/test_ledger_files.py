@@ -63,8 +63,10 @@ def attest_and_file(client, payment_ids, *, execution_date):
 def read_in(client, batch, content):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = client.post(reverse("finance:status_report", args=[batch.pk]),
-                           {"report": SimpleUploadedFile("pain002.xml", content, content_type="application/xml")})
+    response = client.post(
+        reverse("finance:status_report", args=[batch.pk]),
+        {"report": SimpleUploadedFile("pain002.xml", content, content_type="application/xml")},
+    )
     assert response.status_code == 302, page(response)[:3000]
 
 
@@ -88,6 +90,7 @@ def granted(anna, olle, fisksatra, inclusion_call):
 
 # --- what the bank paid, once --------------------------------------------------------------
 
+
 def test_a_rejected_payment_is_never_booked_and_its_replacement_is_booked_once(client, fia, granted, in_a_week):
     """KFN 2026/0002's story: the bank rejects the first file (AC04, closed account), the
     replacement goes in a second file and is paid. The ledger books the part once."""
@@ -100,8 +103,13 @@ def test_a_rejected_payment_is_never_booked_and_its_replacement_is_booked_once(c
     assert not Voucher.objects.exists(), "a rejected payment is booked"
 
     second = attest_and_file(client, [replacement.pk], execution_date=in_a_week)
-    read_in(client, second, status_report(second.reference, [(replacement.reference, "ACSC", "")],
-                                           group="ACSC", accepted=f"{in_a_week}T09:12:00"))
+    read_in(
+        client,
+        second,
+        status_report(
+            second.reference, [(replacement.reference, "ACSC", "")], group="ACSC", accepted=f"{in_a_week}T09:12:00"
+        ),
+    )
     books = ledger_file(client)
 
     programme = granted.call.programme
@@ -109,7 +117,11 @@ def test_a_rejected_payment_is_never_booked_and_its_replacement_is_booked_once(c
     assert sie.booked_per_case(books, "1930") == {granted.case_number: -amount}
     [voucher] = books.vouchers
     assert (voucher.series, voucher.number, voucher.date, voucher.registered) == (
-        "B", 1, in_a_week, timezone.localdate())
+        "B",
+        1,
+        in_a_week,
+        timezone.localdate(),
+    )
     debit = next(row for row in voucher.rows if row.amount > 0)
     assert debit.objects == {1: programme.committee.code, 6: programme.project_code}
     assert books.objects[(1, programme.committee.code)] == programme.committee.name
@@ -126,15 +138,20 @@ def test_voucher_numbers_run_per_series_and_year_without_gaps(fia, anna, olle, f
     for title in ("Läxhjälp", "Simskola", "Fotboll"):
         pay_out(factories.granted_case(inclusion_call, fisksatra, anna, olle, amount="1000", title=title), fia)
     year = timezone.localdate().year
-    assert list(Voucher.objects.order_by("number").values_list("series", "number")) == [("BID", 1), ("BID", 2),
-                                                                                        ("BID", 3)]
+    assert list(Voucher.objects.order_by("number").values_list("series", "number")) == [
+        ("BID", 1),
+        ("BID", 2),
+        ("BID", 3),
+    ]
     assert all(voucher.date.year == year for voucher in Voucher.objects.all())
 
 
 # --- the day the bank paid -----------------------------------------------------------------
 
-def test_the_paid_day_is_the_banks_not_the_upload_day(client, fia, granted, anna, olle, fisksatra, inclusion_call,
-                                                      in_a_week, django_capture_on_commit_callbacks):
+
+def test_the_paid_day_is_the_banks_not_the_upload_day(
+    client, fia, granted, anna, olle, fisksatra, inclusion_call, in_a_week, django_capture_on_commit_callbacks
+):
     """The report without a date per payment: the file's requested execution date, four days
     after the upload; with the bank's acceptance date: that day."""
     client.force_login(fia)
@@ -147,7 +164,7 @@ def test_the_paid_day_is_the_banks_not_the_upload_day(client, fia, granted, anna
     payment.refresh_from_db()
     assert payment.paid_on == execution_day
     assert f"{execution_day:%Y-%m-%d}" in page(client.get(reverse("finance:batch", args=[batch.pk])))
-    [message] = mail.outbox   # Anna is told the day the bank paid
+    [message] = mail.outbox  # Anna is told the day the bank paid
     assert f"betalades ut {execution_day:%Y-%m-%d}" in message.body
     assert Voucher.objects.get().date == execution_day
 
@@ -155,8 +172,11 @@ def test_the_paid_day_is_the_banks_not_the_upload_day(client, fia, granted, anna
     [payment] = other.payments.filter(status="planned")
     batch = attest_and_file(client, [payment.pk], execution_date=in_a_week)
     accepted = timezone.localdate() + dt.timedelta(days=5)
-    read_in(client, batch, status_report(batch.reference, [(payment.reference, "ACSC", "")],
-                                         accepted=f"{accepted}T08:00:00+01:00"))
+    read_in(
+        client,
+        batch,
+        status_report(batch.reference, [(payment.reference, "ACSC", "")], accepted=f"{accepted}T08:00:00+01:00"),
+    )
     payment.refresh_from_db()
     assert payment.paid_on == accepted
 
@@ -166,8 +186,9 @@ def test_finance_confirms_payment_on_the_day_the_bank_paid(client, fia, granted,
     [payment] = granted.payments.filter(status="planned")
     batch = attest_and_file(client, [payment.pk], execution_date=today)
     url = reverse("finance:batch_mark", args=[batch.pk])
-    response = client.post(url, {"payments": [payment.pk], "outcome": "paid",
-                                 "paid_on": (today + dt.timedelta(days=1)).isoformat()})
+    response = client.post(
+        url, {"payments": [payment.pk], "outcome": "paid", "paid_on": (today + dt.timedelta(days=1)).isoformat()}
+    )
     assert response.status_code == 400 and "kan inte ligga i framtiden" in page(response)
     assert Payment.objects.get(pk=payment.pk).status == "exported" and not Voucher.objects.exists()
     yesterday = today - dt.timedelta(days=1)
@@ -178,27 +199,31 @@ def test_finance_confirms_payment_on_the_day_the_bank_paid(client, fia, granted,
 
 # --- characters -----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def lodz(anna):
     """A club with letters outside both the banks' set and code page 437."""
-    org = Organisation.objects.create(name="Łódź & Ørsta Vänskapsförening", org_number="802433-1236",
-                                      bankgiro="5050-1055")
+    org = Organisation.objects.create(
+        name="Łódź & Ørsta Vänskapsförening", org_number="802433-1236", bankgiro="5050-1055"
+    )
     Membership.objects.create(user=anna, organisation=org)
     return org
 
 
 def test_names_are_transliterated_for_the_bank_and_the_ledger_never_written_as_question_marks(
-        client, fia, anna, olle, lodz, inclusion_call, today):
+    client, fia, anna, olle, lodz, inclusion_call, today
+):
     application = factories.granted_case(inclusion_call, lodz, anna, olle, amount="5000")
     client.force_login(fia)
     [payment] = application.payments.filter(status="planned")
     batch = attest_and_file(client, [payment.pk], execution_date=today)
     tree = etree.fromstring(batch_file(batch, "pain001")[2])
     assert tree.findtext(".//p:Cdtr/p:Nm", namespaces=NS) == "Lodz och Orsta Vänskapsförening"
-    response = client.post(reverse("finance:batch_mark", args=[batch.pk]), {"payments": [payment.pk],
-                                                                            "outcome": "paid"})
+    response = client.post(
+        reverse("finance:batch_mark", args=[batch.pk]), {"payments": [payment.pk], "outcome": "paid"}
+    )
     assert response.status_code == 302
-    books = ledger_file(client)   # sie.read refuses any "?"
+    books = ledger_file(client)  # sie.read refuses any "?"
     texts = [row.text for voucher in books.vouchers for row in voucher.rows]
     assert texts and all("Lódz & Orsta Vänskapsförening" in text for text in texts)
 
@@ -219,8 +244,9 @@ def test_a_name_the_bank_cannot_take_is_refused_at_attestation(client, fia, anna
 
 # --- repayment claims ---------------------------------------------------------------------
 
+
 def test_bankgirots_ocr_has_a_length_digit_and_a_luhn_check_digit():
-    assert ledger.ocr_reference("123456") == "12345682"   # Bankgirot's own example
+    assert ledger.ocr_reference("123456") == "12345682"  # Bankgirot's own example
     assert ledger.ocr_reference("1") == "133"
     reference = ledger.ocr_reference("0004711")
     assert luhn.is_valid(reference) and int(reference[-2]) == len(reference) % 10
@@ -228,8 +254,9 @@ def test_bankgirots_ocr_has_a_length_digit_and_a_luhn_check_digit():
         ledger.ocr_reference("12A")
 
 
-def test_a_claim_is_a_receivable_cleared_by_repayments_found_by_its_ocr(client, anna, olle, fia, fisksatra,
-                                                                         inclusion_call, today, settings):
+def test_a_claim_is_a_receivable_cleared_by_repayments_found_by_its_ocr(
+    client, anna, olle, fia, fisksatra, inclusion_call, today, settings
+):
     claim = rejected(inclusion_call, fisksatra, anna, olle, fia, reclaim="10000")
     application, expense = claim.application, inclusion_call.programme.expense_account
     assert luhn.is_valid(claim.ocr) and int(claim.ocr[-2]) == len(claim.ocr) % 10
@@ -238,7 +265,7 @@ def test_a_claim_is_a_receivable_cleared_by_repayments_found_by_its_ocr(client, 
     assert settings.PAYER_BANKGIRO in letter and claim.ocr in letter
 
     client.force_login(fia)
-    spaced = " ".join(claim.ocr[i:i + 4] for i in range(0, len(claim.ocr), 4))
+    spaced = " ".join(claim.ocr[i : i + 4] for i in range(0, len(claim.ocr), 4))
     found = page(client.get(reverse("finance:claims"), {"q": spaced}))
     assert f'id="claim-{claim.pk}"' in found and claim.ocr in found
     assert f'id="claim-{claim.pk}"' not in page(client.get(reverse("finance:claims"), {"q": "99999999"}))
@@ -246,8 +273,12 @@ def test_a_claim_is_a_receivable_cleared_by_repayments_found_by_its_ocr(client, 
     repayments.repayment_register(claim=claim, by=fia, amount=Decimal("4000"), received_on=today)
 
     def net(account, kind):
-        return sum(VoucherLine.objects.filter(application=application, account=account, kind=kind)
-                   .values_list("amount", flat=True), Decimal("0"))
+        return sum(
+            VoucherLine.objects.filter(application=application, account=account, kind=kind).values_list(
+                "amount", flat=True
+            ),
+            Decimal("0"),
+        )
 
     paid = sum(application.payments.filter(status="paid").values_list("amount", flat=True))
     assert net(expense, "payment") == paid and net(expense, "claim") == Decimal("-10000")
@@ -265,7 +296,9 @@ def test_a_report_with_a_date_that_is_no_date_changes_nothing(client, fia, grant
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     content = status_report(batch.reference, [(payment.reference, "ACSC", "")], accepted="i morgon")
-    response = client.post(reverse("finance:status_report", args=[batch.pk]),
-                           {"report": SimpleUploadedFile("pain002.xml", content, content_type="application/xml")})
+    response = client.post(
+        reverse("finance:status_report", args=[batch.pk]),
+        {"report": SimpleUploadedFile("pain002.xml", content, content_type="application/xml")},
+    )
     assert response.status_code == 400 and "AccptncDtTm är inget datum (i morgon)" in page(response)
     assert Payment.objects.get(pk=payment.pk).status == "exported" and not Voucher.objects.exists()

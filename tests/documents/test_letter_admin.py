@@ -42,9 +42,14 @@ def change_url(committee):
 
 def form_data(committee, **changes):
     data = {
-        "code": committee.code, "name": committee.name, "municipality": committee.municipality,
-        "contact_email": committee.contact_email, "contact_phone": committee.contact_phone,
-        "address": committee.address, "court": committee.court, "notice_board": committee.notice_board,
+        "code": committee.code,
+        "name": committee.name,
+        "municipality": committee.municipality,
+        "contact_email": committee.contact_email,
+        "contact_phone": committee.contact_phone,
+        "address": committee.address,
+        "court": committee.court,
+        "notice_board": committee.notice_board,
         "appeal_text": committee.appeal_text,
     }
     data.update(changes)
@@ -61,24 +66,36 @@ def test_the_letter_texts_have_their_own_fieldset(admin_client, kfn):
 
 def test_the_administrator_sets_court_appeal_text_address_and_logo(admin_client, kfn):
     logo = SimpleUploadedFile("nacka.png", image_bytes(), content_type="image/png")
-    response = admin_client.post(change_url(kfn), form_data(
-        kfn, court="Förvaltningsrätten i Uppsala", address="Granitvägen 15\r\n131 81 Nacka",
-        appeal_text="Beslutet kan överklagas genom laglighetsprövning.", logo=logo,
-    ))
+    response = admin_client.post(
+        change_url(kfn),
+        form_data(
+            kfn,
+            court="Förvaltningsrätten i Uppsala",
+            address="Granitvägen 15\r\n131 81 Nacka",
+            appeal_text="Beslutet kan överklagas genom laglighetsprövning.",
+            logo=logo,
+        ),
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     kfn.refresh_from_db()
     assert kfn.court == "Förvaltningsrätten i Uppsala" and kfn.logo.name.startswith("committee-logos/")
     assert logo_data_url(kfn).startswith("data:image/png;base64,")
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("logo.png", b"%PDF-1.4\n%%EOF\n", "måste vara en PNG- eller JPEG-bild"),
-    ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><image href="http://127.0.0.1/x"/></svg>',
-     "måste vara en PNG- eller JPEG-bild"),
-    ("logo.png", b"\x89PNG\r\n\x1a\n" + b"\0" * (1024 * 1024), "högst 1 MB"),
-    ("logo.png", b"\x89PNG\r\n\x1a\n" + b"trasig", "går inte att läsa som bild"),
-    ("logo.jpg", image_bytes("PNG"), None),  # a PNG with a .jpg name is still a PNG: accepted
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("logo.png", b"%PDF-1.4\n%%EOF\n", "måste vara en PNG- eller JPEG-bild"),
+        (
+            "logo.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><image href="http://127.0.0.1/x"/></svg>',
+            "måste vara en PNG- eller JPEG-bild",
+        ),
+        ("logo.png", b"\x89PNG\r\n\x1a\n" + b"\0" * (1024 * 1024), "högst 1 MB"),
+        ("logo.png", b"\x89PNG\r\n\x1a\n" + b"trasig", "går inte att läsa som bild"),
+        ("logo.jpg", image_bytes("PNG"), None),  # a PNG with a .jpg name is still a PNG: accepted
+    ],
+)
 def test_the_logo_is_checked_by_its_content_and_size(admin_client, kfn, name, content, message):
     response = admin_client.post(change_url(kfn), form_data(kfn, logo=SimpleUploadedFile(name, content)))
     kfn.refresh_from_db()
@@ -103,8 +120,9 @@ def test_a_stored_logo_that_is_not_an_image_is_left_out_of_the_letter(kfn):
 
 
 def test_meetings_are_listed_with_their_announcement_and_appeal_deadline(admin_client, kfn):
-    meeting = CommitteeMeeting.objects.create(committee=kfn, held_on=dt.date(2026, 3, 5),
-                                              announced_on=dt.date(2026, 3, 12))
+    meeting = CommitteeMeeting.objects.create(
+        committee=kfn, held_on=dt.date(2026, 3, 5), announced_on=dt.date(2026, 3, 12)
+    )
     CommitteeMeeting.objects.create(committee=kfn, held_on=dt.date(2026, 4, 2))
     page = admin_client.get("/admin/grants/committeemeeting/").content.decode()
     assert "Kultur- och fritidsnämnden" in page
@@ -115,8 +133,12 @@ def test_meetings_are_listed_with_their_announcement_and_appeal_deadline(admin_c
     detail = admin_client.get(f"/admin/grants/committeemeeting/{meeting.pk}/change/")
     assert detail.status_code == 200
     assert f"/staff/sammantraden/{meeting.pk}/" in detail.content.decode()
-    assert admin_client.post(f"/admin/grants/committeemeeting/{meeting.pk}/change/",
-                             {"announced_on": "2026-03-20"}).status_code == 403
+    assert (
+        admin_client.post(
+            f"/admin/grants/committeemeeting/{meeting.pk}/change/", {"announced_on": "2026-03-20"}
+        ).status_code
+        == 403
+    )
     meeting.refresh_from_db()
     assert meeting.announced_on == dt.date(2026, 3, 12)
 

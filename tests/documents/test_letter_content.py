@@ -28,6 +28,7 @@ REASONS = {
 
 # --- reading a letter back ---------------------------------------------------------------
 
+
 class Letter:
     """A stored letter as its recipient's PDF reader sees it."""
 
@@ -73,6 +74,7 @@ class Letter:
     def images(self):
         images = []
         for page in self.reader.pages:
+
             def walk(resources):
                 resources = resources.get_object() if resources is not None else {}
                 for xobject in (resources.get("/XObject") or {}).values():
@@ -81,6 +83,7 @@ class Letter:
                         images.append(xobject)
                     elif xobject.get("/Subtype") == "/Form" and "/Resources" in xobject:
                         walk(xobject["/Resources"])
+
             walk(page.get("/Resources"))
         return images
 
@@ -125,54 +128,99 @@ def assert_appeal_instructions(text, court="Förvaltningsrätten i Stockholm"):
 
 
 def swedish_date(day):
-    months = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
-              "oktober", "november", "december"]
+    months = [
+        "januari",
+        "februari",
+        "mars",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "augusti",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ]
     return f"{day.day} {months[day.month - 1]} {day.year}"
 
 
 # --- cases at the point of their letters ------------------------------------------------
 
-def submitted(anna, organisation, call, *, title="Verksamhet 2026", amount=None, inputs=None, budget=(),
-              attachments=()):
+
+def submitted(
+    anna, organisation, call, *, title="Verksamhet 2026", amount=None, inputs=None, budget=(), attachments=()
+):
     application = apply.application_save_draft(
-        call=call, organisation=organisation, by=anna, title=title, description="Fotboll och läxhjälp.",
-        period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 12, 31),
-        stated_amount=Decimal(amount) if amount else None, inputs=inputs or {}, budget_lines=budget,
+        call=call,
+        organisation=organisation,
+        by=anna,
+        title=title,
+        description="Fotboll och läxhjälp.",
+        period_start=dt.date(2026, 1, 1),
+        period_end=dt.date(2026, 12, 31),
+        stated_amount=Decimal(amount) if amount else None,
+        inputs=inputs or {},
+        budget_lines=budget,
     )
     for name, content in attachments:
-        apply.application_attach(application=application, by=anna, filename=name, content_type="application/pdf",
-                                 content=content)
+        apply.application_attach(
+            application=application, by=anna, filename=name, content_type="application/pdf", content=content
+        )
     return apply.application_submit(application=application, by=anna)
 
 
 def assessed(application, officer, *, proposal, amount):
     assess.completeness_confirm(application=application, by=officer)
     assess.assessment_record(
-        application=application, by=officer, no_conflict=True, proposal=proposal,
-        proposed_amount=Decimal(amount), justification="Bedömd enligt reglerna.")
+        application=application,
+        by=officer,
+        no_conflict=True,
+        proposal=proposal,
+        proposed_amount=Decimal(amount),
+        justification="Bedömd enligt reglerna.",
+    )
     application.refresh_from_db()
     return application
 
 
 def decided_by_officer(application, officer, *, outcome, amount, reasons, conditions=""):
     return decide.decision_make(
-        application=application, by=officer, outcome=outcome, amount=Decimal(amount),
-        reasons=reasons, conditions=conditions)
+        application=application,
+        by=officer,
+        outcome=outcome,
+        amount=Decimal(amount),
+        reasons=reasons,
+        conditions=conditions,
+    )
 
 
 def decided_by_committee(application, member, *, held_on, paragraph, amount):
     return decide.decision_make(
-        application=application, by=member, outcome="approved", amount=Decimal(amount),
-        reasons=REASONS["committee"], meeting_date=held_on, protocol_paragraph=paragraph)
+        application=application,
+        by=member,
+        outcome="approved",
+        amount=Decimal(amount),
+        reasons=REASONS["committee"],
+        meeting_date=held_on,
+        protocol_paragraph=paragraph,
+    )
 
 
 @pytest.fixture
 def approved_on_delegation(anna, olle, fisksatra, activity_call):
     """Activity grant: 5 000 kr + 40 × 150 kr = 11 000 kr, decided by Olle on delegation 4.2."""
-    application = assessed(submitted(anna, fisksatra, activity_call, inputs={"members": 40}), olle,
-                           proposal="approved", amount="11000")
-    decision = decided_by_officer(application, olle, outcome="approved", amount="11000",
-                                  reasons=REASONS["approved"], conditions="Bidraget får bara användas till verksamhet i kommunen.")
+    application = assessed(
+        submitted(anna, fisksatra, activity_call, inputs={"members": 40}), olle, proposal="approved", amount="11000"
+    )
+    decision = decided_by_officer(
+        application,
+        olle,
+        outcome="approved",
+        amount="11000",
+        reasons=REASONS["approved"],
+        conditions="Bidraget får bara användas till verksamhet i kommunen.",
+    )
     decision_letter_send(decision.pk)
     return decision
 
@@ -180,15 +228,24 @@ def approved_on_delegation(anna, olle, fisksatra, activity_call):
 @pytest.fixture
 def committee_decision(anna, olle, kim, fisksatra, inclusion_call):
     """Inclusion project over the 50 000 kr delegation limit: Kim's committee decides 60 000 kr."""
-    application = submitted(anna, fisksatra, inclusion_call, title="Nattvandring och läxhjälp", amount="60000",
-                            budget=[("cost", "Ledararvoden", Decimal("50000")),
-                                    ("cost", "Lokalhyra", Decimal("20000")),
-                                    ("income", "Egen insats", Decimal("5000"))])
+    application = submitted(
+        anna,
+        fisksatra,
+        inclusion_call,
+        title="Nattvandring och läxhjälp",
+        amount="60000",
+        budget=[
+            ("cost", "Ledararvoden", Decimal("50000")),
+            ("cost", "Lokalhyra", Decimal("20000")),
+            ("income", "Egen insats", Decimal("5000")),
+        ],
+    )
     application = assessed(application, olle, proposal="approved", amount="60000")
     return decided_by_committee(application, kim, held_on=dt.date(2026, 3, 5), paragraph="§ 42", amount="60000")
 
 
 # --- decisions on delegation ------------------------------------------------------------
+
 
 def test_approved_on_delegation(approved_on_delegation, olle):
     application = approved_on_delegation.application
@@ -216,12 +273,17 @@ def test_approved_on_delegation(approved_on_delegation, olle):
 
 
 def test_partly_approved(anna, olle, fisksatra, inclusion_call):
-    application = submitted(anna, fisksatra, inclusion_call, amount="60000",
-                            budget=[("cost", "Ledararvoden", Decimal("50000")),
-                                    ("cost", "Lokalhyra", Decimal("20000"))])
+    application = submitted(
+        anna,
+        fisksatra,
+        inclusion_call,
+        amount="60000",
+        budget=[("cost", "Ledararvoden", Decimal("50000")), ("cost", "Lokalhyra", Decimal("20000"))],
+    )
     application = assessed(application, olle, proposal="partly_approved", amount="40000")
-    decision = decided_by_officer(application, olle, outcome="partly_approved", amount="40000",
-                                  reasons=REASONS["partly_approved"])
+    decision = decided_by_officer(
+        application, olle, outcome="partly_approved", amount="40000", reasons=REASONS["partly_approved"]
+    )
     decision_letter_send(decision.pk)
     read = letter(application, Document.Kind.DECISION_LETTER)
     assert_is_an_accessible_archivable_letter(read, application.case_number)
@@ -237,8 +299,9 @@ def test_partly_approved(anna, olle, fisksatra, inclusion_call):
 
 
 def test_rejected(anna, olle, fisksatra, activity_call):
-    application = assessed(submitted(anna, fisksatra, activity_call, inputs={"members": 12}), olle,
-                           proposal="rejected", amount="0")
+    application = assessed(
+        submitted(anna, fisksatra, activity_call, inputs={"members": 12}), olle, proposal="rejected", amount="0"
+    )
     decision = decided_by_officer(application, olle, outcome="rejected", amount="0", reasons=REASONS["rejected"])
     decision_letter_send(decision.pk)
     read = letter(application, Document.Kind.DECISION_LETTER)
@@ -252,6 +315,7 @@ def test_rejected(anna, olle, fisksatra, activity_call):
 
 
 # --- committee decisions ----------------------------------------------------------------
+
 
 def test_committee_decision_with_announced_protocol(committee_decision):
     meeting = committee_decision.meeting
@@ -307,15 +371,22 @@ def test_committee_letter_uses_the_committees_own_texts_and_logo(committee_decis
 
 # --- repayment and receipt --------------------------------------------------------------
 
+
 def test_repayment_letter(approved_on_delegation, anna, olle, fia):
     application = approved_on_delegation.application
     pay_out(application, fia)
-    follow_up.follow_up_submit(report=application.follow_up, by=anna, what_was_done="Lite träning.",
-                               outcome="Laget lades ned i mars.", own_contribution=Decimal("0"),
-                               cost_lines=[("Ledararvoden", Decimal("12000"), Decimal("2500"))])
+    follow_up.follow_up_submit(
+        report=application.follow_up,
+        by=anna,
+        what_was_done="Lite träning.",
+        outcome="Laget lades ned i mars.",
+        own_contribution=Decimal("0"),
+        cost_lines=[("Ledararvoden", Decimal("12000"), Decimal("2500"))],
+    )
     note = "Verksamheten upphörde i mars och bidraget användes bara till en liten del."
-    follow_up.follow_up_review(report=application.follow_up, by=olle, verdict="reject",
-                               note=note, reclaim_amount=Decimal("8500"))
+    follow_up.follow_up_review(
+        report=application.follow_up, by=olle, verdict="reject", note=note, reclaim_amount=Decimal("8500")
+    )
     repayment_letter_send(application.pk)
     application.refresh_from_db()
     read = letter(application, Document.Kind.REPAYMENT_LETTER)
@@ -330,9 +401,16 @@ def test_repayment_letter(approved_on_delegation, anna, olle, fia):
 
 def test_receipt_lists_what_was_sent(anna, fisksatra, inclusion_call):
     application = submitted(
-        anna, fisksatra, inclusion_call, title="Nattvandring och läxhjälp", amount="60000",
-        budget=[("cost", "Ledararvoden", Decimal("50000")), ("cost", "Lokalhyra", Decimal("20000")),
-                ("income", "Egen insats", Decimal("5000"))],
+        anna,
+        fisksatra,
+        inclusion_call,
+        title="Nattvandring och läxhjälp",
+        amount="60000",
+        budget=[
+            ("cost", "Ledararvoden", Decimal("50000")),
+            ("cost", "Lokalhyra", Decimal("20000")),
+            ("income", "Egen insats", Decimal("5000")),
+        ],
         attachments=[("budget 2026.pdf", b"%PDF-1.4\n%%EOF\n"), ("stadgar.pdf", b"%PDF-1.4\n%%EOF\n")],
     )
     receipt_send(application.pk)

@@ -27,15 +27,26 @@ DRAFT_BANNER = "FÖRHANDSGRANSKNING – INTE ETT BESLUT"
 
 def assessed(anna, olle, organisation, call, *, amount, proposal="approved", proposed=None):
     application = apply.application_save_draft(
-        call=call, organisation=organisation, by=anna, title="Nattvandring och läxhjälp", description="Läxhjälp.",
-        period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 12, 31), stated_amount=Decimal(amount),
+        call=call,
+        organisation=organisation,
+        by=anna,
+        title="Nattvandring och läxhjälp",
+        description="Läxhjälp.",
+        period_start=dt.date(2026, 1, 1),
+        period_end=dt.date(2026, 12, 31),
+        stated_amount=Decimal(amount),
         budget_lines=[("cost", "Ledararvoden", Decimal("70000"))],
     )
     application = apply.application_submit(application=application, by=anna)
     assess.completeness_confirm(application=application, by=olle)
     assess.assessment_record(
-        application=application, by=olle, no_conflict=True, proposal=proposal,
-        proposed_amount=Decimal(proposed or amount), justification=REASONS)
+        application=application,
+        by=olle,
+        no_conflict=True,
+        proposal=proposal,
+        proposed_amount=Decimal(proposed or amount),
+        justification=REASONS,
+    )
     application.refresh_from_db()
     return application
 
@@ -43,7 +54,8 @@ def assessed(anna, olle, organisation, call, *, amount, proposal="approved", pro
 def snapshot(application):
     """Everything a decision would write."""
     task = GrantProcess.objects.get(application=application).task_set.get(
-        flow_task__in=[GrantFlow.decide_by_officer, GrantFlow.decide_by_committee])
+        flow_task__in=[GrantFlow.decide_by_officer, GrantFlow.decide_by_committee]
+    )
     return {
         "status": type(application).objects.get(pk=application.pk).status,
         "decisions": Decision.objects.count(),
@@ -70,19 +82,25 @@ def pdf_text(content):
 
 
 def test_the_decision_task_offers_a_preview(client, anna, olle, fisksatra, inclusion_call):
-    application = assessed(anna, olle, fisksatra, inclusion_call, amount="60000", proposal="partly_approved",
-                           proposed="40000")
+    application = assessed(
+        anna, olle, fisksatra, inclusion_call, amount="60000", proposal="partly_approved", proposed="40000"
+    )
     client.force_login(olle)
     page = task_page(client, application, "decide_by_officer").content.decode()
     assert 'name="preview"' in page and "Förhandsgranska beslutsbrev" in page
 
 
 def test_officer_previews_the_letter_and_nothing_is_stored(client, anna, olle, fisksatra, inclusion_call):
-    application = assessed(anna, olle, fisksatra, inclusion_call, amount="60000", proposal="partly_approved",
-                           proposed="40000")
+    application = assessed(
+        anna, olle, fisksatra, inclusion_call, amount="60000", proposal="partly_approved", proposed="40000"
+    )
     client.force_login(olle)
-    data = {"outcome": "partly_approved", "amount": "40000", "reasons": REASONS,
-            "conditions": "Kommunens logotyp ska synas i kommunikationen."}
+    data = {
+        "outcome": "partly_approved",
+        "amount": "40000",
+        "reasons": REASONS,
+        "conditions": "Kommunens logotyp ska synas i kommunikationen.",
+    }
     before = snapshot(application)
 
     response = post_task(client, application, "decide_by_officer", {**data, "preview": "1"})
@@ -118,15 +136,24 @@ def test_officer_previews_the_letter_and_nothing_is_stored(client, anna, olle, f
     assert "34 000,00 kr" in sent and REASONS in sent
 
 
-def test_committee_preview_names_the_meeting_without_creating_it(client, anna, olle, kim, fisksatra,
-                                                                 inclusion_call):
+def test_committee_preview_names_the_meeting_without_creating_it(client, anna, olle, kim, fisksatra, inclusion_call):
     application = assessed(anna, olle, fisksatra, inclusion_call, amount="60000")
     client.force_login(kim)
     before = snapshot(application)
-    response = post_task(client, application, "decide_by_committee", {
-        "outcome": "approved", "amount": "60000", "reasons": REASONS, "conditions": "",
-        "meeting_date": "2026-03-12", "protocol_paragraph": "§ 42", "preview": "1",
-    })
+    response = post_task(
+        client,
+        application,
+        "decide_by_committee",
+        {
+            "outcome": "approved",
+            "amount": "60000",
+            "reasons": REASONS,
+            "conditions": "",
+            "meeting_date": "2026-03-12",
+            "protocol_paragraph": "§ 42",
+            "preview": "1",
+        },
+    )
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text, _ = pdf_text(response.content)
     assert DRAFT_BANNER in text
@@ -143,49 +170,78 @@ def test_committee_preview_names_the_meeting_without_creating_it(client, anna, o
 def test_committee_preview_uses_an_announced_meeting(client, anna, olle, kim, fisksatra, inclusion_call):
     application = assessed(anna, olle, fisksatra, inclusion_call, amount="60000")
     committee = inclusion_call.programme.committee
-    CommitteeMeeting.objects.create(committee=committee, held_on=dt.date(2026, 3, 5),
-                                    announced_on=dt.date(2026, 3, 12))
+    CommitteeMeeting.objects.create(committee=committee, held_on=dt.date(2026, 3, 5), announced_on=dt.date(2026, 3, 12))
     client.force_login(kim)
-    response = post_task(client, application, "decide_by_committee", {
-        "outcome": "approved", "amount": "60000", "reasons": REASONS, "conditions": "",
-        "meeting_date": "2026-03-05", "protocol_paragraph": "§ 7", "preview": "1",
-    })
+    response = post_task(
+        client,
+        application,
+        "decide_by_committee",
+        {
+            "outcome": "approved",
+            "amount": "60000",
+            "reasons": REASONS,
+            "conditions": "",
+            "meeting_date": "2026-03-05",
+            "protocol_paragraph": "§ 7",
+            "preview": "1",
+        },
+    )
     text, _ = pdf_text(response.content)
     assert "12 mars 2026" in text and "2 april 2026" in text
     assert CommitteeMeeting.objects.count() == 1
 
 
 def test_an_invalid_preview_shows_the_form_errors(client, anna, olle, fisksatra, inclusion_call):
-    application = assessed(anna, olle, fisksatra, inclusion_call, amount="60000", proposal="partly_approved",
-                           proposed="40000")
+    application = assessed(
+        anna, olle, fisksatra, inclusion_call, amount="60000", proposal="partly_approved", proposed="40000"
+    )
     client.force_login(olle)
     before = snapshot(application)
     # A missing field: the form's own error.
-    response = post_task(client, application, "decide_by_officer",
-                         {"outcome": "partly_approved", "amount": "40000", "reasons": "", "preview": "1"})
+    response = post_task(
+        client,
+        application,
+        "decide_by_officer",
+        {"outcome": "partly_approved", "amount": "40000", "reasons": "", "preview": "1"},
+    )
     assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
     assert "Detta fält måste fyllas i." in response.content.decode()
     # A rule of the decision: the same message as when deciding.
-    response = post_task(client, application, "decide_by_officer",
-                         {"outcome": "rejected", "amount": "40000", "reasons": REASONS, "preview": "1"})
+    response = post_task(
+        client,
+        application,
+        "decide_by_officer",
+        {"outcome": "rejected", "amount": "40000", "reasons": REASONS, "preview": "1"},
+    )
     assert response["Content-Type"].startswith("text/html")
     assert "Vid avslag är beloppet 0 kr." in response.content.decode()
     # Above the delegation limit.
-    response = post_task(client, application, "decide_by_officer",
-                         {"outcome": "approved", "amount": "60000", "reasons": REASONS, "preview": "1"})
+    response = post_task(
+        client,
+        application,
+        "decide_by_officer",
+        {"outcome": "approved", "amount": "60000", "reasons": REASONS, "preview": "1"},
+    )
     assert "över delegationsgränsen" in response.content.decode()
-    assert {k: v for k, v in snapshot(application).items() if k != "task"} == \
-        {k: v for k, v in before.items() if k != "task"}
+    assert {k: v for k, v in snapshot(application).items() if k != "task"} == {
+        k: v for k, v in before.items() if k != "task"
+    }
 
 
-def test_olle_downloads_exactly_the_letter_that_was_sent(client, anna, olle, fisksatra, inclusion_call,
-                                                         django_capture_on_commit_callbacks):
-    application = assessed(anna, olle, fisksatra, inclusion_call, amount="60000", proposal="partly_approved",
-                           proposed="40000")
+def test_olle_downloads_exactly_the_letter_that_was_sent(
+    client, anna, olle, fisksatra, inclusion_call, django_capture_on_commit_callbacks
+):
+    application = assessed(
+        anna, olle, fisksatra, inclusion_call, amount="60000", proposal="partly_approved", proposed="40000"
+    )
     client.force_login(olle)
     with django_capture_on_commit_callbacks(execute=True):
-        work(client, application, "decide_by_officer",
-             {"outcome": "partly_approved", "amount": "40000", "reasons": REASONS, "conditions": ""})
+        work(
+            client,
+            application,
+            "decide_by_officer",
+            {"outcome": "partly_approved", "amount": "40000", "reasons": REASONS, "conditions": ""},
+        )
     letter = Document.objects.get(application=application, kind=Document.Kind.DECISION_LETTER)
 
     # The case summary beside every task and on the case page lists the letter.

@@ -16,17 +16,32 @@ pytestmark = pytest.mark.django_db
 def decided(anna, olle, fisksatra, activity_call):
     """Fisksätra IF's activity grant, decided by Olle on delegation (letter not yet made)."""
     application = apply.application_save_draft(
-        call=activity_call, organisation=fisksatra, by=anna, title="Verksamhet 2026", description="Fotboll.",
-        period_start="2026-01-01", period_end="2026-12-31", inputs={"members": 40},
+        call=activity_call,
+        organisation=fisksatra,
+        by=anna,
+        title="Verksamhet 2026",
+        description="Fotboll.",
+        period_start="2026-01-01",
+        period_end="2026-12-31",
+        inputs={"members": 40},
     )
     application = apply.application_submit(application=application, by=anna)
     assess.completeness_confirm(application=application, by=olle)
     assess.assessment_record(
-        application=application, by=olle, no_conflict=True, proposal="approved",
-        proposed_amount=application.requested_amount, justification="Aktiv förening.")
+        application=application,
+        by=olle,
+        no_conflict=True,
+        proposal="approved",
+        proposed_amount=application.requested_amount,
+        justification="Aktiv förening.",
+    )
     return decide.decision_make(
-        application=application, by=olle, outcome="approved",
-        amount=application.requested_amount, reasons="Föreningen uppfyller reglerna.")
+        application=application,
+        by=olle,
+        outcome="approved",
+        amount=application.requested_amount,
+        reasons="Föreningen uppfyller reglerna.",
+    )
 
 
 def test_the_letter_is_a_pdf_with_case_number_amount_reasons_and_delegation(decided):
@@ -62,8 +77,7 @@ def test_a_failing_file_store_leaves_the_decision_and_says_the_letter_is_missing
     decided.refresh_from_db()
     assert decided.application.status == "approved"
     assert not Document.objects.filter(kind=Document.Kind.DECISION_LETTER).exists()
-    assert CaseEvent.objects.filter(application=decided.application,
-                                    action="Beslutsbrev kunde inte skapas").exists()
+    assert CaseEvent.objects.filter(application=decided.application, action="Beslutsbrev kunde inte skapas").exists()
 
 
 def test_letters_fetch_nothing_from_outside(tmp_path):
@@ -86,9 +100,11 @@ def test_letters_fetch_nothing_from_outside(tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}"
     try:
-        html = (f'<html lang="sv"><head><link rel="stylesheet" href="{url}/style.css">'
-                f'<style>@import url("{url}/import.css");</style></head>'
-                f'<body><img src="{url}/logo.png"><img src="file://{tmp_path}/x.png">Hej</body></html>')
+        html = (
+            f'<html lang="sv"><head><link rel="stylesheet" href="{url}/style.css">'
+            f'<style>@import url("{url}/import.css");</style></head>'
+            f'<body><img src="{url}/logo.png"><img src="file://{tmp_path}/x.png">Hej</body></html>'
+        )
         pdf = render_pdf(html)
     finally:
         server.shutdown()

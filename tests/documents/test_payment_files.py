@@ -33,6 +33,7 @@ PAIN002 = "urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"
 
 # --- helpers ------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def pain001_schema():
     """The official pain.001.001.03 schema, as shipped in the sepaxml package."""
@@ -43,6 +44,7 @@ def pain001_schema():
 def status_report(original, rows=(), *, group_status="PART", namespace=PAIN002, drop=()):
     """A bank's pain.002 for tests. rows: (end-to-end id, status, [(code, additional info)]);
     drop: element names to leave out, to make it malformed."""
+
     def add(parent, tag, text=None):
         element = etree.SubElement(parent, f"{{{namespace}}}{tag}")
         element.text = text
@@ -88,6 +90,7 @@ def attest_all(*applications, by):
 
 # --- the cast --------------------------------------------------------------------------
 
+
 @pytest.fixture
 def granted(anna, olle, fisksatra, inclusion_call):
     return factories.granted_case(inclusion_call, fisksatra, anna, olle, amount="40000")
@@ -96,8 +99,9 @@ def granted(anna, olle, fisksatra, inclusion_call):
 @pytest.fixture
 def choir(anna):
     """Pays to plusgiro, and has quotes and an ampersand in its name."""
-    org = Organisation.objects.create(name='Älvsjö kör & orkester "Sångfåglarna"', org_number="802433-1236",
-                                      plusgiro="123456-6")
+    org = Organisation.objects.create(
+        name='Älvsjö kör & orkester "Sångfåglarna"', org_number="802433-1236", plusgiro="123456-6"
+    )
     Membership.objects.create(user=anna, organisation=org)
     return org
 
@@ -105,8 +109,9 @@ def choir(anna):
 @pytest.fixture
 def rowers(anna):
     """Pays to an IBAN."""
-    org = Organisation.objects.create(name="Roddklubben Öresund", org_number="802455-9877",
-                                      iban="SE45 5000 0000 0583 9825 7466")
+    org = Organisation.objects.create(
+        name="Roddklubben Öresund", org_number="802455-9877", iban="SE45 5000 0000 0583 9825 7466"
+    )
     Membership.objects.create(user=anna, organisation=org)
     return org
 
@@ -130,11 +135,11 @@ def four_payees(anna, olle, fia, inclusion_call, granted, choir, rowers, night_w
 
 
 def transactions_by_reference(tree):
-    return {row.findtext("p:PmtId/p:EndToEndId", namespaces=NS): row
-            for row in tree.iterfind(".//p:CdtTrfTxInf", NS)}
+    return {row.findtext("p:PmtId/p:EndToEndId", namespaces=NS): row for row in tree.iterfind(".//p:CdtTrfTxInf", NS)}
 
 
 # --- pain.001 --------------------------------------------------------------------------
+
 
 def test_the_payment_order_validates_and_pays_each_payee_by_its_scheme(four_payees, fia, in_a_week, pain001_schema):
     batch = payment_file_create(by=fia, execution_date=in_a_week)
@@ -170,8 +175,7 @@ def test_the_payment_order_validates_and_pays_each_payee_by_its_scheme(four_paye
         assert row.findtext("p:PmtId/p:InstrId", namespaces=NS) == payment.reference
         amount = row.find("p:Amt/p:InstdAmt", NS)
         assert (amount.text, amount.get("Ccy")) == (f"{payment.amount:.2f}", "SEK")
-        assert row.findtext("p:RmtInf/p:Ustrd", namespaces=NS) == (
-            f"Bidrag {payment.application.case_number} del 1")
+        assert row.findtext("p:RmtInf/p:Ustrd", namespaces=NS) == (f"Bidrag {payment.application.case_number} del 1")
 
     bankgiro, plusgiro, iban, group = (rows[p.reference] for p in payments)
     assert bankgiro.findtext("p:Cdtr/p:Nm", namespaces=NS) == "Fisksätra IF"
@@ -179,7 +183,7 @@ def test_the_payment_order_validates_and_pays_each_payee_by_its_scheme(four_paye
     assert bankgiro.findtext("p:CdtrAgt/p:FinInstnId/p:ClrSysMmbId/p:MmbId", namespaces=NS) == "9900"
     assert bankgiro.findtext("p:CdtrAcct/p:Id/p:Othr/p:Id", namespaces=NS) == "50501055"
     assert bankgiro.findtext("p:CdtrAcct/p:Id/p:Othr/p:SchmeNm/p:Prtry", namespaces=NS) == "BGNR"
-    for row in (plusgiro, group):   # the group is paid to its sponsor, the choir
+    for row in (plusgiro, group):  # the group is paid to its sponsor, the choir
         # In the banks' character set: "&" and quotes are not in it.
         assert row.findtext("p:Cdtr/p:Nm", namespaces=NS) == "Älvsjö kör och orkester Sångfåglarna"
         assert row.findtext("p:CdtrAgt/p:FinInstnId/p:ClrSysMmbId/p:MmbId", namespaces=NS) == "9960"
@@ -204,14 +208,24 @@ def in_memory_payments(count, *, name="Fisksätra IF"):
     programme = Programme(name="Projektbidrag", expense_account="4990")
     application = Application(case_number="KFN 2026/1", call=Call(programme=programme))
     schemes = [("bankgiro", "50501055"), ("plusgiro", "1234566"), ("iban", "SE4550000000058398257466")]
-    return [Payment(pk=index, application=application, sequence=1, amount=Decimal("1234.50"), payee_name=name,
-                    payee_scheme=schemes[index % 3][0], payee_account=schemes[index % 3][1])
-            for index in range(1, count + 1)]
+    return [
+        Payment(
+            pk=index,
+            application=application,
+            sequence=1,
+            amount=Decimal("1234.50"),
+            payee_name=name,
+            payee_scheme=schemes[index % 3][0],
+            payee_account=schemes[index % 3][1],
+        )
+        for index in range(1, count + 1)
+    ]
 
 
 def in_memory_batch():
-    return PaymentBatch(reference="BF-20260504-ABCDEF1234", created_at=timezone.now(),
-                        execution_date=dt.date(2026, 5, 4))
+    return PaymentBatch(
+        reference="BF-20260504-ABCDEF1234", created_at=timezone.now(), execution_date=dt.date(2026, 5, 4)
+    )
 
 
 def test_ten_thousand_payments_build_in_well_under_a_few_seconds(pain001_schema):
@@ -235,6 +249,7 @@ def test_names_are_cut_to_what_the_bank_takes_and_lose_control_characters(pain00
 
 # --- pain.002 --------------------------------------------------------------------------
 
+
 def refusal(content):
     with pytest.raises(ValidationError) as caught:
         pain002_read(content)
@@ -244,42 +259,59 @@ def refusal(content):
 
 
 def test_a_good_status_report_is_read():
-    content = status_report("BF-20260504-ABCDEF1234", [
-        ("BIDRAG-7", "ACSC", []),
-        ("BIDRAG-8", "RJCT", [("AC01", "Kontonumret finns inte."), ("AC04", "")]),
-        ("BIDRAG-9", "PDNG", []),
-    ])
+    content = status_report(
+        "BF-20260504-ABCDEF1234",
+        [
+            ("BIDRAG-7", "ACSC", []),
+            ("BIDRAG-8", "RJCT", [("AC01", "Kontonumret finns inte."), ("AC04", "")]),
+            ("BIDRAG-9", "PDNG", []),
+        ],
+    )
     report = pain002_read(content)
-    assert report == pay.StatusReport("BF-20260504-ABCDEF1234", "PART", [
-        pay.TransactionStatus("BIDRAG-7", "ACSC", ""),
-        pay.TransactionStatus("BIDRAG-8", "RJCT", "AC01: Kontonumret finns inte.; AC04"),
-        pay.TransactionStatus("BIDRAG-9", "PDNG", ""),
-    ])
+    assert report == pay.StatusReport(
+        "BF-20260504-ABCDEF1234",
+        "PART",
+        [
+            pay.TransactionStatus("BIDRAG-7", "ACSC", ""),
+            pay.TransactionStatus("BIDRAG-8", "RJCT", "AC01: Kontonumret finns inte.; AC04"),
+            pay.TransactionStatus("BIDRAG-9", "PDNG", ""),
+        ],
+    )
 
 
 def test_a_report_without_group_status_takes_that_of_its_payment_block():
     content = status_report("BF-1", group_status=None).replace(
-        b"<OrgnlPmtInfId>BF-1</OrgnlPmtInfId>", b"<OrgnlPmtInfId>BF-1</OrgnlPmtInfId><PmtInfSts>RJCT</PmtInfSts>")
+        b"<OrgnlPmtInfId>BF-1</OrgnlPmtInfId>", b"<OrgnlPmtInfId>BF-1</OrgnlPmtInfId><PmtInfSts>RJCT</PmtInfSts>"
+    )
     assert pain002_read(content) == pay.StatusReport("BF-1", "RJCT", [])
 
 
-@pytest.mark.parametrize("content, words", [
-    (b"", "filen är tom"),
-    (b"  \n ", "filen är tom"),
-    (b"<Document><CstmrPmtStsRpt>", "inte giltig XML"),
-    (b"%PDF-1.4 not xml", "inte giltig XML"),
-    (b"<Document/>", "inget ISO 20022-meddelande"),
-    (status_report("BF-1", namespace="urn:example:other"), "inget ISO 20022-meddelande"),
-    (status_report("BF-1", namespace="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"),
-     "versionen pain.002.001.10, men systemet läser bara pain.002.001.03"),
-    (status_report("BF-1", namespace="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"),
-     "pain.001.001.03-meddelande, inte en statusrapport pain.002.001.03"),
-    (f'<Document xmlns="{PAIN002}"><Other/></Document>'.encode(), "saknar själva statusrapporten"),
-    (status_report("BF-1", drop=["OrgnlMsgId"]), "OrgnlMsgId saknas"),
-    (status_report("BF-1", [("BIDRAG-1", "ACSC", [])], drop=["OrgnlEndToEndId"]),
-     "betalning nr 1 i rapporten saknar referens"),
-    (status_report("BF-1", [("BIDRAG-1", "ACSC", [])], drop=["TxSts"]), "BIDRAG-1 saknar en giltig status"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"", "filen är tom"),
+        (b"  \n ", "filen är tom"),
+        (b"<Document><CstmrPmtStsRpt>", "inte giltig XML"),
+        (b"%PDF-1.4 not xml", "inte giltig XML"),
+        (b"<Document/>", "inget ISO 20022-meddelande"),
+        (status_report("BF-1", namespace="urn:example:other"), "inget ISO 20022-meddelande"),
+        (
+            status_report("BF-1", namespace="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"),
+            "versionen pain.002.001.10, men systemet läser bara pain.002.001.03",
+        ),
+        (
+            status_report("BF-1", namespace="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"),
+            "pain.001.001.03-meddelande, inte en statusrapport pain.002.001.03",
+        ),
+        (f'<Document xmlns="{PAIN002}"><Other/></Document>'.encode(), "saknar själva statusrapporten"),
+        (status_report("BF-1", drop=["OrgnlMsgId"]), "OrgnlMsgId saknas"),
+        (
+            status_report("BF-1", [("BIDRAG-1", "ACSC", [])], drop=["OrgnlEndToEndId"]),
+            "betalning nr 1 i rapporten saknar referens",
+        ),
+        (status_report("BF-1", [("BIDRAG-1", "ACSC", [])], drop=["TxSts"]), "BIDRAG-1 saknar en giltig status"),
+    ],
+)
 def test_a_malformed_report_is_refused_in_swedish(content, words):
     assert words in refusal(content)
 
@@ -291,13 +323,14 @@ def test_a_huge_report_is_refused_before_it_is_parsed():
 
 
 def test_an_entity_bomb_is_refused_without_being_expanded():
-    entities = '<!ENTITY lol0 "lol">' + "".join(
-        f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10))
-    content = (f'<?xml version="1.0"?><!DOCTYPE Document [{entities}]>'
-               f'<Document xmlns="{PAIN002}"><CstmrPmtStsRpt><OrgnlGrpInfAndSts>'
-               f'<OrgnlMsgId>&lol9;</OrgnlMsgId></OrgnlGrpInfAndSts></CstmrPmtStsRpt></Document>').encode()
+    entities = '<!ENTITY lol0 "lol">' + "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10))
+    content = (
+        f'<?xml version="1.0"?><!DOCTYPE Document [{entities}]>'
+        f'<Document xmlns="{PAIN002}"><CstmrPmtStsRpt><OrgnlGrpInfAndSts>'
+        f"<OrgnlMsgId>&lol9;</OrgnlMsgId></OrgnlGrpInfAndSts></CstmrPmtStsRpt></Document>"
+    ).encode()
     started = time.perf_counter()
-    message = refusal(content)   # libxml2 stops the amplification, or we refuse the DOCTYPE
+    message = refusal(content)  # libxml2 stops the amplification, or we refuse the DOCTYPE
     assert "DOCTYPE" in message or "inte giltig XML" in message
     assert "lollol" not in message and time.perf_counter() - started < 1
 
@@ -308,14 +341,17 @@ def test_a_report_with_a_harmless_doctype_is_refused_all_the_same():
 
 
 def test_an_external_entity_is_never_read():
-    content = (f'<?xml version="1.0"?><!DOCTYPE Document [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-               f'<Document xmlns="{PAIN002}"><CstmrPmtStsRpt><OrgnlGrpInfAndSts>'
-               f'<OrgnlMsgId>&x;</OrgnlMsgId></OrgnlGrpInfAndSts></CstmrPmtStsRpt></Document>').encode()
+    content = (
+        f'<?xml version="1.0"?><!DOCTYPE Document [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        f'<Document xmlns="{PAIN002}"><CstmrPmtStsRpt><OrgnlGrpInfAndSts>'
+        f"<OrgnlMsgId>&x;</OrgnlMsgId></OrgnlGrpInfAndSts></CstmrPmtStsRpt></Document>"
+    ).encode()
     message = refusal(content)
     assert "root:" not in message
 
 
 # --- making the file: all or nothing ---------------------------------------------------
+
 
 def test_a_file_with_nothing_attested_is_refused(granted, fia, media_root):
     with pytest.raises(ValidationError) as caught:
@@ -352,14 +388,17 @@ def test_a_changed_stored_file_is_not_handed_out(granted, fia):
 def assert_nothing_happened(payments, media_root):
     assert not PaymentBatch.objects.exists()
     assert set(Payment.objects.filter(pk__in=[p.pk for p in payments]).values_list("status", "batch")) == {
-        ("attested", None)}
+        ("attested", None)
+    }
     assert stored_files(media_root) == []
 
 
 def test_a_file_store_that_is_down_leaves_nothing_behind(granted, fia, media_root):
     payments = attest_all(granted, by=fia)
-    with mock.patch.object(default_storage, "save", side_effect=OSError("disk full")), \
-            pytest.raises(ValidationError) as caught:
+    with (
+        mock.patch.object(default_storage, "save", side_effect=OSError("disk full")),
+        pytest.raises(ValidationError) as caught,
+    ):
         payment_file_create(by=fia)
     assert "fillagringen inte svarar" in caught.value.messages[0]
     assert_nothing_happened(payments, media_root)
@@ -367,13 +406,16 @@ def test_a_file_store_that_is_down_leaves_nothing_behind(granted, fia, media_roo
 
 def test_a_failure_after_the_file_is_stored_removes_it(granted, fia, media_root):
     payments = attest_all(granted, by=fia)
-    with mock.patch.object(payment_files.pay, "batch_attach_file", side_effect=RuntimeError("boom")), \
-            pytest.raises(RuntimeError):
+    with (
+        mock.patch.object(payment_files.pay, "batch_attach_file", side_effect=RuntimeError("boom")),
+        pytest.raises(RuntimeError),
+    ):
         payment_file_create(by=fia)
     assert_nothing_happened(payments, media_root)
 
 
 # --- the bank's report settles the cases -----------------------------------------------
+
 
 @pytest.fixture
 def exported(granted, fia):
@@ -391,7 +433,7 @@ def test_a_paid_report_marks_the_payment_paid_and_moves_the_case_on(granted, exp
     payment.refresh_from_db()
     batch.refresh_from_db()
     assert (payment.status, batch.status) == ("paid", "settled")
-    assert active_task_names(granted) == ["await_report"]   # the 15 % waits for the follow-up report
+    assert active_task_names(granted) == ["await_report"]  # the 15 % waits for the follow-up report
     with pytest.raises(ValidationError) as caught:
         pay.status_report_apply(report=report, by=fia)
     assert "inget nytt" in caught.value.messages[0]
@@ -399,8 +441,13 @@ def test_a_paid_report_marks_the_payment_paid_and_moves_the_case_on(granted, exp
 
 def test_a_rejected_payment_fails_with_the_banks_reason_and_is_planned_again(granted, exported, fia):
     batch, payment = exported
-    report = pain002_read(status_report(batch.reference, [
-        (payment.reference, "RJCT", [("AC01", "Mottagarkontot finns inte.")])], group_status="RJCT"))
+    report = pain002_read(
+        status_report(
+            batch.reference,
+            [(payment.reference, "RJCT", [("AC01", "Mottagarkontot finns inte.")])],
+            group_status="RJCT",
+        )
+    )
     paid, [replacement] = pay.status_report_apply(report=report, by=fia)
     payment.refresh_from_db()
     assert paid == [] and payment.status == "failed"
@@ -411,8 +458,9 @@ def test_a_rejected_payment_fails_with_the_banks_reason_and_is_planned_again(gra
 
 def test_a_report_naming_an_unknown_payment_changes_nothing(exported, fia):
     batch, payment = exported
-    report = pain002_read(status_report(batch.reference, [
-        (payment.reference, "ACSC", []), ("BIDRAG-999999", "ACSC", [])]))
+    report = pain002_read(
+        status_report(batch.reference, [(payment.reference, "ACSC", []), ("BIDRAG-999999", "ACSC", [])])
+    )
     with pytest.raises(ValidationError) as caught:
         pay.status_report_apply(report=report, by=fia)
     assert "BIDRAG-999999" in caught.value.messages[0]

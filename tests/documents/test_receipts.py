@@ -34,9 +34,9 @@ def receipts(application):
     return Document.objects.filter(application=application, kind=Document.Kind.RECEIPT)
 
 
-def test_the_receipt_is_mailed_to_every_confirmed_member_in_their_language(client, anna, bilal, fisksatra,
-                                                                           inclusion_call,
-                                                                           django_capture_on_commit_callbacks):
+def test_the_receipt_is_mailed_to_every_confirmed_member_in_their_language(
+    client, anna, bilal, fisksatra, inclusion_call, django_capture_on_commit_callbacks
+):
     application = make_draft(inclusion_call, fisksatra, anna)
     client.force_login(anna)
     with django_capture_on_commit_callbacks(execute=True):
@@ -56,8 +56,9 @@ def test_the_receipt_is_mailed_to_every_confirmed_member_in_their_language(clien
 
 
 @pytest.mark.task_queue
-def test_a_submit_queues_the_receipt_and_the_worker_makes_and_mails_it_once(client, anna, fisksatra, inclusion_call,
-                                                                           django_capture_on_commit_callbacks):
+def test_a_submit_queues_the_receipt_and_the_worker_makes_and_mails_it_once(
+    client, anna, fisksatra, inclusion_call, django_capture_on_commit_callbacks
+):
     application = make_draft(inclusion_call, fisksatra, anna)
     client.force_login(anna)
     with django_capture_on_commit_callbacks(execute=True):
@@ -86,13 +87,15 @@ def test_a_submit_queues_the_receipt_and_the_worker_makes_and_mails_it_once(clie
     with django_capture_on_commit_callbacks(execute=True):
         run_queued_tasks()
         from documents.tasks import produce_receipt
+
         produce_receipt.call(application_pk=application.pk)
     assert receipts(application).count() == 1 and len(mail.outbox) == 1
 
 
 @pytest.mark.task_queue
-def test_letters_resume_queues_a_receipt_that_was_never_made(anna, fisksatra, inclusion_call,
-                                                            django_capture_on_commit_callbacks):
+def test_letters_resume_queues_a_receipt_that_was_never_made(
+    anna, fisksatra, inclusion_call, django_capture_on_commit_callbacks
+):
     application = apply.application_submit(application=make_draft(inclusion_call, fisksatra, anna), by=anna)
     # The queue lost its task (a restored database, say): the case has no receipt and nothing to make it.
     DBTaskResult.objects.all().delete()

@@ -24,8 +24,13 @@ from .. import factories
 
 pytestmark = pytest.mark.django_db
 
-SELECTION = [("År", "2026"), ("Nämnd", "Alla nämnder"), ("Bidragsform", "Alla bidragsformer"),
-             ("Utlysning", "Alla utlysningar"), ("Kommundel", "Alla kommundelar")]
+SELECTION = [
+    ("År", "2026"),
+    ("Nämnd", "Alla nämnder"),
+    ("Bidragsform", "Alla bidragsformer"),
+    ("Utlysning", "Alla utlysningar"),
+    ("Kommundel", "Alla kommundelar"),
+]
 
 
 @pytest.fixture
@@ -37,8 +42,13 @@ def lena(db):
 def informal_group(fisksatra, anna):
     """Night-walking parents without an organisationsnummer, applying with Fisksätra IF.
     Their name names a person; nothing about them but the grant may be published."""
-    group = Organisation.objects.create(kind=Organisation.Kind.INFORMAL_GROUP, name="Annas nattvandrare",
-                                        sponsor=fisksatra, district="Fisksätra", email="anna.privat@example.se")
+    group = Organisation.objects.create(
+        kind=Organisation.Kind.INFORMAL_GROUP,
+        name="Annas nattvandrare",
+        sponsor=fisksatra,
+        district="Fisksätra",
+        email="anna.privat@example.se",
+    )
     Membership.objects.create(user=anna, organisation=group)
     return group
 
@@ -49,8 +59,9 @@ def world(anna, olle, fisksatra, informal_group, inclusion_call):
     fisksatra.district = "Fisksätra"
     fisksatra.save(update_fields=["district"])
     grant = factories.granted_case(inclusion_call, fisksatra, anna, olle, amount="40000")
-    group_grant = factories.granted_case(inclusion_call, informal_group, anna, olle, amount="20000",
-                                         title="Nattvandring i Fisksätra")
+    group_grant = factories.granted_case(
+        inclusion_call, informal_group, anna, olle, amount="20000", title="Nattvandring i Fisksätra"
+    )
     group_grant.description = "Anna Andersson och Bertil Berg, Fisksätravägen 1, går varje fredag."
     group_grant.save(update_fields=["description"])
     return grant, group_grant
@@ -63,21 +74,46 @@ def report(world, today):
 
 def handmade_report(*, year=2026, rows=True):
     """A report with awkward text: a formula, markup, and a dollar sign."""
-    table = Table("by_committee", "Per nämnd", [
-        Column("committee", "Nämnd"), Column("applications", "Ansökningar", "int"),
-        Column("granted", "Beviljat (kr)", "money"), Column("share", "Andel", "share"),
-        Column("days", "Dagar", "days"),
-    ], [
-        {"committee": "=SUM(A1)", "applications": 3, "granted": Decimal("1234567.50"),
-         "share": Decimal("0.125"), "days": Decimal("14.5")},
-        {"committee": "<script>x</script> $5$", "applications": 1, "granted": Decimal("100.00"),
-         "share": None, "days": None},
-    ] if rows else [])
-    months = Table("by_month", "Per månad", [Column("month", "Månad", "int"),
-                                            Column("applications", "Inkomna ansökningar", "int")],
-                   [{"month": month, "applications": month if rows else 0} for month in range(1, 13)])
-    return AnnualReport(filters=ReportFilters(year=year), summary={"applications": 4, "granted_amount": Decimal("5")},
-                        tables=[table, months])
+    table = Table(
+        "by_committee",
+        "Per nämnd",
+        [
+            Column("committee", "Nämnd"),
+            Column("applications", "Ansökningar", "int"),
+            Column("granted", "Beviljat (kr)", "money"),
+            Column("share", "Andel", "share"),
+            Column("days", "Dagar", "days"),
+        ],
+        [
+            {
+                "committee": "=SUM(A1)",
+                "applications": 3,
+                "granted": Decimal("1234567.50"),
+                "share": Decimal("0.125"),
+                "days": Decimal("14.5"),
+            },
+            {
+                "committee": "<script>x</script> $5$",
+                "applications": 1,
+                "granted": Decimal("100.00"),
+                "share": None,
+                "days": None,
+            },
+        ]
+        if rows
+        else [],
+    )
+    months = Table(
+        "by_month",
+        "Per månad",
+        [Column("month", "Månad", "int"), Column("applications", "Inkomna ansökningar", "int")],
+        [{"month": month, "applications": month if rows else 0} for month in range(1, 13)],
+    )
+    return AnnualReport(
+        filters=ReportFilters(year=year),
+        summary={"applications": 4, "granted_amount": Decimal("5")},
+        tables=[table, months],
+    )
 
 
 def download(client, name, **params):
@@ -93,13 +129,22 @@ def attachment_named(filename):
 
 # --- Excel -----------------------------------------------------------------------------------
 
+
 def test_excel_has_a_summary_and_one_sheet_per_table_with_real_numbers(client, lena, report, today):
     client.force_login(lena)
     response = download(client, "reports:xlsx", year=today.year)
     assert response["Content-Disposition"] == attachment_named(f"arsrapport-{today.year}.xlsx")
     book = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["Sammanfattning", "Per nämnd", "Per bidragsform", "Per prioriterat område",
-                               "Per målgrupp", "Största mottagarna", "Flera nämnder", "Per månad"]
+    assert book.sheetnames == [
+        "Sammanfattning",
+        "Per nämnd",
+        "Per bidragsform",
+        "Per prioriterat område",
+        "Per målgrupp",
+        "Största mottagarna",
+        "Flera nämnder",
+        "Per månad",
+    ]
     assert all(len(name) <= 31 for name in book.sheetnames)
 
     summary = book["Sammanfattning"]
@@ -140,6 +185,7 @@ def test_excel_keeps_text_as_text_and_formats_shares_and_days():
 
 # --- CSV -------------------------------------------------------------------------------------
 
+
 def read_csv(content):
     assert content.startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte order mark, for Excel
     return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
@@ -179,6 +225,7 @@ def test_csv_numbers_have_a_decimal_point_and_text_cannot_become_a_formula():
 
 
 # --- PDF -------------------------------------------------------------------------------------
+
 
 def test_pdf_has_the_title_figures_tables_and_charts(client, lena, report, today):
     client.force_login(lena)
@@ -226,31 +273,64 @@ def test_pdf_html_uses_the_same_svg_as_the_page(client, lena, report, today):
 GRANT_SCHEMA = {
     "type": "object",
     "required": ["grants"],
-    "properties": {"grants": {"type": "array", "items": {
-        "type": "object",
-        "required": ["id", "title", "description", "currency", "amountAwarded", "awardDate",
-                     "recipientOrganization", "fundingOrganization"],
-        "properties": {
-            "id": {"type": "string", "pattern": "^360G-"},
-            "title": {"type": "string", "minLength": 1},
-            "description": {"type": "string", "minLength": 1},
-            "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
-            "amountAwarded": {"type": "number"},
-            "awardDate": {"type": "string", "format": "date"},
-            "recipientOrganization": {"type": "array", "minItems": 1, "items": {
-                "type": "object", "required": ["id", "name"],
-                "properties": {"id": {"type": "string", "pattern": "^SE-ON-"}, "name": {"type": "string"}}}},
-            "fundingOrganization": {"type": "array", "minItems": 1, "items": {
-                "type": "object", "required": ["id", "name"],
-                "properties": {"id": {"type": "string", "pattern": "^SE-ON-"}, "name": {"type": "string"}}}},
-            "grantProgramme": {"type": "array", "items": {"type": "object", "required": ["title"]}},
-        },
-    }}},
+    "properties": {
+        "grants": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": [
+                    "id",
+                    "title",
+                    "description",
+                    "currency",
+                    "amountAwarded",
+                    "awardDate",
+                    "recipientOrganization",
+                    "fundingOrganization",
+                ],
+                "properties": {
+                    "id": {"type": "string", "pattern": "^360G-"},
+                    "title": {"type": "string", "minLength": 1},
+                    "description": {"type": "string", "minLength": 1},
+                    "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+                    "amountAwarded": {"type": "number"},
+                    "awardDate": {"type": "string", "format": "date"},
+                    "recipientOrganization": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["id", "name"],
+                            "properties": {"id": {"type": "string", "pattern": "^SE-ON-"}, "name": {"type": "string"}},
+                        },
+                    },
+                    "fundingOrganization": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["id", "name"],
+                            "properties": {"id": {"type": "string", "pattern": "^SE-ON-"}, "name": {"type": "string"}},
+                        },
+                    },
+                    "grantProgramme": {"type": "array", "items": {"type": "object", "required": ["title"]}},
+                },
+            },
+        }
+    },
 }
 
 # What must never be published: the group's name and description, contact people, accounts.
-PRIVATE = ["Annas nattvandrare", "Anna Andersson", "Bertil", "anna.privat@example.se", "anna@example.se", "5050-1055",
-           "50501055", "bankgiro"]
+PRIVATE = [
+    "Annas nattvandrare",
+    "Anna Andersson",
+    "Bertil",
+    "anna.privat@example.se",
+    "anna@example.se",
+    "5050-1055",
+    "50501055",
+    "bankgiro",
+]
 
 
 def test_360giving_json_has_the_required_fields_and_no_personal_data(world, today, settings):
@@ -263,8 +343,9 @@ def test_360giving_json_has_the_required_fields_and_no_personal_data(world, toda
     assert first["amountAwarded"] == 40000 and first["currency"] == "SEK"
     assert first["awardDate"] == today.isoformat()
     assert first["recipientOrganization"] == [{"id": "SE-ON-802412-1231", "name": "Fisksätra IF"}]
-    assert first["fundingOrganization"] == [{"id": f"SE-ON-{settings.PAYER_ORGNR}",
-                                             "name": "Kultur- och fritidsnämnden, Nacka kommun"}]
+    assert first["fundingOrganization"] == [
+        {"id": f"SE-ON-{settings.PAYER_ORGNR}", "name": "Kultur- och fritidsnämnden, Nacka kommun"}
+    ]
     assert first["grantProgramme"] == [{"code": "inkludering", "title": "Projektbidrag för inkludering"}]
     assert first["beneficiaryLocation"] == [{"name": "Fisksätra"}]
     # The informal group's grant: published with its sponsor, which received the money.
@@ -285,15 +366,26 @@ def test_open_data_prefix_setting_names_the_grants(world, today, settings):
 def test_360giving_csv_uses_the_template_column_titles(world, today):
     rows = list(csv.reader(io.StringIO(open_data.grants_360_csv(ReportFilters(year=today.year)).decode("utf-8"))))
     header = rows[0]
-    for title in ["Identifier", "Title", "Description", "Currency", "Amount Awarded", "Award Date",
-                  "Recipient Org:Identifier", "Recipient Org:Name", "Funding Org:Identifier", "Funding Org:Name",
-                  "Grant Programme:Title"]:
+    for title in [
+        "Identifier",
+        "Title",
+        "Description",
+        "Currency",
+        "Amount Awarded",
+        "Award Date",
+        "Recipient Org:Identifier",
+        "Recipient Org:Name",
+        "Funding Org:Identifier",
+        "Funding Org:Name",
+        "Grant Programme:Title",
+    ]:
         assert title in header
     grants = [dict(zip(header, row)) for row in rows[1:]]
     assert len(grants) == 2
     assert {grant["Amount Awarded"] for grant in grants} == {"40000", "20000"}
-    assert all(grant["Currency"] == "SEK" and grant["Recipient Org:Identifier"] == "SE-ON-802412-1231"
-               for grant in grants)
+    assert all(
+        grant["Currency"] == "SEK" and grant["Recipient Org:Identifier"] == "SE-ON-802412-1231" for grant in grants
+    )
 
 
 def test_filters_apply_to_open_data(world, today, informal_group):
@@ -308,8 +400,15 @@ def test_rejected_and_undecided_cases_are_not_published(anna, olle, fisksatra, i
     from grants.services import apply
 
     apply.application_save_draft(
-        call=inclusion_call, organisation=fisksatra, by=anna, title="Utkast", description="Inte inskickad.",
-        period_start=today, period_end=today, stated_amount=Decimal("1000"), budget_lines=[],
+        call=inclusion_call,
+        organisation=fisksatra,
+        by=anna,
+        title="Utkast",
+        description="Inte inskickad.",
+        period_start=today,
+        period_end=today,
+        stated_amount=Decimal("1000"),
+        budget_lines=[],
     )
     assert open_data.grants_360(ReportFilters(year=today.year))["grants"] == []
 
@@ -342,6 +441,7 @@ def test_staff_open_data_downloads_carry_the_selection(client, lena, world, toda
 
 
 # --- charts ----------------------------------------------------------------------------------
+
 
 def test_chart_svg_is_deterministic_self_contained_and_accessible():
     first = charts.report_charts(handmade_report())
@@ -377,8 +477,7 @@ def test_chart_of_no_data_says_so():
 
 
 def test_many_bars_become_the_largest_and_the_rest():
-    svg = charts.bar_chart(key="t", title="Många", labels=[f"Förening {n}" for n in range(30)],
-                           values=[1000] * 30)
+    svg = charts.bar_chart(key="t", title="Många", labels=[f"Förening {n}" for n in range(30)], values=[1000] * 30)
     assert "Övriga (16 st)" in svg and "Förening 13" in svg and "Förening 14<" not in svg
 
 

@@ -77,9 +77,13 @@ class S3Store:
         self.settings = settings
         self.endpoint = endpoint
         self.bucket = f"grants-{uuid.uuid4().hex[:12]}"  # a fresh bucket for every test
-        self.client = boto3.client("s3", endpoint_url=endpoint, region_name=REGION,
-                                   aws_access_key_id=CREDENTIALS["access_key"],
-                                   aws_secret_access_key=CREDENTIALS["secret_key"])
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name=REGION,
+            aws_access_key_id=CREDENTIALS["access_key"],
+            aws_secret_access_key=CREDENTIALS["secret_key"],
+        )
         self.client.create_bucket(Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
         self.use(s3_storage(bucket_name=self.bucket, endpoint_url=endpoint, region_name=REGION, **CREDENTIALS))
 
@@ -96,10 +100,15 @@ class S3Store:
     def go_down(self):
         """The same configuration, but the store's address answers nothing; the client gives
         up at once instead of after production's few seconds."""
-        self.use(s3_storage(bucket_name=self.bucket, endpoint_url=f"http://127.0.0.1:{closed_port()}",
-                            region_name=REGION, **CREDENTIALS,
-                            client_config=Config(connect_timeout=1, read_timeout=1,
-                                                 retries={"total_max_attempts": 1})))
+        self.use(
+            s3_storage(
+                bucket_name=self.bucket,
+                endpoint_url=f"http://127.0.0.1:{closed_port()}",
+                region_name=REGION,
+                **CREDENTIALS,
+                client_config=Config(connect_timeout=1, read_timeout=1, retries={"total_max_attempts": 1}),
+            )
+        )
 
 
 class LocalStore:
@@ -142,8 +151,7 @@ def sha256(content):
 
 def awaiting_completion(anna, olle, fisksatra, call, due_on):
     application = apply.application_submit(application=make_draft(call, fisksatra, anna), by=anna)
-    assess.completion_request(application=application, by=olle,
-                              message="Skicka årsmötesprotokollet.", due_on=due_on)
+    assess.completion_request(application=application, by=olle, message="Skicka årsmötesprotokollet.", due_on=due_on)
     return Application.objects.get(pk=application.pk)
 
 
@@ -165,13 +173,29 @@ print(type(default_storage._wrapped).__name__, default_storage.default_acl, defa
 
 def test_the_environment_variables_configure_the_s3_store(s3, tmp_path):
     """GRANTS_STORAGE=s3 and the S3_ variables, read by config/settings.py in a fresh interpreter."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("GRANTS_", "S3_", "AWS_"))
-           and "proxy" not in key.lower()}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings", GRANTS_VAR_DIR=str(tmp_path), GRANTS_STORAGE="s3",
-               S3_BUCKET=s3.bucket, S3_ENDPOINT_URL=s3.endpoint, S3_REGION=REGION,
-               S3_ACCESS_KEY_ID=CREDENTIALS["access_key"], S3_SECRET_ACCESS_KEY=CREDENTIALS["secret_key"])
-    result = subprocess.run([sys.executable, "-c", PROBE], cwd=Path(__file__).resolve().parents[2], env=env,
-                            capture_output=True, text=True, timeout=60)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("GRANTS_", "S3_", "AWS_")) and "proxy" not in key.lower()
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        GRANTS_VAR_DIR=str(tmp_path),
+        GRANTS_STORAGE="s3",
+        S3_BUCKET=s3.bucket,
+        S3_ENDPOINT_URL=s3.endpoint,
+        S3_REGION=REGION,
+        S3_ACCESS_KEY_ID=CREDENTIALS["access_key"],
+        S3_SECRET_ACCESS_KEY=CREDENTIALS["secret_key"],
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["S3Storage", "None", "False", "True", "True", "hej", "från", "Fisksätra"]
     assert len(s3.keys()) == 1 and s3.keys()[0].startswith("probe/Årsmöte")
@@ -179,15 +203,21 @@ def test_the_environment_variables_configure_the_s3_store(s3, tmp_path):
 
 # --- upload, download, versions ----------------------------------------------------------
 
-def test_an_uploaded_attachment_is_stored_under_its_key_with_its_checksum(client, anna, fisksatra, inclusion_call,
-                                                                          store):
+
+def test_an_uploaded_attachment_is_stored_under_its_key_with_its_checksum(
+    client, anna, fisksatra, inclusion_call, store
+):
     content = b"%PDF-1.4\n% budget\n%%EOF\n"
     client.force_login(anna)
     response = draft(client, inclusion_call, organisation=fisksatra, attachment=pdf_upload("budget.pdf", content))
     assert response.status_code == 302, response.content.decode()[:2000]
     document = Document.objects.get()
-    assert (document.kind, document.filename, document.author, document.size) == ("attachment", "budget.pdf",
-                                                                                  anna, len(content))
+    assert (document.kind, document.filename, document.author, document.size) == (
+        "attachment",
+        "budget.pdf",
+        anna,
+        len(content),
+    )
     assert document.created_at is not None
     assert store.keys() == [document.storage_key]
     assert store.read(document.storage_key) == content
@@ -202,14 +232,21 @@ def test_an_uploaded_attachment_is_stored_under_its_key_with_its_checksum(client
 def test_a_second_letter_is_a_new_object_and_the_first_stays_unchanged(client, anna, decided, store):
     application = decided.application
     before = store.keys()  # the receipt, made at submit (where the store was then)
-    first = letter_store(application=application, kind=Document.Kind.DECISION_LETTER, pdf=b"%PDF-1.4\nv1\n%%EOF\n",
-                         by=decided.decided_by)
-    second = letter_store(application=application, kind=Document.Kind.DECISION_LETTER,
-                          pdf=b"%PDF-1.4\nv2 corrected\n%%EOF\n", by=decided.decided_by)
+    first = letter_store(
+        application=application, kind=Document.Kind.DECISION_LETTER, pdf=b"%PDF-1.4\nv1\n%%EOF\n", by=decided.decided_by
+    )
+    second = letter_store(
+        application=application,
+        kind=Document.Kind.DECISION_LETTER,
+        pdf=b"%PDF-1.4\nv2 corrected\n%%EOF\n",
+        by=decided.decided_by,
+    )
     assert (first.version, second.version) == (1, 2)
     assert first.storage_key != second.storage_key
     assert store.keys() == sorted([*before, first.storage_key, second.storage_key])
-    assert store.read(first.storage_key) == b"%PDF-1.4\nv1\n%%EOF\n" and first.sha256 == sha256(b"%PDF-1.4\nv1\n%%EOF\n")
+    assert store.read(first.storage_key) == b"%PDF-1.4\nv1\n%%EOF\n" and first.sha256 == sha256(
+        b"%PDF-1.4\nv1\n%%EOF\n"
+    )
     assert store.read(second.storage_key) == b"%PDF-1.4\nv2 corrected\n%%EOF\n"
     client.force_login(anna)
     assert client.get(reverse("document", args=[first.pk])).content == b"%PDF-1.4\nv1\n%%EOF\n"
@@ -245,19 +282,22 @@ def test_a_filename_with_swedish_letters_round_trips(client, anna, fisksatra, in
 
 # --- nothing is public in the bucket -------------------------------------------------------
 
+
 def test_nothing_in_the_bucket_can_be_read_without_credentials(client, anna, fisksatra, inclusion_call, s3):
     client.force_login(anna)
     draft(client, inclusion_call, organisation=fisksatra, attachment=pdf_upload())
     document = Document.objects.get()
-    anonymous = boto3.client("s3", endpoint_url=s3.endpoint, region_name=REGION,
-                             config=Config(signature_version=botocore.UNSIGNED))
+    anonymous = boto3.client(
+        "s3", endpoint_url=s3.endpoint, region_name=REGION, config=Config(signature_version=botocore.UNSIGNED)
+    )
     with pytest.raises(botocore.exceptions.ClientError) as refused:
         anonymous.get_object(Bucket=s3.bucket, Key=document.storage_key)
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     grants = s3.client.get_object_acl(Bucket=s3.bucket, Key=document.storage_key)["Grants"]
     assert [grant["Permission"] for grant in grants] == ["FULL_CONTROL"]
-    assert not any("AllUsers" in str(grant["Grantee"]) or "AuthenticatedUsers" in str(grant["Grantee"])
-                   for grant in grants)
+    assert not any(
+        "AllUsers" in str(grant["Grantee"]) or "AuthenticatedUsers" in str(grant["Grantee"]) for grant in grants
+    )
 
     # The check has teeth: this server does serve a public-read object to anyone.
     s3.client.put_object(Bucket=s3.bucket, Key="public.txt", Body=b"public", ACL="public-read")
@@ -275,8 +315,10 @@ def test_nothing_in_the_bucket_can_be_read_without_credentials(client, anna, fis
 
 # --- the store does not answer ---------------------------------------------------------------
 
-def test_a_new_application_with_a_file_while_the_store_is_down_creates_nothing(client, anna, fisksatra,
-                                                                                inclusion_call, store):
+
+def test_a_new_application_with_a_file_while_the_store_is_down_creates_nothing(
+    client, anna, fisksatra, inclusion_call, store
+):
     store.go_down()
     client.force_login(anna)
     response = draft(client, inclusion_call, organisation=fisksatra, attachment=pdf_upload())
@@ -289,8 +331,9 @@ def test_a_new_application_with_a_file_while_the_store_is_down_creates_nothing(c
     assert store.keys() == []
 
 
-def test_an_edited_draft_with_a_file_while_the_store_is_down_stays_as_it_was(client, anna, fisksatra,
-                                                                             inclusion_call, store):
+def test_an_edited_draft_with_a_file_while_the_store_is_down_stays_as_it_was(
+    client, anna, fisksatra, inclusion_call, store
+):
     application = make_draft(inclusion_call, fisksatra, anna)
     events = list(application.events.values_list("action", flat=True))
     store.go_down()
@@ -303,30 +346,40 @@ def test_an_edited_draft_with_a_file_while_the_store_is_down_stays_as_it_was(cli
     assert not Document.objects.exists() and store.keys() == []
 
 
-def test_a_draft_that_cannot_be_written_takes_its_stored_file_away_again(anna, fisksatra, inclusion_call, store,
-                                                                         monkeypatch):
+def test_a_draft_that_cannot_be_written_takes_its_stored_file_away_again(
+    anna, fisksatra, inclusion_call, store, monkeypatch
+):
     def database_fails(**kwargs):
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(apply, "document_create", database_fails)
     with pytest.raises(RuntimeError):
         apply.application_save_draft(
-            call=inclusion_call, organisation=fisksatra, by=anna, title="Läxhjälp", description="Läxhjälp.",
-            period_start="2026-01-01", period_end="2026-12-31", stated_amount=Decimal("40000"),
+            call=inclusion_call,
+            organisation=fisksatra,
+            by=anna,
+            title="Läxhjälp",
+            description="Läxhjälp.",
+            period_start="2026-01-01",
+            period_end="2026-12-31",
+            stated_amount=Decimal("40000"),
             attachment=apply.Upload(ÅÄÖ_NAME, "application/pdf", b"%PDF-1.4\n%%EOF\n"),
         )
     assert nothing_created()
     assert store.keys() == []
 
 
-def test_a_completion_answer_with_a_file_while_the_store_is_down_is_refused(client, anna, olle, fisksatra,
-                                                                            inclusion_call, in_a_week, store):
+def test_a_completion_answer_with_a_file_while_the_store_is_down_is_refused(
+    client, anna, olle, fisksatra, inclusion_call, in_a_week, store
+):
     application = awaiting_completion(anna, olle, fisksatra, inclusion_call, in_a_week)
     events, stored = application.events.count(), store.keys()  # the receipt, made at submit
     store.go_down()
     client.force_login(anna)
-    response = client.post(reverse("portal:completion", args=[application.pk]),
-                           {"answer": "Här är protokollet.", "attachment": pdf_upload(ÅÄÖ_NAME)})
+    response = client.post(
+        reverse("portal:completion", args=[application.pk]),
+        {"answer": "Här är protokollet.", "attachment": pdf_upload(ÅÄÖ_NAME)},
+    )
     assert response.status_code == 400
     assert STORE_DOWN in response.content.decode()
     application.refresh_from_db()

@@ -23,8 +23,14 @@ pytestmark = pytest.mark.django_db
 def make_draft(call, organisation, by, amount="40000"):
     today = timezone.localdate()
     return apply.application_save_draft(
-        call=call, organisation=organisation, by=by, title="Fisksätras läxhjälp", description="Läxhjälp för barn.",
-        period_start=today, period_end=today + dt.timedelta(days=180), stated_amount=Decimal(amount),
+        call=call,
+        organisation=organisation,
+        by=by,
+        title="Fisksätras läxhjälp",
+        description="Läxhjälp för barn.",
+        period_start=today,
+        period_end=today + dt.timedelta(days=180),
+        stated_amount=Decimal(amount),
         budget_lines=[("cost", "Ledararvoden", Decimal("50000"))],
     )
 
@@ -36,8 +42,9 @@ def annas_draft(anna, fisksatra, inclusion_call):
 
 @pytest.fixture
 def annas_document(anna, annas_draft, pdf_bytes):
-    return apply.application_attach(application=annas_draft, by=anna, filename="budget.pdf",
-                                    content_type="application/pdf", content=pdf_bytes)
+    return apply.application_attach(
+        application=annas_draft, by=anna, filename="budget.pdf", content_type="application/pdf", content=pdf_bytes
+    )
 
 
 def case_urls(application, document):
@@ -59,18 +66,27 @@ def awaiting_attestation(anna, olle, fisksatra, call):
     application = apply.application_submit(application=make_draft(call, fisksatra, anna), by=anna)
     assess.completeness_confirm(application=application, by=olle)
     assess.assessment_record(
-        application=application, by=olle, no_conflict=True, proposal="approved",
-        proposed_amount=application.requested_amount, justification="Bra projekt.")
+        application=application,
+        by=olle,
+        no_conflict=True,
+        proposal="approved",
+        proposed_amount=application.requested_amount,
+        justification="Bra projekt.",
+    )
     decide.decision_make(
-        application=application, by=olle, outcome="approved", amount=application.requested_amount,
-        reasons="Bra projekt.")
+        application=application,
+        by=olle,
+        outcome="approved",
+        amount=application.requested_amount,
+        reasons="Bra projekt.",
+    )
     return Application.objects.get(pk=application.pk)
 
 
 # --- the portal ------------------------------------------------------------------------
 
-def test_an_outsider_gets_404_on_every_page_and_action_of_someone_elses_case(client, eve, annas_draft,
-                                                                              annas_document):
+
+def test_an_outsider_gets_404_on_every_page_and_action_of_someone_elses_case(client, eve, annas_draft, annas_document):
     client.force_login(eve)
     events = CaseEvent.objects.count()
     for method, url in case_urls(annas_draft, annas_document):
@@ -83,8 +99,7 @@ def test_an_outsider_gets_404_on_every_page_and_action_of_someone_elses_case(cli
 
 
 def test_an_outsider_with_an_organisation_of_her_own_still_gets_404(client, eve, annas_draft, annas_document):
-    factories.association(name="Eves förening", org_number="556677889" + calc_check_digit("556677889"),
-                          members=[eve])
+    factories.association(name="Eves förening", org_number="556677889" + calc_check_digit("556677889"), members=[eve])
     client.force_login(eve)
     assert client.get(reverse("portal:application", args=[annas_draft.pk])).status_code == 404
     assert client.get(reverse("document", args=[annas_document.pk])).status_code == 404
@@ -92,8 +107,7 @@ def test_an_outsider_with_an_organisation_of_her_own_still_gets_404(client, eve,
 
 
 def test_an_applicant_cannot_apply_in_the_name_of_another_organisation(client, eve, fisksatra, inclusion_call):
-    factories.association(name="Eves förening", org_number="556677889" + calc_check_digit("556677889"),
-                          members=[eve])
+    factories.association(name="Eves förening", org_number="556677889" + calc_check_digit("556677889"), members=[eve])
     client.force_login(eve)
     response = draft(client, inclusion_call, organisation=fisksatra)
     assert response.status_code == 200
@@ -102,8 +116,10 @@ def test_an_applicant_cannot_apply_in_the_name_of_another_organisation(client, e
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(client, annas_draft, annas_document, inclusion_call):
-    urls = case_urls(annas_draft, annas_document) + [("get", reverse("portal:index")),
-                                                      ("get", reverse("portal:apply", args=[inclusion_call.pk]))]
+    urls = case_urls(annas_draft, annas_document) + [
+        ("get", reverse("portal:index")),
+        ("get", reverse("portal:apply", args=[inclusion_call.pk])),
+    ]
     for method, url in urls:
         response = getattr(client, method)(url)
         assert response.status_code == 302, (method, url)
@@ -130,6 +146,7 @@ def test_a_tampered_file_is_not_served(client, anna, annas_document):
 
 # --- the staff interface ---------------------------------------------------------------
 
+
 def test_applicants_have_no_viewflow_or_staff_permissions(anna, olle, fisksatra, inclusion_call):
     assert anna.get_all_permissions() == set()
     awaiting_attestation(anna, olle, fisksatra, inclusion_call)
@@ -138,22 +155,30 @@ def test_applicants_have_no_viewflow_or_staff_permissions(anna, olle, fisksatra,
     assert not anna.is_staff and not anna.is_superuser
 
 
-def test_an_applicant_sees_no_staff_queue_and_cannot_claim_or_work_tasks(client, anna, olle, fisksatra,
-                                                                          inclusion_call):
+def test_an_applicant_sees_no_staff_queue_and_cannot_claim_or_work_tasks(client, anna, olle, fisksatra, inclusion_call):
     application = awaiting_attestation(anna, olle, fisksatra, inclusion_call)
     task = open_task(application, "await_payment")
     client.force_login(anna)
-    for url in ("/staff/cases/grant/queue/", "/staff/cases/grant/inbox/", "/staff/cases/grant/",
-                f"{BASE}/{task.process_id}/", reverse("finance:payments")):
+    for url in (
+        "/staff/cases/grant/queue/",
+        "/staff/cases/grant/inbox/",
+        "/staff/cases/grant/",
+        f"{BASE}/{task.process_id}/",
+        reverse("finance:payments"),
+    ):
         response = client.get(url)
         assert response.status_code in (302, 403), url
         assert application.case_number not in response.content.decode()
-    for url in (f"{BASE}/{task.process_id}/await_payment/{task.pk}/assign/",
-                f"{BASE}/{task.process_id}/await_payment/{task.pk}/execute/"):
+    for url in (
+        f"{BASE}/{task.process_id}/await_payment/{task.pk}/assign/",
+        f"{BASE}/{task.process_id}/await_payment/{task.pk}/execute/",
+    ):
         assert client.post(url).status_code in (302, 403, 404), url
     payment = application.payments.get(sequence=1)
-    assert client.post(reverse("finance:payments"), {"action": "attest", "payments": [payment.pk]}).status_code \
-        in (302, 403)
+    assert client.post(reverse("finance:payments"), {"action": "attest", "payments": [payment.pk]}).status_code in (
+        302,
+        403,
+    )
     task.refresh_from_db()
     assert (task.owner_id, task.status) == (None, "NEW")
     assert application.payments.get(sequence=1).status == "planned"
@@ -173,8 +198,9 @@ def test_an_officer_cannot_attest_a_payment(client, anna, olle, otto, fisksatra,
     for officer in (olle, otto):  # the one who decided, and one who did not
         client.force_login(officer)
         assert client.get(reverse("finance:payments")).status_code == 403
-        assert client.post(reverse("finance:payments"),
-                           {"action": "attest", "payments": [payment.pk]}).status_code == 403
+        assert (
+            client.post(reverse("finance:payments"), {"action": "attest", "payments": [payment.pk]}).status_code == 403
+        )
         with pytest.raises(PermissionDenied):
             pay.payments_attest(payment_ids=[payment.pk], by=officer)
     assert application.payments.get(sequence=1).status == "planned"
@@ -187,8 +213,7 @@ def test_finance_sees_the_payment_in_its_list(client, anna, olle, fia, fisksatra
     assert response.status_code == 200 and application.case_number in response.content.decode()
 
 
-def test_a_decision_maker_cannot_take_an_officers_completeness_check(client, anna, kim, fisksatra,
-                                                                      inclusion_call):
+def test_a_decision_maker_cannot_take_an_officers_completeness_check(client, anna, kim, fisksatra, inclusion_call):
     application = apply.application_submit(application=make_draft(inclusion_call, fisksatra, anna), by=anna)
     task = open_task(application, "check_completeness")
     client.force_login(kim)

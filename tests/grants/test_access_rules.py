@@ -33,10 +33,20 @@ def with_role(person, role):
 
 def submitted_case(call, organisation, applicant, *, amount="40000"):
     today = timezone.localdate()
-    return apply.application_submit(application=apply.application_save_draft(
-        call=call, organisation=organisation, by=applicant, title="Fisksätras läxhjälp", description="Läxhjälp.",
-        period_start=today, period_end=today + dt.timedelta(days=180), stated_amount=Decimal(amount),
-        budget_lines=[("cost", "Ledararvoden", Decimal(amount) + 10000)]), by=applicant)
+    return apply.application_submit(
+        application=apply.application_save_draft(
+            call=call,
+            organisation=organisation,
+            by=applicant,
+            title="Fisksätras läxhjälp",
+            description="Läxhjälp.",
+            period_start=today,
+            period_end=today + dt.timedelta(days=180),
+            stated_amount=Decimal(amount),
+            budget_lines=[("cost", "Ledararvoden", Decimal(amount) + 10000)],
+        ),
+        by=applicant,
+    )
 
 
 def case_in_assessment(call, organisation, applicant, officer, *, amount="40000"):
@@ -47,8 +57,14 @@ def case_in_assessment(call, organisation, applicant, officer, *, amount="40000"
 
 def assessed_case(call, organisation, applicant, officer, *, amount="40000"):
     application = case_in_assessment(call, organisation, applicant, officer, amount=amount)
-    assess.assessment_record(application=application, by=officer, no_conflict=True, proposal="approved",
-                             proposed_amount=Decimal(amount), justification="Bra projekt.")
+    assess.assessment_record(
+        application=application,
+        by=officer,
+        no_conflict=True,
+        proposal="approved",
+        proposed_amount=Decimal(amount),
+        justification="Bra projekt.",
+    )
     return Application.objects.get(pk=application.pk)
 
 
@@ -62,6 +78,7 @@ def declare_conflict(application, person):
 
 
 # --- the answer and its helpers --------------------------------------------------------------
+
 
 def test_an_answer_is_truthy_only_when_it_allows():
     assert access.Answer(True) and access.ALLOWED.reason == ""
@@ -102,6 +119,7 @@ def test_the_view_decorator_gives_the_rules_own_reason_when_given_none(olle):
 
 # --- staff roles -----------------------------------------------------------------------------
 
+
 def test_each_role_allows_its_people_and_refuses_others(olle, kim, fia, anna):
     for rule, allowed, refused in (
         (access.is_officer, olle, kim),
@@ -139,11 +157,19 @@ def test_management_sees_the_annual_report_and_starts_there_unless_also_staff(ol
 
 # --- applicants and their organisations ------------------------------------------------------
 
+
 def test_an_applicant_is_a_confirmed_member_of_the_applying_organisation(anna, eve, fisksatra, inclusion_call):
     application = apply.application_save_draft(
-        call=inclusion_call, organisation=fisksatra, by=anna, title="Läxhjälp", description="Läxhjälp.",
-        period_start=timezone.localdate(), period_end=timezone.localdate() + dt.timedelta(days=90),
-        stated_amount=Decimal("10000"), budget_lines=[])
+        call=inclusion_call,
+        organisation=fisksatra,
+        by=anna,
+        title="Läxhjälp",
+        description="Läxhjälp.",
+        period_start=timezone.localdate(),
+        period_end=timezone.localdate() + dt.timedelta(days=90),
+        stated_amount=Decimal("10000"),
+        budget_lines=[],
+    )
     assert access.is_applicant(anna, application)
     assert access.is_applicant(eve, application) == access.refused(NO_PERMISSION)
     assert not access.is_applicant(AnonymousUser(), application)
@@ -166,8 +192,9 @@ def test_only_a_confirmed_signatory_or_treasurer_acts_for_the_associations_money
     assert access.may_act_for_money(Membership.objects.get(user=anna, organisation=fisksatra))
     not_confirmed = "Bara bekräftade medlemmar i föreningen kan begära ett nytt bankkonto."
     assert access.may_act_for_money(None) == access.refused(not_confirmed)
-    assert access.may_act_for_money(factories.pending_member(eve, fisksatra, role="treasurer")) == \
-        access.refused(not_confirmed)
+    assert access.may_act_for_money(factories.pending_member(eve, fisksatra, role="treasurer")) == access.refused(
+        not_confirmed
+    )
     member = Membership.objects.filter(user=eve).update(status=Membership.Status.CONFIRMED, role="member")
     assert member == 1
     answer = access.may_act_for_money(Membership.objects.get(user=eve))
@@ -176,35 +203,43 @@ def test_only_a_confirmed_signatory_or_treasurer_acts_for_the_associations_money
 
 # --- jäv -------------------------------------------------------------------------------------
 
-def test_staff_who_declared_jav_or_belong_to_the_applicant_take_no_part(anna, olle, otto, fisksatra,
-                                                                         inclusion_call):
+
+def test_staff_who_declared_jav_or_belong_to_the_applicant_take_no_part(anna, olle, otto, fisksatra, inclusion_call):
     application = case_in_assessment(inclusion_call, fisksatra, anna, olle)
     assert access.may_take_part(olle, application)
     declare_conflict(application, olle)
     assert access.may_take_part(olle, application) == access.refused(
-        "Du har anmält jäv i ärendet och får inte delta i handläggningen.")
+        "Du har anmält jäv i ärendet och får inte delta i handläggningen."
+    )
     Membership.objects.create(user=otto, organisation=fisksatra, role="member")
     assert access.may_take_part(otto, application) == access.refused(
-        "Du tillhör den sökande föreningen och får inte handlägga ärendet (jäv).")
+        "Du tillhör den sökande föreningen och får inte handlägga ärendet (jäv)."
+    )
 
 
 def test_only_officers_and_decision_makers_declare_jav(olle, kim, fia):
     assert access.may_declare_conflict(olle) and access.may_declare_conflict(kim)
     assert access.may_declare_conflict(fia) == access.refused(
-        "Bara handläggare och beslutsfattare anmäler jäv i ett ärende.")
+        "Bara handläggare och beslutsfattare anmäler jäv i ett ärende."
+    )
 
 
 def test_a_conflicted_officer_cannot_assess_through_the_service(anna, olle, fisksatra, inclusion_call):
     application = case_in_assessment(inclusion_call, fisksatra, anna, olle)
     declare_conflict(application, olle)
     with pytest.raises(PermissionDenied, match="Du har anmält jäv i ärendet"):
-        assess.assessment_record(application=application, by=olle, no_conflict=True, proposal="approved",
-                                 proposed_amount=Decimal("40000"), justification="Bra projekt.")
+        assess.assessment_record(
+            application=application,
+            by=olle,
+            no_conflict=True,
+            proposal="approved",
+            proposed_amount=Decimal("40000"),
+            justification="Bra projekt.",
+        )
     assert Application.objects.get(pk=application.pk).status == Application.Status.IN_ASSESSMENT
 
 
-def test_a_conflicted_officer_cannot_check_completeness_through_the_service(anna, olle, fisksatra,
-                                                                            inclusion_call):
+def test_a_conflicted_officer_cannot_check_completeness_through_the_service(anna, olle, fisksatra, inclusion_call):
     application = submitted_case(inclusion_call, fisksatra, anna)
     Membership.objects.create(user=olle, organisation=fisksatra, role="member")
     with pytest.raises(PermissionDenied, match="Du tillhör den sökande föreningen"):
@@ -216,42 +251,52 @@ def test_a_conflicted_officer_cannot_decide_through_the_service(anna, olle, otto
     declare_conflict(application, otto)
     factories.hand_task_to(application, GrantFlow.decide_by_officer, otto)
     with pytest.raises(PermissionDenied, match="Du har anmält jäv i ärendet"):
-        decide.decision_make(application=application, by=otto, outcome="approved", amount=Decimal("40000"),
-                             reasons="Bra projekt.")
+        decide.decision_make(
+            application=application, by=otto, outcome="approved", amount=Decimal("40000"), reasons="Bra projekt."
+        )
     assert Application.objects.get(pk=application.pk).status == Application.Status.ASSESSED
 
 
 # --- who decides -----------------------------------------------------------------------------
 
-def test_the_officer_decides_within_the_delegation_and_the_committee_above_it(anna, olle, kim, fisksatra,
-                                                                              inclusion_call):
+
+def test_the_officer_decides_within_the_delegation_and_the_committee_above_it(
+    anna, olle, kim, fisksatra, inclusion_call
+):
     within = assessed_case(inclusion_call, fisksatra, anna, olle, amount="40000")
     assert access.may_decide(olle, within)
     assert access.may_decide(kim, within) == access.refused("Beslut inom delegationen fattas av handläggaren.")
     above = assessed_case(inclusion_call, fisksatra, anna, olle, amount="60000")
     assert access.may_decide(kim, above)
     assert access.may_decide(olle, above) == access.refused(
-        "Förslaget ligger över delegationsgränsen; beslutet fattas av nämnden.")
+        "Förslaget ligger över delegationsgränsen; beslutet fattas av nämnden."
+    )
     declare_conflict(above, kim)
     assert not access.may_decide(kim, above)
 
 
 # --- the two-person rule ---------------------------------------------------------------------
 
-def test_neither_the_decider_nor_the_assessor_nor_a_member_may_attest(anna, olle, otto, fia, fisksatra,
-                                                                       inclusion_call):
+
+def test_neither_the_decider_nor_the_assessor_nor_a_member_may_attest(anna, olle, otto, fia, fisksatra, inclusion_call):
     application = factories.granted_case(inclusion_call, fisksatra, anna, olle, decider=otto)
-    payment = Payment.objects.select_related("application__organisation", "application__assessment").filter(
-        application=application).first()
+    payment = (
+        Payment.objects.select_related("application__organisation", "application__assessment")
+        .filter(application=application)
+        .first()
+    )
     assert access.may_attest(fia, payment, member_of=set())
     assert access.may_attest(otto, payment, member_of=set()) == access.refused(
         "Du fattade beslutet i ärendet och får därför inte attestera utbetalningen (tvåpersonsregeln). "
-        "En annan attestant måste göra det.")
+        "En annan attestant måste göra det."
+    )
     assert access.may_attest(olle, payment, member_of=set()) == access.refused(
         "Du bedömde ärendet och får därför inte attestera utbetalningen (tvåpersonsregeln). "
-        "En annan attestant måste göra det.")
+        "En annan attestant måste göra det."
+    )
     assert access.may_attest(fia, payment, member_of={fisksatra.pk}) == access.refused(
-        "Du tillhör den sökande eller mottagande föreningen och får inte attestera utbetalningen.")
+        "Du tillhör den sökande eller mottagande föreningen och får inte attestera utbetalningen."
+    )
 
 
 def test_the_decider_cannot_attest_through_the_service(anna, olle, fisksatra, inclusion_call):
@@ -282,12 +327,15 @@ def test_finance_decides_an_account_change_unless_it_asked_or_belongs_to_the_ass
     request = AccountChangeRequest(organisation=fisksatra, requested_by=anna)
     assert access.may_decide_account_change(fia, request)
     assert access.may_decide_account_change(olle, request) == access.refused(
-        "Bankkonton godkänns av ekonomi (attestanter).")
+        "Bankkonton godkänns av ekonomi (attestanter)."
+    )
     assert not access.may_decide_account_change(AnonymousUser(), request)
     own = AccountChangeRequest(organisation=fisksatra, requested_by=fia)
     assert access.may_decide_account_change(fia, own) == access.refused(
         "Du begärde ändringen själv och får därför inte godkänna eller avslå den (tvåpersonsregeln). "
-        "En annan attestant måste göra det.")
+        "En annan attestant måste göra det."
+    )
     Membership.objects.create(user=fia, organisation=fisksatra, role="member")
     assert access.may_decide_account_change(fia, request) == access.refused(
-        "Du tillhör Fisksätra IF och får inte besluta om föreningens bankkonto.")
+        "Du tillhör Fisksätra IF och får inte besluta om föreningens bankkonto."
+    )

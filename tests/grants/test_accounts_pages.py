@@ -29,8 +29,13 @@ def bo(db):
 
 
 def registration(**overrides):
-    data = {"name": "Bo Berg", "email": "bo.berg@example.se", "password1": PASSWORD, "password2": PASSWORD,
-            "consent": "on"}
+    data = {
+        "name": "Bo Berg",
+        "email": "bo.berg@example.se",
+        "password1": PASSWORD,
+        "password2": PASSWORD,
+        "consent": "on",
+    }
     data.update(overrides)
     return data
 
@@ -40,6 +45,7 @@ def text(response):
 
 
 # --- registration ------------------------------------------------------------------------------------------
+
 
 def test_a_visitor_registers_and_lands_in_min_forening(client):
     page = client.get("/konto/registrera/")
@@ -68,21 +74,27 @@ def test_registration_follows_a_safe_next_only(client):
     assert response.url == "/portal/forening/"
 
 
-@pytest.mark.parametrize("overrides, field, message", [
-    ({"password2": "Annat-Losenord-123"}, "password2", "De två lösenordsfälten stämmer inte överens."),
-    ({"password1": "password", "password2": "password"}, "password2", "alldeles för vanligt"),
-    ({"password1": "12345678901", "password2": "12345678901"}, "password2", "enbart numeriskt"),
-    ({"consent": ""}, "consent", "Du behöver godkänna"),
-    ({"email": "inte-en-adress"}, "email", "giltig e-postadress"),
-    ({"name": ""}, "name", "Detta fält måste fyllas i."),
-])
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        ({"password2": "Annat-Losenord-123"}, "password2", "De två lösenordsfälten stämmer inte överens."),
+        ({"password1": "password", "password2": "password"}, "password2", "alldeles för vanligt"),
+        ({"password1": "12345678901", "password2": "12345678901"}, "password2", "enbart numeriskt"),
+        ({"consent": ""}, "consent", "Du behöver godkänna"),
+        ({"email": "inte-en-adress"}, "email", "giltig e-postadress"),
+        ({"name": ""}, "name", "Detta fält måste fyllas i."),
+    ],
+)
 def test_registration_errors_show_at_the_field_and_in_the_summary(client, overrides, field, message):
     response = client.post("/konto/registrera/", registration(**overrides))
     assert response.status_code == 400
     html = text(response)
     assert f'id="id_{field}_error"' in html
-    assert f'aria-describedby="id_{field}_error"' in html or f'aria-describedby="id_{field}_helptext id_{field}_error"' in html
-    summary = html[html.index('class="error-summary"'):]
+    assert (
+        f'aria-describedby="id_{field}_error"' in html
+        or f'aria-describedby="id_{field}_helptext id_{field}_error"' in html
+    )
+    summary = html[html.index('class="error-summary"') :]
     assert f'href="#id_{field}"' in summary and message in summary
     assert not User.objects.exists()
 
@@ -116,6 +128,7 @@ def test_every_form_needs_its_csrf_token(anna, fisksatra):
 
 # --- Min förening ---------------------------------------------------------------------------------------------
 
+
 def test_min_forening_lists_organisations_with_role_and_status(client, anna, fisksatra, bo):
     other = factories.association(name="Saltsjöbadens SK", org_number="802420-1231")
     factories.pending_member(anna, other)
@@ -128,8 +141,9 @@ def test_min_forening_lists_organisations_with_role_and_status(client, anna, fis
 def test_anna_creates_an_association(client, anna):
     client.force_login(anna)
     assert client.get("/portal/forening/ny/").status_code == 200
-    response = client.post("/portal/forening/ny/", {"name": "Fisksätra IF", "org_number": "802412-1231",
-                                                    "role": "treasurer"})
+    response = client.post(
+        "/portal/forening/ny/", {"name": "Fisksätra IF", "org_number": "802412-1231", "role": "treasurer"}
+    )
     organisation = Organisation.objects.get()
     assert response.url == f"/portal/forening/{organisation.pk}/"
     assert organisation.memberships.get().role == "treasurer"  # she may ask for its bank account
@@ -139,8 +153,9 @@ def test_anna_creates_an_association(client, anna):
 
 def test_a_registered_number_tells_the_person_to_join_instead(client, eve, fisksatra):
     client.force_login(eve)
-    response = client.post("/portal/forening/ny/", {"name": "Fisksätra IF", "org_number": "802412-1231",
-                                                    "role": "signatory"})
+    response = client.post(
+        "/portal/forening/ny/", {"name": "Fisksätra IF", "org_number": "802412-1231", "role": "signatory"}
+    )
     assert response.status_code == 400
     html = text(response)
     assert 'id="id_org_number_error"' in html and "Be att få gå med" in html
@@ -149,8 +164,7 @@ def test_a_registered_number_tells_the_person_to_join_instead(client, eve, fisks
 
 def test_an_informal_group_is_created_with_its_sponsor(client, eve, fisksatra):
     client.force_login(eve)
-    response = client.post("/portal/forening/ny-grupp/", {"name": "Nattvandrarna",
-                                                           "sponsor_org_number": "802412-1231"})
+    response = client.post("/portal/forening/ny-grupp/", {"name": "Nattvandrarna", "sponsor_org_number": "802412-1231"})
     group = Organisation.objects.get(kind="informal_group")
     assert response.url == f"/portal/forening/{group.pk}/"
     page = text(client.get(response.url))
@@ -160,8 +174,7 @@ def test_an_informal_group_is_created_with_its_sponsor(client, eve, fisksatra):
 
 def test_an_unknown_sponsor_is_refused_at_its_field(client, eve):
     client.force_login(eve)
-    response = client.post("/portal/forening/ny-grupp/", {"name": "Nattvandrarna",
-                                                           "sponsor_org_number": "802420-1231"})
+    response = client.post("/portal/forening/ny-grupp/", {"name": "Nattvandrarna", "sponsor_org_number": "802420-1231"})
     assert response.status_code == 400
     assert 'id="id_sponsor_org_number_error"' in text(response)
 
@@ -191,9 +204,14 @@ def test_joining_an_unknown_association_is_refused_at_the_field(client, bo):
 
 # --- the organisation's page ---------------------------------------------------------------------------------------
 
+
 def test_an_outsider_gets_404_on_every_organisation_page(client, anna, fisksatra, eve, pdf_bytes):
-    row = services.organisation_file_add(organisation=fisksatra, by=anna, kind="statutes",
-                                         upload=services.Upload("stadgar.pdf", "application/pdf", pdf_bytes))
+    row = services.organisation_file_add(
+        organisation=fisksatra,
+        by=anna,
+        kind="statutes",
+        upload=services.Upload("stadgar.pdf", "application/pdf", pdf_bytes),
+    )
     pending = factories.pending_member(factories.user("bo"), fisksatra)
     client.force_login(eve)
     pk = fisksatra.pk
@@ -215,10 +233,18 @@ def test_the_pages_need_a_login(client, fisksatra):
 
 def test_anna_saves_the_profile(client, anna, fisksatra):
     client.force_login(anna)
-    response = client.post(f"/portal/forening/{fisksatra.pk}/uppgifter/", {
-        "profile-name": "Fisksätra IF", "profile-email": "info@fisksatraif.se", "profile-phone": "08-123 45",
-        "profile-street_address": "Fisksätra torg 1", "profile-postal_code": "13150",
-        "profile-city": "Saltsjöbaden", "profile-district": "Fisksätra"})
+    response = client.post(
+        f"/portal/forening/{fisksatra.pk}/uppgifter/",
+        {
+            "profile-name": "Fisksätra IF",
+            "profile-email": "info@fisksatraif.se",
+            "profile-phone": "08-123 45",
+            "profile-street_address": "Fisksätra torg 1",
+            "profile-postal_code": "13150",
+            "profile-city": "Saltsjöbaden",
+            "profile-district": "Fisksätra",
+        },
+    )
     assert response.status_code == 302
     fisksatra.refresh_from_db()
     assert (fisksatra.postal_code, fisksatra.city) == ("131 50", "Saltsjöbaden")
@@ -226,8 +252,9 @@ def test_anna_saves_the_profile(client, anna, fisksatra):
 
 def test_a_bad_postal_code_is_shown_at_its_field(client, anna, fisksatra):
     client.force_login(anna)
-    response = client.post(f"/portal/forening/{fisksatra.pk}/uppgifter/", {
-        "profile-name": "Fisksätra IF", "profile-postal_code": "1315"})
+    response = client.post(
+        f"/portal/forening/{fisksatra.pk}/uppgifter/", {"profile-name": "Fisksätra IF", "profile-postal_code": "1315"}
+    )
     assert response.status_code == 400
     html = text(response)
     assert 'id="id_profile-postal_code_error"' in html
@@ -236,8 +263,12 @@ def test_a_bad_postal_code_is_shown_at_its_field(client, anna, fisksatra):
 
 
 def board_data(rows, extra=3):
-    data = {"board-TOTAL_FORMS": str(len(rows) + extra), "board-INITIAL_FORMS": "0",
-            "board-MIN_NUM_FORMS": "0", "board-MAX_NUM_FORMS": "1000"}
+    data = {
+        "board-TOTAL_FORMS": str(len(rows) + extra),
+        "board-INITIAL_FORMS": "0",
+        "board-MIN_NUM_FORMS": "0",
+        "board-MAX_NUM_FORMS": "1000",
+    }
     for index, row in enumerate(rows):
         data[f"board-{index}-name"], data[f"board-{index}-role"] = row
     return data
@@ -245,8 +276,10 @@ def board_data(rows, extra=3):
 
 def test_anna_saves_the_board_of_three(client, anna, fisksatra):
     client.force_login(anna)
-    response = client.post(f"/portal/forening/{fisksatra.pk}/styrelse/",
-                           board_data([(row["name"], row["role"]) for row in factories.BOARD]))
+    response = client.post(
+        f"/portal/forening/{fisksatra.pk}/styrelse/",
+        board_data([(row["name"], row["role"]) for row in factories.BOARD]),
+    )
     assert response.status_code == 302
     fisksatra.refresh_from_db()
     assert fisksatra.board == factories.BOARD
@@ -257,8 +290,10 @@ def test_anna_saves_the_board_of_three(client, anna, fisksatra):
 
 def test_a_board_of_two_is_refused_with_the_rule(client, anna, fisksatra):
     client.force_login(anna)
-    response = client.post(f"/portal/forening/{fisksatra.pk}/styrelse/",
-                           board_data([("Anna Andersson", "ordförande"), ("Bo Berg", "kassör")]))
+    response = client.post(
+        f"/portal/forening/{fisksatra.pk}/styrelse/",
+        board_data([("Anna Andersson", "ordförande"), ("Bo Berg", "kassör")]),
+    )
     assert response.status_code == 400
     html = text(response)
     assert "minst 3 personer. Ni har angett 2." in html
@@ -269,8 +304,10 @@ def test_a_board_of_two_is_refused_with_the_rule(client, anna, fisksatra):
 
 def test_a_board_row_without_a_role_is_shown_at_the_row(client, anna, fisksatra):
     client.force_login(anna)
-    response = client.post(f"/portal/forening/{fisksatra.pk}/styrelse/",
-                           board_data([(row["name"], row["role"]) for row in factories.BOARD] + [("Dan", "")]))
+    response = client.post(
+        f"/portal/forening/{fisksatra.pk}/styrelse/",
+        board_data([(row["name"], row["role"]) for row in factories.BOARD] + [("Dan", "")]),
+    )
     assert response.status_code == 400
     html = text(response)
     assert 'id="id_board-3-role_error"' in html and 'href="#id_board-3-role"' in html
@@ -278,14 +315,18 @@ def test_a_board_row_without_a_role_is_shown_at_the_row(client, anna, fisksatra)
 
 def test_a_bad_bankgiro_is_shown_at_its_field(client, anna, fisksatra):
     client.force_login(anna)
-    response = client.post(f"/portal/forening/{fisksatra.pk}/bankkonto/",
-                           {"bank-account_scheme": "bankgiro", "bank-account_number": "5050-1056"})
+    response = client.post(
+        f"/portal/forening/{fisksatra.pk}/bankkonto/",
+        {"bank-account_scheme": "bankgiro", "bank-account_number": "5050-1056"},
+    )
     assert response.status_code == 400
     html = text(response)
     assert 'id="id_bank-account_number_error"' in html and "Bankgironumret 5050-1056 är inte giltigt" in html
     assert not fisksatra.account_requests.exists()
-    response = client.post(f"/portal/forening/{fisksatra.pk}/bankkonto/",
-                           {"bank-account_scheme": "plusgiro", "bank-account_number": "47118"})
+    response = client.post(
+        f"/portal/forening/{fisksatra.pk}/bankkonto/",
+        {"bank-account_scheme": "plusgiro", "bank-account_number": "47118"},
+    )
     assert response.status_code == 302
     fisksatra.refresh_from_db()
     assert (fisksatra.bankgiro, fisksatra.plusgiro) == ("5050-1055", "")  # until finance approves
@@ -293,8 +334,10 @@ def test_a_bad_bankgiro_is_shown_at_its_field(client, anna, fisksatra):
 
 
 def upload(client, organisation, content, name="stadgar.pdf", kind="statutes"):
-    return client.post(f"/portal/forening/{organisation.pk}/dokument/", {
-        "file-kind": kind, "file-file": SimpleUploadedFile(name, content, content_type="application/pdf")})
+    return client.post(
+        f"/portal/forening/{organisation.pk}/dokument/",
+        {"file-kind": kind, "file-file": SimpleUploadedFile(name, content, content_type="application/pdf")},
+    )
 
 
 def test_anna_uploads_the_statutes_and_members_download_them(client, anna, fisksatra, bo, pdf_bytes):
@@ -343,8 +386,9 @@ def test_a_file_of_the_wrong_type_is_refused_at_the_field(client, anna, fisksatr
 def test_invite_accept_and_confirm(client, anna, fisksatra, django_capture_on_commit_callbacks):
     client.force_login(anna)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/portal/forening/{fisksatra.pk}/bjud-in/",
-                               {"invite-email": "bo@example.se", "invite-role": "signatory"})
+        response = client.post(
+            f"/portal/forening/{fisksatra.pk}/bjud-in/", {"invite-email": "bo@example.se", "invite-role": "signatory"}
+        )
     assert response.status_code == 302
     link = re.search(r"http://testserver(/konto/inbjudan/[\w-]+/)", mail.outbox[0].body).group(1)
     assert "bo@example.se" in text(client.get(f"/portal/forening/{fisksatra.pk}/"))  # open invitations
@@ -372,15 +416,17 @@ def test_invite_accept_and_confirm(client, anna, fisksatra, django_capture_on_co
 
 
 def test_a_used_or_expired_invitation_says_so(client, anna, fisksatra, eve, bo):
-    invitation = services.invitation_create(organisation=fisksatra, by=anna, email="bo@example.se",
-                                            site_url="http://testserver")
+    invitation = services.invitation_create(
+        organisation=fisksatra, by=anna, email="bo@example.se", site_url="http://testserver"
+    )
     services.invitation_accept(token=invitation.token, by=bo)
     client.force_login(eve)
     response = client.get(f"/konto/inbjudan/{invitation.token}/")
     assert response.status_code == 410 and "redan använts" in text(response)
 
-    later = services.invitation_create(organisation=fisksatra, by=anna, email="eve@example.se",
-                                       site_url="http://testserver")
+    later = services.invitation_create(
+        organisation=fisksatra, by=anna, email="eve@example.se", site_url="http://testserver"
+    )
     Invitation.objects.filter(pk=later.pk).update(created_at=timezone.now() - dt.timedelta(days=15))
     response = client.post(f"/konto/inbjudan/{later.token}/")
     assert response.status_code == 410 and "gick ut" in text(response)
@@ -409,19 +455,25 @@ def test_anna_declines_a_request(client, anna, fisksatra, bo):
 
 def test_an_invitation_to_a_member_is_refused_at_the_field(client, anna, fisksatra):
     client.force_login(anna)
-    response = client.post(f"/portal/forening/{fisksatra.pk}/bjud-in/", {"invite-email": "anna@example.se",
-                                                                         "invite-role": "member"})
+    response = client.post(
+        f"/portal/forening/{fisksatra.pk}/bjud-in/", {"invite-email": "anna@example.se", "invite-role": "member"}
+    )
     assert response.status_code == 400
     assert 'id="id_invite-email_error"' in text(response)
     assert not Invitation.objects.exists()
 
 
-def test_the_organisation_page_costs_a_fixed_number_of_queries(client, anna, fisksatra, pdf_bytes,
-                                                              django_assert_max_num_queries):
+def test_the_organisation_page_costs_a_fixed_number_of_queries(
+    client, anna, fisksatra, pdf_bytes, django_assert_max_num_queries
+):
     for index in range(5):
         factories.pending_member(factories.user(f"person{index}"), fisksatra)
-        services.organisation_file_add(organisation=fisksatra, by=anna, kind="statutes",
-                                       upload=services.Upload("s.pdf", "application/pdf", pdf_bytes))
+        services.organisation_file_add(
+            organisation=fisksatra,
+            by=anna,
+            kind="statutes",
+            upload=services.Upload("s.pdf", "application/pdf", pdf_bytes),
+        )
     client.force_login(anna)
     with django_assert_max_num_queries(12):
         assert client.get(f"/portal/forening/{fisksatra.pk}/").status_code == 200
@@ -430,10 +482,15 @@ def test_the_organisation_page_costs_a_fixed_number_of_queries(client, anna, fis
 def test_the_administrator_sees_memberships_invitations_files_and_settings(client, anna, fisksatra, pdf_bytes):
     admin = User.objects.create_superuser("admin", "admin@kommun.example", "x")
     pending = factories.pending_member(factories.user("bo"), fisksatra)
-    invitation = services.invitation_create(organisation=fisksatra, by=anna, email="cia@example.se",
-                                            site_url="http://testserver")
-    services.organisation_file_add(organisation=fisksatra, by=anna, kind="statutes",
-                                   upload=services.Upload("stadgar.pdf", "application/pdf", pdf_bytes))
+    invitation = services.invitation_create(
+        organisation=fisksatra, by=anna, email="cia@example.se", site_url="http://testserver"
+    )
+    services.organisation_file_add(
+        organisation=fisksatra,
+        by=anna,
+        kind="statutes",
+        upload=services.Upload("stadgar.pdf", "application/pdf", pdf_bytes),
+    )
     ApplicantSettings.objects.create(user=anna)
     client.force_login(admin)
     for path in ("membership", "invitation", "applicantsettings"):
@@ -442,16 +499,19 @@ def test_the_administrator_sees_memberships_invitations_files_and_settings(clien
     page = text(client.get(f"/admin/grants/invitation/{invitation.pk}/change/"))
     assert invitation.token not in page
     assert "stadgar.pdf" in text(client.get(f"/admin/grants/organisation/{fisksatra.pk}/change/"))
-    response = client.post(f"/admin/grants/membership/{pending.pk}/change/", {
-        "user": pending.user_id, "organisation": fisksatra.pk, "role": "member", "status": "confirmed"})
+    response = client.post(
+        f"/admin/grants/membership/{pending.pk}/change/",
+        {"user": pending.user_id, "organisation": fisksatra.pk, "role": "member", "status": "confirmed"},
+    )
     assert response.status_code == 302
     pending.refresh_from_db()
     assert (pending.status, pending.confirmed_by) == ("confirmed", admin)
 
 
 def test_someone_already_in_the_organisation_is_not_offered_to_join_it_again(client, anna, fisksatra, bo):
-    invitation = services.invitation_create(organisation=fisksatra, by=anna, email="bo@example.se",
-                                            site_url="http://testserver")
+    invitation = services.invitation_create(
+        organisation=fisksatra, by=anna, email="bo@example.se", site_url="http://testserver"
+    )
     client.force_login(anna)  # the inviter opens her own link
     page = text(client.get(f"/konto/inbjudan/{invitation.token}/"))
     assert "Du är redan med i Fisksätra IF." in page and "Gå med i Fisksätra IF" not in page

@@ -24,19 +24,44 @@ from .. import staff
 pytestmark = pytest.mark.django_db
 
 QUESTIONS = [
-    {"key": "meeting_place", "label": "Var träffas ni?", "type": "text", "help": "Adress eller lokal.",
-     "label_en": "Where do you meet?", "help_en": "Address or premises."},
-    {"key": "members_under_25", "label": "Hur många medlemmar är under 25 år?", "type": "number",
-     "label_en": "How many members are under 25?"},
+    {
+        "key": "meeting_place",
+        "label": "Var träffas ni?",
+        "type": "text",
+        "help": "Adress eller lokal.",
+        "label_en": "Where do you meet?",
+        "help_en": "Address or premises.",
+    },
+    {
+        "key": "members_under_25",
+        "label": "Hur många medlemmar är under 25 år?",
+        "type": "number",
+        "label_en": "How many members are under 25?",
+    },
     {"key": "first_meeting", "label": "När är första träffen?", "type": "date", "required": False},
-    {"key": "has_insurance", "label": "Har ni en olycksfallsförsäkring?", "type": "yesno",
-     "label_en": "Do you have accident insurance?"},
-    {"key": "district", "label": "Var i kommunen?", "type": "choice", "choices": ["Fisksätra", "Orminge", "Annat"],
-     "choices_en": ["Fisksätra", "Orminge", "Elsewhere"], "label_en": "Where in the municipality?"},
+    {
+        "key": "has_insurance",
+        "label": "Har ni en olycksfallsförsäkring?",
+        "type": "yesno",
+        "label_en": "Do you have accident insurance?",
+    },
+    {
+        "key": "district",
+        "label": "Var i kommunen?",
+        "type": "choice",
+        "choices": ["Fisksätra", "Orminge", "Annat"],
+        "choices_en": ["Fisksätra", "Orminge", "Elsewhere"],
+        "label_en": "Where in the municipality?",
+    },
 ]
 
-ANSWERED = {"q_meeting_place": "Fisksätra sporthall", "q_members_under_25": "42", "q_first_meeting": "2026-09-15",
-            "q_has_insurance": "ja", "q_district": "Orminge"}
+ANSWERED = {
+    "q_meeting_place": "Fisksätra sporthall",
+    "q_members_under_25": "42",
+    "q_first_meeting": "2026-09-15",
+    "q_has_insurance": "ja",
+    "q_district": "Orminge",
+}
 
 
 def step_url(application, step):
@@ -53,9 +78,13 @@ def current_step(page):
 
 
 def details(organisation):
-    return {"organisation": organisation.pk, "title": "Läxhjälp och fotboll",
-            "description": "Läxhjälp en timme, sedan fotboll, två kvällar i veckan.",
-            "period_start": "2026-08-25", "period_end": "2026-12-20"}
+    return {
+        "organisation": organisation.pk,
+        "title": "Läxhjälp och fotboll",
+        "description": "Läxhjälp en timme, sedan fotboll, två kvällar i veckan.",
+        "period_start": "2026-08-25",
+        "period_end": "2026-12-20",
+    }
 
 
 @pytest.fixture
@@ -75,8 +104,12 @@ def draft(client, anna, fisksatra, call_with_questions):
 
 def complete_draft(application, anna, **answers):
     """The amount and budget saved, and the given answers: only the questions stop it."""
-    apply.application_save_amount(application=application, by=anna, stated_amount=Decimal("30000"),
-                                  budget_lines=[("cost", "Ledararvoden", Decimal("35000"))])
+    apply.application_save_amount(
+        application=application,
+        by=anna,
+        stated_amount=Decimal("30000"),
+        budget_lines=[("cost", "Ledararvoden", Decimal("35000"))],
+    )
     if answers:
         Application.objects.filter(pk=application.pk).update(answers=answers)
     application.refresh_from_db()
@@ -85,27 +118,45 @@ def complete_draft(application, anna, **answers):
 
 # --- the administrator's configuration ----------------------------------------------------------
 
-@pytest.mark.parametrize("config, message", [
-    ({"key": "x"}, "Ange en lista med frågor"),
-    ([{"label": "Var träffas ni?", "type": "text"}], "Fråga 1: \"key\" saknas."),
-    ([{"key": "plats", "type": "text"}], "Fråga 1 (”plats”): \"label\" saknas."),
-    ([{"key": "plats", "label": "Var?", "type": "essay"}], "Fråga 1 (”plats”): okänd typ ”essay”."),
-    ([{"key": "plats", "label": "Var?"}], "Fråga 1 (”plats”): \"type\" saknas."),
-    ([{"key": "plats", "label": "Var?", "type": "text"}, {"key": "plats", "label": "Var igen?", "type": "text"}],
-     "Fråga 2 (”plats”): \"key\" används redan av fråga 1."),
-    ([{"key": "omrade", "label": "Var?", "type": "choice"}],
-     "Fråga 1 (”omrade”): en fråga av typen choice behöver \"choices\""),
-    ([{"key": "omrade", "label": "Var?", "type": "choice", "choices": []}],
-     "Fråga 1 (”omrade”): en fråga av typen choice behöver \"choices\""),
-    ([{"key": "var träffas", "label": "Var?", "type": "text"}],
-     "Fråga 1 (”var träffas”): \"key\" får bara innehålla bokstäver a–z, siffror, - och _"),
-    ([{"key": "plats", "label": "Var?", "type": "text", "required": "ja"}],
-     "Fråga 1 (”plats”): \"required\" ska vara true eller false."),
-    ([{"key": "plats", "label": "Var?", "type": "text", "lable_en": "Where?"}],
-     "Fråga 1 (”plats”): okänd uppgift lable_en."),
-    ([{"key": "omrade", "label": "Var?", "type": "choice", "choices": ["A", "B"], "choices_en": ["A"]}],
-     "Fråga 1 (”omrade”): \"choices_en\" ska ha lika många val som \"choices\""),
-])
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ({"key": "x"}, "Ange en lista med frågor"),
+        ([{"label": "Var träffas ni?", "type": "text"}], 'Fråga 1: "key" saknas.'),
+        ([{"key": "plats", "type": "text"}], 'Fråga 1 (”plats”): "label" saknas.'),
+        ([{"key": "plats", "label": "Var?", "type": "essay"}], "Fråga 1 (”plats”): okänd typ ”essay”."),
+        ([{"key": "plats", "label": "Var?"}], 'Fråga 1 (”plats”): "type" saknas.'),
+        (
+            [{"key": "plats", "label": "Var?", "type": "text"}, {"key": "plats", "label": "Var igen?", "type": "text"}],
+            'Fråga 2 (”plats”): "key" används redan av fråga 1.',
+        ),
+        (
+            [{"key": "omrade", "label": "Var?", "type": "choice"}],
+            'Fråga 1 (”omrade”): en fråga av typen choice behöver "choices"',
+        ),
+        (
+            [{"key": "omrade", "label": "Var?", "type": "choice", "choices": []}],
+            'Fråga 1 (”omrade”): en fråga av typen choice behöver "choices"',
+        ),
+        (
+            [{"key": "var träffas", "label": "Var?", "type": "text"}],
+            'Fråga 1 (”var träffas”): "key" får bara innehålla bokstäver a–z, siffror, - och _',
+        ),
+        (
+            [{"key": "plats", "label": "Var?", "type": "text", "required": "ja"}],
+            'Fråga 1 (”plats”): "required" ska vara true eller false.',
+        ),
+        (
+            [{"key": "plats", "label": "Var?", "type": "text", "lable_en": "Where?"}],
+            "Fråga 1 (”plats”): okänd uppgift lable_en.",
+        ),
+        (
+            [{"key": "omrade", "label": "Var?", "type": "choice", "choices": ["A", "B"], "choices_en": ["A"]}],
+            'Fråga 1 (”omrade”): "choices_en" ska ha lika många val som "choices"',
+        ),
+    ],
+)
 def test_a_malformed_configuration_is_refused_naming_the_question(inclusion_call, config, message):
     programme = inclusion_call.programme
     programme.application_questions = config
@@ -134,12 +185,14 @@ def test_the_admin_shows_the_field_with_an_example_and_the_problems_at_it(client
 
     form = modelform_factory(Programme, fields=["application_questions"])(
         {"application_questions": '[{"key": "plats", "label": "Var?", "type": "choice"}]'},
-        instance=inclusion_call.programme)
+        instance=inclusion_call.programme,
+    )
     assert not form.is_valid()
     assert "Fråga 1 (”plats”): en fråga av typen choice behöver" in form.errors["application_questions"][0]
 
 
 # --- the step ---------------------------------------------------------------------------------
+
 
 def test_the_step_is_there_only_when_the_programme_has_questions(client, anna, fisksatra, inclusion_call):
     client.force_login(anna)
@@ -164,14 +217,20 @@ def test_anna_answers_the_questions_and_they_are_saved_and_shown_again(client, d
     assert '<label for="id_q_meeting_place">Var träffas ni?</label>' in page
     assert 'id="id_q_meeting_place_helptext">Adress eller lokal. Högst 500 tecken.</span>' in page
     assert "När är första träffen? (frivilligt)" in page
-    assert '<fieldset class="field" id="id_q_has_insurance"' in page and "<legend>Har ni en olycksfallsförsäkring?" \
-        in page
+    assert (
+        '<fieldset class="field" id="id_q_has_insurance"' in page and "<legend>Har ni en olycksfallsförsäkring?" in page
+    )
 
     response = client.post(step_url(draft, "fragor"), {**ANSWERED, "q_members_under_25": "42,0"})
     assert response.status_code == 302 and response.url == step_url(draft, "belopp")
     draft.refresh_from_db()
-    assert draft.answers == {"meeting_place": "Fisksätra sporthall", "members_under_25": "42",
-                             "first_meeting": "2026-09-15", "has_insurance": "ja", "district": "Orminge"}
+    assert draft.answers == {
+        "meeting_place": "Fisksätra sporthall",
+        "members_under_25": "42",
+        "first_meeting": "2026-09-15",
+        "has_insurance": "ja",
+        "district": "Orminge",
+    }
     page = html(client.get(step_url(draft, "fragor")))
     assert 'value="Fisksätra sporthall"' in page and 'value="2026-09-15"' in page
     assert re.search(r'<input type="radio" name="q_district" value="Orminge"[^>]*checked', page)
@@ -183,15 +242,24 @@ def test_anna_answers_the_questions_and_they_are_saved_and_shown_again(client, d
 
 
 def test_wrong_answers_are_refused_in_swedish_at_the_field_and_in_the_summary(client, draft):
-    response = client.post(step_url(draft, "fragor"), {
-        **ANSWERED, "q_meeting_place": "", "q_members_under_25": "många", "q_first_meeting": "15 september",
-        "q_district": "Tyresö", "q_has_insurance": ""})
+    response = client.post(
+        step_url(draft, "fragor"),
+        {
+            **ANSWERED,
+            "q_meeting_place": "",
+            "q_members_under_25": "många",
+            "q_first_meeting": "15 september",
+            "q_district": "Tyresö",
+            "q_has_insurance": "",
+        },
+    )
     assert response.status_code == 200
     page = html(response)
-    summary = page[page.index('class="error-summary"'):page.index("</div>", page.index('class="error-summary"'))]
+    summary = page[page.index('class="error-summary"') : page.index("</div>", page.index('class="error-summary"'))]
     assert '<a href="#id_q_meeting_place">Var träffas ni?</a>: Svara på frågan ”Var träffas ni?”.' in summary
-    assert ('<a href="#id_q_members_under_25">Hur många medlemmar är under 25 år?</a>: '
-            'Skriv ett tal, t.ex. 12 eller 12,5.') in summary
+    assert (
+        '<a href="#id_q_members_under_25">Hur många medlemmar är under 25 år?</a>: Skriv ett tal, t.ex. 12 eller 12,5.'
+    ) in summary
     assert "Skriv datumet som ÅÅÅÅ-MM-DD, t.ex. 2026-09-15." in summary
     assert '<a href="#id_q_district">Var i kommunen?</a>: Välj ett av svaren på frågan ”Var i kommunen?”.' in summary
     assert '<a href="#id_q_has_insurance">' in summary
@@ -216,22 +284,27 @@ def test_the_questions_are_in_english_for_an_applicant_reading_in_english(client
 
 # --- the check page and submission ------------------------------------------------------------
 
+
 def test_the_check_page_lists_every_question_and_answer_with_a_way_back(client, anna, draft):
     client.post(step_url(draft, "fragor"), {**ANSWERED, "q_first_meeting": ""})
     complete_draft(draft, anna)
     page = html(client.get(step_url(draft, "granska")))
     assert current_step(page) == "5. Granska och skicka in"
-    for row in ("<dt>Var träffas ni?</dt><dd>Fisksätra sporthall</dd>",
-                "<dt>Hur många medlemmar är under 25 år?</dt><dd>42</dd>",
-                "<dt>När är första träffen?</dt><dd>Inte besvarad</dd>",
-                "<dt>Har ni en olycksfallsförsäkring?</dt><dd>Ja</dd>", "<dt>Var i kommunen?</dt><dd>Orminge</dd>"):
+    for row in (
+        "<dt>Var träffas ni?</dt><dd>Fisksätra sporthall</dd>",
+        "<dt>Hur många medlemmar är under 25 år?</dt><dd>42</dd>",
+        "<dt>När är första träffen?</dt><dd>Inte besvarad</dd>",
+        "<dt>Har ni en olycksfallsförsäkring?</dt><dd>Ja</dd>",
+        "<dt>Var i kommunen?</dt><dd>Orminge</dd>",
+    ):
         assert row in page, row
     assert f'<a href="{step_url(draft, "fragor")}">Ändra<span class="skip">' in page
     assert "Innan du kan skicka in" not in page and "Skicka in ansökan</button>" in page
 
 
-def test_a_missing_required_answer_stops_the_submission_naming_the_question(client, anna, draft,
-                                                                            django_capture_on_commit_callbacks):
+def test_a_missing_required_answer_stops_the_submission_naming_the_question(
+    client, anna, draft, django_capture_on_commit_callbacks
+):
     complete_draft(draft, anna, meeting_place="Fisksätra sporthall", has_insurance="nej")
     page = html(client.get(step_url(draft, "granska")))
     assert "Innan du kan skicka in" in page and "Skicka in ansökan</button>" not in page
@@ -263,6 +336,7 @@ def test_an_answer_no_longer_among_the_choices_counts_as_missing(client, anna, d
 
 # --- who may --------------------------------------------------------------------------------------
 
+
 def test_someone_from_another_organisation_cannot_reach_the_step(client, eve, draft):
     client.force_login(eve)
     assert client.get(step_url(draft, "fragor")).status_code == 404
@@ -289,6 +363,7 @@ def test_the_service_refuses_answers_the_questions_do_not_allow(anna, draft):
 
 # --- the officer ----------------------------------------------------------------------------------
 
+
 def test_olle_reads_the_answers_beside_his_task_even_of_a_question_since_removed(client, anna, olle, draft):
     complete_draft(draft, anna, **{key[2:]: value for key, value in ANSWERED.items()})
     application = apply.application_submit(application=draft, by=anna)
@@ -299,10 +374,13 @@ def test_olle_reads_the_answers_beside_his_task_even_of_a_question_since_removed
     client.force_login(olle)
     staff.claim(client, application, "check_completeness")
     page = html(staff.task_page(client, application, "check_completeness"))
-    for row in ("<th>Hur många medlemmar är under 25 år?</th><td>42</td>",
-                "<th>När är första träffen?</th><td>2026-09-15</td>",
-                "<th>Har ni en olycksfallsförsäkring?</th><td>Ja</td>", "<th>Var i kommunen?</th><td>Orminge</td>",
-                "<th>meeting_place</th><td>Fisksätra sporthall</td>"):
+    for row in (
+        "<th>Hur många medlemmar är under 25 år?</th><td>42</td>",
+        "<th>När är första träffen?</th><td>2026-09-15</td>",
+        "<th>Har ni en olycksfallsförsäkring?</th><td>Ja</td>",
+        "<th>Var i kommunen?</th><td>Orminge</td>",
+        "<th>meeting_place</th><td>Fisksätra sporthall</td>",
+    ):
         assert row in page, row
 
 
@@ -315,9 +393,16 @@ def test_a_decimal_answer_reads_with_a_decimal_comma(inclusion_call):
 def test_a_draft_saved_before_the_programme_had_questions_is_asked_for_them(client, anna, fisksatra, inclusion_call):
     today = timezone.localdate()
     application = apply.application_save_draft(
-        call=inclusion_call, organisation=fisksatra, by=anna, title="Läxhjälp", description="Läxhjälp.",
-        period_start=today, period_end=today + dt.timedelta(days=90), stated_amount=Decimal("10000"),
-        budget_lines=[("cost", "Ledare", Decimal("12000"))])
+        call=inclusion_call,
+        organisation=fisksatra,
+        by=anna,
+        title="Läxhjälp",
+        description="Läxhjälp.",
+        period_start=today,
+        period_end=today + dt.timedelta(days=90),
+        stated_amount=Decimal("10000"),
+        budget_lines=[("cost", "Ledare", Decimal("12000"))],
+    )
     inclusion_call.programme.application_questions = QUESTIONS[:1]
     inclusion_call.programme.save()
     client.force_login(anna)
@@ -327,6 +412,7 @@ def test_a_draft_saved_before_the_programme_had_questions_is_asked_for_them(clie
 
 
 # --- the demo -------------------------------------------------------------------------------------
+
 
 def test_the_demos_programmes_have_valid_questions_and_its_sent_cases_answer_them():
     """Each demo programme asks one to three questions, in English too; the answers the demo
@@ -344,8 +430,9 @@ def test_the_demos_programmes_have_valid_questions_and_its_sent_cases_answer_the
         for case in load_demo.CASES:
             if programme_of_call[case.call] != spec["key"] or case.until in ("draft", "withdrawn"):
                 continue
-            app = SimpleNamespace(call=SimpleNamespace(programme=programme),
-                                  organisation=SimpleNamespace(district="Fisksätra"))
+            app = SimpleNamespace(
+                call=SimpleNamespace(programme=programme), organisation=SimpleNamespace(district="Fisksätra")
+            )
             assert questions.missing_answers(programme, load_demo.Demo.answers(case, app)) == [], case.title
 
 

@@ -30,14 +30,24 @@ def html(response):
 
 
 def details(organisation, **overrides):
-    return {"organisation": organisation.pk, "title": "Läxhjälp och fotboll",
-            "description": "Läxhjälp en timme, sedan fotboll, två kvällar i veckan.",
-            "period_start": "2026-08-25", "period_end": "2026-12-20", **overrides}
+    return {
+        "organisation": organisation.pk,
+        "title": "Läxhjälp och fotboll",
+        "description": "Läxhjälp en timme, sedan fotboll, två kvällar i veckan.",
+        "period_start": "2026-08-25",
+        "period_end": "2026-12-20",
+        **overrides,
+    }
 
 
 def amount(value="30000", lines=(("cost", "Ledararvoden", "25000"), ("cost", "Hallhyra", "10000"))):
-    data = {"requested_amount": value, "budget-TOTAL_FORMS": str(max(len(lines), 1)), "budget-INITIAL_FORMS": "0",
-            "budget-MIN_NUM_FORMS": "0", "budget-MAX_NUM_FORMS": "30"}
+    data = {
+        "requested_amount": value,
+        "budget-TOTAL_FORMS": str(max(len(lines), 1)),
+        "budget-INITIAL_FORMS": "0",
+        "budget-MIN_NUM_FORMS": "0",
+        "budget-MAX_NUM_FORMS": "30",
+    }
     for index, (kind, label, sum_) in enumerate(lines):
         data.update({f"budget-{index}-kind": kind, f"budget-{index}-label": label, f"budget-{index}-amount": sum_})
     return data
@@ -53,13 +63,16 @@ def test_each_step_saves_and_comes_back_as_saved(client, anna, fisksatra, inclus
     client.force_login(anna)
     page = html(client.get(reverse("portal:apply", args=[inclusion_call.pk])))
     assert current_step(page) == "1. Sökande och projekt"
-    assert "<ol class=\"steps\">" in page and "Spara och fortsätt" in page
+    assert '<ol class="steps">' in page and "Spara och fortsätt" in page
 
     response = client.post(reverse("portal:apply", args=[inclusion_call.pk]), details(fisksatra))
     application = Application.objects.get()
     assert response.status_code == 302 and response.url == step_url(application, "belopp")
-    assert (application.status, application.title, application.organisation) == ("draft", "Läxhjälp och fotboll",
-                                                                                  fisksatra)
+    assert (application.status, application.title, application.organisation) == (
+        "draft",
+        "Läxhjälp och fotboll",
+        fisksatra,
+    )
     page = html(client.get(response.url))
     assert current_step(page) == "2. Belopp"
     assert f'href="{step_url(application, "sokande")}"' in page  # back to step 1, and every step is a link
@@ -69,7 +82,9 @@ def test_each_step_saves_and_comes_back_as_saved(client, anna, fisksatra, inclus
     application.refresh_from_db()
     assert application.requested_amount == Decimal("30000.00")
     assert [(line.label, line.amount) for line in application.budget_lines.all()] == [
-        ("Ledararvoden", Decimal("25000.00")), ("Hallhyra", Decimal("10000.00"))]
+        ("Ledararvoden", Decimal("25000.00")),
+        ("Hallhyra", Decimal("10000.00")),
+    ]
 
     # Anna goes back: both steps show what she saved.
     page = html(client.get(step_url(application, "sokande")))
@@ -89,20 +104,32 @@ def test_each_step_saves_and_comes_back_as_saved(client, anna, fisksatra, inclus
 
 
 def test_the_check_page_lists_every_answer_with_a_link_to_its_step_and_submits(
-        client, anna, fisksatra, inclusion_call, pdf_bytes, django_capture_on_commit_callbacks):
+    client, anna, fisksatra, inclusion_call, pdf_bytes, django_capture_on_commit_callbacks
+):
     inclusion_call.programme.priority_areas = ["Barn och unga", "Trygghet"]
     inclusion_call.programme.save()
     client.force_login(anna)
     client.post(reverse("portal:apply", args=[inclusion_call.pk]), details(fisksatra, priority_area="Trygghet"))
     application = Application.objects.get()
     client.post(step_url(application, "belopp"), amount())
-    client.post(step_url(application, "bilagor"),
-                {"attachment": SimpleUploadedFile("budget.pdf", pdf_bytes, content_type="application/pdf")})
+    client.post(
+        step_url(application, "bilagor"),
+        {"attachment": SimpleUploadedFile("budget.pdf", pdf_bytes, content_type="application/pdf")},
+    )
 
     page = html(client.get(step_url(application, "granska")))
     assert current_step(page) == "4. Granska och skicka in"
-    for answer in ("Fisksätra IF", "Läxhjälp och fotboll", "två kvällar i veckan", "2026-08-25 – 2026-12-20",
-                   "Trygghet", "30 000,00 kr", "Ledararvoden", "Hallhyra", "budget.pdf"):
+    for answer in (
+        "Fisksätra IF",
+        "Läxhjälp och fotboll",
+        "två kvällar i veckan",
+        "2026-08-25 – 2026-12-20",
+        "Trygghet",
+        "30 000,00 kr",
+        "Ledararvoden",
+        "Hallhyra",
+        "budget.pdf",
+    ):
         assert answer in page, answer
     for step in ("sokande", "belopp", "bilagor"):
         assert f'<a href="{step_url(application, step)}">Ändra<span class="skip">' in page
@@ -121,8 +148,7 @@ def test_the_check_page_lists_every_answer_with_a_link_to_its_step_and_submits(
     assert receipt.filename in page
 
 
-def test_the_check_page_says_what_stops_the_submission_and_offers_no_button(client, anna, fisksatra,
-                                                                            inclusion_call):
+def test_the_check_page_says_what_stops_the_submission_and_offers_no_button(client, anna, fisksatra, inclusion_call):
     client.force_login(anna)
     client.post(reverse("portal:apply", args=[inclusion_call.pk]), details(fisksatra))
     application = Application.objects.get()
@@ -141,11 +167,12 @@ def test_the_check_page_says_what_stops_the_submission_and_offers_no_button(clie
 
 def test_errors_are_shown_at_the_field_and_in_the_summary_at_the_top(client, anna, fisksatra, inclusion_call):
     client.force_login(anna)
-    response = client.post(reverse("portal:apply", args=[inclusion_call.pk]),
-                           details(fisksatra, title="", period_end="2026-01-01"))
+    response = client.post(
+        reverse("portal:apply", args=[inclusion_call.pk]), details(fisksatra, title="", period_end="2026-01-01")
+    )
     assert response.status_code == 200
     page = html(response)
-    summary = page[page.index('class="error-summary"'):page.index("</div>", page.index('class="error-summary"'))]
+    summary = page[page.index('class="error-summary"') : page.index("</div>", page.index('class="error-summary"'))]
     assert "Något behöver rättas" in summary
     assert '<a href="#id_title">Projektnamn eller rubrik</a>: Detta fält måste fyllas i.' in summary
     assert '<a href="#id_period_end">Periodens slut</a>: Periodens slut kan inte ligga före dess början.' in summary
@@ -154,25 +181,28 @@ def test_errors_are_shown_at_the_field_and_in_the_summary_at_the_top(client, ann
     assert not Application.objects.exists()
 
 
-def test_a_refused_amount_is_shown_at_the_field_and_leaves_the_draft_as_it_was(client, anna, fisksatra,
-                                                                               inclusion_call):
+def test_a_refused_amount_is_shown_at_the_field_and_leaves_the_draft_as_it_was(client, anna, fisksatra, inclusion_call):
     client.force_login(anna)
     client.post(reverse("portal:apply", args=[inclusion_call.pk]), details(fisksatra))
     application = Application.objects.get()
     client.post(step_url(application, "belopp"), amount())
-    response = client.post(step_url(application, "belopp"),
-                           amount("999999", lines=(("cost", "Ledararvoden", "25000"), ("cost", "Lokal", ""))))
+    response = client.post(
+        step_url(application, "belopp"),
+        amount("999999", lines=(("cost", "Ledararvoden", "25000"), ("cost", "Lokal", ""))),
+    )
     assert response.status_code == 200
     page = html(response)
-    assert '<a href="#id_requested_amount">Sökt belopp (kr)</a>: Beloppet är högre än utlysningens högsta belopp' \
-        in page
+    assert (
+        '<a href="#id_requested_amount">Sökt belopp (kr)</a>: Beloppet är högre än utlysningens högsta belopp' in page
+    )
     assert '<a href="#id_budget-1-amount">Budget, rad 2: Belopp (kr)</a>: Detta fält måste fyllas i.' in page
     application.refresh_from_db()
     assert application.requested_amount == Decimal("30000.00") and application.budget_lines.count() == 2
 
 
 def test_a_programme_with_a_rule_asks_for_its_inputs_and_the_check_page_for_the_missing_ones(
-        client, anna, fisksatra, activity_call):
+    client, anna, fisksatra, activity_call
+):
     client.force_login(anna)
     client.post(reverse("portal:apply", args=[activity_call.pk]), details(fisksatra))
     application = Application.objects.get()
@@ -202,9 +232,16 @@ def test_the_old_addresses_lead_into_the_steps(client, anna, fisksatra, inclusio
 def test_a_sent_application_cannot_be_changed_in_the_steps(client, anna, fisksatra, inclusion_call):
     today = timezone.localdate()
     application = apply.application_save_draft(
-        call=inclusion_call, organisation=fisksatra, by=anna, title="Läxhjälp", description="Läxhjälp.",
-        period_start=today, period_end=today + dt.timedelta(days=90), stated_amount=Decimal("10000"),
-        budget_lines=[("cost", "Ledare", Decimal("12000"))])
+        call=inclusion_call,
+        organisation=fisksatra,
+        by=anna,
+        title="Läxhjälp",
+        description="Läxhjälp.",
+        period_start=today,
+        period_end=today + dt.timedelta(days=90),
+        stated_amount=Decimal("10000"),
+        budget_lines=[("cost", "Ledare", Decimal("12000"))],
+    )
     apply.application_submit(application=application, by=anna)
     client.force_login(anna)
     for step in ("sokande", "belopp", "bilagor", "granska"):
@@ -225,8 +262,7 @@ def test_someone_elses_draft_is_not_found_in_any_step(client, anna, eve, fisksat
     assert Application.objects.get().title == "Läxhjälp och fotboll"
 
 
-def test_a_programme_only_for_associations_does_not_offer_an_informal_group(client, anna, fisksatra,
-                                                                           inclusion_call):
+def test_a_programme_only_for_associations_does_not_offer_an_informal_group(client, anna, fisksatra, inclusion_call):
     group = Organisation.objects.create(kind="informal_group", name="Nattvandrarna i Fisksätra", sponsor=fisksatra)
     group.memberships.create(user=anna)
     client.force_login(anna)
@@ -242,8 +278,10 @@ def test_a_programme_only_for_associations_does_not_offer_an_informal_group(clie
 
 # --- the case page -----------------------------------------------------------------------
 
-def test_the_case_page_says_where_the_case_is_and_what_anna_must_do_by_when(client, anna, olle, fisksatra,
-                                                                           inclusion_call, in_a_week):
+
+def test_the_case_page_says_where_the_case_is_and_what_anna_must_do_by_when(
+    client, anna, olle, fisksatra, inclusion_call, in_a_week
+):
     from grants.services import assess
 
     client.force_login(anna)
@@ -262,8 +300,7 @@ def test_the_case_page_says_where_the_case_is_and_what_anna_must_do_by_when(clie
     assert re.search(r'<li class="current" aria-current="step">\s*<strong>Bedömning</strong>', page)
     assert "Inget just nu. Vänta på beslutet." in page
 
-    assess.completion_request(application=application, by=olle,
-                              message="Bifoga årsmötesprotokollet.", due_on=in_a_week)
+    assess.completion_request(application=application, by=olle, message="Bifoga årsmötesprotokollet.", due_on=in_a_week)
     page = html(client.get(reverse("portal:application", args=[application.pk])))
     assert "Komplettera ansökan med det handläggaren ber om." in page and f"Senast {in_a_week:%Y-%m-%d}." in page
     assert "Begäran om komplettering" in page and "Bifoga årsmötesprotokollet." in page  # under Meddelanden
@@ -276,10 +313,20 @@ def test_the_case_page_keeps_staffs_own_notes_to_staff(client, anna, olle, otto,
     from grants.services import assess
 
     today = timezone.localdate()
-    application = apply.application_submit(application=apply.application_save_draft(
-        call=inclusion_call, organisation=fisksatra, by=anna, title="Läxhjälp", description="Läxhjälp.",
-        period_start=today, period_end=today + dt.timedelta(days=90), stated_amount=Decimal("10000"),
-        budget_lines=[("cost", "Ledare", Decimal("12000"))]), by=anna)
+    application = apply.application_submit(
+        application=apply.application_save_draft(
+            call=inclusion_call,
+            organisation=fisksatra,
+            by=anna,
+            title="Läxhjälp",
+            description="Läxhjälp.",
+            period_start=today,
+            period_end=today + dt.timedelta(days=90),
+            stated_amount=Decimal("10000"),
+            budget_lines=[("cost", "Ledare", Decimal("12000"))],
+        ),
+        by=anna,
+    )
     assess.completeness_confirm(application=application, by=olle)
     assess.conflict_declare(application=application, by=olle, reason="Min bror är kassör.")
     client.force_login(anna)
@@ -287,13 +334,15 @@ def test_the_case_page_keeps_staffs_own_notes_to_staff(client, anna, olle, otto,
     assert "Min bror är kassör." not in page and "Jäv anmält" not in page
 
 
-def test_a_grant_paid_in_part_reads_as_partly_paid_while_the_report_is_owed(client, anna, olle, fia, fisksatra,
-                                                                          inclusion_call):
+def test_a_grant_paid_in_part_reads_as_partly_paid_while_the_report_is_owed(
+    client, anna, olle, fia, fisksatra, inclusion_call
+):
     application = factories.report_owed(inclusion_call, fisksatra, anna, olle, fia)
     statuses = sorted(application.payments.values_list("status", flat=True))
     assert statuses == ["paid", "withheld"], statuses  # the programme withholds the last part
     client.force_login(anna)
     page = html(client.get(reverse("portal:application", args=[application.pk])))
-    assert re.search(r'<li class="partly">\s*<strong>Utbetalning</strong>\s*<span class="state">Delvis klart</span>',
-                     page), page[page.find('class="progress"'):][:1500]
+    assert re.search(
+        r'<li class="partly">\s*<strong>Utbetalning</strong>\s*<span class="state">Delvis klart</span>', page
+    ), page[page.find('class="progress"') :][:1500]
     assert re.search(r'<li class="current" aria-current="step">\s*<strong>Återrapport</strong>', page)

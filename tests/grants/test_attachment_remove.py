@@ -24,15 +24,23 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def draft(anna, fisksatra, inclusion_call, today):
     return apply.application_save_draft(
-        call=inclusion_call, organisation=fisksatra, by=anna, title="Läxhjälp", description="Läxhjälp för barn.",
-        period_start=today, period_end=today + dt.timedelta(days=120), stated_amount=Decimal("30000"),
-        budget_lines=[("cost", "Ledararvoden", Decimal("40000"))])
+        call=inclusion_call,
+        organisation=fisksatra,
+        by=anna,
+        title="Läxhjälp",
+        description="Läxhjälp för barn.",
+        period_start=today,
+        period_end=today + dt.timedelta(days=120),
+        stated_amount=Decimal("30000"),
+        budget_lines=[("cost", "Ledararvoden", Decimal("40000"))],
+    )
 
 
 @pytest.fixture
 def statutes(draft, anna, pdf_bytes):
-    return apply.application_attach(application=draft, by=anna, filename="stadgar.pdf",
-                                    content_type="application/pdf", content=pdf_bytes)
+    return apply.application_attach(
+        application=draft, by=anna, filename="stadgar.pdf", content_type="application/pdf", content=pdf_bytes
+    )
 
 
 def step_url(application):
@@ -47,8 +55,7 @@ def test_anna_removes_a_file_from_her_draft(client, anna, draft, statutes, djang
     client.force_login(anna)
     page = client.get(step_url(draft)).content.decode()
     # One form per file, with a token, and a button whose accessible name names the file.
-    form = re.search(rf'<form method="post" action="{re.escape(remove_url(statutes))}"[^>]*>(.*?)</form>',
-                     page, re.S)
+    form = re.search(rf'<form method="post" action="{re.escape(remove_url(statutes))}"[^>]*>(.*?)</form>', page, re.S)
     assert form and "csrfmiddlewaretoken" in form.group(1)
     assert re.sub(r"<[^>]+>", "", form.group(1)).split() == ["Ta", "bort", "stadgar.pdf"]
     assert default_storage.exists(statutes.storage_key)
@@ -73,22 +80,27 @@ def test_the_file_goes_from_the_store_only_after_commit(anna, statutes, django_c
 
 
 def test_a_store_that_is_down_is_logged_and_the_file_is_removed_all_the_same(
-        anna, statutes, monkeypatch, caplog, django_capture_on_commit_callbacks):
+    anna, statutes, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
     def down(storage, key):
         raise OSError("the disk is gone")
 
     monkeypatch.setattr(FileSystemStorage, "delete", down)
-    with caplog.at_level(logging.ERROR, logger="grants.storage"), \
-            django_capture_on_commit_callbacks(execute=True):
+    with caplog.at_level(logging.ERROR, logger="grants.storage"), django_capture_on_commit_callbacks(execute=True):
         attachment_remove(statutes, by=anna)
     assert not Document.objects.filter(pk=statutes.pk).exists()
     assert statutes.storage_key in caplog.text
 
 
-def test_the_profile_files_stay_when_an_attachment_goes(anna, fisksatra, draft, statutes, pdf_bytes,
-                                                        django_capture_on_commit_callbacks):
-    profile = organisation_file_add(organisation=fisksatra, by=anna, kind=OrganisationFile.Kind.STATUTES,
-                                    upload=Upload("stadgar.pdf", "application/pdf", pdf_bytes))
+def test_the_profile_files_stay_when_an_attachment_goes(
+    anna, fisksatra, draft, statutes, pdf_bytes, django_capture_on_commit_callbacks
+):
+    profile = organisation_file_add(
+        organisation=fisksatra,
+        by=anna,
+        kind=OrganisationFile.Kind.STATUTES,
+        upload=Upload("stadgar.pdf", "application/pdf", pdf_bytes),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         attachment_remove(statutes, by=anna)
     assert OrganisationFile.objects.filter(pk=profile.pk).exists()
@@ -127,8 +139,15 @@ def test_a_sponsor_awaiting_draft_is_no_draft(anna, draft, statutes):
 
 
 def test_only_attachments_can_be_removed(anna, draft, pdf_bytes):
-    receipt = Document.objects.create(application=draft, kind=Document.Kind.RECEIPT, filename="kvitto.pdf",
-                                      content_type="application/pdf", size=1, sha256="0" * 64, storage_key="k/1")
+    receipt = Document.objects.create(
+        application=draft,
+        kind=Document.Kind.RECEIPT,
+        filename="kvitto.pdf",
+        content_type="application/pdf",
+        size=1,
+        sha256="0" * 64,
+        storage_key="k/1",
+    )
     with pytest.raises(ValidationError, match="Bara bilagor"):
         attachment_remove(receipt, by=anna)
     assert Document.objects.filter(pk=receipt.pk).exists()

@@ -24,31 +24,46 @@ def assessed(call, organisation, applicant, officer, amount="40000", title="Läx
     """A case taken to an approving assessment of `amount`, waiting for the decision."""
     today = timezone.localdate()
     draft = apply.application_save_draft(
-        call=call, organisation=organisation, by=applicant, title=title, description="Läxhjälp för barn.",
-        period_start=today, period_end=today + dt.timedelta(days=180), stated_amount=Decimal(amount),
+        call=call,
+        organisation=organisation,
+        by=applicant,
+        title=title,
+        description="Läxhjälp för barn.",
+        period_start=today,
+        period_end=today + dt.timedelta(days=180),
+        stated_amount=Decimal(amount),
         budget_lines=[("cost", "Ledararvoden", Decimal(amount) + 10000)],
     )
     application = apply.application_submit(application=draft, by=applicant)
     assess.completeness_confirm(application=application, by=officer)
     assess.assessment_record(
-        application=application, by=officer, no_conflict=True, proposal="approved", proposed_amount=Decimal(amount),
-        justification="Bra projekt.")
+        application=application,
+        by=officer,
+        no_conflict=True,
+        proposal="approved",
+        proposed_amount=Decimal(amount),
+        justification="Bra projekt.",
+    )
     return Application.objects.get(pk=application.pk)
 
 
 def decide_on(application, officer, amount, outcome="approved"):
-    return decide.decision_make(application=application, by=officer, outcome=outcome, amount=Decimal(amount),
-                                reasons="Bra projekt.")
+    return decide.decision_make(
+        application=application, by=officer, outcome=outcome, amount=Decimal(amount), reasons="Bra projekt."
+    )
 
 
 def test_a_decision_takes_its_amount_from_every_budget_above_it(anna, olle, fisksatra, inclusion_call):
     programme = inclusion_call.programme
-    committee_year = AnnualBudget.objects.create(committee=programme.committee, year=inclusion_call.year,
-                                                 amount=Decimal("500000"))
-    programme_year = AnnualBudget.objects.create(committee=programme.committee, programme=programme,
-                                                 year=inclusion_call.year, amount=Decimal("100000"))
-    other_year = AnnualBudget.objects.create(committee=programme.committee, year=inclusion_call.year + 1,
-                                             amount=Decimal("5"))
+    committee_year = AnnualBudget.objects.create(
+        committee=programme.committee, year=inclusion_call.year, amount=Decimal("500000")
+    )
+    programme_year = AnnualBudget.objects.create(
+        committee=programme.committee, programme=programme, year=inclusion_call.year, amount=Decimal("100000")
+    )
+    other_year = AnnualBudget.objects.create(
+        committee=programme.committee, year=inclusion_call.year + 1, amount=Decimal("5")
+    )
     decide_on(assessed(inclusion_call, fisksatra, anna, olle), olle, "40000")
     for budget, committed in ((committee_year, "40000"), (programme_year, "40000"), (other_year, "0")):
         budget.refresh_from_db()
@@ -64,8 +79,9 @@ def test_a_decision_over_what_is_left_is_refused_and_changes_nothing(which, anna
         Call.objects.filter(pk=inclusion_call.pk).update(budget=Decimal("50000"))
         expected = f"utlysningens budget ({inclusion_call.title})"
     elif which == "programme":
-        AnnualBudget.objects.create(committee=programme.committee, programme=programme, year=inclusion_call.year,
-                                    amount=Decimal("50000"))
+        AnnualBudget.objects.create(
+            committee=programme.committee, programme=programme, year=inclusion_call.year, amount=Decimal("50000")
+        )
         expected = f"budgeten för {programme.name} {inclusion_call.year}"
     else:
         AnnualBudget.objects.create(committee=programme.committee, year=inclusion_call.year, amount=Decimal("50000"))
@@ -88,8 +104,7 @@ def test_a_decision_over_what_is_left_is_refused_and_changes_nothing(which, anna
 def test_the_database_refuses_an_overcommitted_budget(olle, inclusion_call):
     with pytest.raises(IntegrityError), transaction.atomic():
         Call.objects.filter(pk=inclusion_call.pk).update(committed=inclusion_call.budget + 1)
-    budget = AnnualBudget.objects.create(committee=inclusion_call.programme.committee, year=2026,
-                                         amount=Decimal("100"))
+    budget = AnnualBudget.objects.create(committee=inclusion_call.programme.committee, year=2026, amount=Decimal("100"))
     with pytest.raises(IntegrityError), transaction.atomic():
         AnnualBudget.objects.filter(pk=budget.pk).update(committed=Decimal("100.01"))
 
@@ -113,8 +128,9 @@ def test_the_admin_cannot_lower_a_budget_below_what_is_granted(admin_client, ann
 def test_the_case_page_shows_what_is_left_and_the_organisations_other_grants(
     client, anna, olle, fisksatra, inclusion_call, activity_call
 ):
-    AnnualBudget.objects.create(committee=inclusion_call.programme.committee, year=inclusion_call.year,
-                                amount=Decimal("2000000"))
+    AnnualBudget.objects.create(
+        committee=inclusion_call.programme.committee, year=inclusion_call.year, amount=Decimal("2000000")
+    )
     earlier = factories.granted_case(inclusion_call, fisksatra, anna, olle, amount="40000", title="Sommarläger")
     current = assessed(inclusion_call, fisksatra, anna, olle, amount="25000", title="Läxhjälp")
     client.force_login(olle)

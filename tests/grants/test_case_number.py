@@ -21,8 +21,14 @@ YEAR = timezone.localdate().year
 def make_draft(call, organisation, by, title="Läxhjälp"):
     today = timezone.localdate()
     return apply.application_save_draft(
-        call=call, organisation=organisation, by=by, title=title, description="Läxhjälp för barn.",
-        period_start=today, period_end=today + dt.timedelta(days=180), stated_amount=Decimal("40000"),
+        call=call,
+        organisation=organisation,
+        by=by,
+        title=title,
+        description="Läxhjälp för barn.",
+        period_start=today,
+        period_end=today + dt.timedelta(days=180),
+        stated_amount=Decimal("40000"),
         budget_lines=[("cost", "Ledararvoden", Decimal("50000"))],
     )
 
@@ -61,8 +67,9 @@ def test_a_submission_refused_because_the_call_closed_takes_no_number(anna, fisk
     first = make_draft(inclusion_call, fisksatra, anna)
     late = make_draft(closing, fisksatra, anna, title="För sent")
     assert submit(first, anna) == f"KFN {YEAR}/0001"
-    type(closing).objects.filter(pk=closing.pk).update(opens_on=timezone.localdate() - dt.timedelta(days=9),
-                                                       closes_on=timezone.localdate() - dt.timedelta(days=1))
+    type(closing).objects.filter(pk=closing.pk).update(
+        opens_on=timezone.localdate() - dt.timedelta(days=9), closes_on=timezone.localdate() - dt.timedelta(days=1)
+    )
     with pytest.raises(ValidationError):
         submit(late, anna)
     assert submit(make_draft(inclusion_call, fisksatra, anna), anna) == f"KFN {YEAR}/0002"

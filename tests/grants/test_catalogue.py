@@ -14,24 +14,37 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-QUESTION = {"question": "Bedriver ni verksamhet i kommunen?", "answer": "ja",
-            "otherwise": "Bidraget går bara till verksamhet i kommunen."}
+QUESTION = {
+    "question": "Bedriver ni verksamhet i kommunen?",
+    "answer": "ja",
+    "otherwise": "Bidraget går bara till verksamhet i kommunen.",
+}
 
 
 @pytest.fixture
 def programmes(db):
-    inclusion = factories.programme("inkludering", purpose="Fler barn och unga ska kunna delta i föreningslivet.",
-                                    what_to_attach="Stadgar\nSenaste årsmötesprotokoll",
-                                    priority_areas=["Barn och unga"])
-    activity = factories.programme("verksamhet", who_may_apply="associations", min_members=10,
-                                   eligibility_questions=[QUESTION])
+    inclusion = factories.programme(
+        "inkludering",
+        purpose="Fler barn och unga ska kunna delta i föreningslivet.",
+        what_to_attach="Stadgar\nSenaste årsmötesprotokoll",
+        priority_areas=["Barn och unga"],
+    )
+    activity = factories.programme(
+        "verksamhet", who_may_apply="associations", min_members=10, eligibility_questions=[QUESTION]
+    )
     association = factories.programme("forening", who_may_apply="associations")
     factories.call(inclusion)
     closed = factories.call(activity, open_=False)
     today = timezone.localdate()
     factories.call(association).delete()
-    association.calls.create(title="Höstens omgång", year=today.year, opens_on=today + dt.timedelta(days=10),
-                             closes_on=today + dt.timedelta(days=40), max_amount=50000, budget=100000)
+    association.calls.create(
+        title="Höstens omgång",
+        year=today.year,
+        opens_on=today + dt.timedelta(days=10),
+        closes_on=today + dt.timedelta(days=40),
+        max_amount=50000,
+        budget=100000,
+    )
     return inclusion, activity, association, closed
 
 
@@ -74,9 +87,18 @@ def test_catalogue_costs_the_same_queries_for_more_programmes(client, programmes
 def test_programme_page_says_what_a_visitor_needs(client, programmes):
     inclusion = programmes[0]
     page = client.get(reverse("catalogue:programme", args=[inclusion.slug])).content.decode()
-    for text in ["Fler barn och unga ska kunna delta", "Stadgar", "Senaste årsmötesprotokoll", "Barn och unga",
-                 "medsökare", "50\xa0000 kr beslutar förvaltningen", "85 % efter beslut",
-                 "15 % efter godkänd återrapport", "Testa om ni kan söka", "öppen för ansökningar till och med"]:
+    for text in [
+        "Fler barn och unga ska kunna delta",
+        "Stadgar",
+        "Senaste årsmötesprotokoll",
+        "Barn och unga",
+        "medsökare",
+        "50\xa0000 kr beslutar förvaltningen",
+        "85 % efter beslut",
+        "15 % efter godkänd återrapport",
+        "Testa om ni kan söka",
+        "öppen för ansökningar till och med",
+    ]:
         assert text in page, text
 
 
@@ -132,8 +154,9 @@ def test_accessibility_statement_and_barrier_report(client):
     assert "Tillgänglighetsredogörelse" in page and "WCAG 2.1" in page and "Digg" in page
     response = client.post(url, {"page": "Ansökan", "description": "", "email": "inte-en-adress"})
     assert response.status_code == 400 and not mail.outbox
-    response = client.post(url, {"page": "Ansökan, steg 2", "description": "Knappen går inte att nå med tab.",
-                                 "email": "anna@example.se"})
+    response = client.post(
+        url, {"page": "Ansökan, steg 2", "description": "Knappen går inte att nå med tab.", "email": "anna@example.se"}
+    )
     assert response.status_code == 302
     assert len(mail.outbox) == 1 and "Knappen går inte att nå med tab." in mail.outbox[0].body
 

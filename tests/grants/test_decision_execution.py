@@ -29,24 +29,45 @@ def assessed_for_the_committee(anna, olle, fisksatra, call, *, title="Läxhjälp
     and it waits for the committee (or, with a smaller amount, for Olle's own decision)."""
     today = dt.date.today()
     application = apply.application_save_draft(
-        call=call, organisation=fisksatra, by=anna, title=title, description="Läxhjälp för barn.",
-        period_start=today, period_end=today + dt.timedelta(days=180), stated_amount=amount,
+        call=call,
+        organisation=fisksatra,
+        by=anna,
+        title=title,
+        description="Läxhjälp för barn.",
+        period_start=today,
+        period_end=today + dt.timedelta(days=180),
+        stated_amount=amount,
         budget_lines=[("cost", "Ledararvoden", amount)],
     )
     application = apply.application_submit(application=application, by=anna)
     assess.completeness_confirm(application=application, by=olle)
     assess.assessment_record(
-        application=application, by=olle, no_conflict=True, proposal="approved",
-        proposed_amount=amount, justification="Når barn utanför föreningslivet.")
+        application=application,
+        by=olle,
+        no_conflict=True,
+        proposal="approved",
+        proposed_amount=amount,
+        justification="Når barn utanför föreningslivet.",
+    )
     return Application.objects.get(pk=application.pk)
 
 
 def committee_decides(client, kim, application, *, held_on, **extra):
     client.force_login(kim)
-    return work(client, application, "decide_by_committee", {
-        "outcome": "approved", "amount": "60000", "reasons": "Stämmer med nämndens mål för inkludering.",
-        "meeting_date": held_on.isoformat(), "protocol_paragraph": "§ 12", **extra,
-    }, expect_done=False)
+    return work(
+        client,
+        application,
+        "decide_by_committee",
+        {
+            "outcome": "approved",
+            "amount": "60000",
+            "reasons": "Stämmer med nämndens mål för inkludering.",
+            "meeting_date": held_on.isoformat(),
+            "protocol_paragraph": "§ 12",
+            **extra,
+        },
+        expect_done=False,
+    )
 
 
 def open_data(client, year):
@@ -68,13 +89,16 @@ def assessed(anna, olle, fisksatra, inclusion_call):
 
 # --- the meeting must have been held ----------------------------------------------------
 
+
 def test_kim_cannot_record_a_decision_for_a_meeting_next_week(client, kim, assessed, today):
     next_week = today + dt.timedelta(days=7)
     response = committee_decides(client, kim, assessed, held_on=next_week)
     assert response.status_code == 200
     text = response.content.decode()
-    assert (f"Sammanträdet den {next_week:%Y-%m-%d} har inte hållits än. Ett beslut i nämnden kan registreras "
-            "först när sammanträdet har hållits.") in text
+    assert (
+        f"Sammanträdet den {next_week:%Y-%m-%d} har inte hållits än. Ett beslut i nämnden kan registreras "
+        "först när sammanträdet har hållits."
+    ) in text
     # The letter's preview is refused with the same words.
     preview = committee_decides(client, kim, assessed, held_on=next_week, preview="1")
     assert "har inte hållits än" in preview.content.decode()
@@ -89,14 +113,16 @@ def test_kim_cannot_record_a_decision_for_a_meeting_next_week(client, kim, asses
     assert Decision.objects.get().meeting.held_on == today
 
 
-def test_the_immediate_approval_is_asked_for_committee_decisions_only(client, kim, olle, assessed, anna, fisksatra,
-                                                                      inclusion_call):
+def test_the_immediate_approval_is_asked_for_committee_decisions_only(
+    client, kim, olle, assessed, anna, fisksatra, inclusion_call
+):
     client.force_login(kim)
     claim(client, assessed, "decide_by_committee")
     page = task_page(client, assessed, "decide_by_committee").content.decode()
     assert "Paragrafen justerades omedelbart" in page
-    within_delegation = assessed_for_the_committee(anna, olle, fisksatra, inclusion_call, title="Simskola",
-                                                   amount=20000)
+    within_delegation = assessed_for_the_committee(
+        anna, olle, fisksatra, inclusion_call, title="Simskola", amount=20000
+    )
     client.force_login(olle)
     claim(client, within_delegation, "decide_by_officer")
     page = task_page(client, within_delegation, "decide_by_officer").content.decode()
@@ -104,6 +130,7 @@ def test_the_immediate_approval_is_asked_for_committee_decisions_only(client, ki
 
 
 # --- nothing is executed before the protocol is approved --------------------------------
+
 
 def test_a_decision_waits_for_the_protocol_then_is_paid_and_published(client, kim, fia, anna, assessed, today):
     """UBN 2026/0004: the meeting was held yesterday, its protocol not yet approved."""
@@ -134,8 +161,7 @@ def test_a_decision_waits_for_the_protocol_then_is_paid_and_published(client, ki
     # Anna's case page: the committee has decided, the letter follows; no payment done or coming.
     client.force_login(anna)
     page = client.get(reverse("portal:application", args=[application.pk])).content.decode()
-    assert (f"Nämnden beslutade {yesterday:%Y-%m-%d}. Beslutsbrevet kommer när protokollet har justerats."
-            in page)
+    assert f"Nämnden beslutade {yesterday:%Y-%m-%d}. Beslutsbrevet kommer när protokollet har justerats." in page
     assert "Beslutsbrevet kommer här när protokollet från nämndens sammanträde har justerats." in page
     assert "Bidraget betalas ut till" not in page and "delar utbetalda" not in page
     assert "Väntar på attest" not in page and "Utbetald" not in page
@@ -165,13 +191,16 @@ def test_a_decision_waits_for_the_protocol_then_is_paid_and_published(client, ki
 
 def test_a_rejection_by_the_committee_tells_anna_the_letter_follows(client, kim, anna, assessed, today):
     yesterday = today - dt.timedelta(days=1)
-    response = committee_decides(client, kim, assessed, held_on=yesterday, outcome="rejected", amount="0",
-                                 reasons="Budgeten saknar egen insats.")
+    response = committee_decides(
+        client, kim, assessed, held_on=yesterday, outcome="rejected", amount="0", reasons="Budgeten saknar egen insats."
+    )
     assert response.status_code == 302
     client.force_login(anna)
     page = client.get(reverse("portal:application", args=[assessed.pk])).content.decode()
-    assert (f"Inget just nu. Nämnden har beslutat vid sammanträdet den {yesterday:%Y-%m-%d}. Beslutsbrevet, med "
-            "hur man överklagar, kommer här när protokollet från sammanträdet har justerats.") in page
+    assert (
+        f"Inget just nu. Nämnden har beslutat vid sammanträdet den {yesterday:%Y-%m-%d}. Beslutsbrevet, med "
+        "hur man överklagar, kommer här när protokollet från sammanträdet har justerats."
+    ) in page
 
 
 def test_a_paragraph_approved_at_once_is_executed_at_once(client, kim, fia, anna, assessed, today):
@@ -198,8 +227,9 @@ def test_a_paragraph_approved_at_once_is_executed_at_once(client, kim, fia, anna
     assert "Beslutsbrevet kommer här när protokollet från nämndens sammanträde har justerats." in page
 
 
-def test_a_delegation_decision_is_executed_at_once_awarded_on_its_day(client, olle, fia, anna, fisksatra,
-                                                                       inclusion_call, today):
+def test_a_delegation_decision_is_executed_at_once_awarded_on_its_day(
+    client, olle, fia, anna, fisksatra, inclusion_call, today
+):
     application = factories.granted_case(inclusion_call, fisksatra, anna, olle, amount="40000")
     first = application.payments.get(sequence=1)
     client.force_login(fia)
@@ -213,8 +243,15 @@ def test_the_rule_is_the_same_in_the_database_and_in_python(kim, anna, olle, fis
         application = assessed_for_the_committee(anna, olle, fisksatra, inclusion_call, title=f"Projekt {index}")
         held_on = today - dt.timedelta(days=index + 1)
         decision = decide.decision_make(
-            application=application, by=kim, outcome="approved", amount=60000, reasons="Bra.",
-            meeting_date=held_on, protocol_paragraph="§ 1", approved_immediately=immediately)
+            application=application,
+            by=kim,
+            outcome="approved",
+            amount=60000,
+            reasons="Bra.",
+            meeting_date=held_on,
+            protocol_paragraph="§ 1",
+            approved_immediately=immediately,
+        )
         if announced:
             CommitteeMeeting.objects.filter(pk=decision.meeting_id).update(announced_on=today)
         decisions.append(decision.pk)
@@ -224,17 +261,25 @@ def test_the_rule_is_the_same_in_the_database_and_in_python(kim, anna, olle, fis
     assert in_python == in_database == set(decisions[1:])
 
 
-def test_attesting_committee_payments_costs_the_same_for_one_and_five(kim, fia, anna, olle, fisksatra,
-                                                                      inclusion_call, today):
+def test_attesting_committee_payments_costs_the_same_for_one_and_five(
+    kim, fia, anna, olle, fisksatra, inclusion_call, today
+):
     def decided(count, offset):
         ids = []
         for index in range(count):
-            application = assessed_for_the_committee(anna, olle, fisksatra, inclusion_call,
-                                                     title=f"Projekt {offset + index}")
+            application = assessed_for_the_committee(
+                anna, olle, fisksatra, inclusion_call, title=f"Projekt {offset + index}"
+            )
             decide.decision_make(
-                application=application, by=kim, outcome="approved", amount=60000, reasons="Bra.",
-                meeting_date=today, protocol_paragraph=f"§ {offset + index}",
-                approved_immediately=True)
+                application=application,
+                by=kim,
+                outcome="approved",
+                amount=60000,
+                reasons="Bra.",
+                meeting_date=today,
+                protocol_paragraph=f"§ {offset + index}",
+                approved_immediately=True,
+            )
             ids.append(application.payments.get(sequence=1).pk)
         return ids
 

@@ -29,9 +29,12 @@ def report_of(application):
     return FollowUpReport.objects.get(application=application)
 
 
-COMPLETE = dict(what_was_done="Trettio träffar med läxhjälp.", outcome="Fler flickor deltog än vi hoppats.",
-                own_contribution=Decimal("3000"),
-                cost_lines=[("Ledararvoden", Decimal("50000"), Decimal("47500")), ("Buss", None, Decimal("1200"))])
+COMPLETE = dict(
+    what_was_done="Trettio träffar med läxhjälp.",
+    outcome="Fler flickor deltog än vi hoppats.",
+    own_contribution=Decimal("3000"),
+    cost_lines=[("Ledararvoden", Decimal("50000"), Decimal("47500")), ("Buss", None, Decimal("1200"))],
+)
 
 
 def submit(application, anna, **fields):
@@ -39,27 +42,37 @@ def submit(application, anna, **fields):
 
 
 def review(application, officer, verdict, note="", reclaim_amount=None):
-    follow_up.follow_up_review(report=report_of(application), by=officer, verdict=verdict,
-                               note=note, reclaim_amount=reclaim_amount)
+    follow_up.follow_up_review(
+        report=report_of(application), by=officer, verdict=verdict, note=note, reclaim_amount=reclaim_amount
+    )
 
 
 # --- drafts ----------------------------------------------------------------------------
 
+
 def test_a_draft_keeps_what_is_filled_in_and_the_status(owed, anna):
-    report = follow_up.follow_up_save_draft(report=report_of(owed), by=anna, what_was_done="Halva terminen klar.",
-                                            cost_lines=[("Ledararvoden", Decimal("50000"), Decimal("20000"))])
+    report = follow_up.follow_up_save_draft(
+        report=report_of(owed),
+        by=anna,
+        what_was_done="Halva terminen klar.",
+        cost_lines=[("Ledararvoden", Decimal("50000"), Decimal("20000"))],
+    )
     report = report_of(owed)
     assert report.status == "due" and report.saved_at is not None and report.submitted_at is None
     assert report.what_was_done == "Halva terminen klar." and report.outcome == ""
     assert [(line.label, line.budgeted, line.actual) for line in report.cost_lines.all()] == [
-        ("Ledararvoden", Decimal("50000.00"), Decimal("20000.00"))]
+        ("Ledararvoden", Decimal("50000.00"), Decimal("20000.00"))
+    ]
     assert report.actual_costs == Decimal("20000")
     assert active_task_names(owed) == ["await_report"]
 
     # She comes back: the cost lines are replaced, what she leaves out stays as saved.
-    follow_up.follow_up_save_draft(report=report, by=anna, outcome="Vi nådde målet.",
-                                   cost_lines=[("Ledararvoden", Decimal("50000"), Decimal("48000")),
-                                               ("Buss", None, Decimal("1200"))])
+    follow_up.follow_up_save_draft(
+        report=report,
+        by=anna,
+        outcome="Vi nådde målet.",
+        cost_lines=[("Ledararvoden", Decimal("50000"), Decimal("48000")), ("Buss", None, Decimal("1200"))],
+    )
     report = report_of(owed)
     assert (report.what_was_done, report.outcome) == ("Halva terminen klar.", "Vi nådde målet.")
     assert report.cost_lines.count() == 2 and report.actual_costs == Decimal("49200")
@@ -80,11 +93,13 @@ def test_only_the_grantee_saves_a_draft_and_only_while_it_is_owed(owed, anna, ol
 
 def test_a_negative_cost_is_refused(owed, anna):
     with pytest.raises(ValidationError, match="negativa"):
-        follow_up.follow_up_save_draft(report=report_of(owed), by=anna,
-                                       cost_lines=[("Ledararvoden", Decimal("50000"), Decimal("-1"))])
+        follow_up.follow_up_save_draft(
+            report=report_of(owed), by=anna, cost_lines=[("Ledararvoden", Decimal("50000"), Decimal("-1"))]
+        )
 
 
 # --- submission ----------------------------------------------------------------------------
+
 
 def test_a_report_missing_parts_is_refused_in_swedish_and_nothing_changes(owed, anna):
     follow_up.follow_up_save_draft(report=report_of(owed), by=anna, what_was_done="Träffar varje vecka.")
@@ -123,8 +138,12 @@ def test_participants_by_age_and_gender_are_required_and_summed(anna, olle, fia,
     with pytest.raises(ValidationError, match="åldersgrupp"):
         submit(application, anna, **text, participants_by_group={"99–100": {"girls": 2}})
 
-    submit(application, anna, **text, participants_by_group={"7–12": {"girls": 12, "boys": 9},
-                                                            "13–16": {"girls": 5, "other": 1}})
+    submit(
+        application,
+        anna,
+        **text,
+        participants_by_group={"7–12": {"girls": 12, "boys": 9}, "13–16": {"girls": 5, "other": 1}},
+    )
     report = report_of(application)
     assert report.participants == 27
     assert set(report.participants_by_group) == set(AGE_BANDS)  # every cell stored, empty ones as 0
@@ -143,6 +162,7 @@ def test_sessions_are_required_when_the_programme_counts_them(anna, olle, fia, f
 
 
 # --- review ----------------------------------------------------------------------------------
+
 
 def test_approval_releases_the_withheld_last_payment_to_finance(owed, anna, olle, fia):
     withheld = owed.payments.get(status=Payment.Status.WITHHELD)

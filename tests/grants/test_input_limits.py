@@ -25,15 +25,25 @@ AMOUNT_HELP = "Skriv beloppet i kronor, t.ex. 12 500 eller 12 500,50."
 
 
 def amount_post(client, application, amount, budget_amount="50000"):
-    return client.post(reverse("portal:step", args=[application.pk, "belopp"]), {
-        "requested_amount": amount, "budget-TOTAL_FORMS": "1", "budget-INITIAL_FORMS": "0",
-        "budget-0-kind": "cost", "budget-0-label": "Ledararvoden", "budget-0-amount": budget_amount})
+    return client.post(
+        reverse("portal:step", args=[application.pk, "belopp"]),
+        {
+            "requested_amount": amount,
+            "budget-TOTAL_FORMS": "1",
+            "budget-INITIAL_FORMS": "0",
+            "budget-0-kind": "cost",
+            "budget-0-label": "Ledararvoden",
+            "budget-0-amount": budget_amount,
+        },
+    )
 
 
 # --- the project period -----------------------------------------------------------------
 
-def test_a_period_from_year_1_to_9999_is_refused_at_the_fields_and_nothing_is_saved(client, anna, fisksatra,
-                                                                                  inclusion_call):
+
+def test_a_period_from_year_1_to_9999_is_refused_at_the_fields_and_nothing_is_saved(
+    client, anna, fisksatra, inclusion_call
+):
     client.force_login(anna)
     response = draft(client, inclusion_call, organisation=fisksatra, period=("0001-01-01", "9999-12-31"))
     assert response.status_code == 200
@@ -58,18 +68,25 @@ def test_the_period_is_refused_in_english_too(client, anna, fisksatra, inclusion
 
 def test_the_draft_service_refuses_such_a_period(anna, fisksatra, inclusion_call):
     with pytest.raises(ValidationError) as caught:
-        apply.application_save_draft(call=inclusion_call, organisation=fisksatra, by=anna, title="Läxhjälp",
-                                     description="Läxhjälp.", period_start=dt.date(1, 1, 1),
-                                     period_end=dt.date(9999, 12, 31), stated_amount=Decimal("40000"))
+        apply.application_save_draft(
+            call=inclusion_call,
+            organisation=fisksatra,
+            by=anna,
+            title="Läxhjälp",
+            description="Läxhjälp.",
+            period_start=dt.date(1, 1, 1),
+            period_end=dt.date(9999, 12, 31),
+            stated_amount=Decimal("40000"),
+        )
     assert set(caught.value.message_dict) == {"period_start", "period_end"}
     assert not Application.objects.exists()
 
 
-def test_a_draft_saved_with_such_a_period_before_the_rule_is_refused_at_submit(client, anna, fisksatra,
-                                                                               inclusion_call):
+def test_a_draft_saved_with_such_a_period_before_the_rule_is_refused_at_submit(client, anna, fisksatra, inclusion_call):
     application = make_draft(inclusion_call, fisksatra, anna)
-    Application.objects.filter(pk=application.pk).update(period_start=dt.date(1, 1, 1),
-                                                         period_end=dt.date(9999, 12, 31))
+    Application.objects.filter(pk=application.pk).update(
+        period_start=dt.date(1, 1, 1), period_end=dt.date(9999, 12, 31)
+    )
     before = snapshot(application)
     client.force_login(anna)
     response = client.post(reverse("portal:submit", args=[application.pk]))
@@ -86,11 +103,23 @@ def test_a_draft_saved_with_such_a_period_before_the_rule_is_refused_at_submit(c
 
 # --- amounts ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("typed, amount", [
-    ("1 000,50", "1000.50"), ("1000,50 kr", "1000.50"), ("1 000 kr", "1000.00"), ("1\u00a0000,50", "1000.50"),
-    ("1\u2009000", "1000.00"), ("1\u202f000 kr", "1000.00"), ("1000.50", "1000.50"), ("12 500", "12500.00"),
-    (" 40000 ", "40000.00"), ("40 000,5", "40000.50"), ("100 000 KR", "100000.00"),
-])
+
+@pytest.mark.parametrize(
+    "typed, amount",
+    [
+        ("1 000,50", "1000.50"),
+        ("1000,50 kr", "1000.50"),
+        ("1 000 kr", "1000.00"),
+        ("1\u00a0000,50", "1000.50"),
+        ("1\u2009000", "1000.00"),
+        ("1\u202f000 kr", "1000.00"),
+        ("1000.50", "1000.50"),
+        ("12 500", "12500.00"),
+        (" 40000 ", "40000.00"),
+        ("40 000,5", "40000.50"),
+        ("100 000 KR", "100000.00"),
+    ],
+)
 def test_amounts_are_taken_as_swedes_write_them(client, anna, fisksatra, inclusion_call, typed, amount):
     application = make_draft(inclusion_call, fisksatra, anna)
     client.force_login(anna)
@@ -101,10 +130,10 @@ def test_amounts_are_taken_as_swedes_write_them(client, anna, fisksatra, inclusi
     assert [line.amount for line in application.budget_lines.all()] == [Decimal(amount)]
 
 
-@pytest.mark.parametrize("typed", ["tio tusen", "1,000.50", "12.500,50", "1 00 0", "1000,505", "-500", "1e5",
-                                   "1000 SEK", "kr"])
-def test_other_amounts_are_refused_with_an_example_and_nothing_is_saved(client, anna, fisksatra, inclusion_call,
-                                                                       typed):
+@pytest.mark.parametrize(
+    "typed", ["tio tusen", "1,000.50", "12.500,50", "1 00 0", "1000,505", "-500", "1e5", "1000 SEK", "kr"]
+)
+def test_other_amounts_are_refused_with_an_example_and_nothing_is_saved(client, anna, fisksatra, inclusion_call, typed):
     application = make_draft(inclusion_call, fisksatra, anna)
     before = snapshot(application)
     client.force_login(anna)
@@ -122,35 +151,45 @@ def test_the_amount_step_shows_the_saved_amount_as_it_is_written(client, anna, f
     assert 'value="40 000,50"' in page and 'inputmode="decimal"' in page
 
 
-def test_the_follow_up_reports_amounts_are_taken_as_swedes_write_them(client, anna, olle, fia, fisksatra,
-                                                                      inclusion_call):
+def test_the_follow_up_reports_amounts_are_taken_as_swedes_write_them(
+    client, anna, olle, fia, fisksatra, inclusion_call
+):
     application = factories.report_owed(inclusion_call, fisksatra, anna, olle, fia)
     line = application.budget_lines.get(kind="cost")
     client.force_login(anna)
-    data = factories.report_form_data(application, action="save", own_contribution="2 500 kr",
-                                      **{f"actual_{line.pk}": "47 500,50"})
+    data = factories.report_form_data(
+        application, action="save", own_contribution="2 500 kr", **{f"actual_{line.pk}": "47 500,50"}
+    )
     response = client.post(reverse("portal:follow_up", args=[application.pk]), data)
     assert response.status_code == 302, response.content.decode()[-3000:]
     report = FollowUpReport.objects.get(application=application)
     assert report.own_contribution == Decimal("2500")
     assert [row.actual for row in report.cost_lines.all()] == [Decimal("47500.50")]
 
-    response = client.post(reverse("portal:follow_up", args=[application.pk]),
-                           {**data, "own_contribution": "2.500,00"})
+    response = client.post(reverse("portal:follow_up", args=[application.pk]), {**data, "own_contribution": "2.500,00"})
     assert response.status_code == 400 and AMOUNT_HELP in response.content.decode()
     assert FollowUpReport.objects.get(application=application).own_contribution == Decimal("2500")
 
 
 # --- lengths of text --------------------------------------------------------------------
 
-def test_a_200_kb_description_is_refused_with_the_limit_named_and_nothing_is_saved(client, anna, fisksatra,
-                                                                                   inclusion_call):
+
+def test_a_200_kb_description_is_refused_with_the_limit_named_and_nothing_is_saved(
+    client, anna, fisksatra, inclusion_call
+):
     client.force_login(anna)
     page = client.get(reverse("portal:apply", args=[inclusion_call.pk])).content.decode()
     assert "Högst 8\u00a0000 tecken." in page and 'maxlength="8000"' in page
-    response = client.post(reverse("portal:apply", args=[inclusion_call.pk]), {
-        "organisation": fisksatra.pk, "title": "Läxhjälp", "description": "Läxhjälp varje vecka." * 10_000,
-        "period_start": "2026-01-01", "period_end": "2026-12-31"})
+    response = client.post(
+        reverse("portal:apply", args=[inclusion_call.pk]),
+        {
+            "organisation": fisksatra.pk,
+            "title": "Läxhjälp",
+            "description": "Läxhjälp varje vecka." * 10_000,
+            "period_start": "2026-01-01",
+            "period_end": "2026-12-31",
+        },
+    )
     assert response.status_code == 200
     assert "Högst 8000 tecken; texten har 210000. Korta den." in response.content.decode()
     assert not Application.objects.exists()
@@ -160,9 +199,16 @@ def test_the_draft_service_refuses_a_description_over_the_limit(anna, fisksatra,
     application = make_draft(inclusion_call, fisksatra, anna)
     before = snapshot(application)
     with pytest.raises(ValidationError) as caught:
-        apply.application_save_details(application=application, call=inclusion_call, organisation=fisksatra,
-                                       by=anna, title="Läxhjälp", description="x" * 8001,
-                                       period_start=application.period_start, period_end=application.period_end)
+        apply.application_save_details(
+            application=application,
+            call=inclusion_call,
+            organisation=fisksatra,
+            by=anna,
+            title="Läxhjälp",
+            description="x" * 8001,
+            period_start=application.period_start,
+            period_end=application.period_end,
+        )
     assert "description" in caught.value.message_dict
     assert snapshot(application) == before
     assert Application.objects.get().description == "Läxhjälp för barn."
@@ -171,14 +217,23 @@ def test_the_draft_service_refuses_a_description_over_the_limit(anna, fisksatra,
 def test_a_budget_line_label_over_the_limit_is_refused_by_the_service(anna, fisksatra, inclusion_call):
     application = make_draft(inclusion_call, fisksatra, anna)
     with pytest.raises(ValidationError):
-        apply.application_save_amount(application=application, by=anna, stated_amount=Decimal("40000"),
-                                      budget_lines=[("cost", "L" * 201, Decimal("50000"))])
+        apply.application_save_amount(
+            application=application,
+            by=anna,
+            stated_amount=Decimal("40000"),
+            budget_lines=[("cost", "L" * 201, Decimal("50000"))],
+        )
     assert [line.label for line in Application.objects.get().budget_lines.all()] == ["Ledararvoden"]
 
 
-@pytest.mark.parametrize("step, field, limit", [
-    ("sokande", "title", 200), ("sokande", "description", 8000), ("belopp", "budget-0-label", 200),
-])
+@pytest.mark.parametrize(
+    "step, field, limit",
+    [
+        ("sokande", "title", 200),
+        ("sokande", "description", 8000),
+        ("belopp", "budget-0-label", 200),
+    ],
+)
 def test_each_text_of_the_application_shows_its_limit(client, anna, fisksatra, inclusion_call, step, field, limit):
     application = make_draft(inclusion_call, fisksatra, anna)
     client.force_login(anna)
@@ -187,13 +242,13 @@ def test_each_text_of_the_application_shows_its_limit(client, anna, fisksatra, i
     assert f"Högst {limit:,} tecken.".replace(",", "\u00a0") in page
 
 
-def test_a_too_long_completion_answer_is_refused_and_the_case_still_awaits_completion(anna, olle, fisksatra,
-                                                                                     inclusion_call, in_a_week):
+def test_a_too_long_completion_answer_is_refused_and_the_case_still_awaits_completion(
+    anna, olle, fisksatra, inclusion_call, in_a_week
+):
     from grants.services import assess
 
     application = apply.application_submit(application=make_draft(inclusion_call, fisksatra, anna), by=anna)
-    assess.completion_request(application=application, by=olle, message="Skicka protokollet.",
-                              due_on=in_a_week)
+    assess.completion_request(application=application, by=olle, message="Skicka protokollet.", due_on=in_a_week)
     before = snapshot(application)
     with pytest.raises(ValidationError, match="Högst 5000 tecken"):
         apply.completion_answer(application=application, by=anna, answer="x" * 5001)
@@ -211,26 +266,37 @@ def test_a_too_long_follow_up_text_is_refused_at_its_field(client, anna, olle, f
     assert 'id="id_what_was_done_error"' in response.content.decode()
     assert FollowUpReport.objects.get(application=application).status == "due"
     with pytest.raises(ValidationError):
-        follow_up.follow_up_save_draft(report=FollowUpReport.objects.get(application=application), by=anna,
-                                       outcome="y" * 5001)
+        follow_up.follow_up_save_draft(
+            report=FollowUpReport.objects.get(application=application), by=anna, outcome="y" * 5001
+        )
     assert FollowUpReport.objects.get(application=application).outcome == ""
 
 
 # --- counts -----------------------------------------------------------------------------
 
+
 def test_a_calculators_counts_have_plausible_maxima(client, anna, fisksatra, association_call):
     application = apply.application_save_details(
-        call=association_call, organisation=fisksatra, by=anna, title="Fotboll", description="Träningar.",
-        period_start=timezone.localdate(), period_end=timezone.localdate() + dt.timedelta(days=180))
+        call=association_call,
+        organisation=fisksatra,
+        by=anna,
+        title="Fotboll",
+        description="Träningar.",
+        period_start=timezone.localdate(),
+        period_end=timezone.localdate() + dt.timedelta(days=180),
+    )
     client.force_login(anna)
-    response = client.post(reverse("portal:step", args=[application.pk, "belopp"]),
-                           {"input_sessions": "1000000", "input_participants": "12"})
+    response = client.post(
+        reverse("portal:step", args=[application.pk, "belopp"]),
+        {"input_sessions": "1000000", "input_participants": "12"},
+    )
     assert response.status_code == 200
     assert "Högst 1\u00a0000." in response.content.decode()
     assert Application.objects.get().inputs == {}
     with pytest.raises(ValidationError, match="Antal sammankomster"):
-        apply.application_save_amount(application=application, by=anna,
-                                      inputs={"sessions": 1_000_000, "participants": 12})
+        apply.application_save_amount(
+            application=application, by=anna, inputs={"sessions": 1_000_000, "participants": 12}
+        )
     assert Application.objects.get().inputs == {}
 
 

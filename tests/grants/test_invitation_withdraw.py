@@ -23,8 +23,9 @@ def bo(db):
 
 @pytest.fixture
 def invitation(anna, fisksatra):
-    return services.invitation_create(organisation=fisksatra, by=anna, email="bo@example.se",
-                                      site_url="http://testserver")
+    return services.invitation_create(
+        organisation=fisksatra, by=anna, email="bo@example.se", site_url="http://testserver"
+    )
 
 
 def withdraw_url(invitation):
@@ -34,8 +35,9 @@ def withdraw_url(invitation):
 def test_anna_withdraws_an_invitation_and_its_link_stops_working(client, anna, bo, fisksatra, invitation):
     client.force_login(anna)
     page = client.get(f"/portal/forening/{fisksatra.pk}/").content.decode()
-    form = re.search(rf'<form method="post" action="{re.escape(withdraw_url(invitation))}"[^>]*>(.*?)</form>',
-                     page, re.S)
+    form = re.search(
+        rf'<form method="post" action="{re.escape(withdraw_url(invitation))}"[^>]*>(.*?)</form>', page, re.S
+    )
     assert form and "csrfmiddlewaretoken" in form.group(1)
     assert re.sub(r"<[^>]+>", "", form.group(1)).split() == ["Dra", "tillbaka", "inbjudan", "bo@example.se"]
 

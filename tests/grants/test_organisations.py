@@ -43,11 +43,11 @@ def bo(db):
 
 
 def create_association(by, *, name="Saltsjöbadens SK", org_number=OTHER_ORGNR):
-    return services.organisation_create(by=by, kind=Organisation.Kind.ASSOCIATION, name=name,
-                                        org_number=org_number)
+    return services.organisation_create(by=by, kind=Organisation.Kind.ASSOCIATION, name=name, org_number=org_number)
 
 
 # --- creating --------------------------------------------------------------------------------
+
 
 def test_the_creator_of_an_association_is_its_confirmed_contact(anna):
     organisation = create_association(anna, org_number="8024201231")
@@ -56,11 +56,14 @@ def test_the_creator_of_an_association_is_its_confirmed_contact(anna):
     assert (membership.user, membership.role, membership.status) == (anna, "contact", "confirmed")
 
 
-@pytest.mark.parametrize("number, message", [
-    ("802420-1232", "är inte giltigt"),
-    ("", "Skriv organisationsnumret"),
-    ("850101-1234", "inte giltigt"),
-])
+@pytest.mark.parametrize(
+    "number, message",
+    [
+        ("802420-1232", "är inte giltigt"),
+        ("", "Skriv organisationsnumret"),
+        ("850101-1234", "inte giltigt"),
+    ],
+)
 def test_an_invalid_organisationsnummer_is_refused(anna, number, message):
     with pytest.raises(ValidationError) as refusal:
         create_association(anna, org_number=number)
@@ -85,8 +88,9 @@ def test_a_registered_organisationsnummer_is_refused_with_the_way_to_join(eve, f
 
 def test_an_informal_group_names_a_registered_sponsor_who_is_told(anna, eve, fisksatra, commit):
     with commit():
-        group = services.organisation_create(by=eve, kind=Organisation.Kind.INFORMAL_GROUP,
-                                             name="Nattvandrarna", sponsor_org_number="8024121231")
+        group = services.organisation_create(
+            by=eve, kind=Organisation.Kind.INFORMAL_GROUP, name="Nattvandrarna", sponsor_org_number="8024121231"
+        )
     assert (group.kind, group.sponsor, group.org_number) == ("informal_group", fisksatra, "")
     assert Membership.objects.get(organisation=group).user == eve
     assert [message.to for message in mail.outbox] == [[anna.email]]
@@ -95,8 +99,9 @@ def test_an_informal_group_names_a_registered_sponsor_who_is_told(anna, eve, fis
 
 def test_an_informal_group_needs_a_sponsor_in_the_portal(eve):
     with pytest.raises(ValidationError) as refusal:
-        services.organisation_create(by=eve, kind=Organisation.Kind.INFORMAL_GROUP, name="Nattvandrarna",
-                                     sponsor_org_number=OTHER_ORGNR)
+        services.organisation_create(
+            by=eve, kind=Organisation.Kind.INFORMAL_GROUP, name="Nattvandrarna", sponsor_org_number=OTHER_ORGNR
+        )
     assert "ingen registrerad förening" in refusal.value.message_dict["sponsor_org_number"][0]
 
 
@@ -104,24 +109,34 @@ def test_a_group_is_no_sponsor(anna, eve, fisksatra):
     factories.informal_group(fisksatra, members=[anna])
     # A group has no organisationsnummer to be found by; only associations are sponsors.
     with pytest.raises(ValidationError):
-        services.organisation_create(by=eve, kind=Organisation.Kind.INFORMAL_GROUP, name="Grupp",
-                                     sponsor_org_number="")
+        services.organisation_create(by=eve, kind=Organisation.Kind.INFORMAL_GROUP, name="Grupp", sponsor_org_number="")
 
 
 # --- the profile -------------------------------------------------------------------------------
 
+
 def test_the_profile_is_saved_and_complete_with_board_account_and_files(anna, fia, pdf_bytes):
     fisksatra = factories.association(members=[anna], bankgiro="")
     assert services.profile_gaps(fisksatra)
-    services.organisation_update(organisation=fisksatra, by=anna, email="info@fisksatraif.se", phone="08-123",
-                                 street_address="Fisksätra torg 1", postal_code="13150", city="Saltsjöbaden",
-                                 district="Fisksätra", board=factories.BOARD + [{"name": "", "role": ""}])
-    request = payee_accounts.account_change_request(organisation=fisksatra, by=anna,
-                                                    bank_account=("bankgiro", "50501055"))
+    services.organisation_update(
+        organisation=fisksatra,
+        by=anna,
+        email="info@fisksatraif.se",
+        phone="08-123",
+        street_address="Fisksätra torg 1",
+        postal_code="13150",
+        city="Saltsjöbaden",
+        district="Fisksätra",
+        board=factories.BOARD + [{"name": "", "role": ""}],
+    )
+    request = payee_accounts.account_change_request(
+        organisation=fisksatra, by=anna, bank_account=("bankgiro", "50501055")
+    )
     payee_accounts.account_change_approve(request=request, by=fia)
     services.organisation_file_add(organisation=fisksatra, by=anna, kind="statutes", upload=pdf(pdf_bytes))
-    services.organisation_file_add(organisation=fisksatra, by=anna, kind="annual_meeting_minutes",
-                                   upload=pdf(pdf_bytes, "protokoll.pdf"))
+    services.organisation_file_add(
+        organisation=fisksatra, by=anna, kind="annual_meeting_minutes", upload=pdf(pdf_bytes, "protokoll.pdf")
+    )
     fisksatra.refresh_from_db()
     assert fisksatra.postal_code == "131 50"
     assert fisksatra.bankgiro == "5050-1055"
@@ -146,8 +161,9 @@ def test_an_association_needs_a_board_of_three(anna, fisksatra):
 
 def test_a_board_member_needs_a_role(anna, fisksatra):
     with pytest.raises(ValidationError) as refusal:
-        services.organisation_update(organisation=fisksatra, by=anna,
-                                     board=factories.BOARD + [{"name": "Dan", "role": ""}])
+        services.organisation_update(
+            organisation=fisksatra, by=anna, board=factories.BOARD + [{"name": "Dan", "role": ""}]
+        )
     assert "Rad 4" in refusal.value.message_dict["board"][0]
 
 
@@ -158,14 +174,17 @@ def test_an_informal_group_may_have_fewer_responsible(anna, fisksatra, eve):
     assert group.board == [{"name": "Eve", "role": "samordnare"}]
 
 
-@pytest.mark.parametrize("account, message", [
-    (("bankgiro", "5050-1056"), "Bankgironumret"),
-    (("plusgiro", "4711-9"), "Plusgironumret"),
-    (("iban", "SE45 5000 0000 0583 9825 7467"), "IBAN"),
-    (("bankgiro", ""), "Skriv kontonumret"),
-    (("swish", "1234"), "Välj bankgiro"),
-    (("bankgiro", "50501055"), "redan föreningens godkända konto"),
-])
+@pytest.mark.parametrize(
+    "account, message",
+    [
+        (("bankgiro", "5050-1056"), "Bankgironumret"),
+        (("plusgiro", "4711-9"), "Plusgironumret"),
+        (("iban", "SE45 5000 0000 0583 9825 7467"), "IBAN"),
+        (("bankgiro", ""), "Skriv kontonumret"),
+        (("swish", "1234"), "Välj bankgiro"),
+        (("bankgiro", "50501055"), "redan föreningens godkända konto"),
+    ],
+)
 def test_an_invalid_bank_account_is_refused(anna, fisksatra, account, message):
     with pytest.raises(ValidationError) as refusal:
         payee_accounts.account_change_request(organisation=fisksatra, by=anna, bank_account=account)
@@ -175,10 +194,13 @@ def test_an_invalid_bank_account_is_refused(anna, fisksatra, account, message):
     assert not fisksatra.account_requests.exists()
 
 
-@pytest.mark.parametrize("account, field, stored", [
-    (("plusgiro", "47118"), "plusgiro", "4711-8"),
-    (("iban", "se4550000000058398257466"), "iban", "SE45 5000 0000 0583 9825 7466"),
-])
+@pytest.mark.parametrize(
+    "account, field, stored",
+    [
+        (("plusgiro", "47118"), "plusgiro", "4711-8"),
+        (("iban", "se4550000000058398257466"), "iban", "SE45 5000 0000 0583 9825 7466"),
+    ],
+)
 def test_a_new_account_replaces_the_old_once_approved(anna, fisksatra, fia, account, field, stored):
     request = payee_accounts.account_change_request(organisation=fisksatra, by=anna, bank_account=account)
     fisksatra.refresh_from_db()
@@ -214,11 +236,13 @@ def test_a_bad_postal_code_or_email_is_refused_at_its_field(anna, fisksatra):
 
 # --- files ---------------------------------------------------------------------------------------
 
+
 def test_a_file_is_stored_with_its_checksum_and_the_newest_is_current(anna, fisksatra, pdf_bytes):
     first = services.organisation_file_add(organisation=fisksatra, by=anna, kind="statutes", upload=pdf(pdf_bytes))
     newer = pdf_bytes + b"% 2024\n"
-    second = services.organisation_file_add(organisation=fisksatra, by=anna, kind="statutes",
-                                            upload=pdf(newer, "stadgar-2024.pdf"))
+    second = services.organisation_file_add(
+        organisation=fisksatra, by=anna, kind="statutes", upload=pdf(newer, "stadgar-2024.pdf")
+    )
     assert first.storage_key != second.storage_key
     assert second.sha256 == hashlib.sha256(newer).hexdigest()
     assert first.storage_key.startswith(f"organisations/{fisksatra.pk}/statutes/")
@@ -228,14 +252,21 @@ def test_a_file_is_stored_with_its_checksum_and_the_newest_is_current(anna, fisk
     assert OrganisationFile.objects.count() == 2  # the earlier one stays
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("stadgar.exe", b"MZ\x90\x00", "filtyp som inte tas emot"),
-    ("stadgar.pdf", b"<html>not a pdf</html>", "inte en riktig PDF-fil"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("stadgar.exe", b"MZ\x90\x00", "filtyp som inte tas emot"),
+        ("stadgar.pdf", b"<html>not a pdf</html>", "inte en riktig PDF-fil"),
+    ],
+)
 def test_a_file_of_the_wrong_type_is_refused_and_not_stored(anna, fisksatra, media_root, name, content, message):
     with pytest.raises(ValidationError) as refusal:
-        services.organisation_file_add(organisation=fisksatra, by=anna, kind="statutes",
-                                       upload=Upload(filename=name, content_type="application/pdf", content=content))
+        services.organisation_file_add(
+            organisation=fisksatra,
+            by=anna,
+            kind="statutes",
+            upload=Upload(filename=name, content_type="application/pdf", content=content),
+        )
     assert message in refusal.value.message_dict["file"][0]
     assert not OrganisationFile.objects.exists()
     assert not default_storage.exists("organisations")
@@ -250,12 +281,12 @@ def test_only_confirmed_members_add_files(fisksatra, bo, eve, pdf_bytes):
     factories.pending_member(bo, fisksatra)
     for person in (eve, bo):
         with pytest.raises(PermissionDenied):
-            services.organisation_file_add(organisation=fisksatra, by=person, kind="statutes",
-                                           upload=pdf(pdf_bytes))
+            services.organisation_file_add(organisation=fisksatra, by=person, kind="statutes", upload=pdf(pdf_bytes))
     assert not default_storage.exists("organisations")
 
 
 # --- joining -----------------------------------------------------------------------------------------
+
 
 def test_a_join_request_is_pending_until_a_member_confirms_it(anna, fisksatra, bo, commit):
     with commit():
@@ -327,6 +358,7 @@ def test_asking_twice_or_for_an_unknown_association_is_refused(anna, fisksatra, 
 
 
 # --- invitations ---------------------------------------------------------------------------------------
+
 
 def invite(organisation, by, email="bo@example.se"):
     return services.invitation_create(organisation=organisation, by=by, email=email, site_url="https://bidrag.test/")
@@ -403,6 +435,7 @@ def test_a_confirmed_member_following_an_invitation_is_told_so(anna, fisksatra):
 
 # --- what a pending member sees --------------------------------------------------------------------------
 
+
 def test_a_pending_member_sees_none_of_the_cases(client, anna, fisksatra, bo, inclusion_call, pdf_bytes):
     from grants.models import Document
     from grants.selectors import applications_for_user, organisations_of
@@ -410,9 +443,16 @@ def test_a_pending_member_sees_none_of_the_cases(client, anna, fisksatra, bo, in
 
     today = timezone.localdate()
     application = apply.application_save_draft(
-        call=inclusion_call, organisation=fisksatra, by=anna, title="Läxhjälp", description="Läxhjälp för barn.",
-        period_start=today, period_end=today + dt.timedelta(days=30), stated_amount=10000,
-        attachment=Upload("budget.pdf", "application/pdf", pdf_bytes))
+        call=inclusion_call,
+        organisation=fisksatra,
+        by=anna,
+        title="Läxhjälp",
+        description="Läxhjälp för barn.",
+        period_start=today,
+        period_end=today + dt.timedelta(days=30),
+        stated_amount=10000,
+        attachment=Upload("budget.pdf", "application/pdf", pdf_bytes),
+    )
     document = Document.objects.get(application=application)
     services.membership_request(by=bo, org_number=fisksatra.org_number)
 
@@ -430,11 +470,15 @@ def test_a_pending_member_sees_none_of_the_cases(client, anna, fisksatra, bo, in
 
 # --- accounts --------------------------------------------------------------------------------------------
 
+
 def test_an_account_is_the_email_address_with_the_language(db):
-    user = services.account_register(name="Anna-Karin von Essen", email="AK@Example.se", password="x",
-                                     language="en")
+    user = services.account_register(name="Anna-Karin von Essen", email="AK@Example.se", password="x", language="en")
     assert (user.username, user.email, user.first_name, user.last_name) == (
-        "ak@example.se", "AK@example.se", "Anna-Karin", "von Essen")
+        "ak@example.se",
+        "AK@example.se",
+        "Anna-Karin",
+        "von Essen",
+    )
     assert ApplicantSettings.objects.get(user=user).language == "en"
 
 
@@ -446,6 +490,7 @@ def test_an_email_address_has_one_account_whatever_its_case(anna):
 
 
 # --- races (PostgreSQL) -------------------------------------------------------------------------------------
+
 
 def run_together(count, work):
     barrier = threading.Barrier(count)

@@ -43,12 +43,16 @@ def client_for(user):
 
 
 def ask_for(client, organisation, number, scheme="bankgiro"):
-    return client.post(f"/portal/forening/{organisation.pk}/bankkonto/",
-                       {"bank-account_scheme": scheme, "bank-account_number": number}, follow=True)
+    return client.post(
+        f"/portal/forening/{organisation.pk}/bankkonto/",
+        {"bank-account_scheme": scheme, "bank-account_number": number},
+        follow=True,
+    )
 
 
 def test_a_member_moving_the_scouts_money_to_fisksatras_bankgiro_is_stopped(
-        anna, fisksatra, bengt, sigrid, scout, olle, fia, inclusion_call, django_capture_on_commit_callbacks):
+    anna, fisksatra, bengt, sigrid, scout, olle, fia, inclusion_call, django_capture_on_commit_callbacks
+):
     """The issue's story: a confirmed member changed the association's bankgiro to Fisksätra IF's.
     It used to say "Bankkontot är sparat" at once, with no event, no e-mail, no flag for finance,
     and the next pain.001 paid two organisations into one bankgiro."""
@@ -64,7 +68,11 @@ def test_a_member_moving_the_scouts_money_to_fisksatras_bankgiro_is_stopped(
     assert scout.bankgiro == SCOUT_BG  # payments still use the approved account
     request = AccountChangeRequest.objects.get(organisation=scout)
     assert (request.status, request.number, request.old_number, request.requested_by) == (
-        "pending", FISKSATRA_BG, SCOUT_BG, bengt)
+        "pending",
+        FISKSATRA_BG,
+        SCOUT_BG,
+        bengt,
+    )
     # Every confirmed member is told, masked; the case with money still to pay has the event.
     told = {address for message in mail.outbox for address in message.to}
     assert told == {"bengt@example.se", "sigrid@example.se"}
@@ -86,8 +94,7 @@ def test_a_member_moving_the_scouts_money_to_fisksatras_bankgiro_is_stopped(
     listing = fia_client.get("/staff/utbetalningar/").content.decode()
     assert f"Bankgiro {FISKSATRA_BG}" in listing and "Nytt konto" in listing
     # … and refuses to pay two organisations into one bankgiro, naming the other one.
-    response = fia_client.post("/staff/utbetalningar/", {"action": "attest",
-                                                         "payments": [p.pk for p in payments]})
+    response = fia_client.post("/staff/utbetalningar/", {"action": "attest", "payments": [p.pk for p in payments]})
     assert response.status_code == 400
     page = response.content.decode()
     assert f"Bankgiro {FISKSATRA_BG} är också registrerat för Fisksätra IF" in page
@@ -97,22 +104,27 @@ def test_a_member_moving_the_scouts_money_to_fisksatras_bankgiro_is_stopped(
 
 # --- who may ask ------------------------------------------------------------------------------------
 
+
 def test_a_board_member_without_a_money_role_is_refused(fisksatra, scout):
     bo = factories.user("bo", first_name="Bo")
     Membership.objects.create(user=bo, organisation=scout, role=Membership.Role.MEMBER)
     client = client_for(bo)
     page = client.get(f"/portal/forening/{scout.pk}/").content.decode()
     assert "Begär ändringen" not in page and "Bara föreningens firmatecknare eller kassör" in page
-    response = client.post(f"/portal/forening/{scout.pk}/bankkonto/",
-                           {"bank-account_scheme": "bankgiro", "bank-account_number": FISKSATRA_BG})
+    response = client.post(
+        f"/portal/forening/{scout.pk}/bankkonto/",
+        {"bank-account_scheme": "bankgiro", "bank-account_number": FISKSATRA_BG},
+    )
     assert response.status_code == 400
     assert "Bara föreningens firmatecknare eller kassör kan begära ett nytt bankkonto" in response.content.decode()
     assert not AccountChangeRequest.objects.exists() and not mail.outbox
 
 
 def test_members_read_the_request_in_their_language_and_see_accounts_masked(
-        scout, bengt, sigrid, django_capture_on_commit_callbacks):
+    scout, bengt, sigrid, django_capture_on_commit_callbacks
+):
     from grants.models import ApplicantSettings
+
     ApplicantSettings.objects.create(user=sigrid, language="en")
     with django_capture_on_commit_callbacks(execute=True):
         page = ask_for(client_for(bengt), scout, "4711-8", scheme="plusgiro").content.decode()
@@ -135,6 +147,7 @@ def test_a_new_request_replaces_the_pending_one(scout, bengt, sigrid):
 
 # --- who may decide ---------------------------------------------------------------------------------
 
+
 def test_finance_never_approves_their_own_request(scout, fia):
     """Fia is also the scouts' treasurer: she may ask, but another attester must decide."""
     Membership.objects.create(user=fia, organisation=scout, role=Membership.Role.TREASURER)
@@ -149,9 +162,11 @@ def test_finance_never_approves_their_own_request(scout, fia):
     assert request.status == "pending" and scout.plusgiro == ""
     # … and the database itself refuses it, whatever the code does.
     from django.db import IntegrityError, transaction
+
     with pytest.raises(IntegrityError), transaction.atomic():
-        AccountChangeRequest.objects.filter(pk=request.pk).update(status="approved", decided_by=fia,
-                                                                  decided_at=request.requested_at)
+        AccountChangeRequest.objects.filter(pk=request.pk).update(
+            status="approved", decided_by=fia, decided_at=request.requested_at
+        )
 
 
 def test_a_member_in_finance_does_not_decide_for_their_association(scout, bengt, fia):
@@ -169,7 +184,8 @@ def test_only_finance_sees_the_requests(client, anna, fisksatra, olle):
 
 
 def test_a_refusal_needs_a_reason_keeps_the_account_and_tells_the_members(
-        scout, bengt, sigrid, fia, django_capture_on_commit_callbacks):
+    scout, bengt, sigrid, fia, django_capture_on_commit_callbacks
+):
     ask_for(client_for(bengt), scout, FISKSATRA_BG)
     request = AccountChangeRequest.objects.get()
     client = client_for(fia)
@@ -177,13 +193,18 @@ def test_a_refusal_needs_a_reason_keeps_the_account_and_tells_the_members(
     assert response.status_code == 400 and "Skriv varför kontot inte godkänns" in response.content.decode()
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/staff/utbetalningar/konton/{request.pk}/", {
-            "action": "refuse", f"refuse-{request.pk}-reason": "Bankgirot står på Fisksätra IF."})
+        response = client.post(
+            f"/staff/utbetalningar/konton/{request.pk}/",
+            {"action": "refuse", f"refuse-{request.pk}-reason": "Bankgirot står på Fisksätra IF."},
+        )
     assert response.status_code == 302
     request.refresh_from_db()
     scout.refresh_from_db()
     assert (request.status, request.decided_by, request.refusal_reason) == (
-        "refused", fia, "Bankgirot står på Fisksätra IF.")
+        "refused",
+        fia,
+        "Bankgirot står på Fisksätra IF.",
+    )
     assert scout.bankgiro == SCOUT_BG
     assert {message.to[0] for message in mail.outbox} == {"bengt@example.se", "sigrid@example.se"}
     assert all("Bankgirot står på Fisksätra IF." in message.body for message in mail.outbox)
@@ -196,21 +217,26 @@ def test_a_refusal_needs_a_reason_keeps_the_account_and_tells_the_members(
 def test_finance_reads_the_associations_documents_from_the_request(scout, bengt, fia, pdf_bytes):
     from grants.files import Upload
     from grants.services import organisations
-    organisations.organisation_file_add(organisation=scout, by=bengt, kind="statutes",
-                                        upload=Upload("stadgar.pdf", "application/pdf", pdf_bytes))
+
+    organisations.organisation_file_add(
+        organisation=scout, by=bengt, kind="statutes", upload=Upload("stadgar.pdf", "application/pdf", pdf_bytes)
+    )
     ask_for(client_for(bengt), scout, "4711-8", scheme="plusgiro")
     client = client_for(fia)
     page = client.get("/staff/utbetalningar/konton/").content.decode()
     assert "Stadgar: stadgar.pdf" in page and "Saknas:</strong> årsmötesprotokoll" in page
     statutes = scout.files.get()
     response = client.get(f"/portal/forening/dokument/{statutes.pk}/")
-    assert response.status_code == 200 and b"".join(response.streaming_content if response.streaming
-                                                    else [response.content]) == pdf_bytes
+    assert (
+        response.status_code == 200
+        and b"".join(response.streaming_content if response.streaming else [response.content]) == pdf_bytes
+    )
 
 
 def test_the_requests_page_costs_the_same_queries_for_one_or_many(scout, bengt, fia):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
     client = client_for(fia)
 
     def queries():
@@ -222,8 +248,13 @@ def test_the_requests_page_costs_the_same_queries_for_one_or_many(scout, bengt, 
     one = queries()
     for number in range(5):
         person = factories.user(f"kassor{number}")
-        other = factories.association(f"Förening {number}", org_number=ORGNRS[number], bankgiro="",
-                                      members=[person], role=Membership.Role.TREASURER)
+        other = factories.association(
+            f"Förening {number}",
+            org_number=ORGNRS[number],
+            bankgiro="",
+            members=[person],
+            role=Membership.Role.TREASURER,
+        )
         ask_for(client_for(person), other, FISKSATRA_BG)
     assert queries() == one
 
@@ -232,6 +263,7 @@ ORGNRS = ["802000-0009", "802000-0017", "802000-0025", "802000-0033", "802000-00
 
 
 # --- attestation --------------------------------------------------------------------------------------
+
 
 def test_an_informal_group_paid_through_its_sponsor_is_no_collision(anna, fisksatra, olle, fia, inclusion_call):
     group = factories.informal_group(fisksatra, members=[anna])
@@ -250,7 +282,8 @@ def test_a_payment_waits_for_the_approved_account(anna, fisksatra, olle, fia, in
     payment = case.payments.get(status="planned")
     listing = client_for(fia).get("/staff/utbetalningar/").content.decode()
     assert f"Bankgiro {FISKSATRA_BG}" in listing and "Nytt konto" not in listing
-    assert client_for(fia).post("/staff/utbetalningar/", {"action": "attest", "payments": [payment.pk]}
-                                ).status_code == 302
+    assert (
+        client_for(fia).post("/staff/utbetalningar/", {"action": "attest", "payments": [payment.pk]}).status_code == 302
+    )
     payment.refresh_from_db()
     assert (payment.payee_scheme, payment.payee_account) == ("bankgiro", "50501055")

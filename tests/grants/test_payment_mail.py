@@ -65,8 +65,9 @@ def test_each_member_is_told_in_their_language(anna, fia, fisksatra, granted, dj
     assert "to Fisksätra IF, Bankgiro ****1055." in body(english) and "50501055" not in body(english)
 
 
-def test_one_mail_per_payment_to_each_organisation(anna, olle, fia, fisksatra, inclusion_call, granted,
-                                                   django_capture_on_commit_callbacks):
+def test_one_mail_per_payment_to_each_organisation(
+    anna, olle, fia, fisksatra, inclusion_call, granted, django_capture_on_commit_callbacks
+):
     eve = factories.user("eve", first_name="Eve")
     other = factories.association(name="Boo FF", org_number="802400-0006", bankgiro="5402-9681", members=[eve])
     theirs = factories.granted_case(inclusion_call, other, eve, olle, amount="20000", title="Boos fotboll")
@@ -74,8 +75,13 @@ def test_one_mail_per_payment_to_each_organisation(anna, olle, fia, fisksatra, i
     mark_paid(exported(granted, theirs, mine, by=fia), fia, django_capture_on_commit_callbacks)
 
     sent = sorted((message.to[0], message.subject.split(":")[0]) for message in mail.outbox)
-    assert sent == sorted([("anna@example.se", granted.case_number), ("anna@example.se", mine.case_number),
-                           ("eve@example.se", theirs.case_number)])
+    assert sent == sorted(
+        [
+            ("anna@example.se", granted.case_number),
+            ("anna@example.se", mine.case_number),
+            ("eve@example.se", theirs.case_number),
+        ]
+    )
     [eves] = [message for message in mail.outbox if message.to == ["eve@example.se"]]
     assert "17 000 kr" in body(eves) and "Boo FF, Bankgiro ****9681" in body(eves)
 
@@ -97,15 +103,25 @@ def test_a_refused_marking_sends_nothing(anna, fia, granted, django_capture_on_c
 def test_marking_many_paid_costs_the_queries_of_one(anna, olle, fia, django_capture_on_commit_callbacks):
     """The bookings, the e-mails and the events of many payments cost what one costs. Each
     case keeps a second part to pay, so no case's flow moves on: that step is each case's own."""
-    programme = factories.programme("inkludering", payment_plan=[{"percent": 50, "release": "decision"},
-                                                             {"percent": 50, "release": "decision"}])
+    programme = factories.programme(
+        "inkludering", payment_plan=[{"percent": 50, "release": "decision"}, {"percent": 50, "release": "decision"}]
+    )
     call = factories.call(programme)
     counts = []
     for count in (1, 4):
-        made = [factories.granted_case(
-            call, factories.association(name=f"Förening {count}-{number}",
-                                        org_number=f"80241{count}-{number:04d}", members=[anna]),
-            anna, olle, amount=str(1000 * (number + 1)), title=f"Projekt {count}-{number}") for number in range(count)]
+        made = [
+            factories.granted_case(
+                call,
+                factories.association(
+                    name=f"Förening {count}-{number}", org_number=f"80241{count}-{number:04d}", members=[anna]
+                ),
+                anna,
+                olle,
+                amount=str(1000 * (number + 1)),
+                title=f"Projekt {count}-{number}",
+            )
+            for number in range(count)
+        ]
         ids = [application.payments.get(sequence=1).pk for application in made]
         pay.payments_attest(payment_ids=ids, by=fia)
         payment_file_create(by=fia, payment_ids=ids)

@@ -29,12 +29,16 @@ def granted(anna, olle, fisksatra, inclusion_call):
 
 def test_attest_export_and_pay_moves_the_case_on_to_the_follow_up(granted, fia):
     assert active_task_names(granted) == ["await_payment"]
-    first = granted.payments.get(status="planned")   # 85 %, the rest withheld until the report
+    first = granted.payments.get(status="planned")  # 85 %, the rest withheld until the report
     assert first.amount == Decimal("34000.00")
     pay.payments_attest(payment_ids=[first.pk], by=fia)
     first.refresh_from_db()
     assert (first.status, first.payee_scheme, first.payee_account, first.payee_name) == (
-        "attested", "bankgiro", "50501055", "Fisksätra IF")
+        "attested",
+        "bankgiro",
+        "50501055",
+        "Fisksätra IF",
+    )
     batch = in_file([first], fia)
     assert (batch.count, batch.total, batch.status) == (1, Decimal("34000.00"), "exported")
     pay.payments_mark_paid(payment_ids=[first.pk], by=fia)
@@ -52,7 +56,11 @@ def test_a_failed_payment_is_replaced_by_a_planned_one_with_the_reason(granted, 
     first.refresh_from_db()
     assert first.status == "failed" and first.failure_reason == "Bankgirot är avslutat."
     assert (replacement.status, replacement.sequence, replacement.replaces_id, replacement.failure_reason) == (
-        "planned", 1, first.pk, "Bankgirot är avslutat.")
+        "planned",
+        1,
+        first.pk,
+        "Bankgirot är avslutat.",
+    )
     assert active_task_names(granted) == ["await_payment"]
     # Paying the failed one again is refused; the replacement goes its own way.
     with pytest.raises(ValidationError):
@@ -67,8 +75,14 @@ def test_a_failed_payment_is_replaced_by_a_planned_one_with_the_reason(granted, 
 def test_the_database_refuses_a_second_live_payment_of_a_part(granted):
     first = granted.payments.get(status="planned")
     with pytest.raises(IntegrityError), transaction.atomic():
-        Payment.objects.create(application=granted, sequence=first.sequence, percent=85, amount=first.amount,
-                               release="decision", decided_by=first.decided_by)
+        Payment.objects.create(
+            application=granted,
+            sequence=first.sequence,
+            percent=85,
+            amount=first.amount,
+            release="decision",
+            decided_by=first.decided_by,
+        )
 
 
 def test_the_database_refuses_a_paid_payment_outside_a_file(granted, fia):
@@ -81,7 +95,7 @@ def test_the_database_refuses_a_paid_payment_outside_a_file(granted, fia):
 def test_one_refused_payment_refuses_the_whole_attestation(granted, fia, olle, anna, inclusion_call):
     other_org = factories.association("Saltsjöbadens SK", org_number="802501-4401", members=[anna])
     other = factories.granted_case(inclusion_call, other_org, anna, olle, amount="20000")
-    other_org.bankgiro = ""   # the association removed its account after applying
+    other_org.bankgiro = ""  # the association removed its account after applying
     other_org.save()
     payments = [granted.payments.get(status="planned"), other.payments.get(status="planned")]
     with pytest.raises(ValidationError) as caught:
@@ -111,8 +125,10 @@ def test_a_stored_bankgiro_with_a_wrong_check_digit_stops_the_attestation(grante
     first = granted.payments.get(status="planned")
     with pytest.raises(ValidationError) as caught:
         pay.payments_attest(payment_ids=[first.pk], by=fia)
-    assert caught.value.messages[0] == (f"{first}: Fisksätra IF: Bankgironumret 5050-1056 är inte giltigt "
-                                        "(7–8 siffror med rätt kontrollsiffra, t.ex. 5050-1055).")
+    assert caught.value.messages[0] == (
+        f"{first}: Fisksätra IF: Bankgironumret 5050-1056 är inte giltigt "
+        "(7–8 siffror med rätt kontrollsiffra, t.ex. 5050-1055)."
+    )
     first.refresh_from_db()
     assert (first.status, first.payee_account) == ("planned", "")
 

@@ -21,21 +21,31 @@ def report(anna, olle, fisksatra, inclusion_call):
 
 
 def reminders(report):
-    return list(CaseEvent.objects.filter(application=report.application,
-                                         action="Påminnelse om återrapport skickad").values_list("note", flat=True))
+    return list(
+        CaseEvent.objects.filter(
+            application=report.application, action="Påminnelse om återrapport skickad"
+        ).values_list("note", flat=True)
+    )
 
 
 @pytest.mark.django_db
 def test_each_reminder_goes_out_once(report, django_capture_on_commit_callbacks):
     due = report.due_on
     mail.outbox.clear()
-    for day, expected in ((due - dt.timedelta(days=15), 0), (due - dt.timedelta(days=14), 1),
-                          (due - dt.timedelta(days=14), 0), (due - dt.timedelta(days=3), 0), (due, 1), (due, 0),
-                          (due + dt.timedelta(days=1), 0)):
+    for day, expected in (
+        (due - dt.timedelta(days=15), 0),
+        (due - dt.timedelta(days=14), 1),
+        (due - dt.timedelta(days=14), 0),
+        (due - dt.timedelta(days=3), 0),
+        (due, 1),
+        (due, 0),
+        (due + dt.timedelta(days=1), 0),
+    ):
         with django_capture_on_commit_callbacks(execute=True):
             assert follow_up_reminders_send(today=day) == expected, day
     assert [message.subject for message in mail.outbox] == [
-        f"{report.application.case_number}: Påminnelse om återrapport"] * 2
+        f"{report.application.case_number}: Påminnelse om återrapport"
+    ] * 2
     assert f"ska lämnas senast {due:%Y-%m-%d}, om 14 dagar" in mail.outbox[0].body
     assert f"i dag, {due:%Y-%m-%d}, är sista dagen" in mail.outbox[1].body
     assert mail.outbox[0].to == [report.application.organisation.members.get().email]
@@ -48,8 +58,7 @@ def test_a_missed_day_is_caught_up_and_a_sent_report_is_not_reminded(report, dja
     with django_capture_on_commit_callbacks(execute=True):
         assert follow_up_reminders_send(today=due + dt.timedelta(days=2)) == 1  # the job did not run on the day
     assert "skulle ha lämnats senast" in mail.outbox[-1].body
-    FollowUpReport.objects.filter(pk=report.pk).update(status=FollowUpReport.Status.SUBMITTED,
-                                                       reminded_due_at=None)
+    FollowUpReport.objects.filter(pk=report.pk).update(status=FollowUpReport.Status.SUBMITTED, reminded_due_at=None)
     assert follow_up_reminders_send(today=due) == 0
 
 

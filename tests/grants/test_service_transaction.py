@@ -23,9 +23,16 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def submitted(anna, fisksatra, inclusion_call):
     draft = apply.application_save_draft(
-        call=inclusion_call, organisation=fisksatra, by=anna, title="Läxhjälp", description="Läxhjälp för barn.",
-        period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 12, 31), stated_amount=Decimal("40000"),
-        budget_lines=[("cost", "Ledararvoden", Decimal("50000"))])
+        call=inclusion_call,
+        organisation=fisksatra,
+        by=anna,
+        title="Läxhjälp",
+        description="Läxhjälp för barn.",
+        period_start=dt.date(2026, 1, 1),
+        period_end=dt.date(2026, 12, 31),
+        stated_amount=Decimal("40000"),
+        budget_lines=[("cost", "Ledararvoden", Decimal("50000"))],
+    )
     return apply.application_submit(application=draft, by=anna)
 
 

@@ -31,8 +31,9 @@ def nadia(db):
 
 @pytest.fixture
 def night_walkers(nadia, fisksatra):
-    group = Organisation.objects.create(kind=Organisation.Kind.INFORMAL_GROUP, name="Nattvandrarna i Fisksätra",
-                                        sponsor=fisksatra)
+    group = Organisation.objects.create(
+        kind=Organisation.Kind.INFORMAL_GROUP, name="Nattvandrarna i Fisksätra", sponsor=fisksatra
+    )
     Membership.objects.create(user=nadia, organisation=group)
     return group
 
@@ -41,9 +42,16 @@ def night_walkers(nadia, fisksatra):
 def group_draft(nadia, night_walkers, inclusion_call):
     today = timezone.localdate()
     return apply.application_save_draft(
-        call=inclusion_call, organisation=night_walkers, by=nadia, title="Trygga kvällar i Fisksätra",
-        description="Nattvandring fredag och lördag.", period_start=today, period_end=today + dt.timedelta(days=90),
-        stated_amount=Decimal("18000"), budget_lines=[("cost", "Västar och utbildning", Decimal("18000"))])
+        call=inclusion_call,
+        organisation=night_walkers,
+        by=nadia,
+        title="Trygga kvällar i Fisksätra",
+        description="Nattvandring fredag och lördag.",
+        period_start=today,
+        period_end=today + dt.timedelta(days=90),
+        stated_amount=Decimal("18000"),
+        budget_lines=[("cost", "Västar och utbildning", Decimal("18000"))],
+    )
 
 
 @pytest.fixture
@@ -63,8 +71,9 @@ def html(response):
 def test_the_group_sends_it_to_its_sponsor_and_it_waits_there_without_a_case(client, awaiting, nadia, anna):
     assert awaiting.status == Application.Status.AWAITING_SPONSOR and awaiting.case_number == ""
     assert not GrantProcess.objects.filter(application=awaiting).exists()
-    assert CaseEvent.objects.filter(application=awaiting, action="Skickad till medsökaren för bekräftelse",
-                                    note="Fisksätra IF").exists()
+    assert CaseEvent.objects.filter(
+        application=awaiting, action="Skickad till medsökaren för bekräftelse", note="Fisksätra IF"
+    ).exists()
     # Fisksätra IF's confirmed members are asked by e-mail; the group is not.
     [message] = mail.outbox
     assert message.to == [anna.email] and "Nattvandrarna i Fisksätra" in message.subject
@@ -77,7 +86,8 @@ def test_the_group_sends_it_to_its_sponsor_and_it_waits_there_without_a_case(cli
 
 
 def test_the_sponsors_member_confirms_and_the_case_reaches_the_officer(
-        client, awaiting, anna, nadia, olle, inclusion_call, django_capture_on_commit_callbacks):
+    client, awaiting, anna, nadia, olle, inclusion_call, django_capture_on_commit_callbacks
+):
     client.force_login(anna)
     page = html(client.get(reverse("portal:index")))
     assert "Ansökningar att bekräfta som medsökare" in page and "Trygga kvällar i Fisksätra" in page
@@ -94,8 +104,10 @@ def test_the_sponsors_member_confirms_and_the_case_reaches_the_officer(
     assert (application.sponsor_confirmed_by, application.submitted_at) == (anna, application.sponsor_confirmed_at)
     assert f"har fått diarienummer {application.case_number}" in html(response)
     assert active_task_names(application) == ["check_completeness"]
-    assert GrantProcess.objects.get(application=application).task_set.filter(
-        flow_task_type="START").get().flow_task.name == "sponsor_confirmed"
+    assert (
+        GrantProcess.objects.get(application=application).task_set.filter(flow_task_type="START").get().flow_task.name
+        == "sponsor_confirmed"
+    )
     assert application.documents.filter(kind=Document.Kind.RECEIPT).exists()
     # The group hears that its sponsor confirmed, and gets its receipt.
     assert [m.to for m in mail.outbox] == [[nadia.email], [nadia.email]]
@@ -108,8 +120,9 @@ def test_the_sponsors_member_confirms_and_the_case_reaches_the_officer(
     assert "Ansökningar att bekräfta som medsökare" not in html(client.get(reverse("portal:index")))
 
 
-def test_declining_needs_a_reason_and_sends_it_back_to_the_group_as_a_draft(client, awaiting, anna, nadia,
-                                                                           django_capture_on_commit_callbacks):
+def test_declining_needs_a_reason_and_sends_it_back_to_the_group_as_a_draft(
+    client, awaiting, anna, nadia, django_capture_on_commit_callbacks
+):
     client.force_login(anna)
     response = client.post(reverse("portal:sponsor_decline", args=[awaiting.pk]), {"reason": " "})
     assert response.status_code == 400
@@ -123,8 +136,9 @@ def test_declining_needs_a_reason_and_sends_it_back_to_the_group_as_a_draft(clie
     assert response.status_code == 302 and response.url == reverse("portal:index")
     application = Application.objects.get(pk=awaiting.pk)
     assert (application.status, application.case_number) == (Application.Status.DRAFT, "")
-    assert CaseEvent.objects.filter(application=application, action="Avböjd av medsökaren", note=reason,
-                                    actor=anna).exists()
+    assert CaseEvent.objects.filter(
+        application=application, action="Avböjd av medsökaren", note=reason, actor=anna
+    ).exists()
     [message] = mail.outbox
     assert message.to == [nadia.email] and reason in message.body
     assert not GrantProcess.objects.exists()
@@ -141,16 +155,17 @@ def test_only_the_sponsors_confirmed_members_may_read_confirm_or_decline(client,
     pending = factories.user("pelle")
     Membership.objects.create(user=pending, organisation=fisksatra, status=Membership.Status.PENDING)
     from stdnum.luhn import calc_check_digit
-    factories.association(name="Eves förening", org_number="556677889" + calc_check_digit("556677889"),
-                          members=[eve])
+
+    factories.association(name="Eves förening", org_number="556677889" + calc_check_digit("556677889"), members=[eve])
     # Nadia is in the group but not in the sponsor; Eve has an association of her own; Pelle is
     # not yet confirmed in Fisksätra IF.
     for person in (nadia, eve, pending):
         client.force_login(person)
         assert client.get(reverse("portal:sponsor_application", args=[awaiting.pk])).status_code == 404, person
         assert client.post(reverse("portal:sponsor_confirm", args=[awaiting.pk])).status_code == 404, person
-        assert client.post(reverse("portal:sponsor_decline", args=[awaiting.pk]),
-                           {"reason": "Nej."}).status_code == 404, person
+        assert (
+            client.post(reverse("portal:sponsor_decline", args=[awaiting.pk]), {"reason": "Nej."}).status_code == 404
+        ), person
         assert "Ansökningar att bekräfta som medsökare" not in html(client.get(reverse("portal:index")))
     application = Application.objects.get(pk=awaiting.pk)
     assert (application.status, application.case_number) == (Application.Status.AWAITING_SPONSOR, "")
@@ -164,8 +179,7 @@ def test_a_group_member_cannot_send_it_straight_to_the_officer(nadia, group_draf
     assert not GrantProcess.objects.exists() and not CaseNumberSeries.objects.filter(last_number__gt=0).exists()
 
 
-def test_a_sponsor_member_who_is_also_in_the_group_confirms_by_submitting(client, anna, night_walkers,
-                                                                         group_draft):
+def test_a_sponsor_member_who_is_also_in_the_group_confirms_by_submitting(client, anna, night_walkers, group_draft):
     night_walkers.memberships.create(user=anna)
     client.force_login(anna)
     page = html(client.get(reverse("portal:step", args=[group_draft.pk, "granska"])))
@@ -189,8 +203,9 @@ def test_a_second_confirmation_finds_it_confirmed_and_starts_nothing(client, awa
 
 def test_a_closed_call_cannot_be_confirmed(client, awaiting, anna, inclusion_call):
     today = timezone.localdate()
-    type(inclusion_call).objects.filter(pk=inclusion_call.pk).update(opens_on=today - dt.timedelta(days=60),
-                                                                     closes_on=today - dt.timedelta(days=1))
+    type(inclusion_call).objects.filter(pk=inclusion_call.pk).update(
+        opens_on=today - dt.timedelta(days=60), closes_on=today - dt.timedelta(days=1)
+    )
     with pytest.raises(ValidationError, match="Utlysningen stängde"):
         apply.application_sponsor_confirm(application=awaiting, by=anna)
     assert Application.objects.get(pk=awaiting.pk).status == Application.Status.AWAITING_SPONSOR
@@ -209,6 +224,7 @@ def test_the_group_may_withdraw_it_while_it_waits_for_the_sponsor(client, awaiti
 
 # --- at the same moment, on PostgreSQL ---------------------------------------------------------
 
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_sponsor_members_confirming_at_once_start_exactly_one_case(nadia, night_walkers, fisksatra, inclusion_call):
@@ -218,10 +234,20 @@ def test_sponsor_members_confirming_at_once_start_exactly_one_case(nadia, night_
     for person in members:
         fisksatra.memberships.create(user=person)
     today = timezone.localdate()
-    application = apply.application_ask_sponsor(application=apply.application_save_draft(
-        call=inclusion_call, organisation=night_walkers, by=nadia, title="Trygga kvällar", description="Nattvandring.",
-        period_start=today, period_end=today + dt.timedelta(days=90), stated_amount=Decimal("18000"),
-        budget_lines=[("cost", "Västar", Decimal("18000"))]), by=nadia)
+    application = apply.application_ask_sponsor(
+        application=apply.application_save_draft(
+            call=inclusion_call,
+            organisation=night_walkers,
+            by=nadia,
+            title="Trygga kvällar",
+            description="Nattvandring.",
+            period_start=today,
+            period_end=today + dt.timedelta(days=90),
+            stated_amount=Decimal("18000"),
+            budget_lines=[("cost", "Västar", Decimal("18000"))],
+        ),
+        by=nadia,
+    )
     barrier = threading.Barrier(len(members))
     confirmed, refused, unexpected = [], [], []
 
@@ -252,10 +278,17 @@ def test_sponsor_members_confirming_at_once_start_exactly_one_case(nadia, night_
     assert CaseEvent.objects.filter(application=application, action="Bekräftad av medsökaren").count() == 1
 
 
-def test_the_sponsor_reads_the_groups_attachments_but_no_one_else_does(client, group_draft, nadia, anna, eve,
-                                                                       pdf_bytes):
-    apply.application_attach(application=group_draft, by=nadia, filename="budget.pdf",
-                             content_type="application/pdf", content=pdf_bytes, kind=Document.Kind.ATTACHMENT)
+def test_the_sponsor_reads_the_groups_attachments_but_no_one_else_does(
+    client, group_draft, nadia, anna, eve, pdf_bytes
+):
+    apply.application_attach(
+        application=group_draft,
+        by=nadia,
+        filename="budget.pdf",
+        content_type="application/pdf",
+        content=pdf_bytes,
+        kind=Document.Kind.ATTACHMENT,
+    )
     client.force_login(nadia)
     assert client.post(reverse("portal:submit", args=[group_draft.pk])).status_code == 302
     awaiting = Application.objects.get(pk=group_draft.pk, status=Application.Status.AWAITING_SPONSOR)

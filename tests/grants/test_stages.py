@@ -25,8 +25,9 @@ def stage_of(application):
     application, report = overview["application"], overview["follow_up"]
     open_request = next((r for r in application.completion_requests.all() if r.answered_at is None), None)
     claim = RepaymentClaim.objects.filter(application=application).first() if report else None
-    return case_stage(application=application, decision=overview["decision"], report=report, claim=claim,
-                      open_request=open_request)
+    return case_stage(
+        application=application, decision=overview["decision"], report=report, claim=claim, open_request=open_request
+    )
 
 
 def states(stage):
@@ -42,6 +43,7 @@ def expected(stage):
 
 
 # --- the stories that take a case somewhere ---------------------------------------------------
+
 
 def drafted(client, anna, call, organisation, *, amount="60000"):
     client.force_login(anna)
@@ -70,34 +72,55 @@ def completeness_checked(client, olle, application, *, completion_due=None):
 
 def assessed(client, olle, application, *, proposal="approved", amount="60000"):
     completeness_checked(client, olle, application)
-    work(client, application, "assess", {"conflict": "none", "proposal": proposal, "proposed_amount": amount,
-                                         "justification": "Når barn utanför föreningslivet."})
+    work(
+        client,
+        application,
+        "assess",
+        {
+            "conflict": "none",
+            "proposal": proposal,
+            "proposed_amount": amount,
+            "justification": "Når barn utanför föreningslivet.",
+        },
+    )
     application.refresh_from_db()
     return application
 
 
 def decided_by_officer(client, olle, application, *, outcome, amount):
     client.force_login(olle)
-    work(client, application, "decide_by_officer", {"outcome": outcome, "amount": amount,
-                                                    "reasons": "Stämmer med programmets mål.", "conditions": ""})
+    work(
+        client,
+        application,
+        "decide_by_officer",
+        {"outcome": outcome, "amount": amount, "reasons": "Stämmer med programmets mål.", "conditions": ""},
+    )
     application.refresh_from_db()
     return application
 
 
 def decided_by_committee(client, kim, application, *, held_on):
     client.force_login(kim)
-    work(client, application, "decide_by_committee", {
-        "outcome": "approved", "amount": "60000", "reasons": "Stämmer med nämndens mål för inkludering.",
-        "meeting_date": held_on.isoformat(), "protocol_paragraph": "§ 12",
-    }, expect_done=False)
+    work(
+        client,
+        application,
+        "decide_by_committee",
+        {
+            "outcome": "approved",
+            "amount": "60000",
+            "reasons": "Stämmer med nämndens mål för inkludering.",
+            "meeting_date": held_on.isoformat(),
+            "protocol_paragraph": "§ 12",
+        },
+        expect_done=False,
+    )
     application.refresh_from_db()
     return application
 
 
 def report_sent(client, anna, application):
     client.force_login(anna)
-    response = client.post(reverse("portal:follow_up", args=[application.pk]),
-                           factories.report_form_data(application))
+    response = client.post(reverse("portal:follow_up", args=[application.pk]), factories.report_form_data(application))
     assert response.status_code == 302, response.content.decode()[:3000]
     application.refresh_from_db()
     return application
@@ -118,6 +141,7 @@ def owed(anna, olle, fia, fisksatra, inclusion_call):
 
 # --- one table decides ------------------------------------------------------------------------
 
+
 def test_every_status_has_a_stage_and_a_waiting_text():
     """A new FSM state fails here until someone decides where the applicant sees it."""
     assert set(STAGE_OF_STATUS) == set(Application.Status.values)
@@ -125,11 +149,18 @@ def test_every_status_has_a_stage_and_a_waiting_text():
 
 
 def test_the_stages_are_listed_in_the_order_of_the_lifecycle():
-    assert list(Stage) == [Stage.APPLICATION, Stage.ASSESSMENT, Stage.DECISION, Stage.PAYMENT, Stage.FOLLOW_UP,
-                           Stage.CLOSED]
+    assert list(Stage) == [
+        Stage.APPLICATION,
+        Stage.ASSESSMENT,
+        Stage.DECISION,
+        Stage.PAYMENT,
+        Stage.FOLLOW_UP,
+        Stage.CLOSED,
+    ]
 
 
 # --- applying -----------------------------------------------------------------------------------
+
 
 def test_a_draft_is_at_the_application_and_waits_for_anna(client, anna, fisksatra, inclusion_call):
     stage = stage_of(drafted(client, anna, inclusion_call, fisksatra))
@@ -155,6 +186,7 @@ def test_a_groups_application_waits_for_its_sponsor(client, fisksatra, inclusion
 
 # --- assessment -------------------------------------------------------------------------------
 
+
 def test_a_submitted_case_is_in_assessment(client, anna, fisksatra, inclusion_call, today):
     application = submitted(client, anna, inclusion_call, fisksatra)
     stage = stage_of(application)
@@ -166,8 +198,9 @@ def test_a_submitted_case_is_in_assessment(client, anna, fisksatra, inclusion_ca
 
 
 def test_a_completion_request_is_what_anna_must_do(client, anna, olle, fisksatra, inclusion_call, in_a_week):
-    application = completeness_checked(client, olle, submitted(client, anna, inclusion_call, fisksatra),
-                                       completion_due=in_a_week)
+    application = completeness_checked(
+        client, olle, submitted(client, anna, inclusion_call, fisksatra), completion_due=in_a_week
+    )
     assert application.status == Application.Status.AWAITING_COMPLETION
     stage = stage_of(application)
     assert stage.current == Stage.ASSESSMENT
@@ -194,17 +227,21 @@ def test_an_assessed_case_waits_for_the_decision(client, anna, olle, fisksatra, 
 
 # --- the decision ---------------------------------------------------------------------------
 
+
 def test_a_committee_decision_awaiting_its_protocol_stays_at_the_decision(
-        client, anna, olle, kim, fisksatra, inclusion_call, today):
+    client, anna, olle, kim, fisksatra, inclusion_call, today
+):
     held_on = today - dt.timedelta(days=1)
-    application = decided_by_committee(client, kim, assessed(client, olle, submitted(
-        client, anna, inclusion_call, fisksatra)), held_on=held_on)
+    application = decided_by_committee(
+        client, kim, assessed(client, olle, submitted(client, anna, inclusion_call, fisksatra)), held_on=held_on
+    )
     assert application.status == Application.Status.APPROVED
     stage = stage_of(application)
     assert stage.awaiting_protocol
     assert stage.current == Stage.DECISION
-    assert notes(stage)[Stage.DECISION] == (f"Nämnden beslutade {held_on:%Y-%m-%d}. Beslutsbrevet kommer när "
-                                            "protokollet har justerats.")
+    assert notes(stage)[Stage.DECISION] == (
+        f"Nämnden beslutade {held_on:%Y-%m-%d}. Beslutsbrevet kommer när protokollet har justerats."
+    )
     assert notes(stage)[Stage.PAYMENT] == ""
     assert stage.waiting.startswith(f"Inget just nu. Nämnden har beslutat vid sammanträdet den {held_on:%Y-%m-%d}.")
     assert "först då betalas bidraget ut" in stage.waiting
@@ -228,9 +265,15 @@ def test_a_grant_decided_under_delegation_is_at_its_payments(anna, olle, fisksat
 
 
 def test_a_partly_approved_grant_is_at_its_payments(client, anna, olle, fisksatra, inclusion_call):
-    application = decided_by_officer(client, olle, assessed(client, olle, submitted(
-        client, anna, inclusion_call, fisksatra), proposal="partly_approved", amount="40000"),
-        outcome="partly_approved", amount="40000")
+    application = decided_by_officer(
+        client,
+        olle,
+        assessed(
+            client, olle, submitted(client, anna, inclusion_call, fisksatra), proposal="partly_approved", amount="40000"
+        ),
+        outcome="partly_approved",
+        amount="40000",
+    )
     assert application.status == Application.Status.PARTLY_APPROVED
     stage = stage_of(application)
     assert stage.current == Stage.PAYMENT
@@ -238,17 +281,29 @@ def test_a_partly_approved_grant_is_at_its_payments(client, anna, olle, fisksatr
 
 
 def test_a_rejected_case_is_closed_and_skips_what_never_came(client, anna, olle, fisksatra, inclusion_call):
-    application = decided_by_officer(client, olle, assessed(client, olle, submitted(
-        client, anna, inclusion_call, fisksatra), proposal="rejected", amount="0"), outcome="rejected", amount="0")
+    application = decided_by_officer(
+        client,
+        olle,
+        assessed(client, olle, submitted(client, anna, inclusion_call, fisksatra), proposal="rejected", amount="0"),
+        outcome="rejected",
+        amount="0",
+    )
     assert application.status == Application.Status.REJECTED
     stage = stage_of(application)
     assert stage.current == Stage.CLOSED and notes(stage)[Stage.CLOSED] == "Avslagen"
-    assert states(stage) == {Stage.APPLICATION: "done", Stage.ASSESSMENT: "done", Stage.DECISION: "done",
-                             Stage.PAYMENT: "skipped", Stage.FOLLOW_UP: "skipped", Stage.CLOSED: "current"}
+    assert states(stage) == {
+        Stage.APPLICATION: "done",
+        Stage.ASSESSMENT: "done",
+        Stage.DECISION: "done",
+        Stage.PAYMENT: "skipped",
+        Stage.FOLLOW_UP: "skipped",
+        Stage.CLOSED: "current",
+    }
     assert stage.waiting.startswith("Inget. Ansökan är avslagen.")
 
 
 # --- payments and the follow-up report -----------------------------------------------------
+
 
 def test_a_grant_paid_in_part_is_at_the_follow_up_report_anna_owes(owed):
     stage = stage_of(owed)
@@ -273,14 +328,21 @@ def test_an_approved_report_brings_the_last_part_to_payment(client, anna, olle, 
 
 
 def test_a_rejected_report_asks_anna_to_pay_back(client, anna, olle, owed):
-    application = report_reviewed(client, olle, report_sent(client, anna, owed), "reject",
-                                  note="Pengarna gick till annat.", reclaim_amount="12500")
+    application = report_reviewed(
+        client,
+        olle,
+        report_sent(client, anna, owed),
+        "reject",
+        note="Pengarna gick till annat.",
+        reclaim_amount="12500",
+    )
     stage = stage_of(application)
     assert expected(stage) == [Expected.REPAYMENT]
     assert stage.todo[0].text == "Betala tillbaka 12\xa0500,00 kr enligt beslutet om återkrav."
 
 
 # --- the end --------------------------------------------------------------------------------
+
 
 def test_a_closed_case_has_every_stage_done(client, anna, olle, fia, owed):
     application = report_reviewed(client, olle, report_sent(client, anna, owed), "approve", note="")
@@ -289,8 +351,14 @@ def test_a_closed_case_has_every_stage_done(client, anna, olle, fia, owed):
     assert application.status == Application.Status.CLOSED
     stage = stage_of(application)
     assert stage.current == Stage.CLOSED and notes(stage)[Stage.CLOSED] == "Avslutad"
-    assert states(stage) == {Stage.APPLICATION: "done", Stage.ASSESSMENT: "done", Stage.DECISION: "done",
-                             Stage.PAYMENT: "done", Stage.FOLLOW_UP: "done", Stage.CLOSED: "current"}
+    assert states(stage) == {
+        Stage.APPLICATION: "done",
+        Stage.ASSESSMENT: "done",
+        Stage.DECISION: "done",
+        Stage.PAYMENT: "done",
+        Stage.FOLLOW_UP: "done",
+        Stage.CLOSED: "current",
+    }
     assert notes(stage)[Stage.PAYMENT] == "2 av 2 delar utbetalda"
     assert stage.todo == () and stage.waiting == "Inget. Ärendet är avslutat."
 
@@ -309,8 +377,9 @@ def test_a_withdrawn_case_is_closed_with_the_day_it_was_withdrawn(client, anna, 
 
 
 def test_a_programme_without_follow_up_skips_the_report(anna, olle, fisksatra):
-    programme = factories.programme("inkludering", follow_up_required=False,
-                                    payment_plan=[{"percent": 100, "release": "decision"}])
+    programme = factories.programme(
+        "inkludering", follow_up_required=False, payment_plan=[{"percent": 100, "release": "decision"}]
+    )
     application = factories.granted_case(factories.call(programme), fisksatra, anna, olle)
     stage = stage_of(application)
     assert states(stage)[Stage.FOLLOW_UP] == "skipped" and stage.todo == ()
@@ -321,5 +390,10 @@ def test_the_stage_costs_no_query_of_its_own(owed, django_assert_num_queries):
     overview = case_overview(owed.pk)
     application = overview["application"]
     with django_assert_num_queries(0):
-        case_stage(application=application, decision=overview["decision"], report=overview["follow_up"],
-                   claim=None, open_request=None)
+        case_stage(
+            application=application,
+            decision=overview["decision"],
+            report=overview["follow_up"],
+            claim=None,
+            open_request=None,
+        )

@@ -26,8 +26,10 @@ def message_of(validator, value):
 
 # --- organisationsnummer ---------------------------------------------------------------
 
-@pytest.mark.parametrize("value", ["802412-1231", "8024121231", with_check_digit("556677889"),
-                                   with_check_digit("202100525")])
+
+@pytest.mark.parametrize(
+    "value", ["802412-1231", "8024121231", with_check_digit("556677889"), with_check_digit("202100525")]
+)
 def test_valid_organisationsnummer_is_accepted(value):
     validate_orgnr(value)
 
@@ -68,8 +70,8 @@ def test_any_body_with_its_luhn_digit_is_an_organisationsnummer_and_a_changed_la
 
 # --- bankgiro and plusgiro -------------------------------------------------------------
 
-@pytest.mark.parametrize("value", ["5050-1055", "50501055", with_check_digit("123456"),
-                                   with_check_digit("1234567")])
+
+@pytest.mark.parametrize("value", ["5050-1055", "50501055", with_check_digit("123456"), with_check_digit("1234567")])
 def test_valid_bankgiro_is_accepted(value):
     validate_bankgiro(value)
 
@@ -80,8 +82,15 @@ def test_bankgiro_with_wrong_check_digit_or_length_is_refused_in_swedish(value):
     assert "inte giltigt" in message_of(validate_bankgiro, value)
 
 
-@pytest.mark.parametrize("value", [with_check_digit("4"), with_check_digit("123456"), with_check_digit("1234567"),
-                                   "12 34 56-" + calc_check_digit("123456")])
+@pytest.mark.parametrize(
+    "value",
+    [
+        with_check_digit("4"),
+        with_check_digit("123456"),
+        with_check_digit("1234567"),
+        "12 34 56-" + calc_check_digit("123456"),
+    ],
+)
 def test_valid_plusgiro_is_accepted(value):
     validate_plusgiro(value)
 

@@ -51,10 +51,15 @@ def sent(**data):
 
 # --- a refusal on the form -----------------------------------------------------------------
 
+
 def test_a_refusal_by_field_lands_at_the_fields_the_form_has_and_the_rest_at_the_top():
     form = sent()
-    refusal_to_form(form, ValidationError({"sessions": ["Minst en träff."], "budget": ["Budgeten saknas."],
-                                           NON_FIELD_ERRORS: ["Ansökan är stängd."]}))
+    refusal_to_form(
+        form,
+        ValidationError(
+            {"sessions": ["Minst en träff."], "budget": ["Budgeten saknas."], NON_FIELD_ERRORS: ["Ansökan är stängd."]}
+        ),
+    )
     assert form.errors["sessions"] == ["Minst en träff."]
     assert form.non_field_errors() == ["Budgeten saknas.", "Ansökan är stängd."]
 
@@ -81,8 +86,11 @@ def test_a_refusal_can_go_to_a_named_field_or_to_a_section_of_its_own():
     assert form.errors["outcome"] == ["Datumet ligger i framtiden."]
 
     form = sent()
-    aside = refusal_to_form(form, ValidationError({"sessions": ["För få."], "cost_lines": ["Summan stämmer inte."]}),
-                            set_aside={"cost_lines"})
+    aside = refusal_to_form(
+        form,
+        ValidationError({"sessions": ["För få."], "cost_lines": ["Summan stämmer inte."]}),
+        set_aside={"cost_lines"},
+    )
     assert form.errors["sessions"] == ["För få."]
     assert aside == {"cost_lines": ["Summan stämmer inte."]} and not form.non_field_errors()
 
@@ -104,6 +112,7 @@ def test_a_refusal_without_a_form_becomes_messages():
 
 # --- the error summary -----------------------------------------------------------------------
 
+
 class BoardMemberForm(forms.Form):
     name = forms.CharField(label="Namn")
     role = forms.CharField(label="Roll")
@@ -113,14 +122,24 @@ def test_the_error_summary_links_every_error_to_its_input():
     form = ReportForm({"sessions": "många", "outcome": "Bra"})
     form.is_valid()
     form.add_error(None, "Ansökan är stängd.")
-    formset = forms.formset_factory(BoardMemberForm, extra=2)({
-        "form-TOTAL_FORMS": "2", "form-INITIAL_FORMS": "0", "form-0-name": "Anna", "form-0-role": "",
-        "form-1-name": "Bo", "form-1-role": "kassör"}, prefix="form")
+    formset = forms.formset_factory(BoardMemberForm, extra=2)(
+        {
+            "form-TOTAL_FORMS": "2",
+            "form-INITIAL_FORMS": "0",
+            "form-0-name": "Anna",
+            "form-0-role": "",
+            "form-1-name": "Bo",
+            "form-1-role": "kassör",
+        },
+        prefix="form",
+    )
     formset.is_valid()
     formset._non_form_errors = formset.error_class(["Minst 3 personer."], error_class="nonform")
 
-    assert error_summary(form) == [(None, "", "Ansökan är stängd."),
-                                   ("id_sessions", "Antal träffar", "Fyll i ett heltal.")]
+    assert error_summary(form) == [
+        (None, "", "Ansökan är stängd."),
+        ("id_sessions", "Antal träffar", "Fyll i ett heltal."),
+    ]
     assert error_summary(formset=formset, formset_what="Styrelsen") == [
         ("id_form-0-name", "Styrelsen", "Minst 3 personer."),
         ("id_form-0-role", "Styrelsen, rad 1: Roll", "Detta fält måste fyllas i."),
@@ -130,20 +149,27 @@ def test_the_error_summary_links_every_error_to_its_input():
 
 # --- one file response -------------------------------------------------------------------
 
+
 def test_a_file_with_a_swedish_name_is_named_in_utf8_and_in_ascii():
     response = file_response(b"%PDF-1.4\n", filename=SWEDISH_NAME, content_type="application/pdf")
     assert response["Content-Disposition"] == (
-        "attachment; filename=\"Beslut Fisksatra IF aao.pdf\"; "
-        "filename*=UTF-8''Beslut%20Fisks%C3%A4tra%20IF%20%C3%A5%C3%A4%C3%B6.pdf")
+        'attachment; filename="Beslut Fisksatra IF aao.pdf"; '
+        "filename*=UTF-8''Beslut%20Fisks%C3%A4tra%20IF%20%C3%A5%C3%A4%C3%B6.pdf"
+    )
     assert response["Content-Type"] == "application/pdf" and response["Content-Length"] == "9"
     assert response["Cache-Control"] == "no-store" and response["X-Content-Type-Options"] == "nosniff"
 
 
 def test_a_file_name_cannot_break_out_of_its_header():
-    response = file_response("a;b", filename='x"; y\r\nSet-Cookie: a=b/ä.csv', content_type="text/csv; charset=utf-8",
-                             disposition="inline", cache="public, max-age=3600")
+    response = file_response(
+        "a;b",
+        filename='x"; y\r\nSet-Cookie: a=b/ä.csv',
+        content_type="text/csv; charset=utf-8",
+        disposition="inline",
+        cache="public, max-age=3600",
+    )
     disposition = response["Content-Disposition"]
-    assert disposition.startswith('inline; filename="x_; y__Set-Cookie: a=b/a.csv"; filename*=UTF-8\'\'')
+    assert disposition.startswith("inline; filename=\"x_; y__Set-Cookie: a=b/a.csv\"; filename*=UTF-8''")
     assert "\r" not in disposition and "\n" not in disposition and "/" not in disposition.split("''")[1]
     assert unquote(disposition.split("''")[1]) == 'x"; y\r\nSet-Cookie: a=b/ä.csv'
     assert response["Cache-Control"] == "public, max-age=3600" and response["Content-Length"] == "3"
@@ -169,6 +195,7 @@ def test_a_changed_file_is_refused_and_a_store_that_is_down_is_said_so_in_the_re
 
 # --- every page that hands out a file uses it ---------------------------------------------
 
+
 def assert_not_kept(response, filename=None):
     assert response.status_code == 200, response.content[:500]
     assert response["Cache-Control"] == "no-store" and response["X-Content-Type-Options"] == "nosniff"
@@ -181,23 +208,42 @@ def assert_not_kept(response, filename=None):
 def test_the_case_document_download_is_not_kept_in_any_cache(client, anna, fisksatra, inclusion_call, pdf_bytes):
     today = timezone.localdate()
     draft = apply.application_save_draft(
-        call=inclusion_call, organisation=fisksatra, by=anna, title="Läxhjälp", description="Läxhjälp.",
-        period_start=today, period_end=today, stated_amount=1000, budget_lines=[])
-    document = apply.application_attach(application=draft, by=anna, filename=SWEDISH_NAME,
-                                        content_type="application/pdf", content=pdf_bytes)
+        call=inclusion_call,
+        organisation=fisksatra,
+        by=anna,
+        title="Läxhjälp",
+        description="Läxhjälp.",
+        period_start=today,
+        period_end=today,
+        stated_amount=1000,
+        budget_lines=[],
+    )
+    document = apply.application_attach(
+        application=draft, by=anna, filename=SWEDISH_NAME, content_type="application/pdf", content=pdf_bytes
+    )
     client.force_login(anna)
     assert_not_kept(client.get(reverse("document", args=[document.pk])), SWEDISH_NAME)
 
 
 @pytest.mark.django_db
-def test_the_case_document_download_says_the_store_is_down_in_english_too(client, anna, fisksatra, inclusion_call,
-                                                                          pdf_bytes):
+def test_the_case_document_download_says_the_store_is_down_in_english_too(
+    client, anna, fisksatra, inclusion_call, pdf_bytes
+):
     today = timezone.localdate()
     draft = apply.application_save_draft(
-        call=inclusion_call, organisation=fisksatra, by=anna, title="Läxhjälp", description="Läxhjälp.",
-        period_start=today, period_end=today, stated_amount=1000, budget_lines=[])
-    document = apply.application_attach(application=draft, by=anna, filename="budget.pdf",
-                                        content_type="application/pdf", content=pdf_bytes)
+        call=inclusion_call,
+        organisation=fisksatra,
+        by=anna,
+        title="Läxhjälp",
+        description="Läxhjälp.",
+        period_start=today,
+        period_end=today,
+        stated_amount=1000,
+        budget_lines=[],
+    )
+    document = apply.application_attach(
+        application=draft, by=anna, filename="budget.pdf", content_type="application/pdf", content=pdf_bytes
+    )
     default_storage.delete(document.storage_key)  # the local store's way of not answering: an OSError
     client.force_login(anna)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
@@ -208,9 +254,13 @@ def test_the_case_document_download_says_the_store_is_down_in_english_too(client
 @pytest.mark.django_db
 def test_an_organisation_file_download_is_not_kept_in_any_cache(client, anna, fisksatra, pdf_bytes):
     client.force_login(anna)
-    response = client.post(f"/portal/forening/{fisksatra.pk}/dokument/", {
-        "file-kind": "statutes", "file-file": SimpleUploadedFile(SWEDISH_NAME, pdf_bytes,
-                                                                 content_type="application/pdf")})
+    response = client.post(
+        f"/portal/forening/{fisksatra.pk}/dokument/",
+        {
+            "file-kind": "statutes",
+            "file-file": SimpleUploadedFile(SWEDISH_NAME, pdf_bytes, content_type="application/pdf"),
+        },
+    )
     assert response.status_code == 302
     assert_not_kept(client.get(f"/portal/forening/dokument/{OrganisationFile.objects.get().pk}/"), SWEDISH_NAME)
 
@@ -227,8 +277,9 @@ def test_finance_files_are_not_kept_in_any_cache(client, anna, olle, fia, fisksa
     assert_not_kept(download)
     assert hashlib.sha256(download.content).hexdigest() == batch.pain001_sha256
 
-    response = client.post(reverse("finance:batch_mark", args=[batch.pk]), {"payments": [payment.pk],
-                                                                            "outcome": "paid"})
+    response = client.post(
+        reverse("finance:batch_mark", args=[batch.pk]), {"payments": [payment.pk], "outcome": "paid"}
+    )
     assert response.status_code == 302
     assert client.post(reverse("finance:ledger_files")).status_code == 302
     assert_not_kept(client.get(reverse("finance:ledger_file", args=[LedgerFile.objects.get().pk])))
@@ -258,22 +309,35 @@ def sources():
 
 def test_content_disposition_is_written_only_by_the_file_helper():
     helper = Path(settings.BASE_DIR) / "grants" / "web.py"
-    found = [str(path.relative_to(settings.BASE_DIR)) for path in sources()
-             if path != helper and re.search(r"Content-Disposition|FileResponse", path.read_text(), re.I)]
+    found = [
+        str(path.relative_to(settings.BASE_DIR))
+        for path in sources()
+        if path != helper and re.search(r"Content-Disposition|FileResponse", path.read_text(), re.I)
+    ]
     assert found == [], "build file responses with grants.web.file_response"
 
 
 def test_views_leave_reading_a_refusal_to_the_refusal_helper():
-    views = [path for path in sources() if path.parts[-2] != "services" and path.name != "models.py"
-             and path.name != "web.py"]
-    found = [str(path.relative_to(settings.BASE_DIR)) for path in views
-             if re.search(r"\bexc\.(messages|message_dict|error_dict)\b|str\(exc\)", path.read_text())]
+    views = [
+        path
+        for path in sources()
+        if path.parts[-2] != "services" and path.name != "models.py" and path.name != "web.py"
+    ]
+    found = [
+        str(path.relative_to(settings.BASE_DIR))
+        for path in views
+        if re.search(r"\bexc\.(messages|message_dict|error_dict)\b|str\(exc\)", path.read_text())
+    ]
     assert found == [], "show refusals with grants.web.refusal_to_form / refusal_to_messages"
 
 
-@pytest.mark.parametrize("text, home", [(NO_PERMISSION, "grants/access.py"),
-                                        (STORE_DOWN.split(". ")[0], "grants/web.py")])
+@pytest.mark.parametrize(
+    "text, home", [(NO_PERMISSION, "grants/access.py"), (STORE_DOWN.split(". ")[0], "grants/web.py")]
+)
 def test_the_no_permission_and_store_down_texts_are_written_once(text, home):
-    found = [str(path.relative_to(settings.BASE_DIR)) for path in sources()
-             if text in " ".join(re.sub(r'"\s*\n\s*"', "", path.read_text()).split())]
+    found = [
+        str(path.relative_to(settings.BASE_DIR))
+        for path in sources()
+        if text in " ".join(re.sub(r'"\s*\n\s*"', "", path.read_text()).split())
+    ]
     assert found == [home]

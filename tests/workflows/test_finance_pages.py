@@ -39,8 +39,7 @@ def granted(anna, olle, fisksatra, inclusion_call):
 @pytest.fixture
 def second(anna, otto, fisksatra, inclusion_call):
     """Another case, assessed and decided by Otto."""
-    return factories.granted_case(inclusion_call, fisksatra, anna, otto, decider=otto, amount="20000",
-                                  title="Simskola")
+    return factories.granted_case(inclusion_call, fisksatra, anna, otto, decider=otto, amount="20000", title="Simskola")
 
 
 def planned(application):
@@ -61,6 +60,7 @@ def page(response):
 
 
 # --- the attestation queue ---------------------------------------------------------------
+
 
 def test_fia_attests_two_payments_from_the_list(client, fia, granted, second):
     first, other = planned(granted), planned(second)
@@ -88,8 +88,9 @@ def test_fia_attests_two_payments_from_the_list(client, fia, granted, second):
     assert "<strong>2</strong> utbetalningar, sammanlagt" in listing and "Skapa betalfil" in listing
 
 
-def test_the_two_person_rule_refuses_olle_what_he_decided(client, anna, olle, otto, fia, fisksatra, inclusion_call,
-                                                          second):
+def test_the_two_person_rule_refuses_olle_what_he_decided(
+    client, anna, olle, otto, fia, fisksatra, inclusion_call, second
+):
     decided = factories.granted_case(inclusion_call, fisksatra, anna, otto, decider=olle, amount="40000")
     olle.groups.add(Group.objects.get(name="Ekonomi"))
     own, other = planned(decided), planned(second)
@@ -138,14 +139,19 @@ def test_filters_search_sort_and_pages(client, fia, granted, second):
     assert granted.case_number in listing and second.case_number not in listing
     listing = page(client.get(LIST, {"status": "attested"}))
     assert second.case_number in listing and granted.case_number not in listing
-    assert "Attestera markerade" not in listing   # only planned payments are attested
+    assert "Attestera markerade" not in listing  # only planned payments are attested
     listing = page(client.get(LIST, {"status": "all", "q": second.case_number}))
     assert second.case_number in listing and granted.case_number not in listing
     listing = page(client.get(LIST, {"status": "all", "q": "fisksätra"}))
     assert second.case_number in listing and granted.case_number in listing
-    listing = page(client.get(LIST, {"status": "all", "programme": granted.call.programme_id,
-                                     "committee": granted.call.programme.committee_id}))
+    listing = page(
+        client.get(
+            LIST,
+            {"status": "all", "programme": granted.call.programme_id, "committee": granted.call.programme.committee_id},
+        )
+    )
     assert second.case_number in listing and granted.case_number in listing
+
     # Sorting by amount, both ways; the header link reverses it and keeps the filter.
     def row(listing, pk):
         return listing.index(f'<tr id="payment-{pk}"')
@@ -156,7 +162,7 @@ def test_filters_search_sort_and_pages(client, fia, granted, second):
     by_amount = page(client.get(LIST, {"status": "all", "sort": "-amount"}))
     assert row(by_amount, big) < row(by_amount, small)
     latest_first = page(client.get(LIST, {"status": "all", "sort": "-decided"}))
-    assert latest_first.count('<tr id="payment-') == 4   # with the parts withheld until the report
+    assert latest_first.count('<tr id="payment-') == 4  # with the parts withheld until the report
     assert row(latest_first, small) < row(latest_first, big)
     # Unknown values are ignored, never an error.
     for params in ({"sort": "amount; drop table"}, {"status": "nonsense"}, {"page": "x"}, {"committee": "999"}):
@@ -164,6 +170,7 @@ def test_filters_search_sort_and_pages(client, fia, granted, second):
 
 
 # --- payment files -----------------------------------------------------------------------
+
 
 def test_an_export_with_nothing_attested_says_so(client, fia, granted):
     client.force_login(fia)
@@ -214,8 +221,9 @@ def test_a_payment_file_is_made_shown_and_downloaded_checked(client, fia, grante
 def test_marking_paid_moves_the_case_on(client, fia, granted):
     batch, [payment_id] = exported(granted, by=fia)
     client.force_login(fia)
-    response = client.post(reverse("finance:batch_mark", args=[batch.pk]),
-                           {"payments": [payment_id], "outcome": "paid"})
+    response = client.post(
+        reverse("finance:batch_mark", args=[batch.pk]), {"payments": [payment_id], "outcome": "paid"}
+    )
     assert response.status_code == 302
     payment = Payment.objects.get(pk=payment_id)
     batch.refresh_from_db()
@@ -240,7 +248,10 @@ def test_failed_needs_a_reason_and_goes_back_to_the_queue_with_it(client, fia, g
     failed = Payment.objects.get(pk=payment_id)
     replacement = failed.replaced_by
     assert (failed.status, replacement.status, replacement.failure_reason) == (
-        "failed", "planned", "Bankgirot är avslutat.")
+        "failed",
+        "planned",
+        "Bankgirot är avslutat.",
+    )
     assert active_task_names(granted) == ["await_payment"]
     listing = page(client.get(LIST))
     assert f'id="payment-{replacement.pk}"' in listing
@@ -304,8 +315,9 @@ def test_a_status_report_too_large_is_refused_before_it_is_read(client, fia, gra
 def test_the_status_report_marks_paid_and_failed(client, fia, granted, second):
     batch, [paid_id, failed_id] = exported(granted, second, by=fia)
     client.force_login(fia)
-    report = status_report(batch.reference, [(f"BIDRAG-{paid_id}", "ACSC", ""),
-                                             (f"BIDRAG-{failed_id}", "RJCT", "Kontot finns inte")])
+    report = status_report(
+        batch.reference, [(f"BIDRAG-{paid_id}", "ACSC", ""), (f"BIDRAG-{failed_id}", "RJCT", "Kontot finns inte")]
+    )
     response = client.post(reverse("finance:status_report", args=[batch.pk]), {"report": upload(report)})
     assert response.status_code == 302
     assert "Statusrapporten är inläst: 1 utbetalda och 1 misslyckade." in page(client.get(response["Location"]))
@@ -318,17 +330,24 @@ def test_the_status_report_marks_paid_and_failed(client, fia, granted, second):
 
 # --- who may, and how -----------------------------------------------------------------------
 
+
 def test_officers_and_applicants_get_403_everywhere(client, olle, anna, fia, granted):
     batch, [payment_id] = exported(granted, by=fia)
-    gets = [LIST, reverse("finance:batches"), reverse("finance:batch", args=[batch.pk]),
-            reverse("finance:batch_file", args=[batch.pk, "pain001"]),
-            reverse("finance:ledger_files")]
+    gets = [
+        LIST,
+        reverse("finance:batches"),
+        reverse("finance:batch", args=[batch.pk]),
+        reverse("finance:batch_file", args=[batch.pk, "pain001"]),
+        reverse("finance:ledger_files"),
+    ]
     posts = [
         (LIST, {"action": "attest", "payments": [payment_id]}),
         (reverse("finance:batch_create"), {"execution_date": timezone.localdate().isoformat()}),
         (reverse("finance:batch_mark", args=[batch.pk]), {"payments": [payment_id], "outcome": "paid"}),
-        (reverse("finance:status_report", args=[batch.pk]),
-         {"report": upload(status_report(batch.reference, [(f"BIDRAG-{payment_id}", "ACSC", "")]))}),
+        (
+            reverse("finance:status_report", args=[batch.pk]),
+            {"report": upload(status_report(batch.reference, [(f"BIDRAG-{payment_id}", "ACSC", "")]))},
+        ),
         (reverse("finance:ledger_files"), {}),
     ]
     for response in [client.get(url) for url in gets] + [client.post(url, data) for url, data in posts]:
@@ -347,19 +366,29 @@ def test_officers_and_applicants_get_403_everywhere(client, olle, anna, fia, gra
 
 def test_changes_are_post_only_with_the_csrf_token(fia, granted):
     payment = planned(granted)
-    batch, [in_file] = exported(factories.granted_case(granted.call, granted.organisation, *_people(granted),
-                                                       amount="5000", title="Annat"), by=fia)
+    batch, [in_file] = exported(
+        factories.granted_case(granted.call, granted.organisation, *_people(granted), amount="5000", title="Annat"),
+        by=fia,
+    )
     client = Client(enforce_csrf_checks=True)
     client.force_login(fia)
     assert client.post(LIST, {"action": "attest", "payments": [payment.pk]}).status_code == 403
-    assert client.post(reverse("finance:batch_mark", args=[batch.pk]),
-                       {"payments": [in_file], "outcome": "paid"}).status_code == 403
+    assert (
+        client.post(
+            reverse("finance:batch_mark", args=[batch.pk]), {"payments": [in_file], "outcome": "paid"}
+        ).status_code
+        == 403
+    )
     client = Client()
     client.force_login(fia)
     # A GET never changes anything; the list's POST needs its action.
     assert client.get(LIST, {"action": "attest", "payments": [payment.pk]}).status_code == 200
-    assert client.get(reverse("finance:batch_mark", args=[batch.pk]),
-                      {"payments": [in_file], "outcome": "paid"}).status_code == 405
+    assert (
+        client.get(
+            reverse("finance:batch_mark", args=[batch.pk]), {"payments": [in_file], "outcome": "paid"}
+        ).status_code
+        == 405
+    )
     assert client.get(reverse("finance:batch_create")).status_code == 405
     assert client.post(LIST, {"payments": [payment.pk]}).status_code == 400
     assert client.put(LIST).status_code == 405
@@ -387,14 +416,22 @@ def test_finance_starts_at_the_payment_list(client, fia, olle):
 
 # --- cost --------------------------------------------------------------------------------
 
-def test_the_list_costs_the_same_whatever_its_length(client, fia, anna, olle, otto, fisksatra, inclusion_call,
-                                                     django_assert_max_num_queries):
+
+def test_the_list_costs_the_same_whatever_its_length(
+    client, fia, anna, olle, otto, fisksatra, inclusion_call, django_assert_max_num_queries
+):
     """5 payments, then 60 (a full page of 50 and a second page): the same number of queries."""
     counts = []
     for made, wanted in ((0, 5), (5, 60)):
         for number in range(made, wanted):
-            factories.granted_case(inclusion_call, fisksatra, anna, olle if number % 2 else otto,
-                                   amount=str(1000 + number), title=f"Projekt {number}")
+            factories.granted_case(
+                inclusion_call,
+                fisksatra,
+                anna,
+                olle if number % 2 else otto,
+                amount=str(1000 + number),
+                title=f"Projekt {number}",
+            )
         client.force_login(fia)
         client.get(LIST)  # the session and the user, once
         with CaptureQueriesContext(connection) as queries, django_assert_max_num_queries(20):

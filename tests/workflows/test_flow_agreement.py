@@ -90,6 +90,7 @@ def agree(application):
 
 # --- steps, each followed by the check -------------------------------------------------
 
+
 def submit(client, applicant, call, organisation, **kwargs):
     client.force_login(applicant)
     response = draft(client, call, organisation=organisation, **kwargs)
@@ -136,22 +137,27 @@ def portal(client, applicant, application, name, data):
 
 
 def assessment(proposal, amount):
-    return {"conflict": "none", "proposal": proposal, "proposed_amount": amount,
-            "justification": "Verksamheten når barn och unga i kommundelen."}
+    return {
+        "conflict": "none",
+        "proposal": proposal,
+        "proposed_amount": amount,
+        "justification": "Verksamheten når barn och unga i kommundelen.",
+    }
 
 
 def decision(outcome, amount, **committee):
-    return {"outcome": outcome, "amount": amount, "reasons": "Stämmer med nämndens mål.", "conditions": "",
-            **committee}
+    return {"outcome": outcome, "amount": amount, "reasons": "Stämmer med nämndens mål.", "conditions": "", **committee}
 
 
 def report(application, **fields):
     """A complete follow-up report as the portal's form posts it."""
-    return factories.report_form_data(application, **{"what_was_done": "Träffar varje vecka.",
-                                                      "outcome": "Målen nåddes.", **fields})
+    return factories.report_form_data(
+        application, **{"what_was_done": "Träffar varje vecka.", "outcome": "Målen nåddes.", **fields}
+    )
 
 
 # --- the paths ---------------------------------------------------------------------------
+
 
 def test_completion_loop_committee_and_report_completion(
     client, anna, olle, kim, fia, fisksatra, inclusion_call, in_a_week
@@ -159,41 +165,75 @@ def test_completion_loop_committee_and_report_completion(
     application = submit(client, anna, inclusion_call, fisksatra, amount="60000")
 
     # Completion loop: asked, answered, back to completeness, accepted.
-    assert staff(client, olle, application, "check_completeness", {
-        "result": "completion", "message": "Bifoga verksamhetsplanen.", "due_on": in_a_week.isoformat(),
-    }) == ("awaiting_completion", ["await_completion"])
-    assert portal(client, anna, application, "completion", {"answer": "Här är planen."}) == \
-        ("submitted", ["check_completeness"])
-    assert staff(client, olle, application, "check_completeness", {"result": "complete"}) == \
-        ("in_assessment", ["assess"])
+    assert staff(
+        client,
+        olle,
+        application,
+        "check_completeness",
+        {
+            "result": "completion",
+            "message": "Bifoga verksamhetsplanen.",
+            "due_on": in_a_week.isoformat(),
+        },
+    ) == ("awaiting_completion", ["await_completion"])
+    assert portal(client, anna, application, "completion", {"answer": "Här är planen."}) == (
+        "submitted",
+        ["check_completeness"],
+    )
+    assert staff(client, olle, application, "check_completeness", {"result": "complete"}) == (
+        "in_assessment",
+        ["assess"],
+    )
 
     # Above the delegation limit: the committee decides.
-    assert staff(client, olle, application, "assess", assessment("approved", "60000")) == \
-        ("assessed", ["decide_by_committee"])
-    assert staff(client, kim, application, "decide_by_committee", decision(
-        "approved", "60000", meeting_date="2026-03-12", protocol_paragraph="§ 42",
-    )) == ("approved", ["await_payment"])
+    assert staff(client, olle, application, "assess", assessment("approved", "60000")) == (
+        "assessed",
+        ["decide_by_committee"],
+    )
+    assert staff(
+        client,
+        kim,
+        application,
+        "decide_by_committee",
+        decision(
+            "approved",
+            "60000",
+            meeting_date="2026-03-12",
+            protocol_paragraph="§ 42",
+        ),
+    ) == ("approved", ["await_payment"])
     # Paid once the approval of the meeting's protocol has been announced.
-    batches.meeting_announce(meeting=Application.objects.get(pk=application.pk).decision.meeting, by=kim,
-                             announced_on=dt.date(2026, 3, 20))
+    batches.meeting_announce(
+        meeting=Application.objects.get(pk=application.pk).decision.meeting, by=kim, announced_on=dt.date(2026, 3, 20)
+    )
     assert paid_out(fia, application) == ("approved", ["await_report"])
 
     # The report: Olle asks for a completion of it, Anna sends it again, Olle approves.
     assert portal(client, anna, application, "follow_up", report(application)) == ("approved", ["review_report"])
-    assert staff(client, olle, application, "review_report", {
-        "verdict": "completion", "note": "Bifoga kvitton för lokalhyran.",
-    }) == ("approved", ["await_report"])
+    assert staff(
+        client,
+        olle,
+        application,
+        "review_report",
+        {
+            "verdict": "completion",
+            "note": "Bifoga kvitton för lokalhyran.",
+        },
+    ) == ("approved", ["await_report"])
     assert FollowUpReport.objects.get().status == "completion_requested"
     client.force_login(anna)
     page = client.get(reverse("portal:application", args=[application.pk])).content.decode()
     assert "Bifoga kvitton för lokalhyran." in page and "Komplettera återrapporten" in page
     page = client.get(reverse("portal:follow_up", args=[application.pk])).content.decode()
     assert "Bifoga kvitton för lokalhyran." in page and "Skicka in återrapporten" in page
-    assert portal(client, anna, application, "follow_up",
-                  report(application, outcome="Målen nåddes; kvitton bifogade.")) == ("approved", ["review_report"])
+    assert portal(
+        client, anna, application, "follow_up", report(application, outcome="Målen nåddes; kvitton bifogade.")
+    ) == ("approved", ["review_report"])
     # Approval releases the withheld 15 %, which goes back to finance.
-    assert staff(client, olle, application, "review_report", {"verdict": "approve", "note": ""}) == \
-        ("approved", ["await_payment"])
+    assert staff(client, olle, application, "review_report", {"verdict": "approve", "note": ""}) == (
+        "approved",
+        ["await_payment"],
+    )
     assert paid_out(fia, application) == ("closed", [])
 
     assert list(application.payments.order_by("sequence").values_list("status", flat=True)) == ["paid", "paid"]
@@ -204,12 +244,18 @@ def test_completion_loop_committee_and_report_completion(
 
 def test_officer_path_with_a_failed_payment(client, anna, olle, fia, fisksatra, activity_call):
     application = submit(client, anna, activity_call, fisksatra, amount="", inputs={"members": 40})
-    assert staff(client, olle, application, "check_completeness", {"result": "complete"}) == \
-        ("in_assessment", ["assess"])
-    assert staff(client, olle, application, "assess", assessment("approved", "11000")) == \
-        ("assessed", ["decide_by_officer"])
-    assert staff(client, olle, application, "decide_by_officer", decision("approved", "11000")) == \
-        ("approved", ["await_payment"])
+    assert staff(client, olle, application, "check_completeness", {"result": "complete"}) == (
+        "in_assessment",
+        ["assess"],
+    )
+    assert staff(client, olle, application, "assess", assessment("approved", "11000")) == (
+        "assessed",
+        ["decide_by_officer"],
+    )
+    assert staff(client, olle, application, "decide_by_officer", decision("approved", "11000")) == (
+        "approved",
+        ["await_payment"],
+    )
     assert money(fia, application, "attest") == ("approved", ["await_payment"])
     assert money(fia, application, "file") == ("approved", ["await_payment"])
 
@@ -219,10 +265,14 @@ def test_officer_path_with_a_failed_payment(client, anna, olle, fia, fisksatra, 
     failed = application.payments.get(status="failed")
     assert failed.failure_reason == "Bankgirot är avslutat."
     assert CaseEvent.objects.get(application=application, action="Utbetalning del 1 misslyckades").note.startswith(
-        "Bankgirot är avslutat.")
+        "Bankgirot är avslutat."
+    )
     payment = application.payments.get(status="planned")
-    assert (payment.replaces, payment.failure_reason, payment.amount) == (failed, "Bankgirot är avslutat.",
-                                                                          failed.amount)
+    assert (payment.replaces, payment.failure_reason, payment.amount) == (
+        failed,
+        "Bankgirot är avslutat.",
+        failed.amount,
+    )
 
     assert paid_out(fia, application) == ("approved", ["await_report"])
     assert portal(client, anna, application, "follow_up", report(application)) == ("approved", ["review_report"])
@@ -233,48 +283,76 @@ def test_officer_path_with_a_failed_payment(client, anna, olle, fia, fisksatra, 
 
 def test_rejection(client, anna, olle, fisksatra, activity_call):
     application = submit(client, anna, activity_call, fisksatra, amount="", inputs={"members": 5})
-    assert staff(client, olle, application, "check_completeness", {"result": "complete"}) == \
-        ("in_assessment", ["assess"])
-    assert staff(client, olle, application, "assess", assessment("rejected", "0")) == \
-        ("assessed", ["decide_by_officer"])
+    assert staff(client, olle, application, "check_completeness", {"result": "complete"}) == (
+        "in_assessment",
+        ["assess"],
+    )
+    assert staff(client, olle, application, "assess", assessment("rejected", "0")) == (
+        "assessed",
+        ["decide_by_officer"],
+    )
     assert staff(client, olle, application, "decide_by_officer", decision("rejected", "0")) == ("rejected", [])
 
 
 def test_association_grant_without_report(client, anna, olle, fia, fisksatra, association_call):
-    application = submit(client, anna, association_call, fisksatra, amount="",
-                         inputs={"sessions": 30, "participants": 10})
-    assert staff(client, olle, application, "check_completeness", {"result": "complete"}) == \
-        ("in_assessment", ["assess"])
-    assert staff(client, olle, application, "assess", assessment("approved", "3600")) == \
-        ("assessed", ["decide_by_officer"])
-    assert staff(client, olle, application, "decide_by_officer", decision("approved", "3600")) == \
-        ("approved", ["await_payment"])
+    application = submit(
+        client, anna, association_call, fisksatra, amount="", inputs={"sessions": 30, "participants": 10}
+    )
+    assert staff(client, olle, application, "check_completeness", {"result": "complete"}) == (
+        "in_assessment",
+        ["assess"],
+    )
+    assert staff(client, olle, application, "assess", assessment("approved", "3600")) == (
+        "assessed",
+        ["decide_by_officer"],
+    )
+    assert staff(client, olle, application, "decide_by_officer", decision("approved", "3600")) == (
+        "approved",
+        ["await_payment"],
+    )
     assert paid_out(fia, application) == ("closed", [])
 
 
-def test_conflict_partial_approval_and_rejected_report(
-    client, anna, olle, otto, fia, fisksatra, inclusion_call
-):
+def test_conflict_partial_approval_and_rejected_report(client, anna, olle, otto, fia, fisksatra, inclusion_call):
     application = submit(client, anna, inclusion_call, fisksatra, amount="60000")
-    assert staff(client, olle, application, "check_completeness", {"result": "complete"}) == \
-        ("in_assessment", ["assess"])
+    assert staff(client, olle, application, "check_completeness", {"result": "complete"}) == (
+        "in_assessment",
+        ["assess"],
+    )
     # Olle is jävig: the case stays in assessment with its task back in the queue.
-    assert staff(client, olle, application, "assess", {
-        "conflict": "conflict", "conflict_reason": "Min dotter är ledare i föreningen.",
-    }) == ("in_assessment", ["assess"])
-    assert staff(client, otto, application, "assess", assessment("partly_approved", "40000")) == \
-        ("assessed", ["decide_by_officer"])
-    assert staff(client, otto, application, "decide_by_officer", decision("partly_approved", "40000")) == \
-        ("partly_approved", ["await_payment"])
+    assert staff(
+        client,
+        olle,
+        application,
+        "assess",
+        {
+            "conflict": "conflict",
+            "conflict_reason": "Min dotter är ledare i föreningen.",
+        },
+    ) == ("in_assessment", ["assess"])
+    assert staff(client, otto, application, "assess", assessment("partly_approved", "40000")) == (
+        "assessed",
+        ["decide_by_officer"],
+    )
+    assert staff(client, otto, application, "decide_by_officer", decision("partly_approved", "40000")) == (
+        "partly_approved",
+        ["await_payment"],
+    )
     assert paid_out(fia, application) == ("partly_approved", ["await_report"])
     assert portal(client, anna, application, "follow_up", report(application)) == ("partly_approved", ["review_report"])
 
     # A rejected report closes the case; the withheld 15 % is never paid.
-    assert staff(client, otto, application, "review_report", {
-        "verdict": "reject", "note": "Projektet genomfördes inte enligt ansökan.",
-    }) == ("closed", [])
-    assert list(application.payments.order_by("sequence").values_list("status", flat=True)) == \
-        ["paid", "withheld"]
+    assert staff(
+        client,
+        otto,
+        application,
+        "review_report",
+        {
+            "verdict": "reject",
+            "note": "Projektet genomfördes inte enligt ansökan.",
+        },
+    ) == ("closed", [])
+    assert list(application.payments.order_by("sequence").values_list("status", flat=True)) == ["paid", "withheld"]
 
 
 # --- every public lifecycle action, from code ------------------------------------------------
@@ -282,11 +360,18 @@ def test_conflict_partial_approval_and_rejected_report(
 # The demo, the benchmarks and the tests call the grants services directly: each one must
 # take its step in the flow too, exactly as the portal's and the staff's pages do.
 
+
 def _draft(call, organisation, by, amount):
     today = dt.date.today()
     return apply.application_save_draft(
-        call=call, organisation=organisation, by=by, title="Läxhjälp och fotboll", description="Läxhjälp för barn.",
-        period_start=today, period_end=today + dt.timedelta(days=180), stated_amount=Decimal(amount),
+        call=call,
+        organisation=organisation,
+        by=by,
+        title="Läxhjälp och fotboll",
+        description="Läxhjälp för barn.",
+        period_start=today,
+        period_end=today + dt.timedelta(days=180),
+        stated_amount=Decimal(amount),
         budget_lines=[("cost", "Ledararvoden", Decimal(amount) + 10000)],
     )
 
@@ -302,12 +387,20 @@ def _bank_pays(application, fia):
     batch = payment_file_create(by=fia, payment_ids=_ids(application, "attested"))
     agree(application)
     exported = Payment.objects.filter(batch=batch)
-    return pay.status_report_apply(by=fia, report=pay.StatusReport(batch.reference, "ACSC", [
-        pay.TransactionStatus(payment.reference, "ACSC", "") for payment in exported]))
+    return pay.status_report_apply(
+        by=fia,
+        report=pay.StatusReport(
+            batch.reference, "ACSC", [pay.TransactionStatus(payment.reference, "ACSC", "") for payment in exported]
+        ),
+    )
 
 
-REPORT = dict(what_was_done="Trettio träffar med läxhjälp.", outcome="Fler flickor deltog än vi hoppats.",
-              own_contribution=Decimal("3000"), cost_lines=[("Ledararvoden", Decimal("70000"), Decimal("69000"))])
+REPORT = dict(
+    what_was_done="Trettio träffar med läxhjälp.",
+    outcome="Fler flickor deltog än vi hoppats.",
+    own_contribution=Decimal("3000"),
+    cost_lines=[("Ledararvoden", Decimal("70000"), Decimal("69000"))],
+)
 
 
 def test_every_public_action_from_code_keeps_state_and_tasks_in_agreement(
@@ -325,12 +418,25 @@ def test_every_public_action_from_code_keeps_state_and_tasks_in_agreement(
     assert agree(application) == ("in_assessment", ["assess"])
     assess.conflict_declare(application=application, by=olle, reason="Min dotter är ledare i föreningen.")
     assert agree(application) == ("in_assessment", ["assess"])
-    assess.assessment_record(application=application, by=otto, no_conflict=True, proposal="approved",
-                             proposed_amount=Decimal("60000"), justification="Når barn i kommundelen.")
+    assess.assessment_record(
+        application=application,
+        by=otto,
+        no_conflict=True,
+        proposal="approved",
+        proposed_amount=Decimal("60000"),
+        justification="Når barn i kommundelen.",
+    )
     assert agree(application) == ("assessed", ["decide_by_committee"])
-    decide.decision_make(application=application, by=kim, outcome="approved", amount=Decimal("60000"),
-                         reasons="Stämmer med nämndens mål.", meeting_date=dt.date.today(), protocol_paragraph="§ 3",
-                         approved_immediately=True)
+    decide.decision_make(
+        application=application,
+        by=kim,
+        outcome="approved",
+        amount=Decimal("60000"),
+        reasons="Stämmer med nämndens mål.",
+        meeting_date=dt.date.today(),
+        protocol_paragraph="§ 3",
+        approved_immediately=True,
+    )
     assert agree(application) == ("approved", ["await_payment"])
     _bank_pays(application, fia)
     assert agree(application) == ("approved", ["await_report"])
@@ -360,25 +466,43 @@ def test_a_rejected_report_and_a_rejected_application_from_code(anna, olle, fia,
     application = _draft(inclusion_call, fisksatra, anna, "40000")
     apply.application_submit(application=application, by=anna)
     assess.completeness_confirm(application=application, by=olle)
-    assess.assessment_record(application=application, by=olle, no_conflict=True, proposal="approved",
-                             proposed_amount=Decimal("40000"), justification="Bra projekt.")
+    assess.assessment_record(
+        application=application,
+        by=olle,
+        no_conflict=True,
+        proposal="approved",
+        proposed_amount=Decimal("40000"),
+        justification="Bra projekt.",
+    )
     assert agree(application) == ("assessed", ["decide_by_officer"])
-    decide.decision_make(application=application, by=olle, outcome="approved", amount=Decimal("40000"),
-                         reasons="Bra projekt.")
+    decide.decision_make(
+        application=application, by=olle, outcome="approved", amount=Decimal("40000"), reasons="Bra projekt."
+    )
     assert agree(application) == ("approved", ["await_payment"])
     _bank_pays(application, fia)
     follow_up.follow_up_submit(report=FollowUpReport.objects.get(application=application), by=anna, **REPORT)
-    follow_up.follow_up_review(report=FollowUpReport.objects.get(application=application), by=olle,
-                               verdict="reject", note="Projektet genomfördes inte.")
+    follow_up.follow_up_review(
+        report=FollowUpReport.objects.get(application=application),
+        by=olle,
+        verdict="reject",
+        note="Projektet genomfördes inte.",
+    )
     assert agree(application) == ("closed", [])
 
     rejected = _draft(inclusion_call, fisksatra, anna, "30000")
     apply.application_submit(application=rejected, by=anna)
     assess.completeness_confirm(application=rejected, by=olle)
-    assess.assessment_record(application=rejected, by=olle, no_conflict=True, proposal="rejected",
-                             proposed_amount=Decimal("0"), justification="Utanför bidragets syfte.")
-    decide.decision_make(application=rejected, by=olle, outcome="rejected", amount=Decimal("0"),
-                         reasons="Utanför bidragets syfte.")
+    assess.assessment_record(
+        application=rejected,
+        by=olle,
+        no_conflict=True,
+        proposal="rejected",
+        proposed_amount=Decimal("0"),
+        justification="Utanför bidragets syfte.",
+    )
+    decide.decision_make(
+        application=rejected, by=olle, outcome="rejected", amount=Decimal("0"), reasons="Utanför bidragets syfte."
+    )
     assert agree(rejected) == ("rejected", [])
 
 

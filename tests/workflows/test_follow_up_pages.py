@@ -40,17 +40,26 @@ def budget_field(application):
 
 
 def extra_rows(rows=()):
-    data = {"extra-TOTAL_FORMS": "3", "extra-INITIAL_FORMS": "0", "extra-MIN_NUM_FORMS": "0",
-            "extra-MAX_NUM_FORMS": "20"}
+    data = {
+        "extra-TOTAL_FORMS": "3",
+        "extra-INITIAL_FORMS": "0",
+        "extra-MIN_NUM_FORMS": "0",
+        "extra-MAX_NUM_FORMS": "20",
+    }
     for index, (label, actual) in enumerate(rows):
         data.update({f"extra-{index}-label": label, f"extra-{index}-actual": actual})
     return data
 
 
 def complete(application, **overrides):
-    data = {"what_was_done": "Trettio träffar med läxhjälp och fotboll.",
-            "outcome": "Fler flickor deltog än vi hoppats.", budget_field(application): "47500",
-            "own_contribution": "3000", **extra_rows([("Buss till cupen", "1200")]), "action": "submit"}
+    data = {
+        "what_was_done": "Trettio träffar med läxhjälp och fotboll.",
+        "outcome": "Fler flickor deltog än vi hoppats.",
+        budget_field(application): "47500",
+        "own_contribution": "3000",
+        **extra_rows([("Buss till cupen", "1200")]),
+        "action": "submit",
+    }
     data.update(overrides)
     return data
 
@@ -61,6 +70,7 @@ def page(response):
 
 
 # --- what Anna owes ------------------------------------------------------------------------
+
 
 def test_the_index_lists_the_reports_owed_with_due_date_and_lateness(client, anna, owed):
     client.force_login(anna)
@@ -76,6 +86,7 @@ def test_the_index_lists_the_reports_owed_with_due_date_and_lateness(client, ann
 
 # --- the form follows the programme ------------------------------------------------------------
 
+
 def test_a_project_grant_asks_for_a_financial_statement_against_the_budget(client, anna, owed):
     client.force_login(anna)
     html = page(client.get(url(owed)))
@@ -89,15 +100,13 @@ def test_a_project_grant_asks_for_a_financial_statement_against_the_budget(clien
     assert "csrfmiddlewaretoken" in html
 
 
-def test_an_activity_grant_asks_for_participants_by_age_and_gender(client, anna, olle, fia, fisksatra,
-                                                                   inclusion_call):
+def test_an_activity_grant_asks_for_participants_by_age_and_gender(client, anna, olle, fia, fisksatra, inclusion_call):
     application = owed_with_parts(["participants_by_age_gender"], anna, olle, fia, fisksatra, inclusion_call)
     client.force_login(anna)
     html = page(client.get(url(application)))
     assert "Deltagare per åldersgrupp och kön" in html
     assert '<th scope="row">7–12 år</th>' in html and '<th scope="col">Flickor/kvinnor</th>' in html
-    assert ('<label class="skip" for="id_participants_1_girls">Deltagare 7–12 år, flickor/kvinnor</label>'
-            in html)
+    assert '<label class="skip" for="id_participants_1_girls">Deltagare 7–12 år, flickor/kvinnor</label>' in html
     assert len(re.findall(r'name="participants_\d_\w+"', html)) == 7 * 3
     assert "Ekonomisk redovisning" not in html and 'name="sessions"' not in html
 
@@ -112,11 +121,20 @@ def test_an_association_grant_asks_for_sessions(client, anna, olle, fia, fisksat
 
 # --- save, come back, submit -------------------------------------------------------------------
 
+
 def test_anna_saves_half_a_report_and_finds_it_again(client, anna, owed):
     client.force_login(anna)
-    response = client.post(url(owed), {"what_was_done": "Halva terminen är klar.", "outcome": "",
-                                       budget_field(owed): "20000", "own_contribution": "",
-                                       **extra_rows([("Buss till cupen", "1200")]), "action": "save"})
+    response = client.post(
+        url(owed),
+        {
+            "what_was_done": "Halva terminen är klar.",
+            "outcome": "",
+            budget_field(owed): "20000",
+            "own_contribution": "",
+            **extra_rows([("Buss till cupen", "1200")]),
+            "action": "save",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == url(owed)
     report = FollowUpReport.objects.get(application=owed)
     assert report.status == "due" and report.saved_at is not None
@@ -134,8 +152,7 @@ def test_anna_saves_half_a_report_and_finds_it_again(client, anna, owed):
 def test_submitting_with_parts_missing_shows_what_is_missing_and_changes_nothing(client, anna, owed):
     client.force_login(anna)
     events = CaseEvent.objects.count()
-    response = client.post(url(owed), complete(owed, outcome="", own_contribution="",
-                                               **{budget_field(owed): ""}))
+    response = client.post(url(owed), complete(owed, outcome="", own_contribution="", **{budget_field(owed): ""}))
     assert response.status_code == 400
     html = page(response)
     assert "Återrapporten är inte inskickad" in html
@@ -164,7 +181,9 @@ def test_a_complete_report_with_an_attachment_goes_to_the_officer(client, anna, 
     assert report.status == "submitted" and report.own_contribution == Decimal("3000")
     assert report.actual_costs == Decimal("48700")
     assert [(line.label, line.budgeted, line.actual) for line in report.cost_lines.all()] == [
-        ("Ledararvoden", Decimal("50000.00"), Decimal("47500.00")), ("Buss till cupen", None, Decimal("1200.00"))]
+        ("Ledararvoden", Decimal("50000.00"), Decimal("47500.00")),
+        ("Buss till cupen", None, Decimal("1200.00")),
+    ]
     assert Document.objects.filter(application=owed, kind=Document.Kind.FOLLOW_UP, filename="kvitton.pdf").exists()
     assert active_task_names(owed) == ["review_report"]
 
@@ -185,14 +204,23 @@ def test_a_refused_submission_keeps_no_file(client, anna, owed):
 
 
 def test_participants_are_entered_in_the_table(client, anna, olle, fia, fisksatra, inclusion_call):
-    application = owed_with_parts(["participants_by_age_gender", "sessions"], anna, olle, fia, fisksatra,
-                                  inclusion_call)
+    application = owed_with_parts(
+        ["participants_by_age_gender", "sessions"], anna, olle, fia, fisksatra, inclusion_call
+    )
     client.force_login(anna)
-    response = client.post(url(application), {
-        "what_was_done": "Träningar.", "outcome": "Bra.", "sessions": "40", "action": "submit",
-        "participants_1_girls": "12", "participants_1_boys": "9", "participants_2_other": "1",
-        "participants_3_girls": "",
-    })
+    response = client.post(
+        url(application),
+        {
+            "what_was_done": "Träningar.",
+            "outcome": "Bra.",
+            "sessions": "40",
+            "action": "submit",
+            "participants_1_girls": "12",
+            "participants_1_boys": "9",
+            "participants_2_other": "1",
+            "participants_3_girls": "",
+        },
+    )
     assert response.status_code == 302, page(response)[:3000]
     report = FollowUpReport.objects.get(application=application)
     assert report.participants == 22 and report.sessions == 40
@@ -202,8 +230,9 @@ def test_participants_are_entered_in_the_table(client, anna, olle, fia, fisksatr
 def test_a_negative_participant_count_is_refused_at_the_cell(client, anna, olle, fia, fisksatra, inclusion_call):
     application = owed_with_parts(["participants_by_age_gender"], anna, olle, fia, fisksatra, inclusion_call)
     client.force_login(anna)
-    response = client.post(url(application), {"what_was_done": "x", "outcome": "y", "action": "save",
-                                              "participants_1_girls": "-3"})
+    response = client.post(
+        url(application), {"what_was_done": "x", "outcome": "y", "action": "save", "participants_1_girls": "-3"}
+    )
     assert response.status_code == 400
     assert 'href="#id_participants_1_girls">Deltagare 7–12 år, flickor/kvinnor</a>' in page(response)
 
@@ -224,9 +253,9 @@ def test_the_officers_completion_note_is_shown_at_the_top(client, anna, olle, ow
 
 # --- access --------------------------------------------------------------------------------------
 
+
 def test_another_associations_member_gets_404(client, eve, owed):
-    factories.association(name="Eves förening", org_number="556677889" + calc_check_digit("556677889"),
-                          members=[eve])
+    factories.association(name="Eves förening", org_number="556677889" + calc_check_digit("556677889"), members=[eve])
     client.force_login(eve)
     assert client.get(url(owed)).status_code == 404
     assert client.post(url(owed), complete(owed)).status_code == 404
@@ -241,14 +270,22 @@ def test_a_case_without_a_report_has_no_report_page(client, anna, fisksatra, inc
 
 # --- Olle's review -------------------------------------------------------------------------------
 
+
 def test_olle_reads_the_whole_report_before_his_verdict(client, anna, olle, fia, fisksatra, inclusion_call):
-    application = owed_with_parts(["participants_by_age_gender", "sessions", "financial_statement"], anna, olle,
-                                  fia, fisksatra, inclusion_call)
+    application = owed_with_parts(
+        ["participants_by_age_gender", "sessions", "financial_statement"], anna, olle, fia, fisksatra, inclusion_call
+    )
     client.force_login(anna)
-    response = client.post(url(application), {
-        **complete(application), "sessions": "30", "participants_1_girls": "12", "participants_2_boys": "4",
-        "attachment": pdf_upload("narvaro.pdf"),
-    })
+    response = client.post(
+        url(application),
+        {
+            **complete(application),
+            "sessions": "30",
+            "participants_1_girls": "12",
+            "participants_2_boys": "4",
+            "attachment": pdf_upload("narvaro.pdf"),
+        },
+    )
     assert response.status_code == 302, page(response)[:3000]
 
     client.force_login(olle)
@@ -265,18 +302,29 @@ def test_olle_reads_the_whole_report_before_his_verdict(client, anna, olle, fia,
     assert "Högst det som har betalats ut, 34 000,00 kr." in html
 
     # A claim above what was paid is refused at the field; a rejection with reasons decides it.
-    response = work(client, application, "review_report",
-                    {"verdict": "reject", "note": "Fel.", "reclaim_amount": "50000"}, expect_done=False)
+    response = work(
+        client,
+        application,
+        "review_report",
+        {"verdict": "reject", "note": "Fel.", "reclaim_amount": "50000"},
+        expect_done=False,
+    )
     assert response.status_code == 200 and "högst det som har betalats ut" in page(response)
-    work(client, application, "review_report",
-         {"verdict": "reject", "note": "Bussen fanns inte i budgeten.", "reclaim_amount": "1200"})
+    work(
+        client,
+        application,
+        "review_report",
+        {"verdict": "reject", "note": "Bussen fanns inte i budgeten.", "reclaim_amount": "1200"},
+    )
     assert RepaymentClaim.objects.get(application=application).amount == Decimal("1200.00")
 
 
 # --- the application form: the programme's lists ---------------------------------------------------
 
+
 def test_an_application_chooses_priority_area_and_target_group_when_the_programme_lists_them(
-        client, anna, fisksatra, inclusion_call):
+    client, anna, fisksatra, inclusion_call
+):
     programme = inclusion_call.programme
     programme.priority_areas = ["Barn och unga", "Jämställdhet"]
     programme.target_groups = ["Barn 7–12 år", "Unga 13–25 år"]
@@ -291,8 +339,10 @@ def test_an_application_chooses_priority_area_and_target_group_when_the_programm
     assert "Välj prioriterat område." in page(response) and "Välj målgrupp." in page(response)
     assert not Application.objects.exists()
 
-    response = client.post(reverse("portal:apply", args=[inclusion_call.pk]), {
-        **_draft_data(fisksatra), "priority_area": "Jämställdhet", "target_group": "Barn 7–12 år"})
+    response = client.post(
+        reverse("portal:apply", args=[inclusion_call.pk]),
+        {**_draft_data(fisksatra), "priority_area": "Jämställdhet", "target_group": "Barn 7–12 år"},
+    )
     assert response.status_code == 302
     application = Application.objects.get()
     assert (application.priority_area, application.target_group) == ("Jämställdhet", "Barn 7–12 år")
@@ -308,8 +358,17 @@ def test_without_lists_the_application_asks_for_neither(client, anna, fisksatra,
 
 def _draft_data(organisation):
     return {
-        "organisation": organisation.pk, "title": "Läxhjälp", "description": "Läxhjälp för barn.",
-        "period_start": "2026-01-01", "period_end": "2026-12-31", "requested_amount": "10000",
-        "budget-TOTAL_FORMS": "1", "budget-INITIAL_FORMS": "0", "budget-MIN_NUM_FORMS": "0",
-        "budget-MAX_NUM_FORMS": "30", "budget-0-kind": "cost", "budget-0-label": "Ledare", "budget-0-amount": "12000",
+        "organisation": organisation.pk,
+        "title": "Läxhjälp",
+        "description": "Läxhjälp för barn.",
+        "period_start": "2026-01-01",
+        "period_end": "2026-12-31",
+        "requested_amount": "10000",
+        "budget-TOTAL_FORMS": "1",
+        "budget-INITIAL_FORMS": "0",
+        "budget-MIN_NUM_FORMS": "0",
+        "budget-MAX_NUM_FORMS": "30",
+        "budget-0-kind": "cost",
+        "budget-0-label": "Ledare",
+        "budget-0-amount": "12000",
     }

@@ -34,8 +34,14 @@ from workflows.process import active_task_names
 
 from .. import sie
 
-ACCOUNTS = {"anna": None, "olle": "Handläggare", "kim": "Beslutsfattare", "fia": "Ekonomi", "lena": "Ledning",
-            "admin": "Systemförvaltare"}
+ACCOUNTS = {
+    "anna": None,
+    "olle": "Handläggare",
+    "kim": "Beslutsfattare",
+    "fia": "Ekonomi",
+    "lena": "Ledning",
+    "admin": "Systemförvaltare",
+}
 
 
 def expected_tasks(application):
@@ -87,7 +93,8 @@ def test_load_demo_fills_every_state_consistently_and_only_once():
 
     for application in Application.objects.all():
         if application.status in (Application.Status.DRAFT, Application.Status.AWAITING_SPONSOR) or (
-                application.status == Application.Status.WITHDRAWN and not application.case_number):
+            application.status == Application.Status.WITHDRAWN and not application.case_number
+        ):
             assert not GrantProcess.objects.filter(application=application).exists(), application
             continue
         if application.status == Application.Status.WITHDRAWN:
@@ -109,8 +116,9 @@ def test_load_demo_fills_every_state_consistently_and_only_once():
     waiting = Application.objects.get(status=Application.Status.AWAITING_SPONSOR)
     assert waiting.organisation.sponsor.name == "Fisksätra IF" and waiting.case_number == ""
     assert Application.objects.filter(status=Application.Status.WITHDRAWN).exclude(case_number="").exists()
-    confirmed = Application.objects.filter(organisation__kind=Organisation.Kind.INFORMAL_GROUP,
-                                           sponsor_confirmed_by__username="anna")
+    confirmed = Application.objects.filter(
+        organisation__kind=Organisation.Kind.INFORMAL_GROUP, sponsor_confirmed_by__username="anna"
+    )
     assert confirmed.exclude(case_number="").exists()
 
     # Anna's association has an open completion request and a follow-up report to send.
@@ -161,8 +169,9 @@ def test_demo_leaves_kim_a_meeting_whose_letters_he_can_make():
     call_command("load_demo", stdout=StringIO())
     waiting = CommitteeMeeting.objects.filter(announced_on__isnull=True, decisions__by_committee=True).distinct()
     assert waiting.count() == 1
-    assert not Document.objects.filter(application__decision__meeting=waiting.get(),
-                                       kind=Document.Kind.DECISION_LETTER).exists()
+    assert not Document.objects.filter(
+        application__decision__meeting=waiting.get(), kind=Document.Kind.DECISION_LETTER
+    ).exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -175,17 +184,24 @@ def test_the_demo_executes_decisions_only_when_they_may_be():
     call_command("load_demo", stdout=StringIO())
     today = timezone.localdate()
     assert not CommitteeMeeting.objects.filter(held_on__gt=today).exists()
-    assert not Payment.objects.exclude(status__in=["withheld", "planned"]).exclude(
-        Decision.executable_q("application__decision__")).exists()
-    for decision in Decision.objects.filter(by_committee=True, approved_immediately=False,
-                                            application__payments__attested_at__isnull=False).distinct():
+    assert (
+        not Payment.objects.exclude(status__in=["withheld", "planned"])
+        .exclude(Decision.executable_q("application__decision__"))
+        .exists()
+    )
+    for decision in Decision.objects.filter(
+        by_committee=True, approved_immediately=False, application__payments__attested_at__isnull=False
+    ).distinct():
         events = decision.application.events
         announced = events.get(action="Protokollet tillkännagivet").created_at
         assert announced <= events.filter(action__endswith="attesterad").earliest("created_at").created_at, decision
 
     waiting = Decision.objects.get(meeting__announced_on__isnull=True, by_committee=True)
-    planned = list(waiting.application.payments.filter(status="planned").select_related(
-        "application__organisation__sponsor", "application__assessment", "application__decision__meeting"))
+    planned = list(
+        waiting.application.payments.filter(status="planned").select_related(
+            "application__organisation__sponsor", "application__assessment", "application__decision__meeting"
+        )
+    )
     refusals = pay.attest_refusals(planned, User.objects.get(username="fia"))
     assert refusals and all("är inte justerat och anslaget ännu" in reason for reason in refusals.values())
     published = open_data.grants_360(ReportFilters(year=today.year))["grants"]

@@ -37,8 +37,9 @@ def test_a_sponsors_confirmation_starts_the_case(anna, fisksatra, inclusion_call
     assert active_task_names(application) == ["check_completeness"]
 
 
-def test_answering_a_completion_request_sends_the_case_back_to_the_officer(anna, olle, fisksatra, inclusion_call,
-                                                                          in_a_week):
+def test_answering_a_completion_request_sends_the_case_back_to_the_officer(
+    anna, olle, fisksatra, inclusion_call, in_a_week
+):
     application = apply.application_submit(application=make_draft(inclusion_call, fisksatra, anna), by=anna)
     assess.completion_request(application=application, by=olle, message="Protokollet.", due_on=in_a_week)
     assert active_task_names(application) == ["await_completion"]
@@ -58,11 +59,18 @@ def test_a_staff_step_without_its_open_task_is_refused(anna, olle, fisksatra, in
     application = apply.application_submit(application=make_draft(inclusion_call, fisksatra, anna), by=anna)
     # Out of turn: the case's status says why.
     with pytest.raises(ValidationError, match="Det går inte att lämna en bedömning nu"):
-        assess.assessment_record(application=application, by=olle, no_conflict=True, proposal="approved",
-                                 proposed_amount=Decimal("40000"), justification="Bra.")
+        assess.assessment_record(
+            application=application,
+            by=olle,
+            no_conflict=True,
+            proposal="approved",
+            proposed_amount=Decimal("40000"),
+            justification="Bra.",
+        )
     # In turn for the state, but the flow has no such task open: refused, and nothing changes.
-    GrantProcess.objects.get(application=application).task_set.filter(
-        flow_task=GrantFlow.check_completeness).update(status=STATUS.CANCELED)
+    GrantProcess.objects.get(application=application).task_set.filter(flow_task=GrantFlow.check_completeness).update(
+        status=STATUS.CANCELED
+    )
     with pytest.raises(ValidationError, match="ingen öppen uppgift för kontroll av att ansökan är komplett"):
         assess.completeness_confirm(application=application, by=olle)
     assert Application.objects.get(pk=application.pk).status == "submitted"
@@ -72,12 +80,19 @@ def test_a_staff_step_without_its_open_task_is_refused(anna, olle, fisksatra, in
 def test_a_task_someone_else_has_taken_is_refused(anna, olle, otto, fisksatra, inclusion_call):
     application = apply.application_submit(application=make_draft(inclusion_call, fisksatra, anna), by=anna)
     assess.completeness_confirm(application=application, by=olle)
-    assess.assessment_record(application=application, by=olle, no_conflict=True, proposal="approved",
-                             proposed_amount=Decimal("40000"), justification="Bra.")
+    assess.assessment_record(
+        application=application,
+        by=olle,
+        no_conflict=True,
+        proposal="approved",
+        proposed_amount=Decimal("40000"),
+        justification="Bra.",
+    )
     # The officer's decision task is assigned to the officer who assessed the case.
     with pytest.raises(PermissionDenied):
-        decide.decision_make(application=application, by=otto, outcome="approved", amount=Decimal("40000"),
-                             reasons="Bra.")
+        decide.decision_make(
+            application=application, by=otto, outcome="approved", amount=Decimal("40000"), reasons="Bra."
+        )
     assert Application.objects.get(pk=application.pk).status == "assessed"
 
 
@@ -86,11 +101,23 @@ def test_an_officer_who_declared_jav_cannot_work_the_step_from_code(anna, olle, 
     assess.completeness_confirm(application=application, by=olle)
     assess.conflict_declare(application=application, by=olle, reason="Min bror är kassör.")
     with pytest.raises(PermissionDenied):
-        assess.assessment_record(application=application, by=olle, no_conflict=True, proposal="approved",
-                                 proposed_amount=Decimal("40000"), justification="Bra.")
+        assess.assessment_record(
+            application=application,
+            by=olle,
+            no_conflict=True,
+            proposal="approved",
+            proposed_amount=Decimal("40000"),
+            justification="Bra.",
+        )
     assert Application.objects.get(pk=application.pk).status == "in_assessment"
-    assess.assessment_record(application=application, by=otto, no_conflict=True, proposal="approved",
-                             proposed_amount=Decimal("40000"), justification="Bra.")
+    assess.assessment_record(
+        application=application,
+        by=otto,
+        no_conflict=True,
+        proposal="approved",
+        proposed_amount=Decimal("40000"),
+        justification="Bra.",
+    )
     assert active_task_names(application) == ["decide_by_officer"]
 
 
@@ -116,9 +143,14 @@ def test_marking_the_last_open_payment_paid_moves_the_case_on(anna, olle, fia, f
 def test_the_follow_up_report_goes_to_the_officers_review(anna, olle, fia, fisksatra, inclusion_call):
     owed = factories.report_owed(inclusion_call, fisksatra, anna, olle, fia)
     report = FollowUpReport.objects.get(application=owed)
-    follow_up.follow_up_submit(report=report, by=anna, what_was_done="Träffar.", outcome="Bra.",
-                               own_contribution=Decimal("0"),
-                               cost_lines=[("Ledararvoden", Decimal("50000"), Decimal("50000"))])
+    follow_up.follow_up_submit(
+        report=report,
+        by=anna,
+        what_was_done="Träffar.",
+        outcome="Bra.",
+        own_contribution=Decimal("0"),
+        cost_lines=[("Ledararvoden", Decimal("50000"), Decimal("50000"))],
+    )
     assert active_task_names(owed) == ["review_report"]
     follow_up.follow_up_review(report=report, by=olle, verdict="approve")
     assert active_task_names(owed) == ["await_payment"]

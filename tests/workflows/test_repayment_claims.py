@@ -20,8 +20,12 @@ from .. import factories
 # The claim pages are finance's, under /staff/utbetalningar/aterkrav/ (workflows.finance.claim_urls).
 pytestmark = pytest.mark.django_db
 
-REPORT = dict(what_was_done="Lite träning.", outcome="Laget lades ned i mars.", own_contribution=Decimal("0"),
-              cost_lines=[("Ledararvoden", Decimal("50000"), Decimal("2500"))])
+REPORT = dict(
+    what_was_done="Lite träning.",
+    outcome="Laget lades ned i mars.",
+    own_contribution=Decimal("0"),
+    cost_lines=[("Ledararvoden", Decimal("50000"), Decimal("2500"))],
+)
 
 
 def rejected(call, organisation, anna, olle, fia, *, reclaim="10000", title="Fisksätras läxhjälp"):
@@ -29,8 +33,12 @@ def rejected(call, organisation, anna, olle, fia, *, reclaim="10000", title="Fis
     application = factories.report_owed(call, organisation, anna, olle, fia, title=title)
     follow_up.follow_up_submit(report=application.follow_up, by=anna, **REPORT)
     follow_up.follow_up_review(
-        report=application.follow_up, by=olle, verdict="reject",
-        note="Verksamheten upphörde i mars.", reclaim_amount=Decimal(reclaim))
+        report=application.follow_up,
+        by=olle,
+        verdict="reject",
+        note="Verksamheten upphörde i mars.",
+        reclaim_amount=Decimal(reclaim),
+    )
     return RepaymentClaim.objects.select_related("application").get(application=application)
 
 
@@ -49,6 +57,7 @@ def page(response):
 
 # --- the service -------------------------------------------------------------------------------
 
+
 def test_a_part_then_the_rest_settles_the_claim(claim, fia, today):
     repayments.repayment_register(claim=claim, by=fia, amount=Decimal("4000"), received_on=today)
     claim.refresh_from_db()
@@ -57,8 +66,11 @@ def test_a_part_then_the_rest_settles_the_claim(claim, fia, today):
     repayments.repayment_register(claim=claim, by=fia, amount=Decimal("6000"), received_on=today)
     claim.refresh_from_db()
     assert (claim.status, claim.repaid_amount, claim.repaid_on) == ("repaid", Decimal("10000.00"), today)
-    events = list(CaseEvent.objects.filter(application=claim.application, action="Återbetalning registrerad")
-                  .values_list("note", "from_state", "to_state"))
+    events = list(
+        CaseEvent.objects.filter(application=claim.application, action="Återbetalning registrerad").values_list(
+            "note", "from_state", "to_state"
+        )
+    )
     assert events == [
         (f"4 000,00 kr inbetalt {today:%Y-%m-%d}, kvar att betala 6 000,00 kr.", "", ""),
         (f"6 000,00 kr inbetalt {today:%Y-%m-%d}, kvar att betala 0,00 kr.", "open", "repaid"),
@@ -99,6 +111,7 @@ def test_only_finance_registers_repayments(claim, olle, anna, today):
 
 
 # --- finance's pages ------------------------------------------------------------------------------
+
 
 def test_fia_registers_a_part_and_then_the_rest_on_the_claim_page(client, claim, fia, today):
     client.force_login(fia)
@@ -157,9 +170,11 @@ def test_the_list_costs_the_same_queries_however_many_claims(client, anna, olle,
     with CaptureQueriesContext(connection) as one:
         assert client.get(url).status_code == 200
     for number in range(3):
-        other = factories.association(name=f"Förening {number}",
-                                      org_number=f"80241{number}999" + calc_check_digit(f"80241{number}999"),
-                                      members=[anna])
+        other = factories.association(
+            name=f"Förening {number}",
+            org_number=f"80241{number}999" + calc_check_digit(f"80241{number}999"),
+            members=[anna],
+        )
         rejected(inclusion_call, other, anna, olle, fia, title=f"Projekt {number}")
     with CaptureQueriesContext(connection) as four:
         html = page(client.get(url))

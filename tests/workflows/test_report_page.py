@@ -36,8 +36,16 @@ def kronor(text):
 
 
 # Valid organisationsnummer (Luhn, third digit pair at least 20), one per extra association.
-ORG_NUMBERS = ["802000-0009", "802000-0017", "802000-0025", "802000-0033", "802000-0041", "802000-0058",
-               "802000-0066", "802000-0074"]
+ORG_NUMBERS = [
+    "802000-0009",
+    "802000-0017",
+    "802000-0025",
+    "802000-0033",
+    "802000-0041",
+    "802000-0058",
+    "802000-0066",
+    "802000-0074",
+]
 
 
 @pytest.fixture
@@ -45,12 +53,22 @@ def calls(db):
     """Two committees' project calls of this year: inclusion (KFN) and against loneliness (SN)."""
     social = factories.committee("SN", "Socialnämnden")
     return [
-        factories.call(factories.programme("inkludering", priority_areas=["Barn och unga", "Jämställdhet"],
-                                           delegation_limit=Decimal("500000"))),
-        factories.call(Programme.objects.create(
-            committee=social, slug="ensamhet", name="Projektbidrag mot ensamhet", calculator="requested",
-            delegation_limit=Decimal("500000"), payment_plan=[{"percent": 100, "release": "decision"}],
-            who_may_apply="associations_and_groups")),
+        factories.call(
+            factories.programme(
+                "inkludering", priority_areas=["Barn och unga", "Jämställdhet"], delegation_limit=Decimal("500000")
+            )
+        ),
+        factories.call(
+            Programme.objects.create(
+                committee=social,
+                slug="ensamhet",
+                name="Projektbidrag mot ensamhet",
+                calculator="requested",
+                delegation_limit=Decimal("500000"),
+                payment_plan=[{"percent": 100, "release": "decision"}],
+                who_may_apply="associations_and_groups",
+            )
+        ),
     ]
 
 
@@ -59,16 +77,21 @@ def granted_cases(calls, count, *, anna, olle, start=0):
     each for an association of its own in Fisksätra."""
     cases = []
     for index in range(start, start + count):
-        organisation = factories.association(name=f"Förening {index}", org_number=ORG_NUMBERS[index],
-                                             bankgiro="5050-1055", members=[anna])
+        organisation = factories.association(
+            name=f"Förening {index}", org_number=ORG_NUMBERS[index], bankgiro="5050-1055", members=[anna]
+        )
         organisation.district = "Fisksätra"
         organisation.save(update_fields=["district"])
-        cases.append(factories.granted_case(calls[index % 2], organisation, anna, olle,
-                                            amount=str(10000 * (index + 1)), title=f"Projekt {index}"))
+        cases.append(
+            factories.granted_case(
+                calls[index % 2], organisation, anna, olle, amount=str(10000 * (index + 1)), title=f"Projekt {index}"
+            )
+        )
     return cases
 
 
 # --- who may see it ------------------------------------------------------------------------
+
 
 def test_anonymous_is_sent_to_login(client):
     for url in [PAGE] + [reverse(name) for name in EXPORTS]:
@@ -107,6 +130,7 @@ def test_the_page_answers_only_get(client, lena):
 
 # --- what it shows -------------------------------------------------------------------------
 
+
 def test_lena_sees_the_years_figures_tables_and_charts(client, lena, anna, olle, calls, year):
     cases = granted_cases(calls, 2, anna=anna, olle=olle)
     client.force_login(lena)
@@ -119,13 +143,20 @@ def test_lena_sees_the_years_figures_tables_and_charts(client, lena, anna, olle,
     assert "<dt>Beviljat belopp</dt>" in page and kronor("30 000") in page
     assert kronor("10 000") in page and kronor("20 000") in page
     assert "Kultur- och fritidsnämnden" in page and "Socialnämnden" in page
-    for key in ("by_committee", "by_programme", "by_priority_area", "by_target_group", "largest_recipients",
-                "multi_committee", "by_month"):
+    for key in (
+        "by_committee",
+        "by_programme",
+        "by_priority_area",
+        "by_target_group",
+        "largest_recipients",
+        "multi_committee",
+        "by_month",
+    ):
         assert f'id="tabell-{key}"' in page
     assert page.count("<caption>") == 7
     # The charts, inline and accessible, beside their tables.
     assert page.count('<svg class="chart"') == 5
-    assert 'role="img"' in page and "<title id=\"chart-by_committee-title\">Beviljat belopp per nämnd" in page
+    assert 'role="img"' in page and '<title id="chart-by_committee-title">Beviljat belopp per nämnd' in page
     assert "Ansökningar och beslut per månad" in page
     assert "<script" not in page.lower()
     assert "januari" in page and "december" in page
@@ -163,15 +194,18 @@ def test_a_year_without_data_shows_empty_tables(client, lena):
     assert page.count('<svg class="chart"') == 5 and "Inga uppgifter för 2001</text>" in page
 
 
-@pytest.mark.parametrize("params, field, message", [
-    ({"year": "tjugo"}, "year", "Ange året med fyra siffror, t.ex. 2026."),
-    ({"year": "1066"}, "year", "Året kan inte vara före 2000."),
-    ({"year": "2026", "committee": "999999"}, "committee", "Den nämnden finns inte."),
-    ({"year": "2026", "committee": "KFN"}, "committee", "Den nämnden finns inte."),
-    ({"year": "2026", "programme": "-1"}, "programme", "Den bidragsformen finns inte."),
-    ({"year": "2026", "call": "x"}, "call", "Den utlysningen finns inte."),
-    ({"year": "2026", "district": "Atlantis"}, "district", "Kommundelen Atlantis finns inte."),
-])
+@pytest.mark.parametrize(
+    "params, field, message",
+    [
+        ({"year": "tjugo"}, "year", "Ange året med fyra siffror, t.ex. 2026."),
+        ({"year": "1066"}, "year", "Året kan inte vara före 2000."),
+        ({"year": "2026", "committee": "999999"}, "committee", "Den nämnden finns inte."),
+        ({"year": "2026", "committee": "KFN"}, "committee", "Den nämnden finns inte."),
+        ({"year": "2026", "programme": "-1"}, "programme", "Den bidragsformen finns inte."),
+        ({"year": "2026", "call": "x"}, "call", "Den utlysningen finns inte."),
+        ({"year": "2026", "district": "Atlantis"}, "district", "Kommundelen Atlantis finns inte."),
+    ],
+)
 def test_bad_filters_get_swedish_errors_not_a_crash(client, lena, params, field, message):
     client.force_login(lena)
     response = client.get(PAGE, params)
@@ -215,6 +249,18 @@ def test_the_month_table_counts_by_submission_month(client, lena, anna, olle, ca
     granted_cases(calls, 1, anna=anna, olle=olle)
     client.force_login(lena)
     page = client.get(PAGE).content.decode()
-    month = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
-             "november", "december"][today.month - 1]
+    month = [
+        "januari",
+        "februari",
+        "mars",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "augusti",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ][today.month - 1]
     assert f'<th scope="row">{month}</th><td class="num">1</td><td class="num">1</td>' in page

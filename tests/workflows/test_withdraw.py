@@ -24,9 +24,16 @@ pytestmark = pytest.mark.django_db
 def make_draft(call, organisation, by):
     today = timezone.localdate()
     return apply.application_save_draft(
-        call=call, organisation=organisation, by=by, title="Fisksätras läxhjälp", description="Läxhjälp för barn.",
-        period_start=today, period_end=today + dt.timedelta(days=180), stated_amount=Decimal("40000"),
-        budget_lines=[("cost", "Ledararvoden", Decimal("50000"))])
+        call=call,
+        organisation=organisation,
+        by=by,
+        title="Fisksätras läxhjälp",
+        description="Läxhjälp för barn.",
+        period_start=today,
+        period_end=today + dt.timedelta(days=180),
+        stated_amount=Decimal("40000"),
+        budget_lines=[("cost", "Ledararvoden", Decimal("50000"))],
+    )
 
 
 @pytest.fixture
@@ -41,8 +48,10 @@ def tasks_of(application):
 
 def staff_lists(client, officer):
     client.force_login(officer)
-    return (client.get("/staff/cases/grant/queue/").content.decode()
-            + client.get("/staff/cases/grant/inbox/").content.decode())
+    return (
+        client.get("/staff/cases/grant/queue/").content.decode()
+        + client.get("/staff/cases/grant/inbox/").content.decode()
+    )
 
 
 def withdraw_in_portal(client, anna, application, note="Vi har fått pengar från en stiftelse i stället."):
@@ -101,8 +110,7 @@ def test_a_task_the_officer_has_taken_is_cancelled_too_and_leaves_his_inbox(clie
 
 
 def test_a_case_awaiting_completion_is_withdrawn_instead_of_completed(client, anna, olle, submitted, in_a_week):
-    assess.completion_request(application=submitted, by=olle, message="Protokollet.",
-                              due_on=in_a_week)
+    assess.completion_request(application=submitted, by=olle, message="Protokollet.", due_on=in_a_week)
     withdraw_in_portal(client, anna, submitted, note="Vi hinner inte.")
     assert_withdrawn(submitted, note="Vi hinner inte.")
     assert tasks_of(submitted)["await_completion"] == STATUS.CANCELED
@@ -113,15 +121,21 @@ def test_a_case_awaiting_completion_is_withdrawn_instead_of_completed(client, an
 def test_withdrawing_is_refused_after_the_decision_and_nothing_changes(client, anna, olle, submitted):
     assess.completeness_confirm(application=submitted, by=olle)
     assess.assessment_record(
-        application=submitted, by=olle, no_conflict=True, proposal="approved", proposed_amount=Decimal("40000"),
-        justification="Bra.")
-    decide.decision_make(
-        application=submitted, by=olle, outcome="approved", amount=Decimal("40000"), reasons="Bra.")
+        application=submitted,
+        by=olle,
+        no_conflict=True,
+        proposal="approved",
+        proposed_amount=Decimal("40000"),
+        justification="Bra.",
+    )
+    decide.decision_make(application=submitted, by=olle, outcome="approved", amount=Decimal("40000"), reasons="Bra.")
     before = (active_task_names(submitted), CaseEvent.objects.count())
     with pytest.raises(ValidationError) as caught:
         apply.application_withdraw(application=submitted, by=anna)
-    assert caught.value.messages == ["Ansökan kan inte återtas: beslut är redan fattat i ärendet. Kontakta "
-                                     "handläggaren om ni inte vill ta emot bidraget."]
+    assert caught.value.messages == [
+        "Ansökan kan inte återtas: beslut är redan fattat i ärendet. Kontakta "
+        "handläggaren om ni inte vill ta emot bidraget."
+    ]
 
     client.force_login(anna)
     page = client.get(reverse("portal:application", args=[submitted.pk])).content.decode()

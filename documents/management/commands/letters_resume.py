@@ -15,9 +15,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--stale-minutes", type=float, default=0,
+            "--stale-minutes",
+            type=float,
+            default=0,
             help="Treat a task as abandoned only when it has been running this long. 0 (the default) "
-                 "treats every running task as abandoned: use it only while no worker runs.",
+            "treats every running task as abandoned: use it only while no worker runs.",
         )
 
     def handle(self, *args, stale_minutes, **options):
@@ -28,5 +30,8 @@ class Command(BaseCommand):
         if not resumed:
             self.stdout.write("Inga ofärdiga beslutsbrev att återuppta.")
         receipts = receipts_resume(stale_after=stale_after)
-        self.stdout.write(f"{len(receipts)} mottagningskvitton köade på nytt." if receipts
-                          else "Inga ofärdiga mottagningskvitton att återuppta.")
+        self.stdout.write(
+            f"{len(receipts)} mottagningskvitton köade på nytt."
+            if receipts
+            else "Inga ofärdiga mottagningskvitton att återuppta."
+        )
