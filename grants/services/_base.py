@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -27,12 +27,9 @@ from ..models import Application, CaseEvent, Document
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-    from django.db import models
     from django_stubs_ext import StrOrPromise
 
     from ..files import Stored
-
-    M = TypeVar("M", bound=models.Model)
 
 __all__ = [
     "STORAGE_ERRORS",
@@ -42,7 +39,6 @@ __all__ = [
     "discard_file",
     "discarded_on_failure",
     "document_create",
-    "lock",
     "lock_application",
     "read_stored",
     "read_verified",
@@ -56,11 +52,6 @@ class WithStatus(Protocol):
     """A row with an FSM status, as transition() names it in a refusal."""
 
     def get_status_display(self) -> str: ...
-
-
-def lock(model: type[M], pk: object) -> M:
-    """Re-read a row under SELECT … FOR UPDATE. Must run inside transaction.atomic()."""
-    return model._default_manager.select_for_update().get(pk=pk)
 
 
 def lock_application(application: Application) -> Application:
