@@ -40,8 +40,7 @@ class IdentityAdmin(admin.ModelAdmin):
     list_filter = ["provider"]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__email", "display"]
-    fields = ["user", "provider", "display", "created_at", "last_used_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("user", "provider", "display", "created_at", "last_used_at")
 
     def has_add_permission(self, request):
         return False
