@@ -102,21 +102,48 @@ def limit_posts(group, *, setting, key="ip"):
     return decorator
 
 
+def login_identifier(request):
+    """The account a login is for, as typed: lower-cased and stripped, so that "Anna@Example.se "
+    and "anna@example.se" count together, whether or not such an account exists."""
+    return request.POST.get("username", "").strip().lower()[:254]
+
+
+def _pair(group, request):
+    return f"{login_identifier(request)}|{client_ip(request)}"
+
+
+def _account(group, request):
+    return login_identifier(request)
+
+
+# The failed-login counts: (group, setting, key). One person guessing wrong from an office
+# address waits alone (the pair); a whole address is stopped only at a much higher count;
+# an account guessed from many addresses is stopped across them.
+LOGIN_FAILURE_LIMITS = (
+    ("login-failures", "RATE_LIMIT_LOGIN_FAILURES", _pair),
+    ("login-failures-address", "RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS", "ip"),
+    ("login-failures-account", "RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT", _account),
+)
+
+
 def limit_login_failures(view):
-    """Wrap the login view: only failed logins count, by address (RATE_LIMIT_LOGIN_FAILURES).
-    Once they reach the limit, every login from that address gets 429 without the password
-    being tried, until the window ends; a successful login does not count."""
+    """Wrap a login view (the portal's and the admin's): only failed logins count, per
+    account and address, per address and per account (LOGIN_FAILURE_LIMITS). Once one count
+    reaches its limit, a login it covers gets 429 without the password being tried, until
+    the window ends; a successful login does not count."""
 
     @wraps(view)
     def limited(request, *args, **kwargs):
         if request.method != "POST":
             return view(request, *args, **kwargs)
-        usage = _usage(request, "login-failures", "RATE_LIMIT_LOGIN_FAILURES", "ip", increment=False)
-        if usage is not None and (usage["should_limit"] or usage["count"] >= usage["limit"]):
-            return too_many(request, usage["time_left"])
+        for group, setting, key in LOGIN_FAILURE_LIMITS:
+            usage = _usage(request, group, setting, key, increment=False)
+            if usage is not None and (usage["should_limit"] or usage["count"] >= usage["limit"]):
+                return too_many(request, usage["time_left"])
         response = view(request, *args, **kwargs)
         if not request.user.is_authenticated:
-            _usage(request, "login-failures", "RATE_LIMIT_LOGIN_FAILURES", "ip", increment=True)
+            for group, setting, key in LOGIN_FAILURE_LIMITS:
+                _usage(request, group, setting, key, increment=True)
         return response
 
     return limited

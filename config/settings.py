@@ -277,7 +277,13 @@ def _rate_limit(name, default):
 RATE_LIMIT_REGISTRATION = _rate_limit("RATE_LIMIT_REGISTRATION", "10/h")  # accounts per address
 RATE_LIMIT_INVITATIONS = _rate_limit("RATE_LIMIT_INVITATIONS", "20/h")  # invitations per person
 RATE_LIMIT_BARRIER_REPORTS = _rate_limit("RATE_LIMIT_BARRIER_REPORTS", "5/h")  # reports per address
-RATE_LIMIT_LOGIN_FAILURES = _rate_limit("RATE_LIMIT_LOGIN_FAILURES", "10/15m")  # failed logins per address
+# Failed logins per (typed account, address) pair; per address, for everyone behind it; and
+# per typed account, from every address together (config/ratelimit.py).
+RATE_LIMIT_LOGIN_FAILURES = _rate_limit("RATE_LIMIT_LOGIN_FAILURES", "5/15m")
+RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS = _rate_limit("RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS", "100/15m")
+RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT = _rate_limit("RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT", "20/h")
+RATE_LIMIT_PASSWORD_RESET = _rate_limit("RATE_LIMIT_PASSWORD_RESET", "5/h")  # reset e-mails per typed address
+RATE_LIMIT_CONFIRMATION_EMAIL = _rate_limit("RATE_LIMIT_CONFIRMATION_EMAIL", "5/h")  # "Skicka länken igen" per person
 # Behind a reverse proxy: the header with the visitor's address, e.g. X-Forwarded-For.
 RATE_LIMIT_CLIENT_IP_HEADER = env_str("RATE_LIMIT_CLIENT_IP_HEADER", "")
 RATELIMIT_IP_META_KEY = "config.ratelimit.client_ip"

@@ -153,3 +153,41 @@ def test_the_admins_login_counts_failures_too(client):
     assert "_auth_user_id" not in client.session
     # The portal's login shares the count: it is the same address guessing.
     assert_too_many(client.post("/konto/logga-in/", {"username": "admin", "password": "demo"}))
+
+
+@override_settings(RATE_LIMIT_LOGIN_FAILURES="2/15m", RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS="100/15m")
+def test_one_person_failing_at_the_office_does_not_lock_out_a_colleague_there(anna, eve):
+    office = "198.51.100.20"
+    guesser = Client(REMOTE_ADDR=office)
+    for _attempt in range(3):
+        guesser.post("/konto/logga-in/", {"username": "eve", "password": "glomt"})
+    assert_too_many(guesser.post("/konto/logga-in/", {"username": "eve", "password": "demo"}))
+    colleague = Client(REMOTE_ADDR=office)
+    assert colleague.post("/konto/logga-in/", {"username": "anna", "password": "demo"}).status_code == 302
+    assert Client(REMOTE_ADDR=office).post("/admin/login/", {"username": "Anna ", "password": "x"}).status_code == 200
+
+
+@override_settings(RATE_LIMIT_LOGIN_FAILURES="5/15m", RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT="3/h")
+def test_one_account_guessed_from_many_addresses_is_stopped(anna):
+    for number in range(3):
+        client = Client(REMOTE_ADDR=f"203.0.113.{number + 1}")
+        assert client.post("/konto/logga-in/", {"username": "ANNA", "password": "gissat"}).status_code == 200
+    # A fourth address, even with the right password: the account waits, whatever the case typed.
+    assert_too_many(Client(REMOTE_ADDR="203.0.113.99").post("/konto/logga-in/", {"username": "anna", "password": "demo"}))
+    # It counts for addresses that have no account as well, so guessing tells nothing.
+    for number in range(3):
+        Client(REMOTE_ADDR=f"203.0.113.{number + 1}").post(
+            "/admin/login/", {"username": "nobody@example.se", "password": "x"}
+        )
+    assert_too_many(
+        Client(REMOTE_ADDR="203.0.113.50").post("/konto/logga-in/", {"username": "nobody@example.se", "password": "x"})
+    )
+
+
+@override_settings(RATE_LIMIT_LOGIN_FAILURES="5/15m", RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS="3/15m")
+def test_the_ceiling_per_address_still_holds(anna):
+    client = Client(REMOTE_ADDR="192.0.2.44")
+    for number in range(3):
+        assert client.post("/konto/logga-in/", {"username": f"person{number}", "password": "x"}).status_code == 200
+    assert_too_many(client.post("/konto/logga-in/", {"username": "anna", "password": "demo"}))
+    assert "_auth_user_id" not in client.session
