@@ -173,7 +173,9 @@ def test_one_account_guessed_from_many_addresses_is_stopped(anna):
         client = Client(REMOTE_ADDR=f"203.0.113.{number + 1}")
         assert client.post("/konto/logga-in/", {"username": "ANNA", "password": "gissat"}).status_code == 200
     # A fourth address, even with the right password: the account waits, whatever the case typed.
-    assert_too_many(Client(REMOTE_ADDR="203.0.113.99").post("/konto/logga-in/", {"username": "anna", "password": "demo"}))
+    assert_too_many(
+        Client(REMOTE_ADDR="203.0.113.99").post("/konto/logga-in/", {"username": "anna", "password": "demo"})
+    )
     # It counts for addresses that have no account as well, so guessing tells nothing.
     for number in range(3):
         Client(REMOTE_ADDR=f"203.0.113.{number + 1}").post(
