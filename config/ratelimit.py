@@ -83,11 +83,12 @@ def _usage(request, group, setting, key, *, increment):
 
 
 def limit_posts(group, *, setting, key="ip"):
-    """A view decorator: every POST counts, by the visitor's address (key="ip") or by the
-    logged-in person (key="user"); the one past the limit gets 429 and the view never runs."""
+    """A view decorator: every POST counts, by the visitor's address (key="ip"), by the
+    logged-in person (key="user") or by what key(group, request) returns (such as the address
+    typed in the form); the one past the limit gets 429 and the view never runs."""
     # django-ratelimit's keys: the address (client_ip(), masked to a /64 for IPv6), or the
     # person's id when logged in.
-    key_name = {"ip": "ip", "user": "user_or_ip"}[key]
+    key_name = key if callable(key) else {"ip": "ip", "user": "user_or_ip"}[key]
 
     def decorator(view):
         @wraps(view)

@@ -135,9 +135,11 @@ admin.site.site_title = "Bidrag"
 
 urlpatterns = [
     path("", home, name="home"),
-    # Failed logins are counted per address; past RATE_LIMIT_LOGIN_FAILURES the answer is 429.
+    # Failed logins are counted per account and address, per address and per account
+    # (RATE_LIMIT_LOGIN_FAILURES*); past a limit the answer is 429.
     path("konto/logga-in/", limit_login_failures(auth_views.LoginView.as_view()), name="login"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path("konto/losenord/", include("grants.portal.passwords")),
     path("konto/", include("grants.portal.accounts")),
     path("portal/", include("grants.portal.urls")),
     path("bidrag/", include("grants.portal.catalogue_urls")),

@@ -83,6 +83,20 @@ def required(rule: Callable[[Person], Answer], reason: str | None = None) -> Cal
     return decorator
 
 
+# --- the person -------------------------------------------------------------------------------
+
+
+def email_confirmed(user: Person) -> Answer:
+    """Whether the person has shown that their e-mail address is theirs (the link sent to
+    it), as acting for an association needs. Staff and administrators count as confirmed:
+    the municipality made their accounts."""
+    from .identity.confirmation import is_confirmed
+
+    if is_confirmed(user) or works_in_staff_interface(user) or (user.is_authenticated and user.is_staff):
+        return ALLOWED
+    return refused(_("Bekräfta din e-postadress först: öppna länken vi skickade till dig."))
+
+
 # --- staff roles -------------------------------------------------------------------------------
 #
 # Roles are Django permissions given through the groups in grants.roles.

@@ -10,6 +10,7 @@ from django.utils import timezone
 from stdnum import luhn
 from viewflow.workflow import STATUS
 
+from grants.identity.models import ConfirmedEmail
 from grants.models import Call, Committee, Membership, Organisation, Programme
 from grants.roles import roles_ensure
 from workflows.flows import GrantFlow
@@ -18,9 +19,12 @@ from workflows.flows import GrantFlow
 def user(username, *, role=None, first_name="", email=None):
     """A person of the cast; the same person when asked again (granted_case may have made
     the second officer before a test asks for him)."""
-    person = User.objects.filter(username=username).first() or User.objects.create_user(
-        username, email or f"{username}@example.se", "demo", first_name=first_name
-    )
+    person = User.objects.filter(username=username).first()
+    if person is None:
+        person = User.objects.create_user(username, email or f"{username}@example.se", "demo", first_name=first_name)
+        # The cast has followed the link that confirms their e-mail address (tests of the
+        # link itself register a person of their own).
+        ConfirmedEmail.objects.create(user=person, email=person.email)
     if role:
         roles_ensure()
         person.groups.add(Group.objects.get(name=role))

@@ -8,7 +8,6 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -88,13 +87,9 @@ class RegistrationForm(BaseUserCreationForm):
         self.fields["name"].widget.attrs["autofocus"] = True
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        if User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists():
-            raise ValidationError(
-                _("Det finns redan ett konto med e-postadressen %(email)s. Logga in med den i stället.")
-                % {"email": email}
-            )
-        return email
+        # Whether the address already has an account is not said here (that would tell anyone
+        # who has one): account_register answers every valid registration alike.
+        return self.cleaned_data["email"].strip()
 
     def _post_clean(self):
         # What the similarity validator compares the password with.

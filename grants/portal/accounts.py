@@ -7,6 +7,8 @@ membership); what changes goes through grants.services.organisations, which chec
 the person is a confirmed member. The account pages' own URLs (/konto/…) are at the end of
 this module; the organisation pages are in urls.py under /portal/forening/."""
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -16,7 +18,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -24,6 +26,7 @@ from config.ratelimit import limit_posts
 
 from .. import access
 from ..files import Upload, read_stored
+from ..identity import confirmation as email_confirmation
 from ..models import Invitation, Membership, Organisation, OrganisationFile
 from ..services import organisations as services
 from ..services import payee_accounts
@@ -87,30 +90,24 @@ def _safe_next(request):
 @require_http_methods(["GET", "POST"])
 @limit_posts("registration", setting="RATE_LIMIT_REGISTRATION")
 def register(request):
-    """Anyone may create an account; it starts in "Min förening", or wherever `next` says
-    (an invitation's page, when the invitee came from the link)."""
+    """Anyone may create an account. Every valid registration gets the same answer, "Kolla
+    din e-post", whether or not the address already had an account (the e-mail says which);
+    the link in it confirms the address, signs the person in and leads on to `next`."""
     next_url = _safe_next(request)
     if request.user.is_authenticated:
         return redirect(next_url or "portal:organisations")
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            user = services.account_register(
-                name=form.cleaned_data["name"],
-                email=form.cleaned_data["email"],
-                password=form.cleaned_data["password1"],
-                language=request.LANGUAGE_CODE,
-            )
-        except ValidationError as exc:
-            refusal_to_form(form, exc)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(
-                request,
-                _("Välkommen! Ditt konto är skapat och du är inloggad. Nästa gång loggar du in med %(email)s.")
-                % {"email": user.email},
-            )
-            return redirect(next_url or "portal:organisations")
+        services.account_register(
+            name=form.cleaned_data["name"],
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            language=request.LANGUAGE_CODE,
+            site_url=request.build_absolute_uri("/"),
+            next_url=next_url,
+        )
+        request.session[REGISTERED_EMAIL] = form.cleaned_data["email"].strip()
+        return redirect("accounts:register_done")
     return render(
         request,
         "portal/accounts/register.html",
@@ -121,6 +118,76 @@ def register(request):
         },
         status=400 if form.errors else 200,
     )
+
+
+# The address just registered, for the "Kolla din e-post" page to name (this browser typed it).
+REGISTERED_EMAIL = "registered_email"
+
+
+def register_done(request):
+    return render(request, "portal/accounts/register_done.html", {"email": request.session.get(REGISTERED_EMAIL, "")})
+
+
+@require_http_methods(["GET", "POST"])
+def email_confirm(request, token):
+    """The link in the confirmation e-mail. Opening it shows a button (so that a mail
+    program that opens links to scan them does not use it up); pressing it confirms the
+    address and signs the person in, unless someone is already signed in here."""
+    next_url = _safe_next(request)
+    problem = None
+    if request.method == "POST":
+        try:
+            user = email_confirmation.email_confirm(token=token, request=request)
+        except ValidationError as exc:
+            problem = " ".join(exc.messages)
+        else:
+            if not request.user.is_authenticated:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Tack! Din e-postadress är bekräftad."))
+            if request.user.pk != user.pk:
+                return redirect("home")
+            return redirect(next_url or "portal:organisations")
+    return render(
+        request,
+        "portal/accounts/email_confirm.html",
+        {"problem": problem, "next": next_url},
+        status=400 if problem else 200,
+    )
+
+
+def email_confirmed_required(view):
+    """A view decorator for what acts for an association (creating or joining one, an
+    invitation, an application): signed in with a confirmed e-mail address, or sent to
+    the page that explains and sends the link again."""
+
+    @login_required
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not access.email_confirmed(request.user):
+            return redirect(f"{reverse('accounts:email_needed')}?{urlencode({'next': request.get_full_path()})}")
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@limit_posts("confirmation-email", setting="RATE_LIMIT_CONFIRMATION_EMAIL", key="user")
+def email_needed(request):
+    """ "Bekräfta din e-postadress": why the page the person wanted waits, and a button that
+    sends the link again (rate limited)."""
+    next_url = _safe_next(request)
+    if access.email_confirmed(request.user):
+        return redirect(next_url or "portal:organisations")
+    if request.method == "POST":
+        services.email_confirmation_send(user=request.user, site_url=request.build_absolute_uri("/"), next_url=next_url)
+        messages.success(request, _("Vi har skickat en ny länk till %(email)s.") % {"email": request.user.email})
+        return redirect(
+            f"{reverse('accounts:email_needed')}?{urlencode({'next': next_url})}"
+            if next_url
+            else "accounts:email_needed"
+        )
+    return render(request, "portal/accounts/email_needed.html", {"next": next_url})
 
 
 @require_http_methods(["GET", "POST"])
@@ -151,6 +218,8 @@ def invitation(request, token):
     if request.method == "POST" and problem is None:
         if not request.user.is_authenticated:
             return redirect(f"{reverse('login')}?next={request.path}")
+        if not access.email_confirmed(request.user):
+            return redirect(f"{reverse('accounts:email_needed')}?{urlencode({'next': request.path})}")
         try:
             membership = services.invitation_accept(token=token, by=request.user)
         except (ValidationError, PermissionDenied) as exc:
@@ -172,6 +241,9 @@ def invitation(request, token):
 
 urlpatterns = [
     path("registrera/", register, name="register"),
+    path("registrera/kolla-din-e-post/", register_done, name="register_done"),
+    path("bekrafta-e-post/", email_needed, name="email_needed"),
+    path("bekrafta-e-post/<str:token>/", email_confirm, name="email_confirm"),
     path("inbjudan/<str:token>/", invitation, name="invitation"),
 ]
 app_name = "accounts"
@@ -206,7 +278,7 @@ def _create(request, *, kind, form_class, template):
     return render(request, template, {"form": form, "summary": error_summary(form)}, status=400 if form.errors else 200)
 
 
-@login_required
+@email_confirmed_required
 @require_http_methods(["GET", "POST"])
 def association_create(request):
     return _create(
@@ -217,7 +289,7 @@ def association_create(request):
     )
 
 
-@login_required
+@email_confirmed_required
 @require_http_methods(["GET", "POST"])
 def group_create(request):
     return _create(
@@ -228,7 +300,7 @@ def group_create(request):
     )
 
 
-@login_required
+@email_confirmed_required
 @require_http_methods(["GET", "POST"])
 def organisation_join(request):
     form = JoinForm(request.POST or None)

@@ -37,6 +37,7 @@ from ..selectors import (
 from ..services import apply, follow_up
 from ..stages import Expected, case_stage
 from ..web import error_summary, refusal_messages, refusal_to_form, refusal_to_messages
+from .accounts import email_confirmed_required
 from .forms import (
     AmountForm,
     AttachmentForm,
@@ -172,7 +173,7 @@ def _draft_of(request, pk):
     return application, True
 
 
-@login_required
+@email_confirmed_required
 @require_http_methods(["GET", "POST"])
 def application_create(request, call_pk):
     """Step 1 of a new application to a call: saving it creates the draft."""
@@ -191,7 +192,7 @@ def application_create(request, call_pk):
     return _details_step(request, call=call, organisations=organisations)
 
 
-@login_required
+@email_confirmed_required
 def application_edit(request, pk):
     """The old "change the draft" address: into the steps."""
     application, editable = _draft_of(request, pk)
@@ -200,7 +201,7 @@ def application_edit(request, pk):
     return redirect("portal:step", pk=pk, step=STEP_SLUGS[0])
 
 
-@login_required
+@email_confirmed_required
 @require_http_methods(["GET", "POST"])
 def application_step(request, pk, step):
     if step not in STEP_SLUGS:
@@ -439,7 +440,7 @@ def _check_step(request, application, refusals=(), status=200):
     )
 
 
-@login_required
+@email_confirmed_required
 @require_POST
 def application_submit(request, pk):
     """Send the draft from the check page: an association's reaches the officer with a case
@@ -484,7 +485,7 @@ def application_submit(request, pk):
 # --- withdrawing -----------------------------------------------------------------------------
 
 
-@login_required
+@email_confirmed_required
 @require_http_methods(["GET", "POST"])
 def application_withdraw(request, pk):
     """Withdraw before a decision, after a confirmation (a required tick box, no script)."""

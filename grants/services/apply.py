@@ -415,6 +415,7 @@ def application_submit(*, application: Application, by: User) -> Application:
     officer. An informal group's application needs its sponsor's confirmation first
     (application_ask_sponsor); a confirmed member of the sponsor who submits it confirms it
     by doing so."""
+    access.require(access.email_confirmed(by))
     return process.run(process.Step.SUBMIT, application, partial(_submit, application=application, by=by), by=by)
 
 

@@ -29,9 +29,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import CharField, Q
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from schwifty import IBAN
 
+from .. import access
+from ..identity import confirmation
 from ..models import ApplicantSettings, Invitation, Membership, Organisation, OrganisationFile, PayeeScheme
 from ..validators import (
     format_orgnr,
@@ -61,6 +64,7 @@ UNCHANGED: Final = _Unchanged.UNCHANGED
 __all__ = [
     "Upload",
     "account_register",
+    "email_confirmation_send",
     "organisation_create",
     "organisation_update",
     "organisation_file_add",
@@ -85,33 +89,74 @@ ProfileValue = str | None | _Unchanged
 # --- accounts ------------------------------------------------------------------------------
 
 
-def account_register(*, name: str, email: str, password: str, language: str) -> User:
-    """A new applicant's account: the e-mail address is also the username (lower-cased, so
-    that it is unique whatever the case), with their language for pages and e-mail.
-    The form has checked the password against the validators; the database's unique
-    username decides a race between two registrations of the same address."""
+def account_register(
+    *, name: str, email: str, password: str, language: str, site_url: str, next_url: str = ""
+) -> User | None:
+    """A new applicant's account, whose e-mail address is confirmed by the link sent to it:
+    the address is also the username (lower-cased, so that it is unique whatever the case),
+    with their language for pages and e-mail. The form has checked the password against the
+    validators. An address that already has an account gets no second one, and the answer
+    does not tell (None): its owner is told by e-mail that someone tried, with the ways in.
+    site_url: the portal's address, which the links start with."""
     email = email.strip()
     first_name, _space, last_name = " ".join(name.split()).partition(" ")
     User = get_user_model()
-    taken = ValidationError(
-        {
-            "email": _("Det finns redan ett konto med e-postadressen %(email)s. Logga in med den i stället.")
-            % {"email": email}
-        }
+    language = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+    owner = User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).first()
+    if owner is None:
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email.lower(), email, password, first_name=first_name[:150], last_name=last_name[:150]
+                )
+                ApplicantSettings.objects.create(user=user, language=language)
+                email_confirmation_send(user=user, site_url=site_url, next_url=next_url)
+            return user
+        except IntegrityError:  # the same address registered a moment before
+            owner = User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).first()
+    if owner is not None:
+        _tell_of_registration_attempt(owner, email=email, language=language, site_url=site_url)
+    return None
+
+
+def _tell_of_registration_attempt(owner: User, *, email: str, language: str, site_url: str) -> None:
+    base = site_url.rstrip("/")
+    login, reset = base + reverse("login"), base + reverse("password_reset")
+    _mail_after_commit(
+        [(owner.email or email, _language_of(owner) if hasattr(owner, "applicant_settings") else language)],
+        lambda: (
+            _("Någon försökte skapa ett konto med din e-postadress"),
+            _(
+                "Någon försökte nyss skapa ett konto i kommunens bidragsportal med e-postadressen %(email)s. "
+                "Det finns redan ett konto med den adressen, så inget nytt konto skapades.\n\n"
+                "Var det du? Logga in här:\n%(login)s\n\nHar du glömt lösenordet? Välj ett nytt här:\n%(reset)s\n\n"
+                "Var det inte du kan du bortse från det här meddelandet. Ditt konto är oförändrat.\n"
+            )
+            % {"email": email, "login": login, "reset": reset},
+        ),
     )
-    if User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists():
-        raise taken
-    try:
-        with transaction.atomic():
-            user = User.objects.create_user(
-                email.lower(), email, password, first_name=first_name[:150], last_name=last_name[:150]
+
+
+def email_confirmation_send(*, user: User, site_url: str, next_url: str = "") -> None:
+    """Send the link that confirms the account's current e-mail address (after commit).
+    next_url: where the person goes once confirmed (a checked path, or empty)."""
+    link = site_url.rstrip("/") + reverse("accounts:email_confirm", args=[confirmation.confirmation_token(user)])
+    if next_url:
+        link += "?" + urlencode({"next": next_url})
+    days = settings.EMAIL_CONFIRMATION_DAYS
+    _mail_after_commit(
+        [(user.email, _language_of(user))],
+        lambda: (
+            _("Bekräfta din e-postadress i bidragsportalen"),
+            _(
+                "Välkommen till kommunens bidragsportal! Öppna länken för att bekräfta att %(email)s är din "
+                "e-postadress. Sedan kan du skapa din förenings profil och söka bidrag.\n\n%(link)s\n\n"
+                "Länken gäller i %(days)s dagar och kan användas en gång. Har du inte skapat något konto kan du "
+                "bortse från det här meddelandet.\n"
             )
-            ApplicantSettings.objects.create(
-                user=user, language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-            )
-    except IntegrityError:  # the same address registered a moment before
-        raise taken
-    return user
+            % {"email": user.email, "link": link, "days": days},
+        ),
+    )
 
 
 # --- reading the profile -------------------------------------------------------------------
@@ -240,6 +285,7 @@ def organisation_create(
     signatory or treasurer may ask for its bank account; see payee_accounts)."""
     if not by.is_authenticated:
         raise PermissionDenied(_("Logga in för att skapa en profil."))
+    access.require(access.email_confirmed(by))
     if role not in Membership.Role.values:
         raise ValidationError({"role": [_("Välj en roll.")]})
     name = " ".join((name or "").split())
@@ -499,6 +545,7 @@ def membership_request(
     that the association's confirmed members are told about and may confirm."""
     if not by.is_authenticated:
         raise PermissionDenied(_("Logga in för att gå med i en förening."))
+    access.require(access.email_confirmed(by))
     if role not in Membership.Role.values:
         raise ValidationError({"role": [_("Välj en roll.")]})
     number = _orgnr(org_number, field="org_number")
@@ -664,6 +711,7 @@ def invitation_accept(*, token: str, by: User | AnonymousUser) -> Membership:
     member then confirms. The invitation is locked, so the link works exactly once."""
     if not by.is_authenticated:
         raise PermissionDenied(_("Logga in för att tacka ja till inbjudan."))
+    access.require(access.email_confirmed(by))
     with transaction.atomic():
         invitation = Invitation.objects.select_for_update().filter(token=token).first()
         if invitation is None:

@@ -47,15 +47,29 @@ def text(response):
 # --- registration ------------------------------------------------------------------------------------------
 
 
-def test_a_visitor_registers_and_lands_in_min_forening(client):
+def confirmation_link(message):
+    return re.search(r"http://testserver(/konto/bekrafta-e-post/\S+)", message.body).group(1)
+
+
+def test_a_visitor_registers_confirms_the_address_and_lands_in_min_forening(client, django_capture_on_commit_callbacks):
     page = client.get("/konto/registrera/")
     assert page.status_code == 200
     assert "Så behandlar kommunen dina uppgifter" in text(page)
-    response = client.post("/konto/registrera/", registration(email="Bo.Berg@Example.se"))
-    assert response.status_code == 302 and response.url == "/portal/forening/"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/konto/registrera/", registration(email="Bo.Berg@Example.se"))
+    assert response.status_code == 302 and response.url == "/konto/registrera/kolla-din-e-post/"
+    assert "Kolla din e-post" in text(client.get(response.url))
+    assert "_auth_user_id" not in client.session  # not signed in until the address is shown to be his
     user = User.objects.get()
     assert (user.username, user.get_full_name()) == ("bo.berg@example.se", "Bo Berg")
     assert ApplicantSettings.objects.get(user=user).language == "sv"
+    (message,) = mail.outbox
+    assert message.to == ["Bo.Berg@example.se"]
+    link = confirmation_link(message)
+    assert "Bekräfta e-postadressen" in text(client.get(link))  # opening the link changes nothing
+    response = client.post(link)
+    assert response.status_code == 302 and response.url == "/portal/forening/"
+    assert int(client.session["_auth_user_id"]) == user.pk
     assert "Dina föreningar" not in text(client.get("/portal/forening/"))  # logged in, no organisation yet
     assert client.login(username="bo.berg@example.se", password=PASSWORD)
 
@@ -66,12 +80,14 @@ def test_registration_keeps_the_chosen_language(client):
     assert ApplicantSettings.objects.get().language == "en"
 
 
-def test_registration_follows_a_safe_next_only(client):
-    response = client.post("/konto/registrera/?next=/konto/inbjudan/abc/", registration())
-    assert response.url == "/konto/inbjudan/abc/"
+def test_registration_follows_a_safe_next_only(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/konto/registrera/?next=/konto/inbjudan/abc/", registration())
+    assert client.post(confirmation_link(mail.outbox[0])).url == "/konto/inbjudan/abc/"
     other = Client()
-    response = other.post("/konto/registrera/", registration(email="c@example.se", next="https://evil.example/"))
-    assert response.url == "/portal/forening/"
+    with django_capture_on_commit_callbacks(execute=True):
+        other.post("/konto/registrera/", registration(email="c@example.se", next="https://evil.example/"))
+    assert other.post(confirmation_link(mail.outbox[1])).url == "/portal/forening/"
 
 
 @pytest.mark.parametrize(
@@ -99,11 +115,22 @@ def test_registration_errors_show_at_the_field_and_in_the_summary(client, overri
     assert not User.objects.exists()
 
 
-def test_an_email_address_registers_once_whatever_its_case(client, anna):
-    response = client.post("/konto/registrera/", registration(email="ANNA@example.se"))
-    assert response.status_code == 400
-    assert "Det finns redan ett konto med e-postadressen" in text(response)
-    assert User.objects.count() == 1
+def test_registration_does_not_tell_whether_an_address_has_an_account(client, anna, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        taken = client.post("/konto/registrera/", registration(email="ANNA@example.se"))
+    with django_capture_on_commit_callbacks(execute=True):
+        free = Client().post("/konto/registrera/", registration(email="new@example.se"))
+    assert (
+        (taken.status_code, taken.url) == (free.status_code, free.url) == (302, "/konto/registrera/kolla-din-e-post/")
+    )
+    assert "Det finns redan ett konto" not in text(client.get(taken.url))
+    assert User.objects.filter(email__iexact="anna@example.se").count() == 1
+    assert "_auth_user_id" not in client.session
+    # Anna is told by e-mail, with the ways in; the password she did not type is unchanged.
+    told = next(message for message in mail.outbox if message.to == ["anna@example.se"])
+    assert "Någon försökte skapa ett konto med din e-postadress" == told.subject
+    assert "http://testserver/konto/logga-in/" in told.body and "http://testserver/konto/losenord/glomt/" in told.body
+    assert Client().login(username="anna", password="demo")
 
 
 def test_the_demo_accounts_still_log_in_with_their_usernames(client, anna):
@@ -396,7 +423,9 @@ def test_invite_accept_and_confirm(client, anna, fisksatra, django_capture_on_co
     visitor = Client()
     page = text(visitor.get(link))
     assert "Fisksätra IF" in page and f"/konto/registrera/?next={link}" in page
-    response = visitor.post(f"/konto/registrera/?next={link}", registration(email="bo@example.se"))
+    with django_capture_on_commit_callbacks(execute=True):
+        visitor.post(f"/konto/registrera/?next={link}", registration(email="bo@example.se"))
+    response = visitor.post(confirmation_link(mail.outbox[1]))
     assert response.url == link
     response = visitor.post(link)
     assert response.status_code == 302
