@@ -128,7 +128,7 @@ def test_registration_does_not_tell_whether_an_address_has_an_account(client, an
     assert "_auth_user_id" not in client.session
     # Anna is told by e-mail, with the ways in; the password she did not type is unchanged.
     told = next(message for message in mail.outbox if message.to == ["anna@example.se"])
-    assert "Någon försökte skapa ett konto med din e-postadress" == told.subject
+    assert told.subject == "Någon försökte skapa ett konto med din e-postadress"
     assert "http://testserver/konto/logga-in/" in told.body and "http://testserver/konto/losenord/glomt/" in told.body
     assert Client().login(username="anna", password="demo")
 

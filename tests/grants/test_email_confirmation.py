@@ -20,7 +20,6 @@ from grants.models import Membership
 from grants.services import apply
 from grants.services import organisations as services
 
-from .. import factories
 from .test_bad_input import make_draft
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +68,7 @@ def test_every_application_page_waits_for_the_confirmation(bo, fisksatra, anna, 
     for url in (
         f"/portal/utlysningar/{inclusion_call.pk}/ansok/",
         f"/portal/ansokningar/{draft.pk}/andra/",
-        f"/portal/ansokningar/{draft.pk}/steg/kontroll/",
+        f"/portal/ansokningar/{draft.pk}/steg/granska/",
         f"/portal/ansokningar/{draft.pk}/ata-tillbaka/",
     ):
         response = client.get(url)
