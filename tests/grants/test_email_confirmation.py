@@ -186,3 +186,21 @@ def test_a_confirmed_person_is_sent_on_from_the_page(client, anna):
     response = client.get(f"{NEEDED}?next=/portal/forening/ny/")
     assert response.url == "/portal/forening/ny/"
     assert reverse("accounts:email_needed") == NEEDED
+
+
+@pytest.mark.parametrize(
+    ("who", "url", "queries"),
+    [
+        (None, "/konto/registrera/kolla-din-e-post/", 0),
+        ("bo", NEEDED, 5),
+        (None, "link", 0),
+    ],
+)
+def test_the_confirmation_pages_cost_a_fixed_number_of_queries(
+    client, bo, who, url, queries, django_assert_num_queries
+):
+    if who:
+        client.force_login(bo)
+    url = link_in(mail.outbox[0]) if url == "link" else url
+    with django_assert_num_queries(queries):
+        assert client.get(url).status_code == 200

@@ -100,3 +100,31 @@ def test_a_wrong_old_password_changes_nothing(client, anna):
 def test_changing_the_password_needs_a_login(client):
     response = client.get("/konto/losenord/byt/")
     assert response.status_code == 302 and response.url.startswith("/konto/logga-in/")
+
+
+@pytest.mark.parametrize(
+    ("who", "url", "queries"),
+    [
+        (None, "/konto/logga-in/", 0),
+        (None, RESET, 0),
+        (None, "/konto/losenord/glomt/skickat/", 0),
+        (None, "/konto/losenord/nytt/klart/", 0),
+        ("anna", "/konto/losenord/byt/", 2),
+        ("anna", "/konto/losenord/byt/klart/", 2),
+        ("olle", "/konto/losenord/byt/", 2),
+    ],
+)
+def test_the_password_pages_cost_a_fixed_number_of_queries(
+    client, who, url, queries, request, django_assert_num_queries
+):
+    if who:
+        client.force_login(request.getfixturevalue(who))
+    with django_assert_num_queries(queries):
+        assert client.get(url).status_code == 200
+
+
+def test_the_reset_link_page_costs_a_fixed_number_of_queries(client, anna, django_assert_num_queries):
+    client.post(RESET, {"email": "anna@example.se"})
+    form = client.get(reset_link(mail.outbox[0]))  # Django moves the token into the session
+    with django_assert_num_queries(2):
+        assert client.get(form.url).status_code == 200
