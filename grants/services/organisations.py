@@ -115,15 +115,17 @@ def account_register(
         except IntegrityError:  # the same address registered a moment before
             owner = User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).first()
     if owner is not None:
-        _tell_of_registration_attempt(owner, email=email, language=language, site_url=site_url)
+        # As the login does: hash the password anyway, so that the time taken does not tell.
+        User().set_password(password)
+        _tell_of_registration_attempt(owner, email=email, site_url=site_url)
     return None
 
 
-def _tell_of_registration_attempt(owner: User, *, email: str, language: str, site_url: str) -> None:
+def _tell_of_registration_attempt(owner: User, *, email: str, site_url: str) -> None:
     base = site_url.rstrip("/")
     login, reset = base + reverse("login"), base + reverse("password_reset")
     _mail_after_commit(
-        [(owner.email or email, _language_of(owner) if hasattr(owner, "applicant_settings") else language)],
+        [(owner.email or email, _language_of(owner))],
         lambda: (
             _("Någon försökte skapa ett konto med din e-postadress"),
             _(

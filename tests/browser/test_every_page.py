@@ -212,10 +212,20 @@ def test_every_portal_page(page, language, width):
     page.locator("#id_username").fill("anna")
     page.locator("#id_password").fill("fel")
     visit.submit("#id_username", "login, wrong password")
+    visit.go("/konto/registrera/kolla-din-e-post/", "registration, check your e-mail")
+    visit.go("/konto/bekrafta-e-post/inte-en-riktig-lank/", "e-mail confirmation link")
+    visit.go("/konto/losenord/glomt/", "password reset")
+    visit.submit("#id_email", "password reset, nothing filled in")
+    visit.go("/konto/losenord/glomt/skickat/", "password reset, sent")
+    visit.go("/konto/losenord/nytt/MQ/inte-en-token/", "password reset link, used or expired")
+    visit.go("/konto/losenord/nytt/klart/", "password reset, done")
 
     log_in(page, "anna") if language == "sv" else _log_in_in_english(page)
     visit.check("start page")
     visit.go("/portal/installningar/", "settings")
+    visit.go("/konto/losenord/byt/", "password change")
+    visit.submit("#id_old_password", "password change, nothing filled in")
+    visit.go("/konto/losenord/byt/klart/", "password change, done")
     for key in ("draft", "completing", "granted", "rejected", "awaiting_sponsor"):
         if key != "awaiting_sponsor":
             visit.go(f"/portal/ansokningar/{data[key].pk}/", f"application, {key}")

@@ -20,7 +20,11 @@ def log_in(client, username, password):
 
 def test_a_registered_person_logs_in_with_their_address_in_any_case(client):
     sara = organisations.account_register(
-        name="Sara Lind", email="Sara.Lind@Example.se", password="ett långt lösen", language="sv"
+        name="Sara Lind",
+        email="Sara.Lind@Example.se",
+        password="ett långt lösen",
+        language="sv",
+        site_url="http://testserver",
     )
     assert sara.username == "sara.lind@example.se"
     response = log_in(client, "  SARA.LIND@example.SE ", "ett långt lösen")
