@@ -1,4 +1,5 @@
-"""Accounts and the association's profile in the portal: registration, the invitation link,
+"""Accounts and the association's profile in the portal: registration and the link that
+confirms the e-mail address (which acting for an association waits for), the invitation link,
 "Min förening" with each organisation's profile, board, bank account, files and people,
 and the forms to create an association or an informal group, or to ask to join one.
 
@@ -139,7 +140,7 @@ def email_confirm(request, token):
         try:
             user = email_confirmation.email_confirm(token=token, request=request)
         except ValidationError as exc:
-            problem = " ".join(exc.messages)
+            problem = " ".join(refusal_messages(exc))
         else:
             if not request.user.is_authenticated:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -155,6 +156,12 @@ def email_confirm(request, token):
     )
 
 
+def _email_needed(next_url=""):
+    """The "Bekräfta din e-postadress" page, leading back to next_url once confirmed."""
+    url = reverse("accounts:email_needed")
+    return redirect(f"{url}?{urlencode({'next': next_url})}" if next_url else url)
+
+
 def email_confirmed_required(view):
     """A view decorator for what acts for an association (creating or joining one, an
     invitation, an application): signed in with a confirmed e-mail address, or sent to
@@ -164,7 +171,7 @@ def email_confirmed_required(view):
     @wraps(view)
     def guarded(request, *args, **kwargs):
         if not access.email_confirmed(request.user):
-            return redirect(f"{reverse('accounts:email_needed')}?{urlencode({'next': request.get_full_path()})}")
+            return _email_needed(request.get_full_path())
         return view(request, *args, **kwargs)
 
     return guarded
@@ -182,11 +189,7 @@ def email_needed(request):
     if request.method == "POST":
         services.email_confirmation_send(user=request.user, site_url=request.build_absolute_uri("/"), next_url=next_url)
         messages.success(request, _("Vi har skickat en ny länk till %(email)s.") % {"email": request.user.email})
-        return redirect(
-            f"{reverse('accounts:email_needed')}?{urlencode({'next': next_url})}"
-            if next_url
-            else "accounts:email_needed"
-        )
+        return _email_needed(next_url)
     return render(request, "portal/accounts/email_needed.html", {"next": next_url})
 
 
@@ -219,7 +222,7 @@ def invitation(request, token):
         if not request.user.is_authenticated:
             return redirect(f"{reverse('login')}?next={request.path}")
         if not access.email_confirmed(request.user):
-            return redirect(f"{reverse('accounts:email_needed')}?{urlencode({'next': request.path})}")
+            return _email_needed(request.path)
         try:
             membership = services.invitation_accept(token=token, by=request.user)
         except (ValidationError, PermissionDenied) as exc:
