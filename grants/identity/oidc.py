@@ -105,8 +105,8 @@ def callback_claims(request: HttpRequest, name: str) -> dict[str, Any]:
     except SignInFailed:
         raise
     except Exception as exc:  # Authlib's and joserfc's errors, and the provider's own
-        description = getattr(exc, "description", "") or getattr(exc, "error", "") or str(exc)
-        raise SignInFailed(f"{type(exc).__name__}: {description}"[:200]) from exc
+        said = " ".join(str(part) for part in (getattr(exc, "error", ""), getattr(exc, "description", "")) if part)
+        raise SignInFailed(f"{type(exc).__name__}: {said or exc}"[:200]) from exc
     claims = token.get("userinfo")
     if not claims:
         raise SignInFailed("no ID token")
