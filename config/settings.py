@@ -308,9 +308,7 @@ def _oidc(prefix, scopes):
 
 OIDC_EID_ISSUER, OIDC_EID_CLIENT_ID, OIDC_EID_CLIENT_SECRET, OIDC_EID_SCOPES = _oidc("OIDC_EID", "openid profile")
 # The ID token's claim with the personal identity number (the Swedish OIDC profile's name).
-OIDC_EID_PERSONNUMMER_CLAIM = env_str(
-    "OIDC_EID_PERSONNUMMER_CLAIM", "https://id.oidc.se/claim/personalIdentityNumber"
-)
+OIDC_EID_PERSONNUMMER_CLAIM = env_str("OIDC_EID_PERSONNUMMER_CLAIM", "https://id.oidc.se/claim/personalIdentityNumber")
 OIDC_STAFF_ISSUER, OIDC_STAFF_CLIENT_ID, OIDC_STAFF_CLIENT_SECRET, OIDC_STAFF_SCOPES = _oidc(
     "OIDC_STAFF", "openid profile email"
 )

@@ -55,7 +55,11 @@ def personnummer_whole(personnummer: str) -> str:
 
 
 def eid_identity(personnummer: str) -> Identity | None:
-    return Identity.objects.select_related("user").filter(provider=Identity.Provider.EID, key=personnummer_key(personnummer)).first()
+    return (
+        Identity.objects.select_related("user")
+        .filter(provider=Identity.Provider.EID, key=personnummer_key(personnummer))
+        .first()
+    )
 
 
 def eid_link(*, user: User, personnummer: str, request: HttpRequest | None = None) -> Identity:
@@ -65,7 +69,9 @@ def eid_link(*, user: User, personnummer: str, request: HttpRequest | None = Non
     existing = Identity.objects.filter(provider=Identity.Provider.EID).filter(key=key).first()
     if existing is not None and existing.user_id != user.pk:
         raise ValidationError(
-            _("Din e-legitimation är redan kopplad till ett annat konto. Logga in med e-legitimation för att nå det kontot.")
+            _(
+                "Din e-legitimation är redan kopplad till ett annat konto. Logga in med e-legitimation för att nå det kontot."
+            )
         )
     if existing is not None:
         return existing
@@ -164,7 +170,10 @@ def staff_sign_in(*, claims: dict[str, Any], request: HttpRequest | None = None)
         user.groups.remove(*Group.objects.filter(name__in=before - roles))
         user.groups.add(*Group.objects.filter(name__in=roles - before))
         audit.record(
-            Kind.ROLE_CHANGE, request=request, user=user, details={"from": sorted(before), "to": sorted(roles), "by": "sso"}
+            Kind.ROLE_CHANGE,
+            request=request,
+            user=user,
+            details={"from": sorted(before), "to": sorted(roles), "by": "sso"},
         )
     Identity.objects.filter(pk=identity.pk).update(last_used_at=timezone.now(), display=name[:150])
     return user

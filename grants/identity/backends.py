@@ -9,7 +9,9 @@ from django.http import HttpRequest
 
 
 class _NoPasswords(ModelBackend):
-    def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any) -> None:
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> None:
         """Never: the views of grants.identity sign people in with login() after the provider's answer."""
         return None
 

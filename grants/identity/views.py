@@ -105,7 +105,7 @@ def eid_callback(request: HttpRequest) -> HttpResponse:
         return _failed(request, failure.reason, method=EID)
     if purpose == "link" and request.user.is_authenticated:
         try:
-            accounts.eid_link(user=request.user, personnummer=personnummer, request=request)  # type: ignore[arg-type]
+            accounts.eid_link(user=request.user, personnummer=personnummer, request=request)
         except ValidationError as exc:
             return _failed(request, "linked to another account", method=EID, message=" ".join(refusal_messages(exc)))
         messages.success(request, _("Din e-legitimation är kopplad. Nästa gång kan du logga in med den."))
@@ -181,11 +181,11 @@ def eid_link(request: HttpRequest) -> HttpResponse:
             )
         else:
             try:
-                accounts.eid_link(user=found, personnummer=personnummer, request=request)  # type: ignore[arg-type]
+                accounts.eid_link(user=found, personnummer=personnummer, request=request)
             except ValidationError as exc:
                 refusal_to_form(password_form, exc)
             else:
-                user = found  # type: ignore[assignment]
+                user = found
     elif action == "create" and account_form.is_valid():
         try:
             user = accounts.eid_account_create(
@@ -235,7 +235,9 @@ def eid_for_settings(request: HttpRequest) -> dict[str, Any]:
     return {
         "eid_enabled": oidc.enabled(oidc.EID),
         "eid_identity": identity,
-        "eid_shown": accounts.personnummer_whole(whole) if identity and whole else (identity.display if identity else ""),
+        "eid_shown": accounts.personnummer_whole(whole)
+        if identity and whole
+        else (identity.display if identity else ""),
     }
 
 

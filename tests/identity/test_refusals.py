@@ -164,7 +164,11 @@ def test_a_refusal_from_the_provider_is_a_page_not_an_error(client, oidc_setting
 
 
 def test_a_provider_that_cannot_be_reached_is_a_page(client, settings, anna_linked):
-    settings.OIDC_EID_ISSUER, settings.OIDC_EID_CLIENT_ID, settings.OIDC_EID_CLIENT_SECRET = "http://127.0.0.1:1", "eid", "s"
+    settings.OIDC_EID_ISSUER, settings.OIDC_EID_CLIENT_ID, settings.OIDC_EID_CLIENT_SECRET = (
+        "http://127.0.0.1:1",
+        "eid",
+        "s",
+    )
     response = client.post("/konto/e-legitimation/")
     assert response.status_code == 400
     assert "Inloggningen misslyckades" in response.content.decode()

@@ -112,7 +112,9 @@ def provider_running(base_urls):
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
         json.dump(config, file)
     log = tempfile.TemporaryFile()
-    process = subprocess.Popen([node, str(SCRIPT), str(port), file.name], cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [node, str(SCRIPT), str(port), file.name], cwd=REPO, stdout=log, stderr=subprocess.STDOUT
+    )
     issuer = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -157,10 +159,7 @@ def sign_in_at_provider(authorize_url, account, *, until="http://testserver"):
             continue
         response.url = url
         action, hidden = _form(response)
-        if 'name="login"' in response.text:
-            data = {**hidden, "login": account, "password": "any"}
-        else:
-            data = hidden
+        data = {**hidden, "login": account, "password": "any"} if 'name="login"' in response.text else hidden
         url, method = action, "POST"
     raise AssertionError("The provider never sent the browser back")
 
