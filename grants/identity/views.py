@@ -171,14 +171,8 @@ def eid_link(request: HttpRequest) -> HttpResponse:
             username=password_form.cleaned_data["username"],
             password=password_form.cleaned_data["password"],
         )
-        if found is None:
+        if found is None:  # authenticate() has sent user_login_failed: the audit trail hears of it there
             password_form.add_error(None, _("Fel användarnamn eller lösenord. Försök igen."))
-            audit.record(
-                Kind.SIGN_IN_FAILED,
-                request=request,
-                identifier=password_form.cleaned_data["username"],
-                details={"method": "password", "reason": "wrong password when linking e-legitimation"},
-            )
         else:
             try:
                 accounts.eid_link(user=found, personnummer=personnummer, request=request)

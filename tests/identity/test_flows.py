@@ -219,3 +219,20 @@ def test_how_the_session_signed_in(rf, client, oidc_settings, anna, role_mapping
     staff_sign_in(client)
     request.session, request.user = client.session, User.objects.get(identities__provider="staff")
     assert signed_in_with(request) == SSO
+
+
+def test_the_provider_is_asked_with_pkce_state_and_nonce(client, oidc_settings):
+    from urllib.parse import parse_qs, urlsplit
+
+    query = parse_qs(urlsplit(client.post("/konto/e-legitimation/")["Location"]).query)
+    assert query["code_challenge_method"] == ["S256"]
+    assert len(query["code_challenge"][0]) >= 43
+    assert query["state"][0] and query["nonce"][0]
+    assert query["client_id"] == ["eid"] and query["scope"] == ["openid profile"]
+
+
+def test_the_start_is_a_post_only(client, oidc_settings):
+    """A link cannot start it: the form's CSRF token is needed (no sign-in forced on someone)."""
+    assert client.get("/konto/e-legitimation/").status_code == 405
+    csrf_client = type(client)(enforce_csrf_checks=True)
+    assert csrf_client.post("/konto/e-legitimation/").status_code == 403
