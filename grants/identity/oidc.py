@@ -65,7 +65,7 @@ def _client(name: str) -> Any:
         client_id=config.client_id,
         client_secret=config.client_secret,
         server_metadata_url=f"{config.issuer}/.well-known/openid-configuration",
-        client_kwargs={"scope": config.scopes, "code_challenge_method": "S256", "timeout": 10},
+        client_kwargs={"scope": config.scopes, "code_challenge_method": "S256", "default_timeout": 10},
     )
     return oauth.create_client(f"oidc_{name}")
 
