@@ -65,3 +65,13 @@ def test_olle_signs_in_by_single_sign_on_and_lands_in_his_queue(page, provider):
     at_the_provider(page, "olle")
     page.wait_for_url("**/staff/cases/grant/**")
     assert page.title() == "Bidragshandläggning"  # the staff interface's queue, not a login or 403
+
+
+def test_a_staff_member_without_a_role_gets_a_page_that_says_so(page, provider):
+    page.set_viewport_size(NARROW)
+    page.goto("/konto/logga-in/")
+    page.get_by_role("button", name="Personal: logga in med kommunens konto").click()
+    at_the_provider(page, "nobody")
+    page.wait_for_url("**/konto/personal/tillbaka/**")
+    assert "ger ingen roll i bidragssystemet" in page.content()
+    checked(page)

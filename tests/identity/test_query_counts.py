@@ -40,3 +40,9 @@ def test_the_settings_with_e_legitimation(client, configured, anna, django_asser
     with django_assert_num_queries(4):  # session, user, settings, the link
         page = client.get("/portal/installningar/").content.decode()
     assert "19850312-9283" in page
+
+
+def test_the_refusal_page(client, oidc_settings, django_assert_num_queries):
+    with django_assert_num_queries(1):  # the audit row
+        response = client.get("/konto/e-legitimation/tillbaka/?code=x&state=never-issued")
+    assert response.status_code == 400
