@@ -107,7 +107,7 @@ def eid_callback(request: HttpRequest) -> HttpResponse:
         try:
             accounts.eid_link(user=request.user, personnummer=personnummer, request=request)
         except ValidationError as exc:
-            return _failed(request, "linked to another account", method=EID, message=" ".join(refusal_messages(exc)))
+            return _failed(request, "link refused", method=EID, message=" ".join(refusal_messages(exc)))
         messages.success(request, _("Din e-legitimation är kopplad. Nästa gång kan du logga in med den."))
         return redirect("portal:settings")
     identity = accounts.eid_identity(personnummer)

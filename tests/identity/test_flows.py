@@ -142,6 +142,7 @@ def test_an_e_legitimation_linked_to_another_account_is_refused(client, oidc_set
     response = client.get(path_of(sign_in_at_provider(started["Location"], "anna")))
     assert response.status_code == 400
     assert "redan kopplad till ett annat konto" in response.content.decode()
+    assert 'href="/portal/installningar/"' in response.content.decode()  # the way back
     assert Identity.objects.get().user == eve
 
 
