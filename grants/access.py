@@ -273,3 +273,30 @@ def may_decide_account_change(user: Person, request: AccountChangeRequest) -> An
     if Membership.objects.filter(organisation_id=request.organisation_id, user=user).exists():
         return refused(f"Du tillhör {request.organisation.name} och får inte besluta om föreningens bankkonto.")
     return ALLOWED
+
+
+# --- signing in ----------------------------------------------------------------------------
+
+
+def has_staff_role(user: Person) -> bool:
+    """Any of the staff roles (grants/roles.py), or the admin's own flags."""
+    from .roles import ROLES
+
+    if not user.is_authenticated:
+        return False
+    if user.is_staff or user.is_superuser:
+        return True
+    return user.groups.filter(name__in=ROLES).exists()
+
+
+def may_sign_in_with_password(user: Person) -> Answer:
+    """The municipality may close password sign-in: for applicants (who then use
+    e-legitimation) and for staff (who then use the municipality's single sign-on)."""
+    from django.conf import settings
+
+    if has_staff_role(user):
+        if not settings.STAFF_PASSWORD_LOGIN:
+            return refused(_("Personal loggar in med kommunens konto, inte med lösenord."))
+    elif not settings.APPLICANT_PASSWORD_LOGIN:
+        return refused(_("Logga in med e-legitimation (BankID, Freja eID+)."))
+    return ALLOWED

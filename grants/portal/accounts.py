@@ -104,7 +104,7 @@ def register(request):
         except ValidationError as exc:
             refusal_to_form(form, exc)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="config.auth.UsernameBackend")
             messages.success(
                 request,
                 _("Välkommen! Ditt konto är skapat och du är inloggad. Nästa gång loggar du in med %(email)s.")

@@ -85,9 +85,10 @@ ProfileValue = str | None | _Unchanged
 # --- accounts ------------------------------------------------------------------------------
 
 
-def account_register(*, name: str, email: str, password: str, language: str) -> User:
+def account_register(*, name: str, email: str, password: str | None, language: str) -> User:
     """A new applicant's account: the e-mail address is also the username (lower-cased, so
     that it is unique whatever the case), with their language for pages and e-mail.
+    password None: an account that signs in with e-legitimation only (an unusable password).
     The form has checked the password against the validators; the database's unique
     username decides a race between two registrations of the same address."""
     email = email.strip()
