@@ -70,11 +70,16 @@ def _staff_only(request: HttpRequest) -> None:
         raise PermissionDenied(_("Tvåstegsverifiering behövs bara för kommunens personal."))
 
 
-def _refusal(device: Any) -> str:
-    """Why a code was not accepted: too many wrong ones lately (django-otp's throttling), or wrong."""
+def _refusal(device: Any, code: str) -> str:
+    """Check the code against the device: "" when it is right, else why not: too many wrong
+    ones lately (django-otp's throttling, which waits longer after each), or wrong."""
+    if device is None:
+        return _("Koden stämmer inte. Försök igen.")
     allowed, _data = device.verify_is_allowed()
     if not allowed:
         return _("För många felaktiga koder. Vänta en stund och försök sedan igen.")
+    if device.verify_token(code):
+        return ""
     return _("Koden stämmer inte. Kontrollera att du skriver den senaste koden från appen och försök igen.")
 
 
@@ -98,10 +103,11 @@ def setup(request: HttpRequest) -> HttpResponse:
     )
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["code"]):
+        refusal = _refusal(device, form.cleaned_data["code"])
+        if not refusal:
             request.session[CODES_KEY] = _device_confirm(request, device)
             return redirect(_with_next("second_factor:codes", next_url))
-        form.add_error("code", _refusal(device))
+        form.add_error("code", refusal)
     secret = b32encode(device.bin_key).decode()
     qr = segno.make(device.config_url, error="m").svg_inline(
         scale=4, title=_("QR-kod för autentiseringsappen"), svgclass="qr"
@@ -153,7 +159,8 @@ def verify(request: HttpRequest) -> HttpResponse:
         code = form.cleaned_data["code"]
         kind = TOTPDevice if APP_CODE.fullmatch(code) else StaticDevice
         device = kind.objects.filter(user=user, confirmed=True).first()
-        if device is not None and device.verify_token(code):
+        refusal = _refusal(device, code)
+        if not refusal:
             otp_login(request, device)
             if kind is StaticDevice:
                 left = device.token_set.count()
@@ -162,9 +169,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                     request, _("Du använde en reservkod. Du har %(left)s reservkoder kvar.") % {"left": left}
                 )
             return redirect(next_url)
-        form.add_error(
-            "code", _refusal(device) if device is not None else _("Koden stämmer inte. Försök igen.")
-        )
+        form.add_error("code", refusal)
     context = {"form": form, "next": next_url}
     return render(request, "identity/second_factor_verify.html", context, status=400 if form.is_bound else 200)
 
