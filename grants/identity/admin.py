@@ -52,7 +52,7 @@ class IdentityAdmin(admin.ModelAdmin):
         return False
 
 
-class _DeviceRemovalAudited:
+class _DeviceRemovalAudited(admin.ModelAdmin):
     """django-otp's admin of a second factor, with an audit row when the administrator
     removes one (a lost phone: the person then sets the app up again)."""
 

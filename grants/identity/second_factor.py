@@ -128,7 +128,9 @@ def _device_confirm(request: HttpRequest, device: TOTPDevice) -> list[str]:
     codes = [StaticToken.random_token() for _index in range(BACKUP_CODES)]
     StaticToken.objects.bulk_create(StaticToken(device=backup, token=code) for code in codes)
     record(Kind.SECOND_FACTOR, request=request, user=user, details={"action": "totp_set_up", "replaced": replaced})
-    record(Kind.SECOND_FACTOR, request=request, user=user, details={"action": "backup_codes_made", "count": BACKUP_CODES})
+    record(
+        Kind.SECOND_FACTOR, request=request, user=user, details={"action": "backup_codes_made", "count": BACKUP_CODES}
+    )
     otp_login(request, device)
     return codes
 
@@ -164,7 +166,9 @@ def verify(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             if kind is StaticDevice:
                 left = device.token_set.count()
-                record(Kind.SECOND_FACTOR, request=request, user=user, details={"action": "backup_code_used", "left": left})
+                record(
+                    Kind.SECOND_FACTOR, request=request, user=user, details={"action": "backup_code_used", "left": left}
+                )
                 messages.warning(
                     request, _("Du använde en reservkod. Du har %(left)s reservkoder kvar.") % {"left": left}
                 )

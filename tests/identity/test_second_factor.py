@@ -194,9 +194,7 @@ def test_the_administrator_removes_a_device_in_the_admin(client, olle):
     device, _response = set_up(client)
     admin = User.objects.create_superuser("admin", "admin@example.se", "demo")
     client.force_login(admin, backend=SSO_BACKEND)
-    response = client.post(
-        f"/admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"}
-    )
+    response = client.post(f"/admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not TOTPDevice.objects.filter(pk=device.pk).exists()
     removed = events("removed").get(user=olle)
