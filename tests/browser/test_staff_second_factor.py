@@ -25,6 +25,8 @@ def test_local_staff_account_without_second_factor_cannot_reach_staff(page, olle
     settings.STAFF_REQUIRE_SECOND_FACTOR = True
     page.set_viewport_size({"width": width, "height": 740})
     log_in(page, "olle")
+    page.goto("/portal/installningar/")
+    assert "Du har ingen autentiseringsapp inställd" in checked(page).get_by_role("main").inner_text()
     page.goto("/staff/")
     assert page.url.endswith("/konto/tvastegsverifiering/ny/?next=%2Fstaff%2F"), page.url
     checked(page)
@@ -47,6 +49,13 @@ def test_local_staff_account_without_second_factor_cannot_reach_staff(page, olle
     page.goto("/staff/")
     assert "/konto/tvastegsverifiering/?next=" in page.url, page.url
     checked(page)
+    page.goto("/portal/installningar/")
+    assert "För att ändra den anger du först en kod" in checked(page).get_by_role("main").inner_text()
+    page.go_back()
+    page.get_by_label("Kod").fill("abc")
+    page.get_by_role("button", name="Fortsätt").click()
+    assert "Koden stämmer inte" in checked(page).get_by_role("main").inner_text()
+    time.sleep(1.1)
     device.refresh_from_db()
     page.get_by_label("Kod").fill(app_code(device, later=30))
     page.get_by_role("button", name="Fortsätt").click()
