@@ -214,3 +214,26 @@ def test_a_verified_staff_request_costs_one_query_more(client, olle, django_asse
     client.get("/staff/cases/grant/queue/")
     with django_assert_num_queries(before + 1):
         assert client.get("/staff/cases/grant/queue/").status_code == 200
+
+
+def test_a_verified_person_sets_up_a_new_phone_in_place_of_the_old(client, olle):
+    sign_in(client)
+    old, _response = set_up(client)
+    old_codes = set(StaticToken.objects.filter(device__user=olle).values_list("token", flat=True))
+    assert client.get(SETUP).status_code == 200  # verified in this session: may replace it
+    new = TOTPDevice.objects.get(user=olle, confirmed=False)
+    assert new.key != old.key
+    assert client.post(SETUP, {"code": code(new), "next": "/portal/installningar/"}).status_code == 302
+    assert list(TOTPDevice.objects.filter(user=olle).values_list("pk", flat=True)) == [new.pk]
+    codes = set(StaticToken.objects.filter(device__user=olle).values_list("token", flat=True))
+    assert len(codes) == 10 and not codes & old_codes
+    assert events("totp_set_up").filter(user=olle, details__replaced=True).count() == 1
+    assert client.get("/staff/cases/grant/queue/").status_code == 200
+
+
+def test_next_elsewhere_is_not_followed(client, olle):
+    sign_in(client)
+    client.get(SETUP)
+    device = TOTPDevice.objects.get(confirmed=False)
+    response = client.post(SETUP, {"code": code(device), "next": "https://elsewhere.example/"})
+    assert response["Location"] == "/konto/tvastegsverifiering/ny/koder/?next=%2F"
