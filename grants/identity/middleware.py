@@ -31,11 +31,6 @@ STAFF_PAGES = ("/staff/", "/admin/")
 OPEN_PAGES = ("/admin/login/", "/admin/logout/")
 
 
-def is_staff_person(user: Any) -> bool:
-    """A staff member for these rules: a staff role, or the admin's is_staff or is_superuser."""
-    return bool(user.is_authenticated and (user.is_staff or user.is_superuser or access.is_staff_member(user)))
-
-
 def is_verified(request: HttpRequest) -> bool:
     """Whether this session has given a second factor (django-otp's middleware knows)."""
     return bool(getattr(request.user, "is_verified", lambda: False)())
@@ -49,7 +44,7 @@ def session_start(request: HttpRequest, user: Any) -> dict[str, Any]:
     """Note in the session when its person signed in, and whether the staff limits apply
     (asked once: an applicant's requests cost nothing more afterwards)."""
     now = _now()
-    state = {"staff": is_staff_person(user), "start": now, "seen": now}
+    state = {"staff": bool(access.is_staff_person(user)), "start": now, "seen": now}
     request.session[SESSION_KEY] = state
     return state
 
@@ -133,7 +128,7 @@ class StaffSecondFactorMiddleware:
             and request.user.is_authenticated
             and signed_in_with(request) == PASSWORD
             and not is_verified(request)
-            and is_staff_person(request.user)
+            and access.is_staff_person(request.user)
         ):
             return HttpResponseRedirect(second_factor_url(request, request.get_full_path()))
         return self.get_response(request)

@@ -12,7 +12,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,8 +25,9 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .. import access
 from .audit import Kind, record
-from .middleware import SESSION_KEY, is_staff_person, is_verified
+from .middleware import SESSION_KEY, is_verified
 
 BACKUP_CODES = 10
 # The backup codes just made, kept in the session until the page that shows them once.
@@ -66,8 +66,7 @@ def _with_next(name: str, next_url: str) -> str:
 
 
 def _staff_only(request: HttpRequest) -> None:
-    if not is_staff_person(request.user):
-        raise PermissionDenied(_("Tvåstegsverifiering behövs bara för kommunens personal."))
+    access.require(access.is_staff_person(request.user), _("Tvåstegsverifiering behövs bara för kommunens personal."))
 
 
 def _refusal(device: Any, code: str) -> str:
