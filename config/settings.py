@@ -144,6 +144,8 @@ LOGIN_URL = "login"
 # admin: on in production, off in the embedded default so that the demo passwords keep working.
 STAFF_REQUIRE_SECOND_FACTOR = env_bool("STAFF_REQUIRE_SECOND_FACTOR", PRODUCTION)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Bidragsportalen")  # the name the authenticator app shows
+# The admin may remove a person's app and backup codes but never see their secret keys or codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # A staff member's session ends after this long without a request, and this long after sign-in.
 STAFF_SESSION_IDLE_MINUTES = env_int("STAFF_SESSION_IDLE_MINUTES", 30)
 STAFF_SESSION_MAX_HOURS = env_int("STAFF_SESSION_MAX_HOURS", 10)

@@ -237,3 +237,15 @@ def test_next_elsewhere_is_not_followed(client, olle):
     device = TOTPDevice.objects.get(confirmed=False)
     response = client.post(SETUP, {"code": code(device), "next": "https://elsewhere.example/"})
     assert response["Location"] == "/konto/tvastegsverifiering/ny/koder/?next=%2F"
+
+
+def test_the_admin_does_not_show_the_secret(client, olle):
+    sign_in(client)
+    device, _response = set_up(client)
+    backup = StaticToken.objects.filter(device__user=olle).first().token
+    admin = User.objects.create_superuser("admin", "admin@example.se", "demo")
+    client.force_login(admin, backend=SSO_BACKEND)
+    page = client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/").content.decode()
+    assert device.key not in page
+    static = StaticToken.objects.get(token=backup).device
+    assert backup not in client.get(f"/admin/otp_static/staticdevice/{static.pk}/change/").content.decode()
