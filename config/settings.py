@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "viewflow.workflow",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "grants",
     "grants.identity",
     "workflows",
@@ -66,7 +69,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff sessions end when idle or old; staff pages need a second factor (grants/identity/middleware.py).
+    "grants.identity.middleware.StaffSessionLimitMiddleware",
+    "grants.identity.middleware.StaffSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "viewflow.middleware.SiteMiddleware",
     "viewflow.middleware.HotwireTurboMiddleware",
@@ -133,6 +140,19 @@ AUTHENTICATION_BACKENDS = [
     "grants.identity.backends.StaffSsoBackend",
 ]
 LOGIN_URL = "login"
+
+# Staff who sign in with a password (not by single sign-on, whose provider has its own second
+# factor) must also give a code from an authenticator app (TOTP) before the staff pages and the
+# admin: on in production, off in the embedded default so that the demo passwords keep working.
+STAFF_REQUIRE_SECOND_FACTOR = env_bool("STAFF_REQUIRE_SECOND_FACTOR", PRODUCTION)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Bidragsportalen")  # the name the authenticator app shows
+# The admin may remove a person's app and backup codes but never see their secret keys or codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# A staff member's session ends after this long without a request, and this long after sign-in.
+STAFF_SESSION_IDLE_MINUTES = env_int("STAFF_SESSION_IDLE_MINUTES", 30)
+STAFF_SESSION_MAX_HOURS = env_int("STAFF_SESSION_MAX_HOURS", 10)
+if STAFF_SESSION_IDLE_MINUTES < 1 or STAFF_SESSION_MAX_HOURS < 1:
+    raise ImproperlyConfigured("STAFF_SESSION_IDLE_MINUTES and STAFF_SESSION_MAX_HOURS must be at least 1.")
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

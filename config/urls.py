@@ -139,6 +139,7 @@ urlpatterns = [
     # Failed logins are counted per address; past RATE_LIMIT_LOGIN_FAILURES the answer is 429.
     path("konto/logga-in/", limit_login_failures(identity_views.LoginView.as_view()), name="login"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path("konto/tvastegsverifiering/", include("grants.identity.second_factor")),
     path("konto/", include("grants.portal.accounts")),
     path("konto/", include("grants.identity.urls")),
     path("portal/", include("grants.portal.urls")),

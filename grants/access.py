@@ -123,6 +123,14 @@ def is_staff_member(user: Person) -> Answer:
     return refused(no_permission())
 
 
+def is_staff_person(user: Person) -> Answer:
+    """Whom the staff sessions' rules hold for (a second factor after a password, the idle and
+    absolute limits): a staff role, or the admin's is_staff or is_superuser."""
+    if (user.is_authenticated and (user.is_staff or user.is_superuser)) or is_staff_member(user):
+        return ALLOWED
+    return refused(_("Tvåstegsverifiering och tidsgränserna gäller bara kommunens personal."))
+
+
 def works_in_staff_interface(user: Person) -> Answer:
     """Who is sent to, and may see the flow in, the staff interface: staff and administrators."""
     if is_staff_member(user) or (user.is_authenticated and user.is_superuser):

@@ -14,6 +14,7 @@ from django.views.i18n import set_language
 
 from config.language import language_cookie_set, remember_language
 
+from ..identity import second_factor
 from ..identity.views import eid_for_settings
 from ..models import ApplicantSettings
 
@@ -48,7 +49,7 @@ def settings_edit(request):
         response = redirect("portal:settings")
         language_cookie_set(response, saved.language)
         return response
-    context = {"form": form, **eid_for_settings(request)}
+    context = {"form": form, "second_factor": second_factor.status(request), **eid_for_settings(request)}
     return render(request, "portal/settings.html", context, status=400 if form.is_bound else 200)
 
 
