@@ -13,6 +13,10 @@ MESSAGES := locale/sv/LC_MESSAGES/django.mo locale/en/LC_MESSAGES/django.mo
 # axe-core, injected into pages by the browser tests (tests/browser), from the npm registry.
 AXE_VERSION := 4.14.1
 AXE := var/npm/node_modules/axe-core/axe.min.js
+# oidc-provider (panva's certified OpenID Connect provider): the test provider that
+# tests/oidc/provider.mjs starts for the sign-in tests (tests/identity, tests/browser).
+OIDC_PROVIDER_VERSION := 9.13.3
+OIDC_PROVIDER := var/npm/node_modules/oidc-provider/package.json
 
 .PHONY: run check test test-sqlite test-postgres bench system-deps messages browser-deps clean
 
@@ -59,10 +63,10 @@ check: $(VENV)/.installed
 
 test: system-deps $(VENV)/.installed check browser-deps test-sqlite test-postgres
 
-browser-deps: $(AXE)
+browser-deps: $(AXE) $(OIDC_PROVIDER)
 
-$(AXE):
-	npm install --silent --no-audit --no-fund --prefix var/npm axe-core@$(AXE_VERSION)
+$(AXE) $(OIDC_PROVIDER):
+	npm install --silent --no-audit --no-fund --prefix var/npm axe-core@$(AXE_VERSION) oidc-provider@$(OIDC_PROVIDER_VERSION)
 
 test-sqlite: $(VENV)/.installed messages browser-deps
 	@echo "== Test suite on SQLite =="

@@ -4,13 +4,25 @@ New accounts register with their e-mail address as username (lower-cased); peopl
 as they remember it ("Anna@Example.se"), and older accounts have a username and an e-mail
 address of their own. Django's ModelBackend matches the username exactly; this one matches
 it case-insensitively and, when no username matches, the one account whose e-mail address
-is the one typed (none when two accounts share it: it would be a guess)."""
+is the one typed (none when two accounts share it: it would be a guess).
+
+Both backends here refuse a correct password where the settings close password sign-in
+for the account's kind (grants.access.may_sign_in_with_password)."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
 
-class EmailOrUsernameBackend(ModelBackend):
+class UsernameBackend(ModelBackend):
+    """Django's own matching of the username, with the password rules of the settings."""
+
+    def user_can_authenticate(self, user):
+        from grants.access import may_sign_in_with_password
+
+        return super().user_can_authenticate(user) and bool(may_sign_in_with_password(user))
+
+
+class EmailOrUsernameBackend(UsernameBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         User = get_user_model()
         if username is None:

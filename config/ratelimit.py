@@ -105,8 +105,10 @@ def limit_posts(group, *, setting, key="ip"):
 
 def login_identifier(request):
     """The account a login is for, as typed: lower-cased and stripped, so that "Anna@Example.se "
-    and "anna@example.se" count together, whether or not such an account exists."""
-    return request.POST.get("username", "").strip().lower()[:254]
+    and "anna@example.se" count together, whether or not such an account exists. A form with
+    a prefix names the field "<prefix>-username" (the e-legitimation's linking page)."""
+    typed = next((value for name, value in request.POST.items() if name.split("-")[-1] == "username"), "")
+    return typed.strip().lower()[:254]
 
 
 def _pair(group, request):
@@ -119,7 +121,8 @@ def _account(group, request):
 
 # The failed-login counts: (group, setting, key). One person guessing wrong from an office
 # address waits alone (the pair); a whole address is stopped only at a much higher count;
-# an account guessed from many addresses is stopped across them.
+# an account guessed from many addresses is stopped across them. A post that names no
+# account counts for its address only.
 LOGIN_FAILURE_LIMITS = (
     ("login-failures", "RATE_LIMIT_LOGIN_FAILURES", _pair),
     ("login-failures-address", "RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS", "ip"),
@@ -137,13 +140,14 @@ def limit_login_failures(view):
     def limited(request, *args, **kwargs):
         if request.method != "POST":
             return view(request, *args, **kwargs)
-        for group, setting, key in LOGIN_FAILURE_LIMITS:
+        limits = LOGIN_FAILURE_LIMITS if login_identifier(request) else LOGIN_FAILURE_LIMITS[1:2]
+        for group, setting, key in limits:
             usage = _usage(request, group, setting, key, increment=False)
             if usage is not None and (usage["should_limit"] or usage["count"] >= usage["limit"]):
                 return too_many(request, usage["time_left"])
         response = view(request, *args, **kwargs)
         if not request.user.is_authenticated:
-            for group, setting, key in LOGIN_FAILURE_LIMITS:
+            for group, setting, key in limits:
                 _usage(request, group, setting, key, increment=True)
         return response
 

@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "viewflow.workflow",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "grants",
     "grants.identity",
     "workflows",
@@ -66,7 +69,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff sessions end when idle or old; staff pages need a second factor (grants/identity/middleware.py).
+    "grants.identity.middleware.StaffSessionLimitMiddleware",
+    "grants.identity.middleware.StaffSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "viewflow.middleware.SiteMiddleware",
     "viewflow.middleware.HotwireTurboMiddleware",
@@ -120,18 +127,36 @@ AUTH_PASSWORD_VALIDATORS = (
     else []
 )
 
-# Log in with the e-mail address or the username, in any case (config/auth.py); Django's
-# own backend stays after it: registration logs the new account in with it by name, and
-# it still finds a username that differs from another only in case.
+# Log in with the e-mail address or the username, in any case (config/auth.py); a backend
+# with Django's own matching stays after it: registration logs the new account in with it
+# by name, and it still finds a username that differs from another only in case. Both
+# refuse a password where the settings below turn password sign-in off.
 AUTHENTICATION_BACKENDS = [
     "config.auth.EmailOrUsernameBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "config.auth.UsernameBackend",
+    # E-legitimation and the municipality's single sign-on (grants/identity/): they take no
+    # passwords, but a session signed in by them is kept by them.
+    "grants.identity.backends.EidBackend",
+    "grants.identity.backends.StaffSsoBackend",
 ]
 LOGIN_URL = "login"
 # The link that confirms a new account's e-mail address works this many days, once.
 EMAIL_CONFIRMATION_DAYS = env_int("EMAIL_CONFIRMATION_DAYS", 3)
 # The password reset link works this many seconds (one hour), once.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
+
+# Staff who sign in with a password (not by single sign-on, whose provider has its own second
+# factor) must also give a code from an authenticator app (TOTP) before the staff pages and the
+# admin: on in production, off in the embedded default so that the demo passwords keep working.
+STAFF_REQUIRE_SECOND_FACTOR = env_bool("STAFF_REQUIRE_SECOND_FACTOR", PRODUCTION)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Bidragsportalen")  # the name the authenticator app shows
+# The admin may remove a person's app and backup codes but never see their secret keys or codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# A staff member's session ends after this long without a request, and this long after sign-in.
+STAFF_SESSION_IDLE_MINUTES = env_int("STAFF_SESSION_IDLE_MINUTES", 30)
+STAFF_SESSION_MAX_HOURS = env_int("STAFF_SESSION_MAX_HOURS", 10)
+if STAFF_SESSION_IDLE_MINUTES < 1 or STAFF_SESSION_MAX_HOURS < 1:
+    raise ImproperlyConfigured("STAFF_SESSION_IDLE_MINUTES and STAFF_SESSION_MAX_HOURS must be at least 1.")
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -292,3 +317,37 @@ RATE_LIMIT_CONFIRMATION_EMAIL = _rate_limit("RATE_LIMIT_CONFIRMATION_EMAIL", "5/
 RATE_LIMIT_CLIENT_IP_HEADER = env_str("RATE_LIMIT_CLIENT_IP_HEADER", "")
 RATELIMIT_IP_META_KEY = "config.ratelimit.client_ip"
 RATELIMIT_FAIL_OPEN = True  # a cache that is down must not close registration
+
+
+# Signing in with OpenID Connect (grants/identity/oidc.py): e-legitimation (BankID, Freja
+# eID+ through the municipality's broker) for applicants, and the municipality's own
+# identity provider for staff. Each is off until its issuer, client id and secret are all
+# given; discovery is read from ISSUER/.well-known/openid-configuration.
+def _oidc(prefix, scopes):
+    values = {
+        "ISSUER": env_str(f"{prefix}_ISSUER", "").rstrip("/"),
+        "CLIENT_ID": env_str(f"{prefix}_CLIENT_ID", ""),
+        "CLIENT_SECRET": env_str(f"{prefix}_CLIENT_SECRET", ""),
+    }
+    given = [name for name, value in values.items() if value]
+    if given and len(given) != len(values):
+        missing = ", ".join(f"{prefix}_{name}" for name, value in values.items() if not value)
+        raise ImproperlyConfigured(f"{prefix}_* is partly set: {missing} must be given too (or none of them).")
+    return values["ISSUER"], values["CLIENT_ID"], values["CLIENT_SECRET"], env_str(f"{prefix}_SCOPES", scopes)
+
+
+OIDC_EID_ISSUER, OIDC_EID_CLIENT_ID, OIDC_EID_CLIENT_SECRET, OIDC_EID_SCOPES = _oidc("OIDC_EID", "openid profile")
+# The ID token's claim with the personal identity number (the Swedish OIDC profile's name).
+OIDC_EID_PERSONNUMMER_CLAIM = env_str("OIDC_EID_PERSONNUMMER_CLAIM", "https://id.oidc.se/claim/personalIdentityNumber")
+OIDC_STAFF_ISSUER, OIDC_STAFF_CLIENT_ID, OIDC_STAFF_CLIENT_SECRET, OIDC_STAFF_SCOPES = _oidc(
+    "OIDC_STAFF", "openid profile email"
+)
+OIDC_STAFF_GROUPS_CLAIM = env_str("OIDC_STAFF_GROUPS_CLAIM", "groups")
+# The key of the keyed hash (HMAC-SHA256) a personal identity number is looked up by; it is
+# never stored in clear text. Changing the key unlinks every e-legitimation.
+IDENTITY_HASH_KEY = env_str("IDENTITY_HASH_KEY", required=PRODUCTION) or f"identity-hash:{SECRET_KEY}"
+if PRODUCTION and len(IDENTITY_HASH_KEY) < 32:
+    raise ImproperlyConfigured("IDENTITY_HASH_KEY must be at least 32 characters in production.")
+# Whether passwords still sign in: applicants (every account without a staff role) and staff.
+APPLICANT_PASSWORD_LOGIN = env_bool("APPLICANT_PASSWORD_LOGIN", True)
+STAFF_PASSWORD_LOGIN = env_bool("STAFF_PASSWORD_LOGIN", True)

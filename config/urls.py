@@ -9,6 +9,7 @@ from config.ratelimit import limit_login_failures
 from documents import meetings
 from documents.views import document_download
 from grants import access
+from grants.identity import views as identity_views
 from grants.portal import catalogue
 from grants.portal.settings_views import language_choose
 from grants.portal.views import home as portal_home
@@ -137,10 +138,12 @@ urlpatterns = [
     path("", home, name="home"),
     # Failed logins are counted per account and address, per address and per account
     # (RATE_LIMIT_LOGIN_FAILURES*); past a limit the answer is 429.
-    path("konto/logga-in/", limit_login_failures(auth_views.LoginView.as_view()), name="login"),
+    path("konto/logga-in/", limit_login_failures(identity_views.LoginView.as_view()), name="login"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("konto/losenord/", include("grants.portal.passwords")),
+    path("konto/tvastegsverifiering/", include("grants.identity.second_factor")),
     path("konto/", include("grants.portal.accounts")),
+    path("konto/", include("grants.identity.urls")),
     path("portal/", include("grants.portal.urls")),
     path("bidrag/", include("grants.portal.catalogue_urls")),
     path("tillganglighet/", catalogue.accessibility_statement, name="accessibility"),

@@ -137,6 +137,14 @@ def is_staff_member(user: Person) -> Answer:
     return refused(no_permission())
 
 
+def is_staff_person(user: Person) -> Answer:
+    """Whom the staff sessions' rules hold for (a second factor after a password, the idle and
+    absolute limits): a staff role, or the admin's is_staff or is_superuser."""
+    if (user.is_authenticated and (user.is_staff or user.is_superuser)) or is_staff_member(user):
+        return ALLOWED
+    return refused(_("Tvåstegsverifiering och tidsgränserna gäller bara kommunens personal."))
+
+
 def works_in_staff_interface(user: Person) -> Answer:
     """Who is sent to, and may see the flow in, the staff interface: staff and administrators."""
     if is_staff_member(user) or (user.is_authenticated and user.is_superuser):
@@ -286,4 +294,31 @@ def may_decide_account_change(user: Person, request: AccountChangeRequest) -> An
         )
     if Membership.objects.filter(organisation_id=request.organisation_id, user=user).exists():
         return refused(f"Du tillhör {request.organisation.name} och får inte besluta om föreningens bankkonto.")
+    return ALLOWED
+
+
+# --- signing in ----------------------------------------------------------------------------
+
+
+def has_staff_role(user: Person) -> bool:
+    """Any of the staff roles (grants/roles.py), or the admin's own flags."""
+    from .roles import ROLES
+
+    if not user.is_authenticated:
+        return False
+    if user.is_staff or user.is_superuser:
+        return True
+    return user.groups.filter(name__in=ROLES).exists()
+
+
+def may_sign_in_with_password(user: Person) -> Answer:
+    """The municipality may close password sign-in: for applicants (who then use
+    e-legitimation) and for staff (who then use the municipality's single sign-on)."""
+    from django.conf import settings
+
+    if has_staff_role(user):
+        if not settings.STAFF_PASSWORD_LOGIN:
+            return refused(_("Personal loggar in med kommunens konto, inte med lösenord."))
+    elif not settings.APPLICANT_PASSWORD_LOGIN:
+        return refused(_("Logga in med e-legitimation (BankID, Freja eID+)."))
     return ALLOWED

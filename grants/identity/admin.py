@@ -1,7 +1,13 @@
-"""The audit trail in the admin: read only, for the administrator and the auditor."""
+"""The audit trail in the admin: read only, for the administrator and the auditor; and the
+staff's second factors (django-otp's admin), whose removal is audited."""
 
 from django.contrib import admin
+from django_otp.plugins.otp_static import admin as otp_static_admin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp import admin as otp_totp_admin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .audit import Kind, record
 from .models import Identity, SecurityEvent, StaffRoleMapping
 
 
@@ -44,3 +50,42 @@ class IdentityAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class _DeviceRemovalAudited(admin.ModelAdmin):
+    """django-otp's admin of a second factor, with an audit row when the administrator
+    removes one (a lost phone: the person then sets the app up again)."""
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        _removed(request, [obj])
+
+    def delete_queryset(self, request, queryset):
+        devices = list(queryset.select_related("user"))
+        super().delete_queryset(request, queryset)
+        _removed(request, devices)
+
+
+def _removed(request, devices):
+    for device in devices:
+        record(
+            Kind.SECOND_FACTOR,
+            request=request,
+            user=device.user,
+            actor=request.user,
+            details={"action": "removed", "device": type(device).__name__},
+        )
+
+
+class TOTPDeviceAdmin(_DeviceRemovalAudited, otp_totp_admin.TOTPDeviceAdmin):
+    pass
+
+
+class StaticDeviceAdmin(_DeviceRemovalAudited, otp_static_admin.StaticDeviceAdmin):
+    pass
+
+
+for _model, _model_admin in ((TOTPDevice, TOTPDeviceAdmin), (StaticDevice, StaticDeviceAdmin)):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, _model_admin)

@@ -143,7 +143,7 @@ def email_confirm(request, token):
             problem = " ".join(refusal_messages(exc))
         else:
             if not request.user.is_authenticated:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user, backend="config.auth.UsernameBackend")
             messages.success(request, _("Tack! Din e-postadress är bekräftad."))
             if request.user.pk != user.pk:
                 return redirect("home")

@@ -14,6 +14,8 @@ from django.views.i18n import set_language
 
 from config.language import language_cookie_set, remember_language
 
+from ..identity import second_factor
+from ..identity.views import eid_for_settings
 from ..models import ApplicantSettings
 
 
@@ -47,7 +49,8 @@ def settings_edit(request):
         response = redirect("portal:settings")
         language_cookie_set(response, saved.language)
         return response
-    return render(request, "portal/settings.html", {"form": form}, status=400 if form.is_bound else 200)
+    context = {"form": form, "second_factor": second_factor.status(request), **eid_for_settings(request)}
+    return render(request, "portal/settings.html", context, status=400 if form.is_bound else 200)
 
 
 def language_choose(request):

@@ -63,6 +63,7 @@ UNCHANGED: Final = _Unchanged.UNCHANGED
 
 __all__ = [
     "Upload",
+    "account_create",
     "account_register",
     "email_confirmation_send",
     "organisation_create",
@@ -89,35 +90,61 @@ ProfileValue = str | None | _Unchanged
 # --- accounts ------------------------------------------------------------------------------
 
 
-def account_register(
-    *, name: str, email: str, password: str, language: str, site_url: str, next_url: str = ""
-) -> User | None:
-    """A new applicant's account, whose e-mail address is confirmed by the link sent to it:
-    the address is also the username (lower-cased, so that it is unique whatever the case),
-    with their language for pages and e-mail. The form has checked the password against the
-    validators. An address that already has an account gets no second one, and the answer
-    does not tell (None): its owner is told by e-mail that someone tried, with the ways in.
-    site_url: the portal's address, which the links start with."""
+def account_create(*, name: str, email: str, password: str | None, language: str) -> User:
+    """An applicant's account: the e-mail address is also the username (lower-cased, so
+    that it is unique whatever the case), with their language for pages and e-mail.
+    password None: an account that signs in with e-legitimation only (an unusable password).
+    An address that already has an account is refused at "email": e-legitimation, whose
+    person the provider has identified, uses this directly; a password registration goes
+    through account_register, which does not tell. The database's unique username decides a
+    race between two registrations of the same address."""
     email = email.strip()
     first_name, _space, last_name = " ".join(name.split()).partition(" ")
     User = get_user_model()
-    language = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-    owner = User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).first()
-    if owner is None:
-        try:
-            with transaction.atomic():
-                user = User.objects.create_user(
-                    email.lower(), email, password, first_name=first_name[:150], last_name=last_name[:150]
-                )
-                ApplicantSettings.objects.create(user=user, language=language)
-                email_confirmation_send(user=user, site_url=site_url, next_url=next_url)
-            return user
-        except IntegrityError:  # the same address registered a moment before
-            owner = User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).first()
-    if owner is not None:
+    taken = ValidationError(
+        {
+            "email": _("Det finns redan ett konto med e-postadressen %(email)s. Logga in med den i stället.")
+            % {"email": email}
+        },
+        code="taken",
+    )
+    if User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email.lower(), email, password, first_name=first_name[:150], last_name=last_name[:150]
+            )
+            ApplicantSettings.objects.create(
+                user=user, language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+            )
+    except IntegrityError:  # the same address registered a moment before
+        raise taken
+    return user
+
+
+def account_register(
+    *, name: str, email: str, password: str, language: str, site_url: str, next_url: str = ""
+) -> User | None:
+    """A new applicant's password account (account_create), whose e-mail address is then
+    confirmed by the link sent to it. The form has checked the password against the
+    validators. An address that already has an account gets no second one, and the answer
+    does not tell (None): its owner is told by e-mail that someone tried, with the ways in.
+    site_url: the portal's address, which the links start with; next_url: where the
+    confirmation link leads on to."""
+    try:
+        with transaction.atomic():
+            user = account_create(name=name, email=email, password=password, language=language)
+            email_confirmation_send(user=user, site_url=site_url, next_url=next_url)
+        return user
+    except ValidationError:  # the address has an account
+        User = get_user_model()
         # As the login does: hash the password anyway, so that the time taken does not tell.
         User().set_password(password)
-        _tell_of_registration_attempt(owner, email=email, site_url=site_url)
+        email = email.strip()
+        owner = User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).first()
+        if owner is not None:
+            _tell_of_registration_attempt(owner, email=email, site_url=site_url)
     return None
 
 

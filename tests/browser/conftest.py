@@ -67,4 +67,4 @@ def log_in(page, username, password="demo"):
     page.goto("/konto/logga-in/")
     page.get_by_label("E-postadress eller användarnamn").fill(username)
     page.get_by_label("Lösenord").fill(password)
-    page.get_by_role("button", name="Logga in").click()
+    page.get_by_role("button", name="Logga in", exact=True).click()

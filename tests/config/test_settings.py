@@ -33,6 +33,7 @@ PRODUCTION = {
     "PAYER_NAME": "Nacka kommun",
     "PAYER_ORGNR": "212000-0167",
     "PAYER_BANKGIRO": "5402-9681",
+    "IDENTITY_HASH_KEY": "h" * 40,
 }
 
 
@@ -41,7 +42,8 @@ def start(tmp_path, **variables):
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in OURS and not key.startswith(("GRANTS_", "S3_", "EMAIL_", "PAYER_", "ACCOUNTING_"))
+        if key not in OURS
+        and not key.startswith(("GRANTS_", "S3_", "EMAIL_", "PAYER_", "ACCOUNTING_", "OIDC_", "IDENTITY_"))
     }
     env.update(DJANGO_SETTINGS_MODULE="config.settings", GRANTS_VAR_DIR=str(tmp_path / "var"))
     env.update({key: value for key, value in variables.items() if value is not None})
@@ -79,7 +81,7 @@ def test_a_complete_production_configuration_starts(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "EMAIL_HOST"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "EMAIL_HOST", "IDENTITY_HASH_KEY"])
 def test_production_without_a_required_variable_refuses_to_start_and_names_it(tmp_path, missing):
     result = start(tmp_path, **{**PRODUCTION, missing: None})
     assert_refused(result, missing)
@@ -93,6 +95,8 @@ def test_production_without_a_required_variable_refuses_to_start_and_names_it(tm
         ("GRANTS_ENV", "staging", ("GRANTS_ENV", "'staging'")),
         ("GRANTS_UPLOAD_MAX_MB", "ten", ("GRANTS_UPLOAD_MAX_MB", "integer", "'ten'")),
         ("DATABASE_URL", "mongodb://db/grants", ("DATABASE_URL cannot be parsed",)),
+        ("OIDC_EID_ISSUER", "https://eid.kommun.example", ("OIDC_EID_CLIENT_ID", "OIDC_EID_CLIENT_SECRET")),
+        ("OIDC_STAFF_CLIENT_ID", "bidrag", ("OIDC_STAFF_ISSUER",)),
     ],
 )
 def test_a_malformed_value_refuses_to_start_and_says_what_is_wrong(tmp_path, name, value, words):
@@ -106,6 +110,7 @@ def test_a_malformed_value_refuses_to_start_and_says_what_is_wrong(tmp_path, nam
         ("SECRET_KEY", "short-key", ("SECRET_KEY", "at least 40 characters")),
         ("GRANTS_STORAGE", "s3", ("S3_BUCKET",)),
         ("EMAIL_USE_TLS", "kanske", ("EMAIL_USE_TLS", "true or false")),
+        ("IDENTITY_HASH_KEY", "short", ("IDENTITY_HASH_KEY", "at least 32 characters")),
     ],
 )
 def test_an_unsafe_production_value_refuses_to_start(tmp_path, name, value, words):
