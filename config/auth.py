@@ -13,13 +13,20 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
 
+def password_allowed(user):
+    """The settings' rule for this account's kind (checked at sign-in only, not on every
+    request that restores a session: that would cost a query per request)."""
+    from grants.access import may_sign_in_with_password
+
+    return bool(may_sign_in_with_password(user))
+
+
 class UsernameBackend(ModelBackend):
     """Django's own matching of the username, with the password rules of the settings."""
 
-    def user_can_authenticate(self, user):
-        from grants.access import may_sign_in_with_password
-
-        return super().user_can_authenticate(user) and bool(may_sign_in_with_password(user))
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        return user if user is not None and password_allowed(user) else None
 
 
 class EmailOrUsernameBackend(UsernameBackend):
@@ -38,7 +45,7 @@ class EmailOrUsernameBackend(UsernameBackend):
             # not tell whether the account exists.
             User().set_password(password)
             return None
-        if user.check_password(password) and self.user_can_authenticate(user):
+        if user.check_password(password) and self.user_can_authenticate(user) and password_allowed(user):
             return user
         return None
 
