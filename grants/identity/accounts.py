@@ -104,12 +104,16 @@ def eid_unlink(*, user: User, request: HttpRequest | None = None) -> None:
 def eid_account_create(
     *, personnummer: str, first_name: str, last_name: str, email: str, language: str, request: HttpRequest | None = None
 ) -> User:
-    """A new applicant's account for e-legitimation only (no usable password)."""
-    from ..services.organisations import account_create
+    """A new applicant's account for e-legitimation only (no usable password). The provider
+    vouches for the person, not for the e-mail address typed: it gets its confirmation link,
+    as a password registration's does."""
+    from ..services.organisations import account_create, email_confirmation_send
 
     with transaction.atomic():
         user = account_create(name=f"{first_name} {last_name}", email=email, password=None, language=language)
         eid_link(user=user, personnummer=personnummer, request=request)
+        if request is not None:
+            email_confirmation_send(user=user, site_url=request.build_absolute_uri("/"))
     return user
 
 

@@ -5,7 +5,9 @@ the group mapping; a group that gives no role is refused."""
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core import mail
 
+from grants import access
 from grants.identity.accounts import personnummer_key
 from grants.identity.models import Identity, SecurityEvent, StaffRoleMapping
 from grants.identity.session import EID, SSO, signed_in_with
@@ -88,21 +90,25 @@ def test_a_wrong_password_links_nothing(client, oidc_settings, anna):
     assert signed_in_user(client) is None
 
 
-def test_an_unknown_e_legitimation_makes_a_new_account(client, oidc_settings):
+def test_an_unknown_e_legitimation_makes_a_new_account(client, oidc_settings, django_capture_on_commit_callbacks):
     eid_sign_in(client)
     page = client.get("/konto/e-legitimation/koppla/").content.decode()
     assert 'value="Anna"' in page and 'value="Andersson"' in page
-    response = client.post(
-        "/konto/e-legitimation/koppla/",
-        {
-            "action": "create",
-            "account-first_name": "Anna",
-            "account-last_name": "Andersson",
-            "account-email": "anna.andersson@example.se",
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/konto/e-legitimation/koppla/",
+            {
+                "action": "create",
+                "account-first_name": "Anna",
+                "account-last_name": "Andersson",
+                "account-email": "anna.andersson@example.se",
+            },
+        )
     assert response.status_code == 302, response.content.decode()
     user = User.objects.get(email="anna.andersson@example.se")
+    # The address typed is hers once she follows the link sent to it (issue 14, accounts).
+    assert not access.email_confirmed(user)
+    assert [message.to for message in mail.outbox] == [["anna.andersson@example.se"]]
     assert not user.has_usable_password()
     assert user.identities.get().provider == "eid"
     assert signed_in_user(client) == str(user.pk)
