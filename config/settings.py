@@ -144,6 +144,8 @@ LOGIN_URL = "login"
 EMAIL_CONFIRMATION_DAYS = env_int("EMAIL_CONFIRMATION_DAYS", 3)
 # The password reset link works this many seconds (one hour), once.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
+if EMAIL_CONFIRMATION_DAYS < 1 or PASSWORD_RESET_TIMEOUT < 60:
+    raise ImproperlyConfigured("EMAIL_CONFIRMATION_DAYS must be at least 1 and PASSWORD_RESET_TIMEOUT at least 60.")
 
 # Staff who sign in with a password (not by single sign-on, whose provider has its own second
 # factor) must also give a code from an authenticator app (TOTP) before the staff pages and the

@@ -193,3 +193,17 @@ def test_the_ceiling_per_address_still_holds(anna):
         assert client.post("/konto/logga-in/", {"username": f"person{number}", "password": "x"}).status_code == 200
     assert_too_many(client.post("/konto/logga-in/", {"username": "anna", "password": "demo"}))
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    "name, value", [("EMAIL_CONFIRMATION_DAYS", "0"), ("PASSWORD_RESET_TIMEOUT", "5"), ("EMAIL_CONFIRMATION_DAYS", "x")]
+)
+def test_a_link_lifetime_that_makes_no_sense_stops_start_up(tmp_path, name, value):
+    assert_refused(start(tmp_path, **{name: value}), name)
+
+
+@pytest.mark.parametrize("value", ["many", "0/h"])
+def test_a_malformed_login_limit_stops_start_up(tmp_path, value):
+    assert_refused(
+        start(tmp_path, RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT=value), "RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT"
+    )
