@@ -398,6 +398,7 @@ def _problems(application, refusals=()):
     found = {}
     for message, url in [
         *((refusal, None) for refusal in refusals),
+        *((answer.reason, None) for answer in [access.may_submit_for(application.organisation)] if not answer),
         *((message, amount_url) for message in _missing_inputs(application)),
         *_missing_answers(application),
         *((message, None) for message in apply.check_submittable(application)),
