@@ -392,7 +392,7 @@ def organisation_create(
 
 
 # The evidence an association sends: its statutes and its latest annual meeting minutes.
-EVIDENCE_KINDS = (OrganisationFile.Kind.STATUTES, OrganisationFile.Kind.MINUTES)
+EVIDENCE_KINDS = (OrganisationFile.Kind.STATUTES.value, OrganisationFile.Kind.MINUTES.value)
 # Evidence as stored: (kind, filename, content type, (storage key, sha256)).
 StoredEvidence = list[tuple[str, str, str, tuple[str, str]]]
 
