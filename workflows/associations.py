@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -46,6 +47,12 @@ class AcceptClaimForm(forms.Form):
     )
 
 
+def _officer(request: HttpRequest) -> User:
+    """The signed-in officer (every view here is behind verifiers_only, which requires a sign-in)."""
+    assert isinstance(request.user, User)
+    return request.user
+
+
 def _page(
     request: HttpRequest,
     *,
@@ -76,7 +83,7 @@ def _page(
         Membership.objects.filter(organisation__in=organisation_ids).select_related("user").order_by("pk")
     ):
         people.setdefault(membership.organisation_id, []).append(membership)
-    member_of = set(Membership.objects.filter(user=request.user).values_list("organisation_id", flat=True))
+    member_of = set(Membership.objects.filter(user=_officer(request)).values_list("organisation_id", flat=True))
     for row in rows:
         row.current_files = [files.get(row.pk, {}).get(kind) for kind in organisations.EVIDENCE_KINDS]
         row.people = people.get(row.pk, [])
@@ -121,11 +128,11 @@ def association_decide(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReasonForm(request.POST, prefix=f"org-{organisation.pk}")
     try:
         if action == "verify":
-            organisations.association_verify(organisation=organisation, by=request.user)
+            organisations.association_verify(organisation=organisation, by=_officer(request))
             text = f"{organisation.name} är verifierad. Föreningen har meddelats och kan skicka in ansökningar."
         elif action == "refuse" and form.is_valid():
             organisations.association_refuse(
-                organisation=organisation, by=request.user, reason=form.cleaned_data["reason"]
+                organisation=organisation, by=_officer(request), reason=form.cleaned_data["reason"]
             )
             text = f"{organisation.name} är inte verifierad. Föreningen har fått skälet och kan skicka nya underlag."
         elif action == "refuse":
@@ -150,14 +157,14 @@ def claim_decide(request: HttpRequest, pk: int) -> HttpResponse:
             accept = AcceptClaimForm(request.POST, prefix=f"accept-{claim.pk}")
             accept.is_valid()  # a tick box: always valid
             organisations.claim_accept(
-                claim=claim, by=request.user, remove_others=accept.cleaned_data.get("remove_others", False)
+                claim=claim, by=_officer(request), remove_others=accept.cleaned_data.get("remove_others", False)
             )
             text = f"Anspråket är godtaget: {claim.claimant.get_full_name() or claim.claimant.email} är firmatecknare för {name}."
         elif action == "refuse":
             form = ReasonForm(request.POST, prefix=f"claim-{claim.pk}")
             if not form.is_valid():
                 return _page(request, forms_by_key={f"claim-{claim.pk}": form}, status=400)
-            organisations.claim_refuse(claim=claim, by=request.user, reason=form.cleaned_data["reason"])
+            organisations.claim_refuse(claim=claim, by=_officer(request), reason=form.cleaned_data["reason"])
             text = f"Anspråket på {name} är avslaget. Den som gjorde det har fått skälet."
         else:
             raise ValidationError("Okänd åtgärd. Ladda om sidan och försök igen.")
