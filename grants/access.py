@@ -205,10 +205,6 @@ def may_act_for_money(membership: Membership | None) -> Answer:
 LEADING_ROLES = (Membership.Role.SIGNATORY, Membership.Role.CONTACT)
 
 
-def _role_names(roles: tuple[str, ...]) -> str:
-    return _(" eller ").join(str(Membership.Role(role).label).lower() for role in roles)
-
-
 def may_manage_members(membership: Membership | None) -> Answer:
     """A confirmed signatory or contact invites people and confirms or declines those who wait."""
     if membership is None or membership.status != Membership.Status.CONFIRMED:
