@@ -86,7 +86,7 @@ staff_site = Site(
         ),
         MeetingLetters(app_name="beslutsbrev"),
         Payments(app_name="ekonomi"),
-        Associations(app_name="foreningar"),
+        Associations(app_name="verifiering"),
         AnnualReport(app_name="ledning"),
     ],
 )

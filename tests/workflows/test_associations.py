@@ -96,7 +96,10 @@ def test_an_administrator_sees_the_list_and_the_staff_menu_offers_it(client, oll
     client.force_login(factories.user("sara", role="Systemförvaltare"))
     assert client.get(URL).status_code == 200
     client.force_login(olle)
-    assert client.get("/staff/foreningar/", follow=True).status_code == 200
+    menu = client.get("/staff/", follow=True).content.decode()
+    assert "Föreningar att verifiera" in menu and 'href="/staff/verifiering/' in menu
+    response = client.get("/staff/verifiering/", follow=True)
+    assert response.redirect_chain[-1][0] == URL and response.status_code == 200
 
 
 def test_olle_verifies_through_the_page(client, olle, pdf_bytes):
