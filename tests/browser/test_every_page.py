@@ -115,8 +115,9 @@ def world():
         by=anna, kind="association", name="Fisksätra schackklubb", org_number="802498-0008", evidence=evidence
     )
     organisations.association_refuse(organisation=refused, by=olle, reason="Protokollet är inte justerat.")
+    boo = factories.association("Boo fotbollsförening", org_number="802478-3345")
     organisations.organisation_create(
-        by=anna, kind="association", name="Saltsjöbadens SK", org_number="802000-0001", evidence=evidence
+        by=anna, kind="association", name=boo.name, org_number=boo.org_number, evidence=evidence
     )
     return {
         "unverified": unverified,
