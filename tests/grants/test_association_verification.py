@@ -288,6 +288,16 @@ def test_a_board_member_prepares_and_submits_but_may_not_withdraw(anna, bo, fisk
     assert apply.application_withdraw(application=submitted, by=anna).status == Application.Status.WITHDRAWN
 
 
+def test_the_case_page_offers_withdrawal_to_the_signatory_only(client, anna, bo, fisksatra, inclusion_call):
+    Membership.objects.create(user=bo, organisation=fisksatra, role="member")
+    submitted = apply.application_submit(application=draft(inclusion_call, fisksatra, bo), by=bo)
+    link = f'href="/portal/ansokningar/{submitted.pk}/ata-tillbaka/"'
+    client.force_login(bo)
+    assert link not in client.get(f"/portal/ansokningar/{submitted.pk}/").content.decode()
+    client.force_login(anna)
+    assert link in client.get(f"/portal/ansokningar/{submitted.pk}/").content.decode()
+
+
 def test_a_board_member_may_not_ask_for_a_bank_account(anna, bo, fisksatra):
     from grants.services import payee_accounts
 
