@@ -13,7 +13,7 @@ from grants.identity import views as identity_views
 from grants.portal import catalogue
 from grants.portal.settings_views import language_choose
 from grants.portal.views import home as portal_home
-from workflows import finance, reports
+from workflows import associations, finance, reports
 from workflows.flows import GrantFlow
 from workflows.lists import GrantFlowViewset
 
@@ -36,6 +36,17 @@ class Payments(Application):
     turbo_disabled = True
     permission = staticmethod(access.is_finance)
     index_path = path("", RedirectView.as_view(pattern_name="finance:payments"), name="index")
+
+
+class Associations(Application):
+    """The staff menu's way to the associations to verify and the claims on registered ones
+    (below; officers and administrators)."""
+
+    title = "Föreningar att verifiera"
+    icon = "verified_user"
+    turbo_disabled = True
+    permission = staticmethod(access.may_verify_associations)
+    index_path = path("", RedirectView.as_view(pattern_name="associations:list"), name="index")
 
 
 class AnnualReport(Application):
@@ -76,6 +87,7 @@ staff_site = Site(
         ),
         MeetingLetters(app_name="beslutsbrev"),
         Payments(app_name="ekonomi"),
+        Associations(app_name="verifiering"),
         AnnualReport(app_name="ledning"),
     ],
 )
@@ -154,6 +166,7 @@ urlpatterns = [
     path("staff/sammantraden/", include(meeting_urls)),
     path("staff/utbetalningar/", include(finance_urls)),
     path("staff/arsrapport/", include(report_urls)),
+    path("staff/foreningar/", include((associations.urlpatterns, "associations"))),
     path("oppna-data/", include(open_data_urls)),
     path("staff/", staff_site.urls),
 ]

@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import AccountChangeRequest, Application, ConflictOfInterest, Membership, Payment
+from .models import AccountChangeRequest, Application, ConflictOfInterest, Membership, Organisation, Payment
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -221,6 +221,64 @@ def may_act_for_money(membership: Membership | None) -> Answer:
             )
         )
     return ALLOWED
+
+
+# The roles that lead the association in the portal: invite and confirm people, withdraw applications.
+LEADING_ROLES = (Membership.Role.SIGNATORY, Membership.Role.CONTACT)
+
+
+def may_manage_members(membership: Membership | None) -> Answer:
+    """A confirmed signatory or contact invites people and confirms or declines those who wait."""
+    if membership is None or membership.status != Membership.Status.CONFIRMED:
+        return refused(_("Bara bekräftade medlemmar i föreningen kan bjuda in och bekräfta personer."))
+    if membership.role not in LEADING_ROLES:
+        return refused(
+            _(
+                "Bara föreningens firmatecknare eller kontaktperson kan bjuda in, bekräfta och avböja personer. "
+                "Be någon av dem att göra det."
+            )
+        )
+    return ALLOWED
+
+
+def may_withdraw(membership: Membership | None) -> Answer:
+    """A confirmed signatory or contact withdraws the association's applications; a plain
+    board member prepares and submits them."""
+    if membership is None or membership.status != Membership.Status.CONFIRMED:
+        return refused(_("Du kan bara återta din egen förenings ansökningar."))
+    if membership.role not in LEADING_ROLES:
+        return refused(
+            _("Bara föreningens firmatecknare eller kontaktperson kan återta en ansökan. Be någon av dem att göra det.")
+        )
+    return ALLOWED
+
+
+def may_change_roles(membership: Membership | None) -> Answer:
+    """Only a confirmed signatory, who signs for the association, changes the others' roles."""
+    if membership is None or membership.status != Membership.Status.CONFIRMED:
+        return refused(_("Bara bekräftade medlemmar i föreningen kan ändra roller."))
+    if membership.role != Membership.Role.SIGNATORY:
+        return refused(_("Bara föreningens firmatecknare kan ändra andras roller."))
+    return ALLOWED
+
+
+NOT_VERIFIED = gettext_lazy("Föreningen är inte verifierad av kommunen än.")
+
+
+def may_submit_for(organisation: Organisation) -> Answer:
+    """Applications are submitted only for a verified payee: the association itself, or an
+    informal group's sponsor (whose account the money goes to). Drafts may wait."""
+    if organisation.payee.verification != Organisation.Verification.VERIFIED:
+        return refused(str(NOT_VERIFIED))
+    return ALLOWED
+
+
+def may_verify_associations(user: Person) -> Answer:
+    """Officers, and the administrators (Systemförvaltare) who keep the register of
+    associations, verify new associations and decide claims on registered ones."""
+    if is_officer(user) or _has_perm(user, "grants.change_organisation"):
+        return ALLOWED
+    return refused("Föreningar verifieras av handläggare och systemförvaltare.")
 
 
 # --- taking part in a case (jäv) ---------------------------------------------------------------

@@ -186,12 +186,22 @@ class OrganisationFileInline(ReadOnlyInline):
 
 @admin.register(models.Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "org_number", "bankgiro", "plusgiro", "iban", "sponsor"]
-    list_filter = ["kind"]
+    list_display = ["name", "kind", "org_number", "verification", "bankgiro", "plusgiro", "iban", "sponsor"]
+    list_filter = ["kind", "verification"]
     search_fields = ["name", "org_number"]
     inlines = [MembershipInline, OrganisationFileInline]
-    # The account changes only by a request that finance approves (Bankkonton under Utbetalningar).
-    readonly_fields = ["bankgiro", "plusgiro", "iban", "account_approved_at"]
+    # The account changes only by a request that finance approves (Bankkonton under Utbetalningar),
+    # and the verification only in the officers' list (Föreningar att verifiera), which audits it.
+    readonly_fields = [
+        "bankgiro",
+        "plusgiro",
+        "iban",
+        "account_approved_at",
+        "verification",
+        "verified_at",
+        "verified_by",
+        "refusal_reason",
+    ]
 
 
 @admin.register(models.AccountChangeRequest)

@@ -459,6 +459,11 @@ class Organisation(models.Model):
         ASSOCIATION = "association", _("Förening")
         INFORMAL_GROUP = "informal_group", _("Grupp utan organisationsnummer")
 
+    class Verification(models.TextChoices):
+        UNVERIFIED = "unverified", _("Väntar på verifiering")
+        VERIFIED = "verified", _("Verifierad")
+        REFUSED = "refused", _("Inte verifierad")
+
     kind = models.CharField("typ", max_length=20, choices=Kind.choices, default=Kind.ASSOCIATION)
     name = models.CharField("namn", max_length=200)
     org_number = models.CharField(
@@ -499,6 +504,25 @@ class Organisation(models.Model):
         through_fields=("organisation", "user"),
         related_name="organisations",
     )
+    # Whether an officer has seen the association's statutes and minutes and found that it
+    # is who it says it is. An association registered in the portal starts unverified
+    # (grants.services.organisations); one the municipality enters itself (the admin, an
+    # import) is verified. Until then its drafts cannot be submitted (access.may_submit_for).
+    # An informal group's own state is not used: the payee, its sponsor, is the one verified.
+    verification = models.CharField(
+        "verifiering", max_length=12, choices=Verification.choices, default=Verification.VERIFIED
+    )
+    verified_at = models.DateTimeField("verifierad", null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="verifierad av",
+    )
+    refusal_reason = models.TextField("skäl att inte verifiera", blank=True, max_length=1000)
+    registered_at = models.DateTimeField("registrerad", default=timezone.now)
 
     class Meta:
         verbose_name = "förening"
@@ -736,6 +760,65 @@ class OrganisationFile(models.Model):
         verbose_name = "föreningsdokument"
         verbose_name_plural = "föreningsdokument"
         ordering = ["kind", "-uploaded_at", "-pk"]
+
+
+class OrganisationClaim(models.Model):
+    """Someone registered an organisationsnummer that already has a profile: they are not
+    let in, the claim waits for an officer, who accepts it (the claimant becomes a confirmed
+    signatory) or refuses it with a reason. The evidence is the claimant's own statutes and
+    minutes, stored as the profile's files are but not shown to the association."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Väntar på kommunen")
+        ACCEPTED = "accepted", _("Godtaget")
+        REFUSED = "refused", _("Avslaget")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="claims", verbose_name="förening"
+    )
+    claimant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="den som gör anspråk"
+    )
+    # The name the claimant typed, which may differ from the registered one.
+    name = models.CharField("angivet namn", max_length=200)
+    role = models.CharField("angiven roll", max_length=20, choices=Membership.Role.choices)
+    status = models.CharField("status", max_length=20, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField("inkommet", default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField("skäl", blank=True, max_length=1000)
+
+    class Meta:
+        verbose_name = "anspråk på förening"
+        verbose_name_plural = "anspråk på föreningar"
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "claimant"], condition=Q(status="pending"), name="one_pending_claim"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.claimant} → {self.organisation}"
+
+
+class ClaimFile(models.Model):
+    """A claim's evidence: statutes or annual meeting minutes, stored with its SHA-256."""
+
+    claim = models.ForeignKey(OrganisationClaim, on_delete=models.CASCADE, related_name="files")
+    kind = models.CharField("typ", max_length=30, choices=OrganisationFile.Kind.choices)
+    filename = models.CharField("filnamn", max_length=200)
+    content_type = models.CharField(max_length=100)
+    storage_key = models.CharField(max_length=300, unique=True)
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "underlag för anspråk"
+        verbose_name_plural = "underlag för anspråk"
+        ordering = ["kind", "pk"]
 
 
 class ApplicantSettings(models.Model):

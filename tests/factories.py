@@ -108,15 +108,21 @@ def call(programme_, *, open_=True, max_amount="200000", budget="1000000", year=
 
 
 def association(
-    name="Fisksätra IF", org_number="802412-1231", bankgiro=None, members=(), role=Membership.Role.SIGNATORY
+    name="Fisksätra IF",
+    org_number="802412-1231",
+    bankgiro=None,
+    members=(),
+    role=Membership.Role.SIGNATORY,
+    verification=Organisation.Verification.VERIFIED,
 ):
     """An association whose bankgiro is already approved (as finance would have), with its
     members confirmed in `role`: Anna is Fisksätra IF's signatory. Fisksätra IF's bankgiro
     is 5050-1055; another association gets one of its own, made from its organisationsnummer,
-    since attestation refuses two associations with one account."""
+    since attestation refuses two associations with one account. It is verified by the
+    municipality unless `verification` says otherwise (unverified_association)."""
     if bankgiro is None:
         bankgiro = "5050-1055" if org_number == "802412-1231" else _bankgiro_of(org_number)
-    org = Organisation.objects.create(name=name, org_number=org_number, bankgiro=bankgiro)
+    org = Organisation.objects.create(name=name, org_number=org_number, bankgiro=bankgiro, verification=verification)
     for person in members:
         Membership.objects.create(user=person, organisation=org, role=role)
     return org
@@ -236,6 +242,13 @@ def report_form_data(application, *, action="submit", **overrides):
 
 
 # --- accounts and the association profile (grants.services.organisations) -------------------
+
+
+def unverified_association(name="Saltsjöbadens SK", org_number="802420-1231", members=(), **kwargs):
+    """An association registered in the portal that waits for an officer to verify it."""
+    return association(
+        name=name, org_number=org_number, members=members, verification=Organisation.Verification.UNVERIFIED, **kwargs
+    )
 
 
 def pending_member(person, organisation, *, role="member"):

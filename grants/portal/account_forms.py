@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .. import access
 from ..fields import text_field
 from ..models import Membership, OrganisationFile, PayeeScheme
 from .forms import UploadField
@@ -108,6 +109,9 @@ class RegistrationForm(BaseUserCreationForm):
 
 
 class AssociationForm(forms.Form):
+    """A new association with its evidence: the statutes and the minutes that name the board
+    and who signs for it, which the officer reads before verifying it."""
+
     name = forms.CharField(label=gettext_lazy("Föreningens namn"), max_length=200)
     org_number = forms.CharField(
         label=gettext_lazy("Organisationsnummer"),
@@ -116,10 +120,32 @@ class AssociationForm(forms.Form):
     )
     role = forms.ChoiceField(
         label=gettext_lazy("Din roll i föreningen"),
-        choices=ROLES,
+        choices=[(value, label) for value, label in ROLES if value in access.LEADING_ROLES],
         initial=Membership.Role.SIGNATORY,
-        help_text=ROLE_HELP,
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy(
+            "Föreningen registreras av dess firmatecknare eller kontaktperson. Andra ur styrelsen bjuder ni in sedan."
+        ),
     )
+    statutes = UploadField(
+        label=gettext_lazy("Stadgar (PDF, PNG eller JPEG)"),
+        error_messages={"required": gettext_lazy("Ladda upp föreningens stadgar.")},
+    )
+    annual_meeting_minutes = UploadField(
+        label=gettext_lazy("Senaste årsmötesprotokollet (PDF, PNG eller JPEG)"),
+        help_text=gettext_lazy(
+            "Protokollet ska visa vilka som sitter i styrelsen och vem som tecknar föreningens firma."
+        ),
+        error_messages={
+            "required": gettext_lazy(
+                "Ladda upp det senaste årsmötesprotokollet, där styrelsen och firmatecknarna står."
+            )
+        },
+    )
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=gettext_lazy("Roll"), choices=ROLES)
 
 
 class GroupForm(forms.Form):

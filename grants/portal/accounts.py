@@ -28,7 +28,7 @@ from config.ratelimit import limit_posts
 from .. import access
 from ..files import Upload, read_stored
 from ..identity import confirmation as email_confirmation
-from ..models import Invitation, Membership, Organisation, OrganisationFile
+from ..models import Invitation, Membership, Organisation, OrganisationClaim, OrganisationFile
 from ..services import organisations as services
 from ..services import payee_accounts
 from ..web import error_summary, refusal_messages, refusal_to_form, refusal_to_messages, stored_file_response
@@ -42,6 +42,7 @@ from .account_forms import (
     OrganisationFileForm,
     ProfileForm,
     RegistrationForm,
+    RoleForm,
 )
 
 # The latest account requests the organisation's page shows (the audit trail, masked).
@@ -66,9 +67,9 @@ def membership_for_user(user, organisation_pk, *, confirmed=False):
 
 def organisation_file_for_user(user, pk):
     """A profile file as its reader may see it: confirmed members their own organisation's,
-    staff every organisation's (the officer reads the statutes when assessing)."""
+    staff every organisation's (the officer reads the statutes when assessing or verifying)."""
     files = OrganisationFile.objects.all()
-    if not access.is_staff_member(user):
+    if not (access.is_staff_member(user) or access.may_verify_associations(user)):
         files = files.filter(access.confirmed_member(user, via="organisation"))
     try:
         return files.get(pk=pk)
@@ -262,22 +263,37 @@ def organisation_list(request):
         .select_related("organisation__sponsor")
         .order_by("organisation__name")
     )
-    return render(request, "portal/accounts/organisations.html", {"memberships": memberships})
+    claims = OrganisationClaim.objects.filter(claimant=request.user).select_related("organisation").order_by("-pk")
+    return render(request, "portal/accounts/organisations.html", {"memberships": memberships, "claims": claims})
+
+
+def _upload(uploaded):
+    return Upload(filename=uploaded.name, content_type=uploaded.checked_content_type, content=uploaded.read())
 
 
 def _create(request, *, kind, form_class, template):
-    form = form_class(request.POST or None)
+    form = form_class(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        evidence = {
+            file_kind: _upload(data.pop(file_kind)) for file_kind in services.EVIDENCE_KINDS if file_kind in data
+        }
         try:
-            organisation = services.organisation_create(by=request.user, kind=kind, **form.cleaned_data)
+            created = services.organisation_create(by=request.user, kind=kind, evidence=evidence or None, **data)
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc)
         else:
+            if isinstance(created, OrganisationClaim):
+                # Not let in: the officer decides who acts for the registered association.
+                messages.warning(
+                    request, _("Föreningen är redan registrerad. Kommunen har fått ditt anspråk och hör av sig.")
+                )
+                return redirect("portal:organisations")
             messages.success(
                 request,
-                _("Profilen för %(name)s är skapad. Fyll i resten av uppgifterna nedan.") % {"name": organisation.name},
+                _("Profilen för %(name)s är skapad. Fyll i resten av uppgifterna nedan.") % {"name": created.name},
             )
-            return redirect("portal:organisation", pk=organisation.pk)
+            return redirect("portal:organisation", pk=created.pk)
     return render(request, template, {"form": form, "summary": error_summary(form)}, status=400 if form.errors else 200)
 
 
@@ -373,6 +389,9 @@ def _render_organisation(request, membership, *, status=200, summary=(), **bound
         "account": payee_accounts.masked(*account) if (account := organisation.payee.account()) else "",
         "account_requests": organisation.account_requests.select_related("requested_by")[:ACCOUNT_HISTORY],
         "may_ask_for_account": access.may_act_for_money(membership),
+        "may_manage_members": access.may_manage_members(membership),
+        "may_change_roles": access.may_change_roles(membership),
+        "role_form": RoleForm(),
         "file_form": bound.get("file_form") or OrganisationFileForm(prefix="file"),
         "invite_form": bound.get("invite_form") or InvitationForm(prefix="invite"),
         "summary": list(summary),
@@ -545,6 +564,31 @@ def membership_confirm(request, pk):
 @require_POST
 def membership_decline(request, pk):
     return _decide(request, pk, action=services.membership_decline, done=_("%(person)s är avböjd."))
+
+
+@login_required
+@require_POST
+def membership_role(request, pk):
+    """A signatory changes another member's role; pk is that membership's."""
+    other = Membership.objects.select_related("user").filter(pk=pk).first()
+    if other is None:
+        raise Http404(_("Personen är inte längre med i föreningen."))
+    mine = membership_for_user(request.user, other.organisation_id, confirmed=True)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        refusal_to_messages(request, ValidationError(_("Välj en roll.")))
+        return redirect("portal:organisation", pk=mine.organisation_id)
+    try:
+        changed = services.membership_role_change(membership=other, by=request.user, role=form.cleaned_data["role"])
+    except (ValidationError, PermissionDenied) as exc:
+        refusal_to_messages(request, exc)
+        return redirect("portal:organisation", pk=mine.organisation_id)
+    person = other.user.get_full_name() or other.user.email
+    return _done(
+        request,
+        mine,
+        _("%(person)s är nu %(role)s.") % {"person": person, "role": changed.get_role_display().lower()},
+    )
 
 
 @login_required

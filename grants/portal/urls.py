@@ -38,4 +38,5 @@ urlpatterns = [
     path("forening/dokument/<int:pk>/", accounts.file_download, name="organisation_file"),
     path("forening/personer/<int:pk>/bekrafta/", accounts.membership_confirm, name="membership_confirm"),
     path("forening/personer/<int:pk>/avboj/", accounts.membership_decline, name="membership_decline"),
+    path("forening/personer/<int:pk>/roll/", accounts.membership_role, name="membership_role"),
 ]

@@ -21,6 +21,7 @@ from ..models import (
     Call,
     Document,
     FollowUpReport,
+    Membership,
     Organisation,
     OrganisationFile,
     RepaymentClaim,
@@ -399,6 +400,7 @@ def _problems(application, refusals=()):
     found = {}
     for message, url in [
         *((refusal, None) for refusal in refusals),
+        *((answer.reason, None) for answer in [access.may_submit_for(application.organisation)] if not answer),
         *((message, amount_url) for message in _missing_inputs(application)),
         *_missing_answers(application),
         *((message, None) for message in apply.check_submittable(application)),
@@ -862,7 +864,13 @@ def _render_detail(request, application, status=200, **forms):
             "awaiting_protocol": stage.awaiting_protocol,
             "case_messages": case_messages(application, decision),
             "events": [event for event in application.events.all() if _is_for_applicant(event)],
-            "withdrawable": application.status in Application.WITHDRAWABLE,
+            # Only the signatory and the contact withdraw; a board member is not offered the link.
+            "withdrawable": application.status in Application.WITHDRAWABLE
+            and bool(
+                access.may_withdraw(
+                    Membership.objects.filter(organisation_id=application.organisation_id, user=request.user).first()
+                )
+            ),
             **forms,
         }
     )

@@ -422,6 +422,7 @@ def application_submit(*, application: Application, by: User) -> Application:
 def _submit(*, application: Application, by: User) -> Application:
     with service_transaction():
         application = lock_application(application)
+        access.require(access.may_submit_for(application.organisation))
         _check_submittable_draft(application, (Application.Status.DRAFT,))
         before = application.status
         if application.organisation.kind == Organisation.Kind.INFORMAL_GROUP:
@@ -482,6 +483,7 @@ def application_ask_sponsor(*, application: Application, by: User) -> Applicatio
         application = lock_application(application)
         if application.organisation.kind != Organisation.Kind.INFORMAL_GROUP:
             raise ValidationError(_("Bara en grupp utan organisationsnummer skickar ansökan till en medsökare."))
+        access.require(access.may_submit_for(application.organisation))
         _check_submittable_draft(application, (Application.Status.DRAFT,))
         before = application.status
         transition(application, "ask_sponsor", by=by, what=_("skicka ansökan till medsökaren"))
@@ -528,6 +530,7 @@ def application_sponsor_confirm(*, application: Application, by: User) -> Applic
 def _sponsor_confirm(*, application: Application, by: User) -> Application:
     with service_transaction():
         application = lock_application(application)
+        access.require(access.may_submit_for(application.organisation))
         _check_submittable_draft(application, (Application.Status.AWAITING_SPONSOR,))
         before = application.status
         transition(application, "sponsor_confirm", by=by, what=_("bekräfta ansökan som medsökare"), kwargs={"by": by})
@@ -601,6 +604,8 @@ def application_sponsor_decline(*, application: Application, by: User, reason: s
 def _check_withdrawable(application: Application, *, by: User) -> None:
     """Refuse, in Swedish, to withdraw what is not the person's own or is already decided."""
     access.require(access.is_applicant(by, application), _("Du kan bara återta din egen förenings ansökningar."))
+    membership = Membership.objects.filter(organisation_id=application.organisation_id, user=by).first()
+    access.require(access.may_withdraw(membership))
     if application.status not in Application.WITHDRAWABLE:
         if application.status in (*Application.GRANTED, Application.Status.REJECTED, Application.Status.CLOSED):
             raise ValidationError(

@@ -3,19 +3,28 @@ association (or an informal group with a sponsor association) and keeps its prof
 address, board, bank account, statutes and annual meeting minutes — which every
 application then reuses.
 
-Whoever creates a profile is its first confirmed contact. Everyone else, whether they ask
-to join or are invited, is pending until a confirmed member of the same organisation
-confirms them; only confirmed members see the organisation's cases, edit its profile, get
-its e-mail or confirm others (grants.selectors counts confirmed memberships only).
+Whoever creates a profile is its first confirmed member, in the role they state. Everyone
+else, whether they ask to join or are invited, is pending until a confirmed signatory or
+contact of the same organisation confirms them; only confirmed members see the
+organisation's cases, edit its profile or get its e-mail (grants.selectors counts confirmed
+memberships only). Roles decide the rest (grants.access): signatory and treasurer the bank
+account, signatory and contact the people and withdrawals, the signatory the others' roles.
+
+A new association sends its statutes and annual meeting minutes and stays unverified until
+an officer verifies it (association_verify / association_refuse). Someone who registers an
+organisationsnummer that already has a profile is not let in: their claim waits for the
+officer (claim_accept / claim_refuse). Every membership change and verification is a row in
+the audit trail (grants.identity.audit).
 
 E-mail goes out after commit, in each recipient's chosen language when we know it.
 """
 
+import contextlib
 import datetime as dt
 import enum
 import os
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Final
 
 from django.conf import settings
@@ -35,7 +44,18 @@ from schwifty import IBAN
 
 from .. import access
 from ..identity import confirmation
-from ..models import ApplicantSettings, Invitation, Membership, Organisation, OrganisationFile, PayeeScheme
+from ..identity.audit import record
+from ..identity.models import SecurityEvent
+from ..models import (
+    ApplicantSettings,
+    ClaimFile,
+    Invitation,
+    Membership,
+    Organisation,
+    OrganisationClaim,
+    OrganisationFile,
+    PayeeScheme,
+)
 from ..validators import (
     format_orgnr,
     validate_bankgiro,
@@ -44,7 +64,7 @@ from ..validators import (
     validate_plusgiro,
     validate_upload,
 )
-from ._base import Upload, discarded_on_failure, store_file
+from ._base import Upload, discard_file, discarded_on_failure, store_file
 
 # An invitation's link works this long after it was sent, and once.
 INVITATION_VALID_DAYS = 14
@@ -72,6 +92,11 @@ __all__ = [
     "membership_request",
     "membership_confirm",
     "membership_decline",
+    "membership_role_change",
+    "association_verify",
+    "association_refuse",
+    "claim_accept",
+    "claim_refuse",
     "invitation_create",
     "invitation_accept",
     "invitation_withdraw",
@@ -258,6 +283,34 @@ def _check_confirmed(organisation: Organisation, by: User | AnonymousUser, what:
         )
 
 
+def _audit_membership(membership: Membership, *, by: User, change: str, before: str | None) -> None:
+    """The audit row of a membership change: who did it, to whom, in which organisation,
+    from what (None when it is new) to what ("removed" when it goes). change names it:
+    created, requested, confirmed, declined, role, removed."""
+    after = "removed" if change in ("declined", "removed") else f"{membership.status}:{membership.role}"
+    record(
+        SecurityEvent.Kind.MEMBERSHIP_CHANGE,
+        user=membership.user,
+        actor=by,
+        details={
+            "organisation": membership.organisation.org_number or membership.organisation.name,
+            "change": change,
+            "from": before,
+            "to": after,
+        },
+    )
+
+
+def _state(membership: Membership) -> str:
+    return f"{membership.status}:{membership.role}"
+
+
+def _membership_of(organisation: Organisation, user: User | AnonymousUser) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.filter(organisation=organisation, user=user).first()
+
+
 def _language_of(user: User) -> str:
     try:
         return user.applicant_settings.language
@@ -307,11 +360,16 @@ def organisation_create(
     org_number: str = "",
     sponsor_org_number: str = "",
     role: str = Membership.Role.CONTACT,
-) -> Organisation:
+    evidence: Mapping[str, Upload] | None = None,
+) -> Organisation | OrganisationClaim:
     """A new association (with its organisationsnummer, which no other profile may have) or
     informal group (with a sponsor: a registered association found by its organisationsnummer).
-    The person who creates it becomes a confirmed member in the role they state (its
-    signatory or treasurer may ask for its bank account; see payee_accounts)."""
+    The person who creates it becomes a confirmed member in the role they state.
+
+    An association needs its evidence, {OrganisationFile.Kind: Upload}: the statutes and the
+    latest annual meeting minutes; it starts unverified. If its organisationsnummer already
+    has a profile, the person is not let in: a claim with the evidence is recorded for the
+    officer and returned instead of the organisation."""
     if not by.is_authenticated:
         raise PermissionDenied(_("Logga in för att skapa en profil."))
     access.require(access.email_confirmed(by))
@@ -319,17 +377,23 @@ def organisation_create(
         raise ValidationError({"role": [_("Välj en roll.")]})
     name = " ".join((name or "").split())
     errors: dict[str, list[str]] = {}
-    number, sponsor = "", None
+    number, sponsor, taken = "", None, None
+    checked: list[tuple[str, Upload, str]] = []
     if kind == Organisation.Kind.ASSOCIATION:
         if not name:
             errors["name"] = [_("Skriv föreningens namn.")]
+        if role not in access.LEADING_ROLES:
+            errors["role"] = [_("Den som registrerar föreningen ska vara dess firmatecknare eller kontaktperson.")]
         try:
             number = _orgnr(org_number, field="org_number")
         except ValidationError as exc:
             errors.update(exc.message_dict)
         else:
-            if _association_by_orgnr(number) is not None:
-                errors["org_number"] = [_duplicate_orgnr(number)]
+            taken = _association_by_orgnr(number)
+        try:
+            checked = _check_evidence(evidence or {})
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     elif kind == Organisation.Kind.INFORMAL_GROUP:
         if not name:
             errors["name"] = [_("Skriv gruppens namn.")]
@@ -351,17 +415,33 @@ def organisation_create(
         raise ValidationError(_("Välj om det är en förening eller en grupp utan organisationsnummer."))
     if errors:
         raise ValidationError(errors)
+    if taken is not None:
+        return _claim_record(organisation=taken, by=by, name=name, role=role, checked=checked)
+    stored = _store_evidence(checked, under="organisations/new")
     try:
-        with transaction.atomic():
+        with _discarded_on_failure(stored), transaction.atomic():
             organisation = Organisation(kind=kind, name=name[:200], org_number=number, sponsor=sponsor)
+            if kind == Organisation.Kind.ASSOCIATION:
+                organisation.verification = Organisation.Verification.UNVERIFIED
             organisation.save()
-            Membership.objects.create(
+            membership = Membership.objects.create(
                 user=by,
                 organisation=organisation,
                 role=role,
                 status=Membership.Status.CONFIRMED,
                 confirmed_at=timezone.now(),
             )
+            _audit_membership(membership, by=by, change="created", before=None)
+            for file_kind, filename, content_type, (key, digest) in stored:
+                OrganisationFile.objects.create(
+                    organisation=organisation,
+                    kind=file_kind,
+                    filename=filename,
+                    content_type=content_type,
+                    storage_key=key,
+                    sha256=digest,
+                    uploaded_by=by,
+                )
             if sponsor is not None:
                 _mail_after_commit(
                     _confirmed_recipients(sponsor),
@@ -376,16 +456,107 @@ def organisation_create(
                     ),
                 )
     except IntegrityError:
-        # Someone registered the same number a moment before us: the unique constraint said no.
-        raise ValidationError({"org_number": [_duplicate_orgnr(number)]})
+        # Someone registered the same number a moment before us: that profile is now taken,
+        # and this registration becomes a claim on it like any other.
+        taken = _association_by_orgnr(number)
+        if taken is None:
+            raise
+        return _claim_record(organisation=taken, by=by, name=name, role=role, checked=checked)
     return organisation
 
 
-def _duplicate_orgnr(number: str) -> str:
-    return _(
-        "Det finns redan en förening med organisationsnumret %(number)s i portalen. Be att få gå med i den "
-        "i stället (Gå med i en befintlig förening), så bekräftar någon i föreningen dig."
-    ) % {"number": number}
+# The evidence an association sends: its statutes and its latest annual meeting minutes.
+EVIDENCE_KINDS = (OrganisationFile.Kind.STATUTES.value, OrganisationFile.Kind.MINUTES.value)
+# Evidence as stored: (kind, filename, content type, (storage key, sha256)).
+StoredEvidence = list[tuple[str, str, str, tuple[str, str]]]
+
+
+def _check_evidence(evidence: Mapping[str, Upload]) -> list[tuple[str, Upload, str]]:
+    """Both kinds of evidence, each checked (type, size, first bytes): [(kind, upload, content type)].
+    A missing or bad file is a ValidationError at the field named after its kind."""
+    errors: dict[str, list[str]] = {}
+    checked = []
+    for kind in EVIDENCE_KINDS:
+        upload = evidence.get(kind)
+        if upload is None or not upload.content:
+            errors[kind] = [
+                _("Ladda upp föreningens stadgar.")
+                if kind == OrganisationFile.Kind.STATUTES
+                else _("Ladda upp det senaste årsmötesprotokollet, där styrelsen och firmatecknarna står.")
+            ]
+            continue
+        try:
+            content_type = validate_upload(
+                ContentFile(upload.content, name=upload.filename), max_mb=settings.GRANTS_UPLOAD_MAX_MB
+            )
+        except ValidationError as exc:
+            errors[kind] = exc.messages
+            continue
+        checked.append((kind, upload, content_type))
+    if errors:
+        raise ValidationError(errors)
+    return checked
+
+
+def _short_filename(filename: str) -> str:
+    stem, extension = os.path.splitext(filename)
+    return filename if len(filename) <= 200 else stem[: 200 - len(extension)] + extension
+
+
+def _store_evidence(checked: Iterable[tuple[str, Upload, str]], *, under: str) -> StoredEvidence:
+    """Store the checked files outside the transaction (uploads are slow); if one fails, those
+    stored before it go again."""
+    stored: StoredEvidence = []
+    try:
+        for kind, upload, content_type in checked:
+            filename = _short_filename(upload.filename)
+            saved = store_file(folder=kind, filename=filename, content=upload.content, under=under)
+            stored.append((kind, filename, content_type, saved))
+    except BaseException:
+        for *_rest, saved in stored:
+            discard_file(saved[0])
+        raise
+    return stored
+
+
+@contextlib.contextmanager
+def _discarded_on_failure(stored: StoredEvidence) -> Iterator[None]:
+    """discarded_on_failure for several files at once."""
+    with contextlib.ExitStack() as stack:
+        for *_rest, saved in stored:
+            stack.enter_context(discarded_on_failure(saved))
+        yield
+
+
+def _claim_record(
+    *, organisation: Organisation, by: User, name: str, role: str, checked: list[tuple[str, Upload, str]]
+) -> OrganisationClaim:
+    """The claim of someone who registered an organisationsnummer that already has a profile:
+    no membership, the evidence kept for the officer, an audit row. A second registration by
+    the same person while the first waits adds nothing new but is answered the same way."""
+    pending = OrganisationClaim.objects.filter(
+        organisation=organisation, claimant=by, status=OrganisationClaim.Status.PENDING
+    ).first()
+    if pending is not None:
+        return pending
+    stored = _store_evidence(checked, under=f"organisations/{organisation.pk}/claims")
+    try:
+        with _discarded_on_failure(stored), transaction.atomic():
+            claim = OrganisationClaim.objects.create(organisation=organisation, claimant=by, name=name[:200], role=role)
+            for kind, filename, content_type, (key, digest) in stored:
+                ClaimFile.objects.create(
+                    claim=claim, kind=kind, filename=filename, content_type=content_type, storage_key=key, sha256=digest
+                )
+            record(
+                SecurityEvent.Kind.ASSOCIATION_CLAIMED,
+                user=by,
+                details={"organisation": organisation.org_number, "name": name, "role": role, "claim": claim.pk},
+            )
+    except IntegrityError:  # the same person, in another tab, a moment before
+        return OrganisationClaim.objects.get(
+            organisation=organisation, claimant=by, status=OrganisationClaim.Status.PENDING
+        )
+    return claim
 
 
 def _clean_board(board: Iterable[Mapping[str, object]] | None, *, kind: str) -> list[dict[str, str]]:
@@ -545,14 +716,17 @@ def organisation_file_add(*, organisation: Organisation, by: User, kind: str, up
         )
     except ValidationError as exc:
         raise ValidationError({"file": exc.messages})
-    stem, extension = os.path.splitext(upload.filename)
-    filename = upload.filename if len(upload.filename) <= 200 else stem[: 200 - len(extension)] + extension
+    filename = _short_filename(upload.filename)
     stored = store_file(
         folder=kind, filename=filename, content=upload.content, under=f"organisations/{organisation.pk}"
     )
     with discarded_on_failure(stored), transaction.atomic():
         organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
         _check_confirmed(organisation, by, _("lägga till dokument"))
+        if organisation.verification == Organisation.Verification.REFUSED:
+            # New evidence after a refusal: the officer looks again.
+            organisation.verification = Organisation.Verification.UNVERIFIED
+            organisation.save(update_fields=["verification"])
         return OrganisationFile.objects.create(
             organisation=organisation,
             kind=kind,
@@ -591,6 +765,21 @@ def membership_request(
                 ]
             }
         )
+    if organisation.verification != Organisation.Verification.VERIFIED:
+        # Its only members are whoever registered it, who could let anyone in: the officer
+        # verifies it first, and a person who says it is theirs makes a claim (Skapa förening).
+        raise ValidationError(
+            {
+                "org_number": [
+                    _(
+                        "%(name)s är inte verifierad av kommunen än, så ingen kan gå med i den. Hör du till "
+                        "föreningen? Registrera den under Skapa förening med stadgar och årsmötesprotokoll, så "
+                        "prövar kommunen ditt anspråk."
+                    )
+                    % {"name": organisation.name}
+                ]
+            }
+        )
     try:
         with transaction.atomic():
             membership, created = Membership.objects.get_or_create(
@@ -598,6 +787,7 @@ def membership_request(
             )
             if not created:
                 raise ValidationError(_already_member(membership))
+            _audit_membership(membership, by=by, change="requested", before=None)
             who = _display_name(by)
             _mail_after_commit(
                 _confirmed_recipients(organisation),
@@ -637,7 +827,7 @@ def _lock_pending(membership: Membership, *, by: User, what: str) -> tuple[Membe
             _("Du kan inte %(what)s dig själv. Någon annan som redan är bekräftad i föreningen behöver göra det.")
             % {"what": what}
         )
-    _check_confirmed(organisation, by, _("%(what)s nya personer") % {"what": what})
+    access.require(access.may_manage_members(_membership_of(organisation, by)))
     if membership.status != Membership.Status.PENDING:
         raise ValidationError(
             _("%(person)s är redan bekräftad i %(name)s.")
@@ -655,6 +845,7 @@ def membership_confirm(*, membership: Membership, by: User) -> Membership:
         membership.confirmed_by = by
         membership.confirmed_at = timezone.now()
         membership.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+        _audit_membership(membership, by=by, change="confirmed", before=f"pending:{membership.role}")
         person = membership.user
         _mail_after_commit(
             [(person.email, _language_of(person))],
@@ -675,6 +866,7 @@ def membership_decline(*, membership: Membership, by: User) -> None:
     with transaction.atomic():
         membership, organisation = _lock_pending(membership, by=by, what=_("avböja"))
         person = membership.user
+        _audit_membership(membership, by=by, change="declined", before=_state(membership))
         membership.delete()
         _mail_after_commit(
             [(person.email, _language_of(person))],
@@ -707,7 +899,7 @@ def invitation_create(
     if role not in Membership.Role.values:
         raise ValidationError({"role": [_("Välj en roll.")]})
     with transaction.atomic():
-        _check_confirmed(organisation, by, _("bjuda in nya personer"))
+        access.require(access.may_manage_members(_membership_of(organisation, by)))
         if organisation.memberships.filter(user__email__iexact=email).exists():
             raise ValidationError(
                 {"email": [_("%(email)s är redan med i %(name)s.") % {"email": email, "name": organisation.name}]}
@@ -770,6 +962,7 @@ def invitation_accept(*, token: str, by: User | AnonymousUser) -> Membership:
                     membership = Membership.objects.create(
                         user=by, organisation=organisation, role=invitation.role, status=Membership.Status.PENDING
                     )
+                    _audit_membership(membership, by=by, change="requested", before=None)
             except IntegrityError:  # the same person, in another tab, a moment before
                 raise ValidationError(_already_member(Membership.objects.get(user=by, organisation=organisation)))
         invitation.accepted_by = by
@@ -804,7 +997,7 @@ def invitation_withdraw(invitation: Invitation, *, by: User) -> str:
             )
         invitation = locked
         organisation = Organisation.objects.get(pk=invitation.organisation_id)
-        _check_confirmed(organisation, by, _("dra tillbaka inbjudningar"))
+        access.require(access.may_manage_members(_membership_of(organisation, by)))
         if invitation.accepted_at is not None:
             raise ValidationError(
                 _("%(email)s har redan tackat ja till inbjudan. Avböj personen under Personer i stället.")
@@ -814,3 +1007,201 @@ def invitation_withdraw(invitation: Invitation, *, by: User) -> str:
         email = invitation.email
         invitation.delete()
     return email
+
+
+# --- roles -----------------------------------------------------------------------------------------
+
+
+def membership_role_change(*, membership: Membership, by: User, role: str) -> Membership:
+    """A confirmed signatory gives another member a new role (their own stays: another
+    signatory changes it, so an association is never left without one by mistake)."""
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": [_("Välj en roll.")]})
+    with transaction.atomic():
+        try:
+            membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+        except Membership.DoesNotExist:
+            raise ValidationError(_("Personen är inte längre med i föreningen."))
+        organisation = Organisation.objects.get(pk=membership.organisation_id)
+        access.require(access.may_change_roles(_membership_of(organisation, by)))
+        if membership.user_id == by.pk:
+            raise PermissionDenied(_("Du kan inte ändra din egen roll. Be en annan firmatecknare göra det."))
+        if membership.role == role:
+            return membership
+        before = _state(membership)
+        membership.role = role
+        membership.save(update_fields=["role"])
+        _audit_membership(membership, by=by, change="role", before=before)
+    return membership
+
+
+# --- verification by the municipality --------------------------------------------------------------
+
+
+def _lock_unverified(organisation: Organisation, *, by: User) -> Organisation:
+    access.require(access.may_verify_associations(by))
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if organisation.kind != Organisation.Kind.ASSOCIATION:
+        raise ValidationError(_("Bara föreningar verifieras; en grupp söker med sin verifierade medsökare."))
+    if organisation.verification != Organisation.Verification.UNVERIFIED:
+        raise ValidationError(
+            _("%(name)s är redan %(state)s.")
+            % {"name": organisation.name, "state": organisation.get_verification_display().lower()}
+        )
+    if _is_confirmed(organisation, by):
+        raise PermissionDenied(_("Du tillhör %(name)s och får inte verifiera den.") % {"name": organisation.name})
+    return organisation
+
+
+def association_verify(*, organisation: Organisation, by: User) -> Organisation:
+    """An officer has read the statutes and minutes and found the association to be who it
+    says: its drafts may now be submitted. Its members are told."""
+    with transaction.atomic():
+        organisation = _lock_unverified(organisation, by=by)
+        organisation.verification = Organisation.Verification.VERIFIED
+        organisation.verified_at = timezone.now()
+        organisation.verified_by = by
+        organisation.refusal_reason = ""
+        organisation.save(update_fields=["verification", "verified_at", "verified_by", "refusal_reason"])
+        record(
+            SecurityEvent.Kind.ASSOCIATION_VERIFIED,
+            actor=by,
+            details={"organisation": organisation.org_number, "name": organisation.name},
+        )
+        name = organisation.name
+        _mail_after_commit(
+            _confirmed_recipients(organisation),
+            lambda: (
+                _("%(name)s är verifierad") % {"name": name},
+                _(
+                    "Kommunen har verifierat %(name)s i bidragsportalen. Nu kan ni skicka in ansökningar för "
+                    "föreningen.\n\n%(footer)s\n"
+                )
+                % {"name": name, "footer": _footer()},
+            ),
+        )
+    return organisation
+
+
+def association_refuse(*, organisation: Organisation, by: User, reason: str) -> Organisation:
+    """The officer does not verify the association, for a reason its members read; they may
+    send new evidence, which puts it back in the officer's list (organisation_file_add)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Skriv varför föreningen inte verifieras. Föreningen får se skälet.")]})
+    with transaction.atomic():
+        organisation = _lock_unverified(organisation, by=by)
+        organisation.verification = Organisation.Verification.REFUSED
+        organisation.verified_at = timezone.now()
+        organisation.verified_by = by
+        organisation.refusal_reason = reason[:1000]
+        organisation.save(update_fields=["verification", "verified_at", "verified_by", "refusal_reason"])
+        record(
+            SecurityEvent.Kind.ASSOCIATION_REFUSED,
+            actor=by,
+            details={"organisation": organisation.org_number, "name": organisation.name, "reason": reason},
+        )
+        name = organisation.name
+        _mail_after_commit(
+            _confirmed_recipients(organisation),
+            lambda: (
+                _("%(name)s är inte verifierad") % {"name": name},
+                _(
+                    "Kommunen har inte kunnat verifiera %(name)s i bidragsportalen.\n\nSkäl: %(reason)s\n\n"
+                    "Ladda upp nya stadgar eller ett nytt årsmötesprotokoll på föreningens sida, så tittar "
+                    "kommunen på föreningen igen.\n\n%(footer)s\n"
+                )
+                % {"name": name, "reason": reason, "footer": _footer()},
+            ),
+        )
+    return organisation
+
+
+def _lock_pending_claim(claim: OrganisationClaim, *, by: User) -> OrganisationClaim:
+    access.require(access.may_verify_associations(by))
+    claim = OrganisationClaim.objects.select_for_update().select_related("organisation", "claimant").get(pk=claim.pk)
+    if claim.status != OrganisationClaim.Status.PENDING:
+        raise ValidationError(_("Anspråket är redan %(state)s.") % {"state": claim.get_status_display().lower()})
+    if claim.claimant_id == by.pk or _is_confirmed(claim.organisation, by):
+        raise PermissionDenied(
+            _("Du är part i anspråket på %(name)s och får inte pröva det.") % {"name": claim.organisation.name}
+        )
+    return claim
+
+
+def claim_accept(*, claim: OrganisationClaim, by: User, remove_others: bool = False) -> Membership:
+    """The officer finds the claimant is entitled to act for the association: they become a
+    confirmed signatory. remove_others: the association's other members were not, and go
+    (an account that took the profile over). The claimant's evidence becomes the profile's."""
+    with transaction.atomic():
+        claim = _lock_pending_claim(claim, by=by)
+        organisation = Organisation.objects.select_for_update().get(pk=claim.organisation_id)
+        person = claim.claimant
+        if remove_others:
+            for other in organisation.memberships.select_related("user").exclude(user=person):
+                _audit_membership(other, by=by, change="removed", before=_state(other))
+                other.delete()
+        membership = Membership.objects.filter(organisation=organisation, user=person).first()
+        before = _state(membership) if membership else None
+        if membership is None:
+            membership = Membership(organisation=organisation, user=person)
+        membership.role = Membership.Role.SIGNATORY
+        membership.status = Membership.Status.CONFIRMED
+        membership.confirmed_by = by
+        membership.confirmed_at = timezone.now()
+        membership.save()
+        _audit_membership(membership, by=by, change="created" if before is None else "role", before=before)
+        for row in claim.files.all():
+            OrganisationFile.objects.create(
+                organisation=organisation,
+                kind=row.kind,
+                filename=row.filename,
+                content_type=row.content_type,
+                storage_key=row.storage_key,
+                sha256=row.sha256,
+                uploaded_by=person,
+            )
+        claim.status = OrganisationClaim.Status.ACCEPTED
+        claim.decided_by = by
+        claim.decided_at = timezone.now()
+        claim.save(update_fields=["status", "decided_by", "decided_at"])
+        name = organisation.name
+        _mail_after_commit(
+            [(person.email, _language_of(person))],
+            lambda: (
+                _("Du företräder nu %(name)s") % {"name": name},
+                _(
+                    "Kommunen har prövat ditt anspråk och godtagit det. Du är nu bekräftad firmatecknare för "
+                    "%(name)s i bidragsportalen.\n\n%(footer)s\n"
+                )
+                % {"name": name, "footer": _footer()},
+            ),
+        )
+    return membership
+
+
+def claim_refuse(*, claim: OrganisationClaim, by: User, reason: str) -> OrganisationClaim:
+    """The officer refuses a claim, for a reason the claimant is told; nothing else changes."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Skriv varför anspråket avslås. Den som gjorde det får se skälet.")]})
+    with transaction.atomic():
+        claim = _lock_pending_claim(claim, by=by)
+        claim.status = OrganisationClaim.Status.REFUSED
+        claim.decided_by = by
+        claim.decided_at = timezone.now()
+        claim.reason = reason[:1000]
+        claim.save(update_fields=["status", "decided_by", "decided_at", "reason"])
+        person, name = claim.claimant, claim.organisation.name
+        _mail_after_commit(
+            [(person.email, _language_of(person))],
+            lambda: (
+                _("Ditt anspråk på %(name)s är avslaget") % {"name": name},
+                _(
+                    "Kommunen har prövat ditt anspråk på att företräda %(name)s och avslagit det.\n\n"
+                    "Skäl: %(reason)s\n\nTror du att det är fel, kontakta kommunen.\n"
+                )
+                % {"name": name, "reason": reason},
+            ),
+        )
+    return claim

@@ -102,7 +102,26 @@ def world():
     invitation = organisations.invitation_create(
         organisation=fisksatra, by=anna, email="cia@example.se", site_url="http://testserver"
     )
+    # Anna's new club waits to be verified (and was refused once); her claim on another waits.
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    evidence = {
+        "statutes": organisations.Upload("stadgar-antagna-vid-arsmotet-2024.pdf", "application/pdf", pdf),
+        "annual_meeting_minutes": organisations.Upload("arsmotesprotokoll-2025.pdf", "application/pdf", pdf),
+    }
+    unverified = organisations.organisation_create(
+        by=anna, kind="association", name="Fisksätra kvinnoförening", org_number="802461-2346", evidence=evidence
+    )
+    refused = organisations.organisation_create(
+        by=anna, kind="association", name="Fisksätra schackklubb", org_number="802498-0008", evidence=evidence
+    )
+    organisations.association_refuse(organisation=refused, by=olle, reason="Protokollet är inte justerat.")
+    boo = factories.association("Boo fotbollsförening", org_number="802478-3345")
+    organisations.organisation_create(
+        by=anna, kind="association", name=boo.name, org_number=boo.org_number, evidence=evidence
+    )
     return {
+        "unverified": unverified,
+        "refused": refused,
         "programme": programme,
         "call": call,
         "fisksatra": fisksatra,
@@ -260,6 +279,8 @@ def test_every_portal_page(page, language, width):
     page.locator("#id_invite-email, form[action$='/bjud-in/'] input[type=email]").first.fill("inte en adress")
     visit.submit("form[action$='/bjud-in/'] input[type=email]", "organisation, invitation with a bad address")
     visit.go(f"/portal/forening/{data['saltsjobaden'].pk}/", "organisation, pending")
+    visit.go(f"/portal/forening/{data['unverified'].pk}/", "organisation, waiting to be verified")
+    visit.go(f"/portal/forening/{data['refused'].pk}/", "organisation, not verified")
     visit.go("/portal/forening/ny/", "new association")
     visit.submit("form.card input[name=name]", "new association, nothing filled in")
     visit.go("/portal/forening/ny-grupp/", "new group")

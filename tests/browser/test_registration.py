@@ -53,13 +53,20 @@ def test_register_create_the_association_and_invite_a_board_member(browser, live
     assert page.get_by_role("heading", level=1).inner_text() == "Min förening"
     checked(page)
 
-    # She creates Fisksätra IF.
+    # She creates Fisksätra IF with its statutes and annual meeting minutes; it waits to be verified.
     page.get_by_role("link", name="Skapa förening").click()
     checked(page)
     page.get_by_label("Föreningens namn").fill("Fisksätra IF")
     page.get_by_label("Organisationsnummer").fill("802412-1231")
+    page.get_by_label("Stadgar (PDF, PNG eller JPEG)").set_input_files(
+        {"name": "stadgar-2020.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes}
+    )
+    page.get_by_label("Senaste årsmötesprotokollet (PDF, PNG eller JPEG)").set_input_files(
+        {"name": "arsmote.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes}
+    )
     page.get_by_role("button", name="Skapa förening").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Fisksätra IF"
+    assert "Väntar på att kommunen verifierar föreningen" in page.locator("main").inner_text()
     checked(page)
 
     # A board of two is refused with the rule; a board of three is kept.
@@ -139,7 +146,12 @@ def test_register_create_the_association_and_invite_a_board_member(browser, live
     organisation = Organisation.objects.get()
     assert organisation.bankgiro == "" and len(organisation.board) == 3
     assert organisation.account_requests.get().number == "5050-1055"
-    assert OrganisationFile.objects.get().kind == "statutes"
+    assert organisation.verification == "unverified"
+    assert sorted(OrganisationFile.objects.values_list("kind", "filename")) == [
+        ("annual_meeting_minutes", "arsmote.pdf"),
+        ("statutes", "stadgar-2020.pdf"),
+        ("statutes", "stadgar.pdf"),
+    ]
     assert sorted(Membership.objects.values_list("user__email", "status")) == [
         ("anna@fisksatraif.se", "confirmed"),
         ("bo@example.se", "confirmed"),

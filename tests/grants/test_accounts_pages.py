@@ -165,28 +165,55 @@ def test_min_forening_lists_organisations_with_role_and_status(client, anna, fis
     assert "Firmatecknare" in html and "Bekräftad" in html and "Väntar på bekräftelse" in html
 
 
-def test_anna_creates_an_association(client, anna):
+def evidence(pdf_bytes):
+    return {
+        "statutes": SimpleUploadedFile("stadgar.pdf", pdf_bytes, content_type="application/pdf"),
+        "annual_meeting_minutes": SimpleUploadedFile("arsmote.pdf", pdf_bytes, content_type="application/pdf"),
+    }
+
+
+def test_anna_creates_an_association(client, anna, pdf_bytes):
     client.force_login(anna)
     assert client.get("/portal/forening/ny/").status_code == 200
     response = client.post(
-        "/portal/forening/ny/", {"name": "Fisksätra IF", "org_number": "802412-1231", "role": "treasurer"}
+        "/portal/forening/ny/",
+        {"name": "Fisksätra IF", "org_number": "802412-1231", "role": "signatory", **evidence(pdf_bytes)},
     )
     organisation = Organisation.objects.get()
     assert response.url == f"/portal/forening/{organisation.pk}/"
-    assert organisation.memberships.get().role == "treasurer"  # she may ask for its bank account
+    assert organisation.memberships.get().role == "signatory"  # she may ask for its bank account
+    assert organisation.verification == "unverified"
     page = text(client.get(response.url))
     assert "Det här saknas i profilen" in page and "Styrelsen: minst 3 personer." in page
+    assert "Väntar på att kommunen verifierar föreningen" in page and "stadgar.pdf" in page
 
 
-def test_a_registered_number_tells_the_person_to_join_instead(client, eve, fisksatra):
-    client.force_login(eve)
+def test_an_association_is_not_created_without_its_evidence(client, anna):
+    client.force_login(anna)
     response = client.post(
-        "/portal/forening/ny/", {"name": "Fisksätra IF", "org_number": "802412-1231", "role": "signatory"}
+        "/portal/forening/ny/", {"name": "Fisksätra IF", "org_number": "802412-1231", "role": "contact"}
     )
     assert response.status_code == 400
     html = text(response)
-    assert 'id="id_org_number_error"' in html and "Be att få gå med" in html
+    assert "Ladda upp föreningens stadgar." in html and 'id="id_annual_meeting_minutes_error"' in html
+    assert not Organisation.objects.exists()
+
+
+def test_claiming_a_taken_organisationsnummer_lets_no_one_in(client, eve, anna, fisksatra, pdf_bytes):
+    """Bad input: Eve types Fisksätra IF's number. She is told the municipality has her
+    claim, gets no membership and sees nothing of the association."""
+    client.force_login(eve)
+    response = client.post(
+        "/portal/forening/ny/",
+        {"name": "Fisksätra IF", "org_number": "802412-1231", "role": "signatory", **evidence(pdf_bytes)},
+        follow=True,
+    )
+    html = text(response)
+    assert "Föreningen är redan registrerad. Kommunen har fått ditt anspråk och hör av sig." in html
     assert Organisation.objects.count() == 1
+    assert list(Membership.objects.filter(organisation=fisksatra).values_list("user", flat=True)) == [anna.pk]
+    assert client.get(f"/portal/forening/{fisksatra.pk}/").status_code == 404
+    assert fisksatra.claims.get().claimant == eve
 
 
 def test_an_informal_group_is_created_with_its_sponsor(client, eve, fisksatra):

@@ -15,7 +15,8 @@ from django.db import connection
 from django.utils import timezone
 
 from grants.files import Upload
-from grants.models import ApplicantSettings, Invitation, Membership, Organisation, OrganisationFile
+from grants.identity.models import SecurityEvent
+from grants.models import ApplicantSettings, Invitation, Membership, Organisation, OrganisationClaim, OrganisationFile
 from grants.services import organisations as services
 from grants.services import payee_accounts
 
@@ -42,8 +43,17 @@ def bo(db):
     return factories.user("bo", first_name="Bo")
 
 
-def create_association(by, *, name="Saltsjöbadens SK", org_number=OTHER_ORGNR):
-    return services.organisation_create(by=by, kind=Organisation.Kind.ASSOCIATION, name=name, org_number=org_number)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+EVIDENCE = {
+    OrganisationFile.Kind.STATUTES: Upload(filename="stadgar.pdf", content_type="application/pdf", content=PDF),
+    OrganisationFile.Kind.MINUTES: Upload(filename="arsmote.pdf", content_type="application/pdf", content=PDF),
+}
+
+
+def create_association(by, *, name="Saltsjöbadens SK", org_number=OTHER_ORGNR, evidence=EVIDENCE):
+    return services.organisation_create(
+        by=by, kind=Organisation.Kind.ASSOCIATION, name=name, org_number=org_number, evidence=evidence
+    )
 
 
 # --- creating --------------------------------------------------------------------------------
@@ -78,12 +88,60 @@ def test_a_personal_identity_number_is_not_an_organisationsnummer(anna):
 
 
 @pytest.mark.parametrize("number", ["802412-1231", "8024121231"])
-def test_a_registered_organisationsnummer_is_refused_with_the_way_to_join(eve, fisksatra, number):
-    with pytest.raises(ValidationError) as refusal:
-        create_association(eve, name="Fisksätra IF igen", org_number=number)
-    message = refusal.value.message_dict["org_number"][0]
-    assert "finns redan" in message and "Be att få gå med" in message
+def test_a_registered_organisationsnummer_is_a_claim_and_the_claimant_is_not_let_in(eve, fisksatra, number):
+    claim = create_association(eve, name="Fisksätra IF igen", org_number=number)
+    assert isinstance(claim, OrganisationClaim)
+    assert (claim.organisation, claim.claimant, claim.status) == (fisksatra, eve, "pending")
+    assert sorted(claim.files.values_list("kind", flat=True)) == ["annual_meeting_minutes", "statutes"]
     assert Organisation.objects.count() == 1
+    assert not Membership.objects.filter(user=eve).exists()
+    event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.ASSOCIATION_CLAIMED)
+    assert (event.user, event.details["organisation"]) == (eve, "802412-1231")
+
+
+def test_a_second_registration_of_the_same_claim_adds_nothing(eve, fisksatra):
+    first = create_association(eve, org_number=fisksatra.org_number)
+    assert create_association(eve, org_number=fisksatra.org_number) == first
+    assert OrganisationClaim.objects.count() == 1
+
+
+def test_a_claim_needs_evidence_too(eve, fisksatra):
+    with pytest.raises(ValidationError) as refusal:
+        create_association(eve, org_number=fisksatra.org_number, evidence={})
+    assert set(refusal.value.message_dict) == {"statutes", "annual_meeting_minutes"}
+    assert not OrganisationClaim.objects.exists()
+
+
+def test_a_new_association_needs_its_statutes_and_minutes(anna):
+    with pytest.raises(ValidationError) as refusal:
+        create_association(anna, evidence={OrganisationFile.Kind.STATUTES: EVIDENCE["statutes"]})
+    assert refusal.value.message_dict["annual_meeting_minutes"] == [
+        "Ladda upp det senaste årsmötesprotokollet, där styrelsen och firmatecknarna står."
+    ]
+    assert not Organisation.objects.exists()
+
+
+def test_evidence_that_is_not_a_document_is_refused(anna):
+    fake = Upload(filename="stadgar.pdf", content_type="application/pdf", content=b"MZ\x90\x00 not a pdf")
+    with pytest.raises(ValidationError) as refusal:
+        create_association(anna, evidence={**EVIDENCE, OrganisationFile.Kind.STATUTES: fake})
+    assert "statutes" in refusal.value.message_dict
+    assert not Organisation.objects.exists() and not default_storage.exists("organisations")
+
+
+def test_a_new_association_is_unverified_with_its_evidence_stored(anna):
+    organisation = create_association(anna, org_number="8024201231")
+    assert organisation.verification == Organisation.Verification.UNVERIFIED
+    assert sorted(organisation.files.values_list("kind", flat=True)) == ["annual_meeting_minutes", "statutes"]
+    assert organisation.files.get(kind="statutes").sha256 == hashlib.sha256(PDF).hexdigest()
+
+
+def test_the_registrant_is_signatory_or_contact(anna):
+    with pytest.raises(ValidationError) as refusal:
+        services.organisation_create(
+            by=anna, kind="association", name="SSK", org_number=OTHER_ORGNR, role="member", evidence=EVIDENCE
+        )
+    assert "firmatecknare eller kontaktperson" in refusal.value.message_dict["role"][0]
 
 
 def test_an_informal_group_names_a_registered_sponsor_who_is_told(anna, eve, fisksatra, commit):

@@ -23,6 +23,7 @@ from grants.models import (
     FollowUpReport,
     LedgerFile,
     Organisation,
+    OrganisationClaim,
     Payment,
     Programme,
     RepaymentClaim,
@@ -86,6 +87,14 @@ def test_load_demo_fills_every_state_consistently_and_only_once():
     assert fisksatra.account_requests.get().decided_by.username == "fia" and fisksatra.account_approved_at
     pending = AccountChangeRequest.objects.get(status="pending")
     assert (pending.organisation.name, pending.requested_by.username) == ("Sickla dansförening", "sara")
+    # The demo's associations are verified; Olle has one new association and one claim to look at.
+    unverified = Organisation.objects.exclude(verification="verified")
+    assert [(org.name, org.verification, org.files.count()) for org in unverified] == [
+        ("Fisksätra kvinnoförening", "unverified", 2)
+    ]
+    assert [(claim.organisation, claim.claimant.username) for claim in OrganisationClaim.objects.all()] == [
+        (fisksatra, "nadia")
+    ]
 
     statuses = set(Application.objects.values_list("status", flat=True))
     assert statuses == set(Application.Status.values)

@@ -49,12 +49,14 @@ from grants.models import (
     Document,
     Membership,
     Organisation,
+    OrganisationFile,
     Payment,
     Programme,
     RepaymentClaim,
 )
 from grants.roles import roles_ensure
-from grants.services import apply, assess, decide, follow_up, pay, payee_accounts, repayments
+from grants.services import apply, assess, decide, follow_up, organisations, pay, payee_accounts, repayments
+from grants.services.organisations import Upload
 from grants.validators import validate_orgnr
 
 PASSWORD = "demo"
@@ -820,6 +822,10 @@ def with_check_digit(digits):
     return digits + luhn.calc_check_digit(digits)
 
 
+# The smallest document the upload check takes as a PDF: the demo's statutes and minutes.
+DEMO_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
 def orgnr(first_nine):
     number = with_check_digit(first_nine)
     formatted = f"{number[:6]}-{number[6:]}"
@@ -1007,6 +1013,40 @@ class Demo:
         Saltsjöbadens scoutkår's bankgiro, so the page warns that another association has it."""
         payee_accounts.account_change_request(
             organisation=self.orgs["dans"], by=self.users["sara"], bank_account=("bankgiro", giro("bg", "5123477"))
+        )
+
+    def associations_to_verify(self):
+        """What Olle finds under Föreningar att verifiera: Leyla has registered Fisksätra
+        kvinnoförening with its statutes and minutes, and it waits to be verified; Nadia typed
+        Fisksätra IF's organisationsnummer, which Anna's profile already has, so her claim waits."""
+        evidence = {
+            OrganisationFile.Kind.STATUTES: Upload("stadgar.pdf", "application/pdf", DEMO_PDF),
+            OrganisationFile.Kind.MINUTES: Upload("arsmotesprotokoll.pdf", "application/pdf", DEMO_PDF),
+        }
+        club = organisations.organisation_create(
+            by=self.users["leyla"],
+            kind=Organisation.Kind.ASSOCIATION,
+            name="Fisksätra kvinnoförening",
+            org_number=orgnr("802461234"),
+            role=Membership.Role.SIGNATORY,
+            evidence=evidence,
+        )
+        organisations.organisation_update(
+            organisation=club,
+            by=self.users["leyla"],
+            board=[
+                {"name": "Leyla Hassan", "role": "ordförande"},
+                {"name": "Amina Yusuf", "role": "kassör"},
+                {"name": "Karin Berg", "role": "sekreterare"},
+            ],
+        )
+        organisations.organisation_create(
+            by=self.users["nadia"],
+            kind=Organisation.Kind.ASSOCIATION,
+            name="Fisksätra IF",
+            org_number=self.orgs["fisksatra"].org_number,
+            role=Membership.Role.SIGNATORY,
+            evidence=evidence,
         )
 
     # --- one case, walked as far as its story goes ---
@@ -1283,6 +1323,7 @@ class Command(BaseCommand):
                 demo.close_previous_year()
                 demo.meeting_letters()
                 demo.account_request()
+                demo.associations_to_verify()
                 # What the bank has paid goes to the accounting system: one ledger file.
                 ledger_files.ledger_file_create(by=demo.users["fia"])
             except Exception as exc:
