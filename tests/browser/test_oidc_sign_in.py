@@ -75,3 +75,61 @@ def test_a_staff_member_without_a_role_gets_a_page_that_says_so(page, provider):
     page.wait_for_url("**/konto/personal/tillbaka/**")
     assert "ger ingen roll i bidragssystemet" in page.content()
     checked(page)
+
+
+def draft(call, organisation, by):
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from grants.services import apply
+
+    today = timezone.localdate()
+    return apply.application_save_draft(
+        call=call,
+        organisation=organisation,
+        by=by,
+        title="Läxhjälp och fotboll",
+        description="Läxhjälp en timme, sedan fotboll.",
+        period_start=today + dt.timedelta(days=30),
+        period_end=today + dt.timedelta(days=180),
+        stated_amount=Decimal("30000"),
+        budget_lines=[("cost", "Ledararvoden", Decimal("30000"))],
+    )
+
+
+def test_anna_signed_in_with_e_legitimation_submits_for_her_verified_association_only(page, provider):
+    """The issue's journey: Anna signs in with e-legitimation, links it to her account and
+    submits her verified association's application; her unverified one's draft cannot be
+    submitted, and the check page says why."""
+    from grants.models import Application
+
+    anna = factories.user("anna", first_name="Anna")
+    verified = factories.association(members=[anna])
+    unverified = factories.unverified_association(members=[anna])
+    call = factories.call(factories.programme("inkludering"))
+    ready, waiting = draft(call, verified, anna), draft(call, unverified, anna)
+
+    page.goto("/konto/logga-in/")
+    page.get_by_role("button", name="Logga in med e-legitimation (BankID, Freja eID+)").click()
+    at_the_provider(page, "anna")
+    page.wait_for_url("**/konto/e-legitimation/koppla/")
+    page.get_by_label("E-postadress eller användarnamn").fill("anna")
+    page.get_by_label("Lösenord").fill("demo")
+    page.get_by_role("button", name="Logga in och koppla").click()
+    page.wait_for_load_state()
+
+    page.goto(f"/portal/ansokningar/{waiting.pk}/steg/granska/")
+    assert "Föreningen är inte verifierad av kommunen än." in page.get_by_role("main").inner_text()
+    assert page.get_by_role("button", name="Skicka in ansökan").count() == 0
+    checked(page)
+
+    page.goto(f"/portal/ansokningar/{ready.pk}/steg/granska/")
+    page.get_by_role("button", name="Skicka in ansökan").click()
+    page.wait_for_load_state()
+    ready.refresh_from_db()
+    waiting.refresh_from_db()
+    assert ready.status == "submitted" and ready.case_number
+    assert waiting.status == Application.Status.DRAFT and not waiting.case_number
+    assert Identity.objects.get(provider="eid").user == anna
