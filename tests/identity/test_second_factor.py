@@ -249,3 +249,15 @@ def test_the_admin_does_not_show_the_secret(client, olle):
     assert device.key not in page
     static = StaticToken.objects.get(token=backup).device
     assert backup not in client.get(f"/admin/otp_static/staticdevice/{static.pk}/change/").content.decode()
+
+
+def test_the_settings_page_is_titled_by_its_name_and_shows_the_section_once(client, olle):
+    """A merge once put the second factor's section inside the page's <title>."""
+    import re
+
+    sign_in(client)
+    set_up(client)
+    html = client.get("/portal/installningar/").content.decode()
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert "Inställningar" in title and "<" not in title and "Tvåstegsverifiering" not in title
+    assert html.count('id="tvasteg"') == 1
