@@ -10,6 +10,7 @@ this module; the organisation pages are in urls.py under /portal/forening/."""
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -98,6 +99,10 @@ def register(request):
     next_url = _safe_next(request)
     if request.user.is_authenticated:
         return redirect(next_url or "portal:organisations")
+    if not settings.APPLICANT_PASSWORD_LOGIN:
+        # A password account could not sign in: the account is made at the first e-legitimation.
+        messages.info(request, _("Du skapar ditt konto genom att logga in med e-legitimation första gången."))
+        return redirect("login")
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.account_register(

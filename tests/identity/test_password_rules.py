@@ -48,3 +48,21 @@ def test_the_admin_flag_alone_counts_as_staff(client, settings, eve):
 def test_the_oidc_backends_take_no_password(backend, anna):
     assert backend().authenticate(None, username="anna", password="demo") is None
     assert backend().get_user(anna.pk) == anna
+
+
+def test_registration_with_a_password_is_closed_when_applicants_use_e_legitimation_only(client, settings):
+    """With APPLICANT_PASSWORD_LOGIN off a password account could never sign in: the
+    registration page leads to the login page instead, and nothing is created."""
+    from django.contrib.auth.models import User
+
+    settings.APPLICANT_PASSWORD_LOGIN = False
+    form = {
+        "name": "Bo Berg",
+        "email": "bo@example.se",
+        "password1": "ett långt lösenord 42",
+        "password2": "ett långt lösenord 42",
+    }
+    response = client.post("/konto/registrera/", form, follow=True)
+    assert response.redirect_chain[-1][0].endswith("/konto/logga-in/")
+    assert "logga in med e-legitimation första gången" in response.content.decode()
+    assert not User.objects.filter(email="bo@example.se").exists()
