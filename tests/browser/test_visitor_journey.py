@@ -24,7 +24,9 @@ def status(page):
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, MOBILE], ids=["desktop", "mobile"])
-def test_a_visitor_goes_from_the_catalogue_to_a_receipt(browser, live_server, viewport, inclusion_call, pdf_bytes, olle):
+def test_a_visitor_goes_from_the_catalogue_to_a_receipt(
+    browser, live_server, viewport, inclusion_call, pdf_bytes, olle
+):
     programme = inclusion_call.programme
     programme.min_members = 10
     programme.eligibility_questions = [
