@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -36,6 +37,8 @@ Kind = audit.Kind
 PURPOSE = "identity_eid_purpose"
 PENDING = "identity_eid_pending"
 PERSONNUMMER = "identity_eid_personnummer"
+# Where the person was going when the login page sent them (its `next`), kept over the round trip.
+NEXT = "identity_next"
 # How long an unknown e-legitimation waits for the person to pick or make an account.
 PENDING_SECONDS = 10 * 60
 
@@ -74,6 +77,22 @@ def _signed_in(request: HttpRequest, user: User, *, method: str, backend: str) -
     audit.record(Kind.SIGN_IN, request=request, user=user, details={"method": method})
 
 
+def _remember_next(request: HttpRequest) -> None:
+    """Keep the login page's `next` (a page of this site only) for after the provider."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        request.session[NEXT] = target
+    else:
+        request.session.pop(NEXT, None)
+
+
+def _onwards(request: HttpRequest) -> HttpResponse:
+    """After signing in: where the login page was sent from, or home (which routes by role)."""
+    return redirect(request.session.pop(NEXT, "") or "home")
+
+
 def _provider_or_404(name: str) -> None:
     if not oidc.enabled(name):
         raise Http404(_("Den här inloggningen används inte här."))
@@ -88,6 +107,7 @@ def eid_start(request: HttpRequest) -> HttpResponse:
     _provider_or_404(oidc.EID)
     linking = request.POST.get("purpose") == "link" and request.user.is_authenticated
     request.session[PURPOSE] = "link" if linking else "sign_in"
+    _remember_next(request)
     try:
         return oidc.authorize_redirect(request, oidc.EID, request.build_absolute_uri(reverse("identity:eid_callback")))
     except oidc.SignInFailed as failure:
@@ -117,7 +137,7 @@ def eid_callback(request: HttpRequest) -> HttpResponse:
         accounts.used(identity)
         _signed_in(request, identity.user, method=EID, backend=EID_BACKEND)
         request.session[PERSONNUMMER] = personnummer
-        return redirect("home")
+        return _onwards(request)
     request.session[PENDING] = {
         "personnummer": personnummer,
         "given_name": str(claims.get("given_name") or ""),
@@ -192,7 +212,7 @@ def eid_link(request: HttpRequest) -> HttpResponse:
         _signed_in(request, user, method=EID, backend=EID_BACKEND)
         request.session[PERSONNUMMER] = personnummer
         messages.success(request, _("Din e-legitimation är kopplad till kontot och du är inloggad."))
-        return redirect("home")
+        return _onwards(request)
     bound = password_form if action == "password" else account_form
     return render(
         request,
@@ -241,6 +261,7 @@ def eid_for_settings(request: HttpRequest) -> dict[str, Any]:
 @require_POST
 def staff_start(request: HttpRequest) -> HttpResponse:
     _provider_or_404(oidc.STAFF)
+    _remember_next(request)
     try:
         return oidc.authorize_redirect(
             request, oidc.STAFF, request.build_absolute_uri(reverse("identity:staff_callback"))
@@ -270,4 +291,4 @@ def staff_callback(request: HttpRequest) -> HttpResponse:
     if not user.is_active:
         return _failed(request, "inactive account", method=SSO)
     _signed_in(request, user, method=SSO, backend=SSO_BACKEND)
-    return redirect("home")
+    return _onwards(request)

@@ -243,3 +243,16 @@ def test_the_start_is_a_post_only(client, oidc_settings):
     assert client.get("/konto/e-legitimation/").status_code == 405
     csrf_client = type(client)(enforce_csrf_checks=True)
     assert csrf_client.post("/konto/e-legitimation/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "next_, lands",
+    [("/staff/foreningar/", "/staff/foreningar/"), ("https://elsewhere.example/", "/"), ("", "/")],
+    ids=["a page here", "another site", "none"],
+)
+def test_the_login_pages_next_is_followed_after_the_provider(client, oidc_settings, role_mapping, next_, lands):
+    """Olle followed a link to a staff page and was sent to the login page: after single
+    sign-on he lands on that page, not in his queue; a `next` to another site is dropped."""
+    started = client.post("/konto/personal/", {"next": next_})
+    response = client.get(path_of(sign_in_at_provider(started["Location"], "olle")))
+    assert response.status_code == 302 and response["Location"] == lands
