@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 from . import models
+from .identity import audit
 from .validators import validate_logo
 
 
@@ -166,6 +167,24 @@ class PaymentBatchAdmin(ReadOnlyAdmin):
     list_select_related = ["created_by"]
 
 
+def _membership_audit(request, membership, change, before):
+    """Memberships changed in the admin are written to the audit trail as the portal's are,
+    with the administrator as the one who did it."""
+    after = "removed" if change == "removed" else f"{membership.status}:{membership.role}"
+    audit.record(
+        audit.Kind.MEMBERSHIP_CHANGE,
+        request=request,
+        user=membership.user,
+        actor=request.user,
+        details={
+            "organisation": membership.organisation.org_number or membership.organisation.name,
+            "change": f"admin: {change}",
+            "from": before,
+            "to": after,
+        },
+    )
+
+
 class MembershipInline(admin.TabularInline):
     model = models.Membership
     fk_name = "organisation"
@@ -190,6 +209,19 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_filter = ["kind", "verification"]
     search_fields = ["name", "org_number"]
     inlines = [MembershipInline, OrganisationFileInline]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not models.Membership:
+            return super().save_formset(request, form, formset, change)
+        before = {f.instance.pk: f"{f.initial.get('status')}:{f.initial.get('role')}" for f in formset.initial_forms}
+        super().save_formset(request, form, formset, change)
+        for membership in formset.new_objects:
+            _membership_audit(request, membership, "created", "")
+        for membership, _fields in formset.changed_objects:
+            _membership_audit(request, membership, "changed", before.get(membership.pk, ""))
+        for membership in formset.deleted_objects:
+            _membership_audit(request, membership, "removed", before.get(membership.pk, ""))
+
     # The account changes only by a request that finance approves (Bankkonton under Utbetalningar),
     # and the verification only in the officers' list (Föreningar att verifiera), which audits it.
     readonly_fields = [
@@ -243,9 +275,22 @@ class MembershipAdmin(admin.ModelAdmin):
     readonly_fields = ["confirmed_by", "confirmed_at"]
 
     def save_model(self, request, obj, form, change):
+        before = f"{form.initial.get('status')}:{form.initial.get('role')}" if change else ""
         if obj.status == models.Membership.Status.CONFIRMED and obj.confirmed_at is None:
             obj.confirmed_by, obj.confirmed_at = request.user, timezone.now()
         super().save_model(request, obj, form, change)
+        _membership_audit(request, obj, "changed" if change else "created", before)
+
+    def delete_model(self, request, obj):
+        before = f"{obj.status}:{obj.role}"
+        super().delete_model(request, obj)
+        _membership_audit(request, obj, "removed", before)
+
+    def delete_queryset(self, request, queryset):
+        removed = [(m, f"{m.status}:{m.role}") for m in queryset.select_related("user", "organisation")]
+        super().delete_queryset(request, queryset)
+        for membership, before in removed:
+            _membership_audit(request, membership, "removed", before)
 
 
 @admin.register(models.Invitation)
