@@ -271,3 +271,22 @@ BOARD = [
     {"name": "Bo Berg", "role": "kassör"},
     {"name": "Cia Ek", "role": "sekreterare"},
 ]
+
+
+def draft(call_, organisation, by, *, title="Läxhjälp", amount="40000", budget="50000", start_in_days=0):
+    """A saved draft through the apply service, ready to submit: a half-year project from
+    start_in_days ahead with one budget line."""
+    from grants.services import apply
+
+    start = timezone.localdate() + dt.timedelta(days=start_in_days)
+    return apply.application_save_draft(
+        call=call_,
+        organisation=organisation,
+        by=by,
+        title=title,
+        description="Läxhjälp för barn.",
+        period_start=start,
+        period_end=start + dt.timedelta(days=180),
+        stated_amount=Decimal(amount),
+        budget_lines=[("cost", "Ledararvoden", Decimal(budget))],
+    )

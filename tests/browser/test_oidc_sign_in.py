@@ -77,28 +77,6 @@ def test_a_staff_member_without_a_role_gets_a_page_that_says_so(page, provider):
     checked(page)
 
 
-def draft(call, organisation, by):
-    import datetime as dt
-    from decimal import Decimal
-
-    from django.utils import timezone
-
-    from grants.services import apply
-
-    today = timezone.localdate()
-    return apply.application_save_draft(
-        call=call,
-        organisation=organisation,
-        by=by,
-        title="Läxhjälp och fotboll",
-        description="Läxhjälp en timme, sedan fotboll.",
-        period_start=today + dt.timedelta(days=30),
-        period_end=today + dt.timedelta(days=180),
-        stated_amount=Decimal("30000"),
-        budget_lines=[("cost", "Ledararvoden", Decimal("30000"))],
-    )
-
-
 def test_anna_signed_in_with_e_legitimation_submits_for_her_verified_association_only(page, provider):
     """The issue's journey: Anna signs in with e-legitimation, links it to her account and
     submits her verified association's application; her unverified one's draft cannot be
@@ -109,7 +87,8 @@ def test_anna_signed_in_with_e_legitimation_submits_for_her_verified_association
     verified = factories.association(members=[anna])
     unverified = factories.unverified_association(members=[anna])
     call = factories.call(factories.programme("inkludering"))
-    ready, waiting = draft(call, verified, anna), draft(call, unverified, anna)
+    ready = factories.draft(call, verified, anna, amount="30000", budget="30000", start_in_days=30)
+    waiting = factories.draft(call, unverified, anna, amount="30000", budget="30000", start_in_days=30)
 
     page.goto("/konto/logga-in/")
     page.get_by_role("button", name="Logga in med e-legitimation (BankID, Freja eID+)").click()

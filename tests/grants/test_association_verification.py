@@ -3,13 +3,9 @@ and cannot submit until then; a person who types a registered organisationsnumme
 claim that Olle decides; the roles in an association decide who invites, confirms,
 withdraws and changes roles. Every such change is a row in the audit trail."""
 
-import datetime as dt
-from decimal import Decimal
-
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
 
 from grants.files import Upload
 from grants.identity.models import SecurityEvent
@@ -45,21 +41,6 @@ def register(by, *, org_number="802420-1231", name="Saltsjöbadens SK", role="si
     )
 
 
-def draft(call, organisation, by, title="Läxhjälp"):
-    today = timezone.localdate()
-    return apply.application_save_draft(
-        call=call,
-        organisation=organisation,
-        by=by,
-        title=title,
-        description="Läxhjälp för barn.",
-        period_start=today,
-        period_end=today + dt.timedelta(days=180),
-        stated_amount=Decimal("30000"),
-        budget_lines=[("cost", "Ledararvoden", Decimal("40000"))],
-    )
-
-
 def events(kind):
     return list(SecurityEvent.objects.filter(kind=kind).order_by("pk"))
 
@@ -72,7 +53,7 @@ def test_eve_who_registers_an_association_first_cannot_submit_for_it(eve, inclus
     may prepare a draft, but nothing reaches the officer until the officer has verified the
     association from its statutes and minutes."""
     squatted = register(eve, org_number="802412-1231", name="Fisksätra IF")
-    application = draft(inclusion_call, squatted, eve)
+    application = factories.draft(inclusion_call, squatted, eve)
     with pytest.raises(PermissionDenied) as refusal:
         apply.application_submit(application=application, by=eve)
     assert refusal.value.args[0] == NOT_VERIFIED
@@ -84,7 +65,7 @@ def test_a_verified_association_submits(anna, olle, inclusion_call):
     club = register(anna)
     Organisation.objects.filter(pk=club.pk).update(bankgiro="5050-1055")  # as finance would have approved it
     services.association_verify(organisation=club, by=olle)
-    submitted = apply.application_submit(application=draft(inclusion_call, club, anna), by=anna)
+    submitted = apply.application_submit(application=factories.draft(inclusion_call, club, anna), by=anna)
     assert submitted.status == Application.Status.SUBMITTED
 
 
@@ -92,13 +73,13 @@ def test_a_refused_association_cannot_submit_either(anna, olle, inclusion_call):
     club = register(anna)
     services.association_refuse(organisation=club, by=olle, reason="Protokollet saknar firmatecknare.")
     with pytest.raises(PermissionDenied, match=NOT_VERIFIED):
-        apply.application_submit(application=draft(inclusion_call, club, anna), by=anna)
+        apply.application_submit(application=factories.draft(inclusion_call, club, anna), by=anna)
 
 
 def test_an_informal_group_submits_only_with_a_verified_sponsor(anna, eve, inclusion_call):
     sponsor = factories.unverified_association(members=[anna])
     group = factories.informal_group(sponsor, members=[eve])
-    application = draft(inclusion_call, group, eve)
+    application = factories.draft(inclusion_call, group, eve)
     with pytest.raises(PermissionDenied, match=NOT_VERIFIED):
         apply.application_ask_sponsor(application=application, by=eve)
     with pytest.raises(PermissionDenied, match=NOT_VERIFIED):
@@ -107,7 +88,7 @@ def test_an_informal_group_submits_only_with_a_verified_sponsor(anna, eve, inclu
 
 def test_the_check_page_says_why_and_offers_no_submit_button(client, anna, inclusion_call):
     club = factories.unverified_association(members=[anna])
-    application = draft(inclusion_call, club, anna)
+    application = factories.draft(inclusion_call, club, anna)
     client.force_login(anna)
     page = client.get(f"/portal/ansokningar/{application.pk}/steg/granska/").content.decode()
     assert NOT_VERIFIED in page
@@ -282,7 +263,7 @@ def test_confirm_and_decline_are_audited(anna, bo, eve, fisksatra):
 
 def test_a_board_member_prepares_and_submits_but_may_not_withdraw(anna, bo, fisksatra, inclusion_call):
     Membership.objects.create(user=bo, organisation=fisksatra, role="member")
-    submitted = apply.application_submit(application=draft(inclusion_call, fisksatra, bo), by=bo)
+    submitted = apply.application_submit(application=factories.draft(inclusion_call, fisksatra, bo), by=bo)
     with pytest.raises(PermissionDenied, match="Bara föreningens firmatecknare eller kontaktperson kan återta"):
         apply.application_withdraw(application=submitted, by=bo)
     assert apply.application_withdraw(application=submitted, by=anna).status == Application.Status.WITHDRAWN
@@ -290,7 +271,7 @@ def test_a_board_member_prepares_and_submits_but_may_not_withdraw(anna, bo, fisk
 
 def test_the_case_page_offers_withdrawal_to_the_signatory_only(client, anna, bo, fisksatra, inclusion_call):
     Membership.objects.create(user=bo, organisation=fisksatra, role="member")
-    submitted = apply.application_submit(application=draft(inclusion_call, fisksatra, bo), by=bo)
+    submitted = apply.application_submit(application=factories.draft(inclusion_call, fisksatra, bo), by=bo)
     link = f'href="/portal/ansokningar/{submitted.pk}/ata-tillbaka/"'
     client.force_login(bo)
     assert link not in client.get(f"/portal/ansokningar/{submitted.pk}/").content.decode()

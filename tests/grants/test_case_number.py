@@ -3,7 +3,6 @@ repeated, never consumed by a submission that fails — also when many submit at
 
 import datetime as dt
 import threading
-from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -18,28 +17,13 @@ from .. import factories
 YEAR = timezone.localdate().year
 
 
-def make_draft(call, organisation, by, title="Läxhjälp"):
-    today = timezone.localdate()
-    return apply.application_save_draft(
-        call=call,
-        organisation=organisation,
-        by=by,
-        title=title,
-        description="Läxhjälp för barn.",
-        period_start=today,
-        period_end=today + dt.timedelta(days=180),
-        stated_amount=Decimal("40000"),
-        budget_lines=[("cost", "Ledararvoden", Decimal("50000"))],
-    )
-
-
 def submit(application, by):
     return apply.application_submit(application=application, by=by).case_number
 
 
 @pytest.mark.django_db
 def test_numbers_run_gapless_per_committee_and_year(anna, fisksatra, inclusion_call):
-    numbers = [submit(make_draft(inclusion_call, fisksatra, anna), anna) for _ in range(3)]
+    numbers = [submit(factories.draft(inclusion_call, fisksatra, anna), anna) for _ in range(3)]
     assert numbers == [f"KFN {YEAR}/0001", f"KFN {YEAR}/0002", f"KFN {YEAR}/0003"]
     assert CaseNumberSeries.objects.get(committee__code="KFN", year=YEAR).last_number == 3
 
@@ -48,38 +32,38 @@ def test_numbers_run_gapless_per_committee_and_year(anna, fisksatra, inclusion_c
 def test_a_second_committee_has_its_own_series(anna, fisksatra, inclusion_call):
     social = factories.committee("SON", "Socialnämnden")
     other_call = factories.call(factories.programme("verksamhet", committee_=social))
-    assert submit(make_draft(inclusion_call, fisksatra, anna), anna) == f"KFN {YEAR}/0001"
-    assert submit(make_draft(other_call, fisksatra, anna), anna) == f"SON {YEAR}/0001"
-    assert submit(make_draft(inclusion_call, fisksatra, anna), anna) == f"KFN {YEAR}/0002"
-    assert submit(make_draft(other_call, fisksatra, anna), anna) == f"SON {YEAR}/0002"
+    assert submit(factories.draft(inclusion_call, fisksatra, anna), anna) == f"KFN {YEAR}/0001"
+    assert submit(factories.draft(other_call, fisksatra, anna), anna) == f"SON {YEAR}/0001"
+    assert submit(factories.draft(inclusion_call, fisksatra, anna), anna) == f"KFN {YEAR}/0002"
+    assert submit(factories.draft(other_call, fisksatra, anna), anna) == f"SON {YEAR}/0002"
 
 
 @pytest.mark.django_db
 def test_a_new_year_starts_its_own_series(anna, fisksatra, inclusion_call):
     CaseNumberSeries.objects.create(committee=Committee.objects.get(code="KFN"), year=YEAR - 1, last_number=57)
-    assert submit(make_draft(inclusion_call, fisksatra, anna), anna) == f"KFN {YEAR}/0001"
+    assert submit(factories.draft(inclusion_call, fisksatra, anna), anna) == f"KFN {YEAR}/0001"
     assert CaseNumberSeries.objects.get(year=YEAR - 1).last_number == 57
 
 
 @pytest.mark.django_db
 def test_a_submission_refused_because_the_call_closed_takes_no_number(anna, fisksatra, inclusion_call):
     closing = factories.call(inclusion_call.programme)
-    first = make_draft(inclusion_call, fisksatra, anna)
-    late = make_draft(closing, fisksatra, anna, title="För sent")
+    first = factories.draft(inclusion_call, fisksatra, anna)
+    late = factories.draft(closing, fisksatra, anna, title="För sent")
     assert submit(first, anna) == f"KFN {YEAR}/0001"
     type(closing).objects.filter(pk=closing.pk).update(
         opens_on=timezone.localdate() - dt.timedelta(days=9), closes_on=timezone.localdate() - dt.timedelta(days=1)
     )
     with pytest.raises(ValidationError):
         submit(late, anna)
-    assert submit(make_draft(inclusion_call, fisksatra, anna), anna) == f"KFN {YEAR}/0002"
+    assert submit(factories.draft(inclusion_call, fisksatra, anna), anna) == f"KFN {YEAR}/0002"
     late.refresh_from_db()
     assert late.status == "draft" and late.case_number == ""
 
 
 @pytest.mark.django_db
 def test_a_submission_that_fails_after_taking_a_number_gives_it_back(anna, fisksatra, inclusion_call, monkeypatch):
-    application = make_draft(inclusion_call, fisksatra, anna)
+    application = factories.draft(inclusion_call, fisksatra, anna)
 
     def broken(*args, **kwargs):
         raise RuntimeError("the audit row could not be written")
@@ -99,7 +83,7 @@ def test_a_submission_that_fails_after_taking_a_number_gives_it_back(anna, fisks
 def test_twenty_simultaneous_submissions_get_twenty_gapless_numbers(anna, fisksatra, inclusion_call):
     if connection.vendor != "postgresql":
         pytest.skip("concurrency is tested on PostgreSQL")
-    drafts = [make_draft(inclusion_call, fisksatra, anna, title=f"Ansökan {i}") for i in range(20)]
+    drafts = [factories.draft(inclusion_call, fisksatra, anna, title=f"Ansökan {i}") for i in range(20)]
     barrier = threading.Barrier(len(drafts))
     errors = []
 
