@@ -281,6 +281,57 @@ def may_verify_associations(user: Person) -> Answer:
     return refused("Föreningar verifieras av handläggare och systemförvaltare.")
 
 
+# --- which committees' cases (StaffScope) ------------------------------------------------------
+
+
+def committee_scope(user: Person) -> frozenset[int] | None:
+    """The ids of the committees whose cases this staff member sees and handles, or None for
+    every committee (a superuser, or a scope with "alla nämnder"). Read once per request and
+    kept on the user object."""
+    if not user.is_authenticated:
+        return frozenset()
+    if hasattr(user, "_committee_scope"):
+        cached: frozenset[int] | None = user._committee_scope
+        return cached
+    scope: frozenset[int] | None
+    if user.is_superuser:
+        scope = None
+    else:
+        from .models import StaffScope
+
+        row = StaffScope.objects.filter(user=user).values_list("pk", "all_committees").first()
+        if row is None:
+            scope = frozenset()
+        elif row[1]:
+            scope = None
+        else:
+            scope = frozenset(
+                StaffScope.committees.through.objects.filter(staffscope_id=row[0]).values_list(
+                    "committee_id", flat=True
+                )
+            )
+    setattr(user, "_committee_scope", scope)  # noqa: B010 (mypy: User has no such attribute)
+    return scope
+
+
+def in_scope(user: Person, prefix: str = "") -> Q:
+    """A filter for applications (or rows reaching one through `prefix`, e.g.
+    "process__grantprocess__application__") in the committees this staff member works in."""
+    scope = committee_scope(user)
+    if scope is None:
+        return Q()
+    return Q(**{f"{prefix}call__programme__committee_id__in": scope})
+
+
+def may_see_case(user: Person, application: Application) -> Answer:
+    """Staff see a case of a committee they work in (StaffScope); the applicant's own
+    members see it in the portal, by other rules."""
+    scope = committee_scope(user)
+    if scope is None or application.call.programme.committee_id in scope:
+        return ALLOWED
+    return refused(_("Ärendet hör till en nämnd som du inte arbetar för."))
+
+
 # --- taking part in a case (jäv) ---------------------------------------------------------------
 
 

@@ -259,6 +259,12 @@ class Programme(models.Model):
         help_text="Objektet i projektdimensionen som bidragen bokförs på. Tom: bidragsformens kortnamn (slug).",
         validators=[RegexValidator(r"^[A-Za-z0-9_.-]+$", "En projektkod är bokstäver a–z, siffror, - _ och punkt.")],
     )
+    service_days = models.PositiveIntegerField(
+        "servicemål (dagar)",
+        default=14,
+        validators=[MinValueValidator(1)],
+        help_text="Så många dagar får en uppgift i ett ärende vänta innan handläggarna påminns per e-post.",
+    )
     is_active = models.BooleanField("aktiv", default=True)
 
     class Meta:
@@ -1605,6 +1611,7 @@ class Document(models.Model):
         RECEIPT = "receipt", _("Mottagningskvitto")
         DECISION_LETTER = "decision_letter", _("Beslutsbrev")
         REPAYMENT_LETTER = "repayment_letter", _("Beslut om återkrav")
+        MESSAGE = "message", _("Bilaga till meddelande")
 
     SENT_BY_MUNICIPALITY = (Kind.RECEIPT, Kind.DECISION_LETTER, Kind.REPAYMENT_LETTER)
 
@@ -1616,6 +1623,10 @@ class Document(models.Model):
     sha256 = models.CharField(max_length=64)
     storage_key = models.CharField(max_length=300, unique=True)
     version = models.PositiveIntegerField(default=1)
+    # The message a file was sent with (kind "message"): an officer's or the applicant's.
+    message = models.ForeignKey(
+        "CaseMessage", on_delete=models.PROTECT, null=True, blank=True, related_name="attachments"
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -1637,3 +1648,107 @@ class Document(models.Model):
 
     def __str__(self):
         return self.filename
+
+
+class StaffScope(models.Model):
+    """Where a staff member works: the committees whose cases she sees and handles. Her
+    roles (groups) say what she may do; this says in which committees. A staff member
+    without a scope sees no committee's cases (a superuser sees all). Set in the admin, or
+    at single sign-on from the identity provider's groups (identity.StaffRoleMapping)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_scope", verbose_name="person"
+    )
+    all_committees = models.BooleanField(
+        "alla nämnder", default=False, help_text="T.ex. för ledning och ekonomi som arbetar för hela kommunen."
+    )
+    committees = models.ManyToManyField(Committee, blank=True, related_name="+", verbose_name="nämnder")
+
+    class Meta:
+        verbose_name = "nämnder för personal"
+        verbose_name_plural = "nämnder för personal"
+
+    def __str__(self):
+        return str(self.user)
+
+
+class CaseMessage(models.Model):
+    """A message in a case: between the officer and the applicant (the applicant gets an
+    e-mail and sees it in the portal), or an internal note that only staff see. Part of the
+    case record: never edited or deleted."""
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message", _("Meddelande")
+        NOTE = "note", _("Intern anteckning")
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="messages")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MESSAGE)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # True when the municipality wrote it (an officer); False when the applicant did.
+    from_staff = models.BooleanField(default=True)
+    body = models.TextField("meddelande", max_length=limits.LONG_TEXT)
+    created_at = models.DateTimeField(default=timezone.now)
+    # When the other side first read it (the applicant for the officer's, staff for the applicant's).
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "meddelande i ärende"
+        verbose_name_plural = "meddelanden i ärenden"
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["application", "created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind="message") | Q(from_staff=True), name="notes_are_written_by_staff")
+        ]
+
+    def __str__(self):
+        return f"{self.application.case_number} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class StaffSettings(models.Model):
+    """How a staff member wants to hear of her cases by e-mail."""
+
+    class Email(models.TextChoices):
+        IMMEDIATE = "immediate", _("Direkt, ett e-brev per händelse")
+        DAILY = "daily", _("En sammanfattning per dag")
+        OFF = "off", _("Inga e-brev")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_settings")
+    email = models.CharField("e-post om mina ärenden", max_length=10, choices=Email.choices, default=Email.IMMEDIATE)
+
+    class Meta:
+        verbose_name = "inställningar för personal"
+        verbose_name_plural = "inställningar för personal"
+
+    def __str__(self):
+        return str(self.user)
+
+
+class StaffNotice(models.Model):
+    """Something a staff member should hear of in a case she handles: sent at once, or
+    collected for her daily digest (sent_at empty until it goes out)."""
+
+    class Kind(models.TextChoices):
+        COMPLETION_ANSWER = "completion_answer", _("Kompletteringssvar")
+        MESSAGE = "message", _("Meddelande från sökande")
+        FOLLOW_UP = "follow_up", _("Återrapport")
+        OVERDUE = "overdue", _("Uppgift över servicemålet")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # For OVERDUE: the waiting task (viewflow's Task id), so that each task is reported once.
+    task_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["sent_at", "user"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "task_id"], condition=Q(kind="overdue"), name="one_overdue_notice_per_task"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.kind} {self.application_id}"

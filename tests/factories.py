@@ -11,14 +11,15 @@ from stdnum import luhn
 from viewflow.workflow import STATUS
 
 from grants.identity.models import ConfirmedEmail
-from grants.models import Call, Committee, Membership, Organisation, Programme
+from grants.models import Call, Committee, Membership, Organisation, Programme, StaffScope
 from grants.roles import roles_ensure
 from workflows.flows import GrantFlow
 
 
-def user(username, *, role=None, first_name="", email=None):
+def user(username, *, role=None, first_name="", email=None, committees=None):
     """A person of the cast; the same person when asked again (granted_case may have made
-    the second officer before a test asks for him)."""
+    the second officer before a test asks for him). Staff work in every committee unless
+    `committees` (Committee rows) narrows them."""
     person = User.objects.filter(username=username).first()
     if person is None:
         person = User.objects.create_user(username, email or f"{username}@example.se", "demo", first_name=first_name)
@@ -28,6 +29,11 @@ def user(username, *, role=None, first_name="", email=None):
     if role:
         roles_ensure()
         person.groups.add(Group.objects.get(name=role))
+        scope, _ = StaffScope.objects.get_or_create(user=person, defaults={"all_committees": committees is None})
+        if committees is not None:
+            scope.all_committees = False
+            scope.save(update_fields=["all_committees"])
+            scope.committees.set(committees)
     return person
 
 

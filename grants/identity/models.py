@@ -109,6 +109,10 @@ class StaffRoleMapping(models.Model):
         help_text="Värdet i ID-tokenets gruppanspråk, t.ex. gruppens namn eller id i Entra ID.",
     )
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+", verbose_name="roll")
+    # The committees the group's members work in (grants.StaffScope is set from the union of
+    # a person's mappings at every sign-on).
+    all_committees = models.BooleanField("alla nämnder", default=False)
+    committees = models.ManyToManyField("grants.Committee", blank=True, related_name="+", verbose_name="nämnder")
 
     class Meta:
         verbose_name = "rollkoppling"

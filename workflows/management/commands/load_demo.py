@@ -53,6 +53,7 @@ from grants.models import (
     Payment,
     Programme,
     RepaymentClaim,
+    StaffScope,
 )
 from grants.roles import roles_ensure
 from grants.services import apply, assess, decide, follow_up, organisations, pay, payee_accounts, repayments
@@ -947,6 +948,9 @@ class Demo:
         for username, first, last, group in STAFF:
             person = self.person(username, first, last, password, email=f"{username}@nacka.example")
             person.groups.add(Group.objects.get(name=group))
+            # The demo's staff work for both committees (an administrator narrows a person
+            # to her committees in the admin: "Nämnder för personal").
+            StaffScope.objects.create(user=person, all_committees=True)
         for username, first, last in APPLICANTS:
             self.person(username, first, last, password, email=f"{username}@example.se")
         admin = self.person(
