@@ -23,9 +23,12 @@ decision_makers_only = access.required(
 )
 
 
-def _meeting(pk):
-    """The meeting a decision maker's page is about (decision_makers_only has checked who)."""
-    return get_object_or_404(CommitteeMeeting.objects.select_related("committee"), pk=pk)
+def _meeting(request, pk):
+    """The meeting a decision maker's page is about (decision_makers_only has checked who):
+    one of the committees he works for (403 otherwise)."""
+    meeting = get_object_or_404(CommitteeMeeting.objects.select_related("committee"), pk=pk)
+    access.require(access.may_see_committee(request.user, meeting.committee_id))
+    return meeting
 
 
 class AnnounceForm(forms.Form):
@@ -48,6 +51,7 @@ def meeting_list(request):
     )
     meetings = (
         CommitteeMeeting.objects.select_related("committee")
+        .filter(access.in_committees(request.user))
         .annotate(decisions_count=Count("decisions", filter=Q(decisions__by_committee=True)))
         .filter(decisions_count__gt=0)
         .annotate(letters_done=_subquery_count(counts.filter(has_letter=True)))
@@ -62,7 +66,7 @@ def _subquery_count(queryset):
 
 @decision_makers_only
 def meeting_detail(request, pk):
-    meeting = _meeting(pk)
+    meeting = _meeting(request, pk)
     form = AnnounceForm(initial={"announced_on": meeting.announced_on})
     return _detail(request, meeting, form)
 
@@ -88,7 +92,7 @@ def _detail(request, meeting, form, status=200):
 @require_POST
 @decision_makers_only
 def meeting_announce(request, pk):
-    meeting = _meeting(pk)
+    meeting = _meeting(request, pk)
     form = AnnounceForm(request.POST)
     if form.is_valid():
         try:
@@ -110,7 +114,7 @@ def meeting_announce(request, pk):
 @require_POST
 @decision_makers_only
 def meeting_letters_start(request, pk):
-    meeting = _meeting(pk)
+    meeting = _meeting(request, pk)
     try:
         batch = batches.meeting_letters_start(meeting=meeting, by=request.user)
     except ValidationError as exc:
@@ -129,7 +133,7 @@ def meeting_letters_start(request, pk):
 @require_GET
 @decision_makers_only
 def meeting_letters_progress(request, pk):
-    meeting = _meeting(pk)
+    meeting = _meeting(request, pk)
     progress = batches.meeting_letters_progress(meeting)
     letters = {
         str(decision.pk): {"url": reverse("document", args=[decision.letter_pk]), "filename": decision.letter_filename}

@@ -314,13 +314,21 @@ def committee_scope(user: Person) -> frozenset[int] | None:
     return scope
 
 
-def in_scope(user: Person, prefix: str = "") -> Q:
-    """A filter for applications (or rows reaching one through `prefix`, e.g.
-    "process__grantprocess__application__") in the committees this staff member works in."""
+def in_committees(user: Person, field: str = "committee_id") -> Q:
+    """A filter for rows whose committee (the lookup `field`) this staff member works in."""
     scope = committee_scope(user)
     if scope is None:
         return Q()
-    return Q(**{f"{prefix}call__programme__committee_id__in": scope})
+    return Q(**{f"{field}__in": scope})
+
+
+def in_scope(user: Person, prefix: str = "") -> Q:
+    """A filter for applications (or rows reaching one through `prefix`, e.g.
+    "process__grantprocess__application__") in the committees this staff member works in."""
+    return in_committees(user, f"{prefix}call__programme__committee_id")
+
+
+OUT_OF_SCOPE = "Ärendet hör till en nämnd som du inte arbetar för."
 
 
 def may_see_case(user: Person, application: Application) -> Answer:
@@ -329,7 +337,25 @@ def may_see_case(user: Person, application: Application) -> Answer:
     scope = committee_scope(user)
     if scope is None or application.call.programme.committee_id in scope:
         return ALLOWED
-    return refused(_("Ärendet hör till en nämnd som du inte arbetar för."))
+    return refused(OUT_OF_SCOPE)
+
+
+def may_see_committee(user: Person, committee_id: int) -> Answer:
+    """Staff see a committee's meetings (and what else belongs to a committee) where they work."""
+    scope = committee_scope(user)
+    if scope is None or committee_id in scope:
+        return ALLOWED
+    return refused("Sammanträdet hör till en nämnd som du inte arbetar för.")
+
+
+def works_for_all_committees(user: Person) -> Answer:
+    """What spans every committee at once, such as finance's payment files and ledger files
+    (one bank file holds every committee's payments), is for staff who work for them all."""
+    if user.is_authenticated and committee_scope(user) is None:
+        return ALLOWED
+    return refused(
+        "Betalfiler och bokföringsfiler gäller alla nämnder och hanteras av ekonomer som arbetar för alla nämnder."
+    )
 
 
 # --- taking part in a case (jäv) ---------------------------------------------------------------
@@ -337,7 +363,11 @@ def may_see_case(user: Person, application: Application) -> Answer:
 
 def may_take_part(user: Person, application: Application) -> Answer:
     """Staff who declared jäv in the case, or who belong to the applicant, take no part in
-    it: no task of the case is offered to them and no service lets them act on it."""
+    it: no task of the case is offered to them and no service lets them act on it. Nor do
+    staff who do not work for the case's committee (may_see_case)."""
+    in_scope_answer = may_see_case(user, application)
+    if not in_scope_answer:
+        return in_scope_answer
     if user.is_authenticated and ConflictOfInterest.objects.filter(application=application, user=user).exists():
         return refused("Du har anmält jäv i ärendet och får inte delta i handläggningen.")
     if is_applicant(user, application):
@@ -374,6 +404,9 @@ def may_attest(user: Person, payment: Payment, *, member_of: set[int]) -> Answer
     belongs to neither the applicant nor the receiving association. member_of: the ids of
     the organisations `user` is a member of (read once for many payments)."""
     application = payment.application
+    seen = may_see_case(user, application)
+    if not seen:
+        return seen
     if payment.decided_by_id == user.pk:
         return refused(
             "Du fattade beslutet i ärendet och får därför inte attestera utbetalningen "

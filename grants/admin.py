@@ -152,6 +152,57 @@ class AnnualBudgetAdmin(admin.ModelAdmin):
         return obj.remaining
 
 
+def _scope_described(scope):
+    """A staff member's committees as the audit trail writes them: their codes, or "alla"."""
+    if scope is None:
+        return []
+    if scope.all_committees:
+        return ["alla"]
+    return sorted(scope.committees.values_list("code", flat=True))
+
+
+@admin.register(models.StaffScope)
+class StaffScopeAdmin(admin.ModelAdmin):
+    """In which committees a staff member works: her roles (groups) say what she may do, this
+    says where. No row: no committee's cases (a superuser sees all). Single sign-on sets it
+    from the identity provider's groups (rollkopplingar) at every sign-in; a change here is
+    audited as a role change, with the administrator as actor."""
+
+    list_display = ["user", "all_committees", "committee_codes"]
+    list_filter = ["all_committees", "committees"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__email", "user__first_name", "user__last_name"]
+    autocomplete_fields = ["user"]
+    filter_horizontal = ["committees"]
+    fields = ["user", "all_committees", "committees"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("committees")
+
+    @admin.display(description="nämnder")
+    def committee_codes(self, obj):
+        return ", ".join(sorted(committee.code for committee in obj.committees.all())) or "–"
+
+    def save_related(self, request, form, formsets, change):
+        # form.initial holds the row as it was (the committees as objects).
+        if not change:
+            before = []
+        elif form.initial.get("all_committees"):
+            before = ["alla"]
+        else:
+            before = sorted(committee.code for committee in form.initial.get("committees", []))
+        super().save_related(request, form, formsets, change)
+        after = _scope_described(form.instance)
+        if before != after:
+            audit.record(
+                audit.Kind.ROLE_CHANGE,
+                request=request,
+                user=form.instance.user,
+                actor=request.user,
+                details={"committees_from": before, "committees_to": after, "by": "admin"},
+            )
+
+
 @admin.register(models.AttestationLimit)
 class AttestationLimitAdmin(admin.ModelAdmin):
     list_display = ["user", "max_amount"]

@@ -55,6 +55,13 @@ DEFAULT_SORT = "case"
 
 finance_only = access.required(access.is_finance, "Utbetalningarna hanteras av ekonomi (attestanter).")
 
+# Committee scope (grants.access.committee_scope): finance usually works for every committee.
+# One with a scope sees and attests the payments, and follows the repayment claims, of those
+# committees only. Payment files and ledger files hold every committee's payments at once
+# (one bank file, one ledger file for the municipality), so they are for finance working for
+# all committees; the associations' bank accounts belong to no committee and are for all finance.
+all_committees_only = access.required(access.works_for_all_committees)
+
 
 # --- forms -------------------------------------------------------------------------------
 
@@ -165,13 +172,17 @@ class StatusReportForm(forms.Form):
 # --- the attestation queue ----------------------------------------------------------------
 
 
-def _payments(filters):
-    payments = Payment.objects.select_related(
-        "application__organisation__sponsor",
-        "application__call__programme__committee",
-        "application__assessment",
-        "application__decision__meeting",
-    ).annotate(process_pk=F("application__process__pk"))
+def _payments(filters, user):
+    payments = (
+        Payment.objects.filter(access.in_scope(user, "application__"))
+        .select_related(
+            "application__organisation__sponsor",
+            "application__call__programme__committee",
+            "application__assessment",
+            "application__decision__meeting",
+        )
+        .annotate(process_pk=F("application__process__pk"))
+    )
     status = filters.get("status") or Payment.Status.PLANNED
     if status != "all":
         payments = payments.filter(status=status)
@@ -238,9 +249,12 @@ def _list_page(request, *, errors=(), selected=(), batch_form=None, status=200):
     data = request.GET.copy()
     data.setdefault("status", Payment.Status.PLANNED)
     filter_form = PaymentFilterForm(data)
+    filter_form.fields["committee"].queryset = Committee.objects.filter(  # type: ignore[attr-defined]
+        access.in_committees(request.user, "pk")
+    ).order_by("name")
     filter_form.is_valid()
     filters = filter_form.cleaned_data
-    page = Paginator(_payments(filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(_payments(filters, request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     any_attestable = _mark_refusals(page.object_list, request.user)
     waiting = _waiting_for_file()
     page_params = request.GET.copy()
@@ -258,6 +272,7 @@ def _list_page(request, *, errors=(), selected=(), batch_form=None, status=200):
             "any_attestable": any_attestable,
             "errors": errors,
             "selected": {str(pk) for pk in selected},
+            "all_committees": bool(access.works_for_all_committees(request.user)),
             "waiting_count": waiting["count"],
             "waiting_total": waiting["total"] or ZERO,
             "batch_form": batch_form or BatchCreateForm(initial={"execution_date": timezone.localdate()}),
@@ -307,6 +322,7 @@ def _attest(request):
 
 @require_POST
 @finance_only
+@all_committees_only
 def batch_create(request):
     """Put every attested payment not yet in a file into a new payment file."""
     form = BatchCreateForm(request.POST)
@@ -338,6 +354,7 @@ def _kronor(amount):
 
 @require_GET
 @finance_only
+@all_committees_only
 def batch_list(request):
     batches = PaymentBatch.objects.select_related("created_by").order_by("-created_at", "-pk")
     page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -370,12 +387,14 @@ def _batch_page(request, batch, *, mark_form=None, report_form=None, status=200)
 
 @require_GET
 @finance_only
+@all_committees_only
 def batch_detail(request, pk):
     return _batch_page(request, _batch(pk))
 
 
 @require_GET
 @finance_only
+@all_committees_only
 def batch_download(request, pk, kind):
     batch = _batch(pk)
     if kind not in FILE_KINDS:
@@ -385,6 +404,7 @@ def batch_download(request, pk, kind):
 
 @require_POST
 @finance_only
+@all_committees_only
 def batch_mark(request, pk):
     """The selected payments were paid, or failed (with the reason): the cases move on."""
     batch = _batch(pk)
@@ -413,6 +433,7 @@ def batch_mark(request, pk):
 
 @require_POST
 @finance_only
+@all_committees_only
 def batch_status_report(request, pk):
     """Read the bank's status report for this file and mark what it says; all or nothing."""
     batch = _batch(pk)
@@ -559,6 +580,7 @@ account_urls = [
 
 @require_http_methods(["GET", "POST"])
 @finance_only
+@all_committees_only
 def ledger_file_list(request):
     """The ledger files made so far, and a button that puts every voucher not yet sent in a new one."""
     error, status = None, 200
@@ -586,6 +608,7 @@ def ledger_file_list(request):
 
 @require_GET
 @finance_only
+@all_committees_only
 def ledger_file_download(request, pk):
     ledger_file = get_object_or_404(LedgerFile, pk=pk)
     return stored_file_response(request, lambda: ledger_files.ledger_file_read(ledger_file))
@@ -630,7 +653,7 @@ def claim_list(request):
     query = (form.cleaned_data.get("q") or "").strip()
     # A search looks among every claim: an OCR number on a repayment may be for a repaid one.
     status = form.cleaned_data.get("status") or ("all" if query else "open")
-    claims = _claims()
+    claims = _claims().filter(access.in_scope(request.user, "application__"))
     if query:
         # An OCR number as the bank prints it may have spaces; a case number has them.
         digits = "".join(query.split())
@@ -639,9 +662,9 @@ def claim_list(request):
         claims = claims.filter(status=status)
     claims = claims.order_by("status", "due_on", "pk")  # open before repaid, the earliest due first
     page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
-    totals = RepaymentClaim.objects.filter(status=RepaymentClaim.Status.OPEN).aggregate(
-        count=Count("pk"), outstanding=Sum(F("amount") - F("repaid_amount"))
-    )
+    totals = RepaymentClaim.objects.filter(
+        access.in_scope(request.user, "application__"), status=RepaymentClaim.Status.OPEN
+    ).aggregate(count=Count("pk"), outstanding=Sum(F("amount") - F("repaid_amount")))
     page_params = request.GET.copy()
     page_params.pop("page", None)
     page_params["status"] = status
@@ -682,6 +705,7 @@ def _claim_page(request, claim, *, form=None, status=200):
 def claim_detail(request, pk):
     """One claim: what was decided and why, what has come back, and a form to register a payment."""
     claim = get_object_or_404(_claims(), pk=pk)
+    access.require(access.may_see_case(request.user, claim.application))
     if request.method == "GET":
         return _claim_page(request, claim)
     form = RepaymentForm(request.POST)

@@ -41,6 +41,7 @@ from django.db import transaction
 from viewflow import this
 from viewflow.workflow import flow, lock
 from viewflow.workflow.activation import Activation
+from viewflow.workflow.models import AbstractTask, Process
 
 from documents import letters, tasks
 from grants import access
@@ -252,4 +253,15 @@ class GrantFlow(flow.Flow):
     # --- who sees the flow in the staff interface -----------------------------------
 
     def has_view_permission(self, user: User | AnonymousUser, obj: Model | None = None) -> bool:
-        return bool(access.works_in_staff_interface(user))
+        # obj is a case's process (its page) or task (a task's pages, through the nodes'
+        # can_view): staff see it only in the committees they work for (access.may_see_case).
+        if not access.works_in_staff_interface(user):
+            return False
+        if obj is None or access.committee_scope(user) is None:
+            return True
+        process = obj.coerced_process if isinstance(obj, AbstractTask) else obj
+        if isinstance(process, Process) and not isinstance(process, GrantProcess):
+            process = process.coerced
+        if not isinstance(process, GrantProcess):
+            return False
+        return bool(access.may_see_case(user, process.application))

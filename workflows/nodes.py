@@ -7,11 +7,13 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.urls import path
 from django.utils.timezone import now
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.context import context
 from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.flow import utils
 from viewflow.workflow.nodes import func, if_gate, switch
 from viewflow.workflow.signals import task_started
 
@@ -29,6 +31,19 @@ class CaseView(flow.View):
 
     def can_execute(self, user: User, task: Any) -> bool:
         return super().can_execute(user, task) and bool(access.may_take_part(user, task.coerced_process.application))
+
+    def can_unassign(self, user: User, task: Any) -> bool:
+        return super().can_unassign(user, task) and bool(access.may_see_case(user, task.coerced_process.application))
+
+    @property
+    def index_path(self) -> Any:
+        # viewflow's task page (the lists' link) checks no permission of its own: here it
+        # asks can_view, so that staff outside the case's committee get 403 (committee scope).
+        return path(
+            f"<int:process_pk>/{self.name}/<int:task_pk>/",
+            utils.wrap_task_view(self, self.index_view, permission=self.can_view),
+            name="index",
+        )
 
 
 # --- gateways and functions without viewflow's savepoint --------------------------------

@@ -123,7 +123,26 @@ def _filter_form(request):
     data = request.GET.copy()
     if not data.get("year"):
         data["year"] = str(timezone.localdate().year)
-    return ReportFilterForm(data)
+    form = ReportFilterForm(data)
+    _scope_committees(form, request.user)
+    return form
+
+
+def _scope_committees(form, user):
+    """Management working for some committees only (grants.access.committee_scope) reads the
+    report of one of them at a time, the first by name unless another is chosen; with no
+    committee at all the form says that a committee is needed."""
+    if access.committee_scope(user) is None:
+        return
+    field = form.fields["committee"]
+    field.queryset = field.queryset.filter(access.in_committees(user, "pk"))
+    field.required = True
+    field.empty_label = None
+    field.error_messages["required"] = "Du arbetar inte för någon nämnd och kan därför inte läsa årsrapporten."
+    if not form.data.get("committee"):
+        first = field.queryset.values_list("pk", flat=True).first()
+        if first is not None:
+            form.data["committee"] = str(first)
 
 
 def _valid_form_or_400(request):

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -147,11 +148,8 @@ def staff_sign_in(*, claims: dict[str, Any], request: HttpRequest | None = None)
     """The staff member's account for the provider's subject, made on the first sign-in, with
     exactly the roles its groups map to (StaffRoleMapping); other groups are left alone.
     SignInFailed("no role") when the groups give no role: nothing is made or changed then."""
-    roles = set(
-        StaffRoleMapping.objects.filter(claim_value__in=staff_groups(claims), group__name__in=ROLES).values_list(
-            "group__name", flat=True
-        )
-    )
+    mappings = StaffRoleMapping.objects.filter(claim_value__in=staff_groups(claims), group__name__in=ROLES)
+    roles = set(mappings.values_list("group__name", flat=True))
     if not roles:
         raise SignInFailed("no role")
     sub = str(claims["sub"])
@@ -179,5 +177,54 @@ def staff_sign_in(*, claims: dict[str, Any], request: HttpRequest | None = None)
             user=user,
             details={"from": sorted(before), "to": sorted(roles), "by": "sso"},
         )
+    _scope_from_mappings(user, mappings, request)
     Identity.objects.filter(pk=identity.pk).update(last_used_at=timezone.now(), display=name[:150])
     return user
+
+
+ALL_COMMITTEES = "alla"
+
+
+def _scope_from_mappings(user: User, mappings: QuerySet[StaffRoleMapping], request: HttpRequest | None) -> None:
+    """The committees the person works in (grants.StaffScope), as her matched mappings say:
+    all of them if any mapping says so, otherwise the union of theirs. Mappings that name no
+    committee leave the scope as the administrator set it in the admin. A change is audited
+    as a role change, with the committees' codes before and after ("alla": all committees)."""
+    from ..models import Committee, StaffScope
+
+    every = mappings.filter(all_committees=True).exists()
+    ids: set[int] = set()
+    if not every:
+        ids = set(
+            StaffRoleMapping.committees.through.objects.filter(staffrolemapping__in=mappings).values_list(
+                "committee_id", flat=True
+            )
+        )
+    if not every and not ids:
+        return
+    scope = StaffScope.objects.filter(user=user).first()
+    before_every = scope is not None and scope.all_committees
+    before_ids = set(scope.committees.values_list("pk", flat=True)) if scope is not None else set()
+    if scope is not None and (before_every, before_ids) == (every, ids):
+        return
+    if scope is None:
+        scope = StaffScope.objects.create(user=user, all_committees=every)
+    else:
+        scope.all_committees = every
+        scope.save(update_fields=["all_committees"])
+    scope.committees.set(ids)
+    codes = dict(Committee.objects.filter(pk__in=before_ids | ids).values_list("pk", "code"))
+
+    def described(all_of_them: bool, pks: set[int]) -> list[str]:
+        return [ALL_COMMITTEES] if all_of_them else sorted(codes[pk] for pk in pks)
+
+    audit.record(
+        Kind.ROLE_CHANGE,
+        request=request,
+        user=user,
+        details={
+            "committees_from": described(before_every, before_ids),
+            "committees_to": described(every, ids),
+            "by": "sso",
+        },
+    )

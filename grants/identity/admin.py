@@ -31,11 +31,23 @@ class SecurityEventAdmin(admin.ModelAdmin):
 
 @admin.register(StaffRoleMapping)
 class StaffRoleMappingAdmin(admin.ModelAdmin):
-    """Which of the identity provider's groups give which staff role (read at every single sign-on)."""
+    """Which of the identity provider's groups give which staff role, in which committees
+    (read at every single sign-on)."""
 
-    list_display = ["claim_value", "group"]
+    list_display = ["claim_value", "group", "all_committees", "committee_codes"]
     list_select_related = ["group"]
+    list_filter = ["group", "all_committees"]
     search_fields = ["claim_value"]
+    fields = ["claim_value", "group", "all_committees", "committees"]
+    filter_horizontal = ["committees"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("committees")
+
+    @admin.display(description="nämnder")
+    def committee_codes(self, obj):
+        # The person's committees at sign-on: the union of her mappings' (all, if any says so).
+        return ", ".join(sorted(committee.code for committee in obj.committees.all())) or "–"
 
 
 @admin.register(Identity)

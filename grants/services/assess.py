@@ -95,6 +95,7 @@ def conflict_declare(*, application: Application, by: User, reason: str) -> Conf
     if not reason.strip():
         raise ValidationError("Ange kort varför du är jävig.")
     access.require(access.may_declare_conflict(by))
+    access.require(access.may_see_case(by, application))
     return process.run(
         process.Step.ASSESS,
         application,

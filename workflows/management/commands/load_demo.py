@@ -88,10 +88,13 @@ APPLICANTS = [
     ("johan", "Johan", "Ek"),
 ]
 
+# The committees of the staff who do not work for all of them (StaffScope).
+SCOPED_STAFF = {"otto": ["SN"]}
+
 # What the accounts table says about each staff role.
 ROLE_TEXT = {
     "olle": "Handläggare",
-    "otto": "Handläggare (tar ärenden där Olle är jävig)",
+    "otto": "Handläggare i Socialnämnden (tar ärenden där Olle är jävig)",
     "kim": "Beslutsfattare (nämnden)",
     "fia": "Ekonomi / attestant",
     "lena": "Ledning (årsrapporten om bidrag)",
@@ -638,7 +641,7 @@ CASES = [
         "closed",
         inputs={"members": 120},
         period=(-330, -40),
-        officer="otto",
+        officer="olle",
         report=dict(REPORT, participants=310),
     ),
     Case(
@@ -650,7 +653,7 @@ CASES = [
         "awaiting_completion",
         inputs={"members": 40},
         period=(40, 405),
-        officer="otto",
+        officer="olle",
         completion="Bifoga verksamhetsberättelsen och bokslutet för förra året.",
     ),
     Case(
@@ -705,7 +708,7 @@ CASES = [
         "Veckomöten för spårare, upptäckare och äventyrare.",
         "in_assessment",
         inputs={"sessions": 30, "participants": 12},
-        officer="otto",
+        officer="olle",
     ),
     Case(
         "sara",
@@ -755,7 +758,7 @@ CASES = [
         "decided",
         inputs={"sessions": 40, "participants": 5},
         proposal="rejected",
-        officer="otto",
+        officer="olle",
         reasons="Deltagarna är i huvudsak över 25 år och sammankomsterna räknas därför inte för aktivitetsstöd.",
     ),
     Case(
@@ -766,7 +769,7 @@ CASES = [
         "Simträningar för ungdomsgrupperna.",
         "closed",
         inputs={"sessions": 100, "participants": 16},
-        officer="otto",
+        officer="olle",
     ),
     Case(
         "johan",
@@ -798,7 +801,7 @@ CASES = [
         "closed",
         inputs={"members": 140},
         period=(-690, -330),
-        officer="otto",
+        officer="olle",
         report=dict(REPORT, participants=120),
     ),
     Case(
@@ -948,9 +951,14 @@ class Demo:
         for username, first, last, group in STAFF:
             person = self.person(username, first, last, password, email=f"{username}@nacka.example")
             person.groups.add(Group.objects.get(name=group))
-            # The demo's staff work for both committees (an administrator narrows a person
-            # to her committees in the admin: "Nämnder för personal").
-            StaffScope.objects.create(user=person, all_committees=True)
+            # The demo's staff work for every committee, except Otto, who works for the social
+            # committee only and so sees none of the others' cases (an administrator narrows
+            # a person to her committees in the admin: "Nämnder för personal").
+            if username in SCOPED_STAFF:
+                scope = StaffScope.objects.create(user=person)
+                scope.committees.set(Committee.objects.filter(code__in=SCOPED_STAFF[username]))
+            else:
+                StaffScope.objects.create(user=person, all_committees=True)
         for username, first, last in APPLICANTS:
             self.person(username, first, last, password, email=f"{username}@example.se")
         admin = self.person(
