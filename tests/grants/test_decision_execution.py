@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from documents.open_data import grant_identifier
+from grants import access
 from grants.models import Application, CommitteeMeeting, Decision, Payment
 from grants.services import apply, assess, decide, pay
 
@@ -284,6 +285,7 @@ def test_attesting_committee_payments_costs_the_same_for_one_and_five(
         return ids
 
     fia.has_perm("grants.attest_payment")  # her permissions, read once and cached on her
+    access.committee_scope(fia)  # and her committees, likewise
     counts = []
     for count, offset in ((1, 0), (5, 10)):
         ids = decided(count, offset)
