@@ -7,11 +7,13 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.urls import URLPattern, path
 from django.utils.timezone import now
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.context import context
 from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.flow.utils import wrap_task_view
 from viewflow.workflow.nodes import func, if_gate, switch
 from viewflow.workflow.signals import task_started
 
@@ -29,6 +31,21 @@ class CaseView(flow.View):
 
     def can_execute(self, user: User, task: Any) -> bool:
         return super().can_execute(user, task) and bool(access.may_take_part(user, task.coerced_process.application))
+
+    def can_take(self, user: User, task: Any) -> bool:
+        """Whether "Ta och öppna" may open the task for him: his to take, or already his."""
+        return self.can_assign(user, task) or self.can_execute(user, task)
+
+    @property
+    def take_path(self) -> URLPattern:
+        """<process>/<task name>/<task>/take/: one POST takes the task and opens its form."""
+        from .views import TakeTaskView
+
+        return path(
+            f"<int:process_pk>/{self.name}/<int:task_pk>/take/",
+            wrap_task_view(self, TakeTaskView.as_view(), permission=self.can_take),
+            name="take",
+        )
 
 
 # --- gateways and functions without viewflow's savepoint --------------------------------
