@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
@@ -26,8 +27,6 @@ from grants import access
 from grants.models import Assessment, Decision, Document, FollowUpReport
 from grants.services import assess, decide, follow_up
 from grants.web import file_response, refusal_to_form
-
-from .templatetags.cases import case_list_url
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
@@ -152,7 +151,14 @@ class CaseTaskView(FormView):
             return self.form_invalid(form)
         self.request.activation.execute()
         messages.success(self.request, f"{self.application.case_number}: {self.success_message}")
-        return redirect(next_task_url(self.request, self.request.activation.process) or case_list_url())
+        return redirect(next_task_url(self.request, self.request.activation.process) or self.list_url())
+
+    def list_url(self):
+        """The officer's case list (the "lists" work), or the queue while there is none."""
+        try:
+            return reverse("workspace:list")
+        except NoReverseMatch:
+            return self.request.resolver_match.flow_viewset.reverse("queue")
 
     def perform_in_hand(self, data):
         with task_in_hand(self.request.activation):
