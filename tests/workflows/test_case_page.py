@@ -320,3 +320,21 @@ def test_a_letter_preview_that_cannot_be_made_says_why(client, anna, olle, otto,
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     assert "budget" in response.content.decode().lower()
+
+
+def test_a_paid_case_shows_its_payments_follow_up_and_history_by_name(
+    client, anna, olle, otto, fia, fisksatra, inclusion_call
+):
+    fia.last_name = "Ekonom"
+    fia.save()
+    application = factories.report_owed(inclusion_call, fisksatra, anna, olle, fia, amount="40000")
+    client.force_login(olle)
+    response = client.get(case_url(application))
+    assert response.status_code == 200
+    page = text(response)
+    assert "Beviljat belopp" in page and "40 000 kr" in page
+    assert "attest Fia Ekonom" in page
+    assert "Återrapport senast" in page and application.follow_up.due_on.isoformat() in page
+    assert "Ingen uppgift väntar på handläggare" in page
+    assert not re.search(r"\d\.00\b", page), "an amount written as 40000.00"
+    assert ">fia<" not in page and ">olle<" not in page
