@@ -30,6 +30,14 @@ from grants.web import file_response, refusal_to_form
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
+
+def plain_amount(amount):
+    """An amount for a form's field as a person would type it: 30000, not 30000.00."""
+    if amount is not None and amount == amount.to_integral_value():
+        return amount.quantize(1)
+    return amount
+
+
 _in_hand = ContextVar("activation_in_hand", default=None)
 
 
@@ -240,7 +248,7 @@ class AssessView(CaseTaskView):
 
     def get_initial(self):
         # The jäv question has no answer chosen in advance: the officer answers it each time.
-        return {"proposed_amount": self.application.requested_amount}
+        return {"proposed_amount": plain_amount(self.application.requested_amount)}
 
     def perform(self, data):
         if data["conflict"] == "conflict":
@@ -298,7 +306,7 @@ class DecideView(CaseTaskView):
         assessment = self.application.assessment
         return {
             "outcome": assessment.proposal,
-            "amount": assessment.proposed_amount,
+            "amount": plain_amount(assessment.proposed_amount),
             "reasons": assessment.justification,
         }
 

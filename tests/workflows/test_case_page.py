@@ -297,6 +297,7 @@ def test_the_letter_preview_opens_the_pdf_marked_as_a_draft(client, anna, olle, 
     task = open_task(application, "decide_by_officer")
     url = f"{BASE}/{task.process_id}/decide_by_officer/{task.pk}/execute/"
     page = client.get(url).content.decode()
+    assert 'value="30000"' in page and "30000.00" not in page  # the proposed amount, as typed
     response = _submit_as_the_page_would(
         client, page, url, {"outcome": "approved", "amount": "30000", "reasons": "Bra projekt."}
     )
