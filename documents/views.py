@@ -17,4 +17,6 @@ def document_download(request, pk):
         seen = access.may_see_case(request.user, document.application)
         if not seen and not access.is_applicant(request.user, document.application):
             access.require(seen)
+    # Staff who declared jäv in the case no longer read its documents.
+    access.require(access.may_read_case_details(request.user, document.application))
     return stored_file_response(request, lambda: (document.filename, document.content_type, read_verified(document)))

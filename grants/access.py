@@ -375,6 +375,14 @@ def may_take_part(user: Person, application: Application) -> Answer:
     return ALLOWED
 
 
+def may_read_case_details(user: Person, application: Application) -> Answer:
+    """Staff who declared jäv in a case see only its case number and status from then on:
+    not the application, its documents or its history."""
+    if user.is_authenticated and ConflictOfInterest.objects.filter(application=application, user=user).exists():
+        return refused("Du har anmält jäv i ärendet och ser därför bara diarienummer och status.")
+    return ALLOWED
+
+
 def may_declare_conflict(user: Person) -> Answer:
     """Those who could take part in a case are the ones who declare jäv in it."""
     if is_case_handler(user):

@@ -1,10 +1,11 @@
 """Reads. Every list here costs a fixed number of queries, however many rows it has."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -117,19 +118,47 @@ def budgets_overview(call: Call) -> list[dict[str, Any]]:
 
 def organisation_grants_in_year(application: Application) -> QuerySet[Application]:
     """The organisation's other applications in the same budget year, across all committees
-    and programmes: what it asked for, was granted and has been paid (double funding)."""
+    and programmes (double funding): for the list they are summarised for."""
     return (
         Application.objects.filter(organisation_id=application.organisation_id, call__year=application.call.year)
         .exclude(pk=application.pk)
         .exclude(status=Application.Status.DRAFT)
-        .select_related("call__programme__committee", "decision")
-        .annotate(paid=Sum("payments__amount", filter=Q(payments__status=Payment.Status.PAID)))
-        .order_by("submitted_at", "pk")
     )
 
 
+def organisation_year_summary(application: Application) -> list[dict[str, Any]]:
+    """The organisation's other applications in the same budget year, summed per committee:
+    [{committee, code, count, requested, granted, paid}], in two queries however many there
+    are (the case page shows these sums and links to the list of the applications)."""
+    others = organisation_grants_in_year(application)
+    committee = "call__programme__committee"
+    rows = {
+        row["committee_id"]: {**row, "paid": Decimal(0)}
+        for row in others.values(committee_id=F(f"{committee}_id"))
+        .annotate(
+            committee=F(f"{committee}__name"),
+            code=F(f"{committee}__code"),
+            count=Count("pk"),
+            requested=Sum("requested_amount"),
+            granted=Sum("decision__amount"),
+        )
+        .order_by(f"{committee}__name")
+    }
+    paid = (
+        Payment.objects.filter(application__in=others.values("pk"), status=Payment.Status.PAID)
+        .values(committee_id=F(f"application__{committee}_id"))
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    for row in paid:
+        if row["committee_id"] in rows:
+            rows[row["committee_id"]]["paid"] = row["total"]
+    return list(rows.values())
+
+
 def case_overview(pk: int) -> dict[str, Any]:
-    """Everything a case page shows, in a fixed number of queries."""
+    """Everything a case page shows, in a fixed number of queries (whatever the number of
+    cases, and of the organisation's other applications)."""
     application = (
         Application.objects.select_related(
             "call__programme__committee",
@@ -149,13 +178,20 @@ def case_overview(pk: int) -> dict[str, Any]:
         )
         .get(pk=pk)
     )
+    summary = organisation_year_summary(application)
+    open_requests = [r for r in application.completion_requests.all() if not r.answered_at]
     return {
         "application": application,
         "assessment": getattr(application, "assessment", None),
         "decision": getattr(application, "decision", None),
         "follow_up": getattr(application, "follow_up", None),
+        "completion_due": min((r.due_on for r in open_requests), default=None),
         "budgets": budgets_overview(application.call),
-        "other_grants": list(organisation_grants_in_year(application)),
+        "other_grants": summary,
+        "other_totals": {
+            key: sum((row[key] or 0 for row in summary), Decimal(0))
+            for key in ("count", "requested", "granted", "paid")
+        },
     }
 
 

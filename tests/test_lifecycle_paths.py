@@ -123,7 +123,7 @@ def test_activity_grant_decided_by_officer_on_delegation(client, anna, olle, fia
     assert active_task_names(application) == ["decide_by_officer"]
     assert open_task(application, "decide_by_officer").owner == olle
     page = page_text(task_page(client, application, "decide_by_officer"))
-    assert "Beloppsregeln ger 11000,00 kr" in page
+    assert "Beloppsregeln ger 11000\xa0kr" in page
 
     application = decided_by_officer(client, olle, application)
     assert application.status == "approved"

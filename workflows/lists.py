@@ -1,6 +1,7 @@
 """The staff's task lists (queue and inbox), showing the case rather than the task id,
 in a fixed number of queries however many cases are waiting."""
 
+from django.middleware.csrf import get_token
 from django.utils.html import format_html
 from django_filters import ChoiceFilter, DateRangeFilter, FilterSet
 from viewflow.workflow import flow
@@ -8,6 +9,8 @@ from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.flow.views import FlowInboxListView, FlowQueueListView
 from viewflow.workflow.flow.viewset import FlowAppViewset
 from viewflow.workflow.models import Task
+
+from .views import CasePageView
 
 CASE = "process__grantprocess__application"
 
@@ -74,6 +77,21 @@ class CaseColumnsMixin:
 
 class CaseQueueView(CaseColumnsMixin, FlowQueueListView):
     title = "Att ta"
+    columns = (*CaseColumnsMixin.columns, "take")
+
+    def take(self, task):
+        # One click takes the task and opens its form (workflows.nodes.CaseView.take_path).
+        url = task.flow_task.reverse("take", args=[task.process_id, task.pk])
+        return format_html(
+            '<form method="post" action="{}"><input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+            '<button type="submit" class="mdc-button mdc-button--outlined" aria-label="Ta och öppna {}">'
+            "Ta och öppna</button></form>",
+            url,
+            get_token(self.request),
+            self._case(task).case_number,
+        )
+
+    take.short_description = "Åtgärd"
 
     def get_queryset(self):
         # A case where the user declared jäv, or whose applicant they belong to, is not
@@ -92,5 +110,6 @@ class CaseInboxView(CaseColumnsMixin, FlowInboxListView):
 
 
 class GrantFlowViewset(FlowAppViewset):
+    process_detail_view_class = CasePageView  # the case page (workflows.views)
     queue_view_class = CaseQueueView
     inbox_view_class = CaseInboxView

@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.urls import path
+from django.urls import URLPattern, path
 from django.utils.timezone import now
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
@@ -43,6 +43,21 @@ class CaseView(flow.View):
             f"<int:process_pk>/{self.name}/<int:task_pk>/",
             utils.wrap_task_view(self, self.index_view, permission=self.can_view),
             name="index",
+        )
+
+    def can_take(self, user: User, task: Any) -> bool:
+        """Whether "Ta och öppna" may open the task for him: his to take, or already his."""
+        return self.can_assign(user, task) or self.can_execute(user, task)
+
+    @property
+    def take_path(self) -> URLPattern:
+        """<process>/<task name>/<task>/take/: one POST takes the task and opens its form."""
+        from .views import TakeTaskView
+
+        return path(
+            f"<int:process_pk>/{self.name}/<int:task_pk>/take/",
+            utils.wrap_task_view(self, TakeTaskView.as_view(), permission=self.can_take),
+            name="take",
         )
 
 

@@ -12,17 +12,31 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
+from django.views import View
 from django.views.generic import FormView
+from viewflow.workflow import STATUS
+from viewflow.workflow.flow.views import DetailProcessView
+from viewflow.workflow.models import Task
 
 from documents import letters
+from grants import access
 from grants.models import Assessment, Decision, Document, FollowUpReport
 from grants.services import assess, decide, follow_up
 from grants.web import file_response, refusal_to_form
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+
+
+def plain_amount(amount):
+    """An amount for a form's field as a person would type it: 30000, not 30000.00."""
+    if amount is not None and amount == amount.to_integral_value():
+        return amount.quantize(1)
+    return amount
+
 
 _in_hand = ContextVar("activation_in_hand", default=None)
 
@@ -42,6 +56,77 @@ def activation_in_hand():
     service's step (workflows.process) then only does its work: the page holds the task
     and completes it."""
     return _in_hand.get()
+
+
+def open_tasks(process):
+    """The case's staff tasks waiting to be done, with their owners (one query)."""
+    tasks = list(
+        Task.objects.filter(process_id=process.pk, flow_task_type="HUMAN", status__in=[STATUS.NEW, STATUS.ASSIGNED])
+        .select_related("owner")
+        .order_by("created", "pk")
+    )
+    for task in tasks:
+        task.process = process  # the case's process, with its application, for the permission checks
+    return tasks
+
+
+def next_task_url(request, process):
+    """Where an officer goes on after a task: the case's next task if it is his (assigned to
+    him: its form; waiting in the queue and his to take: he takes it, then its form), else None."""
+    user = request.user
+    for task in open_tasks(process):
+        node = task.flow_task
+        if task.owner_id == user.pk and node.can_execute(user, task):
+            return node.reverse("execute", args=[process.pk, task.pk])
+        if task.owner_id is None and node.can_assign(user, task):
+            node.activation_class(task).assign(user)
+            return node.reverse("execute", args=[process.pk, task.pk])
+    return None
+
+
+class TakeTaskView(View):
+    """ "Ta och öppna": one POST takes a waiting task and opens its form (the task's own
+    "take" URL, wrapped by viewflow with the lock and the check that he may take or do it)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        activation = request.activation
+        task = activation.task
+        if task.owner_id is None:
+            activation.assign(request.user)
+        return redirect(activation.flow_task.reverse("execute", args=[task.process_id, task.pk]))
+
+
+class CasePageView(DetailProcessView):
+    """The case page: what the case is, where it stands and its current task, with the case
+    as on every task page (workflows/case_summary.html), in a fixed number of queries."""
+
+    template_name = "workflows/case_page.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.pop("task_list", None)  # viewflow's task table: we show the current task instead
+        process = self.object
+        user = self.request.user
+        application = process.application
+        details = access.may_read_case_details(user, application)
+        tasks = []
+        if details:
+            for task in open_tasks(process):
+                node = task.flow_task
+                if task.owner_id == user.pk and node.can_execute(user, task):
+                    action = "open"
+                elif task.owner_id is None and node.can_assign(user, task):
+                    action = "take"
+                else:
+                    action = None
+                tasks.append({"task": task, "title": node.task_title, "action": action, "node": node})
+        context.update({"application": application, "details": bool(details), "tasks": tasks})
+        return context
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("application")
 
 
 class CaseTaskView(FormView):
@@ -74,7 +159,14 @@ class CaseTaskView(FormView):
             return self.form_invalid(form)
         self.request.activation.execute()
         messages.success(self.request, f"{self.application.case_number}: {self.success_message}")
-        return redirect(self.request.resolver_match.flow_viewset.get_success_url(self.request))
+        return redirect(next_task_url(self.request, self.request.activation.process) or self.list_url())
+
+    def list_url(self):
+        """The officer's case list (the "lists" work), or the queue while there is none."""
+        try:
+            return reverse("workspace:list")
+        except NoReverseMatch:
+            return self.request.resolver_match.flow_viewset.reverse("queue")
 
     def perform_in_hand(self, data):
         with task_in_hand(self.request.activation):
@@ -127,6 +219,7 @@ class AssessForm(forms.Form):
         label="Jäv",
         widget=forms.RadioSelect,
         choices=[("none", "Jag är inte jävig i ärendet"), ("conflict", "Jag är jävig och lämnar ärendet")],
+        error_messages={"required": "Välj om du är jävig."},
     )
     conflict_reason = forms.CharField(label="Skäl till jäv", required=False)
     proposal = forms.ChoiceField(label="Förslag", choices=[("", "—")] + Assessment.Proposal.choices, required=False)
@@ -154,7 +247,8 @@ class AssessView(CaseTaskView):
     success_message = "Bedömningen är sparad."
 
     def get_initial(self):
-        return {"proposed_amount": self.application.requested_amount, "conflict": "none"}
+        # The jäv question has no answer chosen in advance: the officer answers it each time.
+        return {"proposed_amount": plain_amount(self.application.requested_amount)}
 
     def perform(self, data):
         if data["conflict"] == "conflict":
@@ -212,7 +306,7 @@ class DecideView(CaseTaskView):
         assessment = self.application.assessment
         return {
             "outcome": assessment.proposal,
-            "amount": assessment.proposed_amount,
+            "amount": plain_amount(assessment.proposed_amount),
             "reasons": assessment.justification,
         }
 

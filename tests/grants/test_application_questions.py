@@ -375,11 +375,11 @@ def test_olle_reads_the_answers_beside_his_task_even_of_a_question_since_removed
     staff.claim(client, application, "check_completeness")
     page = html(staff.task_page(client, application, "check_completeness"))
     for row in (
-        "<th>Hur många medlemmar är under 25 år?</th><td>42</td>",
-        "<th>När är första träffen?</th><td>2026-09-15</td>",
-        "<th>Har ni en olycksfallsförsäkring?</th><td>Ja</td>",
-        "<th>Var i kommunen?</th><td>Orminge</td>",
-        "<th>meeting_place</th><td>Fisksätra sporthall</td>",
+        '<th scope="row">Hur många medlemmar är under 25 år?</th><td>42</td>',
+        '<th scope="row">När är första träffen?</th><td>2026-09-15</td>',
+        '<th scope="row">Har ni en olycksfallsförsäkring?</th><td>Ja</td>',
+        '<th scope="row">Var i kommunen?</th><td>Orminge</td>',
+        '<th scope="row">meeting_place</th><td>Fisksätra sporthall</td>',
     ):
         assert row in page, row
 

@@ -59,5 +59,5 @@ def test_queue_and_assign_pages_speak_swedish(client, anna, olle, fisksatra, inc
     execute = _visible_text(
         client.get(f"/staff/cases/grant/{task.process_id}/check_completeness/{task.pk}/execute/").content.decode()
     )
-    assert "Mina uppgifter" in execute and "Utför" in execute
+    assert "Mina uppgifter" in execute and "Till ärendet" in execute
     assert not _has_word("Execute", execute) and not _has_word("Inbox", execute)
