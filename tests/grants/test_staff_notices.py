@@ -211,3 +211,13 @@ def test_the_settings_page_is_for_staff(client, anna):
     assert client.get(url).status_code == 302  # to sign in
     client.force_login(anna)
     assert client.get(url).status_code == 403
+
+
+def test_the_settings_page_costs_a_few_queries(client, olle):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(olle)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(reverse("staff_settings:edit")).status_code == 200
+    assert len(captured) <= 10
