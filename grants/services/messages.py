@@ -51,6 +51,7 @@ NOTE = "Intern anteckning"
 EVENT_NOTE_CHARS = 80
 # Where applicants may not write: before the application has reached the municipality.
 NOT_SENT = (Application.Status.DRAFT, Application.Status.AWAITING_SPONSOR)
+WRITE_ROLES = "Bara handläggare och beslutsfattare skriver till den sökande."
 
 
 # --- who may ----------------------------------------------------------------------------------
@@ -70,7 +71,7 @@ def staff_may_read(user: User, application: Application) -> access.Answer:
 def staff_may_write(user: User, application: Application) -> access.Answer:
     """An officer or decision maker who may see the case writes to the applicant."""
     if not access.is_case_handler(user):
-        return access.refused("Bara handläggare och beslutsfattare skriver till den sökande.")
+        return access.refused(WRITE_ROLES)
     return staff_may_read(user, application)
 
 

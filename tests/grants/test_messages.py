@@ -216,6 +216,9 @@ def test_finance_adds_notes_but_does_not_write_to_the_applicant(client, case, fi
     client.force_login(fia)
     assert staff_post(client, case, "message", "Hej").status_code == 403
     assert staff_post(client, case, "note", "Bankgirot kontrollerat.").status_code == 302
+    html = render_thread(case, fia)
+    assert "Bankgirot kontrollerat." in html and "Ny intern anteckning" in html
+    assert "Skriv till den sökande" not in html and "Bara handläggare och beslutsfattare" in html
 
 
 def test_no_message_before_the_application_is_submitted(anna, fisksatra, inclusion_call):
