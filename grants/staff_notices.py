@@ -111,13 +111,15 @@ def handler_of(application: Application) -> User | None:
         )
     if owner_id is None:
         return None
-    return User.objects.filter(pk=owner_id, is_active=True).first()
+    return User.objects.filter(pk=owner_id, is_active=True).select_related("staff_settings").first()
 
 
 def email_choice(user: User) -> str:
     """The person's choice of e-mail (StaffSettings.email): immediate unless she chose."""
-    chosen = StaffSettings.objects.filter(user=user).values_list("email", flat=True).first()
-    return chosen or StaffSettings.Email.IMMEDIATE
+    try:
+        return user.staff_settings.email  # read with the user by handler_of
+    except StaffSettings.DoesNotExist:
+        return StaffSettings.Email.IMMEDIATE
 
 
 # --- a notice and its e-mail ----------------------------------------------------------------
