@@ -819,16 +819,8 @@ def _is_for_applicant(event):
     return event.action not in INTERNAL_EVENTS and not event.action.endswith("kunde inte skapas")
 
 
-def _row(when, who, what, text, *, attachments=(), unread=False, from_applicant=False):
-    return {
-        "when": when,
-        "who": who,
-        "what": what,
-        "text": text,
-        "attachments": list(attachments),
-        "unread": unread,
-        "from_applicant": from_applicant,
-    }
+def _row(when, who, what, text, *, attachments=(), unread=False):
+    return {"when": when, "who": who, "what": what, "text": text, "attachments": list(attachments), "unread": unread}
 
 
 def _person(user):
@@ -837,8 +829,8 @@ def _person(user):
 
 def case_messages(application, decision, thread=()):
     """Every message between the municipality and the applicant, oldest first, as dicts: when,
-    who, what, text, attachments, unread (an officer's message the applicant has not seen),
-    from_applicant. thread: the case's CaseMessages of kind message (never the notes)."""
+    who, what, text, attachments, unread (an officer's message the applicant has not seen).
+    thread: the case's CaseMessages of kind message (never the notes)."""
     rows = []
     for request_ in application.completion_requests.all():
         rows.append(
@@ -856,7 +848,6 @@ def case_messages(application, decision, thread=()):
                     application.organisation.name,
                     _("Svar på kompletteringen"),
                     request_.answer,
-                    from_applicant=True,
                 )
             )
     if decision is not None:
@@ -884,7 +875,6 @@ def case_messages(application, decision, thread=()):
                 message.body,
                 attachments=message.attachments.all(),
                 unread=message.from_staff and message.read_at is None,
-                from_applicant=not message.from_staff,
             )
         )
     return sorted(rows, key=lambda row: row["when"])
