@@ -220,6 +220,11 @@ elif PRODUCTION:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "bidrag@kommun.example")
+# The site's address for links in e-mails sent without a request (the staff's daily digest):
+# SITE_URL, or in production the first of ALLOWED_HOSTS over https.
+SITE_URL = (
+    env_str("SITE_URL", "") or (f"https://{ALLOWED_HOSTS[0].lstrip('.')}" if PRODUCTION else "http://localhost:8000")
+).rstrip("/")
 
 # The municipality as payer: named in the payment files to the bank (ISO 20022 pain.001,
 # documents/payment_files.py) and in the vouchers for the accounting system (SIE 4I).

@@ -14,6 +14,7 @@ from grants.portal import catalogue
 from grants.portal.settings_views import language_choose
 from grants.portal.views import home as portal_home
 from workflows import associations, finance, reports
+from workflows import messages as case_messages
 from workflows.flows import GrantFlow
 from workflows.lists import GrantFlowViewset
 
@@ -89,6 +90,7 @@ staff_site = Site(
         Payments(app_name="ekonomi"),
         Associations(app_name="verifiering"),
         AnnualReport(app_name="ledning"),
+        case_messages.StaffSettingsMenu(app_name="epost"),
     ],
 )
 
@@ -167,6 +169,9 @@ urlpatterns = [
     path("staff/utbetalningar/", include(finance_urls)),
     path("staff/arsrapport/", include(report_urls)),
     path("staff/foreningar/", include((associations.urlpatterns, "associations"))),
+    # A case's messages and notes, and the staff's e-mail setting (workflows/messages.py).
+    path("staff/arenden/<int:pk>/", include(case_messages.case_urls)),
+    path("staff/installningar/", include(case_messages.settings_urls)),
     path("oppna-data/", include(open_data_urls)),
     path("staff/", staff_site.urls),
 ]

@@ -50,6 +50,9 @@ ACTIONS = frozenset(
         gettext_noop("Ändring av bankkonto begärd"),
         gettext_noop("Ändring av bankkonto godkänd"),
         gettext_noop("Ändring av bankkonto avslagen"),
+        gettext_noop("Meddelande till sökande"),
+        gettext_noop("Meddelande från sökande"),
+        gettext_noop("Intern anteckning"),
     ]
 )
 

@@ -24,6 +24,48 @@ class UploadField(forms.FileField):
         return uploaded
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class UploadsField(forms.FileField):
+    """Several files in one input, each checked as UploadField checks one; at most `max_files`."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *args, max_files=5, **kwargs):
+        self.max_files = max_files
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = [item for item in (data if isinstance(data, (list, tuple)) else [data]) if item]
+        if len(files) > self.max_files:
+            raise ValidationError(_("Högst %(max)s filer per meddelande.") % {"max": self.max_files})
+        errors, cleaned = [], []
+        for uploaded in files:
+            try:
+                uploaded = super().clean(uploaded, initial)
+                uploaded.checked_content_type = validate_upload(uploaded, max_mb=settings.GRANTS_UPLOAD_MAX_MB)
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+            else:
+                cleaned.append(uploaded)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+
+class MessageForm(forms.Form):
+    """A message in the case, to the officer (the portal) or to the applicant (the case page)."""
+
+    body = text_field(gettext_lazy("Meddelande"), rows=5, max_length=limits.LONG_TEXT)
+    files = UploadsField(
+        label=gettext_lazy("Bifoga filer (valfritt)"),
+        help_text=gettext_lazy("PDF, PNG eller JPEG, högst 5 filer."),
+    )
+
+
 class DetailsForm(forms.Form):
     """Step 1, "Sökande och projekt". The organisation is chosen when the draft is created;
     the programme's lists of priority areas and target groups are asked for when it has them."""

@@ -19,6 +19,7 @@ urlpatterns = [
     path("ansokningar/<int:pk>/ata-tillbaka/", views.application_withdraw, name="withdraw"),
     path("ansokningar/<int:pk>/komplettering/", views.completion_answer, name="completion"),
     path("ansokningar/<int:pk>/aterrapport/", views.follow_up_report, name="follow_up"),
+    path("ansokningar/<int:pk>/meddelande/", views.message_write, name="message"),
     # An informal group's application, as its sponsor association's confirmed members see it.
     path("medsokare/<int:pk>/", views.sponsor_application, name="sponsor_application"),
     path("medsokare/<int:pk>/bekrafta/", views.sponsor_confirm, name="sponsor_confirm"),

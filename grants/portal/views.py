@@ -19,6 +19,7 @@ from ..models import (
     Application,
     BudgetLine,
     Call,
+    CaseMessage,
     Document,
     FollowUpReport,
     Membership,
@@ -36,6 +37,7 @@ from ..selectors import (
     organisations_of,
 )
 from ..services import apply, follow_up
+from ..services import messages as case_messages_service
 from ..stages import Expected, case_stage
 from ..web import error_summary, refusal_messages, refusal_to_form, refusal_to_messages
 from .accounts import email_confirmed_required
@@ -47,6 +49,7 @@ from .forms import (
     DetailsForm,
     ExtraCostFormSet,
     FollowUpReportForm,
+    MessageForm,
     SponsorDeclineForm,
     WithdrawForm,
 )
@@ -603,6 +606,28 @@ def completion_answer(request, pk):
     return _render_detail(request, application, status=400, completion_form=form)
 
 
+@login_required
+@require_POST
+def message_write(request, pk):
+    """The applicant writes to the officer in the case (with files), from the case page."""
+    application = application_for_user(request.user, pk)
+    form = MessageForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            case_messages_service.message_send(
+                application=application,
+                by=request.user,
+                body=form.cleaned_data["body"],
+                files=[_upload(upload) for upload in form.cleaned_data["files"]],
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            refusal_to_form(form, exc)
+        else:
+            messages.success(request, _("Tack! Meddelandet är skickat till handläggaren."))
+            return redirect(reverse("portal:application", args=[pk]) + "#meddelanden")
+    return _render_detail(request, application, status=400, message_form=form)
+
+
 # --- the follow-up report ----------------------------------------------------------------
 
 # Where a refusal from the services is shown when it is about no single field of the form.
@@ -778,7 +803,7 @@ def _attach(request, application, upload, kind):
 
 # What the case page shows. The case's history leaves out what is staff's own: a declared
 # conflict of interest, the officer's assessment before the decision, a letter that failed.
-INTERNAL_EVENTS = {"Jäv anmält", "Bedömning klar", "Protokollet tillkännagivet"}
+INTERNAL_EVENTS = {"Jäv anmält", "Bedömning klar", "Protokollet tillkännagivet", "Intern anteckning"}
 # Events whose note is a message to the applicant (or from her), shown under Meddelanden.
 MESSAGE_EVENTS = {
     "Avböjd av medsökaren",
@@ -794,13 +819,22 @@ def _is_for_applicant(event):
     return event.action not in INTERNAL_EVENTS and not event.action.endswith("kunde inte skapas")
 
 
-def case_messages(application, decision):
-    """Every message between the municipality and the applicant, oldest first: (when, who,
-    what, text)."""
+def _row(when, who, what, text, *, attachments=(), unread=False):
+    return {"when": when, "who": who, "what": what, "text": text, "attachments": list(attachments), "unread": unread}
+
+
+def _person(user):
+    return user.get_full_name() or user.username
+
+
+def case_messages(application, decision, thread=()):
+    """Every message between the municipality and the applicant, oldest first, as dicts: when,
+    who, what, text, attachments, unread (an officer's message the applicant has not seen).
+    thread: the case's CaseMessages of kind message (never the notes)."""
     rows = []
     for request_ in application.completion_requests.all():
         rows.append(
-            (
+            _row(
                 request_.requested_at,
                 _("Handläggaren"),
                 _("Begäran om komplettering, svara senast %(date)s") % {"date": f"{request_.due_on:%Y-%m-%d}"},
@@ -809,12 +843,17 @@ def case_messages(application, decision):
         )
         if request_.answered_at:
             rows.append(
-                (request_.answered_at, application.organisation.name, _("Svar på kompletteringen"), request_.answer)
+                _row(
+                    request_.answered_at,
+                    application.organisation.name,
+                    _("Svar på kompletteringen"),
+                    request_.answer,
+                )
             )
     if decision is not None:
         text = decision.reasons + (f"\n\n{_('Villkor')}: {decision.conditions}" if decision.conditions else "")
         rows.append(
-            (
+            _row(
                 decision.decided_at,
                 _("Nämnden") if decision.by_committee else _("Handläggaren"),
                 _("Beslut: %(outcome)s") % {"outcome": decision.get_outcome_display()},
@@ -823,9 +862,32 @@ def case_messages(application, decision):
         )
     for event in application.events.all():
         if event.action in MESSAGE_EVENTS and event.note:
-            who = event.actor.get_full_name() or event.actor.username if event.actor else _("Systemet")
-            rows.append((event.created_at, who, event.label, event.note))
-    return sorted(rows, key=lambda row: row[0])
+            who = _person(event.actor) if event.actor else _("Systemet")
+            rows.append(_row(event.created_at, who, event.label, event.note))
+    for message in thread:
+        if message.kind != CaseMessage.Kind.MESSAGE:  # a note is the staff's own, never shown here
+            continue
+        rows.append(
+            _row(
+                message.created_at,
+                _person(message.author),
+                _("Meddelande från handläggaren") if message.from_staff else _("Meddelande till handläggaren"),
+                message.body,
+                attachments=message.attachments.all(),
+                unread=message.from_staff and message.read_at is None,
+            )
+        )
+    return sorted(rows, key=lambda row: row["when"])
+
+
+def _thread(application):
+    """The case's messages (no notes) with their authors and files, in two queries."""
+    return list(
+        CaseMessage.objects.filter(application=application, kind=CaseMessage.Kind.MESSAGE)
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "pk")
+    )
 
 
 def _todo_with_links(application, todo):
@@ -846,6 +908,7 @@ def _render_detail(request, application, status=200, **forms):
     decision, report = context["decision"], context["follow_up"]
     open_request = next((r for r in application.completion_requests.all() if r.answered_at is None), None)
     claim = RepaymentClaim.objects.filter(application=application).first() if report else None
+    thread = _thread(application)
     stage = case_stage(
         application=application, decision=decision, report=report, claim=claim, open_request=open_request
     )
@@ -862,7 +925,9 @@ def _render_detail(request, application, status=200, **forms):
             "todo": _todo_with_links(application, stage.todo),
             "waiting": stage.waiting,
             "awaiting_protocol": stage.awaiting_protocol,
-            "case_messages": case_messages(application, decision),
+            "case_messages": case_messages(application, decision, thread),
+            "message_form": MessageForm(),
+            "may_write": application.status not in case_messages_service.NOT_SENT,
             "events": [event for event in application.events.all() if _is_for_applicant(event)],
             # Only the signatory and the contact withdraw; a board member is not offered the link.
             "withdrawable": application.status in Application.WITHDRAWABLE
@@ -875,4 +940,9 @@ def _render_detail(request, application, status=200, **forms):
         }
     )
     context["completion_summary"] = error_summary(context["completion_form"]) if "completion_form" in forms else []
-    return render(request, "portal/application_detail.html", context, status=status)
+    context["message_summary"] = error_summary(context["message_form"]) if "message_form" in forms else []
+    response = render(request, "portal/application_detail.html", context, status=status)
+    # Shown now as new; read from now on (one write, only when there was something new).
+    if any(message.from_staff and message.read_at is None for message in thread):
+        case_messages_service.messages_mark_read(application=application, from_staff=True)
+    return response

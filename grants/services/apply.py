@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import access, limits, process, questions
+from .. import access, limits, process, questions, staff_notices
 from ..calculators import Inputs, check_inputs
 from ..models import (
     Application,
@@ -29,6 +29,7 @@ from ..models import (
     Membership,
     Organisation,
     Programme,
+    StaffNotice,
 )
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
 from ._base import (
@@ -683,4 +684,5 @@ def _completion_answer(*, application: Application, by: User, answer: str) -> Ap
             to_state=application.status,
             note=answer,
         )
+        staff_notices.notice_create(application=application, kind=StaffNotice.Kind.COMPLETION_ANSWER)
     return application

@@ -20,8 +20,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
-from .. import access, limits, process
-from ..models import AGE_BANDS, GENDERS, ZERO, Document, FollowUpCostLine, FollowUpReport, Payment, RepaymentClaim
+from .. import access, limits, process, staff_notices
+from ..models import (
+    AGE_BANDS,
+    GENDERS,
+    ZERO,
+    Document,
+    FollowUpCostLine,
+    FollowUpReport,
+    Payment,
+    RepaymentClaim,
+    StaffNotice,
+)
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
 from . import ledger
 from ._base import (
@@ -345,6 +355,7 @@ def _submit(
         record_event(
             report.application, by=by, action="Återrapport inlämnad", from_state=before, to_state=report.status
         )
+        staff_notices.notice_create(application=report.application, kind=StaffNotice.Kind.FOLLOW_UP)
         _register(report, attachment, stored, by)
     return report
 
