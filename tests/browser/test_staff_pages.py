@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
 
 from grants.models import PaymentBatch
 from grants.services import apply, assess, decide
@@ -217,6 +218,19 @@ class StaffVisitor:
             page.screenshot(path=str(folder / f"staff-{slug}-{width['width']}.png"), full_page=True)
 
 
+def menu_on_a_phone(visitor):
+    """At 320 px viewflow's menu hides behind the menu button; opened, its links are on the
+    screen, and the page with the menu open passes axe too."""
+    page = visitor.page
+    page.set_viewport_size(PHONE)
+    page.goto("/staff/cases/grant/")
+    page.get_by_role("button", name="Meny").click()
+    links = page.locator("aside nav a[href]")
+    for index in (0, links.count() - 1):
+        expect(links.nth(index)).to_be_in_viewport(ratio=1)
+    visitor.check("menu opened on a phone", PHONE)
+
+
 def test_every_staff_page(browser, live_server, capsys):
     urls = staff_world()
     problems, counts = [], {}
@@ -237,6 +251,8 @@ def test_every_staff_page(browser, live_server, capsys):
             if not href.startswith(("/konto/", "/portal/")):
                 visited.add(href)
                 visitor.visit(f"menu link {href}", href)
+        if who == OFFICER:
+            menu_on_a_phone(visitor)
         context.close()
         counts[who] = visitor.seen
         problems += visitor.problems
