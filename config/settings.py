@@ -52,10 +52,10 @@ INSTALLED_APPS = [
     "viewflow",
     "viewflow.workflow",
     "django_tasks",
-    "django_tasks_db",
+    "config.apps.BackgroundTasksConfig",  # django_tasks_db, named in Swedish (config/apps.py)
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "config.apps.AuthenticatorAppsConfig",  # django_otp.plugins.otp_totp
+    "config.apps.BackupCodesConfig",  # django_otp.plugins.otp_static
     "grants",
     "grants.identity",
     "workflows",

@@ -850,6 +850,8 @@ class CaseNumberSeries(models.Model):
     last_number = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = "diarienummerserie"
+        verbose_name_plural = "diarienummerserier"
         constraints = [models.UniqueConstraint(fields=["committee", "year"], name="unique_case_series")]
 
 
@@ -1024,6 +1026,8 @@ class BudgetLine(models.Model):
     amount = money_field(verbose_name="belopp", validators=[MinValueValidator(ZERO)])
 
     class Meta:
+        verbose_name = "budgetpost"
+        verbose_name_plural = "budgetposter"
         ordering = ["kind", "pk"]
         constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="budget_line_not_negative")]
 
@@ -1042,6 +1046,8 @@ class CompletionRequest(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "begäran om komplettering"
+        verbose_name_plural = "begäranden om komplettering"
         ordering = ["-requested_at"]
 
 
@@ -1054,6 +1060,8 @@ class ConflictOfInterest(models.Model):
     declared_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "jävsanmälan"
+        verbose_name_plural = "jävsanmälningar"
         constraints = [models.UniqueConstraint(fields=["application", "user"], name="unique_conflict")]
 
 
@@ -1073,6 +1081,8 @@ class Assessment(models.Model):
     assessed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "bedömning"
+        verbose_name_plural = "bedömningar"
         constraints = [
             models.CheckConstraint(condition=Q(no_conflict_declared=True), name="assessor_declared_no_conflict"),
             models.CheckConstraint(condition=Q(proposed_amount__gte=0), name="proposed_amount_not_negative"),
@@ -1415,6 +1425,8 @@ class FollowUpCostLine(models.Model):
     actual = money_field(verbose_name="utfall", validators=[MinValueValidator(ZERO)])
 
     class Meta:
+        verbose_name = "kostnadspost i återrapport"
+        verbose_name_plural = "kostnadsposter i återrapporter"
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(
@@ -1506,6 +1518,8 @@ class VoucherNumber(models.Model):
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = "verifikationsnummer"
+        verbose_name_plural = "verifikationsnummer"
         constraints = [models.UniqueConstraint(fields=["series", "year"], name="one_counter_per_series_and_year")]
 
 
@@ -1565,6 +1579,8 @@ class VoucherLine(models.Model):
     text = models.CharField("text", max_length=200)
 
     class Meta:
+        verbose_name = "verifikationsrad"
+        verbose_name_plural = "verifikationsrader"
         ordering = ["voucher", "pk"]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="voucher_line_not_zero"),
@@ -1589,6 +1605,8 @@ class CaseEvent(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "ärendehändelse"
+        verbose_name_plural = "ärendehändelser"
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["application", "created_at"])]
 
@@ -1742,6 +1760,8 @@ class StaffNotice(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "avisering till personal"
+        verbose_name_plural = "aviseringar till personal"
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["sent_at", "user"])]
         constraints = [

@@ -207,7 +207,7 @@ class GrantFlow(flow.Flow):
 
     close = nodes.Function(this.close_case).Annotation(title="Avsluta ärendet").Next(this.end)
 
-    end = flow.End()
+    end = flow.End().Annotation(title="Avslutat")
 
     # --- callbacks: one line into the services each ---------------------------------
 

@@ -61,3 +61,96 @@ def test_queue_and_assign_pages_speak_swedish(client, anna, olle, fisksatra, inc
     )
     assert "Mina uppgifter" in execute and "Till ärendet" in execute
     assert not _has_word("Execute", execute) and not _has_word("Inbox", execute)
+
+
+# English that viewflow, django_tasks_db and django-otp put on the staff pages and in the
+# admin, and that a Swedish officer or administrator must not meet (issue 15).
+ENGLISH_ON_STAFF_PAGES = (
+    "End",
+    "1-10 of",
+    "of 1",
+    "Process id",
+    "Brief",
+    "Process summary",
+    "Process brief",
+    "Active tasks",
+    "downloadBPMN",
+    "BPMN",
+    "Owner",
+    "Permission",
+    "Unassigned",
+    "Open navigation menu",
+    "flow graph",
+)
+ENGLISH_IN_ADMIN = (
+    "Case events",
+    "Case event",
+    "Task Results",
+    "Tasks Database Backend",
+    "TOTP",
+    "Otp_",
+    "static device",
+)
+
+
+def _closed_case(olle, anna, fisksatra, call):
+    from decimal import Decimal
+
+    from grants.services import assess, decide
+
+    (application,) = _submitted_cases(1, call, fisksatra, anna)
+    assess.completeness_confirm(application=application, by=olle)
+    assess.assessment_record(
+        application=application,
+        by=olle,
+        no_conflict=True,
+        proposal="rejected",
+        proposed_amount=Decimal("0"),
+        justification="Utanför bidragets syfte.",
+    )
+    decide.decision_make(
+        application=application, by=olle, outcome="rejected", amount=Decimal("0"), reasons="Utanför bidragets syfte."
+    )
+    return application
+
+
+def test_viewflow_pages_have_no_english_left(client, anna, olle, fisksatra, inclusion_call):
+    closed = _closed_case(olle, anna, fisksatra, inclusion_call)
+    (waiting,) = _submitted_cases(1, inclusion_call, fisksatra, anna)
+    task = waiting.process.task_set.get(flow_task_type="HUMAN")
+    client.force_login(olle)
+    base = "/staff/cases/grant/"
+    pages = {
+        "dashboard": base,
+        "queue": f"{base}queue/",
+        "inbox": f"{base}inbox/",
+        "archive": f"{base}archive/",
+        "process list": f"{base}flows/",
+        "closed case": f"{base}{closed.process.pk}/",
+        "waiting case": f"{base}{waiting.process.pk}/",
+        "task detail": f"{base}{task.process_id}/check_completeness/{task.pk}/detail/",
+    }
+    for name, url in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, (name, response.status_code)
+        text = _visible_text(response.content.decode())
+        for english in ENGLISH_ON_STAFF_PAGES:
+            assert not _has_word(english, text), (name, english)
+        assert 'lang="sv"' in response.content.decode(), name
+    # The end of the flow, on the closed case and in the board's finished column, is "Avslutat".
+    assert "Avslutat" in _visible_text(client.get(pages["closed case"]).content.decode())
+    assert re.search(r"\d+–\d+ av \d+", _visible_text(client.get(pages["archive"]).content.decode()))
+
+
+def test_admin_names_are_swedish(client, db):
+    from django.contrib.auth.models import User
+
+    admin = User.objects.create_superuser("ada", "ada@example.se", "demo")
+    client.force_login(admin)
+    index = _visible_text(client.get("/admin/").content.decode())
+    for swedish in ("Ärendehändelser", "Bakgrundsjobb", "Autentiseringsappar"):
+        assert swedish in index, swedish
+    for english in ENGLISH_IN_ADMIN:
+        assert not _has_word(english, index), english
+    changelist = _visible_text(client.get("/admin/django_tasks_database/dbtaskresult/").content.decode())
+    assert not _has_word("Task Result", changelist)
