@@ -361,6 +361,22 @@ def works_for_all_committees(user: Person) -> Answer:
 # --- taking part in a case (jäv) ---------------------------------------------------------------
 
 
+def declared_conflict(user: Person, application: Application) -> bool:
+    """Whether this person declared jäv in the case. Asked by several rules on one page, so
+    the answer is kept on the user object for the request; conflict_declare forgets it."""
+    if not user.is_authenticated:
+        return False
+    known: dict[int, bool] = user.__dict__.setdefault("_declared_conflicts", {})
+    if application.pk not in known:
+        known[application.pk] = ConflictOfInterest.objects.filter(application=application, user=user).exists()
+    return known[application.pk]
+
+
+def forget_conflicts(user: Person) -> None:
+    """After a declaration of jäv: the next question about it reads the database again."""
+    user.__dict__.pop("_declared_conflicts", None)
+
+
 def may_take_part(user: Person, application: Application) -> Answer:
     """Staff who declared jäv in the case, or who belong to the applicant, take no part in
     it: no task of the case is offered to them and no service lets them act on it. Nor do
@@ -368,7 +384,7 @@ def may_take_part(user: Person, application: Application) -> Answer:
     in_scope_answer = may_see_case(user, application)
     if not in_scope_answer:
         return in_scope_answer
-    if user.is_authenticated and ConflictOfInterest.objects.filter(application=application, user=user).exists():
+    if declared_conflict(user, application):
         return refused("Du har anmält jäv i ärendet och får inte delta i handläggningen.")
     if is_applicant(user, application):
         return refused("Du tillhör den sökande föreningen och får inte handlägga ärendet (jäv).")
@@ -378,7 +394,7 @@ def may_take_part(user: Person, application: Application) -> Answer:
 def may_read_case_details(user: Person, application: Application) -> Answer:
     """Staff who declared jäv in a case see only its case number and status from then on:
     not the application, its documents or its history."""
-    if user.is_authenticated and ConflictOfInterest.objects.filter(application=application, user=user).exists():
+    if declared_conflict(user, application):
         return refused("Du har anmält jäv i ärendet och ser därför bara diarienummer och status.")
     return ALLOWED
 

@@ -110,6 +110,7 @@ def _conflict_declare(*, application: Application, by: User, reason: str) -> Con
         conflict, created = ConflictOfInterest.objects.get_or_create(
             application=application, user=by, defaults={"reason": reason}
         )
+        access.forget_conflicts(by)
         if created:
             record_event(application, by=by, action="Jäv anmält", note=reason)
     return conflict
