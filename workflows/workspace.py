@@ -98,13 +98,13 @@ class ListForm(forms.Form):
         committees = Committee.objects.order_by("name")
         if (ids := access.committee_scope(user)) is not None:
             committees = committees.filter(pk__in=ids)
-        self.fields["committee"].choices = [("", "Alla")] + [(c.pk, c.name) for c in committees]
+        self._choose("committee", [("", "Alla")] + [(c.pk, c.name) for c in committees])
         programmes = Programme.objects.filter(**_scope_kwargs(user, "committee_id")).order_by("name")
-        self.fields["programme"].choices = [("", "Alla")] + [(p.pk, p.name) for p in programmes]
+        self._choose("programme", [("", "Alla")] + [(p.pk, p.name) for p in programmes])
         calls = Call.objects.filter(**_scope_kwargs(user, "programme__committee_id")).order_by("-year", "title")[:200]
-        self.fields["call"].choices = [("", "Alla")] + [(c.pk, f"{c.title} ({c.year})") for c in calls]
+        self._choose("call", [("", "Alla")] + [(c.pk, f"{c.title} ({c.year})") for c in calls])
         statuses = [s for s in Application.Status.choices if s[0] not in NOT_CASES]
-        self.fields["status"].choices = [("", "Alla"), ("open", "Pågående (inte avslutade)"), *statuses]
+        self._choose("status", [("", "Alla"), ("open", "Pågående (inte avslutade)"), *statuses])
         officers = (
             get_user_model()
             .objects.filter(
@@ -115,11 +115,14 @@ class ListForm(forms.Form):
             .distinct()
             .order_by("first_name", "last_name", "username")
         )
-        self.fields["officer"].choices = [("", "Alla")] + [
-            (u.pk, u.get_full_name() or u.username) for u in officers
-        ]
+        self._choose("officer", [("", "Alla")] + [(u.pk, u.get_full_name() or u.username) for u in officers])
         this_year = timezone.localdate().year
-        self.fields["year"].choices = [("", "Alla")] + [(y, str(y)) for y in range(this_year + 1, this_year - 6, -1)]
+        self._choose("year", [("", "Alla")] + [(y, str(y)) for y in range(this_year + 1, this_year - 6, -1)])
+
+    def _choose(self, name: str, choices: list[Any]) -> None:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices
 
 
 def _scope_kwargs(user: Any, field: str) -> dict[str, Any]:
@@ -146,7 +149,7 @@ class Selection:
 
 def selection_from(form: ListForm) -> Selection:
     form.is_valid()
-    data = {k: v for k, v in form.cleaned_data.items()}
+    data = dict(form.cleaned_data)
     q = (data.get("q") or "").strip()
     # Searching or filtering by organisation is finding a case: look among all, not just mine.
     explicit = form.data.get("view")
@@ -174,7 +177,7 @@ def _open_tasks() -> QuerySet[Task]:
 
 def _mine(user: Any) -> Q:
     """The open tasks assigned to the user, or unassigned ones he has the permission to take."""
-    perms = [p for p in user.get_all_permissions()]
+    perms = list(user.get_all_permissions())
     return Q(owner=user, status=STATUS.ASSIGNED) | Q(status=STATUS.NEW, owner__isnull=True) & (
         Q(owner_permission__isnull=True) | Q(owner_permission__in=perms)
     )
@@ -305,7 +308,9 @@ def rows(found: list[Application]) -> list[Row]:
         if created:
             service = application.call.programme.service_days
             if service:
-                deadlines.append((timezone.localtime(created).date() + datetime.timedelta(days=service), "handläggning"))
+                deadlines.append(
+                    (timezone.localtime(created).date() + datetime.timedelta(days=service), "handläggning")
+                )
         due, what = min(deadlines) if deadlines else (None, "")
         made.append(
             Row(
