@@ -176,6 +176,9 @@ urlpatterns = [
     path("dokument/<int:pk>/", document_download, name="document"),
     path("admin/login/", limit_login_failures(admin.site.login)),
     path("admin/", admin.site.urls),
+    # The staff interface's start: officers and decision makers to their work list, the
+    # rest to the flow's queue (workflows.lists.DashboardRedirect decides).
+    path("staff/", RedirectView.as_view(url="/staff/cases/grant/"), name="staff_start"),
     path("staff/arenden/", include("workflows.workspace")),
     path("staff/sammantraden/", include(meeting_urls)),
     path("staff/utbetalningar/", include(finance_urls)),

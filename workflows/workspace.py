@@ -448,8 +448,30 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "sort_links": _sort_links(params, sel),
             "organisation": organisation,
             "export_limit": EXPORT_LIMIT,
+            "menu": staff_menu(request.user),
         },
     )
+
+
+def staff_menu(user: Any) -> list[tuple[str, str]]:
+    """The staff interface's other pages this person may open (viewflow's menu is not drawn
+    on the project's own pages)."""
+    base = "/staff/cases/grant/"
+    links = [
+        ("Att ta", base + "queue/"),
+        ("Mina uppgifter", base + "inbox/"),
+        ("Arkiv", base + "archive/"),
+        ("Ärendeprocesser", base + "flows/"),
+    ]
+    if access.is_decision_maker(user):
+        links.append(("Sammanträden och beslutsbrev", "/staff/beslutsbrev/"))
+    if access.is_finance(user):
+        links.append(("Utbetalningar", "/staff/ekonomi/"))
+    if access.may_verify_associations(user):
+        links.append(("Föreningar att verifiera", "/staff/verifiering/"))
+    if access.may_see_annual_report(user):
+        links.append(("Årsrapport", "/staff/ledning/"))
+    return links
 
 
 def _sort_links(params: Any, sel: Selection) -> dict[str, dict[str, str]]:
