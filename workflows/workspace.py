@@ -154,6 +154,10 @@ def selection_from(form: ListForm) -> Selection:
     # Searching or filtering by organisation is finding a case: look among all, not just mine.
     explicit = form.data.get("view")
     mine = explicit == "mitt" if explicit in ("mitt", "alla") else not (q or data.get("organisation"))
+    sort = data.get("sort") or DEFAULT_SORT
+    descending = data.get("order") == "desc"
+    if q and not form.data.get("sort"):  # a search shows the newest cases first
+        sort, descending = "diarienummer", True
     return Selection(
         q=q,
         mine=mine,
@@ -164,8 +168,8 @@ def selection_from(form: ListForm) -> Selection:
         officer=data.get("officer"),
         year=data.get("year"),
         organisation=data.get("organisation"),
-        sort=data.get("sort") or DEFAULT_SORT,
-        descending=data.get("order") == "desc",
+        sort=sort,
+        descending=descending,
     )
 
 
@@ -184,14 +188,16 @@ def _mine(user: Any) -> Q:
 
 
 def _search(q: str) -> Q:
-    match = ORGNR.match(q.replace(" ", ""))
-    found = Q(case_number__iexact=q) | Q(case_number__istartswith=q) | Q(organisation__name__icontains=q)
+    """A case number or an organisationsnummer is looked up as such (an index lookup);
+    other words match a case number's beginning, the association's name or the title."""
     case = CASE_NUMBER.match(q)
     if case:  # "kfn 2026/12" is KFN 2026/0012
         code, year, number = case.groups()
-        found |= Q(case_number=f"{code.upper()} {year}/{int(number):04d}")
-    if match:
-        found |= Q(organisation__org_number=f"{match.group(1)}-{match.group(2)}")
+        return Q(case_number=f"{code.upper()} {year}/{int(number):04d}") | Q(case_number__iexact=q)
+    orgnr = ORGNR.match(q.replace(" ", ""))
+    if orgnr:
+        return Q(organisation__org_number=f"{orgnr.group(1)}-{orgnr.group(2)}")
+    found = Q(case_number__istartswith=q) | Q(organisation__name__icontains=q)
     if connection.vendor == "postgresql":
         found |= Q(title_search=_search_query(q))
     else:
