@@ -30,7 +30,9 @@ figure per line as `name: value`:
 * staff_*: the officer's queue, work list (/staff/arenden/), dashboard, search and the case
   page of a large association with BENCH_STAFF_SIZES open cases (1,000, 10,000, 100,000;
   bulk-made), queries and ms each, the ratios 100k ÷ 1k (staff_*_ratio_100k),
-  staff_search_ms_10000 and staff_case_page_queries. Run last; BENCH_ONLY=staff runs it alone.
+  staff_search_ms_10000 and staff_case_page_queries. Run last; BENCH_ONLY=staff runs it alone
+  (about 3.5 minutes: 100,000 cases bulk-made in under 2 minutes, the case page of the large
+  association as it is today taking most of the rest).
 
 BENCH_ONLY=money runs only the money figures, BENCH_ONLY=report only the annual report's,
 BENCH_ONLY=lifecycle only the lifecycle's (and bench_seconds). tests/bench_steps.py shows
