@@ -19,6 +19,16 @@ from workflows.flows import GrantFlow
 from workflows.lists import GrantFlowViewset
 
 
+class CaseList(Application):
+    """The staff menu's way to the officer's work list and case search (below)."""
+
+    title = "Ärenden"
+    icon = "list_alt"
+    turbo_disabled = True
+    permission = staticmethod(access.is_case_handler)
+    index_path = path("", RedirectView.as_view(pattern_name="workspace:list"), name="index")
+
+
 class MeetingLetters(Application):
     """The staff menu's way to a committee meeting's letters (pages below; decision makers only)."""
 
@@ -63,7 +73,7 @@ class AnnualReport(Application):
 def home(request):
     """Where "/" leads: a visitor to the catalogue of grants; finance (and no other staff
     role) to the attestation queue; management to the annual report; everyone else where
-    the portal sends them."""
+    the portal sends them; officers and decision makers to their work list."""
     user = request.user
     if not user.is_authenticated:
         return redirect("catalogue:list")
@@ -71,6 +81,8 @@ def home(request):
         return redirect("finance:payments")
     if access.management_only_role(user):
         return redirect("reports:annual")
+    if access.is_case_handler(user):
+        return redirect("workspace:list")
     return portal_home(request)
 
 
@@ -78,6 +90,7 @@ def home(request):
 staff_site = Site(
     title="Bidragshandläggning",
     viewsets=[
+        CaseList(app_name="arenden"),
         Application(
             title="Bidragsärenden",
             icon="volunteer_activism",
@@ -165,6 +178,10 @@ urlpatterns = [
     path("dokument/<int:pk>/", document_download, name="document"),
     path("admin/login/", limit_login_failures(admin.site.login)),
     path("admin/", admin.site.urls),
+    # The staff interface's start: officers and decision makers to their work list, the
+    # rest to the flow's queue (workflows.lists.DashboardRedirect decides).
+    path("staff/", RedirectView.as_view(url="/staff/cases/grant/"), name="staff_start"),
+    path("staff/arenden/", include("workflows.workspace")),
     path("staff/sammantraden/", include(meeting_urls)),
     path("staff/utbetalningar/", include(finance_urls)),
     path("staff/arsrapport/", include(report_urls)),

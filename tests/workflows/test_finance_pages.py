@@ -410,7 +410,7 @@ def test_finance_starts_at_the_payment_list(client, fia, olle):
     menu = page(client.get("/staff/", follow=True))
     assert reverse("ekonomi:index") in menu
     client.force_login(olle)
-    assert client.get("/")["Location"] == "/staff/"
+    assert client.get("/")["Location"] == reverse("workspace:list")
     assert reverse("ekonomi:index") not in page(client.get("/staff/", follow=True))
 
 
