@@ -3,9 +3,9 @@ showing the case rather than the task id, in the user's committees only, in a fi
 of queries however many cases are waiting: ordered, with no COUNT for the pages, and menu
 badges counted once a minute at most."""
 
-from django.middleware.csrf import get_token
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views.generic import RedirectView
