@@ -46,6 +46,9 @@ EVERYONE = (OFFICER, DECIDER, FINANCE, MANAGEMENT, ADMIN)
 PAGES = [
     ("staff start", "/staff/", (OFFICER, DECIDER, FINANCE, ADMIN)),
     ("dashboard", "/staff/cases/grant/", CASE_WORK),
+    ("work list", "/staff/arenden/", CASE_WORK),
+    ("work list, every case found by a search", "/staff/arenden/?q=Fisks%C3%A4tra&view=alla", CASE_WORK),
+    ("e-mail settings", "/staff/installningar/", (OFFICER, DECIDER, FINANCE, ADMIN)),
     ("queue", "/staff/cases/grant/queue/", CASE_WORK),
     ("inbox", "/staff/cases/grant/inbox/", CASE_WORK),
     ("archive", "/staff/cases/grant/archive/", CASE_WORK),
