@@ -51,6 +51,7 @@ run: system-deps $(VENV)/.installed messages
 	$(PY) manage.py load_demo
 	$(PY) manage.py letters_resume
 	$(PY) manage.py follow_up_reminders
+	$(PY) manage.py staff_notices_send
 	$(PY) manage.py db_worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(RUN_ADDR)
