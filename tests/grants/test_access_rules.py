@@ -75,6 +75,7 @@ def declare_conflict(application, person):
         assess.conflict_declare(application=application, by=person, reason="Min bror är kassör.")
     else:
         ConflictOfInterest.objects.create(application=application, user=person, reason="Min bror är kassör.")
+        access.forget_conflicts(person)  # as the step does: the rules read jäv once per request
 
 
 # --- the answer and its helpers --------------------------------------------------------------
