@@ -309,7 +309,9 @@ def rows(found: list[Application], user_pk: int | None = None) -> list[Row]:
     made = []
     for application in found:
         process_pk = getattr(getattr(application, "process", None), "pk", None)
-        node = nodes.get(application.task_ref or "")  # type: ignore[attr-defined]
+        # The subquery's value comes back through viewflow's field: the node itself, or its reference.
+        ref = application.task_ref  # type: ignore[attr-defined]
+        node = ref if isinstance(ref, flow.View) else nodes.get(ref or "")
         task_url = case_url = execute_url = take_url = ""
         if process_pk:
             case_url = f"/staff/cases/grant/{process_pk}/"
@@ -474,6 +476,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "organisation": organisation,
             "export_limit": EXPORT_LIMIT,
             "menu": staff_menu(request.user),
+            # A new staff member whom no committee has been given yet: say why nothing shows.
+            "no_committees": access.committee_scope(request.user) == frozenset(),
         },
     )
 

@@ -81,6 +81,7 @@ def test_mitt_arbete_lists_cases_waiting_with_case_number_amount_and_task(client
     assert shown(page, homework) and "Fisksätra IF" in page
     assert "45\u00a0000\u00a0kr" in page
     assert "Inkommen" in page
+    assert "Kontrollera att ansökan är komplett" in page  # the task waiting in the case
     assert f"/staff/cases/grant/{homework.process.pk}/" in page
 
 
@@ -92,6 +93,28 @@ def test_out_of_scope_committee_is_not_listed(client, world):
         assert shown(page, world["homework"])
         assert not shown(page, world["social"])
     assert not shown(listed(client, q=world["social"].case_number), world["social"])
+
+
+def test_staff_without_committees_see_no_case_and_are_told_why(client, world):
+    newcomer = factories.user("nils", role="Handläggare", committees=[])
+    client.force_login(newcomer)
+    page = listed(client, view="alla")
+    assert not any(shown(page, case) for case in world.values())
+    assert "Du arbetar inte för någon nämnd än" in page
+
+
+def test_a_free_task_is_taken_and_opened_in_one_post_and_his_own_opens_directly(client, olle, world):
+    homework = world["homework"]
+    client.force_login(olle)
+    page = listed(client)
+    task = homework.process.task_set.get(flow_task_type="HUMAN")
+    take = f"/staff/cases/grant/{task.process_id}/check_completeness/{task.pk}/take/"
+    assert f'action="{take}"' in page and "Ta och öppna" in page
+    response = client.post(take)
+    assert response.status_code == 302 and response["Location"].endswith(f"/{task.pk}/execute/")
+    page = listed(client)
+    assert f'href="/staff/cases/grant/{task.process_id}/check_completeness/{task.pk}/execute/"' in page
+    assert "Du arbetar inte för någon nämnd än" not in page
 
 
 def test_a_case_with_declared_jav_is_not_in_mitt_arbete(client, olle, world):
