@@ -43,6 +43,7 @@ from grants.models import (
     Organisation,
     Programme,
 )
+from grants.web import file_response
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 5000  # rows in an export; the page says so when the selection is larger
@@ -406,9 +407,9 @@ def export_csv(export_rows: list[Row]) -> HttpResponse:
         values = _export_values(row)
         values[7] = f"{row.amount:.2f}".replace(".", ",")
         writer.writerow(values)
-    response = HttpResponse(("\ufeff" + out.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="arenden.csv"'
-    return response
+    return file_response(
+        ("\ufeff" + out.getvalue()).encode("utf-8"), filename="ärenden.csv", content_type="text/csv; charset=utf-8"
+    )
 
 
 def export_xlsx(export_rows: list[Row]) -> HttpResponse:
@@ -427,11 +428,11 @@ def export_xlsx(export_rows: list[Row]) -> HttpResponse:
         cell.number_format = "#,##0.00"
     out = io.BytesIO()
     book.save(out)
-    response = HttpResponse(
-        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return file_response(
+        out.getvalue(),
+        filename="ärenden.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = 'attachment; filename="arenden.xlsx"'
-    return response
 
 
 def _page_number(request: HttpRequest) -> int:

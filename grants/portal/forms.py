@@ -48,7 +48,7 @@ class UploadsField(forms.FileField):
                 uploaded = super().clean(uploaded, initial)
                 uploaded.checked_content_type = validate_upload(uploaded, max_mb=settings.GRANTS_UPLOAD_MAX_MB)
             except ValidationError as exc:
-                errors.extend(exc.messages)
+                errors.append(exc)
             else:
                 cleaned.append(uploaded)
         if errors:
