@@ -64,6 +64,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the application itself (hashed, compressed names, cached for a year
+    # in production), so one process serves a complete site behind any reverse proxy.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.language.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -196,7 +199,14 @@ else:
     raise ImproperlyConfigured(f"GRANTS_STORAGE must be 'local' or 's3', not {GRANTS_STORAGE!r}.")
 STORAGES = {
     "default": _default_storage,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Production: `manage.py collectstatic` writes hashed, compressed copies under STATIC_ROOT,
+    # which WhiteNoise serves with a year's cache. The embedded default serves the files as
+    # they are (Django's runserver, and the tests, need no collectstatic).
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
 }
 
 # Background work (Django's Tasks API): letters for a whole committee meeting are made by
