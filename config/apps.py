@@ -4,6 +4,7 @@ gettext, so our catalogue cannot translate them. Their labels, tables and migrat
 unchanged; only the names shown change (model names set at start-up are not model options
 a migration records)."""
 
+from django.contrib.staticfiles.apps import StaticFilesConfig as DjangoStaticFilesConfig
 from django.db.models import Model
 from django_otp.plugins.otp_static.apps import DefaultConfig as OtpStaticConfig
 from django_otp.plugins.otp_totp.apps import DefaultConfig as OtpTotpConfig
@@ -35,3 +36,11 @@ class BackupCodesConfig(OtpStaticConfig):
         super().ready()
         _named(self.get_model("StaticDevice"), "uppsättning reservkoder", "uppsättningar reservkoder")
         _named(self.get_model("StaticToken"), "reservkod", "reservkoder")
+
+
+class StaticFilesConfig(DjangoStaticFilesConfig):
+    """collectstatic without the copies of npm packages that viewflow ships under
+    node_modules/: no page links them, and their CSS names fonts the packages left out, which
+    the manifest storage (hashed names, config/settings.py) would refuse to start with."""
+
+    ignore_patterns = [*DjangoStaticFilesConfig.ignore_patterns, "node_modules"]

@@ -17,6 +17,7 @@ from stdnum import luhn
 from stdnum.se import orgnr
 
 from .env import env_bool, env_int, env_list, env_str
+from .logging import logging_config
 from .storage import s3_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -46,7 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "config.apps.StaticFilesConfig",  # django.contrib.staticfiles without npm packages' sources
     "django.contrib.humanize",
     "django_filters",
     "viewflow",
@@ -63,6 +64,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # The request's id in its answer and in every log line (config/logging.py), then the health
+    # checks, answered before the host check, sessions and the HTTPS redirect (config/health.py).
+    "config.logging.RequestIdMiddleware",
+    "config.health.HealthMiddleware",
+    "config.headers.PermissionsPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files from the application itself (hashed, compressed names, cached for a year
     # in production), so one process serves a complete site behind any reverse proxy.
@@ -73,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "config.logging.UserIdMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Staff sessions end when idle or old; staff pages need a second factor (grants/identity/middleware.py).
     "grants.identity.middleware.StaffSessionLimitMiddleware",
@@ -177,6 +184,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
+# The embedded default serves static files straight from the apps (no collectstatic needed,
+# under gunicorn too); production serves only what collectstatic wrote.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Files: local by default, any S3-compatible store when GRANTS_STORAGE=s3.
 GRANTS_STORAGE = env_str("GRANTS_STORAGE", "local")
@@ -276,17 +288,40 @@ OPEN_DATA_PREFIX = env_str("OPEN_DATA_PREFIX", "") or f"SE-ON-{PAYER_ORGNR}"
 if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]{0,60}", OPEN_DATA_PREFIX):
     raise ImproperlyConfigured("OPEN_DATA_PREFIX may hold only letters, digits and hyphens.")
 
-if PRODUCTION:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS, hardened by default in production (`manage.py check --deploy` has no warnings):
+# every http:// request is redirected to https:// (except the health checks, which a load
+# balancer probes over plain HTTP), browsers are told to use HTTPS only for a year (HSTS), and
+# cookies go over HTTPS only. Behind a proxy that ends TLS, name the header it sets:
+# SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto. It is trusted only then, since anyone can send it
+# to a server reached directly.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = False
+_proxy_ssl_header = env_str("SECURE_PROXY_SSL_HEADER", "")
+if _proxy_ssl_header:
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", _proxy_ssl_header):
+        raise ImproperlyConfigured(f"SECURE_PROXY_SSL_HEADER must be a header name, not {_proxy_ssl_header!r}.")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", PRODUCTION)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION and SECRET_KEY and len(set(SECRET_KEY)) < 5:
+    raise ImproperlyConfigured("SECRET_KEY must be random: generate one (README, Production).")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"grants": {"handlers": ["console"], "level": "INFO"}},
-}
+# Logs on stderr: one JSON object a line in production (LOG_FORMAT=json), plain text in the
+# embedded default; each with the request's id and the acting user's id (config/logging.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'json' or 'text', not {LOG_FORMAT!r}.")
+LOGGING = logging_config(LOG_FORMAT)
+# /health/ready fails when a background task has waited longer than this (no worker running).
+HEALTH_TASK_MAX_AGE_SECONDS = env_int("HEALTH_TASK_MAX_AGE_SECONDS", 600)
 
 # Where the accessibility statement's "report a barrier" form sends reports.
 ACCESSIBILITY_CONTACT_EMAIL = env_str("ACCESSIBILITY_CONTACT_EMAIL", "tillganglighet@kommun.example.se")

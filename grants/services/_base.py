@@ -3,6 +3,7 @@ stored file. The file store itself is grants.files, re-exported here for the ser
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
     from ..files import Stored
+
+event_log = logging.getLogger("grants.events")
 
 __all__ = [
     "STORAGE_ERRORS",
@@ -144,15 +147,30 @@ def record_event(
 ) -> CaseEvent:
     """Write the case's history row. It is kept in Swedish whatever the request's language: a
     lazy action or note (built with format_lazy from a choice's label) is written in Swedish.
-    The portal shows the action translated (CaseEvent.label, grants.events)."""
-    return CaseEvent.objects.create(
+    The portal shows the action translated (CaseEvent.label, grants.events). Every event is
+    also logged ("case_event", with the acting user's id), so the logs show each state change
+    beside the request that made it."""
+    actor = by if by and by.is_authenticated else None
+    event = CaseEvent.objects.create(
         application=application,
-        actor=by if by and by.is_authenticated else None,
+        actor=actor,
         action=in_swedish(action),
         from_state=from_state,
         to_state=to_state,
         note=in_swedish(note),
     )
+    event_log.info(
+        "case_event",
+        extra={
+            "case_id": application.pk,
+            "case_number": application.case_number or None,
+            "action": event.action,
+            "from_state": from_state or None,
+            "to_state": to_state or None,
+            "user_id": actor.pk if actor else None,
+        },
+    )
+    return event
 
 
 def document_create(
