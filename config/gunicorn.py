@@ -31,4 +31,5 @@ preload_app = True
 # One line per request on stdout, beside the application's JSON lines on stderr.
 accesslog = "-"
 errorlog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'
+# The request id (config/logging.py) ties the line to the application's JSON lines.
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s" rid=%({x-request-id}o)s'

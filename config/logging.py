@@ -50,7 +50,8 @@ class RequestContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         # django.request logs a response after the middleware is done: its record has the request.
-        record.request_id = request_id.get() or getattr(getattr(record, "request", None), "request_id", "")
+        if not getattr(record, "request_id", ""):
+            record.request_id = request_id.get() or getattr(getattr(record, "request", None), "request_id", "")
         if getattr(record, "user_id", None) is None:
             record.user_id = user_id.get() or _request_user_id(record)
         return True

@@ -1,6 +1,7 @@
 """Writing the audit trail: every part of the product that signs someone in, changes a role,
 a membership or an association's verification calls record() with what happened."""
 
+import logging
 from typing import Any
 
 from django.http import HttpRequest
@@ -8,6 +9,7 @@ from django.http import HttpRequest
 from .models import SecurityEvent
 
 Kind = SecurityEvent.Kind
+log = logging.getLogger("grants.identity.audit")
 
 
 def request_origin(request: HttpRequest | None) -> dict[str, Any]:
@@ -35,7 +37,7 @@ def record(
 ) -> SecurityEvent:
     """Add one row to the audit trail. user: the person it is about; actor: who did it, when
     not the person themself; identifier: what was typed at a failed sign-in."""
-    return SecurityEvent.objects.create(
+    event = SecurityEvent.objects.create(
         kind=kind,
         user=user if getattr(user, "pk", None) else None,
         actor=actor if getattr(actor, "pk", None) else None,
@@ -43,3 +45,14 @@ def record(
         details=details or {},
         **request_origin(request),
     )
+    # The same in the logs, for the municipality's log collection (never what was typed).
+    log.info(
+        "security_event",
+        extra={
+            "kind": kind,
+            "subject_id": event.user_id,
+            "user_id": event.actor_id or event.user_id,
+            "address": event.address,
+        },
+    )
+    return event

@@ -115,3 +115,36 @@ def test_a_malformed_value_refuses_to_start_and_says_what_is_wrong(tmp_path, nam
 )
 def test_an_unsafe_production_value_refuses_to_start(tmp_path, name, value, words):
     assert_refused(start(tmp_path, **{**PRODUCTION, name: value}), *words)
+
+
+HARDENING = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, getattr(s, 'SECURE_PROXY_SSL_HEADER', None), "
+    "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.SESSION_COOKIE_SAMESITE, "
+    "s.LOG_FORMAT, sep='|')"
+)
+
+
+def hardening(tmp_path, **variables):
+    env = {key: value for key, value in os.environ.items() if key not in OURS and not key.startswith("SECURE_")}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", GRANTS_VAR_DIR=str(tmp_path / "var"), **variables)
+    result = subprocess.run(
+        [sys.executable, "-c", HARDENING], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.strip().split("|")
+
+
+def test_production_is_hardened_by_default_and_trusts_no_proxy_header(tmp_path):
+    assert hardening(tmp_path, **PRODUCTION) == ["True", "31536000", "None", "True", "True", "True", "Lax", "json"]
+
+
+def test_a_tls_proxy_is_trusted_only_when_its_header_is_named(tmp_path):
+    values = hardening(tmp_path, **PRODUCTION, SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto", SECURE_SSL_REDIRECT="false")
+    assert values[:3] == ["False", "31536000", "('HTTP_X_FORWARDED_PROTO', 'https')"]
+    result = start(tmp_path, **PRODUCTION, SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto: https")
+    assert_refused(result, "SECURE_PROXY_SSL_HEADER")
+
+
+def test_the_embedded_default_stays_on_plain_http(tmp_path):
+    assert hardening(tmp_path) == ["False", "0", "None", "False", "False", "True", "Lax", "text"]
