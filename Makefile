@@ -18,7 +18,11 @@ AXE := var/npm/node_modules/axe-core/axe.min.js
 OIDC_PROVIDER_VERSION := 9.13.3
 OIDC_PROVIDER := var/npm/node_modules/oidc-provider/package.json
 
-.PHONY: run check test test-sqlite test-postgres bench system-deps messages browser-deps clean
+# The production stack on this machine (make serve): PostgreSQL at PG_URL, gunicorn on SERVE_ADDR.
+SERVE_ADDR ?= 127.0.0.1:8001
+SERVE_ENV := var/serve.env
+
+.PHONY: serve run check test test-sqlite test-postgres bench system-deps messages browser-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +59,34 @@ run: system-deps $(VENV)/.installed messages
 	$(PY) manage.py db_worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(RUN_ADDR)
+
+# The production stack, locally: GRANTS_ENV=production on PostgreSQL (PG_URL) with the
+# README's commands: migrate, collectstatic, compilemessages, letters_resume, a db_worker and
+# gunicorn with config/gunicorn.py (static files from WhiteNoise). Keys are generated once into
+# var/serve.env; HTTPS is off because it serves http://$(SERVE_ADDR), and mail goes to the console.
+# Ctrl-C stops both.
+$(SERVE_ENV): | $(VENV)/.installed
+	mkdir -p var
+	{ echo "GRANTS_ENV=production"; \
+	  echo "SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')"; \
+	  echo "IDENTITY_HASH_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(40))')"; \
+	  echo "DATABASE_URL=$(PG_URL)"; \
+	  echo "ALLOWED_HOSTS=127.0.0.1,localhost"; \
+	  echo "PAYER_NAME='Nacka kommun'"; echo "PAYER_ORGNR=212000-0167"; echo "PAYER_BANKGIRO=5402-9681"; \
+	  echo "EMAIL_TO_CONSOLE=true"; echo "SECURE_SSL_REDIRECT=false"; echo "SECURE_HSTS_SECONDS=0"; \
+	  echo "SECURE_COOKIES=false"; echo "STAFF_REQUIRE_SECOND_FACTOR=false"; \
+	  echo "GRANTS_VAR_DIR=$(CURDIR)/var/serve"; } > $@
+
+serve: system-deps $(VENV)/.installed messages $(SERVE_ENV)
+	set -a; . ./$(SERVE_ENV); set +a; \
+	mkdir -p var/serve/media; \
+	$(PY) -c "import psycopg; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0] + '/postgres', autocommit=True).execute('CREATE DATABASE ' + '$(PG_URL)'.rsplit('/',1)[1])" 2>/dev/null; \
+	$(PY) manage.py migrate --no-input && \
+	$(PY) manage.py collectstatic --no-input -v0 && \
+	$(PY) manage.py letters_resume && \
+	{ $(PY) manage.py db_worker --no-reload & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) -m gunicorn -c config/gunicorn.py --bind $(SERVE_ADDR) config.wsgi; }
 
 # Static checks: ruff's lint rules and formatting, and mypy with django-stubs (configured in pyproject.toml).
 check: $(VENV)/.installed
