@@ -19,6 +19,33 @@ MOBILE = {"width": 375, "height": 740}
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# Every page of every test notes what its Content-Security-Policy refused (an inline script,
+# a style from elsewhere, …); axe_violations() reports them with axe's findings, so every page
+# a test checks with axe is checked against the policy too.
+CSP_WATCH = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", event => {
+  window.__cspViolations.push(`${event.violatedDirective} refused ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile || document.location.pathname}:${event.lineNumber}`);
+});
+"""
+
+
+class CspWatchingBrowser:
+    """The browser, whose every new context watches for Content-Security-Policy refusals."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        context.add_init_script(CSP_WATCH)
+        return context
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
@@ -27,8 +54,13 @@ def browser():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
+        yield CspWatchingBrowser(browser)
         browser.close()
+
+
+def csp_violations(page):
+    """What the page's Content-Security-Policy refused since it was loaded."""
+    return page.evaluate("() => window.__cspViolations || []")
 
 
 @pytest.fixture
@@ -39,13 +71,22 @@ def page(browser, live_server):
     context.close()
 
 
+def load_axe(page):
+    """axe-core into the page as it is now. Evaluated by the browser's DevTools protocol, not
+    added as a <script>: the pages' Content-Security-Policy refuses inline scripts, as it should."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core is missing at {AXE}: run `make test`, which installs it from the npm registry.")
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text())
+
+
 def axe_violations(page):
     """axe-core's WCAG 2.1 A/AA violations on the page as it is now, as readable lines."""
     if not AXE.exists():
         pytest.fail(f"axe-core is missing at {AXE}: run `make test`, which installs it from the npm registry.")
-    page.add_script_tag(path=str(AXE))
+    load_axe(page)
     result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
-    return [
+    return [f"Content-Security-Policy: {refused}" for refused in csp_violations(page)] + [
         f"{violation['id']} ({violation['impact']}): {violation['help']} — "
         + "; ".join(
             node["target"][0] if isinstance(node["target"][0], str) else str(node["target"])

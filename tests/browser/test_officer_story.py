@@ -12,7 +12,7 @@ from django.utils import timezone
 from grants.models import Decision
 from grants.services import apply
 
-from .conftest import AXE, DESKTOP, WCAG_TAGS, log_in
+from .conftest import DESKTOP, WCAG_TAGS, load_axe, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,7 +84,7 @@ def test_olle_goes_from_sign_in_to_a_decision_in_five_page_loads(page, anna, oll
 def _own_content_checked(page, selector):
     """axe finds nothing in the project's own part of the page (viewflow's frame is the "ui"
     work's), and none of it is wider than the screen."""
-    page.add_script_tag(path=str(AXE))
+    load_axe(page)
     result = page.evaluate(
         "([selector, tags]) => axe.run({include: [selector]}, {runOnly: {type: 'tag', values: tags}})",
         [selector, WCAG_TAGS],
