@@ -154,6 +154,14 @@ AUTHENTICATION_BACKENDS = [
     "grants.identity.backends.StaffSsoBackend",
 ]
 LOGIN_URL = "login"
+# Argon2 (argon2-cffi), Django's recommended hasher; a PBKDF2 hash of an existing account is
+# re-made with Argon2 at its next sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 # The link that confirms a new account's e-mail address works this many days, once.
 EMAIL_CONFIRMATION_DAYS = env_int("EMAIL_CONFIRMATION_DAYS", 3)
 # The password reset link works this many seconds (one hour), once.

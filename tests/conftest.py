@@ -33,6 +33,14 @@ def fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(request, settings):
+    """The suite makes hundreds of accounts: it hashes their passwords with MD5, which takes
+    microseconds, unless a test is about the hashers themselves (marked real_hashers)."""
+    if request.node.get_closest_marker("real_hashers") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 

@@ -41,6 +41,7 @@ from ..services import messages as case_messages_service
 from ..stages import Expected, case_stage
 from ..web import error_summary, refusal_messages, refusal_to_form, refusal_to_messages
 from .accounts import email_confirmed_required
+from .paging import page_of
 from .forms import (
     AmountForm,
     AttachmentForm,
@@ -70,7 +71,7 @@ def index(request):
         request,
         "portal/index.html",
         {
-            "applications": applications_for_user(request.user),
+            "applications": page_of(applications_for_user(request.user).order_by("-created_at", "-pk"), request),
             "sponsor_requests": applications_for_sponsor(request.user)
             .filter(status=Application.Status.AWAITING_SPONSOR)
             .order_by("call__closes_on", "pk"),

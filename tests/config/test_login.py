@@ -71,3 +71,23 @@ def test_the_english_page_says_email_address_or_username(client):
     assert '<html lang="en">' in page
     assert "Email address or username" in page
     assert "Create account" in page
+
+
+@pytest.mark.real_hashers
+def test_passwords_are_hashed_with_argon2_and_an_old_pbkdf2_hash_is_upgraded_at_sign_in(client):
+    from django.contrib.auth.hashers import make_password
+
+    new = factories.user("ny")
+    assert new.password.startswith("argon2$argon2id$")
+    old = factories.user("gammal")
+    old.password = make_password("demo", hasher="pbkdf2_sha256")
+    old.save(update_fields=["password"])
+
+    assert log_in(client, "gammal", "fel lösenord").status_code == 200
+    old.refresh_from_db()
+    assert old.password.startswith("pbkdf2_sha256$")  # a failed sign-in changes nothing
+    assert log_in(client, "gammal", "demo").status_code == 302
+    old.refresh_from_db()
+    assert old.password.startswith("argon2$argon2id$")
+    client.logout()
+    assert log_in(client, "gammal", "demo").status_code == 302  # and still signs in
