@@ -41,7 +41,6 @@ from ..services import messages as case_messages_service
 from ..stages import Expected, case_stage
 from ..web import error_summary, refusal_messages, refusal_to_form, refusal_to_messages
 from .accounts import email_confirmed_required
-from .paging import page_of
 from .forms import (
     AmountForm,
     AttachmentForm,
@@ -54,6 +53,7 @@ from .forms import (
     SponsorDeclineForm,
     WithdrawForm,
 )
+from .paging import page_of
 
 
 def home(request):
