@@ -364,6 +364,11 @@ else:
     raise ImproperlyConfigured(f"CACHE_URL must be empty (memory of each process) or redis://…, not {CACHE_URL!r}.")
 
 
+# The public catalogue's pages are kept this many seconds at most in the cache (a change of a
+# programme, call or committee replaces them at once; grants/portal/cache.py).
+CATALOGUE_CACHE_SECONDS = env_int("CATALOGUE_CACHE_SECONDS", 300)
+
+
 # Rate limits on the public forms and on failed logins: "count/period" (s, m, h, d, e.g.
 # "10/h" or "5/15m"), or "off". Every POST of a form counts; of logins only the failed ones.
 def _rate_limit(name, default):

@@ -5,6 +5,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.mail import send_mail
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,32 +16,43 @@ from config.ratelimit import limit_posts
 from ..eligibility import eligibility_verdict
 from ..models import Committee
 from ..selectors import catalogue, catalogue_programme
+from .cache import MISSING, cached
 
 YES_NO = [("ja", gettext_lazy("Ja")), ("nej", gettext_lazy("Nej"))]
 
 
+def _committee_choices():
+    return cached("committees", (), lambda: list(Committee.objects.order_by("name").values_list("pk", "name")))
+
+
 class CatalogueFilterForm(forms.Form):
     q = forms.CharField(label=gettext_lazy("Sök"), required=False, max_length=100)
-    committee = forms.ModelChoiceField(
-        label=gettext_lazy("Nämnd"),
-        queryset=Committee.objects.all(),
-        required=False,
-        empty_label=gettext_lazy("Alla nämnder"),
-    )
+    committee = forms.TypedChoiceField(label=gettext_lazy("Nämnd"), coerce=int, required=False, empty_value=None)
     open_only = forms.BooleanField(label=gettext_lazy("Bara bidrag som går att söka nu"), required=False)
     groups_only = forms.BooleanField(
         label=gettext_lazy("Bara bidrag som grupper utan organisationsnummer kan söka"), required=False
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The committees from the catalogue's cache, not a query of every visitor's own.
+        self.fields["committee"].choices = [("", _("Alla nämnder")), *_committee_choices()]
+
 
 def programme_list(request):
     form = CatalogueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    programmes = catalogue(
-        query=filters.get("q", ""),
-        committee_id=getattr(filters.get("committee"), "pk", None),
-        open_only=filters.get("open_only", False),
-        groups_only=filters.get("groups_only", False),
+    parameters = (
+        filters.get("q", ""),
+        filters.get("committee"),
+        filters.get("open_only", False),
+        filters.get("groups_only", False),
+    )
+    query, committee_id, open_only, groups_only = parameters
+    programmes = cached(
+        "list",
+        parameters,
+        lambda: list(catalogue(query=query, committee_id=committee_id, open_only=open_only, groups_only=groups_only)),
     )
     return render(
         request, "catalogue/list.html", {"form": form, "programmes": programmes, "today": timezone.localdate()}
@@ -55,8 +67,17 @@ def _payment_plan_text(programme):
     return ", ".join(parts)
 
 
+def _programme_or_missing(slug):
+    try:
+        return catalogue_programme(slug)
+    except Http404:
+        return MISSING
+
+
 def programme_detail(request, slug):
-    programme = catalogue_programme(slug)
+    programme = cached("programme", (slug,), lambda: _programme_or_missing(slug))
+    if programme == MISSING:
+        raise Http404("Bidraget finns inte.")
     today = timezone.localdate()
     open_calls = [call for call in programme.current_calls if call.opens_on <= today]
     coming_calls = [call for call in programme.current_calls if call.opens_on > today]
@@ -111,7 +132,9 @@ class EligibilityForm(forms.Form):
 
 
 def eligibility_check(request, slug):
-    programme = catalogue_programme(slug)
+    programme = cached("programme", (slug,), lambda: _programme_or_missing(slug))
+    if programme == MISSING:
+        raise Http404("Bidraget finns inte.")
     # The hidden "check" field marks a submitted form, even one with nothing answered.
     form = EligibilityForm(request.GET if "check" in request.GET else None, programme=programme)
     verdict = form.verdict() if form.is_bound and form.is_valid() else None

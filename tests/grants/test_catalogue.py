@@ -2,6 +2,7 @@
 statement: no login, plain Swedish, nothing a visitor cannot act on."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.core import mail
@@ -169,3 +170,42 @@ def test_start_page_leads_each_person_to_their_place(client):
     factories.user("anna")
     client.login(username="anna", password="demo")
     assert client.get("/")["Location"] == reverse("portal:index")
+
+
+def test_the_catalogue_is_served_from_the_cache_and_a_change_shows_at_once(client, programmes):
+    inclusion, activity, _, _ = programmes
+    url = reverse("catalogue:list")
+    client.get(url)
+    client.get(reverse("catalogue:programme", args=[inclusion.slug]))
+    with CaptureQueriesContext(connection) as warm:
+        page = client.get(url).content.decode()
+        client.get(reverse("catalogue:programme", args=[inclusion.slug]))
+    assert len(warm) == 0, [q["sql"] for q in warm]
+    assert "Projektbidrag för inkludering" in page
+
+    # An administrator renames a programme, adds a call, renames a committee: seen at once.
+    inclusion.name = "Projektbidrag för alla"
+    inclusion.save()
+    assert "Projektbidrag för alla" in client.get(url).content.decode()
+    assert (
+        "Projektbidrag för alla" in client.get(reverse("catalogue:programme", args=[inclusion.slug])).content.decode()
+    )
+    activity.committee.name = "Fritidsnämnden"
+    activity.committee.save()
+    assert "Fritidsnämnden" in client.get(url).content.decode()
+    factories.call(activity)
+    assert "Ingen öppen ansökningsomgång just nu" not in client.get(url).content.decode()
+    activity.is_active = False
+    activity.save()
+    assert "Verksamhetsbidrag" not in client.get(url).content.decode()
+    # A programme that does not exist is a 404, from the cache too.
+    assert client.get(reverse("catalogue:programme", args=["finns-inte"])).status_code == 404
+    assert client.get(reverse("catalogue:programme", args=["finns-inte"])).status_code == 404
+
+
+def test_the_cached_catalogue_keeps_each_visitors_own_csrf_token(client, programmes):
+    other = type(client)()
+    first, second = client.get(reverse("catalogue:list")), other.get(reverse("catalogue:list"))
+    token = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+    assert token.search(first.content.decode()) and token.search(second.content.decode())
+    assert token.search(first.content.decode()).group(1) != token.search(second.content.decode()).group(1)
