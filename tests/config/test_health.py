@@ -4,10 +4,13 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+
+from config import health
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +48,7 @@ def test_ready_fails_when_a_task_has_waited_too_long(client, settings, anna, inc
     assert client.get("/health/ready").status_code == 200
 
 
-def test_ready_names_a_broken_file_store_and_cache_but_not_why(client, settings, tmp_path):
+def test_ready_names_a_broken_file_store_and_cache_but_not_why(client, settings, tmp_path, monkeypatch):
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("x")
     settings.STORAGES = {
@@ -53,13 +56,8 @@ def test_ready_names_a_broken_file_store_and_cache_but_not_why(client, settings,
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": not_a_folder}},
     }
     # A Redis that is not there (a closed port): the add raises.
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
+    broken = RedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}})
+    monkeypatch.setattr(health, "cache", broken)
     response = client.get("/health/ready")
     assert response.status_code == 503
     assert json.loads(response.content) == {"status": "fail", "failed": ["files", "cache"]}
