@@ -359,7 +359,18 @@ elif CACHE_URL.startswith(("redis://", "rediss://")):
         raise ImproperlyConfigured(
             "CACHE_URL is a Redis address, but the redis package is not installed (pip install redis)."
         ) from exc
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # A Redis that does not answer within CACHE_TIMEOUT_MS is as if down: reads are misses and
+    # the page is made from the database (config/cache.py). CACHE_KEY_PREFIX lets two sites (a
+    # test and a production site) share one Redis.
+    _cache_timeout = env_int("CACHE_TIMEOUT_MS", 500) / 1000
+    CACHES = {
+        "default": {
+            "BACKEND": "config.cache.SharedCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "grants"),
+            "OPTIONS": {"socket_connect_timeout": _cache_timeout, "socket_timeout": _cache_timeout},
+        }
+    }
 else:
     raise ImproperlyConfigured(f"CACHE_URL must be empty (memory of each process) or redis://…, not {CACHE_URL!r}.")
 
@@ -367,6 +378,10 @@ else:
 # The public catalogue's pages are kept this many seconds at most in the cache (a change of a
 # programme, call or committee replaces them at once; grants/portal/cache.py).
 CATALOGUE_CACHE_SECONDS = env_int("CATALOGUE_CACHE_SECONDS", 300)
+
+
+# Sessions are rows in the database, which every web process shares (not the cache of one).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 
 # Rate limits on the public forms and on failed logins: "count/period" (s, m, h, d, e.g.

@@ -22,15 +22,21 @@ MISSING = "catalogue:missing"
 def version() -> str:
     current = cache.get(VERSION_KEY)
     if current is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        current = cache.get(VERSION_KEY) or "unversioned"
-    return str(current)
+        try:
+            cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        except Exception:  # a shared cache that is down: pages are made from the database
+            return ""
+        current = cache.get(VERSION_KEY)
+    return str(current or "")
 
 
 def cached(name: str, parameters: tuple[Any, ...], compute: Callable[[], T]) -> T:
     """compute()'s result for these parameters today, from the cache when it is there."""
+    current = version()
+    if not current:
+        return compute()
     digest = hashlib.sha256(repr(parameters).encode()).hexdigest()[:32]
-    key = f"catalogue:{version()}:{name}:{timezone.localdate().isoformat()}:{digest}"
+    key = f"catalogue:{current}:{name}:{timezone.localdate().isoformat()}:{digest}"
     found = cache.get(key)
     if found is not None:
         return found
