@@ -33,3 +33,8 @@ accesslog = "-"
 errorlog = "-"
 # The request id (config/logging.py) ties the line to the application's JSON lines.
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s" rid=%({x-request-id}o)s'
+# gunicorn's control socket (gunicornc) is one path per user by default: two servers on one
+# machine would take each other's. Off unless a path is given.
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+control_socket_disable = not os.environ.get("GUNICORN_CONTROL_SOCKET")

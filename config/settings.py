@@ -449,7 +449,8 @@ STAFF_PASSWORD_LOGIN = env_bool("STAFF_PASSWORD_LOGIN", True)
 # static files (no inline scripts, no eval), nothing from other hosts, no framing. Styles allow
 # 'unsafe-inline': viewflow's Material components and our letters' previews set style
 # attributes; a style cannot run code. Forms may post to the sign-in providers.
-CSP_REPORT_URI = env_str("CSP_REPORT_URI", "")
+# (no setting named CSP_…: django-csp 4 takes any for a setting of its old format and refuses to start)
+_csp_report_uri = env_str("CSP_REPORT_URI", "")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -462,6 +463,6 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'self'"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'", *origins(OIDC_EID_ISSUER, OIDC_STAFF_ISSUER)],
-        **({"report-uri": [CSP_REPORT_URI]} if CSP_REPORT_URI else {}),
+        **({"report-uri": [_csp_report_uri]} if _csp_report_uri else {}),
     },
 }

@@ -17,7 +17,8 @@ from django.db import connection
 from tests import factories
 from tests.servers import BASE_DIR, database_env, gunicorn, log_tail
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# real_hashers: the server checks passwords with the configured hashers, not the suite's MD5.
+pytestmark = [pytest.mark.postgres, pytest.mark.real_hashers, pytest.mark.django_db(transaction=True)]
 
 
 def production_env(tmp_path, **extra):
