@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from stdnum import luhn
 from stdnum.se import orgnr
 
-from .csp import origins
+from .csp import policy as csp_policy
 from .env import env_bool, env_int, env_list, env_str
 from .logging import logging_config
 from .storage import s3_storage
@@ -72,8 +72,8 @@ MIDDLEWARE = [
     "config.health.HealthMiddleware",
     "config.headers.PermissionsPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # The Content-Security-Policy on every answer (settings at the end of this file).
-    "csp.middleware.CSPMiddleware",
+    # The Content-Security-Policy on every answer (config/csp.py; settings at the end of this file).
+    "config.csp.CSPMiddleware",
     # Static files from the application itself (hashed, compressed names, cached for a year
     # in production), so one process serves a complete site behind any reverse proxy.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -446,23 +446,8 @@ STAFF_PASSWORD_LOGIN = env_bool("STAFF_PASSWORD_LOGIN", True)
 
 
 # Content-Security-Policy (django-csp), on every page in every mode: scripts only from our own
-# static files (no inline scripts, no eval), nothing from other hosts, no framing. Styles allow
-# 'unsafe-inline': viewflow's Material components and our letters' previews set style
-# attributes; a style cannot run code. Forms may post to the sign-in providers.
-# (no setting named CSP_…: django-csp 4 takes any for a setting of its old format and refuses to start)
-_csp_report_uri = env_str("CSP_REPORT_URI", "")
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:"],
-        "font-src": ["'self'"],
-        "connect-src": ["'self'"],
-        "object-src": ["'none'"],
-        "base-uri": ["'self'"],
-        "frame-ancestors": ["'none'"],
-        "form-action": ["'self'", *origins(OIDC_EID_ISSUER, OIDC_STAFF_ISSUER)],
-        **({"report-uri": [_csp_report_uri]} if _csp_report_uri else {}),
-    },
-}
+# static files (no inline scripts, no eval), nothing from other hosts, no framing; forms may
+# post to the sign-in providers. config/csp.py builds it and says why styles allow inline.
+CONTENT_SECURITY_POLICY = csp_policy(
+    issuers=(OIDC_EID_ISSUER, OIDC_STAFF_ISSUER), report_uri=env_str("CSP_REPORT_URI", "")
+)

@@ -56,9 +56,9 @@ def wait_until_answering(url, process, log_path, timeout=60.0):
         if process.poll() is not None:
             raise RuntimeError(f"{process.args[:3]} stopped (exit {process.returncode}):\n{log_tail(log_path)}")
         try:
-            requests.get(url, timeout=2, allow_redirects=False)
+            requests.get(url, timeout=10, allow_redirects=False)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or busy starting
             time.sleep(0.2)
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s:\n{log_tail(log_path)}")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from config.csp import origins
+from config.csp import form_action
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -42,12 +42,13 @@ def test_every_kind_of_page_has_the_policy(client, anna, olle):
 
 def test_forms_may_go_to_the_sign_in_providers_only(client):
     assert policy(client.get("/bidrag/"))["form-action"] == ["'self'"]  # no provider configured here
-    assert origins(
-        "https://eid.kommun.se/oidc/", "", "https://login.kommun.se:8443/realms/x", "https://eid.kommun.se"
-    ) == [
-        "https://eid.kommun.se",
-        "https://login.kommun.se:8443",
-    ]
+    issuers = ("https://eid.kommun.se/oidc/", "", "https://login.kommun.se:8443/x", "https://eid.kommun.se")
+    assert form_action(*issuers) == ["'self'", "https://eid.kommun.se", "https://login.kommun.se:8443"]
+
+
+def test_a_provider_configured_after_start_is_allowed_at_once(client, settings):
+    settings.OIDC_EID_ISSUER = "https://eid.kommun.se/oidc"
+    assert policy(client.get("/bidrag/"))["form-action"] == ["'self'", "https://eid.kommun.se"]
 
 
 def test_no_template_of_ours_has_an_inline_script_or_event_handler():
