@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "csp",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
     "viewflow",
     "viewflow.workflow",
     "django_tasks",
@@ -451,3 +453,32 @@ STAFF_PASSWORD_LOGIN = env_bool("STAFF_PASSWORD_LOGIN", True)
 CONTENT_SECURITY_POLICY = csp_policy(
     issuers=(OIDC_EID_ISSUER, OIDC_STAFF_ISSUER), report_uri=env_str("CSP_REPORT_URI", "")
 )
+
+
+# The REST API (workflows/api/, Django REST Framework): a key per integration (ApiToken,
+# `manage.py api_token_create`), JSON only, the OpenAPI 3 schema from drf-spectacular
+# (served at /api/v1/schema/, committed as workflows/api/openapi.yaml).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["workflows.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Bidragsportalen API",
+    "DESCRIPTION": "Programmes, calls and open data for everyone; cases, decisions, documents, payments "
+    "and payment files for the municipality's own systems, with a key per integration.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "grants.models.Application.Status",
+        "PaymentStatusEnum": "grants.models.Payment.Status",
+        "PaymentFileStatusEnum": "grants.models.PaymentBatch.Status",
+    },
+}

@@ -190,5 +190,7 @@ urlpatterns = [
     path("staff/arenden/<int:pk>/", include(case_messages.case_urls)),
     path("staff/installningar/", include(case_messages.settings_urls)),
     path("oppna-data/", include(open_data_urls)),
+    # The REST API for the municipality's other systems (workflows/api/).
+    path("api/v1/", include("workflows.api.urls")),
     path("staff/", staff_site.urls),
 ]

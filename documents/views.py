@@ -8,15 +8,25 @@ from grants.selectors import document_for_user
 from grants.web import stored_file_response
 
 
-@login_required
-def document_download(request, pk):
-    document = document_for_user(request.user, pk)
-    if document.application_id is not None and access.is_staff_member(request.user):
+def readable_document(user, pk):
+    """The document if this person may read it: 404 when it is not theirs to know of, 403
+    when it is a case's they may not read (the one rule for the page and the REST API)."""
+    document = document_for_user(user, pk)
+    if document.application_id is not None and access.is_staff_member(user):
         # Staff read the documents of the committees they work for (403 otherwise), unless
         # they read it as the applicant's own member.
-        seen = access.may_see_case(request.user, document.application)
-        if not seen and not access.is_applicant(request.user, document.application):
+        seen = access.may_see_case(user, document.application)
+        if not seen and not access.is_applicant(user, document.application):
             access.require(seen)
     # Staff who declared jäv in the case no longer read its documents.
-    access.require(access.may_read_case_details(request.user, document.application))
+    access.require(access.may_read_case_details(user, document.application))
+    return document
+
+
+def document_file_response(request, document):
     return stored_file_response(request, lambda: (document.filename, document.content_type, read_verified(document)))
+
+
+@login_required
+def document_download(request, pk):
+    return document_file_response(request, readable_document(request.user, pk))

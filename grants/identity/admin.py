@@ -8,7 +8,8 @@ from django_otp.plugins.otp_totp import admin as otp_totp_admin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .audit import Kind, record
-from .models import Identity, SecurityEvent, StaffRoleMapping
+from .models import ApiToken, Identity, SecurityEvent, StaffRoleMapping
+from .tokens import token_revoke
 
 
 @admin.register(SecurityEvent)
@@ -101,3 +102,31 @@ for _model, _model_admin in ((TOTPDevice, TOTPDeviceAdmin), (StaticDevice, Stati
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
     admin.site.register(_model, _model_admin)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """The REST API's keys: read only here (a key is made with `manage.py api_token_create`,
+    which shows it once); the administrator sees who uses which and revokes a key."""
+
+    list_display = ["name", "prefix", "role", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    list_filter = ["role"]
+    search_fields = ["name", "prefix"]
+    readonly_fields = [field.name for field in ApiToken._meta.fields if field.name != "key_hash"] + ["committees"]
+    exclude = ["key_hash"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Återkalla valda nycklar", permissions=["delete"])
+    def revoke(self, request, queryset):
+        for token in queryset.select_related("account"):
+            token_revoke(token=token, by=request.user)
+        self.message_user(request, f"{queryset.count()} nycklar återkallade.")
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

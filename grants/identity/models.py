@@ -136,3 +136,41 @@ class ConfirmedEmail(models.Model):
     class Meta:
         verbose_name = "bekräftad e-postadress"
         verbose_name_plural = "bekräftade e-postadresser"
+
+
+class ApiToken(models.Model):
+    """A key of one integration (the finance system, the register, business intelligence) to
+    the REST API (workflows/api/). The key is shown once, when it is made, and kept only as a
+    SHA-256 hash; its first characters (the prefix) name it in lists and logs.
+
+    The key signs in as an account of its own, made for the integration, that cannot sign in
+    anywhere else: its group is the token's staff role and its committee scope the token's
+    committees, so every endpoint asks the very rules the staff pages ask (grants/access.py)."""
+
+    name = models.CharField("integration", max_length=100)
+    prefix = models.CharField("nyckelns början", max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64)
+    role = models.ForeignKey(Group, on_delete=models.PROTECT, verbose_name="roll")
+    committees = models.ManyToManyField("grants.Committee", blank=True, verbose_name="nämnder")
+    account = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_token", verbose_name="konto"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField("gäller till", null=True, blank=True)
+    last_used_at = models.DateTimeField("senast använd", null=True, blank=True)
+    revoked_at = models.DateTimeField("återkallad", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API-nyckel"
+        verbose_name_plural = "API-nycklar"
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_valid(self, now=None):
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
