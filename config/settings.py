@@ -476,6 +476,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "workflows.api.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "grants.models.Application.Status",
         "PaymentStatusEnum": "grants.models.Payment.Status",
