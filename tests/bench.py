@@ -34,6 +34,11 @@ figure per line as `name: value`:
   (about 3.5 minutes: 100,000 cases bulk-made in under 2 minutes, the case page of the large
   association as it is today taking most of the rest).
 
+* rush_*: the deadline rush on gunicorn (4 workers) and two db_workers (tests/bench_rush.py):
+  a bare page, the catalogue, the applicant's start page at 10 and 1,000 applications, and
+  RUSH_APPLICANTS (200) applicants submitting at once. BENCH_ONLY=rush runs it alone (about 3
+  minutes).
+
 BENCH_ONLY=money runs only the money figures, BENCH_ONLY=report only the annual report's,
 BENCH_ONLY=lifecycle only the lifecycle's (and bench_seconds). tests/bench_steps.py shows
 where the lifecycle's queries go, step by step.
@@ -857,7 +862,14 @@ def bench_all(world, media):
     say("batch_letters_per_s_2_workers", f"{two:.2f}")
     say("batch_speedup_2_workers", f"{two / one:.2f}")
     bench_annual_report(world)
+    bench_rush_say(world, media)
     bench_staff_say(bench_staff(world, template))
+
+
+def bench_rush_say(world, media):
+    from tests.bench_rush import bench_rush
+
+    bench_rush(world, media, say=say, note=note)
 
 
 def bench_annual_report(world):
@@ -897,6 +909,8 @@ def main():
                 bench_annual_report(world)
             elif ONLY == "lifecycle":
                 bench_lifecycle(world)
+            elif ONLY == "rush":
+                bench_rush_say(world, media)
             elif ONLY == "staff":
                 template = []
                 lifecycle(world, make_draft(world, "mall"), on_submitted=lambda app: template.append(CaseTemplate(app)))
