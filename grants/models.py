@@ -932,6 +932,8 @@ class Application(models.Model):
         indexes = [
             models.Index(fields=["status"]),
             models.Index(fields=["organisation", "status"]),
+            # The applicant's start page: the association's newest cases first, a page at a time.
+            models.Index(fields=["organisation", "-created_at", "-id"], name="application_org_newest"),
             models.Index(fields=["call", "status"], name="application_call_status"),
         ]
 
