@@ -52,7 +52,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "csp",
     "django_filters",
-    "rest_framework",
+    # drf-spectacular for the API's schema command; Django REST Framework itself is not an app
+    # here: its Swedish catalogue would override Django's own form messages ("Detta fält måste
+    # fyllas i."), and the API needs none of its templates.
     "drf_spectacular",
     "viewflow",
     "viewflow.workflow",
