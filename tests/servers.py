@@ -43,7 +43,13 @@ def database_url():
 
 def database_env(**extra):
     """The environment of a child process on the current database; `extra` overrides."""
-    env = {key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")}
+    # Not the proxies (the servers are on 127.0.0.1), nor the browser tests' permission to use
+    # the ORM from Playwright's event loop (check --deploy rightly refuses it in a server).
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.lower().endswith("_proxy") and key != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env.update({"DATABASE_URL": database_url(), "GRANTS_ENV": "embedded", "DEBUG": "false"})
     env.update({key: str(value) for key, value in extra.items()})
     return env
