@@ -77,6 +77,7 @@ PAGES = [
     ("admin applications", "/admin/grants/application/", (ADMIN,)),
     ("admin case events", "/admin/grants/caseevent/", (ADMIN,)),
     ("admin task results", "/admin/django_tasks_database/dbtaskresult/", (ADMIN,)),
+    ("admin API keys", "/admin/identity/apitoken/", (ADMIN,)),
 ]
 
 

@@ -29,7 +29,7 @@ def test_ready_checks_database_files_cache_and_tasks_in_one_query(client):
     assert len(queries) == 1, [q["sql"] for q in queries]
 
 
-def test_ready_fails_when_a_task_has_waited_too_long(client, settings, anna, inclusion_call):
+def test_ready_fails_when_a_task_has_waited_too_long(client, settings):
     settings.HEALTH_TASK_MAX_AGE_SECONDS = 60
     task = DBTaskResult.objects.create(
         task_path="grants.notifications.nothing",

@@ -39,7 +39,13 @@ class Pages(LimitOffsetPagination):
 
 def _require(answer: access.Answer) -> None:
     if not answer:
-        raise exceptions.PermissionDenied(str(answer.reason) if hasattr(answer, "reason") else None)
+        raise exceptions.PermissionDenied(answer.reason or None)
+
+
+def _pays_every_committee(user: Any) -> access.Answer:
+    """Payment files hold every committee's payments: finance working for them all, as on
+    finance's pages."""
+    return access.is_finance(user) and access.works_for_all_committees(user)
 
 
 class Rule(permissions.BasePermission):
@@ -222,11 +228,12 @@ class PaymentList(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Payment]:
         if getattr(self, "swagger_fake_view", False):
             return Payment.objects.none()
-        return (
-            Payment.objects.filter(access.in_scope(self.request.user, "application__"))
-            .select_related("application")
-            .order_by("-pk")
-        )
+        return _payments(self.request.user)
+
+
+def _payments(user: Any) -> QuerySet[Payment]:
+    """The payments of the committees this key works in."""
+    return Payment.objects.filter(access.in_scope(user, "application__")).select_related("application").order_by("-pk")
 
 
 class PaymentPaid(generics.GenericAPIView):
@@ -244,7 +251,7 @@ class PaymentPaid(generics.GenericAPIView):
         }
     )
     def post(self, request: Request, pk: int) -> Response:
-        payment = generics.get_object_or_404(PaymentList(request=request).get_queryset(), pk=pk)
+        payment = generics.get_object_or_404(_payments(request.user), pk=pk)
         given = self.get_serializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
@@ -262,7 +269,7 @@ class PaymentFileList(generics.ListAPIView):
     key for every committee reads them, as on finance's pages."""
 
     permission_classes = [Rule]
-    rule = staticmethod(lambda user: access.is_finance(user) and access.works_for_all_committees(user))
+    rule = staticmethod(_pays_every_committee)
     serializer_class = serializers.PaymentFileSerializer
     pagination_class = Pages
     queryset = PaymentBatch.objects.order_by("-created_at", "-pk")
@@ -270,7 +277,7 @@ class PaymentFileList(generics.ListAPIView):
 
 class PaymentFileDetail(generics.RetrieveAPIView):
     permission_classes = [Rule]
-    rule = staticmethod(lambda user: access.is_finance(user) and access.works_for_all_committees(user))
+    rule = staticmethod(_pays_every_committee)
     serializer_class = serializers.PaymentFileSerializer
     queryset = PaymentBatch.objects.all()
 
@@ -279,7 +286,7 @@ class PaymentFileDownload(APIView):
     """The payment file as sent to the bank (ISO 20022 pain.001), its checksum verified."""
 
     permission_classes = [Rule]
-    rule = staticmethod(lambda user: access.is_finance(user) and access.works_for_all_committees(user))
+    rule = staticmethod(_pays_every_committee)
 
     @extend_schema(responses={(200, "application/xml"): OpenApiTypes.BINARY})
     def get(self, request: Request, pk: int) -> HttpResponse:
