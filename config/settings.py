@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "config.apps.BackupCodesConfig",  # django_otp.plugins.otp_static
     "grants",
     "grants.identity",
+    "grants.records",
     "workflows",
     "documents",
 ]

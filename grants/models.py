@@ -131,12 +131,60 @@ class Committee(models.Model):
         return self.name
 
 
+class CommitteeMember(models.Model):
+    """A member of a committee (ledamot or ersättare), whose attendance and jäv the protocol records.
+    Politicians need no account: the secretary records them."""
+
+    class Role(models.TextChoices):
+        CHAIR = "chair", _("Ordförande")
+        VICE_CHAIR = "vice_chair", _("Vice ordförande")
+        MEMBER = "member", _("Ledamot")
+        SUBSTITUTE = "substitute", _("Ersättare")
+
+    committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="members", verbose_name="nämnd")
+    name = models.CharField("namn", max_length=200)
+    party = models.CharField("parti", max_length=60, blank=True)
+    role = models.CharField("uppdrag", max_length=20, choices=Role.choices, default=Role.MEMBER)
+    active = models.BooleanField("har uppdraget nu", default=True)
+
+    class Meta:
+        verbose_name = "ledamot"
+        verbose_name_plural = "ledamöter"
+        ordering = ["committee", "name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_role_display().lower()})"
+
+    @property
+    def votes(self):
+        """Ledamöter decide; an ersättare only when serving for an absent member."""
+        return self.role != self.Role.SUBSTITUTE
+
+
 class CommitteeMeeting(models.Model):
-    """A committee meeting whose protocol holds decisions. The appeal period starts when the
+    """A committee meeting: its agenda (föredragningslista), the members present, and its
+    protocol, whose numbered paragraphs hold the decisions. The appeal period starts when the
     approval of its protocol is announced on the notice board."""
 
     committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="meetings")
     held_on = models.DateField("sammanträdesdatum")
+    place = models.CharField("plats", max_length=200, blank=True)
+    agenda_sent_at = models.DateTimeField("föredragningslistan skickad", null=True, blank=True)
+    present = models.ManyToManyField(CommitteeMember, blank=True, related_name="+", verbose_name="närvarande")
+    protocol_recorded_at = models.DateTimeField("besluten protokollförda", null=True, blank=True)
+    secretary = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="sekreterare",
+    )
+    first_paragraph = models.PositiveIntegerField(
+        "första paragrafnummer",
+        default=1,
+        help_text="Protokollets paragrafer numreras i följd från detta nummer (fortlöpande under året).",
+    )
     announced_on = models.DateField(
         "protokollet tillkännagivet",
         null=True,
@@ -149,6 +197,7 @@ class CommitteeMeeting(models.Model):
         verbose_name_plural = "sammanträden"
         ordering = ["-held_on"]
         constraints = [models.UniqueConstraint(fields=["committee", "held_on"], name="one_meeting_per_day")]
+        permissions = [("keep_protocol", "Kan föra nämndens föredragningslista och protokoll")]
 
     def __str__(self):
         return f"{self.committee.code} {self.held_on:%Y-%m-%d}"
@@ -163,6 +212,11 @@ class CommitteeMeeting(models.Model):
         if self.announced_on is None:
             return None
         return self.announced_on + timezone.timedelta(weeks=3)
+
+    @property
+    def is_held(self):
+        """The secretary has recorded the protocol's decisions."""
+        return self.protocol_recorded_at is not None
 
 
 class Programme(models.Model):
@@ -905,6 +959,13 @@ class Application(models.Model):
     )
     sponsor_confirmed_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # When the case ended (closed, rejected or withdrawn): retention periods count from it.
+    closed_at = models.DateTimeField("avslutat", null=True, blank=True)
+    retention_hold = models.BooleanField(
+        "spärrad för gallring",
+        default=False,
+        help_text="T.ex. under en tvist eller en begäran om utlämnande: inget i ärendet gallras.",
+    )
 
     class Meta:
         verbose_name = "ansökan"
@@ -984,7 +1045,7 @@ class Application(models.Model):
 
     @status.transition(source=WITHDRAWABLE, target=Status.WITHDRAWN, permission=_by_applicant)
     def withdraw(self):
-        self.withdrawn_at = timezone.now()
+        self.withdrawn_at = self.closed_at = timezone.now()
 
     @status.transition(
         source=[Status.SUBMITTED, Status.IN_ASSESSMENT], target=Status.AWAITING_COMPLETION, permission=_by_officer
@@ -1008,13 +1069,15 @@ class Application(models.Model):
         source=Status.ASSESSED, target=fsm.State.RETURN_VALUE(*GRANTED, Status.REJECTED), permission=_by_case_handler
     )
     def decide(self, outcome):
+        if outcome == self.Status.REJECTED:
+            self.closed_at = timezone.now()  # a rejection ends the case
         return outcome
 
     # Closing is the system's step once the case is settled (see services.follow_up);
     # it needs no person's permission, only the settled state the service checks.
     @status.transition(source=[Status.APPROVED, Status.PARTLY_APPROVED], target=Status.CLOSED, permission=None)
     def close(self):
-        pass
+        self.closed_at = timezone.now()
 
 
 class BudgetLine(models.Model):
@@ -1122,6 +1185,16 @@ class Decision(models.Model):
     # Omedelbar justering: the committee approved the paragraph at the meeting, so the
     # decision may be executed before the whole protocol is approved and announced.
     approved_immediately = models.BooleanField("paragrafen omedelbart justerad", default=False)
+    # A delegation decision is reported to the committee (KL 6 kap. 40 §) as part of an item of
+    # a meeting's agenda (the delegation report); it is reported once that meeting is held.
+    reported_item = models.ForeignKey(
+        "AgendaItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reported_decisions",
+        verbose_name="anmäld till nämnden i",
+    )
 
     class Meta:
         verbose_name = "beslut"
@@ -1139,6 +1212,10 @@ class Decision(models.Model):
             models.CheckConstraint(
                 condition=Q(approved_immediately=False) | Q(by_committee=True),
                 name="only_committee_paragraph_approved_immediately",
+            ),
+            models.CheckConstraint(
+                condition=Q(reported_item__isnull=True) | Q(by_committee=False),
+                name="only_delegation_decisions_reported",
             ),
         ]
 
@@ -1171,6 +1248,113 @@ class Decision(models.Model):
     @property
     def meeting_date(self):
         return self.meeting.held_on if self.meeting_id else None
+
+
+class OfficerReport(models.Model):
+    """The officer's report (tjänsteskrivelse) of a case the committee decides: written from the
+    assessment when the officer marks the case ready for the committee, editable until the
+    agenda it is on has been sent."""
+
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="officer_report")
+    background = models.TextField("bakgrund", max_length=limits.LONG_TEXT)
+    proposal = models.TextField("förslag till beslut", max_length=limits.LONG_TEXT)
+    reasons = models.TextField("skäl för förslaget", max_length=limits.LONG_TEXT)
+    budget_effect = models.TextField("ekonomiska konsekvenser", max_length=limits.LONG_TEXT)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="handläggare"
+    )
+    ready_at = models.DateTimeField("klar för nämnden", default=timezone.now)
+    updated_at = models.DateTimeField("senast ändrad", auto_now=True)
+
+    class Meta:
+        verbose_name = "tjänsteskrivelse"
+        verbose_name_plural = "tjänsteskrivelser"
+
+    def __str__(self):
+        return f"Tjänsteskrivelse {self.application.case_number}"
+
+
+class AgendaItem(models.Model):
+    """An item of a meeting's agenda: a case with its officer's report, or the delegation
+    report. At the meeting it gets its protocol paragraph, and the members who declared jäv
+    and left for it are recorded."""
+
+    class Kind(models.TextChoices):
+        CASE = "case", _("Ärende")
+        DELEGATION_REPORT = "delegation_report", _("Anmälan av delegationsbeslut")
+
+    meeting = models.ForeignKey(CommitteeMeeting, on_delete=models.PROTECT, related_name="items")
+    position = models.PositiveIntegerField("ordning")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CASE)
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, null=True, blank=True, related_name="agenda_items"
+    )
+    title = models.CharField("rubrik", max_length=300)
+    paragraph = models.PositiveIntegerField("paragraf", null=True, blank=True)
+    conflicted = models.ManyToManyField(
+        CommitteeMember, blank=True, related_name="+", verbose_name="anmälde jäv och deltog inte"
+    )
+
+    class Meta:
+        verbose_name = "punkt på föredragningslistan"
+        verbose_name_plural = "punkter på föredragningslistan"
+        ordering = ["meeting", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "position"], name="one_item_per_position"),
+            models.UniqueConstraint(
+                fields=["meeting", "application"], condition=Q(application__isnull=False), name="case_once_per_agenda"
+            ),
+            models.UniqueConstraint(
+                fields=["meeting", "paragraph"], condition=Q(paragraph__isnull=False), name="paragraph_once_per_meeting"
+            ),
+            models.UniqueConstraint(
+                fields=["meeting"], condition=Q(kind="delegation_report"), name="one_delegation_report_per_meeting"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="case", application__isnull=False) | Q(kind="delegation_report", application=None),
+                name="agenda_item_kind_matches_case",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.meeting} punkt {self.position}: {self.title}"
+
+    @property
+    def paragraph_label(self):
+        return f"§ {self.paragraph}" if self.paragraph else ""
+
+
+class MeetingDocument(models.Model):
+    """A document of a meeting rather than of one case: the agenda, the delegation report.
+    Stored once and never overwritten; a new agenda is a new version."""
+
+    class Kind(models.TextChoices):
+        AGENDA = "agenda", _("Föredragningslista")
+        DELEGATION_REPORT = "delegation_report", _("Delegationsrapport")
+
+    meeting = models.ForeignKey(CommitteeMeeting, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    filename = models.CharField("filnamn", max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    storage_key = models.CharField(max_length=300, unique=True)
+    version = models.PositiveIntegerField(default=1)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "sammanträdesdokument"
+        verbose_name_plural = "sammanträdesdokument"
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "kind", "version"], name="one_meeting_document_per_version")
+        ]
+
+    def __str__(self):
+        return self.filename
 
 
 class PaymentBatch(models.Model):
@@ -1632,8 +1816,12 @@ class Document(models.Model):
         DECISION_LETTER = "decision_letter", _("Beslutsbrev")
         REPAYMENT_LETTER = "repayment_letter", _("Beslut om återkrav")
         MESSAGE = "message", _("Bilaga till meddelande")
+        OFFICER_REPORT = "officer_report", _("Tjänsteskrivelse")
+        PROTOCOL_EXTRACT = "protocol_extract", _("Protokollsutdrag")
 
-    SENT_BY_MUNICIPALITY = (Kind.RECEIPT, Kind.DECISION_LETTER, Kind.REPAYMENT_LETTER)
+    SENT_BY_MUNICIPALITY = (Kind.RECEIPT, Kind.DECISION_LETTER, Kind.REPAYMENT_LETTER, Kind.PROTOCOL_EXTRACT)
+    # Drawn up by the municipality for the case but not sent to the applicant.
+    DRAWN_UP = (Kind.OFFICER_REPORT,)
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="documents")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -1651,6 +1839,9 @@ class Document(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Gallring: the file is deleted under the document management plan; the row, its checksum
+    # and its register entry remain, and the retention log says under which decision.
+    culled_at = models.DateTimeField("gallrad", null=True, blank=True)
 
     class Meta:
         verbose_name = "dokument"
@@ -1661,7 +1852,9 @@ class Document(models.Model):
             # two workers can never both write version 1.
             models.UniqueConstraint(
                 fields=["application", "kind", "version"],
-                condition=Q(kind__in=["receipt", "decision_letter", "repayment_letter"]),
+                condition=Q(
+                    kind__in=["receipt", "decision_letter", "repayment_letter", "officer_report", "protocol_extract"]
+                ),
                 name="one_letter_per_version",
             ),
         ]

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.functional import lazy
@@ -43,6 +44,10 @@ if TYPE_CHECKING:
 
 # (application, subject, body) of one mail to an application's organisation.
 Notice = tuple["Application", "StrOrPromise", "StrOrPromise"]
+
+# Sent for each application whose people were mailed (application, subject): the register
+# (grants.records) registers the e-mail as outgoing.
+applicant_notified = Signal()
 
 
 def _interpolate(message: StrOrPromise, values: dict[str, Any]) -> str:
@@ -118,5 +123,7 @@ def notify_applicants(notices: Sequence[Notice], *, required: bool = True) -> No
                     closing = gettext("Logga in i bidragsportalen för att se ärendet.")
                     rendered[language] = (f"{reference}: {subject}", f"{body}\n\n{closing}\n")
             messages.append((*rendered[language], settings.DEFAULT_FROM_EMAIL, [email]))
+        if rendered:
+            applicant_notified.send(sender=None, application=application, subject=subject)
     if messages:
         transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))

@@ -9,6 +9,7 @@ ROLES = {
     "Beslutsfattare": ["grants.decide_application"],
     "Ekonomi": ["grants.attest_payment"],
     "Ledning": ["grants.view_annual_report"],
+    "Nämndsekreterare": ["grants.keep_protocol"],
     "Systemförvaltare": [
         "grants.add_programme",
         "grants.change_programme",
@@ -24,6 +25,14 @@ ROLES = {
         "grants.view_organisation",
         "grants.view_application",
         "grants.view_caseevent",
+        "grants.add_committeemember",
+        "grants.change_committeemember",
+        "grants.view_committeemember",
+        "records.add_retentionrule",
+        "records.change_retentionrule",
+        "records.view_retentionrule",
+        "records.view_retentionlog",
+        "records.view_registerentry",
     ],
 }
 
