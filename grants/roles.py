@@ -33,6 +33,8 @@ ROLES = {
         "records.view_retentionrule",
         "records.view_retentionlog",
         "records.view_registerentry",
+        "records.extract_personal_data",
+        "records.export_archive",
     ],
 }
 

@@ -61,6 +61,10 @@ class RegisterEntry(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(secret=False) | ~Q(secrecy_ground=""), name="secret_entry_names_ground"),
         ]
+        permissions = [
+            ("extract_personal_data", "Kan ta fram registerutdrag om en person (GDPR art. 15)"),
+            ("export_archive", "Kan ta fram arkivpaket för e-arkivet"),
+        ]
 
     def __str__(self):
         return f"{self.application.case_number} {self.registered_at:%Y-%m-%d} {self.description}"
