@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 from viewflow.urls import Application, Site
 
 from config.ratelimit import limit_login_failures
-from documents import meetings
+from documents import committee, meetings
 from documents.views import document_download
 from grants import access
 from grants.identity import views as identity_views
@@ -35,8 +35,18 @@ class MeetingLetters(Application):
     title = "Sammanträden och beslutsbrev"
     icon = "event"
     turbo_disabled = True
-    permission = staticmethod(access.is_decision_maker)
+    permission = staticmethod(access.works_with_meetings)
     index_path = path("", RedirectView.as_view(pattern_name="meetings:list"), name="index")
+
+
+class CommitteeMeetings(Application):
+    """The staff menu's way to the committee's meetings: agenda and protocol (secretary, decision makers)."""
+
+    title = "Nämndens sammanträden"
+    icon = "groups"
+    turbo_disabled = True
+    permission = staticmethod(access.works_with_meetings)
+    index_path = path("", RedirectView.as_view(pattern_name="committee:list"), name="index")
 
 
 class Payments(Application):
@@ -99,6 +109,7 @@ staff_site = Site(
                 GrantFlowViewset(GrantFlow, icon="assignment"),
             ],
         ),
+        CommitteeMeetings(app_name="namnden"),
         MeetingLetters(app_name="beslutsbrev"),
         Payments(app_name="ekonomi"),
         Associations(app_name="verifiering"),
@@ -183,6 +194,7 @@ urlpatterns = [
     path("staff/", RedirectView.as_view(url="/staff/cases/grant/"), name="staff_start"),
     path("staff/arenden/", include("workflows.workspace")),
     path("staff/sammantraden/", include(meeting_urls)),
+    path("staff/namnd/", include((committee.urlpatterns, "committee"))),
     path("staff/utbetalningar/", include(finance_urls)),
     path("staff/arsrapport/", include(report_urls)),
     path("staff/foreningar/", include((associations.urlpatterns, "associations"))),

@@ -34,6 +34,7 @@ from grants import access
 from grants.models import CommitteeMeeting, Decision, Document
 from grants.services.meetings import meeting_announcement_record
 
+from . import tasks
 from .models import LetterBatch
 from .tasks import produce_meeting_letter
 
@@ -116,7 +117,10 @@ def meeting_letters_progress(meeting):
 def meeting_announce(*, meeting, by, announced_on):
     """Record the day the approval of the meeting's protocol was announced on the notice
     board: the appeal period (three weeks) runs from it, and the letters name both days."""
-    access.require(access.is_decision_maker(by), "Bara nämndens beslutsfattare kan ange när protokollet tillkännagavs.")
+    access.require(
+        access.works_with_meetings(by),
+        "Bara nämndens sekreterare och beslutsfattare kan ange när protokollet tillkännagavs.",
+    )
     if announced_on is None:
         raise ValidationError("Ange dagen då det tillkännagavs att protokollet justerats.")
     if announced_on < meeting.held_on:
@@ -139,9 +143,14 @@ def meeting_announce(*, meeting, by, announced_on):
                 f"Beslutsbreven för sammanträdet är redan beställda med tillkännagivandet den "
                 f"{meeting.announced_on:%Y-%m-%d}; datumet kan inte ändras i efterhand."
             )
+        if meeting.items.exists() and not meeting.is_held:
+            raise ValidationError("Sammanträdet är inte protokollfört än: protokollför besluten först.")
         meeting.announced_on = announced_on
         meeting.save(update_fields=["announced_on"])
         meeting_announcement_record(meeting=meeting, by=by)
+        if meeting.items.exists():
+            # The meeting's protocol extracts go to those concerned once its approval is announced.
+            transaction.on_commit(lambda: tasks.produce_protocol_extracts.enqueue(meeting_pk=meeting.pk))
     return meeting
 
 
@@ -206,7 +215,8 @@ def meeting_letters_start(*, meeting, by):
     Safe to press again: it queues only what is neither made nor on its way, so pressing
     it after a crash resumes the batch. Returns the LetterBatch recording who started it."""
     access.require(
-        access.is_decision_maker(by), "Bara nämndens beslutsfattare kan skapa beslutsbrev för ett sammanträde."
+        access.works_with_meetings(by),
+        "Bara nämndens sekreterare och beslutsfattare kan skapa beslutsbrev för ett sammanträde.",
     )
     with transaction.atomic():
         # The lock makes two presses at once queue each letter once.

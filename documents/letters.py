@@ -186,6 +186,8 @@ FILENAMES = {
     Document.Kind.RECEIPT: "Mottagningskvitto",
     Document.Kind.DECISION_LETTER: "Beslut",
     Document.Kind.REPAYMENT_LETTER: "Beslut om återkrav",
+    Document.Kind.OFFICER_REPORT: "Tjänsteskrivelse",
+    Document.Kind.PROTOCOL_EXTRACT: "Protokollsutdrag",
 }
 
 

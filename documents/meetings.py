@@ -19,7 +19,7 @@ from grants.web import refusal_to_form, refusal_to_messages
 from . import batches
 
 decision_makers_only = access.required(
-    access.is_decision_maker, "Sammanträdenas beslutsbrev hanteras av nämndens beslutsfattare."
+    access.works_with_meetings, "Sammanträdenas beslutsbrev hanteras av nämndens sekreterare och beslutsfattare."
 )
 
 

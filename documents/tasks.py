@@ -92,3 +92,19 @@ def receipts_resume(*, stale_after):
     for pk in queued:
         produce_receipt.enqueue(application_pk=pk)
     return queued
+
+
+@task()
+def produce_agenda_papers(meeting_pk):
+    """A sent agenda's papers (documents.committee_papers.agenda_papers_make)."""
+    from . import committee_papers
+
+    return committee_papers.agenda_papers_make(meeting_pk).pk
+
+
+@task()
+def produce_protocol_extracts(meeting_pk):
+    """The protocol extracts of an announced meeting's case items."""
+    from . import committee_papers
+
+    return [document.pk for document in committee_papers.protocol_extracts_make(meeting_pk)]

@@ -53,6 +53,12 @@ ACTIONS = frozenset(
         gettext_noop("Meddelande till sökande"),
         gettext_noop("Meddelande från sökande"),
         gettext_noop("Intern anteckning"),
+        gettext_noop("Klar för nämnden"),
+        gettext_noop("På nämndens föredragningslista"),
+        gettext_noop("Jäv i nämnden"),
+        gettext_noop("Delegationsbeslutet anmält till nämnden"),
+        gettext_noop("Sekretessmarkering"),
+        gettext_noop("Sekretessmarkering hävd"),
     ]
 )
 
@@ -69,6 +75,7 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"^Beslut: (?P<label>.+)$"), gettext_noop("Beslut: %(label)s")),
     (re.compile(r"^(?P<label>.+) skickat$"), gettext_noop("%(label)s skickat")),
+    (re.compile(r"^(?P<label>.+) upprättad$"), gettext_noop("%(label)s upprättad")),
     (re.compile(r"^(?P<label>.+) kunde inte skapas$"), gettext_noop("%(label)s kunde inte skapas")),
 ]
 

@@ -45,8 +45,8 @@ if TYPE_CHECKING:
 # (application, subject, body) of one mail to an application's organisation.
 Notice = tuple["Application", "StrOrPromise", "StrOrPromise"]
 
-# Sent for each application whose people were mailed (application, subject): the register
-# (grants.records) registers the e-mail as outgoing.
+# Sent once per batch of mails, with `notices`: [(application, subject)] of the applications
+# whose people were mailed. The register (grants.records) registers each e-mail as outgoing.
 applicant_notified = Signal()
 
 
@@ -114,6 +114,7 @@ def notify_applicants(notices: Sequence[Notice], *, required: bool = True) -> No
     one query, and every mail goes in one batch after commit."""
     recipients = _recipients([application.organisation_id for application, _s, _b in notices], required=required)
     messages: list[tuple[str, str, str, list[str]]] = []
+    mailed: list[tuple[Application, StrOrPromise]] = []
     for application, subject, body in notices:
         reference = application.case_number or application.title
         rendered: dict[str, tuple[str, str]] = {}
@@ -124,6 +125,8 @@ def notify_applicants(notices: Sequence[Notice], *, required: bool = True) -> No
                     rendered[language] = (f"{reference}: {subject}", f"{body}\n\n{closing}\n")
             messages.append((*rendered[language], settings.DEFAULT_FROM_EMAIL, [email]))
         if rendered:
-            applicant_notified.send(sender=None, application=application, subject=subject)
+            mailed.append((application, subject))
+    if mailed:
+        applicant_notified.send(sender=None, notices=mailed)
     if messages:
         transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))

@@ -493,7 +493,8 @@ def staff_menu(user: Any) -> list[tuple[str, str]]:
         ("Arkiv", base + "archive/"),
         ("Ärendeprocesser", base + "flows/"),
     ]
-    if access.is_decision_maker(user):
+    if access.works_with_meetings(user):
+        links.append(("Nämndens sammanträden", "/staff/namnd/"))
         links.append(("Sammanträden och beslutsbrev", "/staff/beslutsbrev/"))
     if access.is_finance(user):
         links.append(("Utbetalningar", "/staff/ekonomi/"))

@@ -10,6 +10,7 @@ applicant. A draft is the applicant's own: it is registered when it comes in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -39,9 +40,12 @@ EVENT_ENTRIES = {
 
 
 def _applicant(application: Application) -> tuple[str, str]:
+    return _counterpart_of(application.organisation)
+
+
+def _counterpart_of(organisation: Organisation) -> tuple[str, str]:
     """The applicant as counterpart: an association by name; an informal group is a few
     private persons, whose names the public register never shows."""
-    organisation = application.organisation
     if organisation.kind == Organisation.Kind.INFORMAL_GROUP:
         return organisation.name, RegisterEntry.Counterpart.PRIVATE_PERSON
     return organisation.name, RegisterEntry.Counterpart.ASSOCIATION
@@ -112,11 +116,27 @@ def message_registered(message: CaseMessage) -> RegisterEntry | None:
     return entry_add(message.application, direction=direction, description=description, message=message)
 
 
-def email_registered(application: Application, subject: StrOrPromise) -> RegisterEntry | None:
-    if application.status in NOT_YET_RECEIVED or not application.case_number:
-        return None
-    description = f"E-post till sökande: {in_swedish(subject)}"
-    return entry_add(application, direction=RegisterEntry.Direction.OUTGOING, description=description)
+def emails_registered(notices: Sequence[tuple[Application, StrOrPromise]]) -> list[RegisterEntry]:
+    """Register the e-mails sent to applicants, however many, in one insert."""
+    received = [
+        (application, subject)
+        for application, subject in notices
+        if application.status not in NOT_YET_RECEIVED and application.case_number
+    ]
+    organisations = Organisation.objects.in_bulk({application.organisation_id for application, _ in received})
+    entries = []
+    for application, subject in received:
+        name, kind = _counterpart_of(organisations[application.organisation_id])
+        entries.append(
+            RegisterEntry(
+                application=application,
+                direction=RegisterEntry.Direction.OUTGOING,
+                counterpart=name[:200],
+                counterpart_kind=kind,
+                description=f"E-post till sökande: {in_swedish(subject)}"[:300],
+            )
+        )
+    return RegisterEntry.objects.bulk_create(entries)
 
 
 def entry_mark_secret(*, entry: RegisterEntry, by: User, ground: str) -> RegisterEntry:

@@ -32,10 +32,10 @@ def _event_saved(sender, instance, created, raw=False, **kwargs):
         entry_add(instance.application, direction=direction, description=description)
 
 
-def _applicant_notified(sender, application, subject, **kwargs):
-    from .register import email_registered
+def _applicant_notified(sender, notices, **kwargs):
+    from .register import emails_registered
 
-    email_registered(application, subject)
+    emails_registered(notices)
 
 
 def connect() -> None:

@@ -23,7 +23,8 @@ def letter_register(
         version=version,
         upload=Upload(filename, "application/pdf", pdf),
     )
-    record_event(application, by=by, action=format_lazy("{} skickat", Document.Kind(kind).label), note=filename)
+    done = "{} upprättad" if kind in Document.DRAWN_UP else "{} skickat"
+    record_event(application, by=by, action=format_lazy(done, Document.Kind(kind).label), note=filename)
     return document
 
 

@@ -4,6 +4,7 @@ from django.contrib.auth.models import User
 
 from ..models import CommitteeMeeting, Decision
 from ._base import record_event
+from .committee import delegation_report_announced
 
 
 def meeting_announcement_record(*, meeting: CommitteeMeeting, by: User) -> None:
@@ -16,3 +17,4 @@ def meeting_announcement_record(*, meeting: CommitteeMeeting, by: User) -> None:
     )
     for decision in Decision.objects.filter(meeting=meeting, by_committee=True).select_related("application"):
         record_event(decision.application, by=by, action="Protokollet tillkännagivet", note=note)
+    delegation_report_announced(meeting, by)
