@@ -149,8 +149,9 @@ def meeting_announce(*, meeting, by, announced_on):
         meeting.save(update_fields=["announced_on"])
         meeting_announcement_record(meeting=meeting, by=by)
         if meeting.items.exists():
-            # The meeting's protocol extracts go to those concerned once its approval is announced.
-            transaction.on_commit(lambda: tasks.produce_protocol_extracts.enqueue(meeting_pk=meeting.pk))
+            # The meeting's protocol extracts go to those concerned once its approval is announced
+            # (queued in this transaction: the task exists exactly when the announcement does).
+            tasks.produce_protocol_extracts.enqueue(meeting_pk=meeting.pk)
     return meeting
 
 

@@ -153,7 +153,7 @@ def agenda_send(request, pk):
     try:
         with transaction.atomic():
             meeting = committee.agenda_send(meeting=meeting, by=request.user)
-            transaction.on_commit(lambda: tasks.produce_agenda_papers.enqueue(meeting_pk=meeting.pk))
+            tasks.produce_agenda_papers.enqueue(meeting_pk=meeting.pk)  # queued with the sending
     except ValidationError as exc:
         refusal_to_messages(request, exc)
     else:

@@ -57,6 +57,13 @@ def _by_case_handler(instance, user):
     return _access().is_case_handler(user)
 
 
+def _by_decider(instance, user):
+    """Who may record a decision: the case handlers, and the committee's secretary recording
+    its decision from the meeting (the service says which of them for which case)."""
+    access = _access()
+    return access.is_case_handler(user) or access.is_secretary(user)
+
+
 def _by_finance(instance, user):
     return _access().is_finance(user)
 
@@ -1067,7 +1074,7 @@ class Application(models.Model):
         pass
 
     @status.transition(
-        source=Status.ASSESSED, target=fsm.State.RETURN_VALUE(*GRANTED, Status.REJECTED), permission=_by_case_handler
+        source=Status.ASSESSED, target=fsm.State.RETURN_VALUE(*GRANTED, Status.REJECTED), permission=_by_decider
     )
     def decide(self, outcome):
         if outcome == self.Status.REJECTED:
