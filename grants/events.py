@@ -53,6 +53,7 @@ ACTIONS = frozenset(
         gettext_noop("Meddelande till sökande"),
         gettext_noop("Meddelande från sökande"),
         gettext_noop("Intern anteckning"),
+        gettext_noop("Gallring enligt dokumenthanteringsplanen"),
     ]
 )
 
