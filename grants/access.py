@@ -118,6 +118,19 @@ def is_decision_maker(user: Person) -> Answer:
     return _has_perm(user, "grants.decide_application")
 
 
+def is_secretary(user: Person) -> Answer:
+    """The committee's secretary (nämndsekreterare): keeps its agenda and protocol and records
+    the committee's decisions taken at a meeting."""
+    return _has_perm(user, "grants.keep_protocol")
+
+
+def works_with_meetings(user: Person) -> Answer:
+    """Who works with a committee's meetings: its secretary and its decision makers."""
+    if is_secretary(user) or is_decision_maker(user):
+        return ALLOWED
+    return refused(no_permission())
+
+
 def is_finance(user: Person) -> Answer:
     """An attester in finance: attests, exports and books payments, decides account changes."""
     return _has_perm(user, "grants.attest_payment")
@@ -406,14 +419,18 @@ def may_declare_conflict(user: Person) -> Answer:
     return refused("Bara handläggare och beslutsfattare anmäler jäv i ett ärende.")
 
 
-def may_decide(user: Person, application: Application) -> Answer:
+def may_decide(user: Person, application: Application, *, at_meeting: bool = False) -> Answer:
     """Who decides an assessed case: above the delegation limit the committee's decision
-    maker, within it the officer; never someone who may not take part."""
+    maker, or its secretary recording the decision taken at a meeting (at_meeting); within
+    it the officer; never someone who may not take part."""
     taking_part = may_take_part(user, application)
     if not taking_part:
         return taking_part
     if application.assessment.needs_committee:
-        if not is_decision_maker(user):
+        if at_meeting:
+            if not is_secretary(user):
+                return refused("Nämndens beslut vid ett sammanträde protokollförs av nämndsekreteraren.")
+        elif not is_decision_maker(user):
             return refused("Förslaget ligger över delegationsgränsen; beslutet fattas av nämnden.")
     elif not is_officer(user):
         return refused("Beslut inom delegationen fattas av handläggaren.")

@@ -144,6 +144,7 @@ class CommitteeMember(models.Model):
     committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="members", verbose_name="nämnd")
     name = models.CharField("namn", max_length=200)
     party = models.CharField("parti", max_length=60, blank=True)
+    email = models.EmailField("e-post", blank=True, help_text="Föredragningslistan skickas hit.")
     role = models.CharField("uppdrag", max_length=20, choices=Role.choices, default=Role.MEMBER)
     active = models.BooleanField("har uppdraget nu", default=True)
 

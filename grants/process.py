@@ -35,6 +35,9 @@ class Step(enum.StrEnum):
     CHECK_COMPLETENESS = "check_completeness"
     ASSESS = "assess"
     DECIDE = "decide"
+    # The committee's decision, recorded by its secretary from the meeting's protocol: the
+    # secretary takes the decision task over from whoever holds it.
+    DECIDE_AT_MEETING = "decide_at_meeting"
     REVIEW_REPORT = "review_report"
 
 

@@ -40,7 +40,14 @@ ROLES = {
 
 
 def roles_ensure(**kwargs: Any) -> None:
-    """Run after every migrate (a post_migrate receiver), so a role's permissions follow the code."""
+    """Run after every migrate (a post_migrate receiver), so a role's permissions follow the code.
+    The roles name permissions of apps that come after grants (grants.records), whose own
+    post_migrate has not yet created them: they are created here first."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
+    for label in {code.split(".")[0] for codes in ROLES.values() for code in codes}:
+        create_permissions(apps.get_app_config(label), verbosity=0)
     for name, codes in ROLES.items():
         group, _ = Group.objects.get_or_create(name=name)
         permissions = [

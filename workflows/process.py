@@ -53,6 +53,7 @@ TASKS = {
     Step.ASSESS: ((GrantFlow.assess,), "bedömning"),
     Step.DECIDE: ((GrantFlow.decide_by_officer, GrantFlow.decide_by_committee), "beslut"),
     Step.REVIEW_REPORT: ((GrantFlow.review_report,), "granskning av återrapporten"),
+    Step.DECIDE_AT_MEETING: ((GrantFlow.decide_by_committee,), "beslut i nämnden"),
 }
 
 
@@ -69,7 +70,7 @@ class GrantFlowRunner:
         if step in HANDLES:
             return _handle(application, *HANDLES[step], work)
         if step in TASKS:
-            return _task(application, *TASKS[step], work, by=by)
+            return _task(application, *TASKS[step], work, by=by, take_over=step == Step.DECIDE_AT_MEETING)
         raise ValueError(f"GrantFlow has no step {step!r}")
 
     def settle(self, application_ids: Iterable[int], work: Work[T]) -> T:
@@ -114,7 +115,9 @@ def _handle(application: Application, node: Any, missing: str, work: Work[T]) ->
     return node.run(task, work=work)
 
 
-def _task(application: Application, nodes: tuple[Any, ...], name: str, work: Work[T], *, by: User) -> T:
+def _task(
+    application: Application, nodes: tuple[Any, ...], name: str, work: Work[T], *, by: User, take_over: bool = False
+) -> T:
     """A staff task: inside its page, the work alone; from code, worked as its page would.
 
     Who may work it is the page's rule: the task is taken by the person if nobody has it, and
@@ -133,7 +136,9 @@ def _task(application: Application, nodes: tuple[Any, ...], name: str, work: Wor
         if task.status == STATUS.NEW:
             activation.assign(by)
         elif task.owner_id != by.pk:
-            raise PermissionDenied("Uppgiften är tilldelad någon annan.")
+            if not take_over:
+                raise PermissionDenied("Uppgiften är tilldelad någon annan.")
+            activation.reassign(by)
         activation.start(None)
         result = work()
         activation.execute()

@@ -35,6 +35,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=200, verbose_name='namn')),
                 ('party', models.CharField(blank=True, max_length=60, verbose_name='parti')),
+                ('email', models.EmailField(blank=True, help_text='Föredragningslistan skickas hit.', max_length=254, verbose_name='e-post')),
                 ('role', models.CharField(choices=[('chair', 'Ordförande'), ('vice_chair', 'Vice ordförande'), ('member', 'Ledamot'), ('substitute', 'Ersättare')], default='member', max_length=20, verbose_name='uppdrag')),
                 ('active', models.BooleanField(default=True, verbose_name='har uppdraget nu')),
             ],

@@ -38,6 +38,7 @@ def _check_decision(
     amount: Decimal,
     meeting_date: date | None,
     protocol_paragraph: str,
+    at_meeting: bool = False,
 ) -> bool:
     """The rules a decision must meet before it is made (or previewed). Returns whether the
     committee decides."""
@@ -46,7 +47,7 @@ def _check_decision(
         raise ValidationError(
             f"Det går inte att fatta beslut nu: ärendet har status ”{application.get_status_display()}”."
         )
-    access.require(access.may_decide(by, application))
+    access.require(access.may_decide(by, application, at_meeting=at_meeting))
     programme = application.call.programme
     by_committee = application.assessment.needs_committee
     if by_committee:
@@ -128,6 +129,7 @@ def decision_make(
     meeting_date: date | None = None,
     protocol_paragraph: str = "",
     approved_immediately: bool = False,
+    at_meeting: bool = False,
 ) -> Decision:
     """Record the decision. A committee decision names its meeting, which has been held, and
     whether the paragraph was approved at once (omedelbar justering): only then, or once the
@@ -136,7 +138,7 @@ def decision_make(
     if not reasons.strip():
         raise ValidationError("Beslutet måste ha en motivering.")
     return process.run(
-        process.Step.DECIDE,
+        process.Step.DECIDE_AT_MEETING if at_meeting else process.Step.DECIDE,
         application,
         partial(
             _decision_make,
@@ -149,6 +151,7 @@ def decision_make(
             meeting_date=meeting_date,
             protocol_paragraph=protocol_paragraph,
             approved_immediately=approved_immediately,
+            at_meeting=at_meeting,
         ),
         by=by,
     )
@@ -165,6 +168,7 @@ def _decision_make(
     meeting_date: date | None,
     protocol_paragraph: str,
     approved_immediately: bool,
+    at_meeting: bool,
 ) -> Decision:
     with service_transaction():
         application = lock_application(application)
@@ -175,6 +179,7 @@ def _decision_make(
             amount=amount,
             meeting_date=meeting_date,
             protocol_paragraph=protocol_paragraph,
+            at_meeting=at_meeting,
         )
         programme = application.call.programme
         # Locks the budget rows, so that concurrent decisions see each other's amounts.
