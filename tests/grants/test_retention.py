@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from grants.files import Upload
 from grants.models import Application, CaseEvent, CaseMessage, Document, FollowUpReport, RepaymentClaim
 from grants.records.models import RegisterEntry, RetentionLog, RetentionRule
 from grants.records.retention import (
@@ -29,6 +30,7 @@ from grants.records.retention import (
 from grants.services import apply, messages
 
 from .. import factories
+from ..staff import BASE
 
 pytestmark = pytest.mark.django_db
 
@@ -442,4 +444,32 @@ def test_a_culled_document_says_so_and_its_download_is_gone(client, anna, olle, 
     assert re.search(rf"{re.escape(document.filename)} <span class=\"muted\">Gallrad {culled_on}</span>", page)
     assert f'href="{url}"' not in page
     receipt = Document.objects.get(application=cases["three"], kind=Document.Kind.RECEIPT)
+    assert f'href="{reverse("document", args=[receipt.pk])}"' in page
+
+
+def test_the_case_page_shows_culled_files_without_links(client, anna, olle, fisksatra, inclusion_call, today):
+    RetentionRule.objects.create(
+        subject=RetentionRule.Subject.ATTACHMENT, action=RetentionRule.Action.CULL, years=2, decision_reference=DECISION
+    )
+    RetentionRule.objects.create(
+        subject=RetentionRule.Subject.MESSAGE_FILE,
+        action=RetentionRule.Action.CULL,
+        years=2,
+        decision_reference=DECISION,
+    )
+    application = case_with_attachment(inclusion_call, fisksatra, anna, title="Gammalt", filename="budget.pdf")
+    message = messages.message_send(
+        application=application, by=anna, body="Här är listan.", files=[Upload("lista.pdf", "application/pdf", PDF)]
+    )
+    close(application, years_ago=3, today=today)
+    retention_apply(today=today)
+    culled = [attachment(application), message.attachments.get()]
+    receipt = Document.objects.get(application=application, kind=Document.Kind.RECEIPT)
+
+    client.force_login(olle)
+    page = client.get(f"{BASE}/{application.process.pk}/").content.decode()
+    for document in culled:
+        culled_on = f"{timezone.localdate(document.culled_at):%Y-%m-%d}"
+        assert f'{document.filename} <span class="muted">Gallrad {culled_on}</span>' in page
+        assert f'href="{reverse("document", args=[document.pk])}"' not in page
     assert f'href="{reverse("document", args=[receipt.pk])}"' in page
