@@ -1,6 +1,9 @@
 """A case's stored document handed out to those who may read it (grants.selectors.document_for_user)."""
 
 from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from grants import access
 from grants.files import read_verified
@@ -24,6 +27,13 @@ def readable_document(user, pk):
 
 
 def document_file_response(request, document):
+    """The document's file; a culled one (gallring) is gone for good: 410, saying so."""
+    if document.culled_at is not None:
+        message = _(
+            "Filen %(name)s är gallrad %(date)s enligt kommunens dokumenthanteringsplan och finns inte längre. "
+            "Uppgifterna om handlingen finns kvar i diariet."
+        ) % {"name": document.filename, "date": f"{timezone.localdate(document.culled_at):%Y-%m-%d}"}
+        return render(request, "error.html", {"message": message}, status=410)
     return stored_file_response(request, lambda: (document.filename, document.content_type, read_verified(document)))
 
 

@@ -83,6 +83,17 @@ def discard_file(key: str) -> None:
         log.exception("Could not remove the unregistered file %s", key)
 
 
+def delete_file(key: str) -> None:
+    """Remove a registered file for good (gallring). Unlike discard_file() a failure is
+    raised (one of STORAGE_ERRORS), so that the caller leaves the row as it was. A file that
+    is already gone is no error: the local disk and S3 both accept deleting it again."""
+    try:
+        default_storage.delete(key)
+    except STORAGE_ERRORS as exc:
+        log.warning("Deleting %s failed: %s: %s", key, type(exc).__name__, exc)
+        raise
+
+
 @contextmanager
 def discarded_on_failure(stored: Stored | None) -> Iterator[None]:
     """Around the transaction that registers a stored file: if it fails, the file goes again.

@@ -2,6 +2,7 @@
 management plan's retention rules with the log of what they culled (gallring)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -125,6 +126,17 @@ class RetentionRule(models.Model):
 
     def __str__(self):
         return f"{self.get_subject_display()}: {self.get_action_display()}"
+
+    def clean(self):
+        """A kept record has no period; a culled or anonymised one needs at least a year
+        (the database's check says the same, without the words)."""
+        super().clean()
+        if self.action == self.Action.KEEP and self.years is not None:
+            raise ValidationError({"years": _("Lämna fältet tomt när handlingarna bevaras.")})
+        if self.action in (self.Action.CULL, self.Action.ANONYMISE) and not self.years:
+            raise ValidationError(
+                {"years": _("Ange efter hur många år (minst 1) handlingarna gallras eller avidentifieras.")}
+            )
 
 
 class RetentionLog(models.Model):
