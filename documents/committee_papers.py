@@ -21,7 +21,7 @@ from openpyxl.styles import Font
 from grants.files import discarded_on_failure, store_file
 from grants.models import AgendaItem, Application, CommitteeMeeting, Decision, Document, MeetingDocument
 from grants.notifications import lazy_interpolate
-from grants.services._base import record_event
+from grants.services.history import record_event
 
 from . import letters
 

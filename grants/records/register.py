@@ -19,7 +19,7 @@ from django.db import transaction
 from grants import access
 from grants.events import in_swedish
 from grants.models import Application, CaseMessage, Document, Organisation
-from grants.services._base import record_event
+from grants.services.history import record_event
 
 from .models import RegisterEntry
 

@@ -45,7 +45,7 @@ from django.utils import timezone
 from grants.events import in_swedish
 from grants.files import STORAGE_ERRORS, delete_file
 from grants.models import Application, CaseEvent, CaseMessage, Document, FollowUpReport, RepaymentClaim
-from grants.services._base import record_event
+from grants.services.history import record_event
 from grants.services.messages import FROM_APPLICANT, NOTE, TO_APPLICANT
 
 from .models import RegisterEntry, RetentionLog, RetentionRule

@@ -23,8 +23,11 @@ def letter_register(
         version=version,
         upload=Upload(filename, "application/pdf", pdf),
     )
-    done = "{} upprättad" if kind in Document.DRAWN_UP else "{} skickat"
-    record_event(application, by=by, action=format_lazy(done, Document.Kind(kind).label), note=filename)
+    label = Document.Kind(kind).label
+    if kind in Document.DRAWN_UP:
+        record_event(application, by=by, action=format_lazy("{} upprättad", label), note=filename)
+    else:
+        record_event(application, by=by, action=format_lazy("{} skickat", label), note=filename)
     return document
 
 
