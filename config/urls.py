@@ -13,6 +13,7 @@ from grants.identity import views as identity_views
 from grants.portal import catalogue
 from grants.portal.settings_views import language_choose
 from grants.portal.views import home as portal_home
+from grants.records import diarium
 from workflows import associations, finance, reports
 from workflows import messages as case_messages
 from workflows.flows import GrantFlow
@@ -202,6 +203,9 @@ urlpatterns = [
     path("staff/arenden/<int:pk>/", include(case_messages.case_urls)),
     path("staff/installningar/", include(case_messages.settings_urls)),
     path("oppna-data/", include(open_data_urls)),
+    # The public register (diarium) and a case's register for its officers (grants/records/diarium.py).
+    path("diarium/", include("grants.records.diarium")),
+    path("staff/arenden/", include(diarium.staff_urlpatterns)),
     # The REST API for the municipality's other systems (workflows/api/).
     path("api/v1/", include("workflows.api.urls")),
     path("staff/", staff_site.urls),
