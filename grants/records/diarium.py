@@ -7,10 +7,11 @@ entry as covered by secrecy (with its OSL paragraph) or removes the marking."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpResponse
@@ -50,8 +51,8 @@ class SearchForm(forms.Form):
         choices=[("", _("Alla")), *RegisterEntry.Direction.choices],
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("Slutdatumet kan inte ligga före startdatumet."))
         return data
@@ -172,6 +173,7 @@ def staff_register(request: HttpRequest, pk: int) -> HttpResponse:
 def staff_secrecy(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
     application = _staff_case(request, pk)
     entry = get_object_or_404(RegisterEntry, pk=entry_pk, application=application)
+    assert isinstance(request.user, User)  # behind case_handlers_only
     try:
         if request.POST.get("action") == "unmark":
             register.entry_unmark_secret(entry=entry, by=request.user)
