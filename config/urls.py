@@ -7,6 +7,7 @@ from viewflow.urls import Application, Site
 
 from config.ratelimit import limit_login_failures
 from documents import committee, meetings
+from documents.register_extract import register_extract_pdf
 from documents.views import document_download
 from grants import access
 from grants.identity import views as identity_views
@@ -83,8 +84,9 @@ class AnnualReport(Application):
 
 def home(request):
     """Where "/" leads: a visitor to the catalogue of grants; finance (and no other staff
-    role) to the attestation queue; management to the annual report; everyone else where
-    the portal sends them; officers and decision makers to their work list."""
+    role) to the attestation queue; management to the annual report; officers and decision
+    makers to their work list; the committee's secretary to its meetings; everyone else where
+    the portal sends them."""
     user = request.user
     if not user.is_authenticated:
         return redirect("catalogue:list")
@@ -94,6 +96,8 @@ def home(request):
         return redirect("reports:annual")
     if access.is_case_handler(user):
         return redirect("workspace:list")
+    if access.is_secretary(user):
+        return redirect("committee:list")
     return portal_home(request)
 
 
@@ -204,6 +208,7 @@ urlpatterns = [
     path("staff/installningar/", include(case_messages.settings_urls)),
     path("oppna-data/", include(open_data_urls)),
     # The public register (diarium) and a case's register for its officers (grants/records/diarium.py).
+    path("diarium/arende/<int:pk>/registerutdrag.pdf", register_extract_pdf, name="diarium_extract"),
     path("diarium/", include("grants.records.diarium")),
     path("staff/arenden/", include(diarium.staff_urlpatterns)),
     # The REST API for the municipality's other systems (workflows/api/).

@@ -22,7 +22,7 @@ from grants import access
 from grants.files import STORAGE_ERRORS, read_stored
 from grants.models import AgendaItem, Application, Committee, CommitteeMeeting, Decision, MeetingDocument
 from grants.services import committee
-from grants.web import refusal_to_form, refusal_to_messages
+from grants.web import file_response, refusal_to_form, refusal_to_messages
 
 from . import committee_papers, tasks
 
@@ -174,21 +174,18 @@ def meeting_document(request, pk, document_pk):
         content = read_stored(document.storage_key, document.sha256)
     except (OSError, *STORAGE_ERRORS):
         return HttpResponse("Filen kan inte läsas just nu. Försök igen om en stund.", status=503)
-    response = HttpResponse(content, content_type=document.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
-    return response
+    return file_response(content, filename=document.filename, content_type=document.content_type)
 
 
 @require_GET
 @meeting_people
 def delegation_report_xlsx(request, pk):
     meeting = _meeting(request, pk)
-    response = HttpResponse(
+    return file_response(
         committee_papers.delegation_report_xlsx(meeting),
+        filename=f"Delegationsrapport {meeting.held_on:%Y-%m-%d}.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="Delegationsrapport {meeting.held_on:%Y-%m-%d}.xlsx"'
-    return response
 
 
 @require_GET
@@ -196,12 +193,12 @@ def delegation_report_xlsx(request, pk):
 def delegation_report_pdf(request, pk):
     """The delegation report as it stands (before the agenda is sent, the decisions not yet reported)."""
     meeting = _meeting(request, pk)
-    response = HttpResponse(
+    return file_response(
         committee_papers.letters.render_pdf(committee_papers.delegation_report_html(meeting)),
+        filename=f"Delegationsrapport {meeting.held_on:%Y-%m-%d}.pdf",
         content_type="application/pdf",
+        disposition="inline",
     )
-    response["Content-Disposition"] = f'inline; filename="Delegationsrapport {meeting.held_on:%Y-%m-%d}.pdf"'
-    return response
 
 
 # --- the meeting's protocol -------------------------------------------------------------------------
@@ -422,11 +419,12 @@ def officer_report_pdf(request, pk):
     application = _case(request, pk)
     if not hasattr(application, "officer_report"):
         return redirect("committee:officer_report", pk=application.pk)
-    response = HttpResponse(committee_papers.officer_report_preview(application), content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'inline; filename="Tjänsteskrivelse {application.case_number.replace("/", "-")}.pdf"'
+    return file_response(
+        committee_papers.officer_report_preview(application),
+        filename=f"Tjänsteskrivelse {application.case_number.replace('/', '-')}.pdf",
+        content_type="application/pdf",
+        disposition="inline",
     )
-    return response
 
 
 app_name = "committee"

@@ -144,8 +144,9 @@ def is_case_handler(user: Person) -> Answer:
 
 
 def is_staff_member(user: Person) -> Answer:
-    """Anyone with a case-handling role: sees every case's documents and the staff interface."""
-    if is_case_handler(user) or is_finance(user):
+    """Anyone with a case-handling role (the committee's secretary included): sees every case's
+    documents and the staff interface."""
+    if is_case_handler(user) or is_finance(user) or is_secretary(user):
         return ALLOWED
     return refused(no_permission())
 

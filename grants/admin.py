@@ -28,9 +28,22 @@ class CommitteeForm(forms.ModelForm):
         return logo
 
 
+class CommitteeMemberInline(admin.TabularInline):
+    """The committee's members and substitutes, whose attendance and jäv the protocol records.
+    A member who leaves is marked as no longer serving, never deleted: old protocols name them."""
+
+    model = models.CommitteeMember
+    fields = ["name", "party", "role", "email", "active"]
+    extra = 1
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(models.Committee)
 class CommitteeAdmin(admin.ModelAdmin):
     form = CommitteeForm
+    inlines = [CommitteeMemberInline]
     list_display = ["code", "name", "municipality", "court"]
     fieldsets = [
         (None, {"fields": ["code", "name", "municipality", "contact_email", "contact_phone"]}),

@@ -6,7 +6,6 @@ entry as covered by secrecy (with its OSL paragraph) or removes the marking."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -16,9 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import path
-from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -101,7 +98,7 @@ def register_search(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _public_case(pk: int) -> Application:
+def public_case(pk: int) -> Application:
     return get_object_or_404(
         Application.objects.exclude(case_number="").select_related("call__programme__committee"), pk=pk
     )
@@ -109,34 +106,9 @@ def _public_case(pk: int) -> Application:
 
 @require_GET
 def register_case(request: HttpRequest, pk: int) -> HttpResponse:
-    application = _public_case(pk)
+    application = public_case(pk)
     entries = list(application.register_entries.order_by("registered_at", "pk"))
     return render(request, "records/diarium_case.html", {"application": application, "entries": entries})
-
-
-@require_GET
-def register_extract_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """The case's register extract as PDF/A, as the public may see it."""
-    from documents.letters import logo_data_url, render_pdf
-
-    application = _public_case(pk)
-    committee = application.call.programme.committee
-    with translation.override("sv"):
-        html = render_to_string(
-            "documents/register_extract.html",
-            {
-                "application": application,
-                "committee": committee,
-                "logo": logo_data_url(committee),
-                "entries": list(application.register_entries.order_by("registered_at", "pk")),
-                "today": timezone.localdate(),
-                "now": timezone.localtime(),
-            },
-        )
-    response = HttpResponse(render_pdf(html), content_type="application/pdf")
-    filename = f"Registerutdrag {application.case_number.replace('/', '-')} {dt.date.today():%Y-%m-%d}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 # --- staff -------------------------------------------------------------------------------------------
@@ -190,7 +162,6 @@ app_name = "diarium"
 urlpatterns = [
     path("", register_search, name="search"),
     path("arende/<int:pk>/", register_case, name="case"),
-    path("arende/<int:pk>/registerutdrag.pdf", register_extract_pdf, name="extract"),
 ]
 
 staff_urlpatterns = (

@@ -213,7 +213,7 @@ def test_pages_are_for_decision_makers_only(client, meeting_of, kim, olle, anna)
         for url in urls:
             response = client.get(url)
             assert response.status_code == 403, url
-            assert "nämndens beslutsfattare" in response.content.decode()
+            assert "nämndens sekreterare och beslutsfattare" in response.content.decode()
         for url, data in posts:
             assert client.post(url, data).status_code == 403, url
     meeting.refresh_from_db()
