@@ -110,7 +110,7 @@ def archive_package(application: Application) -> bytes:
     ensure_closed(application)
     application = (
         Application.objects.select_related("call__programme__committee", "organisation")
-        .prefetch_related("documents__author", "documents__register_entries")
+        .prefetch_related("documents__message", "documents__register_entries")
         .get(pk=application.pk)
     )
     decision = _decision(application)
@@ -215,7 +215,7 @@ def direction(document: Document) -> str:
         return OUTGOING
     if document.kind in Document.DRAWN_UP:
         return INTERNAL
-    if document.kind == Document.Kind.MESSAGE and document.author is not None and document.author.is_staff:
+    if document.kind == Document.Kind.MESSAGE and document.message is not None and document.message.from_staff:
         return OUTGOING
     return INCOMING
 

@@ -337,7 +337,7 @@ def test_the_download_makes_a_fixed_number_of_queries(client, rejected_case, sys
     assert len(captured) == QUERIES
 
 
-QUERIES = 12
+QUERIES = 11
 
 
 def test_the_management_command_writes_the_zip(rejected_case, tmp_path, capsys):
@@ -376,3 +376,34 @@ def test_an_open_case_page_has_no_package_link(client, anna, olle, fisksatra, in
     page = client.get(case_url(granted))
     assert page.status_code == 200
     assert reverse("archive_package", args=[granted.pk]) not in page.content.decode()
+
+
+def test_a_committee_decision_names_its_meeting_and_paragraph(rejected_case, kim):
+    """A decision taken by the committee: its meeting's day and the protocol's paragraph are in
+    the ERMS document, which still validates."""
+    from documents.archive import ermsdocument
+    from grants.models import CommitteeMeeting, Decision
+
+    meeting = CommitteeMeeting(committee=rejected_case.call.programme.committee, held_on=dt.date(2026, 3, 12))
+    decision = Decision(
+        application=rejected_case,
+        outcome="rejected",
+        amount=Decimal("0"),
+        reasons="Nämnden avslår.",
+        decided_by=kim,
+        decided_at=timezone.now(),
+        by_committee=True,
+        meeting=meeting,
+        protocol_paragraph="§ 14",
+    )
+    erms_xml = etree.tostring(ermsdocument(rejected_case, decision, [], {}, timezone.now()))
+    assert valid(ERMS_SCHEMA, erms_xml) == (True, [])
+    case = etree.fromstring(erms_xml).find("erms:aggregations/erms:aggregation", NS)
+    values = {
+        own.get("name"): own.findtext("erms:value", namespaces=NS)
+        for own in case.iterfind("erms:additionalInformation/erms:ownElement/erms:ownElement", NS)
+    }
+    assert values["sammanträde"] == "2026-03-12" and values["paragraf"] == "§ 14"
+    assert "Kultur- och fritidsnämnden 2026-03-12 § 14" in case.findtext("erms:action/erms:actionText", namespaces=NS)
+    agent = case.find("erms:action/erms:agents/erms:agent", NS)
+    assert agent.findtext("erms:name", namespaces=NS) == "Kultur- och fritidsnämnden"
