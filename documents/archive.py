@@ -127,13 +127,18 @@ def archive_package(application: Application) -> bytes:
         PackageFile(f"schemas/{name}", (SCHEMA_DIR / name).read_bytes(), "application/xml", now)
         for name in SCHEMAS.values()
     ]
-    mets = _xml(mets_document(application, schemas=schemas, content=content, created=now))
+    documentation = [
+        PackageFile(
+            "documentation/arkivpaket.txt", about_package(application, content, now).encode(), "text/plain", now
+        )
+    ]
+    mets = _xml(mets_document(application, documentation=documentation, schemas=schemas, content=content, created=now))
 
     root = package_id(application)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"{root}/METS.xml", mets)
-        for item in (*schemas, *content):
+        for item in (*documentation, *schemas, *content):
             archive.writestr(f"{root}/{item.path}", item.content)
     return buffer.getvalue()
 
@@ -346,6 +351,32 @@ def _record(case: etree._Element, application: Application, document: Document, 
     )
 
 
+# --- the documentation ---------------------------------------------------------------------
+
+
+def about_package(application: Application, content: list[PackageFile], created: datetime) -> str:
+    """The package described for a person who opens it (its documentation folder)."""
+    committee = application.call.programme.committee
+    lines = [
+        f"Arkivpaket {package_id(application)}",
+        "",
+        f"Ärende: {application.case_number} {application.title}",
+        f"Arkivbildare: {committee.municipality}, {committee.name}",
+        f"Status: {application.get_status_display()}, avslutat {_when(application.closed_at or created)}",
+        f"Framtaget: {_when(created)} av {SOFTWARE} {SOFTWARE_VERSION}",
+        "",
+        "Paketet följer FGS Paketstruktur 2.0 (E-ARK CSIP 2.1.0 och E-ARK SIP 2.1.0). Ärendets",
+        "metadata finns i representations/rep1/data/erms.xml enligt FGS Ärendehantering 2.0",
+        "(CITS ERMS 2.1, schemat ERMS 2.1.2). METS.xml förtecknar varje fil med storlek och",
+        "SHA-256. Scheman finns i mappen schemas.",
+        "",
+        "Ärendets handlingar:",
+    ]
+    lines += [f"  {item.path.rsplit('/', 1)[-1]}" for item in content if not item.path.endswith(ERMS_NAME)]
+    lines.append("Gallrade handlingar ingår inte.")
+    return "\n".join(lines) + "\n"
+
+
 # --- the METS document ----------------------------------------------------------------------
 
 
@@ -368,7 +399,12 @@ def _file(group: etree._Element, item: PackageFile, file_id: str) -> None:
 
 
 def mets_document(
-    application: Application, *, schemas: list[PackageFile], content: list[PackageFile], created: datetime
+    application: Application,
+    *,
+    documentation: list[PackageFile],
+    schemas: list[PackageFile],
+    content: list[PackageFile],
+    created: datetime,
 ) -> etree._Element:
     """The package's METS document: the CSIP header and agents, every file with its checksum,
     and the CSIP structural map."""
@@ -397,6 +433,9 @@ def mets_document(
     _m(submitter, "name", committee.municipality)
 
     file_section = _m(mets, "fileSec", ID="ID-fileSec")
+    documentation_group = _m(file_section, "fileGrp", ID="ID-fileGrp-documentation", USE="Documentation")
+    for index, item in enumerate(documentation, start=1):
+        _file(documentation_group, item, f"ID-documentation-{index}")
     schema_group = _m(file_section, "fileGrp", ID="ID-fileGrp-schemas", USE="Schemas")
     for index, item in enumerate(schemas, start=1):
         _file(schema_group, item, f"ID-schema-{index}")
@@ -413,6 +452,8 @@ def mets_document(
     structure = _m(mets, "structMap", ID="ID-structMap", TYPE="PHYSICAL", LABEL="CSIP")
     package = _m(structure, "div", ID="ID-div-package", LABEL=objid)
     _m(package, "div", ID="ID-div-metadata", LABEL="Metadata")
+    documentation_div = _m(package, "div", ID="ID-div-documentation", LABEL="Documentation")
+    _m(documentation_div, "fptr", FILEID="ID-fileGrp-documentation")
     schema_div = _m(package, "div", ID="ID-div-schemas", LABEL="Schemas")
     _m(schema_div, "fptr", FILEID="ID-fileGrp-schemas")
     representations = _m(package, "div", ID="ID-div-representations", LABEL="Representations")

@@ -220,10 +220,12 @@ def test_the_package_validates_and_its_checksums_are_the_documents(rejected_case
     package = structure.find("mets:div", NS)
     assert package.get("LABEL") == root
     labels = [div.get("LABEL") for div in package.findall("mets:div", NS)]
-    assert labels == ["Metadata", "Schemas", "Representations"]
+    assert labels == ["Metadata", "Documentation", "Schemas", "Representations"]
     groups = {group.get("ID"): group.get("USE") for group in mets.iterfind(".//mets:fileGrp", NS)}
     pointers = [fptr.get("FILEID") for fptr in package.iterfind(".//mets:fptr", NS)]
-    assert [groups[p] for p in pointers] == ["Schemas", "Representations/rep1/data"]
+    assert [groups[p] for p in pointers] == ["Documentation", "Schemas", "Representations/rep1/data"]
+    about = files[f"{root}/documentation/arkivpaket.txt"].decode()
+    assert rejected_case.case_number in about and "FGS Ärendehantering 2.0" in about
 
 
 def test_the_erms_document_describes_the_case_its_decision_and_documents(rejected_case, culled):
