@@ -31,6 +31,8 @@ from tests import factories
 from tests.staff import BASE
 from workflows.flows import GrantFlow
 
+from .test_storage_s3 import S3Store, no_proxy, s3_endpoint  # noqa: F401 - fixtures
+
 DATA = Path(__file__).resolve().parent.parent / "data" / "archive"
 NS = {
     "mets": "http://www.loc.gov/METS/",
@@ -96,6 +98,10 @@ def systemforvaltare(db):
 
 @pytest.fixture
 def rejected_case(anna, olle, otto, fisksatra, inclusion_call, django_capture_on_commit_callbacks):
+    return make_rejected_case(anna, olle, otto, fisksatra, inclusion_call, django_capture_on_commit_callbacks)
+
+
+def make_rejected_case(anna, olle, otto, fisksatra, inclusion_call, django_capture_on_commit_callbacks):
     """A case as the demo has them: applied for with two PDF attachments, received (its receipt
     letter), assessed and rejected on delegation by Otto (his decision letter), which closes it."""
     today = timezone.localdate()
@@ -409,3 +415,21 @@ def test_a_committee_decision_names_its_meeting_and_paragraph(rejected_case, kim
     assert "Kultur- och fritidsnämnden 2026-03-12 § 14" in case.findtext("erms:action/erms:actionText", namespaces=NS)
     agent = case.find("erms:action/erms:agents/erms:agent", NS)
     assert agent.findtext("erms:name", namespaces=NS) == "Kultur- och fritidsnämnden"
+
+
+def test_the_package_is_built_from_s3(
+    s3_endpoint, no_proxy, settings, anna, olle, otto, fisksatra, inclusion_call, django_capture_on_commit_callbacks
+):
+    """With the documents in an S3 bucket (moto's server on 127.0.0.1), the package holds their
+    bytes, read back from the bucket and checked against their SHA-256."""
+    store = S3Store(settings, s3_endpoint)
+    application = make_rejected_case(anna, olle, otto, fisksatra, inclusion_call, django_capture_on_commit_callbacks)
+    documents = list(application.documents.all())
+    assert {d.storage_key for d in documents} <= set(store.keys())
+    files = unpack(archive_package(application))
+    root = package_id(application)
+    for document in documents:
+        data = files[f"{root}/representations/rep1/data/{document.pk}-{get_valid_filename(document.filename)}"]
+        assert data == store.read(document.storage_key)
+        assert hashlib.sha256(data).hexdigest() == document.sha256
+    assert valid(METS_SCHEMA, files[f"{root}/METS.xml"]) == (True, [])
