@@ -59,6 +59,7 @@ ACTIONS = frozenset(
         gettext_noop("Delegationsbeslutet anmält till nämnden"),
         gettext_noop("Sekretessmarkering"),
         gettext_noop("Sekretessmarkering hävd"),
+        gettext_noop("Arkivpaket framtaget"),
     ]
 )
 
