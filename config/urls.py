@@ -7,6 +7,7 @@ from viewflow.urls import Application, Site
 
 from config.ratelimit import limit_login_failures
 from documents import committee, meetings
+from documents.archive_views import archive_download
 from documents.register_extract import register_extract_pdf
 from documents.views import document_download
 from grants import access
@@ -203,6 +204,8 @@ urlpatterns = [
     path("staff/utbetalningar/", include(finance_urls)),
     path("staff/arsrapport/", include(report_urls)),
     path("staff/foreningar/", include((associations.urlpatterns, "associations"))),
+    # A closed case's archive package for the e-archive (documents/archive.py).
+    path("staff/arkiv/<int:pk>/", archive_download, name="archive_package"),
     # A case's messages and notes, and the staff's e-mail setting (workflows/messages.py).
     path("staff/arenden/<int:pk>/", include(case_messages.case_urls)),
     path("staff/installningar/", include(case_messages.settings_urls)),

@@ -180,6 +180,13 @@ def may_see_annual_report(user: Person) -> Answer:
     return refused("Årsrapporten om bidrag är till för ledningen.")
 
 
+def may_export_archive(user: Person) -> Answer:
+    """The records administrator (Systemförvaltare) takes out a closed case's archive package."""
+    if _has_perm(user, "records.export_archive"):
+        return ALLOWED
+    return refused("Arkivpaket tas fram av systemförvaltaren.")
+
+
 def management_only_role(user: Person) -> Answer:
     """Management with no staff role and no administration: their work starts at the annual report."""
     if may_see_annual_report(user) and not works_in_staff_interface(user):

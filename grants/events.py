@@ -60,6 +60,7 @@ ACTIONS = frozenset(
         gettext_noop("Sekretessmarkering"),
         gettext_noop("Sekretessmarkering hävd"),
         gettext_noop("Gallring enligt dokumenthanteringsplanen"),
+        gettext_noop("Arkivpaket framtaget"),
     ]
 )
 

@@ -25,6 +25,10 @@ def case_summary(context, application_id):
         "list_url": case_list_url(),
         # A committee decision's letter is made with its meeting's letters, on the meeting's page.
         "meeting_letters_link": user is not None and bool(access.is_decision_maker(user)),
+        # A closed case's archive package, for the records administrator.
+        "archive_link": user is not None
+        and overview["application"].closed_at is not None
+        and bool(access.may_export_archive(user)),
     }
 
 
