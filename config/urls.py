@@ -7,6 +7,7 @@ from viewflow.urls import Application, Site
 
 from config.ratelimit import limit_login_failures
 from documents import meetings
+from documents import personal_data as personal_data_pages
 from documents.views import document_download
 from grants import access
 from grants.identity import views as identity_views
@@ -70,6 +71,17 @@ class AnnualReport(Application):
     index_path = path("", RedirectView.as_view(pattern_name="reports:annual"), name="index")
 
 
+class PersonalDataExtracts(Application):
+    """The staff menu's way to a person's register extract under GDPR article 15 (below;
+    administrators only)."""
+
+    title = "Registerutdrag (GDPR)"
+    icon = "badge"
+    turbo_disabled = True
+    permission = staticmethod(access.may_extract_personal_data)
+    index_path = path("", RedirectView.as_view(pattern_name="personal_data:search"), name="index")
+
+
 def home(request):
     """Where "/" leads: a visitor to the catalogue of grants; finance (and no other staff
     role) to the attestation queue; management to the annual report; everyone else where
@@ -103,6 +115,7 @@ staff_site = Site(
         Payments(app_name="ekonomi"),
         Associations(app_name="verifiering"),
         AnnualReport(app_name="ledning"),
+        PersonalDataExtracts(app_name="registerutdrag"),
         case_messages.StaffSettingsMenu(app_name="epost"),
     ],
 )
@@ -185,6 +198,8 @@ urlpatterns = [
     path("staff/sammantraden/", include(meeting_urls)),
     path("staff/utbetalningar/", include(finance_urls)),
     path("staff/arsrapport/", include(report_urls)),
+    # A person's register extract under GDPR article 15 (administrators).
+    path("staff/registerutdrag/", include((personal_data_pages.urlpatterns, "personal_data"))),
     path("staff/foreningar/", include((associations.urlpatterns, "associations"))),
     # A case's messages and notes, and the staff's e-mail setting (workflows/messages.py).
     path("staff/arenden/<int:pk>/", include(case_messages.case_urls)),
