@@ -115,7 +115,7 @@ staff_site = Site(
         Payments(app_name="ekonomi"),
         Associations(app_name="verifiering"),
         AnnualReport(app_name="ledning"),
-        PersonalDataExtracts(app_name="registerutdrag"),
+        PersonalDataExtracts(app_name="personuppgifter"),
         case_messages.StaffSettingsMenu(app_name="epost"),
     ],
 )

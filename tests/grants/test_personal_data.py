@@ -268,3 +268,13 @@ def test_a_draft_application_of_annas_is_in_her_extract(anna, fisksatra, inclusi
     data = personal_data_collect(person=anna)
     assert [a["title"] for a in data["applications"]] == [draft.title]
     assert Application.objects.get(pk=draft.pk).case_number == ""
+
+
+def test_the_administrator_finds_the_extracts_in_the_staff_menu_and_the_admin(client, sara):
+    sara.is_staff = sara.is_superuser = True  # as the demo's administrator
+    sara.save(update_fields=["is_staff", "is_superuser"])
+    client.force_login(sara)
+    assert 'href="/staff/registerutdrag/"' in client.get("/admin/").content.decode()
+    menu = client.get("/staff/cases/grant/queue/").content.decode()
+    assert 'href="/staff/personuppgifter/"' in menu
+    assert client.get("/staff/personuppgifter/").url == "/staff/registerutdrag/"
