@@ -218,6 +218,7 @@ def test_the_collection_costs_the_same_queries_for_one_case_and_five(
     client.force_login(sara)
     one, data = collected()
     one_page = page()
+    assert one_page == 19, one_page  # the collection's 14, the session, Sara and her permissions
     assert len(data["applications"]) == 1
     for index in range(4):
         case = apply.application_submit(
