@@ -184,6 +184,8 @@ def test_the_menu_leads_sara_to_the_extracts(client, sara):
         ("get", "personal_data:person", ["anna"]),
         ("post", "personal_data:person_file", ["anna", "pdf"]),
         ("post", "personal_data:person_file", ["anna", "json"]),
+        ("get", "personal_data:email", []),
+        ("post", "personal_data:email_file", ["json"]),
     ],
 )
 def test_olle_the_officer_may_not_produce_an_extract(client, olle, anna, method, name, args):
@@ -279,3 +281,13 @@ def test_the_administrator_finds_the_extracts_in_the_staff_menu_and_the_admin(cl
     menu = client.get("/staff/cases/grant/queue/").content.decode()
     assert 'href="/staff/personuppgifter/"' in menu
     assert client.get("/staff/personuppgifter/").url == "/staff/registerutdrag/"
+
+
+def test_a_whole_personal_identity_number_shows_only_its_last_four_digits_in_the_pdf(client, sara, anna):
+    """The number is stored masked today; should a provider's display ever hold it whole, the
+    letter still hides all but the last four digits (the JSON gives what is stored)."""
+    Identity.objects.create(user=anna, provider=Identity.Provider.EID, key="k", display="19850312-1234")
+    client.force_login(sara)
+    text, _ = read_pdf_text(download(client, anna, "pdf").content)
+    assert "*********1234" in text and "19850312" not in text
+    assert json.loads(download(client, anna, "json").content)["identities"][0]["display"] == "19850312-1234"
