@@ -7,6 +7,7 @@ from viewflow.urls import Application, Site
 
 from config.ratelimit import limit_login_failures
 from documents import committee, meetings
+from documents import personal_data as personal_data_pages
 from documents.archive_views import archive_download
 from documents.register_extract import register_extract_pdf
 from documents.views import document_download
@@ -83,6 +84,17 @@ class AnnualReport(Application):
     index_path = path("", RedirectView.as_view(pattern_name="reports:annual"), name="index")
 
 
+class PersonalDataExtracts(Application):
+    """The staff menu's way to a person's register extract under GDPR article 15 (below;
+    administrators only)."""
+
+    title = "Registerutdrag (GDPR)"
+    icon = "badge"
+    turbo_disabled = True
+    permission = staticmethod(access.may_extract_personal_data)
+    index_path = path("", RedirectView.as_view(pattern_name="personal_data:search"), name="index")
+
+
 def home(request):
     """Where "/" leads: a visitor to the catalogue of grants; finance (and no other staff
     role) to the attestation queue; management to the annual report; officers and decision
@@ -120,6 +132,7 @@ staff_site = Site(
         Payments(app_name="ekonomi"),
         Associations(app_name="verifiering"),
         AnnualReport(app_name="ledning"),
+        PersonalDataExtracts(app_name="personuppgifter"),
         case_messages.StaffSettingsMenu(app_name="epost"),
     ],
 )
@@ -203,6 +216,8 @@ urlpatterns = [
     path("staff/namnd/", include((committee.urlpatterns, "committee"))),
     path("staff/utbetalningar/", include(finance_urls)),
     path("staff/arsrapport/", include(report_urls)),
+    # A person's register extract under GDPR article 15 (administrators).
+    path("staff/registerutdrag/", include((personal_data_pages.urlpatterns, "personal_data"))),
     path("staff/foreningar/", include((associations.urlpatterns, "associations"))),
     # A closed case's archive package for the e-archive (documents/archive.py).
     path("staff/arkiv/<int:pk>/", archive_download, name="archive_package"),

@@ -302,6 +302,14 @@ def may_verify_associations(user: Person) -> Answer:
     return refused("Föreningar verifieras av handläggare och systemförvaltare.")
 
 
+def may_extract_personal_data(user: Person) -> Answer:
+    """The administrators (Systemförvaltare) produce a person's register extract under GDPR
+    article 15: everything held about them, across every committee."""
+    if _has_perm(user, "records.extract_personal_data"):
+        return ALLOWED
+    return refused("Registerutdrag om en person tas fram av systemförvaltaren.")
+
+
 # --- which committees' cases (StaffScope) ------------------------------------------------------
 
 

@@ -1,5 +1,5 @@
 """Every staff page each staff role reaches (issue 15): for Olle (officer), Kim (decision
-maker), Fia (finance), Lena (management) and the administrator, axe-core finds no WCAG 2.1
+maker), Fia (finance), Lena (management), Sara (Systemförvaltare) and the administrator, axe-core finds no WCAG 2.1
 A/AA violation, nothing is wider than the screen at 1280 px nor at 320 px (WCAG 1.4.10),
 and <html lang="sv">.
 
@@ -39,8 +39,9 @@ SHOTS = os.environ.get("GRANTS_SHOTS")
 PHONE = {"width": 320, "height": 640}
 
 OFFICER, DECIDER, FINANCE, MANAGEMENT, ADMIN = "olle", "kim", "fia", "lena", "admin"
+SYSTEM = "sara"  # the Systemförvaltare role without the admin's superuser flag
 CASE_WORK = (OFFICER, DECIDER, ADMIN)  # who sees viewflow's case pages
-EVERYONE = (OFFICER, DECIDER, FINANCE, MANAGEMENT, ADMIN)
+EVERYONE = (OFFICER, DECIDER, FINANCE, MANAGEMENT, ADMIN, SYSTEM)
 
 # name, address (str.format with urls()), who visits it. Adding a page is adding a line.
 PAGES = [
@@ -73,6 +74,14 @@ PAGES = [
     ("account requests", "/staff/utbetalningar/konton/", (FINANCE, ADMIN)),
     ("ledger files", "/staff/utbetalningar/bokforingsfiler/", (FINANCE, ADMIN)),
     ("annual report", "/staff/arsrapport/", (MANAGEMENT, ADMIN)),
+    ("personal data extract search", "/staff/registerutdrag/", (SYSTEM, ADMIN)),
+    ("personal data extract, nobody found", "/staff/registerutdrag/?q=ingen-sadan", (SYSTEM,)),
+    ("personal data extract of a person", "/staff/registerutdrag/person/{anna}/", (SYSTEM, ADMIN)),
+    (
+        "personal data extract of an e-mail",
+        "/staff/registerutdrag/epost/?epost=kansliet%40fisksatra.example",
+        (SYSTEM,),
+    ),
     ("admin index", "/admin/", (ADMIN,)),
     ("admin applications", "/admin/grants/application/", (ADMIN,)),
     ("admin case events", "/admin/grants/caseevent/", (ADMIN,)),
@@ -89,6 +98,7 @@ def staff_world():
     kim = factories.user("kim", role="Beslutsfattare", first_name="Kim")
     factories.user("fia", role="Ekonomi", first_name="Fia")
     factories.user("lena", role="Ledning", first_name="Lena")
+    factories.user("sara", role="Systemförvaltare", first_name="Sara")
     admin = factories.user("admin", first_name="Ada")
     admin.is_staff = admin.is_superuser = True
     admin.save(update_fields=["is_staff", "is_superuser"])
@@ -173,6 +183,7 @@ def staff_world():
         "review_task": task_url(reported, "review_report"),
         "meeting": decision.meeting_id,
         "batch": PaymentBatch.objects.latest("pk").pk,
+        "anna": anna.pk,
     }
 
 
