@@ -27,6 +27,7 @@ class SecurityEvent(models.Model):
         EMAIL_CONFIRMED = "email_confirmed", _("E-postadress bekräftad")
         SECOND_FACTOR = "second_factor", _("Ändrad tvåstegsverifiering")
         IDENTITY_LINKED = "identity_linked", _("E-legitimation kopplad")
+        PERSONAL_DATA_EXTRACT = "personal_data_extract", _("Registerutdrag enligt GDPR art. 15")
 
     kind = models.CharField("händelse", max_length=30, choices=Kind.choices)
     at = models.DateTimeField("tid", default=timezone.now, db_index=True)

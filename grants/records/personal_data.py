@@ -45,9 +45,8 @@ if TYPE_CHECKING:
 
 TITLE = "Registerutdrag enligt artikel 15 i dataskyddsförordningen (GDPR)"
 
-# The audit trail's kind for a produced extract. SecurityEvent.Kind has no choice for it
-# yet (a model change for the lead): the row is written with this value all the same.
-EXTRACT_EVENT = "personal_data_extract"
+# The audit trail's kind for a produced extract.
+EXTRACT_EVENT = SecurityEvent.Kind.PERSONAL_DATA_EXTRACT
 EXTRACT_EVENT_LABEL = "Registerutdrag enligt artikel 15 GDPR"
 
 # The purposes, the legal basis and retention, in the standard words of the extract.
