@@ -156,7 +156,10 @@ def meeting_plan(*, committee: Committee, held_on: date, by: User, place: str = 
 
 def cases_ready(meeting: CommitteeMeeting) -> QuerySet[Application]:
     """The committee's cases ready for it and on no agenda of a meeting not yet held."""
-    waiting_on_agenda = AgendaItem.objects.filter(meeting__protocol_recorded_at__isnull=True).values("application")
+    # (Not the delegation reports' items: a NULL in NOT IN would exclude every case.)
+    waiting_on_agenda = AgendaItem.objects.filter(
+        meeting__protocol_recorded_at__isnull=True, application__isnull=False
+    ).values("application")
     return (
         Application.objects.filter(
             call__programme__committee=meeting.committee,

@@ -334,3 +334,21 @@ def test_paragraphs_continue_through_the_year(client, anna, olle, siv, inclusion
     assert client.post(reverse("committee:protocol", args=[second.pk]), data).status_code == 302
     assert re.fullmatch(r"§ \d+", Decision.objects.get(application=cases[1]).protocol_paragraph)
     assert Decision.objects.get(application=cases[1]).protocol_paragraph == f"§ {first.first_paragraph + 2}"
+
+
+def test_a_delegation_report_on_one_agenda_hides_no_case_from_another(
+    client, anna, olle, siv, inclusion_call, members, today
+):
+    """The delegation report's item has no case: it must not make every case look as if it
+    were on an agenda (a NULL among the cases on agendas)."""
+    application = four_cases(anna, olle, inclusion_call)[0]
+    mark_ready(client, olle, application)
+    other = factories.committee("SN", "Socialnämnden")
+    meeting = plan_meeting(client, siv, inclusion_call.programme.committee, today)
+    elsewhere = plan_meeting(client, siv, other, today)
+    client.post(reverse("committee:agenda_delegation_report", args=[elsewhere.pk]))
+    assert elsewhere.items.filter(kind=AgendaItem.Kind.DELEGATION_REPORT).exists()
+    page = client.get(reverse("committee:agenda", args=[meeting.pk])).content.decode()
+    assert application.case_number in page
+    agenda_with(client, meeting, [application], delegation_report=False)
+    assert meeting.items.filter(application=application).exists()

@@ -45,6 +45,7 @@ from grants.models import (
     Call,
     Committee,
     CommitteeMeeting,
+    CommitteeMember,
     Decision,
     Document,
     Membership,
@@ -55,8 +56,19 @@ from grants.models import (
     RepaymentClaim,
     StaffScope,
 )
+from grants.records.models import RetentionRule
 from grants.roles import roles_ensure
-from grants.services import apply, assess, decide, follow_up, organisations, pay, payee_accounts, repayments
+from grants.services import (
+    apply,
+    assess,
+    decide,
+    follow_up,
+    organisations,
+    pay,
+    payee_accounts,
+    repayments,
+)
+from grants.services import committee as committee_work
 from grants.services.organisations import Upload
 from grants.validators import validate_orgnr
 
@@ -77,6 +89,7 @@ STAFF = [
     ("kim", "Kim", "Nyström", "Beslutsfattare"),
     ("fia", "Fia", "Holm", "Ekonomi"),
     ("lena", "Lena", "Sjöberg", "Ledning"),
+    ("siv", "Siv", "Åberg", "Nämndsekreterare"),
 ]
 APPLICANTS = [
     ("anna", "Anna", "Svensson"),
@@ -98,8 +111,34 @@ ROLE_TEXT = {
     "kim": "Beslutsfattare (nämnden)",
     "fia": "Ekonomi / attestant",
     "lena": "Ledning (årsrapporten om bidrag)",
+    "siv": "Nämndsekreterare (föredragningslista och protokoll)",
     "admin": "Systemförvaltare (superuser)",
 }
+
+# Each committee's members: (name, party, role); the first is the chair.
+MEMBERS = [
+    ("Maria Lund", "S", CommitteeMember.Role.CHAIR),
+    ("Per Ahlin", "M", CommitteeMember.Role.VICE_CHAIR),
+    ("Lena Ek", "L", CommitteeMember.Role.MEMBER),
+    ("Omar Said", "MP", CommitteeMember.Role.MEMBER),
+    ("Eva Björk", "C", CommitteeMember.Role.MEMBER),
+    ("Sten Wall", "KD", CommitteeMember.Role.SUBSTITUTE),
+    ("Nora Falk", "V", CommitteeMember.Role.SUBSTITUTE),
+]
+
+# The document management plan (dokumenthanteringsplan) as the demo's committees adopted it.
+RETENTION_PLAN = [
+    ("attachment", "cull", 10, "KFN 2026-03-12 § 14"),
+    ("completion", "cull", 10, "KFN 2026-03-12 § 14"),
+    ("follow_up", "cull", 10, "KFN 2026-03-12 § 14"),
+    ("message", "cull", 10, "KFN 2026-03-12 § 14"),
+    ("message_text", "anonymise", 2, "KFN 2026-03-12 § 14"),
+    ("receipt", "cull", 2, "KFN 2026-03-12 § 14"),
+    ("decision_letter", "keep", None, "KFN 2026-03-12 § 14"),
+    ("repayment_letter", "keep", None, "KFN 2026-03-12 § 14"),
+    ("officer_report", "keep", None, "KFN 2026-03-12 § 14"),
+    ("protocol_extract", "keep", None, "KFN 2026-03-12 § 14"),
+]
 
 COMMITTEES = [
     # code, name, e-mail, phone
@@ -943,6 +982,12 @@ class Demo:
                 Call.objects.filter(programme__committee=committee).values_list("year").annotate(total=Sum("budget"))
             ):
                 AnnualBudget.objects.create(committee=committee, year=year, amount=total + 250000)
+        for committee in committees.values():
+            for name, party, role in MEMBERS:
+                email = f"{name.split()[0].lower()}.{committee.code.lower()}@politik.nacka.example"
+                CommitteeMember.objects.create(committee=committee, name=name, party=party, role=role, email=email)
+        for subject, action, years, reference in RETENTION_PLAN:
+            RetentionRule.objects.create(subject=subject, action=action, years=years, decision_reference=reference)
         self.build_people()
         AttestationLimit.objects.create(user=self.users["fia"], max_amount=Decimal("500000"))
 
@@ -1251,6 +1296,27 @@ class Demo:
                 batches.meeting_announce(meeting=meeting, by=kim, announced_on=meeting.held_on + dt.timedelta(days=3))
                 batches.meeting_letters_start(meeting=meeting, by=kim)
 
+    def next_meeting(self):
+        """The committees meet in a week: Olle has made the cases waiting for them ready (their
+        officer's reports written), and Siv has put them and the delegation report on each
+        agenda, which she has not sent yet."""
+        olle, siv = self.users["olle"], self.users["siv"]
+        for kfn in Committee.objects.order_by("code"):
+            waiting = [
+                application
+                for application in Application.objects.filter(
+                    call__programme__committee=kfn, status=Application.Status.ASSESSED
+                ).select_related("assessment", "call__programme")
+                if application.assessment.needs_committee
+            ]
+            meeting = committee_work.meeting_plan(
+                committee=kfn, held_on=days(7), by=siv, place="Nacka stadshus, sal Nacka"
+            )
+            for application in waiting:
+                committee_work.committee_ready_mark(application=application, by=olle)
+                committee_work.agenda_case_add(meeting=meeting, application=application, by=siv)
+            committee_work.agenda_delegation_report_add(meeting=meeting, by=siv)
+
     def attest(self, app):
         planned = app.payments.filter(status=Payment.Status.PLANNED).values_list("pk", flat=True)
         pay.payments_attest(payment_ids=list(planned), by=self.users["fia"])
@@ -1334,6 +1400,7 @@ class Command(BaseCommand):
                         demo.play(current)
                 demo.close_previous_year()
                 demo.meeting_letters()
+                demo.next_meeting()
                 demo.account_request()
                 demo.associations_to_verify()
                 # What the bank has paid goes to the accounting system: one ledger file.
@@ -1358,7 +1425,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(f"{missing} beslut saknar beslutsbrev; se ärendenas historik."))
 
     def print_accounts(self):
-        rows = [(username, ROLE_TEXT[username]) for username in ("olle", "otto", "kim", "fia", "lena", "admin")]
+        rows = [(username, ROLE_TEXT[username]) for username in ("olle", "otto", "kim", "fia", "lena", "siv", "admin")]
         for username, _first, _last in APPLICANTS:
             names = Organisation.objects.filter(memberships__user__username=username).values_list("name", flat=True)
             groups = Organisation.objects.filter(sponsor__memberships__user__username=username).values_list(
