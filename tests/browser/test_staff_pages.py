@@ -40,8 +40,9 @@ PHONE = {"width": 320, "height": 640}
 
 OFFICER, DECIDER, FINANCE, MANAGEMENT, ADMIN = "olle", "kim", "fia", "lena", "admin"
 SYSTEM = "sara"  # the Systemförvaltare role without the admin's superuser flag
+SECRETARY = "siv"  # the committee's secretary (nämndsekreterare)
 CASE_WORK = (OFFICER, DECIDER, ADMIN)  # who sees viewflow's case pages
-EVERYONE = (OFFICER, DECIDER, FINANCE, MANAGEMENT, ADMIN, SYSTEM)
+EVERYONE = (OFFICER, DECIDER, FINANCE, MANAGEMENT, ADMIN, SYSTEM, SECRETARY)
 
 # name, address (str.format with urls()), who visits it. Adding a page is adding a line.
 PAGES = [
@@ -65,8 +66,20 @@ PAGES = [
     ("follow-up review form", "{review_task}execute/", (OFFICER,)),
     ("committee decision form", "{committee_decision_task}execute/", (DECIDER,)),
     ("associations to verify", "/staff/foreningar/", (OFFICER, ADMIN)),
-    ("meetings", "/staff/sammantraden/", (DECIDER, ADMIN)),
-    ("meeting", "/staff/sammantraden/{meeting}/", (DECIDER, ADMIN)),
+    ("meetings", "/staff/sammantraden/", (DECIDER, ADMIN, SECRETARY)),
+    ("meeting", "/staff/sammantraden/{meeting}/", (DECIDER, ADMIN, SECRETARY)),
+    ("committee meetings", "/staff/namnd/", (DECIDER, ADMIN, SECRETARY)),
+    ("agenda being built", "/staff/namnd/{meeting_planned}/", (DECIDER, SECRETARY)),
+    ("agenda sent", "/staff/namnd/{meeting_sent}/", (DECIDER, SECRETARY)),
+    ("protocol form", "/staff/namnd/{meeting_sent}/protokoll/", (SECRETARY,)),
+    ("protocol recorded", "/staff/namnd/{meeting_held}/protokoll/", (DECIDER, SECRETARY)),
+    ("officer's report", "/staff/namnd/arende/{ready_case}/", (OFFICER,)),
+    ("officer's report, case to mark ready", "/staff/namnd/arende/{case_to_mark}/", (OFFICER,)),
+    ("case register", "/staff/arenden/{ready_case}/diarium/", (OFFICER, DECIDER, SECRETARY)),
+    ("admin committee with members", "/admin/grants/committee/{committee}/change/", (ADMIN,)),
+    ("admin retention rules", "/admin/records/retentionrule/", (ADMIN, SYSTEM)),
+    ("admin retention rule", "/admin/records/retentionrule/add/", (ADMIN,)),
+    ("admin retention log", "/admin/records/retentionlog/", (ADMIN,)),
     ("payments", "/staff/utbetalningar/", (FINANCE, ADMIN)),
     ("payment files", "/staff/utbetalningar/betalfiler/", (FINANCE, ADMIN)),
     ("payment file", "/staff/utbetalningar/betalfiler/{batch}/", (FINANCE, ADMIN)),
@@ -98,6 +111,7 @@ def staff_world():
     kim = factories.user("kim", role="Beslutsfattare", first_name="Kim")
     factories.user("fia", role="Ekonomi", first_name="Fia")
     factories.user("lena", role="Ledning", first_name="Lena")
+    siv = factories.user("siv", role="Nämndsekreterare", first_name="Siv")
     factories.user("sara", role="Systemförvaltare", first_name="Sara")
     admin = factories.user("admin", first_name="Ada")
     admin.is_staff = admin.is_superuser = True
@@ -167,6 +181,52 @@ def staff_world():
     )
     hand_task_to(reported, GrantFlow.review_report, olle)
 
+    # The committee's work: members; a meeting being planned (a case ready for it), one whose
+    # agenda is sent (its protocol form), one whose protocol is recorded.
+    from grants.models import CommitteeMember
+    from grants.services import committee as committee_work
+
+    kfn = call.programme.committee
+    members = [
+        CommitteeMember.objects.create(committee=kfn, name=name, role=role)
+        for name, role in (
+            ("Maria Lund", "chair"),
+            ("Per Ahlin", "member"),
+            ("Lena Ek", "member"),
+            ("Sten Wall", "substitute"),
+        )
+    ]
+    ready = assessed("Simhall på kvällar", "120000")
+    committee_work.committee_ready_mark(application=ready, by=olle)
+    to_mark = assessed("Simhall på morgnar", "110000")
+    held_case = assessed("Simhall på helger", "100000")
+    committee_work.committee_ready_mark(application=held_case, by=olle)
+    held = committee_work.meeting_plan(committee=kfn, held_on=today - dt.timedelta(days=2), by=siv)
+    committee_work.agenda_case_add(meeting=held, application=held_case, by=siv)
+    committee_work.agenda_delegation_report_add(meeting=held, by=siv)
+    committee_work.agenda_send(meeting=held, by=siv)
+    item = held.items.get(application=held_case)
+    committee_work.meeting_record(
+        meeting=held,
+        by=siv,
+        present=members[:3],
+        decisions=[
+            committee_work.ItemDecision(
+                item=item,
+                outcome="approved",
+                amount=Decimal("100000"),
+                reasons="Enligt förslaget.",
+                conflicted=members[2:3],
+            )
+        ],
+    )
+    sent = committee_work.meeting_plan(committee=kfn, held_on=today - dt.timedelta(days=1), by=siv, place="Stadshuset")
+    committee_work.agenda_case_add(meeting=sent, application=ready, by=siv)
+    committee_work.agenda_delegation_report_add(meeting=sent, by=siv)
+    committee_work.agenda_send(meeting=sent, by=siv)
+    committee_work.committee_ready_mark(application=by_committee, by=olle)
+    planned = committee_work.meeting_plan(committee=kfn, held_on=today + dt.timedelta(days=7), by=siv)
+
     def task_url(application, node):
         task = open_task(application, node)
         return f"/staff/cases/grant/{task.process_id}/{node}/{task.pk}/"
@@ -182,6 +242,12 @@ def staff_world():
         "committee_decision_task": task_url(by_committee, "decide_by_committee"),
         "review_task": task_url(reported, "review_report"),
         "meeting": decision.meeting_id,
+        "meeting_planned": planned.pk,
+        "meeting_sent": sent.pk,
+        "meeting_held": held.pk,
+        "ready_case": ready.pk,
+        "case_to_mark": to_mark.pk,
+        "committee": kfn.pk,
         "batch": PaymentBatch.objects.latest("pk").pk,
         "anna": anna.pk,
     }

@@ -352,3 +352,38 @@ def test_a_delegation_report_on_one_agenda_hides_no_case_from_another(
     assert application.case_number in page
     agenda_with(client, meeting, [application], delegation_report=False)
     assert meeting.items.filter(application=application).exists()
+
+
+def test_the_committee_pages_cost_a_fixed_number_of_queries(client, anna, olle, siv, inclusion_call, members, today):
+    """The agenda, the protocol form, the recorded protocol and the meeting list cost the same
+    with one case as with three."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def counted(url):
+        client.get(url)  # warm-up: sessions, caches
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    def meeting_with(cases, held_on):
+        for application in cases:
+            mark_ready(client, olle, application)
+        meeting = plan_meeting(client, siv, inclusion_call.programme.committee, held_on)
+        before = {"agenda": counted(reverse("committee:agenda", args=[meeting.pk]))}
+        agenda_with(client, meeting, cases)
+        before["agenda, built"] = counted(reverse("committee:agenda", args=[meeting.pk]))
+        client.post(reverse("committee:agenda_send", args=[meeting.pk]))
+        before["protocol form"] = counted(reverse("committee:protocol", args=[meeting.pk]))
+        data = protocol_data(
+            meeting, members[:5], {a.pk: ("approved", a.assessment.proposed_amount, members[:1]) for a in cases}
+        )
+        assert client.post(reverse("committee:protocol", args=[meeting.pk]), data).status_code == 302
+        before["protocol"] = counted(reverse("committee:protocol", args=[meeting.pk]))
+        before["list"] = counted(reverse("committee:list"))
+        return before
+
+    cases = four_cases(anna, olle, inclusion_call)
+    one = meeting_with(cases[:1], today - dt.timedelta(days=1))
+    three = meeting_with(cases[1:], today)
+    assert one == three
