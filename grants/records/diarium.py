@@ -132,7 +132,9 @@ def _staff_case(request: HttpRequest, pk: int) -> Application:
 @case_handlers_only
 def staff_register(request: HttpRequest, pk: int) -> HttpResponse:
     application = _staff_case(request, pk)
-    entries = list(application.register_entries.select_related("secrecy_marked_by").order_by("registered_at", "pk"))
+    entries = list(
+        application.register_entries.select_related("secrecy_marked_by", "document").order_by("registered_at", "pk")
+    )
     return render(
         request,
         "records/staff_register.html",

@@ -92,8 +92,13 @@ def document_registered(document: Document) -> RegisterEntry | None:
     application = document.application
     if application.status in NOT_YET_RECEIVED:
         return None
-    description = f"{in_swedish(Document.Kind(document.kind).label)}: {document.filename}"
-    return entry_add(application, direction=_document_direction(document), description=description, document=document)
+    direction = _document_direction(document)
+    description = in_swedish(Document.Kind(document.kind).label)
+    if direction != RegisterEntry.Direction.INCOMING:
+        # The municipality names its own documents; a sender's file name may name people, so the
+        # public register shows only what kind of document came in (staff see the file).
+        description = f"{description}: {document.filename}"
+    return entry_add(application, direction=direction, description=description, document=document)
 
 
 def application_registered(application: Application) -> None:

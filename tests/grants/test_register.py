@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 
 SECRET_TEXT = "Läkarintyg för deltagare"
 PRIVATE_NAME = "Nattvandrarna i Fisksätra"
+PRIVATE_FILE = "Intyg Kalle Karlsson.pdf"  # a sender's file name that names a person
 
 
 def submitted(anna, organisation, call, title="Läxhjälp"):
@@ -57,10 +58,14 @@ def test_a_draft_is_registered_only_when_it_comes_in(anna, fisksatra, inclusion_
     assert not RegisterEntry.objects.filter(application=draft).exists()
 
 
-def secret_world(anna, olle, fisksatra, inclusion_call):
-    """Fisksätra IF's case with one entry marked secret, and an informal group's case (its
-    members are private persons)."""
-    application = submitted(anna, fisksatra, inclusion_call)
+def secret_world(anna, olle, fisksatra, inclusion_call, pdf_bytes):
+    """Fisksätra IF's case with one entry marked secret and an attachment whose file name names
+    a person, and an informal group's case (its members are private persons)."""
+    draft = factories.draft(inclusion_call, fisksatra, anna)
+    apply.application_attach(
+        application=draft, by=anna, filename=PRIVATE_FILE, content_type="application/pdf", content=pdf_bytes
+    )
+    application = apply.application_submit(application=draft, by=anna)
     entry = application.register_entries.first()
     from grants.records.register import entry_add, entry_mark_secret
 
@@ -96,9 +101,10 @@ def crawl(client, start):
 
 
 def test_the_public_register_never_shows_a_secret_entry_or_a_private_persons_name(
-    client, anna, olle, fisksatra, inclusion_call
+    client, anna, olle, fisksatra, inclusion_call, pdf_bytes
 ):
-    application, _entry, secret = secret_world(anna, olle, fisksatra, inclusion_call)
+    application, _entry, secret = secret_world(anna, olle, fisksatra, inclusion_call, pdf_bytes)
+    assert application.register_entries.filter(description="Bilaga till ansökan").exists()
     client.logout()
     starts = [
         reverse("diarium:search"),
@@ -118,6 +124,7 @@ def test_the_public_register_never_shows_a_secret_entry_or_a_private_persons_nam
             text = response.content.decode()
         assert SECRET_TEXT not in text, url
         assert PRIVATE_NAME not in text, url
+        assert "Kalle Karlsson" not in text, url
     # The secret entry is listed, as secret.
     case_page = pages[f"/diarium/arende/{application.pk}/"].content.decode()
     assert "Sekretessmarkerad handling" in case_page

@@ -47,7 +47,10 @@ def register_fill(apps, schema_editor):
                 direction = "out"
             else:
                 direction = "in"
-            entry(document.created_at, direction, f"{KIND_LABELS.get(document.kind, document.kind)}: {document.filename}", document=document)
+            label = KIND_LABELS.get(document.kind, document.kind)
+            # A sender's file name may name people: only the municipality's own documents show theirs.
+            description = f"{label}: {document.filename}" if direction == "out" else label
+            entry(document.created_at, direction, description, document=document)
         for message in application.messages.all():
             if message.kind == "message":
                 if message.from_staff:
