@@ -3,7 +3,9 @@ rules), which the administrator keeps, and the retention log, which only retenti
 
 from django.contrib import admin
 
-from .models import RetentionLog, RetentionRule
+from grants.admin import ReadOnlyAdmin
+
+from .models import RegisterEntry, RetentionLog, RetentionRule
 
 
 @admin.register(RetentionRule)
@@ -17,7 +19,7 @@ class RetentionRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(RetentionLog)
-class RetentionLogAdmin(admin.ModelAdmin):
+class RetentionLogAdmin(ReadOnlyAdmin):
     """What `manage.py retention_apply` culled or anonymised: read only."""
 
     list_display = ["performed_at", "case_number", "subject", "action", "what", "decision_reference"]
@@ -25,11 +27,14 @@ class RetentionLogAdmin(admin.ModelAdmin):
     search_fields = ["case_number", "what", "decision_reference"]
     date_hierarchy = "performed_at"
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(RegisterEntry)
+class RegisterEntryAdmin(ReadOnlyAdmin):
+    """The register (diarium): written as documents and messages come and go, marked secret by
+    the case's officers; read only here."""
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    list_display = ["registered_at", "application", "direction", "description", "counterpart", "secret"]
+    list_filter = ["direction", "secret", "counterpart_kind"]
+    search_fields = ["application__case_number", "description", "counterpart"]
+    date_hierarchy = "registered_at"
+    list_select_related = ["application"]

@@ -80,6 +80,7 @@ PAGES = [
     ("admin retention rules", "/admin/records/retentionrule/", (ADMIN, SYSTEM)),
     ("admin retention rule", "/admin/records/retentionrule/add/", (ADMIN,)),
     ("admin retention log", "/admin/records/retentionlog/", (ADMIN,)),
+    ("admin register", "/admin/records/registerentry/", (ADMIN, SYSTEM)),
     ("payments", "/staff/utbetalningar/", (FINANCE, ADMIN)),
     ("payment files", "/staff/utbetalningar/betalfiler/", (FINANCE, ADMIN)),
     ("payment file", "/staff/utbetalningar/betalfiler/{batch}/", (FINANCE, ADMIN)),
