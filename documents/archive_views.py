@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from grants import access
 from grants.models import Application
+from grants.web import file_response
 
 from .archive import archive_export
 
@@ -22,6 +23,4 @@ def archive_download(request, pk):
         filename, content = archive_export(application, by=request.user)
     except ValidationError as refusal:
         return HttpResponse(" ".join(refusal.messages), status=409, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(content, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return file_response(content, filename=filename, content_type="application/zip")

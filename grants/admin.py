@@ -28,7 +28,7 @@ class CommitteeForm(forms.ModelForm):
         return logo
 
 
-class CommitteeMemberInline(admin.TabularInline):
+class CommitteeMemberInline(admin.StackedInline):
     """The committee's members and substitutes, whose attendance and jäv the protocol records.
     A member who leaves is marked as no longer serving, never deleted: old protocols name them."""
 

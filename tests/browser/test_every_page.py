@@ -222,12 +222,12 @@ def test_every_portal_page(page, language, width):
     visit.go(f"/bidrag/{slug}/kan-vi-soka/?check=1&registered=nej", "eligibility, with a sponsor")
     visit.go(f"/bidrag/{slug}/kan-vi-soka/?check=1&registered=ja&members=3", "eligibility, no")
     visit.go("/tillganglighet/", "accessibility statement")
+    visit.submit("form textarea", "accessibility statement, nothing filled in")
     visit.go("/diarium/", "public register")
     visit.go("/diarium/?q=Fisks%C3%A4tra&date_from=2020-01-01", "public register, searched")
     page.goto("/diarium/?date_from=2030-01-01&date_to=2020-01-01")  # answered 400, with the error at the field
     visit.check("public register, dates the wrong way round", expect_errors=True)
     visit.go(f"/diarium/arende/{data['granted'].pk}/", "public register of a case")
-    visit.submit("form textarea", "accessibility statement, nothing filled in")
     visit.go("/konto/registrera/", "registration")
     visit.submit("#id_email", "registration, nothing filled in")
     invitation = f"/konto/inbjudan/{data['invitation'].token}/"

@@ -75,7 +75,7 @@ PAGES = [
     ("protocol recorded", "/staff/namnd/{meeting_held}/protokoll/", (DECIDER, SECRETARY)),
     ("officer's report", "/staff/namnd/arende/{ready_case}/", (OFFICER,)),
     ("officer's report, case to mark ready", "/staff/namnd/arende/{case_to_mark}/", (OFFICER,)),
-    ("case register", "/staff/arenden/{ready_case}/diarium/", (OFFICER, DECIDER, SECRETARY)),
+    ("case register", "/staff/arenden/{ready_case}/diarium/", (OFFICER, DECIDER)),
     ("admin committee with members", "/admin/grants/committee/{committee}/change/", (ADMIN,)),
     ("admin retention rules", "/admin/records/retentionrule/", (ADMIN, SYSTEM)),
     ("admin retention rule", "/admin/records/retentionrule/add/", (ADMIN,)),

@@ -51,6 +51,11 @@ def form_data(committee, **changes):
         "court": committee.court,
         "notice_board": committee.notice_board,
         "appeal_text": committee.appeal_text,
+        # The committee's members (an inline formset): none added here.
+        "members-TOTAL_FORMS": "0",
+        "members-INITIAL_FORMS": "0",
+        "members-MIN_NUM_FORMS": "0",
+        "members-MAX_NUM_FORMS": "1000",
     }
     data.update(changes)
     return data

@@ -192,7 +192,8 @@ def test_the_demo_executes_decisions_only_when_they_may_be():
         pytest.skip("load_demo runs only on the embedded default (SQLite)")
     call_command("load_demo", stdout=StringIO())
     today = timezone.localdate()
-    assert not CommitteeMeeting.objects.filter(held_on__gt=today).exists()
+    # No decision at a meeting not yet held (next week's meetings have only their agendas).
+    assert not CommitteeMeeting.objects.filter(held_on__gt=today, decisions__isnull=False).exists()
     assert (
         not Payment.objects.exclude(status__in=["withheld", "planned"])
         .exclude(Decision.executable_q("application__decision__"))
