@@ -307,6 +307,9 @@ class Programme(models.Model):
         blank=True,
         help_text=questions.HELP_TEXT,
     )
+    # The attachments the programme asks for: [{"key": "budget", "label": "Projektbudget",
+    # "label_en": "Project budget", "required": true}] (issue 18).
+    required_attachments = models.JSONField("bilagor som ska bifogas", default=list, blank=True)
     expense_account = models.CharField(
         "bokföringskonto",
         max_length=6,
@@ -1847,6 +1850,8 @@ class Document(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Which of the programme's required attachments (Programme.required_attachments) this file is.
+    attachment_key = models.CharField("bilaga enligt bidragsformen", max_length=40, blank=True)
     # Gallring: the file is deleted under the document management plan; the row, its checksum
     # and its register entry remain, and the retention log says under which decision.
     culled_at = models.DateTimeField("gallrad", null=True, blank=True)
