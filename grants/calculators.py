@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -53,6 +54,18 @@ class Calculator:
 
     def compute(self, params: Params, inputs: Inputs, requested: Decimal | None) -> Decimal | None:
         raise NotImplementedError
+
+    def describe(self, params: Params) -> str:
+        """The rule with the programme's amounts, in the current language, for the programme
+        page and the amount step ("" when the applicant states the amount herself)."""
+        return ""
+
+
+def kronor(amount: Decimal | int | str) -> str:
+    """An amount as the current language writes it (10 000 or 10,000), öre only if any."""
+    amount = Decimal(str(amount))
+    decimals = 0 if amount == amount.to_integral_value() else 2
+    return number_format(amount, decimals, use_l10n=True, force_grouping=True)
 
 
 def check_inputs(calculator: Calculator, inputs: Inputs) -> None:
@@ -114,6 +127,9 @@ class Fixed(Calculator):
     def compute(self, params: Params, inputs: Inputs, requested: Decimal | None) -> Decimal | None:
         return _decimal(params, "amount", "belopp").quantize(CENT)
 
+    def describe(self, params: Params) -> str:
+        return gettext("Bidraget är %(amount)s kr.") % {"amount": kronor(_decimal(params, "amount", "belopp"))}
+
 
 class BasePlusPerMember(Calculator):
     """Activity grants: a base amount plus an amount per member."""
@@ -134,6 +150,12 @@ class BasePlusPerMember(Calculator):
         base = _decimal(params, "base", "grundbelopp")
         per_member = _decimal(params, "per_member", "belopp per medlem")
         return (base + per_member * _count(inputs, "members")).quantize(CENT)
+
+    def describe(self, params: Params) -> str:
+        return gettext("%(base)s kr + %(per_member)s kr per medlem × antal medlemmar.") % {
+            "base": kronor(_decimal(params, "base", "grundbelopp")),
+            "per_member": kronor(_decimal(params, "per_member", "belopp per medlem")),
+        }
 
 
 class SessionsParticipants(Calculator):
@@ -170,6 +192,15 @@ class SessionsParticipants(Calculator):
             return ZERO
         return (rate * _count(inputs, "sessions") * participants).quantize(CENT)
 
+    def describe(self, params: Params) -> str:
+        return gettext(
+            "%(rate)s kr per deltagare × antal deltagare 7–25 år × antal sammankomster "
+            "(en sammankomst räknas med minst %(minimum)s deltagare)."
+        ) % {
+            "rate": kronor(_decimal(params, "per_participant_session", "belopp per deltagartillfälle")),
+            "minimum": int(params.get("min_participants", 3)),
+        }
+
 
 _CALCULATORS: dict[str, Calculator] = {
     cls.key: cls() for cls in (Requested, Fixed, BasePlusPerMember, SessionsParticipants)
@@ -198,3 +229,12 @@ def split_amount(amount: Decimal, plan: Sequence[Mapping[str, Any]]) -> list[Dec
         parts.append(share)
         remaining -= share
     return parts
+
+
+def amount_rule(calculator_key: str, params: Params) -> str:
+    """The programme's amount rule in words with its amounts ("Bidraget är 10 000 kr."), or
+    "" for a stated amount or parameters the calculator cannot use."""
+    try:
+        return get(calculator_key).describe(params or {})
+    except (KeyError, ValidationError):
+        return ""

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from config.ratelimit import limit_posts
 
+from .. import calculators
 from ..eligibility import eligibility_verdict
 from ..models import Committee
 from ..selectors import catalogue, catalogue_programme
@@ -89,6 +90,7 @@ def programme_detail(request, slug):
             "open_calls": open_calls,
             "coming_calls": coming_calls,
             "payment_plan": _payment_plan_text(programme),
+            "amount_rule": calculators.amount_rule(programme.calculator, programme.calculator_params),
             "attachments": [line.strip() for line in programme.what_to_attach.splitlines() if line.strip()],
         },
     )

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("installningar/", settings_views.settings_edit, name="settings"),
     path("utlysningar/<int:call_pk>/ansok/", views.application_create, name="apply"),
+    path("utlysningar/<int:call_pk>/ansok/fran-tidigare/", views.application_start_from, name="apply_from"),
     path("ansokningar/<int:pk>/", views.application_detail, name="application"),
     path("ansokningar/<int:pk>/andra/", views.application_edit, name="edit"),
     path("ansokningar/<int:pk>/steg/<slug:step>/", views.application_step, name="step"),

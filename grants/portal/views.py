@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import access, questions
+from ..calculators import amount_rule, kronor
 from ..models import (
     AGE_BANDS,
     GENDERS,
@@ -194,7 +195,42 @@ def application_create(request, call_pk):
     if not organisations.exists():
         messages.error(request, _("Ditt konto är inte kopplat till någon förening ännu. Kontakta kommunen."))
         return redirect("portal:index")
+    if request.method == "GET" and "tom" not in request.GET:
+        earlier = apply.earlier_applications(call=call, organisations=organisations)
+        if earlier:
+            return render(
+                request, "portal/apply_start.html", {"call": call, "latest": earlier[0], "others": earlier[1:]}
+            )
     return _details_step(request, call=call, organisations=organisations)
+
+
+@email_confirmed_required
+@require_POST
+def application_start_from(request, call_pk):
+    """A new draft to the call made from one of the association's earlier applications to
+    the programme; the applicant lands on its check page, to change what differs or send it."""
+    call = get_object_or_404(Call.objects.select_related("programme__committee"), pk=call_pk)
+    try:
+        previous_pk = int(request.POST.get("previous", ""))
+    except ValueError:
+        raise Http404(_("Ansökan finns inte.")) from None
+    previous = application_for_user(request.user, previous_pk)
+    try:
+        application = apply.application_start_from(
+            call=call, organisation=previous.organisation, by=request.user, previous=previous
+        )
+    except ValidationError as exc:
+        refusal_to_messages(request, exc)
+        return redirect("portal:index")
+    messages.success(
+        request,
+        _(
+            "Ansökan är ifylld från er ansökan %(number)s, med perioden flyttad ett år. "
+            "Kontrollera uppgifterna och ändra det som skiljer sig innan du skickar in."
+        )
+        % {"number": previous.case_number},
+    )
+    return redirect("portal:step", pk=application.pk, step="granska")
 
 
 @email_confirmed_required
@@ -336,6 +372,8 @@ def _amount_step(request, *, call, application):
         form=form,
         budget=budget,
         calculator=calculator,
+        amount_rule=amount_rule(call.programme.calculator, call.programme.calculator_params),
+        current_amount=kronor(application.requested_amount),
         summary=error_summary(form, budget, _("Budget")),
     )
 

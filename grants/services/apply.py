@@ -686,3 +686,85 @@ def _completion_answer(*, application: Application, by: User, answer: str) -> Ap
         )
         staff_notices.notice_create(application=application, kind=StaffNotice.Kind.COMPLETION_ANSWER)
     return application
+
+
+# --- a repeat application -------------------------------------------------------------------
+
+# How many earlier applications the apply page offers to start from.
+EARLIER_OFFERED = 5
+
+
+def earlier_applications(*, call: Call, organisations: Iterable[Organisation]) -> list[Application]:
+    """The associations' earlier applications to the call's programme that a new one can
+    start from, newest first: sent ones (a draft is no application yet), to another call."""
+    return list(
+        Application.objects.filter(
+            organisation__in=list(organisations),
+            call__programme_id=call.programme_id,
+        )
+        .exclude(status=Application.Status.DRAFT)
+        .exclude(case_number="")
+        .exclude(call=call)
+        .select_related("organisation", "call")
+        .order_by("-call__year", "-created_at", "-pk")[:EARLIER_OFFERED]
+    )
+
+
+def shifted_period(call: Call, start: date, end: date) -> tuple[date, date]:
+    """A previous application's period a year on; if that does not fit the call, the call's
+    budget year (1 January – 31 December)."""
+    shifted = (limits.years_added(start, 1), limits.years_added(end, 1))
+    if not period_problems(call, *shifted):
+        return shifted
+    return date(call.year, 1, 1), date(call.year, 12, 31)
+
+
+def application_start_from(*, call: Call, organisation: Organisation, by: User, previous: Application) -> Application:
+    """A new draft to the call made from the association's earlier application to the same
+    programme: its title, description, answers, amount inputs and budget, the period a year
+    on, and the priority area and target group while the programme still offers them. The
+    association's profile files go with every application as they are. The applicant checks
+    the draft and changes what differs before she submits it."""
+    _check_may_apply(organisation=organisation, call=call, by=by)
+    _check_call_open(call)
+    if previous.organisation_id != organisation.pk:
+        raise PermissionDenied(_("Du kan bara börja från en ansökan från din egen förening."))
+    if previous.call.programme_id != call.programme_id:
+        raise ValidationError(_("Du kan bara börja från en tidigare ansökan till samma bidrag."))
+    if previous.status == Application.Status.DRAFT or not previous.case_number:
+        raise ValidationError(_("Du kan bara börja från en ansökan som har skickats in."))
+    programme = call.programme
+    calculator = programme.get_calculator()
+    inputs = {item.name: previous.inputs[item.name] for item in calculator.inputs if item.name in previous.inputs}
+    start, end = shifted_period(call, previous.period_start, previous.period_end)
+    with transaction.atomic():
+        application = Application(
+            call=call,
+            organisation=organisation,
+            created_by=by,
+            title=previous.title,
+            description=previous.description,
+            period_start=start,
+            period_end=end,
+            priority_area=previous.priority_area if previous.priority_area in programme.priority_areas else "",
+            target_group=previous.target_group if previous.target_group in programme.target_groups else "",
+            answers=dict(previous.answers),
+            inputs=inputs,
+        )
+        application.requested_amount = compute_requested_amount(
+            call=call, inputs=inputs, stated_amount=previous.requested_amount
+        )
+        application.full_clean(exclude=["status", "created_by"])
+        application.save()
+        BudgetLine.objects.bulk_create(
+            BudgetLine(application=application, kind=line.kind, label=line.label, amount=line.amount)
+            for line in previous.budget_lines.all()
+        )
+        record_event(
+            application,
+            by=by,
+            action="Utkast skapat",
+            to_state=application.status,
+            note=f"Från ansökan {previous.case_number}",
+        )
+    return application
