@@ -205,6 +205,7 @@ def step_links(page):
 @pytest.mark.parametrize("language", ["sv", "en"])
 def test_every_portal_page(page, language, width):
     data = world()
+    last_year = _last_years_application(data["programme"], data["fisksatra"])
     page.set_viewport_size(width)
     visit = Visitor(page, language, width)
     slug = data["programme"].slug
@@ -253,7 +254,8 @@ def test_every_portal_page(page, language, width):
     for key in ("draft", "completing", "granted", "rejected", "awaiting_sponsor"):
         if key != "awaiting_sponsor":
             visit.go(f"/portal/ansokningar/{data[key].pk}/", f"application, {key}")
-    visit.go(f"/portal/utlysningar/{data['call'].pk}/ansok/", "new application")
+    visit.go(f"/portal/utlysningar/{data['call'].pk}/ansok/", "new application, start from last year's?")
+    visit.go(f"/portal/utlysningar/{data['call'].pk}/ansok/?tom=1", "new application, blank")
 
     # The draft's steps, as its own step list shows them.
     draft = data["draft"].pk
@@ -295,8 +297,42 @@ def test_every_portal_page(page, language, width):
     visit.go("/bidrag/", "catalogue, logged in")
     visit.go(f"/bidrag/{slug}/", "programme, logged in")
 
+    # A repeat application made from last year's, on its check page.
+    page.goto(f"/portal/utlysningar/{data['call'].pk}/ansok/")
+    page.locator(f"form[action$='/fran-tidigare/'] input[value='{last_year.pk}']").locator("xpath=..").locator(
+        "button"
+    ).click()
+    page.wait_for_load_state()
+    visit.check("new application from last year's, check page")
+
     assert visit.seen >= 40
     assert not visit.problems, "\n".join(visit.problems)
+
+
+def _last_years_application(programme, fisksatra):
+    """Fisksätra IF's application to the programme's call of last year, sent: the apply page
+    offers to start from it."""
+    anna = fisksatra.memberships.get(user__username="anna").user
+    old_call = factories.call(programme)
+    today = timezone.localdate()
+    application = apply.application_submit(
+        application=apply.application_save_draft(
+            call=old_call,
+            organisation=fisksatra,
+            by=anna,
+            title="Fotboll hela året",
+            description="Träningar två kvällar i veckan.",
+            period_start=today,
+            period_end=today + dt.timedelta(days=120),
+            stated_amount=Decimal("20000"),
+            budget_lines=[("cost", "Ledararvoden", Decimal("22000"))],
+        ),
+        by=anna,
+    )
+    type(old_call).objects.filter(pk=old_call.pk).update(
+        year=today.year - 1, opens_on=today - dt.timedelta(days=400), closes_on=today - dt.timedelta(days=340)
+    )
+    return application
 
 
 def _log_in_in_english(page):
