@@ -160,3 +160,29 @@ def test_the_apply_page_offers_the_previous_application_and_lands_on_the_check_p
     client.post(reverse("portal:submit", args=[draft.pk]))
     draft.refresh_from_db()
     assert draft.status == "submitted" and draft.case_number and draft.case_number != previous.case_number
+
+
+def test_the_apply_page_reads_the_earlier_applications_in_a_fixed_number_of_queries(
+    previous, programme, this_year, anna, fisksatra, client
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(anna)
+    url = reverse("portal:apply", args=[this_year.pk])
+    client.get(url)  # warm-up: the session, the caches
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    one = count()
+    older = factories.call(programme)
+    draft = factories.draft(older, fisksatra, anna, title="Ännu äldre")
+    apply.application_save_answers(application=draft, by=anna, answers={"leaders": "Fyra"})
+    last_years_application_from(draft, anna)
+    Call.objects.filter(pk=older.pk).update(year=this_year.year - 2)
+    page = client.get(url).content.decode()
+    assert "Ännu äldre" in page and "Eller börja från en annan tidigare ansökan" in page
+    assert count() == one == 7
