@@ -28,6 +28,7 @@ from grants.files import discarded_on_failure, store_file
 from grants.models import Application, Decision, Document
 from grants.notifications import lazy_interpolate, notify_applicant
 from grants.services.decide import follow_up_due_on
+from grants.services.follow_up import report_contents_text
 from grants.services.letters import letter_failure_record, letter_register
 
 log = logging.getLogger("grants.documents")
@@ -141,6 +142,7 @@ def decision_letter_html(decision, *, preview=False):
             officer=assessment.officer if assessment else decision.decided_by,
             payments=payments,
             follow_up=follow_up,
+            follow_up_contents=report_contents_text(application.call.programme.follow_up_parts),
             by_delegation=not decision.by_committee,
             preview=preview,
         ),

@@ -28,6 +28,7 @@ from .validators import (
     validate_orgnr,
     validate_payment_plan,
     validate_plusgiro,
+    validate_required_attachments,
 )
 
 ZERO = Decimal("0.00")
@@ -363,6 +364,10 @@ class Programme(models.Model):
             questions.validate_questions(self.application_questions)
         except ValidationError as exc:
             errors["application_questions"] = exc.messages
+        try:
+            validate_required_attachments(self.required_attachments)
+        except ValidationError as exc:
+            errors["required_attachments"] = exc.messages
         try:
             validate_payment_plan(self.payment_plan)
         except ValidationError as exc:

@@ -8,7 +8,13 @@ The configuration is a list of questions, each a dict:
      "help": "…", "choices": ["…"], "label_en": "…", "help_en": "…", "choices_en": ["…"]}
 
 Only key, label and type are needed; a question is required unless it says
-"required": false. The English texts are used when the applicant reads the portal in
+"required": false. A question may be shown only when an earlier one has a given answer:
+
+    "show_if": {"question": "partner", "equals": "ja"}
+
+"equals" is the answer as stored (see below: "ja"/"nej", a Swedish choice, …). A hidden
+question is not asked and not required, and an answer to it is not kept; the "Frågor" step
+shows it once the answer it depends on is saved (no JavaScript needed). The English texts are used when the applicant reads the portal in
 English, and fall back to the Swedish ones.
 
 Answers are stored in Application.answers by key, always as JSON-safe strings:
@@ -30,7 +36,7 @@ from . import limits
 from .fields import text_field
 
 TYPES = ("text", "textarea", "number", "yesno", "choice", "date")
-KNOWN = {"key", "label", "type", "required", "help", "choices", "label_en", "help_en", "choices_en"}
+KNOWN = {"key", "label", "type", "required", "help", "choices", "label_en", "help_en", "choices_en", "show_if"}
 KEY = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 YES, NO = "ja", "nej"
 FIELD_PREFIX = "q_"
@@ -114,6 +120,28 @@ def _problems_of(number, item, seen):
     return problems
 
 
+def _condition_problems(number, item, earlier):
+    """What is wrong with question `number`'s "show_if", given the questions before it by key."""
+    if not isinstance(item, dict) or "show_if" not in item:
+        return []
+    key = item.get("key")
+    name = f"Fråga {number} (”{key}”)" if _is_text(key) else f"Fråga {number}"
+    condition = item["show_if"]
+    if not isinstance(condition, dict) or set(condition) != {"question", "equals"}:
+        return [f'{name}: "show_if" ska vara {{"question": "<en tidigare frågas key>", "equals": "<svaret>"}}.']
+    target, equals = condition["question"], condition["equals"]
+    if not _is_text(equals):
+        return [f'{name}: "show_if" behöver "equals", svaret som visar frågan, t.ex. "ja".']
+    if target not in earlier:
+        return [f'{name}: "show_if" ska gälla en fråga före denna; ”{target}” finns inte före den.']
+    other = earlier[target]
+    if other.get("type") == "yesno" and equals not in (YES, NO):
+        return [f'{name}: ”{target}” är en ja/nej-fråga, så "equals" ska vara "ja" eller "nej".']
+    if other.get("type") == "choice" and isinstance(other.get("choices"), list) and equals not in other["choices"]:
+        return [f'{name}: "equals" ska vara ett av valen i ”{target}”: {", ".join(map(str, other["choices"]))}.']
+    return []
+
+
 def validate_questions(value):
     """Programme.clean()'s check of application_questions: every problem, each naming its
     question by number and key."""
@@ -123,6 +151,11 @@ def validate_questions(value):
         )
     seen = {}
     problems = [problem for number, item in enumerate(value, start=1) for problem in _problems_of(number, item, seen)]
+    earlier = {}
+    for number, item in enumerate(value, start=1):
+        problems += _condition_problems(number, item, earlier)
+        if isinstance(item, dict) and _is_text(item.get("key")):
+            earlier.setdefault(item["key"], item)
     if problems:
         raise ValidationError(problems)
 
@@ -152,6 +185,30 @@ def is_required(question):
     return question.get("required", True)
 
 
+def is_conditional(question):
+    return "show_if" in question
+
+
+def visible_keys(questions, answers):
+    """The keys of the questions shown for these stored answers: those without a condition,
+    and those whose condition holds (on a question that is itself shown)."""
+    answers = answers or {}
+    shown = set()
+    for question in questions:
+        condition = question.get("show_if")
+        if condition is None or (
+            condition["question"] in shown and answers.get(condition["question"]) == condition["equals"]
+        ):
+            shown.add(question["key"])
+    return shown
+
+
+def visible(questions, answers):
+    """The questions shown for these stored answers, in order."""
+    keys = visible_keys(questions, answers)
+    return [q for q in questions if q["key"] in keys]
+
+
 # --- the step's form --------------------------------------------------------------------------
 
 
@@ -174,7 +231,8 @@ def _field_for(question):
         label = _("%(label)s (frivilligt)") % {"label": label}
     common = {
         "label": label,
-        "required": required,
+        # A question shown only on a condition is required only when shown (QuestionsForm.clean).
+        "required": required and not is_conditional(question),
         "help_text": help_of(question),
         "error_messages": {"required": _("Svara på frågan ”%(label)s”.") % {"label": label_of(question)}},
     }
@@ -216,29 +274,73 @@ def _stored(question, value):
     return value.strip() if isinstance(value, str) else value
 
 
-class QuestionsForm(forms.Form):
-    """The "Frågor" step: one field per question of the programme, in its order."""
+SHOWN_FIELD = "shown_questions"
 
-    def __init__(self, *args, questions, **kwargs):
+
+class QuestionsForm(forms.Form):
+    """The "Frågor" step: one field per question of the programme, in its order. A question
+    with a condition ("show_if") is shown, and required, only when its condition holds; the
+    page says which questions it showed (a hidden field), so a follow-up question that has
+    just appeared is not an error before the applicant has seen it."""
+
+    def __init__(self, *args, questions, answers=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.questions = list(questions)
+        self.saved_answers = answers or {}
         for question in self.questions:
             self.fields[field_name(question)] = _field_for(question)
+        self.fields[SHOWN_FIELD] = forms.CharField(required=False, widget=forms.HiddenInput)
+        self.initial.setdefault(SHOWN_FIELD, " ".join(sorted(visible_keys(self.questions, self.saved_answers))))
+
+    def _all_answers(self):
+        cleaned = getattr(self, "cleaned_data", {})
+        stored = {q["key"]: _stored(q, cleaned.get(field_name(q))) for q in self.questions}
+        return {key: value for key, value in stored.items() if value is not None}
+
+    def clean(self):
+        data = super().clean()
+        shown_on_page = set((self.data.get(SHOWN_FIELD) or "").split()) if self.is_bound else set()
+        shown = visible_keys(self.questions, self._all_answers())
+        for question in self.questions:
+            name = field_name(question)
+            if (
+                is_conditional(question)
+                and is_required(question)
+                and question["key"] in shown
+                and question["key"] in shown_on_page
+                and name not in self.errors
+                and data.get(name) in (None, "")
+            ):
+                self.add_error(name, _("Svara på frågan ”%(label)s”.") % {"label": label_of(question)})
+        return data
 
     def answers(self):
-        """The cleaned answers as stored, by key; unanswered questions have none."""
-        stored = {
-            question["key"]: _stored(question, self.cleaned_data.get(field_name(question)))
-            for question in self.questions
-        }
-        return {key: value for key, value in stored.items() if value is not None}
+        """The cleaned answers as stored, by key; unanswered questions, and those hidden by
+        their condition, have none."""
+        answers = self._all_answers()
+        shown = visible_keys(self.questions, answers)
+        return {key: value for key, value in answers.items() if key in shown}
+
+    def current_answers(self):
+        """The answers the page is shown for: as posted when they are valid so far, else as saved."""
+        if self.is_bound and hasattr(self, "cleaned_data"):
+            return self._all_answers()
+        return self.saved_answers
+
+    def shown_fields(self):
+        """The bound fields of the questions to show now, in order."""
+        keys = visible_keys(self.questions, self.current_answers())
+        return [self[field_name(q)] for q in self.questions if q["key"] in keys]
+
+    def has_conditions(self):
+        return any(is_conditional(q) for q in self.questions)
 
 
 def form_for(programme, answers=None, data=None):
     """The step's form for the programme's questions: bound to `data` when posted, else
     showing the saved `answers`."""
     initial = {field_name(q): (answers or {}).get(q["key"]) for q in programme.application_questions}
-    return QuestionsForm(data, questions=programme.application_questions, initial=initial)
+    return QuestionsForm(data, questions=programme.application_questions, initial=initial, answers=answers)
 
 
 def missing_answers(programme, answers):
@@ -248,10 +350,11 @@ def missing_answers(programme, answers):
     data = {field_name(q): answers[q["key"]] for q in programme.application_questions if q["key"] in answers}
     form = QuestionsForm(data, questions=programme.application_questions)
     form.is_valid()
+    shown = visible_keys(programme.application_questions, answers)
     return [
         q
         for q in programme.application_questions
-        if is_required(q) and (field_name(q) in form.errors or q["key"] not in answers)
+        if is_required(q) and q["key"] in shown and (field_name(q) in form.errors or q["key"] not in answers)
     ]
 
 

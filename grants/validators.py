@@ -255,3 +255,50 @@ def validate_eligibility_questions(value: Any) -> None:
             raise ValidationError(f"Fråga {index}: ange exakt 'question', 'answer' och 'otherwise' som texter.")
         if item["answer"] not in ("ja", "nej"):
             raise ValidationError(f"Fråga {index}: 'answer' ska vara 'ja' eller 'nej'.")
+
+
+ATTACHMENT_KEY = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*\Z")
+ATTACHMENT_FIELDS = {"key", "label", "label_en", "required"}
+
+
+def validate_required_attachments(value: Any) -> None:
+    """A programme's required attachments: [{"key": "budget", "label": "Projektbudget",
+    "label_en": "Project budget", "required": true}]. Keys are distinct slugs (what a stored
+    file says it is, so they do not change once used), labels non-empty texts; every problem
+    is reported, each naming its attachment by number."""
+    if not isinstance(value, list):
+        raise ValidationError(
+            'Ange en lista med bilagor, t.ex. [{"key": "budget", "label": "Projektbudget", "required": true}].'
+        )
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for number, item in enumerate(value, start=1):
+        if not isinstance(item, dict):
+            problems.append(f'Bilaga {number}: ange bilagan som ett objekt med "key", "label" och "required".')
+            continue
+        key = item.get("key")
+        name = f"Bilaga {number} (”{key}”)" if isinstance(key, str) and key.strip() else f"Bilaga {number}"
+        unknown = sorted(str(k) for k in set(item) - ATTACHMENT_FIELDS)
+        if unknown:
+            problems.append(
+                f"{name}: okänd uppgift {', '.join(unknown)}. Möjliga: {', '.join(sorted(ATTACHMENT_FIELDS))}."
+            )
+        if not isinstance(key, str) or not key.strip():
+            problems.append(f'{name}: "key" saknas. Ange ett kort namn med a–z, siffror, - och _, t.ex. "budget".')
+        elif not ATTACHMENT_KEY.match(key) or len(key) > 40:
+            problems.append(
+                f'{name}: "key" får bara innehålla små bokstäver a–z, siffror, - och _ (högst 40 tecken), '
+                f't.ex. "projektbudget".'
+            )
+        elif key in seen:
+            problems.append(f'{name}: "key" används redan av bilaga {seen[key]}. Varje bilaga behöver en egen.')
+        else:
+            seen[key] = number
+        if not isinstance(item.get("label"), str) or not item["label"].strip():
+            problems.append(f'{name}: "label" saknas. Skriv bilagans namn som den sökande ska se det.')
+        if "label_en" in item and not isinstance(item["label_en"], str):
+            problems.append(f'{name}: "label_en" ska vara en text.')
+        if "required" in item and not isinstance(item["required"], bool):
+            problems.append(f'{name}: "required" ska vara true eller false.')
+    if problems:
+        raise ValidationError(problems)

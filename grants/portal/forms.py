@@ -153,13 +153,30 @@ BudgetFormSet = forms.formset_factory(BudgetLineForm, extra=3, max_num=30)
 
 
 class AttachmentForm(forms.Form):
-    """Step 3, "Bilagor": one file at a time; each is stored as it is sent."""
+    """Step 3, "Bilagor": one file at a time; each is stored as it is sent. When the
+    programme asks for named attachments the applicant says which one the file is (or
+    another file), the first one still missing chosen."""
 
     attachment = UploadField(
         label=gettext_lazy("Lägg till en bilaga"),
         required=False,
         help_text=gettext_lazy("PDF, PNG eller JPEG. Välj en fil i taget."),
     )
+
+    def __init__(self, *args, rows=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        rows = list(rows)
+        if rows:
+            missing = next((row["key"] for row in rows if not row["documents"]), "")
+            self.fields["attachment_key"] = forms.ChoiceField(
+                label=_("Vilken bilaga är filen?"),
+                choices=[(row["key"], row["label"]) for row in rows] + [("", _("En annan fil"))],
+                required=False,
+                initial=missing,
+                widget=forms.RadioSelect,
+                error_messages={"invalid_choice": _("Välj vilken bilaga filen är.")},
+            )
+            self.order_fields(["attachment_key", "attachment"])
 
 
 class WithdrawForm(forms.Form):
@@ -184,7 +201,11 @@ class SponsorDeclineForm(forms.Form):
 
 class CompletionAnswerForm(forms.Form):
     answer = text_field(gettext_lazy("Ditt svar"), rows=4, max_length=limits.LONG_TEXT)
-    attachment = UploadField(label=gettext_lazy("Fil (valfri)"), required=False)
+    attachment = UploadsField(
+        label=gettext_lazy("Filer (valfria)"),
+        max_files=10,
+        help_text=gettext_lazy("PDF, PNG eller JPEG. Du kan välja flera filer på en gång."),
+    )
 
 
 class FollowUpReportForm(forms.Form):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .. import access, questions
+from .. import access, questions, required_attachments
 from ..calculators import amount_rule, kronor
 from ..models import (
     AGE_BANDS,
@@ -316,6 +316,19 @@ def _questions_step(request, *, call, application):
             refusal_to_form(form, exc)
         else:
             messages.success(request, _("Utkastet är sparat."))
+            # A saved answer may show follow-up questions: the step shows them before going on
+            # (no JavaScript needed), as it does when the applicant asks for them.
+            config = call.programme.application_questions
+            shown_before = set(form.cleaned_data.get(questions.SHOWN_FIELD, "").split())
+            appeared = {
+                q["key"]
+                for q in questions.visible(config, application.answers)
+                if questions.is_conditional(q) and q["key"] not in shown_before
+            }
+            if request.POST.get("action") == "show" or appeared:
+                if appeared:
+                    messages.info(request, _("Svara också på följdfrågorna som visas nu."))
+                return redirect("portal:step", pk=application.pk, step="fragor")
             return _next_step(application, "fragor")
     return _step_render(
         request,
@@ -388,11 +401,19 @@ def _profile_files(organisation):
 
 
 def _attachments_step(request, *, call, application):
-    form = AttachmentForm(_posted(request), request.FILES if request.method == "POST" else None)
+    documents = list(application.documents.filter(kind=Document.Kind.ATTACHMENT))
+    rows = required_attachments.rows(call.programme, documents)
+    form = AttachmentForm(_posted(request), request.FILES if request.method == "POST" else None, rows=rows)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("attachment")
         try:
-            _attach(request, application, upload, Document.Kind.ATTACHMENT)
+            _attach(
+                request,
+                application,
+                upload,
+                Document.Kind.ATTACHMENT,
+                attachment_key=form.cleaned_data.get("attachment_key") or "",
+            )
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc)
         else:
@@ -411,7 +432,8 @@ def _attachments_step(request, *, call, application):
         application=application,
         form=form,
         summary=error_summary(form),
-        attachments=application.documents.filter(kind=Document.Kind.ATTACHMENT),
+        attachment_rows=rows,
+        attachments=required_attachments.others(call.programme, documents),
         profile_files=_profile_files(application.organisation),
         what_to_attach=[line.strip() for line in call.programme.what_to_attach.splitlines() if line.strip()],
         file_not_kept=request.method == "POST" and bool(request.FILES.get("attachment")),
@@ -477,8 +499,11 @@ def _check_step(request, application, refusals=(), status=200):
         problems=problems,
         status=status,
         # The applicant sees her answers to the programme's questions as they are now.
-        question_rows=questions.answer_rows(programme.application_questions, application.answers, removed=False),
-        attachments=[d for d in application.documents.all() if d.kind == Document.Kind.ATTACHMENT],
+        question_rows=questions.answer_rows(
+            questions.visible(programme.application_questions, application.answers), application.answers, removed=False
+        ),
+        attachment_rows=required_attachments.rows(programme, application.documents.all()),
+        attachments=required_attachments.others(programme, application.documents.all()),
         profile_files=_profile_files(application.organisation),
         to_sponsor=group and not access.is_sponsor_contact(request.user, application),
     )
@@ -635,8 +660,12 @@ def completion_answer(request, pk):
     form = CompletionAnswerForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            _attach(request, application, form.cleaned_data.get("attachment"), Document.Kind.COMPLETION)
-            apply.completion_answer(application=application, by=request.user, answer=form.cleaned_data["answer"])
+            apply.completion_answer(
+                application=application,
+                by=request.user,
+                answer=form.cleaned_data["answer"],
+                files=[_upload(upload) for upload in form.cleaned_data["attachment"]],
+            )
         except (ValidationError, PermissionDenied) as exc:
             refusal_to_form(form, exc)
         else:
@@ -826,7 +855,7 @@ def _upload(upload):
     return apply.Upload(filename=upload.name, content_type=upload.checked_content_type, content=upload.read())
 
 
-def _attach(request, application, upload, kind):
+def _attach(request, application, upload, kind, attachment_key=""):
     """Store a checked upload on the case."""
     if upload:
         upload = _upload(upload)
@@ -837,6 +866,7 @@ def _attach(request, application, upload, kind):
             content_type=upload.content_type,
             content=upload.content,
             kind=kind,
+            attachment_key=attachment_key,
         )
 
 

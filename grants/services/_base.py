@@ -174,7 +174,14 @@ def record_event(
 
 
 def document_create(
-    *, application: Application, kind: str, upload: Upload, stored: Stored, by: User | None, version: int = 1
+    *,
+    application: Application,
+    kind: str,
+    upload: Upload,
+    stored: Stored,
+    by: User | None,
+    version: int = 1,
+    attachment_key: str = "",
 ) -> Document:
     """The Document row for an upload that store_file() has stored."""
     key, digest = stored
@@ -188,4 +195,5 @@ def document_create(
         storage_key=key,
         author=by,
         version=version,
+        attachment_key=attachment_key,
     )

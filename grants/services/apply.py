@@ -3,7 +3,7 @@ sponsor confirming or declining, withdrawal, answering a completion request."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from functools import partial
@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import access, limits, process, questions, staff_notices
+from .. import access, limits, process, questions, required_attachments, staff_notices
 from ..calculators import Inputs, check_inputs
 from ..models import (
     Application,
@@ -34,6 +34,7 @@ from ..models import (
 from ..notifications import lazy_amount, lazy_interpolate, notify_applicant
 from ._base import (
     Upload,
+    discard_file,
     discarded_on_failure,
     document_create,
     lock_application,
@@ -46,6 +47,8 @@ from ._base import (
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
     from django_stubs_ext import StrOrPromise
+
+    from ..files import Stored
 
 # A budget line as the callers give it: its kind ("cost" or "income"), label and amount.
 BudgetLineRow = tuple[str, str, Decimal]
@@ -272,9 +275,11 @@ def application_attach(
     content_type: str,
     content: bytes,
     kind: Document.Kind = Document.Kind.ATTACHMENT,
+    attachment_key: str = "",
 ) -> Document:
     """Attach an uploaded file to one's own draft or open completion request. The file is
-    stored first; the Document row and the event are written together, or the file goes again."""
+    stored first; the Document row and the event are written together, or the file goes again.
+    attachment_key: which of the programme's required attachments the file is ("" for none)."""
     access.require(
         access.is_applicant(by, application), _("Du kan bara lägga till filer i din egen förenings ansökningar.")
     )
@@ -285,10 +290,19 @@ def application_attach(
     }[kind]
     if application.status not in allowed:
         raise ValidationError(_("Det går inte att lägga till filer i ärendet i dess nuvarande läge."))
+    if attachment_key:
+        configured = {item["key"] for item in application.call.programme.required_attachments or []}
+        if kind != Document.Kind.ATTACHMENT or attachment_key not in configured:
+            raise ValidationError(_("Bilagan finns inte bland dem som bidragsformen ber om."))
     stored = store_file(application=application, folder=kind, filename=filename, content=content)
     with discarded_on_failure(stored), transaction.atomic():
         document = document_create(
-            application=application, kind=kind, upload=Upload(filename, content_type, content), stored=stored, by=by
+            application=application,
+            kind=kind,
+            upload=Upload(filename, content_type, content),
+            stored=stored,
+            by=by,
+            attachment_key=attachment_key,
         )
         record_event(application, by=by, action="Fil bifogad", note=filename)
     return document
@@ -359,6 +373,8 @@ def check_submittable(application: Application) -> list[str]:
             problems.append(_("Det sökta beloppet är större än budgetens kostnader minus intäkter och egen insats."))
     for question in questions.missing_answers(programme, application.answers):
         problems.append(_("Svara på frågan ”%(label)s” under Frågor.") % {"label": questions.label_of(question)})
+    for row in required_attachments.missing(programme, application.documents.all()):
+        problems.append(_("Bifoga %(label)s.") % {"label": row["label"]})
     try:
         application.organisation.check_payee_account()
     except ValidationError as exc:
@@ -648,8 +664,11 @@ def _withdraw(*, application: Application, by: User, note: str) -> Application:
     return application
 
 
-def completion_answer(*, application: Application, by: User, answer: str) -> Application:
-    """The applicant answers the open completion request; the case returns to the officer."""
+def completion_answer(*, application: Application, by: User, answer: str, files: Sequence[Upload] = ()) -> Application:
+    """The applicant answers the open completion request, with as many files as it needs
+    (Document kind completion); the case returns to the officer. The files are stored first,
+    outside the transaction, and all removed again if the answer is refused: a completion
+    keeps all its files or none."""
     if not answer.strip():
         raise ValidationError(_("Skriv ett svar på kompletteringsbegäran."))
     if len(answer) > limits.LONG_TEXT:
@@ -657,15 +676,39 @@ def completion_answer(*, application: Application, by: User, answer: str) -> App
             _("Högst %(limit)s tecken; svaret har %(count)s. Korta det.")
             % {"limit": limits.LONG_TEXT, "count": len(answer)}
         )
-    return process.run(
-        process.Step.ANSWER_COMPLETION,
-        application,
-        partial(_completion_answer, application=application, by=by, answer=answer),
-        by=by,
-    )
+    files = list(files)
+    if files:
+        access.require(
+            access.is_applicant(by, application), _("Du kan bara lägga till filer i din egen förenings ansökningar.")
+        )
+        if application.status != Application.Status.AWAITING_COMPLETION:
+            raise ValidationError(_("Det går inte att lägga till filer i ärendet i dess nuvarande läge."))
+    stored: list[Stored] = []
+    try:
+        for upload in files:
+            stored.append(
+                store_file(
+                    application=application,
+                    folder=Document.Kind.COMPLETION,
+                    filename=upload.filename,
+                    content=upload.content,
+                )
+            )
+        return process.run(
+            process.Step.ANSWER_COMPLETION,
+            application,
+            partial(_completion_answer, application=application, by=by, answer=answer, files=list(zip(files, stored))),
+            by=by,
+        )
+    except BaseException:
+        for key, _digest in stored:
+            discard_file(key)
+        raise
 
 
-def _completion_answer(*, application: Application, by: User, answer: str) -> Application:
+def _completion_answer(
+    *, application: Application, by: User, answer: str, files: list[tuple[Upload, Stored]]
+) -> Application:
     with service_transaction():
         application = lock_application(application)
         before = application.status
@@ -676,6 +719,9 @@ def _completion_answer(*, application: Application, by: User, answer: str) -> Ap
             request.answered_at = timezone.now()
             request.save(update_fields=["answer", "answered_at"])
         application.save()
+        for upload, stored in files:
+            document_create(application=application, kind=Document.Kind.COMPLETION, upload=upload, stored=stored, by=by)
+            record_event(application, by=by, action="Fil bifogad", note=upload.filename)
         record_event(
             application,
             by=by,

@@ -69,6 +69,29 @@ REPORT_FIELDS = (
 )
 
 
+# What the report asks, as the decision letter says it: what every report asks, then what
+# each of the programme's follow_up_parts adds. The portal's form (FollowUpReportForm) asks
+# exactly these: what_was_done and outcome always, and each part's own fields.
+ALWAYS_ASKED = ("vad ni har genomfört", "resultatet jämfört med målen i ansökan")
+PART_ASKED = {
+    "participants_by_age_gender": "antal deltagare per åldersgrupp och kön",
+    "sessions": "antal sammankomster",
+    "financial_statement": "en ekonomisk redovisning med budget mot utfall och egen insats",
+}
+
+
+def report_contents(parts: Iterable[str]) -> list[str]:
+    """What a report with these follow_up_parts asks, in the letter's words and order."""
+    parts = list(parts)
+    return [*ALWAYS_ASKED, *(PART_ASKED[part] for part in PART_ASKED if part in parts)]
+
+
+def report_contents_text(parts: Iterable[str]) -> str:
+    """The same as one Swedish phrase: "a, b och c"."""
+    items = report_contents(parts)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} och {items[-1]}"
+
+
 # Participants as stored: {age band: {gender: count}}, a cell left empty as None or absent.
 Grid = Mapping[str, Mapping[str, int | None]]
 # A cost line as a caller gives it: (label, budgeted, actual), the amounts as typed or as Decimal.

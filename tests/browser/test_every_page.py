@@ -46,6 +46,20 @@ def world():
         priority_areas=["Barn och unga", "Trygghet"],
         min_members=10,
         follow_up_parts=["participants_by_age_gender", "sessions", "financial_statement"],
+        # Optional, so that the cases below can be sent: the steps show them all the same.
+        required_attachments=[
+            {"key": "budget", "label": "Projektbudget", "label_en": "Project budget", "required": False}
+        ],
+        application_questions=[
+            {"key": "partner", "label": "Samarbetar ni med någon?", "type": "yesno", "required": False},
+            {
+                "key": "partner_name",
+                "label": "Vem samarbetar ni med?",
+                "type": "text",
+                "required": False,
+                "show_if": {"question": "partner", "equals": "ja"},
+            },
+        ],
     )
     call = factories.call(programme)
     today = timezone.localdate()

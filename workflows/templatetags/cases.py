@@ -5,7 +5,7 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import number_format
 
-from grants import access
+from grants import access, required_attachments
 from grants.selectors import case_overview
 
 register = template.Library()
@@ -18,8 +18,11 @@ def case_summary(context, application_id):
     request = context.get("request")
     overview = case_overview(application_id)
     user = getattr(request, "user", None)
+    application = overview["application"]
     return {
         **overview,
+        # The completeness checklist: each attachment the programme asks for, with its files.
+        "attachment_checklist": required_attachments.rows(application.call.programme, application.documents.all()),
         "request": request,
         "details": user is not None and bool(access.may_read_case_details(user, overview["application"])),
         "list_url": case_list_url(),

@@ -170,7 +170,8 @@ PROGRAMMES = [
         accounting_code="P-INKL",  # the project in the ledger; the others use their slug
         payment_plan=[{"percent": 85, "release": "decision"}, {"percent": 15, "release": "follow_up"}],
         follow_up_required=True,
-        follow_up_parts=["financial_statement"],
+        # The decision letter asks for what these say, and the report's form asks exactly that.
+        follow_up_parts=["participants_by_age_gender", "financial_statement"],
         priority_areas=["Barn och unga", "Nyanlända", "Trygghet", "Jämställdhet"],
         target_groups=["Barn 7–12 år", "Unga 13–25 år", "Föräldrar", "Alla åldrar"],
         application_questions=[
