@@ -17,7 +17,7 @@ from grants.portal import catalogue
 from grants.portal.settings_views import language_choose
 from grants.portal.views import home as portal_home
 from grants.records import diarium
-from workflows import associations, finance, reports
+from workflows import associations, finance, reports, reviews
 from workflows import messages as case_messages
 from workflows.flows import GrantFlow
 from workflows.lists import GrantFlowViewset
@@ -219,6 +219,8 @@ urlpatterns = [
     # A person's register extract under GDPR article 15 (administrators).
     path("staff/registerutdrag/", include((personal_data_pages.urlpatterns, "personal_data"))),
     path("staff/foreningar/", include((associations.urlpatterns, "associations"))),
+    # Assessment by several reviewers: the officer's page for a case, the reviewer's list and form.
+    path("staff/granskning/", include((reviews.urlpatterns, "reviews"))),
     # A closed case's archive package for the e-archive (documents/archive.py).
     path("staff/arkiv/<int:pk>/", archive_download, name="archive_package"),
     # A case's messages and notes, and the staff's e-mail setting (workflows/messages.py).

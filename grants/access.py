@@ -151,10 +151,17 @@ def is_staff_member(user: Person) -> Answer:
     return refused(no_permission())
 
 
+def is_reviewer(user: Person) -> Answer:
+    """A reviewer (granskare): scores the applications an officer assigns to her against the
+    programme's criteria; staff, or a member of a reference group."""
+    return _has_perm(user, "grants.review_application")
+
+
 def is_staff_person(user: Person) -> Answer:
     """Whom the staff sessions' rules hold for (a second factor after a password, the idle and
-    absolute limits): a staff role, or the admin's is_staff or is_superuser."""
-    if (user.is_authenticated and (user.is_staff or user.is_superuser)) or is_staff_member(user):
+    absolute limits): a staff role (reviewers included, who read applications), or the admin's
+    is_staff or is_superuser."""
+    if (user.is_authenticated and (user.is_staff or user.is_superuser)) or is_staff_member(user) or is_reviewer(user):
         return ALLOWED
     return refused(_("Tvåstegsverifiering och tidsgränserna gäller bara kommunens personal."))
 
@@ -418,6 +425,33 @@ def may_take_part(user: Person, application: Application) -> Answer:
     if is_applicant(user, application):
         return refused("Du tillhör den sökande föreningen och får inte handlägga ärendet (jäv).")
     return ALLOWED
+
+
+def may_be_reviewer(user: Person, application: Application) -> Answer:
+    """Whom an officer may assign to review a case: a reviewer or a case handler who works for
+    the case's committee, has not declared jäv in it and does not belong to the applicant."""
+    if not (is_reviewer(user) or is_case_handler(user)):
+        return refused("Bara granskare, handläggare och beslutsfattare kan granska ansökningar.")
+    taking_part = may_take_part(user, application)
+    if not taking_part:
+        name = getattr(user, "get_full_name", lambda: "")() or user.get_username()
+        return refused(f"{name} får inte granska ärendet: {taking_part.reason}")
+    return ALLOWED
+
+
+def may_review(user: Person, application: Application) -> Answer:
+    """A reviewer reads and scores a case only when assigned to it, not conflicted (no jäv
+    declared, in the review or in the case) and not a member of the applicant."""
+    from .models import Review
+
+    if not user.is_authenticated:
+        return refused(no_permission())
+    review = Review.objects.filter(application=application, reviewer=user).only("conflict_reason").first()
+    if review is None:
+        return refused("Du är inte granskare i det här ärendet.")
+    if review.conflict_reason:
+        return refused("Du har anmält jäv i ärendet och får inte granska det.")
+    return may_take_part(user, application)
 
 
 def may_read_case_details(user: Person, application: Application) -> Answer:

@@ -121,12 +121,19 @@ class CallInline(admin.TabularInline):
     extra = 0
 
 
+class ScoringCriterionInline(admin.StackedInline):
+    """A programme's scoring criteria for assessment by several reviewers (issue 18)."""
+
+    model = models.ScoringCriterion
+    extra = 0
+
+
 @admin.register(models.Programme)
 class ProgrammeAdmin(admin.ModelAdmin):
     list_display = ["name", "committee", "calculator", "delegation_limit", "is_active"]
     list_filter = ["committee", "is_active"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [CallInline]
+    inlines = [CallInline, ScoringCriterionInline]
 
 
 @admin.register(models.Call)

@@ -332,6 +332,14 @@ class Programme(models.Model):
         help_text="Så många dagar får en uppgift i ett ärende vänta innan handläggarna påminns per e-post.",
     )
     is_active = models.BooleanField("aktiv", default=True)
+    # Assessment by several reviewers (issue 18): with scoring criteria, the officer's proposal
+    # waits for this many submitted reviews. Without criteria the single assessment stands.
+    reviewers_required = models.PositiveSmallIntegerField(
+        "antal granskare",
+        default=0,
+        help_text="Så många granskare ska poängsätta ansökan mot bedömningskriterierna innan handläggaren "
+        "skriver sitt förslag. 0: ingen granskning.",
+    )
 
     class Meta:
         verbose_name = "bidragsform"
@@ -1172,6 +1180,105 @@ class Assessment(models.Model):
     @property
     def needs_committee(self):
         return self.proposed_amount > self.application.call.programme.delegation_limit
+
+
+class ScoringCriterion(models.Model):
+    """What a programme's reviewers score an application on: a name, a scale 1..scale_max
+    and a weight in the weighted average (issue 18)."""
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="criteria", verbose_name="bidragsform"
+    )
+    name = models.CharField("kriterium", max_length=200)
+    description = models.TextField("beskrivning", blank=True, help_text="Vad granskaren ska bedöma.")
+    scale_max = models.PositiveSmallIntegerField(
+        "högsta poäng",
+        default=5,
+        validators=[MinValueValidator(2), MaxValueValidator(10)],
+        help_text="Granskaren ger 1 till så här många poäng.",
+    )
+    weight = models.DecimalField(
+        "vikt",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(1),
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="Kriteriets vikt i det viktade medelvärdet.",
+    )
+    position = models.PositiveSmallIntegerField("ordning", default=0)
+
+    class Meta:
+        verbose_name = "bedömningskriterium"
+        verbose_name_plural = "bedömningskriterier"
+        ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weight__gt=0), name="criterion_weight_positive"),
+            models.CheckConstraint(condition=Q(scale_max__gte=2), name="criterion_scale_at_least_two"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Review(models.Model):
+    """One reviewer's review of an application: assigned by the officer, then either closed
+    by the reviewer's declaration of jäv or submitted with a score for each criterion."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews", verbose_name="granskare"
+    )
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(default=timezone.now)
+    no_conflict_declared = models.BooleanField("jag är inte jävig", default=False)
+    conflict_reason = models.TextField("skäl till jäv", blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "granskning"
+        verbose_name_plural = "granskningar"
+        ordering = ["assigned_at", "pk"]
+        permissions = [("review_application", "Granska och poängsätta ansökningar")]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "reviewer"], name="one_review_per_reviewer"),
+            models.CheckConstraint(
+                condition=Q(submitted_at__isnull=True) | Q(no_conflict_declared=True, conflict_reason=""),
+                name="submitted_review_without_conflict",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.application} – {self.reviewer}"
+
+    @property
+    def conflicted(self):
+        return bool(self.conflict_reason)
+
+    @property
+    def is_open(self):
+        return self.submitted_at is None and not self.conflict_reason
+
+
+class ReviewScore(models.Model):
+    """A reviewer's score on one criterion, 1..the criterion's scale_max (checked by the
+    service, review_submit), with a comment."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(ScoringCriterion, on_delete=models.PROTECT, related_name="scores")
+    score = models.PositiveSmallIntegerField("poäng", validators=[MinValueValidator(1)])
+    comment = models.TextField("kommentar", blank=True, max_length=4000, validators=[MaxLengthValidator(4000)])
+
+    class Meta:
+        verbose_name = "poäng"
+        verbose_name_plural = "poäng"
+        constraints = [
+            models.UniqueConstraint(fields=["review", "criterion"], name="one_score_per_criterion"),
+            models.CheckConstraint(condition=Q(score__gte=1), name="score_at_least_one"),
+        ]
+
+    def clean(self):
+        if self.criterion_id and self.score is not None and self.score > self.criterion.scale_max:
+            raise ValidationError({"score": f"Poängen är 1–{self.criterion.scale_max}."})
 
 
 class Decision(models.Model):

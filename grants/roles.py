@@ -10,6 +10,9 @@ ROLES = {
     "Ekonomi": ["grants.attest_payment"],
     "Ledning": ["grants.view_annual_report"],
     "Nämndsekreterare": ["grants.keep_protocol"],
+    # Reviewers (issue 18): staff, or members of a reference group, who score applications
+    # against a programme's criteria when an officer assigns them.
+    "Granskare": ["grants.review_application"],
     "Systemförvaltare": [
         "grants.add_programme",
         "grants.change_programme",

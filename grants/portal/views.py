@@ -62,6 +62,8 @@ def home(request):
         return redirect("login")
     if access.works_in_staff_interface(request.user):
         return redirect("/staff/")
+    if access.is_reviewer(request.user):
+        return redirect("reviews:mine")
     return redirect("portal:index")
 
 

@@ -151,6 +151,7 @@ def _assessment_record(
     with service_transaction():
         application = lock_application(application)
         access.require(access.may_take_part(by, application))
+        _check_reviews_done(application)
         check_amount_fits_outcome(application, proposal, proposed_amount)
         before = application.status
         transition(application, "assess", by=by, what=_("lämna en bedömning"))
@@ -179,3 +180,18 @@ def _assessment_record(
             note=format_lazy("Förslag: {} {} kr. Beslut fattas av {}.", label, proposed_amount, where),
         )
     return assessment
+
+
+def _check_reviews_done(application: Application) -> None:
+    """With scoring criteria, the proposal waits for the programme's number of submitted
+    reviews (issue 18); without them the single assessment stands."""
+    from .reviews import reviews_missing
+
+    missing = reviews_missing(application)
+    if missing:
+        required = application.call.programme.reviewers_required
+        raise ValidationError(
+            f"Bidragsformen kräver {required} inlämnade granskningar före förslaget; "
+            f"{'1 granskning saknas' if missing == 1 else f'{missing} granskningar saknas'}. "
+            "Utse granskare på ärendets granskningssida."
+        )

@@ -85,7 +85,9 @@ def committee_ready_mark(*, application: Application, by: User) -> OfficerReport
     access.require(access.may_take_part(by, application))
     with transaction.atomic():
         application = (
-            Application.objects.select_for_update()
+            # Only the case's row: PostgreSQL locks no row on the nullable side of the
+            # assessment's outer join.
+            Application.objects.select_for_update(of=("self",))
             .select_related("call__programme__committee", "organisation", "assessment")
             .get(pk=application.pk)
         )

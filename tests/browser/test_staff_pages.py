@@ -41,8 +41,9 @@ PHONE = {"width": 320, "height": 640}
 OFFICER, DECIDER, FINANCE, MANAGEMENT, ADMIN = "olle", "kim", "fia", "lena", "admin"
 SYSTEM = "sara"  # the Systemförvaltare role without the admin's superuser flag
 SECRETARY = "siv"  # the committee's secretary (nämndsekreterare)
+REVIEWER = "rut"  # a reviewer (granskare) from the committee's reference group, no other role
 CASE_WORK = (OFFICER, DECIDER, ADMIN)  # who sees viewflow's case pages
-EVERYONE = (OFFICER, DECIDER, FINANCE, MANAGEMENT, ADMIN, SYSTEM, SECRETARY)
+EVERYONE = (OFFICER, DECIDER, FINANCE, MANAGEMENT, ADMIN, SYSTEM, SECRETARY, REVIEWER)
 
 # name, address (str.format with urls()), who visits it. Adding a page is adding a line.
 PAGES = [
@@ -66,6 +67,9 @@ PAGES = [
     ("follow-up review form", "{review_task}execute/", (OFFICER,)),
     ("committee decision form", "{committee_decision_task}execute/", (DECIDER,)),
     ("associations to verify", "/staff/foreningar/", (OFFICER, ADMIN)),
+    ("reviews of a case", "/staff/granskning/arende/{reviewed_case}/", (OFFICER, ADMIN)),
+    ("my reviews", "/staff/granskning/", (REVIEWER,)),
+    ("review form", "/staff/granskning/{review}/", (REVIEWER,)),
     ("meetings", "/staff/sammantraden/", (DECIDER, ADMIN, SECRETARY)),
     ("meeting", "/staff/sammantraden/{meeting}/", (DECIDER, ADMIN, SECRETARY)),
     ("committee meetings", "/staff/namnd/", (DECIDER, ADMIN, SECRETARY)),
@@ -228,6 +232,34 @@ def staff_world():
     committee_work.committee_ready_mark(application=by_committee, by=olle)
     planned = committee_work.meeting_plan(committee=kfn, held_on=today + dt.timedelta(days=7), by=siv)
 
+    # Assessment by several reviewers: the programme asks for two, who score three criteria;
+    # Rut has yet to score the case in assessment, Rolf has scored it.
+    from grants.models import ScoringCriterion
+    from grants.services import reviews
+
+    programme = call.programme
+    for position, (name, weight) in enumerate((("Inkludering", 3), ("Genomförbarhet", 2), ("Budget", 1))):
+        ScoringCriterion.objects.create(
+            programme=programme,
+            name=name,
+            description=f"Hur väl projektet uppfyller {name.lower()}.",
+            scale_max=5,
+            weight=Decimal(weight),
+            position=position,
+        )
+    programme.reviewers_required = 2
+    programme.save(update_fields=["reviewers_required"])
+    rut = factories.user("rut", role="Granskare", first_name="Rut", committees=[kfn])
+    rolf = factories.user("rolf", role="Granskare", first_name="Rolf", committees=[kfn])
+    review = reviews.review_assign(application=assessing, reviewer=rut, by=olle)
+    scored = reviews.review_assign(application=assessing, reviewer=rolf, by=olle)
+    reviews.review_submit(
+        review=scored,
+        by=rolf,
+        no_conflict=True,
+        scores={criterion.pk: (4, "Tydlig plan för att nå nyanlända barn.") for criterion in programme.criteria.all()},
+    )
+
     def task_url(application, node):
         task = open_task(application, node)
         return f"/staff/cases/grant/{task.process_id}/{node}/{task.pk}/"
@@ -251,6 +283,8 @@ def staff_world():
         "committee": kfn.pk,
         "batch": PaymentBatch.objects.latest("pk").pk,
         "anna": anna.pk,
+        "reviewed_case": assessing.pk,
+        "review": review.pk,
     }
 
 

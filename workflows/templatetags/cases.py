@@ -32,7 +32,18 @@ def case_summary(context, application_id):
         "archive_link": user is not None
         and overview["application"].closed_at is not None
         and bool(access.may_export_archive(user)),
+        # Assessment by several reviewers: only programmes that ask for reviewers read the reviews.
+        "review_summary": _review_summary(overview["application"]),
     }
+
+
+def _review_summary(application):
+    from grants.services.reviews import review_summary
+
+    if not application.call.programme.reviewers_required:
+        return None
+    summary = review_summary(application)
+    return summary if summary.criteria else None
 
 
 def case_list_url():
