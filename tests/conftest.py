@@ -3,8 +3,9 @@ import shutil
 import tempfile
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from . import factories
 
@@ -22,6 +23,15 @@ def media_root(settings):
     }
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def swedish_to_start():
+    """Every test starts in Swedish: a request in English (the language cookie) leaves English
+    active in the thread, and a service called directly afterwards would speak it."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
