@@ -30,7 +30,7 @@ from . import limits
 from .fields import text_field
 
 TYPES = ("text", "textarea", "number", "yesno", "choice", "date")
-KNOWN = {"key", "label", "type", "required", "help", "choices", "label_en", "help_en", "choices_en"}
+KNOWN = {"key", "label", "type", "required", "help", "choices", "label_en", "help_en", "choices_en", "show_if"}
 KEY = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 YES, NO = "ja", "nej"
 FIELD_PREFIX = "q_"
