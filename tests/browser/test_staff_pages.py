@@ -77,6 +77,8 @@ PAGES = [
     ("officer's report, case to mark ready", "/staff/namnd/arende/{case_to_mark}/", (OFFICER,)),
     ("case register", "/staff/arenden/{ready_case}/diarium/", (OFFICER, DECIDER)),
     ("admin committee with members", "/admin/grants/committee/{committee}/change/", (ADMIN,)),
+    ("admin programme, new", "/admin/grants/programme/add/", (ADMIN,)),
+    ("admin programme with questions and plan", "/admin/grants/programme/{programme}/change/", (ADMIN,)),
     ("admin retention rules", "/admin/records/retentionrule/", (ADMIN, SYSTEM)),
     ("admin retention rule", "/admin/records/retentionrule/add/", (ADMIN,)),
     ("admin retention log", "/admin/records/retentionlog/", (ADMIN,)),
@@ -249,6 +251,7 @@ def staff_world():
         "ready_case": ready.pk,
         "case_to_mark": to_mark.pk,
         "committee": kfn.pk,
+        "programme": call.programme.pk,
         "batch": PaymentBatch.objects.latest("pk").pk,
         "anna": anna.pk,
     }
