@@ -116,7 +116,9 @@ class CommitteeMeetingAdmin(ReadOnlyAdmin):
         return format_html('<a href="{}">Sammanträdets sida för beslutsfattare</a>', url)
 
 
-class CallInline(admin.TabularInline):
+class CallInline(admin.StackedInline):
+    """The programme's calls, stacked: each input with its label, and narrow enough for a phone."""
+
     model = models.Call
     extra = 0
 

@@ -78,7 +78,7 @@ PAGES = [
     ("case register", "/staff/arenden/{ready_case}/diarium/", (OFFICER, DECIDER)),
     ("admin committee with members", "/admin/grants/committee/{committee}/change/", (ADMIN,)),
     ("admin programme, new", "/admin/grants/programme/add/", (ADMIN,)),
-    ("admin programme with questions and plan", "/admin/grants/programme/{programme}/change/", (ADMIN,)),
+    ("admin programme", "/admin/grants/programme/{programme}/change/", (ADMIN,)),
     ("admin retention rules", "/admin/records/retentionrule/", (ADMIN, SYSTEM)),
     ("admin retention rule", "/admin/records/retentionrule/add/", (ADMIN,)),
     ("admin retention log", "/admin/records/retentionlog/", (ADMIN,)),
