@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
-from . import models
+from . import admin_rows, calculators, models
 from .identity import audit
 from .validators import validate_logo
 
@@ -116,7 +116,9 @@ class CommitteeMeetingAdmin(ReadOnlyAdmin):
         return format_html('<a href="{}">Sammanträdets sida för beslutsfattare</a>', url)
 
 
-class CallInline(admin.TabularInline):
+class CallInline(admin.StackedInline):
+    """The programme's calls, stacked: each input with its label, and narrow enough for a phone."""
+
     model = models.Call
     extra = 0
 
@@ -128,8 +130,72 @@ class ScoringCriterionInline(admin.StackedInline):
     extra = 0
 
 
+class ProgrammeForm(forms.ModelForm):
+    """A programme's configuration as inputs, not JSON (grants.admin_rows): questions, payment
+    plan, attachments and the eligibility check's questions as blocks, lists one item a line,
+    the calculator's parameters as typed fields. Programme.clean() still checks the whole, and
+    its errors land on these fields, which have the model fields' names."""
+
+    application_questions = admin_rows.QuestionsField(
+        prefix="questions",
+        label="Frågor i ansökan",
+        help_text='Programmets egna frågor, i ansökans steg "Frågor"; inga frågor: inget sådant steg. En fråga per '
+        "block. Fyll i ett tomt block för att lägga till en fråga (spara för att få fler tomma block) och kryssa i "
+        "”Ta bort” för att ta bort en. Nyckeln är frågans namn i systemet och ändras inte när frågan väl har "
+        "besvarats. ”Visas bara om”: nyckeln för en annan fråga och det svar som visar den här frågan.",
+    )
+    # Declared fields take no default from the model: a new programme's are given here.
+    payment_plan = admin_rows.PaymentPlanField(
+        initial=calculators.default_payment_plan,
+        label="Utbetalningsplan",
+        help_text="Delar av beloppet i procent, tillsammans 100 %. Delar efter återrapport kommer efter delar vid "
+        "beslut och kräver att återrapportering är påslagen.",
+    )
+    calculator_params = admin_rows.CalculatorParamsField(label="Parametrar för beräkningen")
+    required_attachments = admin_rows.AttachmentsField(
+        prefix="attachments",
+        label="Bilagor som ska bifogas",
+        help_text="Bilagor som ansökan frågar efter. En bilaga som måste bifogas hindrar att ansökan skickas in "
+        "utan den.",
+    )
+    priority_areas = admin_rows.LinesField(
+        label="Prioriterade områden", help_text="Ett per rad; den sökande väljer ett. Tomt: inget val."
+    )
+    target_groups = admin_rows.LinesField(
+        label="Målgrupper", help_text="En per rad; den sökande väljer en. Tomt: inget val."
+    )
+    eligibility_questions = admin_rows.EligibilityQuestionsField(
+        label="Frågor i kan-vi-söka-testet",
+        help_text="Utöver föreningsfrågorna: ja/nej-frågor, det svar som krävs och vad den som svarar annorlunda får "
+        "veta.",
+    )
+    follow_up_parts = admin_rows.follow_up_parts_field(
+        initial=models.default_follow_up_parts,
+        label="Återrapportens delar",
+        help_text="Utöver vad som genomfördes och resultatet.",
+    )
+
+    class Meta:
+        model = models.Programme
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The stored parameters are shown under the stored calculator.
+        self.fields["calculator_params"].widget.calculator = self.instance.calculator  # type: ignore[attr-defined]
+
+    def clean_calculator_params(self):
+        chosen = self.cleaned_data.get("calculator")
+        if not chosen:
+            return self.instance.calculator_params  # the calculator field says what is wrong
+        stored = self.instance.calculator_params if chosen == self.instance.calculator else {}
+        field = self.fields["calculator_params"]
+        return field.chosen(self.cleaned_data["calculator_params"], chosen, stored or {})  # type: ignore[attr-defined]
+
+
 @admin.register(models.Programme)
 class ProgrammeAdmin(admin.ModelAdmin):
+    form = ProgrammeForm
     list_display = ["name", "committee", "calculator", "delegation_limit", "is_active"]
     list_filter = ["committee", "is_active"]
     prepopulated_fields = {"slug": ["name"]}

@@ -40,11 +40,26 @@ class Input:
     maximum: int = limits.MEMBERS
 
 
+@dataclass(frozen=True)
+class Param:
+    """A number the programme gives its calculator, in Programme.calculator_params: an amount
+    in kronor (stored as a decimal string, "5000") or, if `whole`, a count (stored as a number).
+    The admin shows one input per parameter (grants.admin_rows); the label is for it."""
+
+    name: str
+    label: str
+    whole: bool = False
+    required: bool = True
+    help_text: str = ""
+
+
 class Calculator:
-    """What every calculator gives: the inputs it asks for and the amount they make."""
+    """What every calculator gives: the parameters it takes, the inputs it asks for and the
+    amount they make."""
 
     key: str
     label: StrOrPromise
+    params: tuple[Param, ...] = ()
     inputs: tuple[Input, ...] = ()
     applicant_states_amount = False
     uses_budget = False
@@ -117,6 +132,7 @@ class Requested(Calculator):
 class Fixed(Calculator):
     key = "fixed"
     label = _("Fast belopp")
+    params = (Param("amount", "Belopp (kr)", help_text="Det belopp varje beviljad ansökan får."),)
     inputs = ()
     applicant_states_amount = False
     uses_budget = False
@@ -136,6 +152,7 @@ class BasePlusPerMember(Calculator):
 
     key = "base_plus_per_member"
     label = _("Grundbelopp + belopp per medlem")
+    params = (Param("base", "Grundbelopp (kr)"), Param("per_member", "Belopp per medlem (kr)"))
     inputs = (
         Input("members", _("Antal medlemmar"), _("Medlemmar som betalat avgift det senaste året."), limits.MEMBERS),
     )
@@ -164,6 +181,16 @@ class SessionsParticipants(Calculator):
 
     key = "sessions_participants"
     label = _("Sammankomster × deltagare 7–25 år")
+    params = (
+        Param("per_participant_session", "Belopp per deltagartillfälle (kr)"),
+        Param(
+            "min_participants",
+            "Minsta antal deltagare per sammankomst",
+            whole=True,
+            required=False,
+            help_text="En sammankomst med färre deltagare i åldern räknas inte. Tomt: 3.",
+        ),
+    )
     inputs = (
         Input(
             "sessions",

@@ -176,12 +176,15 @@ def test_a_good_configuration_is_accepted_and_every_problem_is_listed(inclusion_
     assert len(refused.value.message_dict["application_questions"]) == 2
 
 
-def test_the_admin_shows_the_field_with_an_example_and_the_problems_at_it(client, inclusion_call):
+def test_the_admin_shows_the_questions_as_inputs_and_the_problems_at_them(client, inclusion_call):
     admin = User.objects.create_superuser("admin", "admin@example.org", "demo")
     client.force_login(admin)
+    inclusion_call.programme.application_questions = QUESTIONS
+    inclusion_call.programme.save()
     url = reverse("admin:grants_programme_change", args=[inclusion_call.programme.pk])
     page = client.get(url).content.decode()
-    assert 'name="application_questions"' in page and "Var träffas ni?" in page
+    # Blocks of inputs, not JSON (grants.admin_rows; tests/grants/test_programme_admin_rows.py).
+    assert 'name="questions-0-label"' in page and 'value="Var träffas ni?"' in page
 
     form = modelform_factory(Programme, fields=["application_questions"])(
         {"application_questions": '[{"key": "plats", "label": "Var?", "type": "choice"}]'},
