@@ -25,8 +25,9 @@ def block(page, field, legend):
 
 
 def admin_field(page, label):
-    """A field of the admin's own, whose label ends in a colon."""
-    return page.get_by_label(re.compile(rf"^{re.escape(label)}:?$"))
+    """A field of the programme's own (not of an inline's rows, whose ids hold a "-"), whose
+    label ends in a colon."""
+    return page.get_by_label(re.compile(rf"^{re.escape(label)}:?$")).and_(page.locator(":not([id*='-'])"))
 
 
 def shot(page, name):
